@@ -1,0 +1,88 @@
+"""The plugin API: what a check module (built-in or third-party) imports.
+
+    from envdoctor.api import check, report, Severity
+
+    @check(code="ABC001", name="my-problem", needs=("distributions",),
+           summary="One line saying what it detects.")
+    def my_problem(facts):
+        '''What it detects ... (docstring with the sections in DOC_SECTIONS)'''
+        yield report(Severity.ERROR, "specific title", subject="somedist", ...)
+
+A check is a pure function of Facts: no printing, no subprocesses, no imports
+of the target's packages.  Register the module under the entry-point group
+`envdoctor.checks`; envdoctor's own checks are registered the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable, Optional, Sequence, Tuple
+
+from envdoctor.model.finding import Finding, FixProposal, Location, Severity
+
+__all__ = ["check", "report", "CheckSpec", "Finding", "FixProposal", "Location", "Severity", "DOC_SECTIONS"]
+
+CODE_PATTERN = re.compile(r"^[A-Z]{2,4}[0-9]{3}$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+DOC_SECTIONS = ("What it detects", "Why it breaks", "Example", "Fix", "References")
+FIX_KINDS = ("reinstall", "stub", "shim", "patch", "manual")
+CHECK_ATTRIBUTE = "__envdoctor_check__"
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    code: str
+    name: str
+    summary: str
+    needs: Tuple[str, ...]
+    function: Callable[..., Iterable[Finding]]
+    fix: Optional[str] = None  # the fixer kind its findings propose, if any
+    provider: str = ""  # "distribution version", filled in by the registry
+
+    @property
+    def family(self) -> str:
+        return self.code.rstrip("0123456789")
+
+    @property
+    def doc(self) -> str:
+        import inspect
+
+        return inspect.cleandoc(self.function.__doc__ or "")
+
+
+def check(*, code: str, name: str, summary: str, needs: Sequence[str], fix: Optional[str] = None):
+    """Mark a function as a check.  Validation happens when the registry loads it."""
+
+    def decorate(function):
+        spec = CheckSpec(code=code, name=name, summary=summary, needs=tuple(needs), function=function, fix=fix)
+        setattr(function, CHECK_ATTRIBUTE, spec)
+        return function
+
+    return decorate
+
+
+def report(
+    severity: Severity,
+    title: str,
+    *,
+    subject: str,
+    message: str = "",
+    evidence: Sequence[str] = (),
+    location: Optional[Location] = None,
+    references: Sequence[str] = (),
+    fix: Optional[FixProposal] = None,
+) -> Finding:
+    """A finding from inside a check; the engine stamps the check's code and name on it."""
+    return Finding(
+        code="",
+        name="",
+        severity=severity,
+        title=title,
+        subject=subject,
+        message=message,
+        evidence=tuple(evidence),
+        location=location,
+        references=tuple(references),
+        fix=fix,
+    )

@@ -1,0 +1,79 @@
+"""Where should a distribution's top-level module come from, and where does it?
+
+Shared by the shadowing and namespace-masquerade checks.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Iterator, Optional, Tuple
+
+from envdoctor.model.facts import Distribution, Facts, ModuleResolution
+
+
+@dataclass(frozen=True)
+class Expectation:
+    dist: Distribution
+    module: str
+    roots: Tuple[str, ...]  # paths the module may come from: a package folder or a module file stem
+    regular: bool  # the distribution provides a regular package or module, not a namespace portion
+    how: str  # "installed" | "editable finder" | "editable .pth"
+
+
+def _pth_roots(dist: Distribution, facts: Facts) -> Tuple[str, ...]:
+    roots = []
+    owned = set(dist.pth_files)
+    for pth in facts.pth_files or ():
+        if pth.path not in owned:
+            continue
+        roots.extend(line.target for line in pth.lines if line.kind == "path" and line.target)
+    return tuple(roots)
+
+
+def expectation(dist: Distribution, module: str, facts: Facts) -> Optional[Expectation]:
+    resolution = (facts.modules or {}).get(module)
+    if dist.editable_mapping and module in dist.editable_mapping:
+        target = dist.editable_mapping[module]
+        return Expectation(dist, module, (os.path.splitext(target)[0] if target.endswith(".py") else target,), True, "editable finder")
+    if module in dist.record_modules:
+        root = os.path.join(dist.location, module)
+        regular = True
+        if resolution is not None:
+            mine = [c for c in resolution.candidates if c.path == root or os.path.splitext(c.path)[0] == root]
+            regular = any(c.kind != "namespace-portion" for c in mine) if mine else True
+        return Expectation(dist, module, (root,), regular, "installed")
+    pth_roots = _pth_roots(dist, facts)
+    if pth_roots and resolution is not None:
+        roots = tuple(os.path.join(r, module) for r in pth_roots)
+        mine = [c for c in resolution.candidates if any(c.path == r or os.path.splitext(c.path)[0] == r for r in roots)]
+        if mine:
+            return Expectation(dist, module, roots, any(c.kind != "namespace-portion" for c in mine), "editable .pth")
+    return None
+
+
+def resolves_as_expected(expect: Expectation, resolution: ModuleResolution) -> bool:
+    paths = [resolution.origin] if resolution.origin else list(resolution.locations)
+    for path in paths:
+        for root in expect.roots:
+            if path == root or path.startswith(root.rstrip(os.sep) + os.sep) or os.path.splitext(path)[0] == root:
+                return True
+    return False
+
+
+def expectations(facts: Facts) -> Iterator[Tuple[Expectation, ModuleResolution]]:
+    """(what each active distribution promises, how the module actually resolves)."""
+    counts = {}
+    for dist in facts.distributions or ():
+        counts[dist.canonical_name] = counts.get(dist.canonical_name, 0) + 1
+    duplicated = {name for name, count in counts.items() if count > 1}
+    for dist in facts.active_distributions().values():
+        if dist.canonical_name in duplicated or dist.missing_count:
+            continue  # INT003 / INT001 explain those better
+        for module in dict.fromkeys(name.split(".")[0] for name in dist.top_level):
+            resolution = (facts.modules or {}).get(module)
+            if resolution is None or not resolution.found:
+                continue
+            expect = expectation(dist, module, facts)
+            if expect is not None:
+                yield expect, resolution

@@ -1,0 +1,296 @@
+"""Requirements: every installed distribution's Requires-Dist, evaluated for the target.
+
+Unlike `pip check`, the extras that installed distributions request of each
+other count: if `foo` requires `bar[fast]`, bar's `extra == "fast"`
+requirements must be installed too.  Markers are evaluated with the target's
+own marker environment, never envdoctor's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Dict, Iterator, List, Optional, Set, Tuple
+
+from envdoctor.api import check, report
+from envdoctor.checks._common import pip_command
+from envdoctor.model.facts import Distribution, Facts, canonicalize
+from envdoctor.model.finding import FixProposal, Location, Severity
+
+
+@dataclass(frozen=True)
+class ParsedRequirement:
+    text: str
+    requirement: object  # packaging.requirements.Requirement
+
+
+@lru_cache(maxsize=None)
+def _parse(text: str):
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return Requirement(text), None
+    except InvalidRequirement as exc:
+        return None, str(exc)
+
+
+def parsed_requirements(dist: Distribution) -> Tuple[List[ParsedRequirement], List[str]]:
+    """(requirements that parse, error messages for those that do not)."""
+    good, bad = [], []
+    for text in dist.requires_dist:
+        requirement, error = _parse(text)
+        if requirement is None:
+            bad.append(f"Requires-Dist {text!r}: {error}")
+        else:
+            good.append(ParsedRequirement(text, requirement))
+    return good, bad
+
+
+@lru_cache(maxsize=None)
+def parse_version(text: Optional[str]):
+    from packaging.version import InvalidVersion, Version
+
+    if text is None:
+        return None
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _applies(requirement, markers: Dict[str, str], extras: Set[str]) -> Optional[str]:
+    """'' when it applies without extras, the extra that activates it, or None."""
+    marker = requirement.marker
+    if marker is None:
+        return ""
+    environment = dict(markers)
+    for extra in [""] + sorted(extras):
+        environment["extra"] = extra
+        try:
+            if marker.evaluate(environment):
+                return extra
+        except Exception:  # an undefined marker variable: the requirement cannot be judged
+            return None
+    return None
+
+
+@dataclass(frozen=True)
+class ActiveRequirement:
+    requirer: Distribution
+    requirement: object
+    text: str
+    via_extra: str  # "" or the extra that activates it
+    extra_requested_by: Tuple[str, ...]  # who asked for that extra
+
+
+def active_requirements(facts: Facts) -> List[ActiveRequirement]:
+    """Requirements in force, after propagating the extras installed distributions request."""
+    active = facts.active_distributions()
+    markers = facts.markers or {}
+    requested: Dict[str, Set[str]] = defaultdict(set)
+    requested_by: Dict[Tuple[str, str], Set[str]] = defaultdict(set)
+    changed = True
+    while changed:  # a fixpoint: an extra can activate requirements that request more extras
+        changed = False
+        for key, dist in active.items():
+            for item in parsed_requirements(dist)[0]:
+                requirement = item.requirement
+                if _applies(requirement, markers, requested[key]) is None:
+                    continue
+                target = canonicalize(requirement.name)
+                for extra in requirement.extras:
+                    extra = canonicalize(extra)
+                    requested_by[(target, extra)].add(dist.display)
+                    if extra not in requested[target]:
+                        requested[target].add(extra)
+                        changed = True
+    result = []
+    for key, dist in active.items():
+        for item in parsed_requirements(dist)[0]:
+            via = _applies(item.requirement, markers, requested[key])
+            if via is None:
+                continue
+            who = tuple(sorted(requested_by.get((key, via), ()))) if via else ()
+            result.append(ActiveRequirement(dist, item.requirement, item.text, via, who))
+    return result
+
+
+def _why(item: ActiveRequirement) -> str:
+    if not item.via_extra:
+        return ""
+    return f" (through its extra [{item.via_extra}], requested by {', '.join(item.extra_requested_by)})"
+
+
+def _spec_text(requirement) -> str:
+    return f"{requirement.name}{requirement.specifier}" if str(requirement.specifier) else requirement.name
+
+
+@check(
+    code="REQ001",
+    name="missing-requirement",
+    summary="An installed distribution requires another that is not installed.",
+    needs=("distributions", "markers"),
+    fix="reinstall",
+)
+def missing_requirement(facts: Facts) -> Iterator:
+    """Find requirements of installed distributions that nothing installed satisfies.
+
+    What it detects
+        A Requires-Dist of an installed distribution, whose environment marker holds for the
+        target interpreter (or whose extra another installed distribution requests), naming a
+        distribution that is not installed at all.
+
+    Why it breaks
+        The requiring package imports it; the first import fails with ModuleNotFoundError,
+        often deep inside a server start-up. `pip install --no-deps`, a partial `pip uninstall`
+        and copying site-packages between images are the usual causes. `pip check` misses the
+        requirements that only an extra requested by another installed package activates.
+
+    Example
+        requests 2.32.3 requires idna<4,>=2.5, which is not installed
+
+    Fix
+        Install a version that satisfies the requirement with the target's own pip
+        (`python -m pip install 'idna<4,>=2.5'`).
+
+    References
+        https://packaging.python.org/en/latest/specifications/core-metadata/#requires-dist-multiple-use
+    """
+    installed = facts.active_distributions()
+    for item in active_requirements(facts):
+        if canonicalize(item.requirement.name) in installed:
+            continue
+        wanted = _spec_text(item.requirement)
+        yield report(
+            Severity.ERROR,
+            f"{item.requirer.display} requires {wanted}, which is not installed",
+            subject=item.requirer.name,
+            message=(
+                f"{item.requirer.name} declares it needs {item.requirement.name}{_why(item)}; importing the parts "
+                f"of {item.requirer.name} that use it fails with ModuleNotFoundError."
+            ),
+            evidence=(f"{item.requirer.metadata_path}: Requires-Dist: {item.text}",),
+            location=Location(path=item.requirer.metadata_path, distribution=item.requirer.name),
+            fix=FixProposal("reinstall", f"install {wanted}", command=pip_command(facts, "install", wanted)),
+        )
+
+
+@check(
+    code="REQ002",
+    name="conflicting-requirement",
+    summary="An installed distribution requires a version range that the installed version is outside of.",
+    needs=("distributions", "markers"),
+    fix="reinstall",
+)
+def conflicting_requirement(facts: Facts) -> Iterator:
+    """Find installed versions that do not satisfy what other installed distributions require.
+
+    What it detects
+        A Requires-Dist in force for the target (markers and requested extras evaluated) whose
+        version specifier excludes the version that is installed.
+
+    Why it breaks
+        The requiring package was built and tested against the range it declares; outside it,
+        APIs it calls may be gone or behave differently (torch built against one triton, a
+        consumer importing an API a newer dependency removed). Failures show up at import or,
+        worse, as wrong results or hangs at run time.
+
+    Example
+        requests 2.32.3 requires idna<4,>=2.5, but idna 2.0 is installed
+
+    Fix
+        Install a version inside the range (`python -m pip install 'idna<4,>=2.5'`); the
+        reinstall fixer picks the smallest change.
+
+    References
+        https://packaging.python.org/en/latest/specifications/version-specifiers/
+    """
+    installed = facts.active_distributions()
+    for item in active_requirements(facts):
+        provider = installed.get(canonicalize(item.requirement.name))
+        if provider is None or not str(item.requirement.specifier):
+            continue
+        version = parse_version(provider.version)
+        if version is None:
+            continue  # INT002 reports the unparseable version
+        if item.requirement.specifier.contains(version, prereleases=True):
+            continue
+        wanted = _spec_text(item.requirement)
+        yield report(
+            Severity.ERROR,
+            f"{item.requirer.display} requires {wanted}, but {provider.display} is installed",
+            subject=item.requirer.name,
+            message=(
+                f"{item.requirer.name} declares it works with {wanted}{_why(item)}; {provider.name} "
+                f"{provider.version} is outside that range, so the APIs it calls may be missing or changed."
+            ),
+            evidence=(
+                f"{item.requirer.metadata_path}: Requires-Dist: {item.text}",
+                f"installed: {provider.metadata_path}",
+            ),
+            location=Location(path=item.requirer.metadata_path, distribution=item.requirer.name),
+            fix=FixProposal("reinstall", f"install {wanted}", command=pip_command(facts, "install", wanted)),
+        )
+
+
+@check(
+    code="REQ003",
+    name="requires-python-mismatch",
+    summary="An installed distribution declares a Requires-Python that the target interpreter does not meet.",
+    needs=("distributions", "markers"),
+    fix="reinstall",
+)
+def requires_python_mismatch(facts: Facts) -> Iterator:
+    """Find distributions installed for a different Python than the one they run on.
+
+    What it detects
+        A distribution whose Requires-Python excludes the target interpreter's version
+        (installed with `--ignore-requires-python`, by copying site-packages, or into a venv
+        whose interpreter was later upgraded in place).
+
+    Why it breaks
+        The package may use syntax or standard-library APIs the interpreter lacks, or rely on
+        behaviour a newer Python removed; it fails at import or in rarely used paths.
+
+    Example
+        oldlib 1.0 requires Python <3.8; this is Python 3.11.7
+
+    Fix
+        Install a release of the distribution whose Requires-Python admits this interpreter
+        (pip picks one when run with the target interpreter).
+
+    References
+        https://packaging.python.org/en/latest/specifications/core-metadata/#requires-python
+    """
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    python_version = (facts.markers or {}).get("python_full_version")
+    version = parse_version(python_version)
+    if version is None:
+        return
+    for dist in facts.active_distributions().values():
+        if not dist.requires_python:
+            continue
+        try:
+            spec = SpecifierSet(dist.requires_python)
+        except InvalidSpecifier:
+            continue  # INT002 reports it
+        if spec.contains(version, prereleases=True):
+            continue
+        yield report(
+            Severity.ERROR,
+            f"{dist.display} requires Python {dist.requires_python}; this is Python {python_version}",
+            subject=dist.name,
+            message=(
+                f"{dist.name} {dist.version} was released for Python {dist.requires_python}. pip would not "
+                "have chosen it for this interpreter; it may fail at import or in less used code paths."
+            ),
+            evidence=(f"{dist.metadata_path}: Requires-Python: {dist.requires_python}",),
+            location=Location(path=dist.metadata_path, distribution=dist.name),
+            fix=FixProposal(
+                "reinstall",
+                f"reinstall {dist.name}, letting pip choose a release for this Python",
+                command=pip_command(facts, "install", "--force-reinstall", "--no-deps", dist.name),
+            ),
+        )

@@ -1,0 +1,222 @@
+"""Thin typer commands: parse -> call -> render -> exit code.
+
+The one error boundary is `guarded`: EnvdoctorError -> its message and exit
+code; Ctrl-C -> 130; anything else -> a crash log and exit 3, never a
+traceback on the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Annotated, Callable, List, Optional
+
+import typer
+
+
+from envdoctor import __version__
+from envdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EnvdoctorError, UsageError
+from envdoctor.report import Format
+
+app = typer.Typer(
+    name="envdoctor",
+    help="Find, explain and repair what is broken in a Python ML/GPU environment.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+PythonOption = Annotated[
+    Optional[str],
+    typer.Option("--python", "-p", help="Interpreter or venv/conda prefix to inspect [default: $VIRTUAL_ENV, $CONDA_PREFIX, this Python]."),
+]
+CwdOption = Annotated[Optional[str], typer.Option("--cwd", help="Working directory the target runs from (it is sys.path[0]) [default: .].")]
+TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds the probe may take before it is killed.")]
+
+
+def _crash_log(exc: BaseException) -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "envdoctor"
+    base.mkdir(parents=True, exist_ok=True)
+    path = base / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    path.write_text(
+        f"envdoctor {__version__} on Python {sys.version}\nargv: {sys.argv}\n\n"
+        + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        encoding="utf-8",
+    )
+    return path
+
+
+def guarded(body: Callable[[], int]) -> None:
+    try:
+        code = body()
+    except EnvdoctorError as exc:
+        sys.stderr.write(f"envdoctor: error: {exc}\n")
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        sys.stderr.write("envdoctor: interrupted\n")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # the boundary: a bug in envdoctor, reported without a traceback
+        try:
+            where = f"; crash log: {_crash_log(exc)}"
+        except OSError:
+            where = ""
+        sys.stderr.write(f"envdoctor: internal error: {type(exc).__name__}: {exc}{where}\n")
+        raise typer.Exit(EXIT_INTERNAL) from None
+    raise typer.Exit(code)
+
+
+def _tokens(values: Optional[List[str]]) -> List[str]:
+    """--select A,B --select C -> [A, B, C]."""
+    return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
+
+
+def _load_facts_file(path: str):
+    from envdoctor.model.facts import FACTS_SCHEMA_VERSION, Facts
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"--facts {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise UsageError(f"--facts {path}: not JSON ({exc})") from exc
+    if not isinstance(data, dict) or "schema_version" not in data or "target" not in data:
+        raise UsageError(f"--facts {path}: not an envdoctor snapshot (no schema_version/target)")
+    if data["schema_version"] > FACTS_SCHEMA_VERSION:
+        raise UsageError(
+            f"--facts {path}: snapshot schema {data['schema_version']} is newer than this envdoctor's ({FACTS_SCHEMA_VERSION}); upgrade envdoctor"
+        )
+    try:
+        return Facts.from_dict(data)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise UsageError(f"--facts {path}: malformed snapshot ({exc})") from exc
+
+
+def _probe(python: Optional[str], cwd: Optional[str], timeout: float):
+    from envdoctor.probe import run_probe
+    from envdoctor.target import resolve_target
+
+    return run_probe(resolve_target(python, cwd), timeout=timeout)
+
+
+@app.command()
+def check(
+    python: PythonOption = None,
+    cwd: CwdOption = None,
+    timeout: TimeoutOption = 60.0,
+    facts_file: Annotated[Optional[str], typer.Option("--facts", help="Check a snapshot file instead of a live target.")] = None,
+    select: Annotated[Optional[List[str]], typer.Option("--select", "-s", help="Only these checks: code, code prefix or name (repeatable, comma-separated).")] = None,
+    ignore: Annotated[Optional[List[str]], typer.Option("--ignore", "-i", help="Skip these checks: code, code prefix or name.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the facts behind the findings.")] = False,
+) -> None:
+    """Inspect a Python environment and report what is broken.  Exit 0 clean, 1 findings, 2 usage/target error."""
+
+    def body() -> int:
+        started = time.perf_counter()
+        from envdoctor.registry import load_registry
+
+        registry = load_registry()
+        checks = registry.select(_tokens(select), _tokens(ignore))  # usage errors before any probing
+        facts = _load_facts_file(facts_file) if facts_file else _probe(python, cwd, timeout)
+        from envdoctor.engine import run_checks
+        from envdoctor.report import render
+        from envdoctor.report.context import ReportContext
+
+        run = run_checks(checks, facts)
+        context = ReportContext(
+            facts=facts, run=run, strict=strict, verbose=verbose, elapsed=time.perf_counter() - started,
+            color=fmt is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+        )
+        sys.stdout.write(render(fmt, context))
+        return 1 if run.failed(strict) else 0
+
+    guarded(body)
+
+
+@app.command()
+def snapshot(
+    python: PythonOption = None,
+    cwd: CwdOption = None,
+    timeout: TimeoutOption = 60.0,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the facts here instead of stdout.")] = None,
+) -> None:
+    """Write the target's facts as JSON (check it later with `check --facts FILE`)."""
+
+    def body() -> int:
+        text = json.dumps(_probe(python, cwd, timeout).to_dict(), indent=1) + "\n"
+        if output:
+            try:
+                Path(output).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"--output {output}: {exc.strerror or exc}") from exc
+            sys.stderr.write(f"envdoctor: facts written to {output}\n")
+        else:
+            sys.stdout.write(text)
+        return 0
+
+    guarded(body)
+
+
+@app.command("list")
+def list_checks() -> None:
+    """List every registered check: code, name, fix kind, summary, provider."""
+
+    def body() -> int:
+        from envdoctor.registry import load_registry
+
+        for spec in load_registry().checks:
+            fix = spec.fix or "-"
+            sys.stdout.write(f"{spec.code:<8} {spec.name:<28} fix: {fix:<10} {spec.summary}  [{spec.provider}]\n")
+        return 0
+
+    guarded(body)
+
+
+@app.command()
+def explain(code: Annotated[str, typer.Argument(help="A check code or name, e.g. NSP001 or namespace-masquerade.")]) -> None:
+    """Print a check's documentation: what it detects, why it breaks, example, fix, references."""
+
+    def body() -> int:
+        from envdoctor.registry import load_registry
+
+        registry = load_registry()
+        matches = [spec for spec in registry.checks if spec.code == code.upper() or spec.name == code.lower()]
+        if not matches:
+            matches = registry.lookup(code)
+        if len(matches) != 1:
+            listed = ", ".join(s.code for s in matches)
+            raise UsageError(f"{code!r} names {'no check' if not matches else 'several checks: ' + listed} (see `envdoctor list`)")
+        spec = matches[0]
+        sys.stdout.write(f"{spec.code} {spec.name} — {spec.summary}\nprovided by {spec.provider}; fix: {spec.fix or 'none'}\n\n{spec.doc}\n")
+        return 0
+
+    guarded(body)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"envdoctor {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version.")] = None,
+) -> None:
+    """Find, explain and repair what is broken in a Python ML/GPU environment."""
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:  # during argument parsing
+        sys.stderr.write("envdoctor: interrupted\n")
+        sys.exit(EXIT_INTERRUPTED)

@@ -1,0 +1,1 @@
+"""Data only: facts, findings.  No I/O here."""

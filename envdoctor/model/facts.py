@@ -1,0 +1,323 @@
+"""Facts: what the probe saw in the target environment, as typed data.
+
+A Facts document is also a snapshot (`envdoctor snapshot`), so it is
+versioned: FACTS_SCHEMA_VERSION changes whenever a field changes meaning or
+goes away.  Sections are optional, so checks can declare which ones they need
+and be reported as skipped when a snapshot lacks them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+FACTS_SCHEMA_VERSION = 1
+
+# The names checks use in `needs=`; each is a field of Facts below.
+SECTIONS = (
+    "interpreter",
+    "markers",
+    "sys_path",
+    "pth_files",
+    "distributions",
+    "shared_files",
+    "import_system",
+    "modules",
+    "startup",
+)
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    executable: str
+    version: str
+    version_info: Tuple[int, ...]
+    implementation: str
+    cache_tag: Optional[str]
+    prefix: str
+    base_prefix: str
+    exec_prefix: str
+    platform: str
+    in_venv: bool
+    site_packages: Tuple[str, ...]
+    user_site: Optional[str]
+    user_site_enabled: bool
+    no_site: bool
+    isolated: bool
+    ignore_environment: bool
+    safe_path: bool
+    cwd: str
+    conda: bool = False
+    pyvenv_cfg: Optional[Dict[str, str]] = None
+    environment: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SysPathEntry:
+    index: int
+    entry: str
+    path: str
+    origin: str  # cwd | pythonpath | site-packages | user-site | pth | stdlib | unknown
+    kind: str  # dir | file | missing
+    pth: Optional[Tuple[Any, ...]] = None  # (pth file, line) for origin == "pth"
+
+
+@dataclass(frozen=True)
+class PthLine:
+    line: int
+    text: str
+    kind: str  # comment | blank | import | path
+    target: Optional[str] = None
+    exists: Optional[bool] = None
+
+
+@dataclass(frozen=True)
+class PthFile:
+    path: str
+    site_dir: str
+    lines: Tuple[PthLine, ...] = ()
+    error: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Distribution:
+    name: str
+    version: Optional[str]
+    metadata_path: str
+    kind: str  # dist-info | egg-info | egg
+    location: str
+    path_index: int
+    metadata_version: Optional[str] = None
+    requires_dist: Tuple[str, ...] = ()
+    requires_python: Optional[str] = None
+    provides_extra: Tuple[str, ...] = ()
+    installer: Optional[str] = None
+    top_level: Tuple[str, ...] = ()
+    record_modules: Tuple[str, ...] = ()
+    record: Optional[str] = None  # RECORD | installed-files.txt | None
+    record_count: int = 0
+    missing_files: Tuple[str, ...] = ()
+    missing_count: int = 0
+    direct_url: Optional[Dict[str, Any]] = None
+    editable_mapping: Optional[Dict[str, str]] = None
+    pth_files: Tuple[str, ...] = ()
+    problems: Tuple[str, ...] = ()
+
+    @property
+    def canonical_name(self) -> str:
+        return canonicalize(self.name)
+
+    @property
+    def editable(self) -> bool:
+        info = (self.direct_url or {}).get("dir_info") or {}
+        return bool(info.get("editable"))
+
+    @property
+    def display(self) -> str:
+        return f"{self.name} {self.version}" if self.version else self.name
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    path: str
+    metadata_paths: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FinderInfo:
+    module: Optional[str]
+    file: Optional[str]
+    repr: str
+    is_class: bool
+    find_spec: bool
+    find_module: bool
+    path: Optional[str] = None  # for path entry finders: the sys.path entry
+    # "class" is a keyword; it is mapped to `class_name` by from_dict/to_dict.
+    class_name: str = ""
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.module}.{self.class_name}" if self.module else self.class_name
+
+
+@dataclass(frozen=True)
+class ImportSystem:
+    meta_path: Tuple[FinderInfo, ...] = ()
+    path_hooks: Tuple[FinderInfo, ...] = ()
+    legacy_path_entry_finders: Tuple[FinderInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModuleCandidate:
+    path_index: int
+    path: str
+    kind: str  # package | namespace-portion | module | extension
+
+
+@dataclass(frozen=True)
+class ModuleResolution:
+    name: str
+    found: bool
+    origin: Optional[str] = None
+    namespace: bool = False
+    locations: Tuple[str, ...] = ()
+    loader: Optional[str] = None
+    path_index: Optional[int] = None
+    error: Optional[str] = None
+    candidates: Tuple[ModuleCandidate, ...] = ()
+
+
+@dataclass(frozen=True)
+class PthError:
+    """A .pth import line that raised during start-up (site printed it and moved on)."""
+
+    path: str
+    line: int
+    error: str
+    traceback: str = ""
+
+
+@dataclass(frozen=True)
+class StartupFailure:
+    """The interpreter dies or hangs during site processing; `culprit` names where."""
+
+    kind: str  # crash | hang
+    file: Optional[str]  # the .pth file, or "sitecustomize"/"usercustomize"
+    line: Optional[int]
+    text: Optional[str]
+    returncode: Optional[int]
+    stderr_tail: str = ""
+
+
+@dataclass(frozen=True)
+class Startup:
+    ok: bool = True
+    pth_errors: Tuple[PthError, ...] = ()
+    failure: Optional[StartupFailure] = None
+    replayed: bool = False  # facts were collected by replaying site, skipping the culprit
+
+
+@dataclass(frozen=True)
+class Target:
+    python: str
+    cwd: str
+    source: str  # --python | VIRTUAL_ENV | CONDA_PREFIX | envdoctor | snapshot
+
+
+@dataclass(frozen=True)
+class Facts:
+    schema_version: int
+    envdoctor_version: str
+    target: Target
+    interpreter: Optional[Interpreter] = None
+    markers: Optional[Dict[str, str]] = None
+    sys_path: Optional[Tuple[SysPathEntry, ...]] = None
+    pth_files: Optional[Tuple[PthFile, ...]] = None
+    distributions: Optional[Tuple[Distribution, ...]] = None
+    shared_files: Optional[Tuple[SharedFile, ...]] = None
+    import_system: Optional[ImportSystem] = None
+    modules: Optional[Dict[str, ModuleResolution]] = None
+    startup: Optional[Startup] = None
+
+    def has(self, section: str) -> bool:
+        return getattr(self, section, None) is not None
+
+    def to_dict(self) -> Dict[str, Any]:
+        return to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Facts":
+        return from_dict(cls, data)
+
+    # Conveniences that several checks share.
+    def active_distributions(self) -> Dict[str, Distribution]:
+        """The distribution import machinery sees for each name: the first on sys.path."""
+        active: Dict[str, Distribution] = {}
+        for dist in self.distributions or ():
+            active.setdefault(dist.canonical_name, dist)
+        return active
+
+    def sys_path_entry(self, index: Optional[int]) -> Optional[SysPathEntry]:
+        if index is None or not self.sys_path or not 0 <= index < len(self.sys_path):
+            return None
+        return self.sys_path[index]
+
+
+def canonicalize(name: str) -> str:
+    """PEP 503 normalisation, without importing packaging into the hot path."""
+    out = []
+    previous_sep = False
+    for char in name.lower():
+        if char in "-_.":
+            if not previous_sep:
+                out.append("-")
+            previous_sep = True
+        else:
+            out.append(char)
+            previous_sep = False
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------
+# JSON <-> dataclasses.  Explicit about the few renamed keys, generic otherwise.
+# ---------------------------------------------------------------------------
+
+_RENAMED = {"class": "class_name"}
+_RENAMED_BACK = {v: k for k, v in _RENAMED.items()}
+
+
+def to_dict(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        return {
+            _RENAMED_BACK.get(f.name, f.name): to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+        }
+    if isinstance(obj, (list, tuple)):
+        return [to_dict(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: to_dict(v) for k, v in obj.items()}
+    return obj
+
+
+_HINTS: Dict[type, Dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> Dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
+    return _HINTS[cls]
+
+
+def from_dict(tp: Any, data: Any) -> Any:
+    """Build `tp` from JSON data; unknown keys are ignored (newer snapshots), missing ones default."""
+    if data is None:
+        return None
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is typing.Union:  # Optional[X]
+        inner = [a for a in args if a is not type(None)]
+        return from_dict(inner[0], data)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(data, Mapping):
+            raise TypeError(f"{tp.__name__}: expected an object, got {type(data).__name__}")
+        hints = _hints(tp)
+        names = {f.name for f in dataclasses.fields(tp)}
+        kwargs = {}
+        for key, value in data.items():
+            name = _RENAMED.get(key, key)
+            if name in names:
+                kwargs[name] = from_dict(hints[name], value)
+        return tp(**kwargs)
+    if origin is tuple:
+        if not isinstance(data, (list, tuple)):
+            raise TypeError(f"expected a list, got {type(data).__name__}")
+        item = args[0] if args else Any
+        return tuple(from_dict(item, v) for v in data)
+    if origin in (dict, Dict):
+        if not isinstance(data, Mapping):
+            raise TypeError(f"expected an object, got {type(data).__name__}")
+        value_type = args[1] if len(args) == 2 else Any
+        return {k: from_dict(value_type, v) for k, v in data.items()}
+    return data

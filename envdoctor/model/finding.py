@@ -1,0 +1,64 @@
+"""Findings: what a check reports, as frozen data that reporters render."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 2, "warning": 1, "info": 0}[self.value]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding points: a file (and line), a distribution, a module."""
+
+    path: Optional[str] = None
+    line: Optional[int] = None
+    distribution: Optional[str] = None
+    module: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class FixProposal:
+    """What would repair it.  `kind` names a fixer (reinstall, stub, shim, patch, manual)."""
+
+    kind: str
+    summary: str
+    safe: bool = True
+    command: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    title: str  # one line, with the specifics in it
+    subject: str  # the distribution, module or path it is about
+    message: str = ""  # why it breaks
+    evidence: Tuple[str, ...] = ()
+    location: Optional[Location] = None
+    references: Tuple[str, ...] = ()
+    fix: Optional[FixProposal] = None
+
+    @property
+    def sort_key(self):
+        return (-self.severity.rank, self.code, self.subject, self.title)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A check that could not run: never to be mistaken for 'checked, all fine'."""
+
+    code: str
+    name: str
+    reason: str

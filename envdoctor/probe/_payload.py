@@ -1,0 +1,732 @@
+# envdoctor probe payload.
+#
+# This file is NOT imported by envdoctor.  Its source is sent to the *target*
+# interpreter (`python -B -c SOURCE MODE NONCE OPTIONS`) and runs there, so:
+#   * standard library only, Python 3.8 syntax;
+#   * it never imports the packages it inspects (metadata is read as text,
+#     modules are located with importlib.util.find_spec on top-level names);
+#   * it writes nothing: no bytecode (-B), no caches, no files;
+#   * its result is one JSON document between two frame lines that carry a
+#     random nonce, so whatever a noisy sitecustomize or .pth prints on stdout
+#     cannot corrupt it.
+#
+# Modes:
+#   facts          collect the facts document (options may ask it to replay
+#                  site processing itself, skipping a line that kills start-up)
+#   trace-startup  run under `-S`, replay site processing with a progress
+#                  marker before every .pth line and customize module, so the
+#                  host can name the line during which the interpreter died
+import json
+import os
+import sys
+
+PAYLOAD_VERSION = 1
+SECRET_WORDS = ("TOKEN", "KEY", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH", "COOKIE")
+ENV_PREFIXES = (
+    "PYTHON", "VIRTUAL_ENV", "CONDA_", "PIP_", "UV_", "LD_LIBRARY_PATH", "LD_PRELOAD",
+    "CUDA_", "HIP_", "ROCR_", "ROCM_", "HSA_", "NCCL_", "TORCH_", "TRITON_", "SGLANG_",
+    "VLLM_", "FLASHINFER_", "PYTORCH_", "DYLD_",
+)
+MAX_LISTED_MISSING = 200
+
+
+def _write_raw(text):
+    # os.write is unbuffered: a marker written just before the interpreter is
+    # killed by a .pth line still reaches the host.
+    data = text.encode("utf-8", "replace")
+    while data:
+        written = os.write(1, data)
+        data = data[written:]
+
+
+# --------------------------------------------------------------------------
+# site replay: what site.addpackage does, with a hook before every line
+# --------------------------------------------------------------------------
+
+def _read_pth(fullname):
+    with open(fullname, "rb") as handle:
+        raw = handle.read()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        import locale
+        return raw.decode(locale.getpreferredencoding(False), "replace")
+
+
+def _make_replaying_addpackage(site, before_line, skip_line, on_error):
+    def addpackage(sitedir, name, known_paths):
+        # `sitedir` must keep that name: setuptools' -nspkg.pth lines read it
+        # through sys._getframe(1).f_locals['sitedir'].
+        reset = known_paths is None
+        if reset:
+            known_paths = site._init_pathinfo()
+        fullname = os.path.join(sitedir, name)
+        try:
+            text = _read_pth(fullname)
+        except OSError:
+            return None if reset else known_paths
+        for lineno, line in enumerate(text.splitlines(), 1):
+            before_line(fullname, lineno, line)
+            if skip_line == [fullname, lineno]:
+                continue
+            if line.startswith("#") or not line.strip():
+                continue
+            try:
+                if line.startswith(("import ", "import\t")):
+                    exec(line)
+                    continue
+                line = line.rstrip()
+                directory, dircase = site.makepath(sitedir, line)
+                if dircase not in known_paths and os.path.exists(directory):
+                    sys.path.append(directory)
+                    known_paths.add(dircase)
+            except Exception as exc:  # site itself catches Exception here
+                on_error(fullname, lineno, exc)
+                break
+        return None if reset else known_paths
+
+    return addpackage
+
+
+def _replay_site(before_line=None, skip=None, on_error=None):
+    """Run site.main() (we were started with -S) with traced .pth processing."""
+    import site
+
+    noop = lambda *args: None  # noqa: E731
+    before_line = before_line or noop
+    on_error = on_error or noop
+    skip_line = skip if isinstance(skip, list) else None
+    site.addpackage = _make_replaying_addpackage(site, before_line, skip_line, on_error)
+    for hook_name in ("execsitecustomize", "execusercustomize"):
+        original = getattr(site, hook_name, None)
+        if original is None:
+            continue
+        module = hook_name[4:]
+
+        def traced(original=original, module=module):
+            before_line(module, 0, "import " + module)
+            if skip == module:
+                return
+            original()
+
+        setattr(site, hook_name, traced)
+    site.main()
+
+
+def trace_startup(nonce):
+    marker = "@@ENVDOCTOR-TRACE-%s@@ " % nonce
+
+    def before_line(fullname, lineno, line):
+        _write_raw(marker + json.dumps({"event": "line", "file": fullname, "line": lineno, "text": line}) + "\n")
+
+    def on_error(fullname, lineno, exc):
+        event = {"event": "error", "file": fullname, "line": lineno, "error": "%s: %s" % (type(exc).__name__, exc)}
+        _write_raw(marker + json.dumps(event) + "\n")
+
+    _write_raw(marker + json.dumps({"event": "start"}) + "\n")
+    _replay_site(before_line=before_line, on_error=on_error)
+    _write_raw(marker + json.dumps({"event": "done"}) + "\n")
+
+
+# --------------------------------------------------------------------------
+# facts
+# --------------------------------------------------------------------------
+
+def _abs(path, cwd):
+    return os.path.normpath(os.path.join(cwd, path)) if path else cwd
+
+
+def _is_secret_name(name):
+    upper = name.upper()
+    return any(word in upper for word in SECRET_WORDS)
+
+
+def collect_environment():
+    env = {}
+    for name, value in os.environ.items():
+        if not name.startswith(ENV_PREFIXES):
+            continue
+        env[name] = "<redacted>" if _is_secret_name(name) else value
+    return env
+
+
+def marker_environment():
+    import platform
+
+    def full_version(info):
+        text = "%d.%d.%d" % (info.major, info.minor, info.micro)
+        if info.releaselevel != "final":
+            text += info.releaselevel[0] + str(info.serial)
+        return text
+
+    return {
+        "implementation_name": sys.implementation.name,
+        "implementation_version": full_version(sys.implementation.version),
+        "os_name": os.name,
+        "platform_machine": platform.machine(),
+        "platform_release": platform.release(),
+        "platform_system": platform.system(),
+        "platform_version": platform.version(),
+        "python_full_version": platform.python_version(),
+        "platform_python_implementation": platform.python_implementation(),
+        "python_version": "%d.%d" % sys.version_info[:2],
+        "sys_platform": sys.platform,
+    }
+
+
+def site_directories():
+    import site
+
+    dirs = []
+    getsitepackages = getattr(site, "getsitepackages", None)
+    if getsitepackages is not None:
+        try:
+            dirs.extend(getsitepackages())
+        except Exception:
+            pass
+    user_site = getattr(site, "USER_SITE", None)
+    user_enabled = bool(getattr(site, "ENABLE_USER_SITE", False))
+    return dirs, user_site, user_enabled
+
+
+def interpreter_facts(cwd, site_dirs, user_site, user_enabled):
+    prefix_cfg = {}
+    cfg_path = os.path.join(sys.prefix, "pyvenv.cfg")
+    try:
+        with open(cfg_path, "r", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                key, sep, value = line.partition("=")
+                if sep:
+                    prefix_cfg[key.strip()] = value.strip()
+    except OSError:
+        prefix_cfg = None
+    flags = sys.flags
+    return {
+        "executable": sys.executable,
+        "version": "%d.%d.%d" % sys.version_info[:3],
+        "version_info": list(sys.version_info[:3]),
+        "implementation": sys.implementation.name,
+        "cache_tag": sys.implementation.cache_tag,
+        "prefix": sys.prefix,
+        "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+        "exec_prefix": sys.exec_prefix,
+        "platform": sys.platform,
+        "in_venv": sys.prefix != getattr(sys, "base_prefix", sys.prefix),
+        "pyvenv_cfg": prefix_cfg,
+        "conda": os.path.isdir(os.path.join(sys.prefix, "conda-meta")),
+        "site_packages": site_dirs,
+        "user_site": user_site,
+        "user_site_enabled": user_enabled,
+        "no_site": bool(flags.no_site),
+        "isolated": bool(flags.isolated),
+        "ignore_environment": bool(flags.ignore_environment),
+        "safe_path": bool(getattr(flags, "safe_path", False)),
+        "cwd": cwd,
+        "environment": collect_environment(),
+    }
+
+
+def pth_files(site_dirs, user_site, user_enabled):
+    """Every .pth file site processes, in site's order, with each line classified."""
+    dirs = []
+    if user_enabled and user_site:
+        dirs.append(user_site)
+    dirs.extend(site_dirs)
+    result = []
+    seen = set()
+    for sitedir in dirs:
+        key = os.path.normcase(os.path.realpath(sitedir))
+        if key in seen or not os.path.isdir(sitedir):
+            continue
+        seen.add(key)
+        try:
+            names = sorted(n for n in os.listdir(sitedir) if n.endswith(".pth") and not n.startswith("."))
+        except OSError:
+            continue
+        for name in names:
+            fullname = os.path.join(sitedir, name)
+            entry = {"path": fullname, "site_dir": sitedir, "lines": [], "error": None}
+            try:
+                text = _read_pth(fullname)
+            except OSError as exc:
+                entry["error"] = "%s: %s" % (type(exc).__name__, exc)
+                result.append(entry)
+                continue
+            for lineno, line in enumerate(text.splitlines(), 1):
+                if line.startswith("#"):
+                    kind, target, exists = "comment", None, None
+                elif not line.strip():
+                    kind, target, exists = "blank", None, None
+                elif line.startswith(("import ", "import\t")):
+                    kind, target, exists = "import", None, None
+                else:
+                    kind = "path"
+                    target = os.path.normpath(os.path.join(sitedir, line.rstrip()))
+                    exists = os.path.exists(target)
+                entry["lines"].append({"line": lineno, "text": line, "kind": kind, "target": target, "exists": exists})
+            result.append(entry)
+    return result
+
+
+def sys_path_facts(cwd, site_dirs, user_site, pth_entries):
+    pythonpath = []
+    if not sys.flags.ignore_environment:
+        pythonpath = [_abs(p, cwd) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    pth_added = {}
+    for pth in pth_entries:
+        for line in pth["lines"]:
+            if line["kind"] == "path" and line["exists"]:
+                pth_added.setdefault(os.path.normcase(line["target"]), [pth["path"], line["line"]])
+    site_set = set(os.path.normcase(os.path.abspath(d)) for d in site_dirs)
+    user_key = os.path.normcase(os.path.abspath(user_site)) if user_site else None
+    pythonpath_set = set(os.path.normcase(p) for p in pythonpath)
+    base_dirs = [os.path.normcase(os.path.abspath(p)) for p in (getattr(sys, "base_prefix", sys.prefix), getattr(sys, "base_exec_prefix", sys.exec_prefix))]
+    safe_path = bool(getattr(sys.flags, "safe_path", False))
+    entries = []
+    for index, raw in enumerate(sys.path):
+        path = _abs(raw, cwd)
+        key = os.path.normcase(path)
+        via = None
+        if index == 0 and not safe_path and (raw == "" or key == os.path.normcase(cwd)):
+            origin = "cwd"
+        elif key in pythonpath_set:
+            origin = "pythonpath"
+        elif key in site_set:
+            origin = "site-packages"
+        elif user_key is not None and key == user_key:
+            origin = "user-site"
+        elif key in pth_added:
+            origin, via = "pth", pth_added[key]
+        elif any(key == base or key.startswith(base + os.sep) for base in base_dirs):
+            origin = "stdlib"
+        else:
+            origin = "unknown"
+        if os.path.isdir(path):
+            kind = "dir"
+        elif os.path.isfile(path):
+            kind = "file"
+        else:
+            kind = "missing"
+        entries.append({"index": index, "entry": raw, "path": path, "origin": origin, "pth": via, "kind": kind})
+    return entries
+
+
+def _parse_headers(text):
+    """RFC 822-style metadata headers, up to the first blank line."""
+    headers = {}
+    last = None
+    for line in text.splitlines():
+        if not line:
+            break
+        if line[0] in " \t" and last is not None:
+            values = headers[last]
+            values[-1] = values[-1] + "\n" + line.strip()
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            return headers, "line %r is not a 'Key: value' header" % line[:80]
+        last = key.strip().lower()
+        headers.setdefault(last, []).append(value.strip())
+    return headers, None
+
+
+def _requires_txt(text):
+    """egg-info requires.txt sections -> Requires-Dist strings."""
+    requirements = []
+    section = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            continue
+        extra, _, marker = section.partition(":")
+        conditions = []
+        if extra:
+            conditions.append('extra == "%s"' % extra)
+        if marker:
+            conditions.append("(%s)" % marker)
+        requirements.append(line + ("; " + " and ".join(conditions) if conditions else ""))
+    return requirements
+
+
+def _read_text(path):
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    return raw.decode("utf-8")
+
+
+def _module_name_from_path(relpath):
+    """Top-level importable name a RECORD path provides, or None."""
+    first = relpath.split("/", 1)[0]
+    if (not first or first.startswith("..") or first == "__pycache__" or first.endswith((".dist-info", ".egg-info", ".data", ".pth"))
+            or first.startswith("__editable__")):
+        return None
+    if "/" in relpath:
+        return first if first.isidentifier() else None
+    for suffix in _module_suffixes():
+        if first.endswith(suffix):
+            stem = first[: -len(suffix)]
+            return stem if stem.isidentifier() else None
+    return None
+
+
+_SUFFIXES = []
+
+
+def _module_suffixes():
+    if not _SUFFIXES:
+        import importlib.machinery as machinery
+        _SUFFIXES.extend(sorted(set(machinery.all_suffixes()), key=len, reverse=True))
+    return _SUFFIXES
+
+
+def _editable_mapping(path):
+    """MAPPING of a setuptools __editable___*_finder.py, read with ast (never imported)."""
+    import ast
+
+    try:
+        tree = ast.parse(_read_text(path))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if any(isinstance(t, ast.Name) and t.id == "MAPPING" for t in targets) and node.value is not None:
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+            return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else None
+    return None
+
+
+class _DirCache(object):
+    """Directory listings, each read once: existence tests without a stat per file."""
+
+    def __init__(self):
+        self.listings = {}
+
+    def names(self, directory):
+        listing = self.listings.get(directory, False)
+        if listing is False:
+            try:
+                listing = set(os.listdir(directory))
+            except OSError:
+                listing = None
+            self.listings[directory] = listing
+        return listing
+
+    def exists(self, path):
+        directory, name = os.path.split(path)
+        listing = self.names(directory)
+        return listing is not None and name in listing
+
+
+def _record_files(meta_dir, kind, location):
+    """(files relative to `location`, source name, error) from RECORD or installed-files.txt."""
+    import csv
+
+    if kind == "dist-info":
+        record = os.path.join(meta_dir, "RECORD")
+        if not os.path.exists(record):
+            return None, None, None
+        try:
+            rows = list(csv.reader(_read_text(record).splitlines()))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            return None, "RECORD", "%s: %s" % (type(exc).__name__, exc)
+        return [row[0] for row in rows if row and row[0]], "RECORD", None
+    listing = os.path.join(meta_dir, "installed-files.txt")
+    if not os.path.isdir(meta_dir) or not os.path.exists(listing):
+        return None, None, None
+    try:
+        lines = _read_text(listing).splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, "installed-files.txt", "%s: %s" % (type(exc).__name__, exc)
+    base = os.path.relpath(meta_dir, location)
+    return [os.path.normpath(os.path.join(base, line)).replace(os.sep, "/") for line in lines if line.strip()], "installed-files.txt", None
+
+
+def _is_bytecode(relpath):
+    return relpath.endswith((".pyc", ".pyo")) or "__pycache__/" in relpath
+
+
+def read_distribution(meta_dir, kind, location, path_index, dircache, module_files):
+    """One distribution's facts; the files it installs under importable names go to `module_files`."""
+    dist = {
+        "name": None, "version": None, "metadata_path": meta_dir, "kind": kind,
+        "location": location, "path_index": path_index, "metadata_version": None,
+        "requires_dist": [], "requires_python": None, "provides_extra": [],
+        "installer": None, "top_level": [], "record": None, "record_count": 0,
+        "missing_files": [], "missing_count": 0, "direct_url": None,
+        "editable_mapping": None, "pth_files": [], "problems": [],
+    }
+    problems = dist["problems"]
+    if kind == "dist-info":
+        metadata_file = os.path.join(meta_dir, "METADATA")
+    elif os.path.isdir(meta_dir):
+        metadata_file = os.path.join(meta_dir, "PKG-INFO")
+    else:
+        metadata_file = meta_dir  # a single-file .egg-info is the PKG-INFO itself
+    try:
+        text = _read_text(metadata_file)
+    except UnicodeDecodeError as exc:
+        problems.append("%s is not UTF-8 text (%s at byte %d)" % (os.path.basename(metadata_file), exc.reason, exc.start))
+        text = None
+    except OSError as exc:
+        problems.append("cannot read %s: %s" % (os.path.basename(metadata_file), exc.strerror or exc))
+        text = None
+    if text is not None:
+        headers, error = _parse_headers(text)
+        if error:
+            problems.append("%s: %s" % (os.path.basename(metadata_file), error))
+        first = lambda key: (headers.get(key) or [None])[0]  # noqa: E731
+        dist["name"] = first("name")
+        dist["version"] = first("version")
+        dist["metadata_version"] = first("metadata-version")
+        dist["requires_dist"] = headers.get("requires-dist", [])
+        dist["requires_python"] = first("requires-python")
+        dist["provides_extra"] = headers.get("provides-extra", [])
+        if not dist["name"]:
+            problems.append("%s has no Name header" % os.path.basename(metadata_file))
+        if not dist["version"]:
+            problems.append("%s has no Version header" % os.path.basename(metadata_file))
+    if kind != "dist-info" and os.path.isdir(meta_dir):
+        requires = os.path.join(meta_dir, "requires.txt")
+        if os.path.exists(requires):
+            try:
+                dist["requires_dist"] = _requires_txt(_read_text(requires))
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append("cannot read requires.txt: %s" % exc)
+    if dist["name"] is None:
+        # Fall back to the folder name so the finding can still say which one.
+        base = os.path.basename(meta_dir).rsplit(".", 1)[0]
+        dist["name"] = base.split("-")[0]
+        dist["version"] = dist["version"] or (base.split("-")[1] if "-" in base else None)
+    for small, key in (("INSTALLER", "installer"),):
+        path = os.path.join(meta_dir, small)
+        if os.path.isfile(path):
+            try:
+                dist[key] = _read_text(path).strip() or None
+            except (OSError, UnicodeDecodeError):
+                pass
+    direct_url = os.path.join(meta_dir, "direct_url.json")
+    if os.path.isfile(direct_url):
+        try:
+            dist["direct_url"] = json.loads(_read_text(direct_url))
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            problems.append("direct_url.json is not valid JSON: %s" % exc)
+    top_level_file = os.path.join(meta_dir, "top_level.txt")
+    declared_top_level = None
+    if os.path.isfile(top_level_file):
+        try:
+            declared_top_level = [n.strip().replace("/", ".") for n in _read_text(top_level_file).splitlines() if n.strip()]
+        except (OSError, UnicodeDecodeError):
+            declared_top_level = None
+
+    files, source, error = _record_files(meta_dir, kind, location)
+    if error:
+        problems.append("cannot read %s: %s" % (source, error))
+    dist["record"] = source
+    derived = []
+    if files is not None:
+        dist["record_count"] = len(files)
+        missing = []
+        for rel in files:
+            relpath = rel.replace("\\", "/")
+            full = os.path.normpath(os.path.join(location, relpath))
+            if relpath.endswith(".pth") and "/" not in relpath:
+                dist["pth_files"].append(full)
+            if os.path.basename(relpath).startswith("__editable___") and relpath.endswith("_finder.py"):
+                mapping = _editable_mapping(full)
+                if mapping is not None:
+                    dist["editable_mapping"] = mapping
+            if _is_bytecode(relpath):
+                continue  # regenerable; deleting __pycache__ breaks nothing
+            if not dircache.exists(full):
+                missing.append(full)
+            name = _module_name_from_path(relpath)
+            if name is not None:
+                if name not in derived:
+                    derived.append(name)
+                module_files.append(full)
+        dist["missing_count"] = len(missing)
+        dist["missing_files"] = missing[:MAX_LISTED_MISSING]
+    top_level = declared_top_level if declared_top_level is not None else derived
+    if dist["editable_mapping"]:
+        top_level = list(top_level) + [n for n in dist["editable_mapping"] if n not in top_level]
+    dist["top_level"] = [n for n in top_level if n and n.split(".")[0].isidentifier()]
+    dist["record_modules"] = derived
+    return dist
+
+
+def distributions(path_entries, dircache):
+    found = []
+    owners = {}
+    seen_dirs = set()
+    for entry in path_entries:
+        location = entry["path"]
+        key = os.path.normcase(os.path.realpath(location))
+        if entry["kind"] != "dir" or key in seen_dirs:
+            continue
+        seen_dirs.add(key)
+        if location.endswith(".egg") and os.path.isdir(os.path.join(location, "EGG-INFO")):
+            candidates = [(os.path.join(location, "EGG-INFO"), "egg")]
+        else:
+            names = dircache.names(location) or ()
+            candidates = [
+                (os.path.join(location, name), "dist-info" if name.endswith(".dist-info") else "egg-info")
+                for name in sorted(names) if name.endswith((".dist-info", ".egg-info"))
+            ]
+        for meta_dir, kind in candidates:
+            if kind == "dist-info" and not os.path.isdir(meta_dir):
+                continue
+            module_files = []
+            try:
+                dist = read_distribution(meta_dir, kind, location, entry["index"], dircache, module_files)
+            except Exception as exc:  # unreadable in a way we did not foresee: report, never crash
+                dist = {"name": os.path.basename(meta_dir), "version": None, "metadata_path": meta_dir, "kind": kind,
+                        "location": location, "path_index": entry["index"],
+                        "problems": ["cannot read metadata: %s: %s" % (type(exc).__name__, exc)]}
+            found.append(dist)
+            for path in module_files:
+                owners.setdefault(path, []).append(meta_dir)
+    # Two distributions whose RECORDs list the same module file overwrite each
+    # other (triton and pytorch-triton-rocm both ship triton/__init__.py).
+    shared = [{"path": path, "metadata_paths": metas} for path, metas in owners.items() if len(metas) > 1]
+    return found, shared
+
+
+def describe_finder(obj):
+    cls = obj if isinstance(obj, type) else type(obj)
+    module_name = getattr(cls, "__module__", None)
+    module = sys.modules.get(module_name) if module_name else None
+    try:
+        text = repr(obj)
+    except Exception:
+        text = "<unrepresentable %s>" % cls.__name__
+    return {
+        "class": getattr(cls, "__qualname__", cls.__name__),
+        "module": module_name,
+        "file": getattr(module, "__file__", None),
+        "repr": text[:200],
+        "is_class": isinstance(obj, type),
+        "find_spec": callable(getattr(obj, "find_spec", None)),
+        "find_module": callable(getattr(obj, "find_module", None)),
+    }
+
+
+def import_system():
+    path_entry_finders = []
+    for path, finder in list(sys.path_importer_cache.items()):
+        if finder is None or callable(getattr(finder, "find_spec", None)):
+            continue
+        described = describe_finder(finder)
+        described["path"] = path
+        path_entry_finders.append(described)
+    return {
+        "meta_path": [describe_finder(f) for f in sys.meta_path],
+        "path_hooks": [describe_finder(h) for h in sys.path_hooks],
+        "legacy_path_entry_finders": path_entry_finders,
+    }
+
+
+def module_candidates(name, path_entries, dircache):
+    """Every place on sys.path that could provide top-level `name`, in order."""
+    found = []
+    for entry in path_entries:
+        if entry["kind"] != "dir":
+            continue
+        names = dircache.names(entry["path"])
+        if not names:
+            continue
+        if name in names:
+            full = os.path.join(entry["path"], name)
+            if os.path.isdir(full):
+                sub = dircache.names(full) or ()
+                kind = "package" if any(("__init__" + s) in sub for s in _module_suffixes()) else "namespace-portion"
+                found.append({"path_index": entry["index"], "path": full, "kind": kind})
+        for suffix in _module_suffixes():
+            if name + suffix in names:
+                kind = "module" if suffix in (".py", ".pyc") else "extension"
+                found.append({"path_index": entry["index"], "path": os.path.join(entry["path"], name + suffix), "kind": kind})
+    return found
+
+
+def _owning_entry(origin, path_entries):
+    """Index of the first sys.path entry that holds `origin` as `name.py` or `name/__init__.py`."""
+    for entry in path_entries:
+        prefix = entry["path"].rstrip(os.sep) + os.sep
+        if origin.startswith(prefix) and origin[len(prefix):].count(os.sep) <= 1:
+            return entry["index"]
+    return None
+
+
+def resolve_modules(names, path_entries, dircache):
+    import importlib.util
+
+    result = {}
+    for name in sorted(names):
+        if not name.isidentifier():
+            continue
+        item = {"name": name, "found": False, "origin": None, "namespace": False, "locations": [],
+                "loader": None, "path_index": None, "error": None,
+                "candidates": module_candidates(name, path_entries, dircache)}
+        try:
+            spec = importlib.util.find_spec(name)
+        except BaseException as exc:  # a finder raising must not end the probe
+            item["error"] = "%s: %s" % (type(exc).__name__, exc)
+            spec = None
+        if spec is not None:
+            item["found"] = True
+            locations = list(spec.submodule_search_locations or [])
+            item["locations"] = locations
+            loader = spec.loader
+            item["loader"] = None if loader is None else "%s.%s" % (getattr(type(loader), "__module__", "?"), type(loader).__qualname__)
+            item["namespace"] = spec.origin in (None, "namespace") and spec.submodule_search_locations is not None
+            item["origin"] = spec.origin if spec.has_location else None
+            if item["origin"]:
+                item["path_index"] = _owning_entry(item["origin"], path_entries)
+        result[name] = item
+    return result
+
+
+def collect_facts(options):
+    started_with_site = not sys.flags.no_site
+    skip = options.get("replay_site_skip")
+    if not started_with_site and options.get("replay_site"):
+        _replay_site(skip=skip)
+    cwd = os.getcwd()
+    site_dirs, user_site, user_enabled = site_directories()
+    dircache = _DirCache()
+    pth = pth_files(site_dirs, user_site, user_enabled)
+    path_entries = sys_path_facts(cwd, site_dirs, user_site, pth)
+    dists, shared = distributions(path_entries, dircache)
+    names = set()
+    for dist in dists:
+        names.update(n.split(".")[0] for n in dist.get("top_level") or ())
+    return {
+        "payload_version": PAYLOAD_VERSION,
+        "interpreter": interpreter_facts(cwd, site_dirs, user_site, user_enabled),
+        "markers": marker_environment(),
+        "sys_path": path_entries,
+        "pth_files": pth,
+        "distributions": dists,
+        "shared_files": shared,
+        "import_system": import_system(),
+        "modules": resolve_modules(names, path_entries, dircache),
+        "startup_replayed": not started_with_site,
+    }
+
+
+def main(argv):
+    mode, nonce = argv[1], argv[2]
+    options = json.loads(argv[3]) if len(argv) > 3 else {}
+    if mode == "trace-startup":
+        trace_startup(nonce)
+        return
+    document = collect_facts(options)
+    _write_raw("\n@@ENVDOCTOR-BEGIN-%s@@\n%s\n@@ENVDOCTOR-END-%s@@\n" % (nonce, json.dumps(document), nonce))
+
+
+main(sys.argv)

@@ -1,0 +1,88 @@
+"""Run a target-interpreter subprocess with a timeout that really ends it.
+
+The child gets its own process group: a .pth line that forks a helper
+holding our pipes open must not make us wait past the timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from envdoctor.errors import TargetError
+
+
+@dataclass(frozen=True)
+class Completed:
+    returncode: int | None  # None when it was killed at the timeout
+    stdout: str
+    stderr: str
+    timed_out: bool
+
+
+def probe_environment(base: Mapping[str, str] = os.environ) -> dict:
+    env = dict(base)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # with -B: nothing written into the target
+    env.pop("PYTHONINSPECT", None)  # would leave the child waiting at a prompt
+    return env
+
+
+def run_target(argv: Sequence[str], cwd: str, timeout: float) -> Completed:
+    try:
+        child = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=probe_environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except FileNotFoundError as exc:
+        raise TargetError(f"{argv[0]}: cannot run it ({exc.strerror})") from exc
+    except OSError as exc:  # ENOEXEC, EACCES: a file that is not a program
+        raise TargetError(f"{argv[0]}: cannot run it ({exc.strerror or exc})") from exc
+    try:
+        out, err = child.communicate(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        _kill_group(child)
+        out, err = child.communicate()
+        timed_out = True
+    except BaseException:  # Ctrl-C: never leave the target running behind us
+        _kill_group(child)
+        child.wait()
+        raise
+    return Completed(
+        returncode=None if timed_out else child.returncode,
+        stdout=out.decode("utf-8", "replace"),
+        stderr=err.decode("utf-8", "replace"),
+        timed_out=timed_out,
+    )
+
+
+def _kill_group(child: subprocess.Popen) -> None:
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        child.kill()
+
+
+def describe_exit(result: Completed, timeout: float) -> str:
+    if result.timed_out:
+        return f"no result within {timeout:g} s (killed)"
+    code = result.returncode
+    if code is not None and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+def stderr_tail(text: str, lines: int = 6) -> str:
+    kept = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(kept[-lines:])

@@ -1,0 +1,91 @@
+"""Why did the target give no facts?  Name the .pth line that kills start-up.
+
+1. Is it a Python at all, and new enough?  (`-S`, a py2-compatible one-liner)
+2. Replay site processing under `-S` with a progress marker before every .pth
+   line and before sitecustomize/usercustomize; the last marker before the
+   interpreter died or hung names the culprit.
+3. Collect the facts anyway by replaying site and skipping that one line, so
+   the rest of the environment is still checked.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from envdoctor.errors import TargetError
+from envdoctor.model.facts import Facts, FACTS_SCHEMA_VERSION, Startup, StartupFailure, Target
+from envdoctor.probe import extract_document, facts_from_document, payload_argv, probe_failure
+from envdoctor.probe.process import Completed, describe_exit, run_target, stderr_tail
+
+MIN_TARGET_PYTHON = (3, 8)
+SANITY_SOURCE = "import sys; sys.stdout.write('@@ENVDOCTOR-PY %d.%d@@' % tuple(sys.version_info[:2]))"
+
+
+def check_is_python(target: Target, timeout: float) -> None:
+    result = run_target([target.python, "-S", "-c", SANITY_SOURCE], target.cwd, timeout)
+    marker = result.stdout.rfind("@@ENVDOCTOR-PY ")
+    if marker < 0:
+        tail = stderr_tail(result.stderr, 2)
+        raise TargetError(
+            f"{target.python} is not a working Python interpreter ({describe_exit(result, timeout)}"
+            + (f": {tail}" if tail else "")
+            + ")"
+        )
+    version = tuple(int(part) for part in result.stdout[marker + 15 :].split("@@")[0].split("."))
+    if version < MIN_TARGET_PYTHON:
+        raise TargetError(
+            f"{target.python} is Python {version[0]}.{version[1]}; envdoctor inspects Python "
+            f"{MIN_TARGET_PYTHON[0]}.{MIN_TARGET_PYTHON[1]} and newer"
+        )
+
+
+def trace_startup(target: Target, timeout: float):
+    """(culprit event or None, completed process) from a traced site replay."""
+    nonce = secrets.token_hex(8)
+    result = run_target(payload_argv(target.python, "trace-startup", nonce, no_site=True), target.cwd, timeout)
+    marker = f"@@ENVDOCTOR-TRACE-{nonce}@@ "
+    events = []
+    for line in result.stdout.splitlines():
+        if line.startswith(marker):
+            try:
+                events.append(json.loads(line[len(marker) :]))
+            except ValueError:
+                continue
+    if events and events[-1].get("event") == "done":
+        return None, result
+    last_line = next((e for e in reversed(events) if e.get("event") == "line"), None)
+    return last_line, result
+
+
+def diagnose(target: Target, timeout: float, first: Completed) -> Facts:
+    check_is_python(target, timeout)
+    culprit, traced = trace_startup(target, timeout)
+    if culprit is None:
+        # Start-up is fine without us; the probe itself failed.
+        raise probe_failure(target, first, timeout)
+    file = culprit.get("file")
+    is_module = file in ("sitecustomize", "usercustomize")
+    failure = StartupFailure(
+        kind="hang" if traced.timed_out else "crash",
+        file=file,
+        line=None if is_module else culprit.get("line"),
+        text=culprit.get("text"),
+        returncode=traced.returncode,
+        stderr_tail=stderr_tail(first.stderr or traced.stderr),
+    )
+    skip = file if is_module else [file, culprit.get("line")]
+    nonce = secrets.token_hex(8)
+    options = {"replay_site": True, "replay_site_skip": skip}
+    replay = run_target(payload_argv(target.python, "facts", nonce, options, no_site=True), target.cwd, timeout)
+    document = None if replay.timed_out else extract_document(replay.stdout, nonce)
+    startup = Startup(ok=False, failure=failure, replayed=document is not None)
+    if document is None:
+        # Even without site processing nothing came back: report the start-up failure alone.
+        return Facts(
+            schema_version=FACTS_SCHEMA_VERSION,
+            envdoctor_version=__import__("envdoctor").__version__,
+            target=target,
+            startup=startup,
+        )
+    return facts_from_document(document, target, startup)

@@ -1,0 +1,120 @@
+"""Find, load and validate checks from the `envdoctor.checks` entry-point group.
+
+Three stages, as flake8 does it: find entry points (no import), load each
+(an import error becomes one PluginError naming the plugin and the
+distribution that provides it), validate every check it defines (code and
+name patterns, known fact sections, documented sections, no duplicates).
+envdoctor's built-in checks come through its own entry points, exactly like a
+third party's.  Nothing happens at import time of this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import types
+from typing import Dict, Iterable, List, Tuple
+
+from envdoctor.api import CHECK_ATTRIBUTE, CODE_PATTERN, DOC_SECTIONS, FIX_KINDS, NAME_PATTERN, CheckSpec
+from envdoctor.errors import PluginError, UsageError
+from envdoctor.model.facts import SECTIONS
+
+ENTRY_POINT_GROUP = "envdoctor.checks"
+
+# Codes the engine itself uses; plugins may not claim them.
+ENGINE_CODES = {"EDR001": "check-crashed"}
+
+
+def _entry_points(group: str):
+    eps = importlib.metadata.entry_points()
+    if hasattr(eps, "select"):
+        return list(eps.select(group=group))
+    return list(eps.get(group, ()))  # Python 3.9
+
+
+def _provider(ep) -> str:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return "unknown distribution"
+    return f"{dist.metadata['Name']} {dist.version}"
+
+
+def specs_in(obj) -> List[CheckSpec]:
+    """The checks a loaded entry point offers: a module's decorated functions, or one function."""
+    if isinstance(obj, types.ModuleType):
+        found = [getattr(value, CHECK_ATTRIBUTE) for value in vars(obj).values() if hasattr(value, CHECK_ATTRIBUTE)]
+        return sorted(found, key=lambda spec: spec.code)
+    if hasattr(obj, CHECK_ATTRIBUTE):
+        return [getattr(obj, CHECK_ATTRIBUTE)]
+    return []
+
+
+def validate(spec: CheckSpec, origin: str) -> None:
+    problems = []
+    if not CODE_PATTERN.match(spec.code):
+        problems.append(f"code {spec.code!r} does not match {CODE_PATTERN.pattern}")
+    if not NAME_PATTERN.match(spec.name):
+        problems.append(f"name {spec.name!r} is not kebab-case")
+    unknown = [n for n in spec.needs if n not in SECTIONS]
+    if unknown:
+        problems.append(f"needs unknown fact sections {unknown} (known: {', '.join(SECTIONS)})")
+    if spec.fix is not None and spec.fix not in FIX_KINDS:
+        problems.append(f"fix kind {spec.fix!r} is not one of {', '.join(FIX_KINDS)}")
+    missing_sections = [s for s in DOC_SECTIONS if f"{s}\n" not in spec.doc + "\n"]
+    if missing_sections:
+        problems.append(f"docstring lacks the sections {missing_sections}")
+    if not spec.summary.strip():
+        problems.append("summary is empty")
+    if problems:
+        raise PluginError(f"check {spec.code} ({spec.name}) from {origin} is invalid: " + "; ".join(problems))
+
+
+@dataclasses.dataclass(frozen=True)
+class Registry:
+    checks: Tuple[CheckSpec, ...]
+
+    def by_code(self) -> Dict[str, CheckSpec]:
+        return {spec.code: spec for spec in self.checks}
+
+    def lookup(self, token: str) -> List[CheckSpec]:
+        """Checks a --select/--ignore/explain token means: a code, a code prefix or a name."""
+        upper = token.strip().upper()
+        lower = token.strip().lower()
+        return [spec for spec in self.checks if spec.code.startswith(upper) or spec.name == lower] if upper else []
+
+    def select(self, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> Tuple[CheckSpec, ...]:
+        chosen = list(self.checks)
+        select, ignore = list(select), list(ignore)
+        for token in select + ignore:
+            if not self.lookup(token) and token.strip().upper() not in ENGINE_CODES:
+                raise UsageError(f"unknown check {token!r}: not a code, code prefix or name (see `envdoctor list`)")
+        if select:
+            wanted = {spec.code for token in select for spec in self.lookup(token)}
+            chosen = [spec for spec in chosen if spec.code in wanted]
+        if ignore:
+            unwanted = {spec.code for token in ignore for spec in self.lookup(token)}
+            chosen = [spec for spec in chosen if spec.code not in unwanted]
+        return tuple(chosen)
+
+
+def load_registry(group: str = ENTRY_POINT_GROUP) -> Registry:
+    checks: List[CheckSpec] = []
+    seen_codes: Dict[str, str] = dict.fromkeys(ENGINE_CODES, "envdoctor's engine")
+    seen_names: Dict[str, str] = {name: "envdoctor's engine" for name in ENGINE_CODES.values()}
+    for ep in sorted(_entry_points(group), key=lambda e: e.name):
+        origin = f"plugin {ep.name!r} ({ep.value}) of {_provider(ep)}"
+        try:
+            loaded = ep.load()
+        except Exception as exc:  # any import-time failure of a plugin is the plugin's
+            raise PluginError(f"{origin} failed to load: {type(exc).__name__}: {exc}") from exc
+        specs = specs_in(loaded)
+        if not specs:
+            raise PluginError(f"{origin} defines no checks (decorate functions with envdoctor.api.check)")
+        for spec in specs:
+            validate(spec, origin)
+            for seen, key in ((seen_codes, spec.code), (seen_names, spec.name)):
+                if key in seen:
+                    raise PluginError(f"{origin}: {key!r} is already used by {seen[key]}")
+                seen[key] = origin
+            checks.append(dataclasses.replace(spec, provider=_provider(ep)))
+    return Registry(tuple(sorted(checks, key=lambda spec: spec.code)))

@@ -1,0 +1,56 @@
+"""Which interpreter to inspect, and from which working directory.
+
+Order: --python PATH (an interpreter, or a venv/conda prefix), else an active
+VIRTUAL_ENV, else CONDA_PREFIX, else the interpreter envdoctor runs in.  The
+path is made absolute but never resolved through symlinks: a venv's
+bin/python is a symlink to the base interpreter, and resolving it would
+inspect the wrong environment.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Mapping, Optional
+
+from envdoctor.errors import TargetError, UsageError
+from envdoctor.model.facts import Target
+
+INTERPRETER_NAMES = ("bin/python", "bin/python3", "Scripts/python.exe", "python.exe")
+
+
+def interpreter_in_prefix(prefix: str) -> Optional[str]:
+    for relative in INTERPRETER_NAMES:
+        candidate = os.path.join(prefix, relative)
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _interpreter(path: str, described_as: str) -> str:
+    path = os.path.abspath(os.path.expanduser(path))
+    if os.path.isdir(path):
+        found = interpreter_in_prefix(path)
+        if found is None:
+            raise TargetError(
+                f"{described_as} {path} is a directory without bin/python: not a virtual environment or conda prefix"
+            )
+        return found
+    if not os.path.exists(path):
+        raise TargetError(f"{described_as} {path}: no such file or directory")
+    if not os.access(path, os.X_OK):
+        raise TargetError(f"{described_as} {path} is not executable")
+    return path
+
+
+def resolve_target(python: Optional[str], cwd: Optional[str], environ: Mapping[str, str] = os.environ) -> Target:
+    workdir = os.path.abspath(os.path.expanduser(cwd)) if cwd else os.getcwd()
+    if not os.path.isdir(workdir):
+        raise UsageError(f"--cwd {workdir}: not a directory")
+    if python:
+        return Target(python=_interpreter(python, "--python"), cwd=workdir, source="--python")
+    for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        prefix = environ.get(variable)
+        if prefix:
+            return Target(python=_interpreter(prefix, f"${variable}"), cwd=workdir, source=variable)
+    return Target(python=sys.executable, cwd=workdir, source="envdoctor")
