@@ -98,11 +98,17 @@ def _load_facts_file(path: str):
         raise UsageError(f"--facts {path}: malformed snapshot ({exc})") from exc
 
 
+# A probe launch.py started before typer was imported, if any.
+_EARLY_PROBE = None
+
+
 def _probe(python: Optional[str], cwd: Optional[str], timeout: float):
-    from envdoctor.probe import run_probe
+    global _EARLY_PROBE
+    from envdoctor.probe.run import run_probe
     from envdoctor.target import resolve_target
 
-    return run_probe(resolve_target(python, cwd), timeout=timeout)
+    started, _EARLY_PROBE = _EARLY_PROBE, None
+    return run_probe(resolve_target(python, cwd), timeout=timeout, started=started)
 
 
 @app.command()
@@ -125,6 +131,8 @@ def check(
 
         registry = load_registry()
         checks = registry.select(_tokens(select), _tokens(ignore))  # usage errors before any probing
+        if fmt is Format.text:
+            import envdoctor.report.text  # noqa: F401  (imported while an early probe still runs)
         facts = _load_facts_file(facts_file) if facts_file else _probe(python, cwd, timeout)
         from envdoctor.engine import run_checks
         from envdoctor.report import render
@@ -214,7 +222,9 @@ def _root(
     """Find, explain and repair what is broken in a Python ML/GPU environment."""
 
 
-def main() -> None:
+def main(early_probe=None) -> None:
+    global _EARLY_PROBE
+    _EARLY_PROBE = early_probe
     try:
         app()
     except KeyboardInterrupt:  # during argument parsing

@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from typing import Mapping, Optional
 
 from envdoctor.errors import TargetError, UsageError
-from envdoctor.model.facts import Target
+
+
+@dataclass(frozen=True)
+class Target:
+    python: str
+    cwd: str
+    source: str  # --python | VIRTUAL_ENV | CONDA_PREFIX | envdoctor
 
 INTERPRETER_NAMES = ("bin/python", "bin/python3", "Scripts/python.exe", "python.exe")
 

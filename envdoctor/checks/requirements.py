@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
 from envdoctor.api import check, report
 from envdoctor.checks._common import pip_command
 from envdoctor.model.facts import Distribution, Facts, canonicalize
@@ -27,8 +31,6 @@ class ParsedRequirement:
 
 @lru_cache(maxsize=None)
 def _parse(text: str):
-    from packaging.requirements import InvalidRequirement, Requirement
-
     try:
         return Requirement(text), None
     except InvalidRequirement as exc:
@@ -49,8 +51,6 @@ def parsed_requirements(dist: Distribution) -> Tuple[List[ParsedRequirement], Li
 
 @lru_cache(maxsize=None)
 def parse_version(text: Optional[str]):
-    from packaging.version import InvalidVersion, Version
-
     if text is None:
         return None
     try:
@@ -263,8 +263,6 @@ def requires_python_mismatch(facts: Facts) -> Iterator:
     References
         https://packaging.python.org/en/latest/specifications/core-metadata/#requires-python
     """
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
     python_version = (facts.markers or {}).get("python_full_version")
     version = parse_version(python_version)
     if version is None:

@@ -14,6 +14,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from envdoctor.target import Target
+
 FACTS_SCHEMA_VERSION = 1
 
 # The names checks use in `needs=`; each is a field of Facts below.
@@ -198,13 +200,6 @@ class Startup:
     pth_errors: Tuple[PthError, ...] = ()
     failure: Optional[StartupFailure] = None
     replayed: bool = False  # facts were collected by replaying site, skipping the culprit
-
-
-@dataclass(frozen=True)
-class Target:
-    python: str
-    cwd: str
-    source: str  # --python | VIRTUAL_ENV | CONDA_PREFIX | envdoctor | snapshot
 
 
 @dataclass(frozen=True)

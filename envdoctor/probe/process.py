@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -30,38 +31,54 @@ def probe_environment(base: Mapping[str, str] = os.environ) -> dict:
     return env
 
 
-def run_target(argv: Sequence[str], cwd: str, timeout: float) -> Completed:
-    try:
-        child = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=probe_environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
+class Running:
+    """A started target subprocess; `wait` collects it, killing it at the deadline."""
+
+    def __init__(self, argv: Sequence[str], cwd: str, timeout: float):
+        self.argv = list(argv)
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        try:
+            self.child = subprocess.Popen(
+                self.argv,
+                cwd=cwd,
+                env=probe_environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            raise TargetError(f"{argv[0]}: cannot run it ({exc.strerror})") from exc
+        except OSError as exc:  # ENOEXEC, EACCES: a file that is not a program
+            raise TargetError(f"{argv[0]}: cannot run it ({exc.strerror or exc})") from exc
+
+    def wait(self) -> Completed:
+        child = self.child
+        try:
+            out, err = child.communicate(timeout=max(0.0, self.deadline - time.monotonic()))
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            _kill_group(child)
+            out, err = child.communicate()
+            timed_out = True
+        except BaseException:  # Ctrl-C: never leave the target running behind us
+            self.cancel()
+            raise
+        return Completed(
+            returncode=None if timed_out else child.returncode,
+            stdout=out.decode("utf-8", "replace"),
+            stderr=err.decode("utf-8", "replace"),
+            timed_out=timed_out,
         )
-    except FileNotFoundError as exc:
-        raise TargetError(f"{argv[0]}: cannot run it ({exc.strerror})") from exc
-    except OSError as exc:  # ENOEXEC, EACCES: a file that is not a program
-        raise TargetError(f"{argv[0]}: cannot run it ({exc.strerror or exc})") from exc
-    try:
-        out, err = child.communicate(timeout=timeout)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        _kill_group(child)
-        out, err = child.communicate()
-        timed_out = True
-    except BaseException:  # Ctrl-C: never leave the target running behind us
-        _kill_group(child)
-        child.wait()
-        raise
-    return Completed(
-        returncode=None if timed_out else child.returncode,
-        stdout=out.decode("utf-8", "replace"),
-        stderr=err.decode("utf-8", "replace"),
-        timed_out=timed_out,
-    )
+
+    def cancel(self) -> None:
+        _kill_group(self.child)
+        self.child.wait()
+
+
+def run_target(argv: Sequence[str], cwd: str, timeout: float) -> Completed:
+    return Running(argv, cwd, timeout).wait()
 
 
 def _kill_group(child: subprocess.Popen) -> None:

@@ -11,11 +11,12 @@
 from __future__ import annotations
 
 import json
-import secrets
 
 from envdoctor.errors import TargetError
-from envdoctor.model.facts import Facts, FACTS_SCHEMA_VERSION, Startup, StartupFailure, Target
-from envdoctor.probe import extract_document, facts_from_document, payload_argv, probe_failure
+from envdoctor.model.facts import FACTS_SCHEMA_VERSION, Facts, Startup, StartupFailure
+from envdoctor.probe.run import extract_document, facts_from_document, probe_failure
+from envdoctor.probe.start import new_nonce, payload_argv
+from envdoctor.target import Target
 from envdoctor.probe.process import Completed, describe_exit, run_target, stderr_tail
 
 MIN_TARGET_PYTHON = (3, 8)
@@ -42,7 +43,7 @@ def check_is_python(target: Target, timeout: float) -> None:
 
 def trace_startup(target: Target, timeout: float):
     """(culprit event or None, completed process) from a traced site replay."""
-    nonce = secrets.token_hex(8)
+    nonce = new_nonce()
     result = run_target(payload_argv(target.python, "trace-startup", nonce, no_site=True), target.cwd, timeout)
     marker = f"@@ENVDOCTOR-TRACE-{nonce}@@ "
     events = []
@@ -75,7 +76,7 @@ def diagnose(target: Target, timeout: float, first: Completed) -> Facts:
         stderr_tail=stderr_tail(first.stderr or traced.stderr),
     )
     skip = file if is_module else [file, culprit.get("line")]
-    nonce = secrets.token_hex(8)
+    nonce = new_nonce()
     options = {"replay_site": True, "replay_site_skip": skip}
     replay = run_target(payload_argv(target.python, "facts", nonce, options, no_site=True), target.cwd, timeout)
     document = None if replay.timed_out else extract_document(replay.stdout, nonce)

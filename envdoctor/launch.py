@@ -1,0 +1,66 @@
+"""The console script's entry: start the probe before the heavy imports.
+
+`envdoctor check` spends about as long importing typer, rich and packaging as
+the target interpreter spends producing facts.  Starting the probe
+subprocess first lets the two overlap.  Only the standard library and the
+small target/probe modules are imported here; anything unusual in argv (help,
+--facts, an option this scan does not understand) skips the early start, and
+cli.py simply starts the probe itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+EARLY_COMMANDS = ("check", "snapshot")
+VALUE_OPTIONS = {"--python": "python", "-p": "python", "--cwd": "cwd", "--timeout": "timeout"}
+# Options of check/snapshot that take a value but do not affect the probe.
+OTHER_VALUE_OPTIONS = {"--select", "-s", "--ignore", "-i", "--format", "-f", "--output", "-o"}
+FLAG_OPTIONS = {"--strict", "--verbose", "-v"}
+
+
+def _scan(args: List[str]) -> Optional[dict]:
+    if not args or args[0] not in EARLY_COMMANDS:
+        return None
+    found = {"python": None, "cwd": None, "timeout": "60"}
+    rest = args[1:]
+    index = 0
+    while index < len(rest):
+        arg = rest[index]
+        name, eq, inline = arg.partition("=")
+        if name in VALUE_OPTIONS or name in OTHER_VALUE_OPTIONS:
+            if eq:
+                value = inline
+            elif index + 1 < len(rest):
+                index += 1
+                value = rest[index]
+            else:
+                return None
+            if name in VALUE_OPTIONS:
+                found[VALUE_OPTIONS[name]] = value
+        elif arg not in FLAG_OPTIONS:
+            return None  # --help, --facts, a typo: leave it all to the real parser
+        index += 1
+    return found
+
+
+def start_early(args: List[str]):
+    options = _scan(args)
+    if options is None:
+        return None
+    try:
+        timeout = float(options["timeout"])
+        from envdoctor.probe.start import start_probe
+        from envdoctor.target import resolve_target
+
+        return start_probe(resolve_target(options["python"], options["cwd"]), timeout)
+    except Exception:  # any problem is reported properly by the real command
+        return None
+
+
+def main() -> None:
+    started = start_early(sys.argv[1:])
+    from envdoctor import cli
+
+    cli.main(started)

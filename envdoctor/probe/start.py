@@ -1,0 +1,50 @@
+"""Start the probe: the light half of envdoctor.probe, importable before anything heavy.
+
+launch.py uses it to start the target interpreter before typer, rich and
+packaging are imported, so the probe and envdoctor's own start-up overlap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, Optional
+
+from envdoctor.probe.process import Running
+from envdoctor.target import Target
+
+DEFAULT_TIMEOUT = 60.0
+_SOURCE: list = []
+
+
+def payload_source() -> str:
+    if not _SOURCE:
+        with open(os.path.join(os.path.dirname(__file__), "_payload.py"), encoding="utf-8") as handle:
+            _SOURCE.append(handle.read())
+    return _SOURCE[0]
+
+
+def new_nonce() -> str:
+    return os.urandom(8).hex()
+
+
+def payload_argv(python: str, mode: str, nonce: str, options: Optional[Dict[str, Any]] = None, no_site: bool = False):
+    flags = ["-B", "-S"] if no_site else ["-B"]
+    return [python, *flags, "-c", payload_source(), mode, nonce, json.dumps(options or {})]
+
+
+def start_probe(target: Target, timeout: float = DEFAULT_TIMEOUT) -> "StartedProbe":
+    nonce = new_nonce()
+    return StartedProbe(target, timeout, nonce, Running(payload_argv(target.python, "facts", nonce), target.cwd, timeout))
+
+
+class StartedProbe:
+    """A probe already running (started before envdoctor's heavier imports, see launch.py)."""
+
+    def __init__(self, target: Target, timeout: float, nonce: str, running: Running):
+        self.target, self.timeout, self.nonce, self.running = target, timeout, nonce, running
+
+    def matches(self, target: Target, timeout: float) -> bool:
+        return (self.target, self.timeout) == (target, timeout)
+
+
