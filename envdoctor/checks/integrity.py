@@ -240,17 +240,18 @@ def overlapping_files(facts: Facts) -> Iterator:
         paths.sort()
         root = dists[0].location.rstrip(os.sep) + os.sep
         shown = paths[0][len(root) :] if paths[0].startswith(root) else paths[0]
+        module = shown.split(os.sep, 1)[0].split(".", 1)[0]
         more = f" (and {len(paths) - 1} more files)" if len(paths) > 1 else ""
         names = " and ".join(d.display for d in dists)
         yield report(
             Severity.ERROR,
             f"{names} both install {shown}{more}",
-            subject=dists[0].name,
+            subject=module,
             message=(
                 "Whichever was installed last overwrote the other's files; the code that runs is not what either "
                 "distribution's metadata describes, and uninstalling one breaks the other."
             ),
             evidence=[f"{d.metadata_path}" for d in dists] + first_lines([f"shared: {p}" for p in paths], 3),
-            location=Location(path=paths[0], distribution=dists[0].name),
+            location=Location(path=paths[0], distribution=dists[0].name, module=module),
             fix=FixProposal("reinstall", f"uninstall {names} and install only the one this platform needs", safe=False),
         )

@@ -1,0 +1,300 @@
+"""Every built-in check on facts: a positive and a negative case per code, and the details."""
+
+from __future__ import annotations
+
+import pytest
+
+from envdoctor.engine import run_checks
+from envdoctor.model.finding import Severity
+from envdoctor.registry import load_registry
+from tests.helpers.facts import CWD, SITE, dist, finder, make_facts, module
+
+
+def findings(facts, code):
+    spec = load_registry().by_code()[code]
+    return list(run_checks([spec], facts).findings)
+
+
+# --- the cases: code -> (facts with the problem, facts without it, expected subject) -------------
+
+def req001_pos():
+    return make_facts(dists=[dist("requests", "2.32.3", requires=["idna<4,>=2.5", "certifi>=2017.4.17"]), dist("certifi", "2024.2.2")])
+
+
+def req001_neg():
+    return make_facts(dists=[dist("requests", "2.32.3", requires=["idna<4,>=2.5"]), dist("idna", "3.7")])
+
+
+def req002_pos():
+    return make_facts(dists=[dist("requests", "2.32.3", requires=["idna<4,>=2.5"]), dist("idna", "2.0")])
+
+
+def req003_pos():
+    return make_facts(dists=[dist("futurelib", "1.0", requires_python=">=3.99")])
+
+
+def req003_neg():
+    return make_facts(dists=[dist("futurelib", "1.0", requires_python=">=3.8")])
+
+
+def int001_pos():
+    return make_facts(dists=[dist("six", "1.16.0", missing_count=1, record_count=6, missing_files=[f"{SITE}/six.py"])])
+
+
+def int002_pos():
+    return make_facts(dists=[dist("corrupt", "1.0", problems=["METADATA is not UTF-8 text (invalid start byte at byte 0)"])])
+
+
+def int003_pos():
+    return make_facts(dists=[dist("six", "1.16.0"), dist("six", "1.15.0", location="/opt/extra", path_index=0)])
+
+
+def int004_pos():
+    a = dist("triton", "3.1.0")
+    b = dist("pytorch-triton-rocm", "3.1.0", top_level=["triton"])
+    return make_facts(dists=[a, b], shared_files=[{"path": f"{SITE}/triton/__init__.py", "metadata_paths": [a["metadata_path"], b["metadata_path"]]}])
+
+
+def shd001_pos():
+    return make_facts(
+        dists=[dist("packaging", "24.1")],
+        modules={"packaging": module("packaging", f"{CWD}/packaging.py", path_index=0, candidates=[
+            {"path_index": 0, "path": f"{CWD}/packaging.py", "kind": "module"},
+            {"path_index": 2, "path": f"{SITE}/packaging", "kind": "package"}])},
+    )
+
+
+def shd001_neg():
+    return make_facts(
+        dists=[dist("packaging", "24.1")],
+        modules={"packaging": module("packaging", f"{SITE}/packaging/__init__.py", path_index=2, candidates=[
+            {"path_index": 2, "path": f"{SITE}/packaging", "kind": "package"}])},
+    )
+
+
+def _editable_aiter(**extra):
+    return dist(
+        "amd-aiter", "0.1", top_level=["aiter"], record_modules=[],
+        editable_mapping={"aiter": "/sgl-workspace/aiter/aiter"},
+        direct_url={"url": "file:///sgl-workspace/aiter", "dir_info": {"editable": True}}, **extra,
+    )
+
+
+def nsp001_pos():
+    return make_facts(
+        dists=[_editable_aiter()],
+        modules={"aiter": module("aiter", None, namespace=True, locations=["/sgl-workspace/aiter"], candidates=[
+            {"path_index": 0, "path": "/sgl-workspace/aiter", "kind": "namespace-portion"}])},
+        meta_path=[finder("PathFinder", "_frozen_importlib_external"), finder("_EditableFinder", "__editable___amd_aiter_0_1_finder")],
+    )
+
+
+def nsp001_neg():
+    return make_facts(
+        dists=[_editable_aiter()],
+        modules={"aiter": module("aiter", "/sgl-workspace/aiter/aiter/__init__.py", loader="SourceFileLoader")},
+    )
+
+
+def hook001_pos():
+    return make_facts(version=(3, 12, 1), meta_path=[
+        finder("StubFinder", "triton_stub", find_spec=False, find_module=True, file=f"{SITE}/triton_stub.py"),
+        finder("PathFinder", "_frozen_importlib_external"),
+    ], dists=[dist("triton-stub", "0.1", top_level=["triton_stub"])])
+
+
+def hook001_neg():
+    return make_facts(version=(3, 12, 1), meta_path=[
+        finder("StubFinder", "triton_stub", find_spec=True, find_module=True), finder("PathFinder", "_frozen_importlib_external"),
+    ])
+
+
+def pth001_pos():
+    return make_facts(pth_files=[{"path": f"{SITE}/stale.pth", "site_dir": SITE, "lines": [
+        {"line": 1, "text": "/gone/src", "kind": "path", "target": "/gone/src", "exists": False}]}])
+
+
+def pth001_neg():
+    return make_facts(pth_files=[{"path": f"{SITE}/ok.pth", "site_dir": SITE, "lines": [
+        {"line": 1, "text": "/usr", "kind": "path", "target": "/usr", "exists": True},
+        {"line": 2, "text": "import sys", "kind": "import"}]}])
+
+
+def pth002_pos():
+    return make_facts(startup={"ok": True, "pth_errors": [
+        {"path": f"{SITE}/bad.pth", "line": 1, "error": "ModuleNotFoundError: No module named 'gone_hook'", "traceback": "..."}]})
+
+
+def pth003_pos():
+    return make_facts(startup={"ok": False, "pth_errors": [], "replayed": True, "failure": {
+        "kind": "crash", "file": f"{SITE}/evil.pth", "line": 1, "text": "import os; os._exit(3)", "returncode": 3}})
+
+
+def healthy():
+    return make_facts(dists=[dist("idna", "3.7"), dist("requests", "2.32.3", requires=["idna<4,>=2.5", 'pysocks; extra == "socks"'])])
+
+
+CASES = {
+    "REQ001": (req001_pos, req001_neg, "requests"),
+    "REQ002": (req002_pos, req001_neg, "requests"),
+    "REQ003": (req003_pos, req003_neg, "futurelib"),
+    "INT001": (int001_pos, healthy, "six"),
+    "INT002": (int002_pos, healthy, "corrupt"),
+    "INT003": (int003_pos, healthy, "six"),
+    "INT004": (int004_pos, healthy, "triton"),
+    "SHD001": (shd001_pos, shd001_neg, "packaging"),
+    "NSP001": (nsp001_pos, nsp001_neg, "aiter"),
+    "HOOK001": (hook001_pos, hook001_neg, "triton_stub.StubFinder"),
+    "PTH001": (pth001_pos, pth001_neg, f"{SITE}/stale.pth"),
+    "PTH002": (pth002_pos, healthy, f"{SITE}/bad.pth"),
+    "PTH003": (pth003_pos, healthy, f"{SITE}/evil.pth"),
+}
+
+
+def test_every_registered_check_has_cases():
+    assert set(CASES) == {spec.code for spec in load_registry().checks}
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_positive(code):
+    positive, _, subject = CASES[code]
+    found = findings(positive(), code)
+    assert [f.subject for f in found] == [subject]
+    assert all(f.code == code and f.title and f.evidence for f in found)
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_negative(code):
+    _, negative, _ = CASES[code]
+    assert findings(negative(), code) == []
+
+
+# --- details ---------------------------------------------------------------------------------------
+
+def test_missing_requirement_names_requirer_and_requirement():
+    (finding,) = findings(req001_pos(), "REQ001")
+    assert finding.title == "requests 2.32.3 requires idna<4,>=2.5, which is not installed"
+    assert finding.severity is Severity.ERROR
+    assert "install 'idna<4,>=2.5'" in finding.fix.command
+
+
+def test_extra_requested_by_another_distribution_counts():
+    facts = make_facts(dists=[
+        dist("consumer", "1.0", requires=["provider[fast]>=1"]),
+        dist("provider", "1.0", requires=['speedup>=2; extra == "fast"', 'unused; extra == "other"']),
+    ])
+    (finding,) = findings(facts, "REQ001")
+    assert finding.subject == "provider"
+    assert "speedup>=2" in finding.title
+    assert "[fast]" in finding.message and "consumer 1.0" in finding.message
+
+
+def test_extras_propagate_through_chains():
+    facts = make_facts(dists=[
+        dist("a", requires=["b[x]"]),
+        dist("b", requires=['c[y]; extra == "x"']),
+        dist("c", requires=['d; extra == "y"']),
+    ])
+    assert [f.subject for f in findings(facts, "REQ001")] == ["c"]
+
+
+def test_markers_are_evaluated_for_the_target_not_envdoctor():
+    facts = make_facts(dists=[dist("torch", "2.13.0", requires=['triton==3.6.0; platform_system == "Linux"'])],
+                       markers={"platform_system": "Darwin", "sys_platform": "darwin"})
+    assert findings(facts, "REQ001") == []
+    linux = make_facts(dists=[dist("torch", "2.13.0", requires=['triton==3.6.0; platform_system == "Linux"'])])
+    assert [f.subject for f in findings(linux, "REQ001")] == ["torch"]
+
+
+def test_conflict_accepts_prereleases_and_local_versions():
+    facts = make_facts(dists=[dist("torchvision", requires=["torch==2.13.0"]), dist("torch", "2.13.0+cpu")])
+    assert findings(facts, "REQ002") == []
+    pre = make_facts(dists=[dist("x", requires=["y>=1.0"]), dist("y", "2.0rc1")])
+    assert findings(pre, "REQ002") == []
+
+
+def test_only_the_first_copy_of_a_duplicated_distribution_requires_things():
+    facts = make_facts(dists=[dist("a", "2.0"), dist("a", "1.0", requires=["missing-thing"], location="/later", path_index=3)])
+    assert findings(facts, "REQ001") == []
+
+
+def test_invalid_requirement_is_invalid_metadata_not_a_crash():
+    facts = make_facts(dists=[dist("weird", "1.0", requires=["this is not a requirement!!"])])
+    (finding,) = findings(facts, "INT002")
+    assert "Requires-Dist" in finding.title
+    assert findings(facts, "REQ001") == []
+
+
+def test_invalid_version_is_invalid_metadata():
+    (finding,) = findings(make_facts(dists=[dist("legacy", "1.0-beta-final-x")]), "INT002")
+    assert "PEP 440" in finding.title
+
+
+def test_duplicate_lists_both_locations():
+    (finding,) = findings(int003_pos(), "INT003")
+    assert "1.16.0" in finding.title and "1.15.0" in finding.title
+    assert any("/opt/extra" in line for line in finding.evidence)
+
+
+def test_overlapping_files_ignores_one_project_in_two_places():
+    a = dist("six", "1.16.0")
+    b = dist("six", "1.15.0", location="/opt/extra")
+    facts = make_facts(dists=[a, b], shared_files=[{"path": "/x/six.py", "metadata_paths": [a["metadata_path"], b["metadata_path"]]}])
+    assert findings(facts, "INT004") == []
+
+
+def test_namespace_portions_do_not_count_as_shadowing():
+    # nvidia-* wheels share the `nvidia` namespace folder; nothing is shadowed.
+    facts = make_facts(
+        dists=[dist("nvidia-cublas-cu12", top_level=["nvidia"])],
+        modules={"nvidia": module("nvidia", None, namespace=True, locations=[f"{SITE}/nvidia"], candidates=[
+            {"path_index": 2, "path": f"{SITE}/nvidia", "kind": "namespace-portion"}])},
+    )
+    assert findings(facts, "SHD001") == [] and findings(facts, "NSP001") == []
+
+
+def test_shadowing_through_pythonpath_names_the_origin():
+    path = [
+        {"index": 0, "entry": "", "path": CWD, "origin": "cwd", "kind": "dir"},
+        {"index": 1, "entry": "/opt/vendor", "path": "/opt/vendor", "origin": "pythonpath", "kind": "dir"},
+        {"index": 2, "entry": SITE, "path": SITE, "origin": "site-packages", "kind": "dir"},
+    ]
+    facts = make_facts(path=path, dists=[dist("torch", "2.13.0")],
+                       modules={"torch": module("torch", "/opt/vendor/torch/__init__.py", path_index=1)})
+    (finding,) = findings(facts, "SHD001")
+    assert "PYTHONPATH" in finding.title
+    assert finding.location.path == "/opt/vendor/torch/__init__.py"
+
+
+def test_namespace_masquerade_offers_compat_reinstall_from_source():
+    (finding,) = findings(nsp001_pos(), "NSP001")
+    assert finding.fix.kind == "reinstall"
+    assert "editable_mode=compat -e /sgl-workspace/aiter" in finding.fix.command
+    assert "sgl-project/sglang#22363" in finding.references
+
+
+def test_legacy_finder_is_a_warning_before_312():
+    facts = make_facts(version=(3, 11, 7), meta_path=[finder("Old", "oldhook", find_spec=False, find_module=True)])
+    (finding,) = findings(facts, "HOOK001")
+    assert finding.severity is Severity.WARNING
+    assert "3.12" in finding.message
+
+
+def test_legacy_finder_names_the_installing_distribution():
+    (finding,) = findings(hook001_pos(), "HOOK001")
+    assert finding.severity is Severity.ERROR
+    assert any("installed by triton-stub 0.1" in line for line in finding.evidence)
+
+
+def test_legacy_path_entry_finder_is_reported():
+    facts = make_facts(version=(3, 12, 1), legacy_path_entry_finders=[
+        dict(finder("OldPathFinder", "oldhook", find_spec=False, find_module=True), path="/some/entry")])
+    (finding,) = findings(facts, "HOOK001")
+    assert "path_importer_cache" in finding.title
+
+
+def test_startup_hang_is_described_as_a_hang():
+    facts = make_facts(startup={"ok": False, "failure": {"kind": "hang", "file": "sitecustomize", "line": None,
+                                                         "text": "import sitecustomize", "returncode": None}})
+    (finding,) = findings(facts, "PTH003")
+    assert finding.title == "Python hangs at start-up in sitecustomize (no progress before the timeout)"
