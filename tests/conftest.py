@@ -57,8 +57,8 @@ def run_envdoctor(envdoctor_bin):
         completed = subprocess.run(
             [envdoctor_bin, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env or clean_env(), timeout=timeout
         )
+        # envdoctor's own failures would show up on stderr; stdout may quote the target's tracebacks as evidence.
         assert "Traceback" not in completed.stderr, completed.stderr
-        assert "Traceback" not in completed.stdout, completed.stdout
         return CliResult(completed.returncode, completed.stdout, completed.stderr)
 
     return run

@@ -102,7 +102,8 @@ def pth_import_error(facts: Facts) -> Iterator:
     """
     for error in facts.startup.pth_errors:
         owner = _owner(facts, error.path)
-        evidence = [f"{error.path}:{error.line}"] + [line for line in error.traceback.splitlines() if line.strip()][-4:]
+        frames = [line for line in error.traceback.splitlines() if line.strip() and not line.startswith("Traceback (")]
+        evidence = [f"{error.path}:{error.line}"] + frames[-4:]
         if owner is not None:
             evidence.append(f"the .pth belongs to {owner.display}")
         yield report(

@@ -9,6 +9,7 @@ offline (`--no-index --find-links`).
 
 from __future__ import annotations
 
+import functools
 import glob
 import hashlib
 import os
@@ -56,13 +57,17 @@ class Venv:
     root: Path
     python: Path
 
-    @property
+    @functools.cached_property
     def site_packages(self) -> Path:
+        # Not with -S: before site runs, sys.prefix is still the base interpreter's.
         out = subprocess.run(
-            [str(self.python), "-S", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            [str(self.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
             capture_output=True, text=True, check=True,
         )
-        return Path(out.stdout.strip())
+        path = Path(out.stdout.strip())
+        if not path.is_relative_to(self.root):
+            raise RuntimeError(f"{path} is not inside the test venv {self.root}; refusing to touch it")
+        return path
 
     @property
     def version(self) -> Tuple[int, int]:
@@ -73,14 +78,14 @@ class Venv:
     def install(self, *requirements: str, no_deps: bool = False, extra: Iterable[str] = ()) -> None:
         """Install from the index through the wheel cache."""
         cached_wheels(requirements if not no_deps else requirements)
-        args = ["install", "--python", str(self.python), "--no-index", "--find-links", str(WHEEL_CACHE), *extra]
+        args = ["--python", str(self.python), "install", "--no-index", "--find-links", str(WHEEL_CACHE), *extra]
         if no_deps:
             args.append("--no-deps")
         pip(*args, *requirements)
 
     def install_files(self, *paths: Path, extra: Iterable[str] = ()) -> None:
         """Install local wheels or project folders (their build deps must be installed already)."""
-        pip("install", "--python", str(self.python), "--no-index", "--find-links", str(WHEEL_CACHE), *extra, *map(str, paths))
+        pip("--python", str(self.python), "install", "--no-index", "--find-links", str(WHEEL_CACHE), *extra, *map(str, paths))
 
     def run(self, code: str, cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess:
         return subprocess.run([str(self.python), "-c", code], capture_output=True, text=True, cwd=cwd, env=env)
@@ -89,7 +94,9 @@ class Venv:
 def make_venv(root: Path, python: Optional[str] = None) -> Venv:
     base = python or sys.executable
     subprocess.run([base, "-m", "venv", "--without-pip", str(root)], check=True, capture_output=True)
-    return Venv(root=root, python=root / "bin" / "python")
+    venv = Venv(root=root, python=root / "bin" / "python")
+    venv.site_packages  # resolved now, while the interpreter still starts
+    return venv
 
 
 def tree_state(root: Path) -> Dict[str, Tuple[int, str]]:
