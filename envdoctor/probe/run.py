@@ -48,11 +48,13 @@ _PTH_ERROR = re.compile(r"^Error processing line (\d+) of (.+?):\s*$")
 def parse_pth_errors(stderr: str) -> List[PthError]:
     """site's own report of .pth import lines that raised: it prints and carries on."""
     errors = []
+    seen = set()  # a venv's lib64 -> lib symlink makes site process one folder twice
     lines = stderr.splitlines()
     for index, line in enumerate(lines):
         match = _PTH_ERROR.match(line)
-        if not match:
+        if not match or (match.group(1), match.group(2)) in seen:
             continue
+        seen.add((match.group(1), match.group(2)))
         body = []
         for following in lines[index + 1 :]:
             if following.startswith("Remainder of file ignored") or _PTH_ERROR.match(following):
