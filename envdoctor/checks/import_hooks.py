@@ -49,6 +49,11 @@ def legacy_finder(facts: Facts) -> Iterator:
     version = tuple(facts.interpreter.version_info[:2])
     broken = version >= (3, 12)
     severity = Severity.ERROR if broken else Severity.WARNING
+    headline = (
+        f"Python {facts.interpreter.version} never calls it"
+        if broken
+        else f"Python 3.12 and newer will skip it (this is {facts.interpreter.version})"
+    )
     consequence = (
         f"Python {facts.interpreter.version} never calls it, so every module it should provide fails to import"
         if broken
@@ -56,15 +61,21 @@ def legacy_finder(facts: Facts) -> Iterator:
     )
     legacy = [(f"sys.meta_path[{i}]", f) for i, f in enumerate(imports.meta_path) if f.find_module and not f.find_spec]
     legacy += [(f"sys.path_importer_cache[{f.path!r}]", f) for f in imports.legacy_path_entry_finders if f.find_module]
+    # One finding per finder class: a .pth processed twice (a venv's lib64 symlink) installs two instances.
+    by_class = {}
     for where, finder in legacy:
+        by_class.setdefault(finder.qualified_name, []).append((where, finder))
+    for name, places in by_class.items():
+        finder = places[0][1]
+        where = ", ".join(w for w, _ in places)
         owner = owner_of(finder.file, facts)
-        evidence = [f"{where} = {finder.repr}", f"defined in {finder.file or 'an unknown file'}"]
+        evidence = [f"{w} = {f.repr}" for w, f in places] + [f"defined in {finder.file or 'an unknown file'}"]
         if owner is not None:
             evidence.append(f"installed by {owner.display} ({owner.metadata_path})")
         yield report(
             severity,
-            f"{where} {finder.qualified_name} implements only find_module(); {consequence.split(',')[0]}",
-            subject=finder.qualified_name,
+            f"{where} {name} implements only find_module(); {headline}",
+            subject=name,
             message=consequence + ". PEP 451 finders implement find_spec(); find_module() was deprecated in 3.4.",
             evidence=evidence,
             location=Location(path=finder.file, distribution=owner.name if owner else None, module=finder.module),
