@@ -1,0 +1,63 @@
+"""snapshot -> check --facts gives the same findings as checking the live target."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers.venvs import tree_state
+
+pytestmark = pytest.mark.slow
+
+
+def test_snapshot_round_trip(run_envdoctor, new_venv, tmp_path):
+    venv = new_venv()
+    venv.install("requests==2.32.3", no_deps=True)
+    before = tree_state(venv.root)
+    snap = tmp_path / "snap.json"
+    made = run_envdoctor("snapshot", "--python", venv.python, "-o", snap, cwd=tmp_path)
+    assert made.returncode == 0 and "facts written to" in made.stderr
+    data = json.loads(snap.read_text())
+    assert data["schema_version"] == 1
+    assert {d["name"] for d in data["distributions"]} == {"requests"}
+    live = run_envdoctor("check", "--python", venv.python, "--format", "json", cwd=tmp_path)
+    offline = run_envdoctor("check", "--facts", snap, "--format", "json", cwd=tmp_path)
+    assert live.returncode == offline.returncode == 1
+    assert live.json["findings"] == offline.json["findings"]
+    assert tree_state(venv.root) == before
+
+
+def test_json_document_shape(run_envdoctor, new_venv, tmp_path):
+    venv = new_venv()
+    venv.install("requests==2.32.3", no_deps=True)
+    doc = run_envdoctor("check", "--python", venv.python, "--format", "json", "--select", "REQ", cwd=tmp_path).json
+    assert set(doc) >= {"envdoctor", "schema_version", "target", "findings", "summary", "skipped", "checks_run"}
+    assert doc["checks_run"] == ["REQ001", "REQ002", "REQ003"]
+    finding = doc["findings"][0]
+    assert set(finding) >= {"code", "name", "severity", "title", "message", "subject", "evidence", "location", "references", "fix"}
+    assert finding["severity"] in ("error", "warning", "info")
+    assert set(finding["location"]) == {"path", "line", "distribution", "module"}
+    assert set(finding["fix"]) >= {"kind", "summary"}
+    assert doc["summary"]["error"] == len(doc["findings"]) and doc["summary"]["failed"] is True
+
+
+def test_ignore_by_name_and_prefix(run_envdoctor, new_venv, tmp_path):
+    venv = new_venv()
+    venv.install("requests==2.32.3", no_deps=True)
+    by_name = run_envdoctor("check", "--python", venv.python, "--ignore", "missing-requirement", cwd=tmp_path)
+    assert by_name.returncode == 0
+    by_prefix = run_envdoctor("check", "--python", venv.python, "--format", "json", "--ignore", "REQ,INT", cwd=tmp_path)
+    assert by_prefix.returncode == 0 and not any(c.startswith(("REQ", "INT")) for c in by_prefix.json["checks_run"])
+
+
+def test_text_output_for_people(run_envdoctor, new_venv, tmp_path):
+    venv = new_venv()
+    venv.install("requests==2.32.3", no_deps=True)
+    result = run_envdoctor("check", "--python", venv.python, "-v", cwd=tmp_path)
+    assert result.returncode == 1
+    out = result.stdout
+    assert "✖ REQ001 requests 2.32.3 requires" in out
+    assert "fix (reinstall):" in out and "-m pip install" in out
+    assert "sys.path" in out and "(the working directory)" in out  # -v shows facts
+    assert out.rstrip().splitlines()[-1].startswith("FAILED 4 errors, 0 warnings, 0 info")
