@@ -35,6 +35,12 @@ def interpreter_in_prefix(prefix: str) -> Optional[str]:
 
 
 def _interpreter(path: str, described_as: str) -> str:
+    if os.sep not in path and not os.path.exists(path):
+        import shutil
+
+        on_path = shutil.which(path)  # `--python python3.12`, as a shell would find it
+        if on_path:
+            return on_path
     path = os.path.abspath(os.path.expanduser(path))
     if os.path.isdir(path):
         found = interpreter_in_prefix(path)
