@@ -39,8 +39,13 @@ def _parse(text: str):
 
 def parsed_requirements(dist: Distribution) -> Tuple[List[ParsedRequirement], List[str]]:
     """(requirements that parse, error messages for those that do not)."""
+    return _parsed(dist.requires_dist)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(requires_dist: Tuple[str, ...]) -> Tuple[List[ParsedRequirement], List[str]]:
     good, bad = [], []
-    for text in dist.requires_dist:
+    for text in requires_dist:
         requirement, error = _parse(text)
         if requirement is None:
             bad.append(f"Requires-Dist {text!r}: {error}")
@@ -59,20 +64,44 @@ def parse_version(text: Optional[str]):
         return None
 
 
-def _applies(requirement, markers: Dict[str, str], extras: Set[str]) -> Optional[str]:
-    """'' when it applies without extras, the extra that activates it, or None."""
-    marker = requirement.marker
-    if marker is None:
-        return ""
-    environment = dict(markers)
-    for extra in [""] + sorted(extras):
-        environment["extra"] = extra
-        try:
-            if marker.evaluate(environment):
+class MarkerEvaluator:
+    """Marker results for one target: its marker environment never changes, so each
+    (marker, extra) pair is evaluated once; most environments repeat a few markers
+    (`python_version >= "3.9"`, `extra == "test"`) thousands of times."""
+
+    def __init__(self, markers: Dict[str, str]):
+        self.environment = dict(markers)
+        self.results: Dict[Tuple[int, str], Optional[bool]] = {}
+        self.uses_extra: Dict[int, bool] = {}
+
+    def holds(self, marker, extra: str) -> Optional[bool]:
+        # Requirements are parsed once per text (lru_cache), so a marker object's id is stable.
+        uses_extra = self.uses_extra.get(id(marker))
+        if uses_extra is None:
+            uses_extra = self.uses_extra[id(marker)] = "extra" in str(marker)
+        if not uses_extra:
+            extra = ""  # the answer does not depend on it
+        key = (id(marker), extra)
+        if key not in self.results:
+            self.environment["extra"] = extra
+            try:
+                self.results[key] = bool(marker.evaluate(self.environment))
+            except Exception:  # an undefined marker variable: the requirement cannot be judged
+                self.results[key] = None
+        return self.results[key]
+
+    def applies(self, requirement, extras: Set[str]) -> Optional[str]:
+        """'' when it applies without extras, the extra that activates it, or None."""
+        marker = requirement.marker
+        if marker is None:
+            return ""
+        for extra in [""] + sorted(extras):
+            result = self.holds(marker, extra)
+            if result is None:
+                return None
+            if result:
                 return extra
-        except Exception:  # an undefined marker variable: the requirement cannot be judged
-            return None
-    return None
+        return None
 
 
 @dataclass(frozen=True)
@@ -84,10 +113,24 @@ class ActiveRequirement:
     extra_requested_by: Tuple[str, ...]  # who asked for that extra
 
 
+# REQ001 and REQ002 both need the requirements in force; compute them once per Facts.
+_MEMO: Dict[int, Tuple[Facts, List["ActiveRequirement"]]] = {}
+
+
 def active_requirements(facts: Facts) -> List[ActiveRequirement]:
     """Requirements in force, after propagating the extras installed distributions request."""
+    cached = _MEMO.get(id(facts))
+    if cached is not None and cached[0] is facts:
+        return cached[1]
+    result = _active_requirements(facts)
+    _MEMO.clear()
+    _MEMO[id(facts)] = (facts, result)
+    return result
+
+
+def _active_requirements(facts: Facts) -> List[ActiveRequirement]:
     active = facts.active_distributions()
-    markers = facts.markers or {}
+    evaluator = MarkerEvaluator(facts.markers or {})
     requested: Dict[str, Set[str]] = defaultdict(set)
     requested_by: Dict[Tuple[str, str], Set[str]] = defaultdict(set)
     changed = True
@@ -96,7 +139,7 @@ def active_requirements(facts: Facts) -> List[ActiveRequirement]:
         for key, dist in active.items():
             for item in parsed_requirements(dist)[0]:
                 requirement = item.requirement
-                if _applies(requirement, markers, requested[key]) is None:
+                if evaluator.applies(requirement, requested[key]) is None:
                     continue
                 target = canonicalize(requirement.name)
                 for extra in requirement.extras:
@@ -108,7 +151,7 @@ def active_requirements(facts: Facts) -> List[ActiveRequirement]:
     result = []
     for key, dist in active.items():
         for item in parsed_requirements(dist)[0]:
-            via = _applies(item.requirement, markers, requested[key])
+            via = evaluator.applies(item.requirement, requested[key])
             if via is None:
                 continue
             who = tuple(sorted(requested_by.get((key, via), ()))) if via else ()

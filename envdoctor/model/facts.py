@@ -9,9 +9,11 @@ and be reported as skipped when a snapshot lacks them.
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 import typing
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from envdoctor.target import Target
@@ -241,19 +243,13 @@ class Facts:
         return self.sys_path[index]
 
 
+@lru_cache(maxsize=None)
 def canonicalize(name: str) -> str:
-    """PEP 503 normalisation, without importing packaging into the hot path."""
-    out = []
-    previous_sep = False
-    for char in name.lower():
-        if char in "-_.":
-            if not previous_sep:
-                out.append("-")
-            previous_sep = True
-        else:
-            out.append(char)
-            previous_sep = False
-    return "".join(out)
+    """PEP 503 normalisation (as packaging.utils.canonicalize_name), cached: checks ask often."""
+    return _SEPARATORS.sub("-", name).lower()
+
+
+_SEPARATORS = re.compile(r"[-_.]+")
 
 
 # ---------------------------------------------------------------------------

@@ -423,13 +423,13 @@ class _DirCache(object):
         return listing is not None and name in listing
 
 
-def _record_files(meta_dir, kind, location):
+def _record_files(meta_dir, kind, location, present):
     """(files relative to `location`, source name, error) from RECORD or installed-files.txt."""
     import csv
 
     if kind == "dist-info":
         record = os.path.join(meta_dir, "RECORD")
-        if not os.path.exists(record):
+        if "RECORD" not in present:
             return None, None, None
         try:
             rows = list(csv.reader(_read_text(record).splitlines()))
@@ -437,7 +437,7 @@ def _record_files(meta_dir, kind, location):
             return None, "RECORD", "%s: %s" % (type(exc).__name__, exc)
         return [row[0] for row in rows if row and row[0]], "RECORD", None
     listing = os.path.join(meta_dir, "installed-files.txt")
-    if not os.path.isdir(meta_dir) or not os.path.exists(listing):
+    if "installed-files.txt" not in present:
         return None, None, None
     try:
         lines = _read_text(listing).splitlines()
@@ -504,6 +504,8 @@ def read_distribution(meta_dir, kind, location, path_index, dircache, module_fil
         "editable_mapping": None, "pth_files": [], "problems": [],
     }
     problems = dist["problems"]
+    # One listing of the metadata folder answers every "does X exist" below without a stat.
+    present = (dircache.names(meta_dir) or set()) if kind != "egg-info" or os.path.isdir(meta_dir) else set()
     if kind == "dist-info":
         metadata_file = os.path.join(meta_dir, "METADATA")
     elif os.path.isdir(meta_dir):
@@ -533,13 +535,11 @@ def read_distribution(meta_dir, kind, location, path_index, dircache, module_fil
             problems.append("%s has no Name header" % os.path.basename(metadata_file))
         if not dist["version"]:
             problems.append("%s has no Version header" % os.path.basename(metadata_file))
-    if kind != "dist-info" and os.path.isdir(meta_dir):
-        requires = os.path.join(meta_dir, "requires.txt")
-        if os.path.exists(requires):
-            try:
-                dist["requires_dist"] = _requires_txt(_read_text(requires))
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append("cannot read requires.txt: %s" % exc)
+    if kind != "dist-info" and "requires.txt" in present:
+        try:
+            dist["requires_dist"] = _requires_txt(_read_text(os.path.join(meta_dir, "requires.txt")))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append("cannot read requires.txt: %s" % exc)
     if dist["name"] is None:
         # Fall back to the folder name so the finding can still say which one.
         base = os.path.basename(meta_dir).rsplit(".", 1)[0]
@@ -547,26 +547,26 @@ def read_distribution(meta_dir, kind, location, path_index, dircache, module_fil
         dist["version"] = dist["version"] or (base.split("-")[1] if "-" in base else None)
     for small, key in (("INSTALLER", "installer"),):
         path = os.path.join(meta_dir, small)
-        if os.path.isfile(path):
+        if small in present:
             try:
                 dist[key] = _read_text(path).strip() or None
             except (OSError, UnicodeDecodeError):
                 pass
     direct_url = os.path.join(meta_dir, "direct_url.json")
-    if os.path.isfile(direct_url):
+    if "direct_url.json" in present:
         try:
             dist["direct_url"] = json.loads(_read_text(direct_url))
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             problems.append("direct_url.json is not valid JSON: %s" % exc)
     top_level_file = os.path.join(meta_dir, "top_level.txt")
     declared_top_level = None
-    if os.path.isfile(top_level_file):
+    if "top_level.txt" in present:
         try:
             declared_top_level = [n.strip().replace("/", ".") for n in _read_text(top_level_file).splitlines() if n.strip()]
         except (OSError, UnicodeDecodeError):
             declared_top_level = None
 
-    files, source, error = _record_files(meta_dir, kind, location)
+    files, source, error = _record_files(meta_dir, kind, location, present)
     if error:
         problems.append("cannot read %s: %s" % (source, error))
     dist["record"] = source
