@@ -272,43 +272,56 @@ def to_dict(obj: Any) -> Any:
     return obj
 
 
-_HINTS: Dict[type, Dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> Dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
-    return _HINTS[cls]
-
-
 def from_dict(tp: Any, data: Any) -> Any:
     """Build `tp` from JSON data; unknown keys are ignored (newer snapshots), missing ones default."""
-    if data is None:
-        return None
+    return _converter(tp)(data)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+@lru_cache(maxsize=None)
+def _converter(tp: Any):
+    """One conversion function per type, built once: a snapshot of 1,000 distributions
+    holds ~20,000 values, and inspecting type hints for each of them costs more than the probe."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin is typing.Union:  # Optional[X]
-        inner = [a for a in args if a is not type(None)]
-        return from_dict(inner[0], data)
+        inner = _converter(next(a for a in args if a is not type(None)))
+        return lambda data: None if data is None else inner(data)
     if dataclasses.is_dataclass(tp):
-        if not isinstance(data, Mapping):
-            raise TypeError(f"{tp.__name__}: expected an object, got {type(data).__name__}")
-        hints = _hints(tp)
-        names = {f.name for f in dataclasses.fields(tp)}
-        kwargs = {}
-        for key, value in data.items():
-            name = _RENAMED.get(key, key)
-            if name in names:
-                kwargs[name] = from_dict(hints[name], value)
-        return tp(**kwargs)
+        hints = typing.get_type_hints(tp, vars(sys.modules[tp.__module__]))
+        fields = {f.name: _converter(hints[f.name]) for f in dataclasses.fields(tp)}
+        fields.update({key: fields[name] for key, name in _RENAMED.items() if name in fields})
+
+        def convert_dataclass(data):
+            if not isinstance(data, Mapping):
+                raise TypeError(f"{tp.__name__}: expected an object, got {type(data).__name__}")
+            kwargs = {}
+            for key, value in data.items():
+                convert = fields.get(key)
+                if convert is not None:
+                    kwargs[_RENAMED.get(key, key)] = None if value is None else convert(value)
+            return tp(**kwargs)
+
+        return convert_dataclass
     if origin is tuple:
-        if not isinstance(data, (list, tuple)):
-            raise TypeError(f"expected a list, got {type(data).__name__}")
-        item = args[0] if args else Any
-        return tuple(from_dict(item, v) for v in data)
+        item = _converter(args[0]) if args else _identity
+
+        def convert_tuple(data):
+            if not isinstance(data, (list, tuple)):
+                raise TypeError(f"expected a list, got {type(data).__name__}")
+            return tuple(item(v) for v in data) if item is not _identity else tuple(data)
+
+        return convert_tuple
     if origin in (dict, Dict):
-        if not isinstance(data, Mapping):
-            raise TypeError(f"expected an object, got {type(data).__name__}")
-        value_type = args[1] if len(args) == 2 else Any
-        return {k: from_dict(value_type, v) for k, v in data.items()}
-    return data
+        value_type = _converter(args[1]) if len(args) == 2 else _identity
+
+        def convert_dict(data):
+            if not isinstance(data, Mapping):
+                raise TypeError(f"expected an object, got {type(data).__name__}")
+            return {k: value_type(v) for k, v in data.items()} if value_type is not _identity else dict(data)
+
+        return convert_dict
+    return _identity
