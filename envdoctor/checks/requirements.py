@@ -8,6 +8,7 @@ own marker environment, never envdoctor's.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,8 +30,36 @@ class ParsedRequirement:
     requirement: object  # packaging.requirements.Requirement
 
 
+@dataclass(frozen=True)
+class PlainRequirement:
+    """`name` or `name<op>version[,<op>version...]`: no extras, marker or URL.
+
+    Most Requires-Dist lines look like this; building them without packaging's
+    general tokenizer makes a 1,000-distribution environment several times faster
+    to check.  Anything else goes through packaging.requirements.Requirement.
+    """
+
+    name: str
+    specifier: SpecifierSet
+    extras: frozenset = frozenset()
+    marker: None = None
+    url: None = None
+
+
+_PLAIN = re.compile(
+    r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
+    r"(\(?\s*(?:(?:===|~=|==|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)+\)?)?\s*$"
+)
+
+
 @lru_cache(maxsize=None)
 def _parse(text: str):
+    plain = _PLAIN.match(text)
+    if plain is not None:
+        try:
+            return PlainRequirement(plain.group(1), SpecifierSet((plain.group(2) or "").strip("() "))), None
+        except InvalidSpecifier:
+            pass  # let packaging produce the precise error
     try:
         return Requirement(text), None
     except InvalidRequirement as exc:

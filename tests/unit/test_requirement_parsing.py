@@ -1,0 +1,30 @@
+"""The plain-requirement fast path must agree with packaging on every input."""
+
+import pytest
+from packaging.requirements import InvalidRequirement, Requirement
+
+from envdoctor.checks.requirements import PlainRequirement, _parse
+
+CASES = [
+    "numpy", "numpy>=1.22", "idna<4,>=2.5", "torch==2.13.0", "foo (>=1.0)", "foo>=1.0,", "Foo.Bar_baz~=1.2",
+    "x===1.0", "x==1.0.*", "1x>=1", "a!=1.0,!=1.1", "  spaced  >= 1.0 ", "setuptools; python_version >= '3.12'",
+    "a[b]>=1", "a @ https://x/y.whl", "bad req !!", "x>=1.0.*", "x>=", "x<<1", "-x>=1", "x>=1.0 ; extra == 'a'",
+]
+
+
+@pytest.mark.parametrize("text", CASES)
+def test_fast_path_matches_packaging(text):
+    mine, error = _parse(text)
+    try:
+        reference = Requirement(text)
+    except InvalidRequirement:
+        assert mine is None and error
+        return
+    assert mine is not None
+    assert (mine.name, str(mine.specifier), set(mine.extras), mine.marker is None, mine.url) == (
+        reference.name, str(reference.specifier), set(reference.extras), reference.marker is None, reference.url)
+
+
+def test_plain_shapes_take_the_fast_path():
+    assert isinstance(_parse("idna<4,>=2.5")[0], PlainRequirement)
+    assert not isinstance(_parse("a[b]>=1")[0], PlainRequirement)
