@@ -62,6 +62,10 @@ def guarded(body: Callable[[], int]) -> None:
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except typer.Exit:
         raise
+    except BrokenPipeError:  # `envdoctor list | head`: the reader left; not a failure of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(0) from None
     except Exception as exc:  # the boundary: a bug in envdoctor, reported without a traceback
         try:
             where = f"; crash log: {_crash_log(exc)}"

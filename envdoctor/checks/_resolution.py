@@ -40,25 +40,30 @@ def expectation(dist: Distribution, module: str, facts: Facts) -> Optional[Expec
         root = os.path.join(dist.location, module)
         regular = True
         if resolution is not None:
-            mine = [c for c in resolution.candidates if c.path == root or os.path.splitext(c.path)[0] == root]
+            mine = [c for c in resolution.candidates if _is_under(c.path, root)]
             regular = any(c.kind != "namespace-portion" for c in mine) if mine else True
         return Expectation(dist, module, (root,), regular, "installed")
     pth_roots = _pth_roots(dist, facts)
     if pth_roots and resolution is not None:
         roots = tuple(os.path.join(r, module) for r in pth_roots)
-        mine = [c for c in resolution.candidates if any(c.path == r or os.path.splitext(c.path)[0] == r for r in roots)]
+        mine = [c for c in resolution.candidates if any(_is_under(c.path, r) for r in roots)]
         if mine:
             return Expectation(dist, module, roots, any(c.kind != "namespace-portion" for c in mine), "editable .pth")
     return None
 
 
+def _is_under(path: str, root: str) -> bool:
+    """`path` is the package folder `root`, a file in it, or the module file `root.<any suffix>`
+    (`.py`, or an extension like `.cpython-311-x86_64-linux-gnu.so`)."""
+    if path == root or path.startswith(root.rstrip(os.sep) + os.sep):
+        return True
+    folder, name = os.path.split(root)
+    return os.path.dirname(path) == folder and os.path.basename(path).startswith(name + ".")
+
+
 def resolves_as_expected(expect: Expectation, resolution: ModuleResolution) -> bool:
     paths = [resolution.origin] if resolution.origin else list(resolution.locations)
-    for path in paths:
-        for root in expect.roots:
-            if path == root or path.startswith(root.rstrip(os.sep) + os.sep) or os.path.splitext(path)[0] == root:
-                return True
-    return False
+    return any(_is_under(path, root) for path in paths for root in expect.roots)
 
 
 def expectations(facts: Facts) -> Iterator[Tuple[Expectation, ModuleResolution]]:

@@ -677,11 +677,14 @@ def module_candidates(name, path_entries, dircache):
     return found
 
 
-def _owning_entry(origin, path_entries):
-    """Index of the first sys.path entry that holds `origin` as `name.py` or `name/__init__.py`."""
+def _owning_entry(name, origin, path_entries):
+    """Index of the first sys.path entry holding `origin` as `name.<suffix>` or `name/__init__.<suffix>`."""
     for entry in path_entries:
         prefix = entry["path"].rstrip(os.sep) + os.sep
-        if origin.startswith(prefix) and origin[len(prefix):].count(os.sep) <= 1:
+        if not origin.startswith(prefix):
+            continue
+        rest = origin[len(prefix):]
+        if rest.startswith(name + os.sep) and rest.count(os.sep) == 1 or os.sep not in rest and rest.startswith(name + "."):
             return entry["index"]
     return None
 
@@ -710,7 +713,7 @@ def resolve_modules(names, path_entries, dircache):
             item["namespace"] = spec.origin in (None, "namespace") and spec.submodule_search_locations is not None
             item["origin"] = spec.origin if spec.has_location else None
             if item["origin"]:
-                item["path_index"] = _owning_entry(item["origin"], path_entries)
+                item["path_index"] = _owning_entry(name, item["origin"], path_entries)
         result[name] = item
     return result
 

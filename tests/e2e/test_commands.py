@@ -33,3 +33,8 @@ def test_explain_unknown(run_envdoctor):
 def test_module_entry_and_version():
     out = subprocess.run([sys.executable, "-m", "envdoctor", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("envdoctor ")
+
+
+def test_closed_stdout_is_not_a_crash(envdoctor_bin):
+    result = subprocess.run(f"{envdoctor_bin} list | head -1", shell=True, capture_output=True, text=True)
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr

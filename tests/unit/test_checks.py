@@ -298,3 +298,14 @@ def test_startup_hang_is_described_as_a_hang():
                                                          "text": "import sitecustomize", "returncode": None}})
     (finding,) = findings(facts, "PTH003")
     assert finding.title == "Python hangs at start-up in sitecustomize (no progress before the timeout)"
+
+
+def test_extension_module_in_site_packages_is_not_shadowed():
+    """Regression: `_cffi_backend.cpython-311-x86_64-linux-gnu.so` is cffi's own module."""
+    so = f"{SITE}/_cffi_backend.cpython-311-x86_64-linux-gnu.so"
+    facts = make_facts(
+        dists=[dist("cffi", "2.0.0", top_level=["_cffi_backend", "cffi"])],
+        modules={"_cffi_backend": module("_cffi_backend", so, path_index=2, candidates=[
+            {"path_index": 2, "path": so, "kind": "extension"}])},
+    )
+    assert findings(facts, "SHD001") == []
