@@ -10,6 +10,7 @@ cli.py simply starts the probe itself.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import List, Optional
 
@@ -63,4 +64,18 @@ def main() -> None:
     started = start_early(sys.argv[1:])
     from envdoctor import cli
 
-    cli.main(started)
+    try:
+        cli.main(started)
+        code = 0
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            sys.stderr.write(exc.code + "\n")
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    # Everything is written; tearing down the interpreter (freeing the facts and every
+    # parsed requirement one by one) would only add time to a short-lived command.
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    os._exit(code)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -32,33 +33,49 @@ class ParsedRequirement:
 
 @dataclass(frozen=True)
 class PlainRequirement:
-    """`name` or `name<op>version[,<op>version...]`: no extras, marker or URL.
+    """`name[extras] <specifiers> ; <marker>` without a URL, the shape of nearly every Requires-Dist.
 
-    Most Requires-Dist lines look like this; building them without packaging's
-    general tokenizer makes a 1,000-distribution environment several times faster
-    to check.  Anything else goes through packaging.requirements.Requirement.
+    Building these with a strict regular expression, and parsing each distinct marker
+    text once, makes a 1,000-distribution environment several times faster to check
+    than packaging's general tokenizer; anything the expression does not match exactly
+    goes through packaging.requirements.Requirement (tests/unit/test_requirement_parsing.py
+    proves the two agree).
     """
 
     name: str
     specifier: SpecifierSet
     extras: frozenset = frozenset()
-    marker: None = None
+    marker: Optional[Marker] = None
     url: None = None
 
 
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 _PLAIN = re.compile(
-    r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
-    r"(\(?\s*(?:(?:===|~=|==|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)+\)?)?\s*$"
+    rf"^\s*({_NAME})\s*"
+    rf"(?:\[\s*((?:{_NAME}\s*,\s*)*{_NAME})?\s*\])?\s*"
+    r"(\(?\s*(?:(?:===|~=|==|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)+\)?)?\s*"
+    r"(?:;\s*(\S.*?))?\s*$"
 )
+
+
+@lru_cache(maxsize=None)
+def _marker(text: str) -> Marker:
+    return Marker(text)
 
 
 @lru_cache(maxsize=None)
 def _parse(text: str):
     plain = _PLAIN.match(text)
     if plain is not None:
+        name, extras, specifier, marker = plain.groups()
         try:
-            return PlainRequirement(plain.group(1), SpecifierSet((plain.group(2) or "").strip("() "))), None
-        except InvalidSpecifier:
+            return PlainRequirement(
+                name,
+                SpecifierSet((specifier or "").strip("() ")),
+                frozenset(e.strip() for e in extras.split(",")) if extras else frozenset(),
+                _marker(marker) if marker else None,
+            ), None
+        except (InvalidSpecifier, InvalidMarker):
             pass  # let packaging produce the precise error
     try:
         return Requirement(text), None

@@ -751,9 +751,12 @@ def main(argv):
     options = json.loads(argv[3]) if len(argv) > 3 else {}
     if mode == "trace-startup":
         trace_startup(nonce)
-        return
-    document = collect_facts(options)
-    _write_raw("\n@@ENVDOCTOR-BEGIN-%s@@\n%s\n@@ENVDOCTOR-END-%s@@\n" % (nonce, json.dumps(document), nonce))
+    else:
+        document = collect_facts(options)
+        _write_raw("\n@@ENVDOCTOR-BEGIN-%s@@\n%s\n@@ENVDOCTOR-END-%s@@\n" % (nonce, json.dumps(document), nonce))
+    # Done: skip interpreter teardown and the atexit handlers that the target's .pth
+    # imports registered; the probe must not run more of the target's code than start-up does.
+    os._exit(0)
 
 
 main(sys.argv)
