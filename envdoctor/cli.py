@@ -76,6 +76,10 @@ def guarded(body: Callable[[], int]) -> None:
     raise typer.Exit(code)
 
 
+def _color_wanted() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
 def _tokens(values: Optional[List[str]]) -> List[str]:
     """--select A,B --select C -> [A, B, C]."""
     return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
@@ -137,6 +141,8 @@ def check(
         checks = registry.select(_tokens(select), _tokens(ignore))  # usage errors before any probing
         if fmt is Format.text:
             import envdoctor.report.text  # noqa: F401  (imported while an early probe still runs)
+            if _color_wanted():
+                import rich.console  # noqa: F401  (likewise; only a terminal gets colour)
         facts = _load_facts_file(facts_file) if facts_file else _probe(python, cwd, timeout)
         from envdoctor.engine import run_checks
         from envdoctor.report import render
@@ -145,7 +151,7 @@ def check(
         run = run_checks(checks, facts)
         context = ReportContext(
             facts=facts, run=run, strict=strict, verbose=verbose, elapsed=time.perf_counter() - started,
-            color=fmt is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+            color=fmt is Format.text and _color_wanted(),
         )
         sys.stdout.write(render(fmt, context))
         return 1 if run.failed(strict) else 0

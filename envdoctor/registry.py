@@ -11,11 +11,11 @@ third party's.  Nothing happens at import time of this module.
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import types
 from typing import Dict, Iterable, List, Tuple
 
 from envdoctor.api import CHECK_ATTRIBUTE, CODE_PATTERN, DOC_SECTIONS, FIX_KINDS, NAME_PATTERN, CheckSpec
+from envdoctor.entry_points import entry_points
 from envdoctor.errors import PluginError, UsageError
 from envdoctor.model.facts import SECTIONS
 
@@ -23,20 +23,6 @@ ENTRY_POINT_GROUP = "envdoctor.checks"
 
 # Codes the engine itself uses; plugins may not claim them.
 ENGINE_CODES = {"EDR001": "check-crashed"}
-
-
-def _entry_points(group: str):
-    eps = importlib.metadata.entry_points()
-    if hasattr(eps, "select"):
-        return list(eps.select(group=group))
-    return list(eps.get(group, ()))  # Python 3.9
-
-
-def _provider(ep) -> str:
-    dist = getattr(ep, "dist", None)
-    if dist is None:
-        return "unknown distribution"
-    return f"{dist.metadata['Name']} {dist.version}"
 
 
 def specs_in(obj) -> List[CheckSpec]:
@@ -101,8 +87,8 @@ def load_registry(group: str = ENTRY_POINT_GROUP) -> Registry:
     checks: List[CheckSpec] = []
     seen_codes: Dict[str, str] = dict.fromkeys(ENGINE_CODES, "envdoctor's engine")
     seen_names: Dict[str, str] = {name: "envdoctor's engine" for name in ENGINE_CODES.values()}
-    for ep in sorted(_entry_points(group), key=lambda e: e.name):
-        origin = f"plugin {ep.name!r} ({ep.value}) of {_provider(ep)}"
+    for ep in sorted(entry_points(group), key=lambda e: e.name):
+        origin = f"plugin {ep.name!r} ({ep.value}) of {ep.provider}"
         try:
             loaded = ep.load()
         except Exception as exc:  # any import-time failure of a plugin is the plugin's
@@ -116,5 +102,5 @@ def load_registry(group: str = ENTRY_POINT_GROUP) -> Registry:
                 if key in seen:
                     raise PluginError(f"{origin}: {key!r} is already used by {seen[key]}")
                 seen[key] = origin
-            checks.append(dataclasses.replace(spec, provider=_provider(ep)))
+            checks.append(dataclasses.replace(spec, provider=ep.provider))
     return Registry(tuple(sorted(checks, key=lambda spec: spec.code)))

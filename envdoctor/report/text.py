@@ -1,91 +1,109 @@
-"""Rich text for people: grouped by severity, evidence, the fix hint, a one-line summary."""
+"""Text for people: grouped by severity, evidence, the fix hint, a one-line summary.
+
+The report is built once as lines of (text, style) spans.  On a terminal rich
+renders the styles (and wraps); anywhere else (a pipe, a CI log, a file) the
+spans are joined as plain text, and rich is not even imported: it would add
+~50 ms to every run and nothing to the output.
+"""
 
 from __future__ import annotations
 
-import io
-
-from rich.console import Console
-from rich.markup import escape
+from typing import List, Tuple
 
 from envdoctor import __version__
 from envdoctor.checks._common import ORIGIN_LABELS
 from envdoctor.model.finding import Severity
 
-STYLE = {
-    Severity.ERROR: ("✖", "bold red"),
-    Severity.WARNING: ("▲", "bold yellow"),
-    Severity.INFO: ("●", "bold blue"),
-}
+Span = Tuple[str, str]  # (text, rich style or "")
+Line = List[Span]
+
+SYMBOLS = {Severity.ERROR: ("✖", "bold red"), Severity.WARNING: ("▲", "bold yellow"), Severity.INFO: ("●", "bold blue")}
+WIDTH = 100
 
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _header(console: Console, facts) -> None:
+def _header(facts) -> List[Line]:
     interp = facts.interpreter
-    where = escape(facts.target.python)
+    where = facts.target.python
     if interp is not None:
         env = "venv" if interp.in_venv else "conda" if interp.conda else "system"
-        where += f" (Python {interp.version}, {env} {escape(interp.prefix)})"
-    console.print(f"[bold]envdoctor {__version__}[/] · {where}")
-    console.print(f"[dim]cwd {escape(facts.target.cwd)} · target from {facts.target.source}[/]")
+        where += f" (Python {interp.version}, {env} {interp.prefix})"
+    return [
+        [(f"envdoctor {__version__}", "bold"), (f" · {where}", "")],
+        [(f"cwd {facts.target.cwd} · target from {facts.target.source}", "dim")],
+    ]
 
 
-def _facts_section(console: Console, facts) -> None:
-    console.print("\n[bold]sys.path[/]")
+def _facts_section(facts) -> List[Line]:
+    lines: List[Line] = [[], [("sys.path", "bold")]]
     for entry in facts.sys_path or ():
-        label = ORIGIN_LABELS.get(entry.origin, entry.origin)
-        console.print(f"  [{entry.index}] {escape(entry.path)} [dim]({label}{', missing' if entry.kind == 'missing' else ''})[/]")
+        label = ORIGIN_LABELS.get(entry.origin, entry.origin) + (", missing" if entry.kind == "missing" else "")
+        lines.append([(f"  [{entry.index}] {entry.path} ", ""), (f"({label})", "dim")])
     if facts.import_system is not None:
-        console.print("\n[bold]sys.meta_path[/]")
+        lines += [[], [("sys.meta_path", "bold")]]
         for index, finder in enumerate(facts.import_system.meta_path):
             spec = "find_spec" if finder.find_spec else "find_module only" if finder.find_module else "no finder methods"
-            console.print(f"  [{index}] {escape(finder.qualified_name)} [dim]({spec})[/]")
+            lines.append([(f"  [{index}] {finder.qualified_name} ", ""), (f"({spec})", "dim")])
     if facts.distributions is not None:
-        console.print(f"\n[bold]distributions[/] {len(facts.distributions)}")
+        lines += [[], [("distributions", "bold"), (f" {len(facts.distributions)}", "")]]
         for dist in facts.distributions:
-            extra = " [dim](editable)[/]" if dist.editable else ""
-            console.print(f"  {escape(dist.display)} [dim]{escape(dist.location)}[/]{extra}")
+            lines.append([(f"  {dist.display} ", ""), (dist.location, "dim"), (" (editable)" if dist.editable else "", "dim")])
+    return lines
 
 
-def _finding(console: Console, finding) -> None:
-    symbol, style = STYLE[finding.severity]
-    console.print(f"[{style}]{symbol} {finding.code}[/] {escape(finding.title)} [dim]({finding.name})[/]")
-    for line in finding.evidence:
-        console.print(f"    [dim]│[/] {escape(line)}", soft_wrap=True)
+def _finding(finding) -> List[Line]:
+    symbol, style = SYMBOLS[finding.severity]
+    lines: List[Line] = [[(f"{symbol} {finding.code}", style), (f" {finding.title} ", ""), (f"({finding.name})", "dim")]]
+    lines += [[("    │ ", "dim"), (line, "")] for line in finding.evidence]
     if finding.message:
-        console.print(f"    [dim]why:[/] {escape(finding.message)}")
+        lines.append([("    why: ", "dim"), (finding.message, "")])
     if finding.fix is not None:
         kind = finding.fix.kind + ("" if finding.fix.safe else ", unsafe")
-        console.print(f"    [green]fix ({kind}):[/] {escape(finding.fix.summary)}")
+        lines.append([(f"    fix ({kind}): ", "green"), (finding.fix.summary, "")])
         if finding.fix.command:
-            console.print(f"      [green]$ {escape(finding.fix.command)}[/]", soft_wrap=True)
+            lines.append([(f"      $ {finding.fix.command}", "green")])
     if finding.references:
-        console.print(f"    [dim]see: {escape(', '.join(finding.references))}[/]")
+        lines.append([(f"    see: {', '.join(finding.references)}", "dim")])
+    return lines
+
+
+def report_lines(context) -> List[Line]:
+    facts, run = context.facts, context.run
+    lines = _header(facts)
+    if context.verbose:
+        lines += _facts_section(facts)
+    if run.findings:
+        lines.append([])
+    for severity in Severity:
+        for finding in (f for f in run.findings if f.severity is severity):
+            lines += _finding(finding)
+    lines += [[(f"- skipped {s.code} ({s.name}): {s.reason}", "dim")] for s in run.skipped]
+    counts = run.counts()
+    dists = f" on {_plural(len(facts.distributions), 'distribution')}" if facts.distributions is not None else ""
+    failed = run.failed(context.strict)
+    lines += [[], [
+        ("FAILED" if failed else "OK", "bold red" if failed else "bold green"),
+        (f" {_plural(counts['error'], 'error')}, {_plural(counts['warning'], 'warning')}, {counts['info']} info"
+         f" · {_plural(len(run.ran), 'check')}{dists}" + (f", {len(run.skipped)} skipped" if run.skipped else "")
+         + f" · {context.elapsed:.2f} s", ""),
+    ]]
+    return lines
 
 
 def render_text(context) -> str:
+    lines = report_lines(context)
+    if not context.color:
+        return "".join("".join(text for text, _ in line) + "\n" for line in lines)
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=context.color, no_color=not context.color, width=100, highlight=False)
-    facts, run = context.facts, context.run
-    _header(console, facts)
-    if context.verbose:
-        _facts_section(console, facts)
-    if run.findings:
-        console.print()
-    for severity in Severity:
-        for finding in (f for f in run.findings if f.severity is severity):
-            _finding(console, finding)
-    for skipped in run.skipped:
-        console.print(f"[dim]- skipped {skipped.code} ({skipped.name}): {escape(skipped.reason)}[/]")
-    counts = run.counts()
-    dists = f" on {_plural(len(facts.distributions), 'distribution')}" if facts.distributions is not None else ""
-    verdict = "[bold red]FAILED[/]" if run.failed(context.strict) else "[bold green]OK[/]"
-    console.print(
-        f"\n{verdict} {_plural(counts['error'], 'error')}, {_plural(counts['warning'], 'warning')}, "
-        f"{counts['info']} info · {_plural(len(run.ran), 'check')}{dists}"
-        + (f", {len(run.skipped)} skipped" if run.skipped else "")
-        + f" · {context.elapsed:.2f} s"
-    )
+    console = Console(file=buffer, force_terminal=True, width=WIDTH, highlight=False)
+    for line in lines:
+        console.print(Text.assemble(*line))
     return buffer.getvalue()

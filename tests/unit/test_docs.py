@@ -10,3 +10,23 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_check_docs_are_current():
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_check_docs.py"), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_text_report_in_colour_and_plain_says_the_same():
+    """rich only styles; the words are the same with and without a terminal."""
+    import re
+
+    from envdoctor.engine import run_checks
+    from envdoctor.registry import load_registry
+    from envdoctor.report.context import ReportContext
+    from envdoctor.report.text import render_text
+    from tests.unit.test_checks import nsp001_pos
+
+    facts = nsp001_pos()
+    run = run_checks(load_registry().checks, facts)
+    plain = render_text(ReportContext(facts=facts, run=run, color=False))
+    coloured = render_text(ReportContext(facts=facts, run=run, color=True))
+    assert "\x1b[" in coloured and "\x1b[" not in plain
+    words = lambda text: re.sub(r"\x1b\[[0-9;]*m", "", text).split()  # noqa: E731
+    assert words(plain) == words(coloured)
+    assert "✖ NSP001" in plain
