@@ -41,10 +41,6 @@ class CheckSpec:
     provider: str = ""  # "distribution version", filled in by the registry
 
     @property
-    def family(self) -> str:
-        return self.code.rstrip("0123456789")
-
-    @property
     def doc(self) -> str:
         import inspect
 

@@ -20,6 +20,7 @@ import typer
 
 from envdoctor import __version__
 from envdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EnvdoctorError, UsageError
+from envdoctor.probe.start import DEFAULT_TIMEOUT
 from envdoctor.report import Format
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ PythonOption = Annotated[
 ]
 CwdOption = Annotated[Optional[str], typer.Option("--cwd", help="Working directory the target runs from (it is sys.path[0]) [default: .].")]
 TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds the probe may take before it is killed.")]
+
 
 
 def _crash_log(exc: BaseException) -> Path:
@@ -123,7 +125,7 @@ def _probe(python: Optional[str], cwd: Optional[str], timeout: float):
 def check(
     python: PythonOption = None,
     cwd: CwdOption = None,
-    timeout: TimeoutOption = 60.0,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
     facts_file: Annotated[Optional[str], typer.Option("--facts", help="Check a snapshot file instead of a live target.")] = None,
     select: Annotated[Optional[List[str]], typer.Option("--select", "-s", help="Only these checks: code, code prefix or name (repeatable, comma-separated).")] = None,
     ignore: Annotated[Optional[List[str]], typer.Option("--ignore", "-i", help="Skip these checks: code, code prefix or name.")] = None,
@@ -163,7 +165,7 @@ def check(
 def snapshot(
     python: PythonOption = None,
     cwd: CwdOption = None,
-    timeout: TimeoutOption = 60.0,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the facts here instead of stdout.")] = None,
 ) -> None:
     """Write the target's facts as JSON (check it later with `check --facts FILE`)."""

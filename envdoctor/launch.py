@@ -24,7 +24,7 @@ FLAG_OPTIONS = {"--strict", "--verbose", "-v"}
 def _scan(args: List[str]) -> Optional[dict]:
     if not args or args[0] not in EARLY_COMMANDS:
         return None
-    found = {"python": None, "cwd": None, "timeout": "60"}
+    found = {"python": None, "cwd": None, "timeout": None}
     rest = args[1:]
     index = 0
     while index < len(rest):
@@ -51,8 +51,9 @@ def start_early(args: List[str]):
     if options is None:
         return None
     try:
-        timeout = float(options["timeout"])
-        from envdoctor.probe.start import start_probe
+        from envdoctor.probe.start import DEFAULT_TIMEOUT, start_probe
+
+        timeout = DEFAULT_TIMEOUT if options["timeout"] is None else float(options["timeout"])
         from envdoctor.target import resolve_target
 
         return start_probe(resolve_target(options["python"], options["cwd"]), timeout)

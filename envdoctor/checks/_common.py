@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence, TypeVar
 
 from envdoctor.model.facts import Distribution, Facts, SysPathEntry
+
+T = TypeVar("T")
+
+
+def per_facts(derive: Callable[[Facts], T]) -> Callable[[Facts], T]:
+    """Compute a view of the facts once for all the checks of a run that share it.
+
+    Keeps the result for the last Facts object seen (by identity): a run checks one
+    Facts, and a new run's Facts replaces it.
+    """
+    last: list = [None, None]
+
+    @functools.wraps(derive)
+    def cached(facts: Facts) -> T:
+        if last[0] is not facts:
+            last[1] = derive(facts)
+            last[0] = facts
+        return last[1]
+
+    return cached
+
 
 ORIGIN_LABELS = {
     "cwd": "the working directory",

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Iterator, Optional, Tuple
+from typing import List, Optional, Tuple
 
+from envdoctor.checks._common import per_facts
 from envdoctor.model.facts import Distribution, Facts, ModuleResolution
 
 
@@ -22,6 +23,8 @@ class Expectation:
 
 
 def _pth_roots(dist: Distribution, facts: Facts) -> Tuple[str, ...]:
+    if not dist.pth_files:
+        return ()
     roots = []
     owned = set(dist.pth_files)
     for pth in facts.pth_files or ():
@@ -31,20 +34,17 @@ def _pth_roots(dist: Distribution, facts: Facts) -> Tuple[str, ...]:
     return tuple(roots)
 
 
-def expectation(dist: Distribution, module: str, facts: Facts) -> Optional[Expectation]:
-    resolution = (facts.modules or {}).get(module)
+def expectation(dist: Distribution, module: str, resolution: ModuleResolution, facts: Facts) -> Optional[Expectation]:
     if dist.editable_mapping and module in dist.editable_mapping:
         target = dist.editable_mapping[module]
         return Expectation(dist, module, (os.path.splitext(target)[0] if target.endswith(".py") else target,), True, "editable finder")
     if module in dist.record_modules:
         root = os.path.join(dist.location, module)
-        regular = True
-        if resolution is not None:
-            mine = [c for c in resolution.candidates if _is_under(c.path, root)]
-            regular = any(c.kind != "namespace-portion" for c in mine) if mine else True
+        mine = [c for c in resolution.candidates if _is_under(c.path, root)]
+        regular = any(c.kind != "namespace-portion" for c in mine) if mine else True
         return Expectation(dist, module, (root,), regular, "installed")
     pth_roots = _pth_roots(dist, facts)
-    if pth_roots and resolution is not None:
+    if pth_roots:
         roots = tuple(os.path.join(r, module) for r in pth_roots)
         mine = [c for c in resolution.candidates if any(_is_under(c.path, r) for r in roots)]
         if mine:
@@ -66,19 +66,19 @@ def resolves_as_expected(expect: Expectation, resolution: ModuleResolution) -> b
     return any(_is_under(path, root) for path in paths for root in expect.roots)
 
 
-def expectations(facts: Facts) -> Iterator[Tuple[Expectation, ModuleResolution]]:
+@per_facts  # SHD001 and NSP001 both need it
+def expectations(facts: Facts) -> List[Tuple[Expectation, ModuleResolution]]:
     """(what each active distribution promises, how the module actually resolves)."""
-    counts = {}
-    for dist in facts.distributions or ():
-        counts[dist.canonical_name] = counts.get(dist.canonical_name, 0) + 1
-    duplicated = {name for name, count in counts.items() if count > 1}
-    for dist in facts.active_distributions().values():
-        if dist.canonical_name in duplicated or dist.missing_count:
+    found = []
+    for copies in facts.distributions_by_name.values():
+        dist = copies[0]
+        if len(copies) > 1 or dist.missing_count:
             continue  # INT003 / INT001 explain those better
         for module in dict.fromkeys(name.split(".")[0] for name in dist.top_level):
             resolution = (facts.modules or {}).get(module)
             if resolution is None or not resolution.found:
                 continue
-            expect = expectation(dist, module, facts)
+            expect = expectation(dist, module, resolution, facts)
             if expect is not None:
-                yield expect, resolution
+                found.append((expect, resolution))
+    return found

@@ -8,7 +8,7 @@ from typing import Dict, Iterator, List
 
 from envdoctor.api import check, report
 from envdoctor.checks._common import describe_entry, first_lines, pip_command
-from envdoctor.checks.requirements import parse_version, parsed_requirements
+from envdoctor.checks._metadata import parse_version, parsed_requirements, requires_python_spec
 from envdoctor.model.facts import Distribution, Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 
@@ -67,17 +67,12 @@ def incomplete_distribution(facts: Facts) -> Iterator:
 
 
 def _metadata_problems(dist: Distribution) -> List[str]:
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
     problems = list(dist.problems)
     problems.extend(parsed_requirements(dist)[1])
     if dist.version and parse_version(dist.version) is None:
         problems.append(f"Version {dist.version!r} is not a valid PEP 440 version")
-    if dist.requires_python:
-        try:
-            SpecifierSet(dist.requires_python)
-        except InvalidSpecifier:
-            problems.append(f"Requires-Python {dist.requires_python!r} is not a valid specifier")
+    if dist.requires_python and requires_python_spec(dist.requires_python) is None:
+        problems.append(f"Requires-Python {dist.requires_python!r} is not a valid specifier")
     return problems
 
 
@@ -164,10 +159,7 @@ def duplicate_distribution(facts: Facts) -> Iterator:
     References
         https://packaging.python.org/en/latest/specifications/recording-installed-packages/
     """
-    groups: Dict[str, List[Distribution]] = defaultdict(list)
-    for dist in facts.distributions or ():
-        groups[dist.canonical_name].append(dist)
-    for copies in groups.values():
+    for copies in facts.distributions_by_name.values():
         if len(copies) < 2:
             continue
         first = copies[0]

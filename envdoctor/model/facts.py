@@ -13,7 +13,7 @@ import re
 import sys
 import typing
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from envdoctor.target import Target
@@ -229,13 +229,18 @@ class Facts:
     def from_dict(cls, data: Mapping[str, Any]) -> "Facts":
         return from_dict(cls, data)
 
-    # Conveniences that several checks share.
+    # Conveniences that several checks share, derived once per Facts.
+    @cached_property
+    def distributions_by_name(self) -> Dict[str, Tuple[Distribution, ...]]:
+        """Every copy of each project (canonical name), in sys.path order."""
+        groups: Dict[str, list] = {}
+        for dist in self.distributions or ():
+            groups.setdefault(dist.canonical_name, []).append(dist)
+        return {name: tuple(copies) for name, copies in groups.items()}
+
     def active_distributions(self) -> Dict[str, Distribution]:
         """The distribution import machinery sees for each name: the first on sys.path."""
-        active: Dict[str, Distribution] = {}
-        for dist in self.distributions or ():
-            active.setdefault(dist.canonical_name, dist)
-        return active
+        return {name: copies[0] for name, copies in self.distributions_by_name.items()}
 
     def sys_path_entry(self, index: Optional[int]) -> Optional[SysPathEntry]:
         if index is None or not self.sys_path or not 0 <= index < len(self.sys_path):

@@ -20,7 +20,6 @@ import json
 import os
 import sys
 
-PAYLOAD_VERSION = 1
 SECRET_WORDS = ("TOKEN", "KEY", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH", "COOKIE")
 ENV_PREFIXES = (
     "PYTHON", "VIRTUAL_ENV", "CONDA_", "PIP_", "UV_", "LD_LIBRARY_PATH", "LD_PRELOAD",
@@ -53,7 +52,7 @@ def _read_pth(fullname):
         return raw.decode(locale.getpreferredencoding(False), "replace")
 
 
-def _make_replaying_addpackage(site, before_line, skip_line, on_error):
+def _make_replaying_addpackage(site, before_line, skip_line):
     def addpackage(sitedir, name, known_paths):
         # `sitedir` must keep that name: setuptools' -nspkg.pth lines read it
         # through sys._getframe(1).f_locals['sitedir'].
@@ -80,23 +79,20 @@ def _make_replaying_addpackage(site, before_line, skip_line, on_error):
                 if dircase not in known_paths and os.path.exists(directory):
                     sys.path.append(directory)
                     known_paths.add(dircase)
-            except Exception as exc:  # site itself catches Exception here
-                on_error(fullname, lineno, exc)
+            except Exception:  # site prints it and skips the rest of the file; the replay only skips
                 break
         return None if reset else known_paths
 
     return addpackage
 
 
-def _replay_site(before_line=None, skip=None, on_error=None):
+def _replay_site(before_line=None, skip=None):
     """Run site.main() (we were started with -S) with traced .pth processing."""
     import site
 
-    noop = lambda *args: None  # noqa: E731
-    before_line = before_line or noop
-    on_error = on_error or noop
+    before_line = before_line or (lambda *args: None)
     skip_line = skip if isinstance(skip, list) else None
-    site.addpackage = _make_replaying_addpackage(site, before_line, skip_line, on_error)
+    site.addpackage = _make_replaying_addpackage(site, before_line, skip_line)
     for hook_name in ("execsitecustomize", "execusercustomize"):
         original = getattr(site, hook_name, None)
         if original is None:
@@ -119,12 +115,7 @@ def trace_startup(nonce):
     def before_line(fullname, lineno, line):
         _write_raw(marker + json.dumps({"event": "line", "file": fullname, "line": lineno, "text": line}) + "\n")
 
-    def on_error(fullname, lineno, exc):
-        event = {"event": "error", "file": fullname, "line": lineno, "error": "%s: %s" % (type(exc).__name__, exc)}
-        _write_raw(marker + json.dumps(event) + "\n")
-
-    _write_raw(marker + json.dumps({"event": "start"}) + "\n")
-    _replay_site(before_line=before_line, on_error=on_error)
+    _replay_site(before_line=before_line)
     _write_raw(marker + json.dumps({"event": "done"}) + "\n")
 
 
@@ -417,11 +408,6 @@ class _DirCache(object):
             self.listings[directory] = listing
         return listing
 
-    def exists(self, path):
-        directory, name = os.path.split(path)
-        listing = self.names(directory)
-        return listing is not None and name in listing
-
 
 def _record_files(meta_dir, kind, location, present):
     """(files relative to `location`, source name, error) from RECORD or installed-files.txt."""
@@ -457,7 +443,6 @@ def _scan_record(files, location, dist, derived, dircache, module_files):
     missing = []
     prefix = location.rstrip(os.sep) + os.sep
     module_of_first = {}
-    listings = dircache.listings
     for rel in files:
         if os.sep != "/" or "\\" in rel:
             rel = rel.replace("\\", "/")
@@ -476,9 +461,7 @@ def _scan_record(files, location, dist, derived, dircache, module_files):
         else:
             full = prefix + rel.replace("/", os.sep)
         directory, _, name = full.rpartition(os.sep)
-        listing = listings.get(directory, False)
-        if listing is False:
-            listing = dircache.names(directory)
+        listing = dircache.names(directory)
         if listing is None or name not in listing:
             missing.append(full)
         first = rel[:slash] if slash >= 0 else rel
@@ -505,7 +488,7 @@ def read_distribution(meta_dir, kind, location, path_index, dircache, module_fil
     }
     problems = dist["problems"]
     # One listing of the metadata folder answers every "does X exist" below without a stat.
-    present = (dircache.names(meta_dir) or set()) if kind != "egg-info" or os.path.isdir(meta_dir) else set()
+    present = dircache.names(meta_dir) or set()  # None for a single-file .egg-info
     if kind == "dist-info":
         metadata_file = os.path.join(meta_dir, "METADATA")
     elif os.path.isdir(meta_dir):
@@ -545,13 +528,11 @@ def read_distribution(meta_dir, kind, location, path_index, dircache, module_fil
         base = os.path.basename(meta_dir).rsplit(".", 1)[0]
         dist["name"] = base.split("-")[0]
         dist["version"] = dist["version"] or (base.split("-")[1] if "-" in base else None)
-    for small, key in (("INSTALLER", "installer"),):
-        path = os.path.join(meta_dir, small)
-        if small in present:
-            try:
-                dist[key] = _read_text(path).strip() or None
-            except (OSError, UnicodeDecodeError):
-                pass
+    if "INSTALLER" in present:
+        try:
+            dist["installer"] = _read_text(os.path.join(meta_dir, "INSTALLER")).strip() or None
+        except (OSError, UnicodeDecodeError):
+            pass
     direct_url = os.path.join(meta_dir, "direct_url.json")
     if "direct_url.json" in present:
         try:
@@ -719,10 +700,8 @@ def resolve_modules(names, path_entries, dircache):
 
 
 def collect_facts(options):
-    started_with_site = not sys.flags.no_site
-    skip = options.get("replay_site_skip")
-    if not started_with_site and options.get("replay_site"):
-        _replay_site(skip=skip)
+    if "replay_site_skip" in options:  # started with -S by the start-up diagnosis
+        _replay_site(skip=options["replay_site_skip"])
     cwd = os.getcwd()
     site_dirs, user_site, user_enabled = site_directories()
     dircache = _DirCache()
@@ -733,7 +712,6 @@ def collect_facts(options):
     for dist in dists:
         names.update(n.split(".")[0] for n in dist.get("top_level") or ())
     return {
-        "payload_version": PAYLOAD_VERSION,
         "interpreter": interpreter_facts(cwd, site_dirs, user_site, user_enabled),
         "markers": marker_environment(),
         "sys_path": path_entries,
@@ -742,7 +720,6 @@ def collect_facts(options):
         "shared_files": shared,
         "import_system": import_system(),
         "modules": resolve_modules(names, path_entries, dircache),
-        "startup_replayed": not started_with_site,
     }
 
 

@@ -10,6 +10,7 @@ When no frame comes back, probe.startup finds out why.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any, Dict, List, Optional
@@ -18,10 +19,8 @@ from envdoctor import __version__
 from envdoctor.errors import ProbeError
 from envdoctor.model.facts import FACTS_SCHEMA_VERSION, Facts, PthError, Startup
 from envdoctor.probe.process import Completed, describe_exit, stderr_tail
-from envdoctor.probe.start import DEFAULT_TIMEOUT, StartedProbe, payload_argv, start_probe
+from envdoctor.probe.start import DEFAULT_TIMEOUT, StartedProbe, start_probe
 from envdoctor.target import Target
-
-__all__ = ["DEFAULT_TIMEOUT", "payload_argv", "run_probe", "start_probe", "extract_document", "parse_pth_errors"]
 
 
 def extract_document(stdout: str, nonce: str) -> Optional[Dict[str, Any]]:
@@ -68,22 +67,13 @@ def parse_pth_errors(stderr: str) -> List[PthError]:
 
 def facts_from_document(document: Dict[str, Any], target: Target, startup: Startup) -> Facts:
     data = dict(document)
-    data.pop("payload_version", None)
-    data.pop("startup_replayed", None)
     data.update(
         schema_version=FACTS_SCHEMA_VERSION,
         envdoctor_version=__version__,
         target={"python": target.python, "cwd": target.cwd, "source": target.source},
     )
-    facts = Facts.from_dict(data)
     # The startup section is built here, on the host, from stderr and the diagnosis.
-    return _with_startup(facts, startup)
-
-
-def _with_startup(facts: Facts, startup: Startup) -> Facts:
-    import dataclasses
-
-    return dataclasses.replace(facts, startup=startup)
+    return dataclasses.replace(Facts.from_dict(data), startup=startup)
 
 
 def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optional[StartedProbe] = None) -> Facts:
@@ -102,7 +92,7 @@ def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optiona
     return diagnose(target, timeout, result)
 
 
-def probe_failure(target: Target, result: Completed, timeout: float, what: str = "the probe") -> ProbeError:
+def probe_failure(target: Target, result: Completed, timeout: float) -> ProbeError:
     tail = stderr_tail(result.stderr)
     detail = f"\n{tail}" if tail else ""
-    return ProbeError(f"{what} failed in {target.python}: {describe_exit(result, timeout)}{detail}")
+    return ProbeError(f"the probe failed in {target.python}: {describe_exit(result, timeout)}{detail}")

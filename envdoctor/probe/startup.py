@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 
 from envdoctor.errors import TargetError
-from envdoctor.model.facts import FACTS_SCHEMA_VERSION, Facts, Startup, StartupFailure
+from envdoctor.model.facts import Facts, Startup, StartupFailure
+from envdoctor.probe.process import Completed, describe_exit, run_target, stderr_tail
 from envdoctor.probe.run import extract_document, facts_from_document, probe_failure
 from envdoctor.probe.start import new_nonce, payload_argv
 from envdoctor.target import Target
-from envdoctor.probe.process import Completed, describe_exit, run_target, stderr_tail
 
 MIN_TARGET_PYTHON = (3, 8)
 SANITY_SOURCE = "import sys; sys.stdout.write('@@ENVDOCTOR-PY %d.%d@@' % tuple(sys.version_info[:2]))"
@@ -77,16 +77,9 @@ def diagnose(target: Target, timeout: float, first: Completed) -> Facts:
     )
     skip = file if is_module else [file, culprit.get("line")]
     nonce = new_nonce()
-    options = {"replay_site": True, "replay_site_skip": skip}
+    options = {"replay_site_skip": skip}
     replay = run_target(payload_argv(target.python, "facts", nonce, options, no_site=True), target.cwd, timeout)
     document = None if replay.timed_out else extract_document(replay.stdout, nonce)
     startup = Startup(ok=False, failure=failure, replayed=document is not None)
-    if document is None:
-        # Even without site processing nothing came back: report the start-up failure alone.
-        return Facts(
-            schema_version=FACTS_SCHEMA_VERSION,
-            envdoctor_version=__import__("envdoctor").__version__,
-            target=target,
-            startup=startup,
-        )
-    return facts_from_document(document, target, startup)
+    # Without a replayed document (even the replay failed), the start-up failure is reported alone.
+    return facts_from_document(document or {}, target, startup)

@@ -69,15 +69,9 @@ class Venv:
             raise RuntimeError(f"{path} is not inside the test venv {self.root}; refusing to touch it")
         return path
 
-    @property
-    def version(self) -> Tuple[int, int]:
-        out = subprocess.run([str(self.python), "-c", "import sys; print(*sys.version_info[:2])"], capture_output=True, text=True, check=True)
-        major, minor = out.stdout.split()
-        return int(major), int(minor)
-
     def install(self, *requirements: str, no_deps: bool = False, extra: Iterable[str] = ()) -> None:
         """Install from the index through the wheel cache."""
-        cached_wheels(requirements if not no_deps else requirements)
+        cached_wheels(requirements)
         args = ["--python", str(self.python), "install", "--no-index", "--find-links", str(WHEEL_CACHE), *extra]
         if no_deps:
             args.append("--no-deps")

@@ -3,7 +3,7 @@
 import pytest
 from packaging.requirements import InvalidRequirement, Requirement
 
-from envdoctor.checks.requirements import PlainRequirement, _parse
+from envdoctor.checks._metadata import PlainRequirement, _parse
 
 CASES = [
     "numpy", "numpy>=1.22", "idna<4,>=2.5", "torch==2.13.0", "foo (>=1.0)", "foo>=1.0,", "Foo.Bar_baz~=1.2",
