@@ -17,13 +17,30 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from envdoctor.model.facts import Distribution
+from envdoctor.model.facts import Distribution, canonicalize
 
 
 @dataclass(frozen=True)
 class ParsedRequirement:
+    """A Requires-Dist line with what every requirement check asks of it, computed once."""
+
     text: str
-    requirement: object  # packaging.requirements.Requirement
+    requirement: object  # PlainRequirement or packaging.requirements.Requirement
+    key: str  # canonical name of the required distribution
+    extras: Tuple[str, ...]  # canonical extras it requests
+    has_specifier: bool
+    marker_uses_extra: bool  # whether the marker's answer depends on the requesting extra
+
+    @classmethod
+    def of(cls, text: str, requirement, specifier_text: str, marker_text: str) -> "ParsedRequirement":
+        return cls(
+            text,
+            requirement,
+            canonicalize(requirement.name),
+            tuple(sorted(canonicalize(extra) for extra in requirement.extras)),
+            bool(specifier_text),
+            "extra" in marker_text,
+        )
 
 
 @dataclass(frozen=True)
@@ -59,23 +76,34 @@ def _marker(text: str) -> Marker:
 
 
 @lru_cache(maxsize=None)
-def _parse(text: str):
+def _specifier_set(text: str) -> SpecifierSet:
+    # Shared between requirements: never mutated (prereleases are passed per call).
+    return SpecifierSet(text)
+
+
+@lru_cache(maxsize=None)
+def _parse(text: str) -> Tuple[Optional[ParsedRequirement], Optional[str]]:
+    """(the parsed requirement, None) or (None, packaging's error message); once per distinct text."""
     plain = _PLAIN.match(text)
     if plain is not None:
         name, extras, specifier, marker = plain.groups()
+        specifier = (specifier or "").strip("() ")
         try:
-            return PlainRequirement(
+            requirement = PlainRequirement(
                 name,
-                SpecifierSet((specifier or "").strip("() ")),
+                _specifier_set(specifier),
                 frozenset(e.strip() for e in extras.split(",")) if extras else frozenset(),
                 _marker(marker) if marker else None,
-            ), None
+            )
+            return ParsedRequirement.of(text, requirement, specifier, marker or ""), None
         except (InvalidSpecifier, InvalidMarker):
             pass  # let packaging produce the precise error
     try:
-        return Requirement(text), None
+        requirement = Requirement(text)
     except InvalidRequirement as exc:
         return None, str(exc)
+    marker = requirement.marker
+    return ParsedRequirement.of(text, requirement, str(requirement.specifier), str(marker) if marker else ""), None
 
 
 def parsed_requirements(dist: Distribution) -> Tuple[List[ParsedRequirement], List[str]]:
@@ -87,11 +115,11 @@ def parsed_requirements(dist: Distribution) -> Tuple[List[ParsedRequirement], Li
 def _parsed(requires_dist: Tuple[str, ...]) -> Tuple[List[ParsedRequirement], List[str]]:
     good, bad = [], []
     for text in requires_dist:
-        requirement, error = _parse(text)
-        if requirement is None:
+        parsed, error = _parse(text)
+        if parsed is None:
             bad.append(f"Requires-Dist {text!r}: {error}")
         else:
-            good.append(ParsedRequirement(text, requirement))
+            good.append(parsed)
     return good, bad
 
 
@@ -113,36 +141,22 @@ class MarkerEvaluator:
     def __init__(self, markers: Dict[str, str]):
         self.environment = dict(markers)
         self.results: Dict[Tuple[int, str], Optional[bool]] = {}
-        self.uses_extra: Dict[int, bool] = {}
 
     def holds(self, marker, extra: str) -> Optional[bool]:
-        # Requirements are parsed once per text (lru_cache), so a marker object's id is stable.
-        uses_extra = self.uses_extra.get(id(marker))
-        if uses_extra is None:
-            uses_extra = self.uses_extra[id(marker)] = "extra" in str(marker)
-        if not uses_extra:
-            extra = ""  # the answer does not depend on it
+        """True/False, or None when the marker names a variable the target lacks (cannot be judged).
+
+        Requirements are parsed once per text (lru_cache), so a marker object's id is stable.
+        """
         key = (id(marker), extra)
-        if key not in self.results:
+        result = self.results.get(key, self)
+        if result is self:
             self.environment["extra"] = extra
             try:
-                self.results[key] = bool(marker.evaluate(self.environment))
-            except Exception:  # an undefined marker variable: the requirement cannot be judged
-                self.results[key] = None
-        return self.results[key]
-
-    def applies(self, requirement, extras: Set[str]) -> Optional[str]:
-        """'' when it applies without extras, the extra that activates it, or None."""
-        marker = requirement.marker
-        if marker is None:
-            return ""
-        for extra in [""] + sorted(extras):
-            result = self.holds(marker, extra)
-            if result is None:
-                return None
-            if result:
-                return extra
-        return None
+                result = bool(marker.evaluate(self.environment))
+            except Exception:
+                result = None
+            self.results[key] = result
+        return result
 
 
 @lru_cache(maxsize=None)

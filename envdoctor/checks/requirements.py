@@ -8,56 +8,89 @@ own marker environment, never envdoctor's.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Set, Tuple
 
 from envdoctor.api import check, report
 from envdoctor.checks._common import per_facts, pip_command
-from envdoctor.checks._metadata import MarkerEvaluator, parse_version, parsed_requirements, requires_python_spec
-from envdoctor.model.facts import Distribution, Facts, canonicalize
+from envdoctor.checks._metadata import (
+    MarkerEvaluator,
+    ParsedRequirement,
+    parse_version,
+    parsed_requirements,
+    requires_python_spec,
+)
+from envdoctor.model.facts import Distribution, Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 
 
 @dataclass(frozen=True)
 class ActiveRequirement:
     requirer: Distribution
-    requirement: object
-    text: str
+    parsed: ParsedRequirement
     via_extra: str  # "" or the extra that activates it
     extra_requested_by: Tuple[str, ...]  # who asked for that extra
+
+    @property
+    def requirement(self):
+        return self.parsed.requirement
+
+    @property
+    def text(self) -> str:
+        return self.parsed.text
 
 
 @per_facts  # REQ001 and REQ002 both need it
 def active_requirements(facts: Facts) -> List[ActiveRequirement]:
-    """Requirements in force, after propagating the extras installed distributions request."""
+    """Requirements in force, after propagating the extras installed distributions request.
+
+    A worklist: requirements in force without extras come first; each extra they request
+    of an installed distribution is queued once, and only that distribution's
+    extra-dependent requirements are evaluated for it.  Linear in the number of
+    requirements plus requested extras.
+    """
     active = facts.active_distributions()
     evaluator = MarkerEvaluator(facts.markers or {})
     requested: Dict[str, Set[str]] = defaultdict(set)
     requested_by: Dict[Tuple[str, str], Set[str]] = defaultdict(set)
-    changed = True
-    while changed:  # a fixpoint: an extra can activate requirements that request more extras
-        changed = False
-        for key, dist in active.items():
-            for item in parsed_requirements(dist)[0]:
-                requirement = item.requirement
-                if evaluator.applies(requirement, requested[key]) is None:
-                    continue
-                target = canonicalize(requirement.name)
-                for extra in requirement.extras:
-                    extra = canonicalize(extra)
-                    requested_by[(target, extra)].add(dist.display)
-                    if extra not in requested[target]:
-                        requested[target].add(extra)
-                        changed = True
+    activated_by: Dict[Tuple[str, int], List[str]] = {}  # (requirer, index) -> extras that activate it
+    queue: deque = deque()
+
+    def activate(key: str, dist: Distribution, index: int, item: ParsedRequirement, extra: str) -> None:
+        extras = activated_by.setdefault((key, index), [])
+        extras.append(extra)
+        if len(extras) > 1:
+            return  # already in force; its own requests were made
+        for wanted in item.extras:
+            requested_by[(item.key, wanted)].add(dist.display)
+            if wanted not in requested[item.key]:
+                requested[item.key].add(wanted)
+                queue.append((item.key, wanted))
+
+    for key, dist in active.items():
+        for index, item in enumerate(parsed_requirements(dist)[0]):
+            marker = item.requirement.marker
+            if marker is None or evaluator.holds(marker, ""):
+                activate(key, dist, index, item, "")
+    while queue:
+        key, extra = queue.popleft()
+        dist = active.get(key)
+        if dist is None:
+            continue  # REQ001 reports the missing distribution itself
+        for index, item in enumerate(parsed_requirements(dist)[0]):
+            if item.marker_uses_extra and evaluator.holds(item.requirement.marker, extra):
+                activate(key, dist, index, item, extra)
+
     result = []
     for key, dist in active.items():
-        for item in parsed_requirements(dist)[0]:
-            via = evaluator.applies(item.requirement, requested[key])
-            if via is None:
+        for index, item in enumerate(parsed_requirements(dist)[0]):
+            extras = activated_by.get((key, index))
+            if not extras:
                 continue
+            via = "" if "" in extras else min(extras)
             who = tuple(sorted(requested_by.get((key, via), ()))) if via else ()
-            result.append(ActiveRequirement(dist, item.requirement, item.text, via, who))
+            result.append(ActiveRequirement(dist, item, via, who))
     return result
 
 
@@ -104,7 +137,7 @@ def missing_requirement(facts: Facts) -> Iterator:
     """
     installed = facts.active_distributions()
     for item in active_requirements(facts):
-        if canonicalize(item.requirement.name) in installed:
+        if item.parsed.key in installed:
             continue
         wanted = _spec_text(item.requirement)
         yield report(
@@ -153,8 +186,8 @@ def conflicting_requirement(facts: Facts) -> Iterator:
     """
     installed = facts.active_distributions()
     for item in active_requirements(facts):
-        provider = installed.get(canonicalize(item.requirement.name))
-        if provider is None or not str(item.requirement.specifier):
+        provider = installed.get(item.parsed.key)
+        if provider is None or not item.parsed.has_specifier:
             continue
         version = parse_version(provider.version)
         if version is None:

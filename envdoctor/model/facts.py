@@ -172,6 +172,9 @@ class ModuleResolution:
     path_index: Optional[int] = None
     error: Optional[str] = None
     candidates: Tuple[ModuleCandidate, ...] = ()
+    # "listing": decided from directory listings because only CPython's own finders take
+    # part; "find_spec": importlib.util.find_spec asked (see probe/_payload.py).
+    resolved_by: str = "find_spec"
 
 
 @dataclass(frozen=True)

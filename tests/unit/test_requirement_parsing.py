@@ -4,6 +4,7 @@ import pytest
 from packaging.requirements import InvalidRequirement, Requirement
 
 from envdoctor.checks._metadata import PlainRequirement, _parse
+from envdoctor.model.facts import canonicalize
 
 CASES = [
     "numpy", "numpy>=1.22", "idna<4,>=2.5", "torch==2.13.0", "foo (>=1.0)", "foo>=1.0,", "Foo.Bar_baz~=1.2",
@@ -34,13 +35,17 @@ def _evaluations(marker):
 
 @pytest.mark.parametrize("text", CASES)
 def test_fast_path_matches_packaging(text):
-    mine, error = _parse(text)
+    parsed, error = _parse(text)
     try:
         reference = Requirement(text)
     except InvalidRequirement:
-        assert mine is None and error
+        assert parsed is None and error
         return
-    assert mine is not None
+    assert parsed is not None
+    mine = parsed.requirement
+    assert parsed.has_specifier == bool(str(reference.specifier))
+    assert parsed.extras == tuple(sorted(canonicalize(e) for e in reference.extras))
+    assert parsed.marker_uses_extra == ("extra" in str(reference.marker or ""))
     assert (mine.name, str(mine.specifier), set(mine.extras), mine.marker is None, mine.url) == (
         reference.name, str(reference.specifier), set(reference.extras), reference.marker is None, reference.url)
     if mine.marker is not None:
@@ -48,6 +53,6 @@ def test_fast_path_matches_packaging(text):
 
 
 def test_plain_shapes_take_the_fast_path():
-    assert isinstance(_parse("idna<4,>=2.5")[0], PlainRequirement)
-    assert isinstance(_parse("a[b]>=1; python_version >= '3.8'")[0], PlainRequirement)
-    assert not isinstance(_parse("a @ https://x/y.whl")[0], PlainRequirement)
+    assert isinstance(_parse("idna<4,>=2.5")[0].requirement, PlainRequirement)
+    assert isinstance(_parse("a[b]>=1; python_version >= '3.8'")[0].requirement, PlainRequirement)
+    assert not isinstance(_parse("a @ https://x/y.whl")[0].requirement, PlainRequirement)
