@@ -273,6 +273,8 @@ def to_dict(obj: Any) -> Any:
         return {
             _RENAMED_BACK.get(f.name, f.name): to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)
         }
+    if hasattr(obj, "_asdict"):  # a named tuple (Target)
+        return {k: to_dict(v) for k, v in obj._asdict().items()}
     if isinstance(obj, (list, tuple)):
         return [to_dict(v) for v in obj]
     if isinstance(obj, dict):
@@ -314,6 +316,14 @@ def _converter(tp: Any):
             return tp(**kwargs)
 
         return convert_dataclass
+    if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):  # a named tuple (Target)
+
+        def convert_named_tuple(data):
+            if not isinstance(data, Mapping):
+                raise TypeError(f"{tp.__name__}: expected an object, got {type(data).__name__}")
+            return tp(**{name: data.get(name) for name in tp._fields})
+
+        return convert_named_tuple
     if origin is tuple:
         item = _converter(args[0]) if args else _identity
 
