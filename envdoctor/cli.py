@@ -185,6 +185,59 @@ def snapshot(
     guarded(body)
 
 
+@app.command()
+def fix(
+    python: PythonOption = None,
+    cwd: CwdOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    select: Annotated[Optional[List[str]], typer.Option("--select", "-s", help="Only findings of these checks: code, prefix or name.")] = None,
+    ignore: Annotated[Optional[List[str]], typer.Option("--ignore", "-i", help="Leave findings of these checks alone.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply the plan without asking.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
+    unsafe: Annotated[bool, typer.Option("--unsafe", help="With --yes, also apply plans that add or edit code in the target (shims, stubs, patches, metadata removal).")] = False,
+) -> None:
+    """Plan repairs for the findings, show them, apply them through a journal, verify, and roll back on failure.
+
+    Without --yes it asks on a terminal (default no); elsewhere it prints the plan, changes nothing and exits 1.
+    """
+
+    def body() -> int:
+        from envdoctor.fixes.flow import FixOptions, fix as run_fix
+        from envdoctor.registry import load_registry
+
+        checks = load_registry().select(_tokens(select), _tokens(ignore))
+        from envdoctor.probe.run import run_probe
+        from envdoctor.target import resolve_target
+
+        target = resolve_target(python, cwd)
+
+        def probe():
+            return run_probe(target, timeout=timeout)
+
+        interactive = sys.stdin.isatty() and sys.stderr.isatty()
+        options = FixOptions(yes=yes, dry_run=dry_run, unsafe=unsafe, interactive=interactive)
+        return run_fix(options, probe, checks, sys.stdout.write)
+
+    guarded(body)
+
+
+@app.command()
+def undo(
+    entry: Annotated[Optional[str], typer.Argument(help="The journal entry to revert [default: the last one applied].")] = None,
+    python: PythonOption = None,
+    list_entries: Annotated[bool, typer.Option("--list", help="List the journal's entries.")] = False,
+) -> None:
+    """Revert a fix: put back every file it changed, from the journal's snapshot (works after a crash too)."""
+
+    def body() -> int:
+        from envdoctor.fixes.flow import undo as run_undo
+        from envdoctor.target import resolve_target
+
+        return run_undo(resolve_target(python, None).python, entry, list_entries, sys.stdout.write)
+
+    guarded(body)
+
+
 @app.command("list")
 def list_checks() -> None:
     """List every registered check: code, name, fix kind, summary, provider."""

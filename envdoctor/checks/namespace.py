@@ -11,11 +11,6 @@ from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 
 
-def _source_dir(direct_url) -> str:
-    url = (direct_url or {}).get("url", "")
-    return url[len("file://") :] if url.startswith("file://") else url
-
-
 @check(
     code="NSP001",
     name="namespace-masquerade",
@@ -68,7 +63,7 @@ def namespace_masquerade(facts: Facts) -> Iterator:
                 "sys.meta_path order: " + ", ".join(order) + " (PathFinder answers with the namespace before the editable finder is asked)"
             )
         fix = FixProposal("manual", f"rename the folder {portions[0].path if portions else locations} or run from another directory")
-        source = _source_dir(expect.dist.direct_url)
+        source = expect.dist.source_dir
         if expect.dist.editable and source:
             fix = FixProposal(
                 "reinstall",

@@ -120,6 +120,12 @@ class Distribution:
         return bool(info.get("editable"))
 
     @property
+    def source_dir(self) -> Optional[str]:
+        """The local folder it was installed from (direct_url.json's file:// URL), if any."""
+        url = (self.direct_url or {}).get("url", "")
+        return url[len("file://") :] if url.startswith("file://") else None
+
+    @property
     def display(self) -> str:
         return f"{self.name} {self.version}" if self.version else self.name
 

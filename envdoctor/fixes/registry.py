@@ -1,0 +1,72 @@
+"""Find, load and validate fixers from the `envdoctor.fixers` entry-point group.
+
+As for checks (envdoctor/registry.py): envdoctor's own fixers come through its
+own entry points; a fixer that fails to import, is malformed or claims a code
+another fixer already handles is a PluginError naming both providers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from typing import Dict, List, Optional
+
+from envdoctor.api import CODE_PATTERN, NAME_PATTERN
+from envdoctor.entry_points import entry_points
+from envdoctor.errors import PluginError
+from envdoctor.fixes.api import FIXER_ATTRIBUTE, FIXER_KINDS, FixerSpec
+
+ENTRY_POINT_GROUP = "envdoctor.fixers"
+
+
+def _specs_in(obj) -> List[FixerSpec]:
+    if isinstance(obj, types.ModuleType):
+        return [getattr(v, FIXER_ATTRIBUTE) for v in vars(obj).values() if hasattr(v, FIXER_ATTRIBUTE)]
+    return [getattr(obj, FIXER_ATTRIBUTE)] if hasattr(obj, FIXER_ATTRIBUTE) else []
+
+
+def _validate(spec: FixerSpec, origin: str) -> None:
+    problems = []
+    if not NAME_PATTERN.match(spec.name):
+        problems.append(f"name {spec.name!r} is not kebab-case")
+    if spec.kind not in FIXER_KINDS:
+        problems.append(f"kind {spec.kind!r} is not one of {', '.join(FIXER_KINDS)}")
+    bad = [c for c in spec.codes if not CODE_PATTERN.match(c)]
+    if bad or not spec.codes:
+        problems.append(f"codes {list(spec.codes)} must be check codes like ABC001")
+    if not spec.summary:
+        problems.append("has no docstring (its first line is shown in plans)")
+    if problems:
+        raise PluginError(f"fixer {spec.name} from {origin} is invalid: " + "; ".join(problems))
+
+
+@dataclasses.dataclass(frozen=True)
+class FixerRegistry:
+    by_code: Dict[str, FixerSpec]
+
+    def for_code(self, code: str) -> Optional[FixerSpec]:
+        return self.by_code.get(code)
+
+
+def load_fixers() -> FixerRegistry:
+    by_code: Dict[str, FixerSpec] = {}
+    for point in entry_points(ENTRY_POINT_GROUP):
+        origin = f"entry point {point.name} = {point.value} ({point.provider})"
+        try:
+            loaded = point.load()
+        except Exception as exc:
+            raise PluginError(f"cannot load fixer plugin {origin}: {type(exc).__name__}: {exc}") from exc
+        specs = _specs_in(loaded)
+        if not specs:
+            raise PluginError(f"fixer plugin {origin} defines no fixer (decorate functions with @fixer)")
+        for spec in specs:
+            _validate(spec, origin)
+            spec = dataclasses.replace(spec, provider=point.provider)
+            for code in spec.codes:
+                if code in by_code:
+                    other = by_code[code]
+                    raise PluginError(
+                        f"fixers {other.name} ({other.provider}) and {spec.name} ({spec.provider}) both claim {code}"
+                    )
+                by_code[code] = spec
+    return FixerRegistry(by_code)

@@ -1,0 +1,275 @@
+"""`envdoctor fix` and `envdoctor undo` on real broken venvs, with real pip.
+
+Each fixer test: break a venv for real, `fix --yes` repairs it (the failing
+import now works), `check` no longer reports it, and `undo` brings back the
+exact previous state: every file of site-packages byte-identical and the same
+`pip freeze`.  The target's pip installs offline from the test wheel cache
+(PIP_NO_INDEX / PIP_FIND_LINKS in the environment envdoctor passes on).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import clean_env
+from tests.helpers.venvs import WHEEL_CACHE, Venv, cached_wheels, make_venv, pip, pyenv_python, tree_state
+from tests.helpers.wheels import build_wheel
+from tests.e2e.test_legacy_finder import FINDER
+
+pytestmark = pytest.mark.slow
+
+
+def offline_env(**extra: str) -> dict:
+    return clean_env(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(WHEEL_CACHE), PIP_DISABLE_PIP_VERSION_CHECK="1", **extra)
+
+
+def venv_with_pip(root: Path, python=None) -> Venv:
+    venv = make_venv(root, python)
+    venv.install("pip")
+    return venv
+
+
+def state(venv: Venv) -> tuple:
+    """What undo must restore: every file under site-packages and scripts, and pip freeze."""
+    freeze = pip("--python", str(venv.python), "freeze", "--all").stdout
+    return tree_state(venv.site_packages), tree_state(venv.root / "bin"), freeze
+
+
+def fix(run_envdoctor, venv, *extra, cwd):
+    return run_envdoctor("fix", "--python", venv.python, *extra, cwd=cwd, env=offline_env())
+
+
+def test_incomplete_distribution_reinstalled_and_undone(run_envdoctor, tmp_path):
+    venv = venv_with_pip(tmp_path / "venv")
+    venv.install("idna==3.20")
+    (venv.site_packages / "idna" / "core.py").unlink()
+    assert venv.run("import idna").returncode == 1
+    broken = state(venv)
+
+    # Not a terminal, no --yes: the plan, no change, exit 1.
+    planned = fix(run_envdoctor, venv, cwd=tmp_path)
+    assert planned.returncode == 1
+    assert "--force-reinstall --no-deps idna==3.20" in planned.stdout
+    assert "nothing was changed" in planned.stderr
+    assert state(venv) == broken and not (venv.root / ".envdoctor").exists()
+    dry = fix(run_envdoctor, venv, "--dry-run", "--yes", cwd=tmp_path)
+    assert dry.returncode == 1 and state(venv) == broken
+
+    fixed = fix(run_envdoctor, venv, "--yes", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stderr
+    assert "fixed: INT001" in fixed.stderr
+    assert venv.run("import idna").returncode == 0
+    assert "INT001" not in run_envdoctor("check", "--python", venv.python, "--format", "json", cwd=tmp_path).codes()
+
+    undone = run_envdoctor("undo", "--python", venv.python, cwd=tmp_path)
+    assert undone.returncode == 0, undone.stderr
+    assert state(venv) == broken
+    assert venv.run("import idna").returncode == 1
+    listed = run_envdoctor("undo", "--list", "--python", venv.python, cwd=tmp_path)
+    assert "undone" in listed.stdout and "reinstall idna==3.20 in place" in listed.stdout
+    again = run_envdoctor("undo", "--python", venv.python, cwd=tmp_path)
+    assert again.returncode == 2 and "nothing to undo" in again.stderr
+
+
+def test_missing_and_conflicting_requirements_installed(run_envdoctor, tmp_path):
+    venv = venv_with_pip(tmp_path / "venv")
+    cached_wheels(["requests==2.32.3"])  # and its dependencies: what the fix will install
+    cached_wheels(["six==1.16.0"])
+    wheels = tmp_path / "wheels"
+    venv.install_files(
+        build_wheel(wheels, "consumer", "1.0", {"consumer.py": "import six\nassert six.__version__ == '1.16.0'\n"},
+                    requires=["six>=1.16"]),
+        extra=["--no-deps"],
+    )
+    venv.install("six==1.15.0", "requests==2.32.3", no_deps=True)
+    broken = state(venv)
+    assert venv.run("import consumer").returncode == 1
+
+    result = fix(run_envdoctor, venv, "--yes", "--select", "REQ", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "install six>=1.16" in result.stdout  # REQ002: the conflicting six
+    assert "install idna<4,>=2.5" in result.stdout  # REQ001: one of requests' missing requirements
+    assert venv.run("import consumer, requests").returncode == 0
+    after = run_envdoctor("check", "--python", venv.python, "--format", "json", "--select", "REQ", cwd=tmp_path)
+    assert after.returncode == 0, after.stdout
+
+    assert run_envdoctor("undo", "--python", venv.python, cwd=tmp_path).returncode == 0
+    assert state(venv) == broken
+
+
+def test_duplicate_metadata_removed_keeping_the_complete_copy(run_envdoctor, tmp_path):
+    venv = venv_with_pip(tmp_path / "venv")
+    venv.install("six==1.16.0", no_deps=True)
+    # An interrupted upgrade's leftover: 1.15.0's metadata beside 1.16.0's, its files gone.
+    stale = venv.site_packages / "six-1.15.0.dist-info"
+    stale.mkdir()
+    (stale / "METADATA").write_text("Metadata-Version: 2.1\nName: six\nVersion: 1.15.0\n\n")
+    (stale / "RECORD").write_text("six-1.15.0.dist-info/METADATA,,\nsix_old_helper.py,,\n")
+    broken = state(venv)
+
+    safe_only = fix(run_envdoctor, venv, "--yes", "--select", "INT003", cwd=tmp_path)
+    assert safe_only.returncode == 1 and "add --unsafe" in safe_only.stderr
+    assert state(venv) == broken
+
+    result = fix(run_envdoctor, venv, "--yes", "--unsafe", "--select", "INT003", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not stale.exists() and (venv.site_packages / "six-1.16.0.dist-info").is_dir()
+    assert run_envdoctor("undo", "--python", venv.python, cwd=tmp_path).returncode == 0
+    assert state(venv) == broken
+
+
+@pytest.mark.parametrize("minor", ["3.12", "3.13"])
+def test_legacy_finder_shim_makes_dotted_imports_work(run_envdoctor, tmp_path, minor):
+    base = pyenv_python(minor)
+    if base is None:
+        pytest.skip(f"no Python {minor} interpreter (install it with pyenv)")
+    venv = venv_with_pip(tmp_path / "venv", base)
+    venv.install_files(build_wheel(tmp_path / "wheels", "legacyhook", "1.0", {
+        "legacyhook_finder.py": FINDER,
+        "legacyhook.pth": "import legacyhook_finder; legacyhook_finder.install()\n",
+    }))
+    assert "No module named 'legacypkg.a'" in venv.run("import legacypkg.a.b").stderr
+    broken = state(venv)
+
+    result = fix(run_envdoctor, venv, "--yes", "--unsafe", "--select", "HOOK001", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "envdoctor-shim-legacy-finders.pth" in result.stdout  # the plan names the files it writes
+    imported = venv.run("import legacypkg.a.b, sys; print(sys.modules['legacypkg.a.b'].__name__)")
+    assert imported.returncode == 0 and imported.stdout.strip() == "legacypkg.a.b", imported.stderr
+    # A finder inserted after start-up is adapted too.
+    late = venv.run(
+        "import sys, legacyhook_finder as f\n"
+        "class Late(f.LegacyFinder):\n"
+        "    def find_module(self, name, path=None):\n"
+        "        return self if name.startswith('latepkg.') else None\n"
+        "import types; top = types.ModuleType('latepkg'); top.__path__ = []; sys.modules['latepkg'] = top\n"
+        "sys.meta_path.append(Late())\n"
+        "import latepkg.x\n"
+    )
+    assert late.returncode == 0, late.stderr
+    assert run_envdoctor("check", "--python", venv.python, "--format", "json", cwd=tmp_path).findings("HOOK001") == []
+
+    assert run_envdoctor("undo", "--python", venv.python, cwd=tmp_path).returncode == 0
+    assert state(venv) == broken
+    assert venv.run("import legacypkg.a.b").returncode == 1
+
+
+def test_sigkill_in_the_middle_then_undo_restores(run_envdoctor, envdoctor_bin, tmp_path):
+    venv = venv_with_pip(tmp_path / "venv")
+    venv.install("idna==3.20")
+    (venv.site_packages / "idna" / "core.py").unlink()
+    broken = state(venv)
+    marker = tmp_path / "paused"
+    env = offline_env(ENVDOCTOR_TEST_PAUSE_AFTER_STEP="0", ENVDOCTOR_TEST_PAUSE_MARKER=str(marker))
+    process = subprocess.Popen([envdoctor_bin, "fix", "--python", str(venv.python), "--yes"], cwd=tmp_path, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 240
+    while not marker.exists():
+        assert process.poll() is None, "envdoctor fix ended before reaching the pause"
+        assert time.monotonic() < deadline, "envdoctor fix never reached the pause"
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert (venv.site_packages / "idna" / "core.py").exists()  # the reinstall had happened
+
+    listed = run_envdoctor("undo", "--list", "--python", venv.python, cwd=tmp_path)
+    assert "applying" in listed.stdout
+    blocked = fix(run_envdoctor, venv, "--yes", cwd=tmp_path)
+    assert blocked.returncode == 2 and "did not finish" in blocked.stderr
+    assert run_envdoctor("undo", "--python", venv.python, cwd=tmp_path).returncode == 0
+    assert state(venv) == broken
+
+
+PLUGIN_CHECK = '''
+import os
+from envdoctor.api import check, report, Severity, FixProposal
+
+
+@check(code="TST001", name="marker-missing", summary="The marker file is missing.", needs=("interpreter",), fix="reinstall")
+def marker_missing(facts):
+    """Test check.
+
+    What it detects
+        x
+    Why it breaks
+        x
+    Example
+        x
+    Fix
+        x
+    References
+        x
+    """
+    site = facts.interpreter.site_packages[0]
+    if not os.path.exists(os.path.join(site, "marker.txt")):
+        yield report(Severity.ERROR, "marker.txt is missing", subject="marker", fix=FixProposal("reinstall", "write it"))
+'''
+
+PLUGIN_FIXER = '''
+import os
+from envdoctor.fixes.api import fixer, Proposal, WriteFile
+
+
+@fixer(name="wrong-marker", kind="reinstall", codes=("TST001",))
+def wrong_marker(finding, context):
+    """Writes the wrong file on purpose."""
+    site = context.facts.interpreter.site_packages[0]
+    return Proposal("write the marker (to the wrong name)", [WriteFile(os.path.join(site, "not-the-marker.txt"), "x", "wrong")])
+'''
+
+
+def test_failed_verification_rolls_back(run_envdoctor, tmp_path):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "tstplugin_checks.py").write_text(PLUGIN_CHECK)
+    (plugins / "tstplugin_fixers.py").write_text(PLUGIN_FIXER)
+    info = plugins / "tstplugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tstplugin\nVersion: 1.0\n\n")
+    (info / "entry_points.txt").write_text(
+        "[envdoctor.checks]\ntst = tstplugin_checks\n\n[envdoctor.fixers]\ntst = tstplugin_fixers\n")
+    venv = make_venv(tmp_path / "venv")
+    before = tree_state(venv.site_packages)
+
+    env = offline_env(PYTHONPATH=str(plugins))
+    result = run_envdoctor("fix", "--python", venv.python, "--yes", "--select", "TST001", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert "verification failed: TST001 marker.txt is missing is still reported" in result.stderr
+    assert "rolled back (verification failed)" in result.stderr
+    assert tree_state(venv.site_packages) == before  # not-the-marker.txt is gone again
+    listed = run_envdoctor("undo", "--list", "--python", venv.python, cwd=tmp_path, env=env)
+    assert "rolled-back" in listed.stdout
+
+
+def test_namespace_masquerade_reinstalled_in_compat_mode(run_envdoctor, tmp_path):
+    """sgl-project/sglang#22363: after the fix, `from aiterx import ...` works from the folder where it failed."""
+    venv = venv_with_pip(tmp_path / "venv")
+    venv.install("setuptools>=70", "wheel")
+    workspace = tmp_path / "sgl-workspace"
+    project = workspace / "aiterx"
+    (project / "aiterx").mkdir(parents=True)
+    (project / "aiterx" / "__init__.py").write_text("def dynamic_per_tensor_quant():\n    return 1\n")
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "aiterx"\nversion = "0.1"\n'
+    )
+    venv.install_files(extra=["--no-build-isolation", "-e", str(project)])
+    probe = "from aiterx import dynamic_per_tensor_quant"
+    assert "(unknown location)" in venv.run(probe, cwd=workspace).stderr
+    broken = state(venv)
+
+    result = run_envdoctor("fix", "--python", venv.python, "--cwd", workspace, "--yes", "--select", "NSP001",
+                           cwd=tmp_path, env=offline_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"--config-settings editable_mode=compat -e {project}" in result.stdout
+    assert venv.run(probe, cwd=workspace).returncode == 0
+
+    assert run_envdoctor("undo", "--python", venv.python, cwd=tmp_path).returncode == 0
+    assert state(venv) == broken
+    assert "(unknown location)" in venv.run(probe, cwd=workspace).stderr
