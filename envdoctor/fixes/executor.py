@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 from envdoctor.errors import EnvdoctorError
 from envdoctor.fixes import snapshot
@@ -49,8 +49,8 @@ def apply(entry: Entry, say: Callable[[str], None]) -> None:
     entry.update(status="applied")
 
 
-def restore(entry: Entry) -> List[str]:
-    """Put every snapshotted path back; the list of paths that had changed."""
+def restore(entry: Entry) -> List[Tuple[str, str]]:
+    """Put every snapshotted path back; ("removed" | "restored", path) for each change."""
     return snapshot.restore(entry.snapshot_dir)
 
 

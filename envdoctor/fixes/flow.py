@@ -225,9 +225,9 @@ def undo(python: str, entry_id: Optional[str], list_only: bool, write: Callable[
         raise UsageError(f"journal entry {entry.id} is {entry.status}; there is nothing to undo")
     changed = executor.restore(entry)
     entry.update(status="undone")
-    _say(f"undid {entry.id}: {len(changed)} path(s) restored")
-    for path in changed[:20]:
-        write(f"  restored {path}\n")
+    _say(f"undid {entry.id}: {len(changed)} path(s) put back as they were")
+    for what, path in changed[:20]:
+        write(f"  {what} {path}\n")
     if len(changed) > 20:
         write(f"  ... and {len(changed) - 20} more\n")
     return 0

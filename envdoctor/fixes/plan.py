@@ -13,6 +13,8 @@ import shlex
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Union
 
+NEW_FILE_PREVIEW = 10  # lines of a new file shown in the plan
+
 
 @dataclass(frozen=True)
 class RunCommand:
@@ -40,9 +42,13 @@ class WriteFile:
         lines = [f"write {self.path}", f"      ({self.purpose})"]
         old = _read(self.path)
         new = self.text.splitlines(keepends=True)
-        diff = difflib.unified_diff(old.splitlines(keepends=True) if old is not None else [], new,
-                                    "/dev/null" if old is None else self.path, self.path)
-        lines.extend("      " + line.rstrip("\n") for line in diff)
+        diff = [line.rstrip("\n") for line in difflib.unified_diff(
+            old.splitlines(keepends=True) if old is not None else [], new, "/dev/null" if old is None else self.path, self.path)]
+        if old is None and len(diff) > NEW_FILE_PREVIEW + 3:
+            # A whole new file (a shim's source) says little line by line: its start and its size.
+            hidden = len(diff) - 3 - NEW_FILE_PREVIEW
+            diff = diff[: 3 + NEW_FILE_PREVIEW] + [f"+... ({hidden} more lines, all kept in the journal entry)"]
+        lines.extend("      " + line for line in diff)
         return lines
 
 

@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 MANIFEST = "manifest.json"
 
@@ -106,33 +106,33 @@ def _put_back(source: str, dest: str) -> None:
     _link_or_copy(source, dest)
 
 
-def restore(into: Path) -> List[str]:
-    """Put every root back as it was; returns the paths that changed (for the report)."""
+def restore(into: Path) -> List[Tuple[str, str]]:
+    """Put every root back as it was; returns ("removed" | "restored", path) for each change."""
     records = json.loads((into / MANIFEST).read_text(encoding="utf-8"))
-    changed: List[str] = []
+    changed: List[Tuple[str, str]] = []
     for index, record in enumerate(records):
         root, kind, copy = record["root"], record["kind"], str(into / str(index))
         if kind == "absent":
             if os.path.lexists(root):
                 _remove(root)
-                changed.append(root)
+                changed.append(("removed", root))
         elif kind == "link":
             if not os.path.islink(root) or os.readlink(root) != record["target"]:
                 _remove(root)
                 os.symlink(record["target"], root)
-                changed.append(root)
+                changed.append(("restored", root))
         elif kind == "file":
             if not (os.path.isfile(root) and not os.path.islink(root) and _same_file(copy, root)):
                 os.makedirs(os.path.dirname(root), exist_ok=True)
                 _put_back(copy, root)
-                changed.append(root)
+                changed.append(("restored", root))
         else:
             changed.extend(_restore_dir(root, record["entries"], copy))
     return changed
 
 
-def _restore_dir(root: str, entries: Dict[str, str], copy: str) -> List[str]:
-    changed: List[str] = []
+def _restore_dir(root: str, entries: Dict[str, str], copy: str) -> List[Tuple[str, str]]:
+    changed: List[Tuple[str, str]] = []
     if not os.path.isdir(root) or os.path.islink(root):
         if os.path.lexists(root):
             _remove(root)
@@ -143,7 +143,7 @@ def _restore_dir(root: str, entries: Dict[str, str], copy: str) -> List[str]:
         full = os.path.join(root, rel)
         if os.path.lexists(full):
             _remove(full)
-            changed.append(full)
+            changed.append(("removed", full))
     for rel, what in sorted(entries.items(), key=lambda item: item[0].count(os.sep)):
         full = os.path.join(root, rel)
         current = now.get(rel)
@@ -152,18 +152,18 @@ def _restore_dir(root: str, entries: Dict[str, str], copy: str) -> List[str]:
                 if current is not None:
                     _remove(full)
                 os.makedirs(full, exist_ok=True)
-                changed.append(full)
+                changed.append(("restored", full))
         elif what.startswith("link:"):
             if current != what:
                 if os.path.lexists(full):
                     _remove(full)
                 os.symlink(what[len("link:"):], full)
-                changed.append(full)
+                changed.append(("restored", full))
         else:
             source = os.path.join(copy, rel)
             if current != "file" or not _same_file(source, full):
                 if os.path.lexists(full):
                     _remove(full)
                 _link_or_copy(source, full)
-                changed.append(full)
+                changed.append(("restored", full))
     return changed
