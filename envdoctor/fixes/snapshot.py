@@ -1,7 +1,7 @@
 """A hard-link copy of the folders a plan may change, and putting them back exactly.
 
-Why hard links: pip and uv never write into an installed file; they unlink it
-(or move it to a stash) and create a new one.  A hard link taken before the
+Why hard links for folders: pip and uv never write into an installed file;
+they unlink it (or move it to a stash) and create a new one.  A hard link taken before the
 command therefore keeps the old content at no cost in disk space or time,
 even for torch's 15,000 files.  Where a link is impossible (another file
 system, a file system without links) the file is copied.
@@ -70,7 +70,9 @@ def take(roots: Sequence[str], into: Path) -> None:
                     _link_or_copy(source, dest)
             records.append({"root": root, "kind": "dir", "entries": entries})
         elif os.path.exists(root):
-            _link_or_copy(root, str(copy))
+            # A single file (what a write or patch action changes) is copied, not linked: an
+            # editor or tool may rewrite it in place, which a hard link would follow.
+            shutil.copy2(root, str(copy))
             records.append({"root": root, "kind": "file"})
         else:
             records.append({"root": root, "kind": "absent"})
