@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from typing import Dict, Iterable, List, Tuple
+from typing import Dict, Iterable, Iterator, List, Tuple
 
 from envdoctor.api import CHECK_ATTRIBUTE, CODE_PATTERN, DOC_SECTIONS, FIX_KINDS, NAME_PATTERN, CheckSpec
-from envdoctor.entry_points import entry_points
+from envdoctor.entry_points import EntryPoint, entry_points
 from envdoctor.errors import PluginError, UsageError
 from envdoctor.model.facts import SECTIONS
 
@@ -25,14 +25,31 @@ ENTRY_POINT_GROUP = "envdoctor.checks"
 ENGINE_CODES = {"EDR001": "check-crashed"}
 
 
-def specs_in(obj) -> List[CheckSpec]:
-    """The checks a loaded entry point offers: a module's decorated functions, or one function."""
+def specs_in(obj, attribute: str = CHECK_ATTRIBUTE) -> list:
+    """What a loaded entry point offers: a module's decorated functions, or one function.
+
+    `attribute` is where the decorator left its spec (checks here, fixers in fixes/registry.py).
+    """
     if isinstance(obj, types.ModuleType):
-        found = [getattr(value, CHECK_ATTRIBUTE) for value in vars(obj).values() if hasattr(value, CHECK_ATTRIBUTE)]
-        return sorted(found, key=lambda spec: spec.code)
-    if hasattr(obj, CHECK_ATTRIBUTE):
-        return [getattr(obj, CHECK_ATTRIBUTE)]
+        return [getattr(value, attribute) for value in vars(obj).values() if hasattr(value, attribute)]
+    if hasattr(obj, attribute):
+        return [getattr(obj, attribute)]
     return []
+
+
+def load_plugins(group: str, attribute: str, what: str, decorator: str) -> Iterator[Tuple[EntryPoint, str, list]]:
+    """(entry point, its description for messages, the specs it defines) for each plugin of `group`,
+    in entry-point name order.  A plugin that fails to import or defines nothing is a PluginError."""
+    for ep in sorted(entry_points(group), key=lambda e: e.name):
+        origin = f"plugin {ep.name!r} ({ep.value}) of {ep.provider}"
+        try:
+            loaded = ep.load()
+        except Exception as exc:  # any import-time failure of a plugin is the plugin's
+            raise PluginError(f"{origin} failed to load: {type(exc).__name__}: {exc}") from exc
+        specs = specs_in(loaded, attribute)
+        if not specs:
+            raise PluginError(f"{origin} defines no {what} (decorate functions with {decorator})")
+        yield ep, origin, specs
 
 
 def validate(spec: CheckSpec, origin: str) -> None:
@@ -87,16 +104,8 @@ def load_registry(group: str = ENTRY_POINT_GROUP) -> Registry:
     checks: List[CheckSpec] = []
     seen_codes: Dict[str, str] = dict.fromkeys(ENGINE_CODES, "envdoctor's engine")
     seen_names: Dict[str, str] = {name: "envdoctor's engine" for name in ENGINE_CODES.values()}
-    for ep in sorted(entry_points(group), key=lambda e: e.name):
-        origin = f"plugin {ep.name!r} ({ep.value}) of {ep.provider}"
-        try:
-            loaded = ep.load()
-        except Exception as exc:  # any import-time failure of a plugin is the plugin's
-            raise PluginError(f"{origin} failed to load: {type(exc).__name__}: {exc}") from exc
-        specs = specs_in(loaded)
-        if not specs:
-            raise PluginError(f"{origin} defines no checks (decorate functions with envdoctor.api.check)")
-        for spec in specs:
+    for ep, origin, specs in load_plugins(group, CHECK_ATTRIBUTE, "checks", "envdoctor.api.check"):
+        for spec in sorted(specs, key=lambda spec: spec.code):
             validate(spec, origin)
             for seen, key in ((seen_codes, spec.code), (seen_names, spec.name)):
                 if key in seen:

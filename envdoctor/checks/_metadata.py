@@ -106,6 +106,11 @@ def _parse(text: str) -> Tuple[Optional[ParsedRequirement], Optional[str]]:
     return ParsedRequirement.of(text, requirement, str(requirement.specifier), str(marker) if marker else ""), None
 
 
+def parse_requirement(text: str) -> Optional[ParsedRequirement]:
+    """One Requires-Dist string, parsed (cached per text); None when it does not parse."""
+    return _parse(text)[0]
+
+
 def parsed_requirements(dist: Distribution) -> Tuple[List[ParsedRequirement], List[str]]:
     """(requirements that parse, error messages for those that do not)."""
     return _parsed(dist.requires_dist)

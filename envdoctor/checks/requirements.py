@@ -150,7 +150,12 @@ def missing_requirement(facts: Facts) -> Iterator:
             ),
             evidence=(f"{item.requirer.metadata_path}: Requires-Dist: {item.text}",),
             location=Location(path=item.requirer.metadata_path, distribution=item.requirer.name),
-            fix=FixProposal("reinstall", f"install {wanted}", command=pip_command(facts, "install", wanted)),
+            fix=FixProposal(
+                "reinstall",
+                f"install {wanted}",
+                command=pip_command(facts, "install", wanted),
+                parameters={"requirement": item.text},
+            ),
         )
 
 
@@ -208,7 +213,12 @@ def conflicting_requirement(facts: Facts) -> Iterator:
                 f"installed: {provider.metadata_path}",
             ),
             location=Location(path=item.requirer.metadata_path, distribution=item.requirer.name),
-            fix=FixProposal("reinstall", f"install {wanted}", command=pip_command(facts, "install", wanted)),
+            fix=FixProposal(
+                "reinstall",
+                f"install {wanted}",
+                command=pip_command(facts, "install", wanted),
+                parameters={"requirement": item.text},
+            ),
         )
 
 

@@ -10,7 +10,6 @@ what `envdoctor undo` runs.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,13 +20,13 @@ from envdoctor.fixes import snapshot
 from envdoctor.fixes.journal import Entry
 from envdoctor.fixes.plan import Action, RemovePath, RunCommand, WriteFile
 
-# Test hook (tests/e2e/test_fix_flow.py): stop after step N, as if the process were killed there.
+# Test hook (tests/e2e/test_fix.py): stop after step N, as if the process were killed there.
 PAUSE_AFTER_STEP = "ENVDOCTOR_TEST_PAUSE_AFTER_STEP"
 PAUSE_MARKER = "ENVDOCTOR_TEST_PAUSE_MARKER"
 
 
 class StepFailed(EnvdoctorError):
-    exit_code = 1
+    """A command exited non-zero; fix rolls the entry back."""
 
 
 def apply(entry: Entry, say: Callable[[str], None]) -> None:
@@ -73,10 +72,7 @@ def _run(action: Action, log_path: str) -> int:
             log.write(f"wrote {action.path} ({len(action.text)} characters)\n")
             return 0
         if isinstance(action, RemovePath):
-            if os.path.isdir(action.path) and not os.path.islink(action.path):
-                shutil.rmtree(action.path)
-            elif os.path.lexists(action.path):
-                os.unlink(action.path)
+            snapshot.remove_path(action.path)
             log.write(f"removed {action.path}\n")
             return 0
     raise TypeError(f"unknown action {action!r}")

@@ -17,7 +17,7 @@ from envdoctor.engine import CheckRun, run_checks
 from envdoctor.errors import EnvdoctorError, UsageError
 from envdoctor.fixes import executor
 from envdoctor.fixes.api import FixContext
-from envdoctor.fixes.journal import Journal
+from envdoctor.fixes.journal import UNFINISHED, Journal
 from envdoctor.fixes.plan import FixPlan
 from envdoctor.fixes.registry import load_fixers
 from envdoctor.model.facts import Facts
@@ -35,10 +35,6 @@ class FixOptions:
 def _say(text: str) -> None:
     sys.stderr.write(f"envdoctor: {text}\n")
     sys.stderr.flush()
-
-
-def _key(finding: Finding) -> Tuple[str, str]:
-    return (finding.code, finding.subject)
 
 
 def build_plans(run: CheckRun, facts: Facts) -> Tuple[List[FixPlan], List[Finding]]:
@@ -109,7 +105,7 @@ def fix(
     before = run_checks(checks, facts)
     plans, unfixable = build_plans(before, facts)
     journal = Journal(facts.interpreter.prefix)
-    unfinished = [e for e in journal.entries() if e.status in ("snapshotting", "applying", "applied")]
+    unfinished = [e for e in journal.entries() if e.status in UNFINISHED]
     if unfinished and not options.dry_run:
         # Whatever it left behind is part of what was just checked: undo it before anything else.
         raise UsageError(
@@ -157,7 +153,7 @@ def fix(
         if isinstance(exc, EnvdoctorError):
             return 1
         raise
-    remaining = {_key(f) for f in after.findings}
+    remaining = {(f.code, f.subject) for f in after.findings}
     earlier = {(f.code, f.subject, f.title) for f in before.findings}
     still = [p for p in chosen if (p.code, p.subject) in remaining]
     new_errors = [f for f in after.findings

@@ -18,30 +18,25 @@ from envdoctor.model.facts import Facts
 @dataclass(frozen=True)
 class Installer:
     name: str  # "pip" | "uv"
-    prefix: Tuple[str, ...]  # argv before the pip subcommand
+    install_argv: Tuple[str, ...]  # `... install` pointed at the target, before the requirements
     reason: str
 
-    def command(self, subcommand: str, *args: str) -> Tuple[str, ...]:
-        return (*self.prefix, subcommand, *args)
+    def install(self, *args: str) -> Tuple[str, ...]:
+        return (*self.install_argv, *args)
 
 
 def choose_installer(facts: Facts, uv: Optional[str] = None) -> Installer:
     python = facts.target.python
     if "pip" in facts.active_distributions():
-        return Installer("pip", (python, "-m", "pip", "--disable-pip-version-check"), "pip is installed in the target")
+        return Installer("pip", (python, "-m", "pip", "--disable-pip-version-check", "install"),
+                         "pip is installed in the target")
     uv = uv or shutil.which("uv")
     if uv:
-        return Installer("uv", (uv, "pip"), f"the target has no pip; using {uv} with --python")
+        return Installer("uv", (uv, "pip", "install", "--python", python), f"the target has no pip; using {uv} with --python")
     raise UsageError(
         f"the target {python} has no pip and uv is not on PATH: install one of them "
         f"({python} -m ensurepip, or https://docs.astral.sh/uv/) and run envdoctor fix again"
     )
-
-
-def install_args(installer: Installer, facts: Facts, *args: str) -> Tuple[str, ...]:
-    if installer.name == "uv":
-        return installer.command("install", "--python", facts.target.python, *args)
-    return installer.command("install", *args)
 
 
 def install_roots(facts: Facts) -> List[str]:

@@ -9,7 +9,6 @@ entry.json is rewritten atomically at every state change, before the change it
 announces, so that after a crash or `kill -9` it says how far the fix got and
 `envdoctor undo` can put the environment back from the snapshot.
 
-Status: snapshotting -> applying -> applied -> verified | rolled-back; undone after undo.
 """
 
 from __future__ import annotations
@@ -26,7 +25,10 @@ from envdoctor.fixes import snapshot
 from envdoctor.fixes.plan import FixPlan
 
 JOURNAL_FOLDER = os.path.join(".envdoctor", "journal")
-UNDOABLE = ("applying", "applied", "verified", "verify-failed")
+# Statuses, in order: snapshotting -> applying -> applied -> verified | rolled-back; undone;
+# abandoned (stopped while snapshotting, nothing changed).
+UNFINISHED = ("snapshotting", "applying", "applied")  # a crash or kill left it: undo before fixing again
+CLOSED = ("rolled-back", "undone", "abandoned")  # nothing of it is left in the environment
 
 
 class Entry:
@@ -74,7 +76,7 @@ class Entry:
         self.update()
 
     def undoable(self) -> bool:
-        return self.status in UNDOABLE and snapshot.is_complete(self.snapshot_dir)
+        return self.status not in CLOSED and snapshot.is_complete(self.snapshot_dir)
 
 
 class Journal:
@@ -121,7 +123,7 @@ class Journal:
     def find(self, entry_id: Optional[str]) -> Entry:
         entries = self.entries()
         if entry_id is None:
-            candidates = [e for e in entries if e.status not in ("undone", "rolled-back", "abandoned")]
+            candidates = [e for e in entries if e.status not in CLOSED]
             if not candidates:
                 raise UsageError(f"nothing to undo: no applied fix in {self.root}")
             return candidates[-1]

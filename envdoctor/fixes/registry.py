@@ -1,28 +1,22 @@
 """Find, load and validate fixers from the `envdoctor.fixers` entry-point group.
 
-As for checks (envdoctor/registry.py): envdoctor's own fixers come through its
-own entry points; a fixer that fails to import, is malformed or claims a code
-another fixer already handles is a PluginError naming both providers.
+Loaded as checks are (envdoctor/registry.py, load_plugins): envdoctor's own
+fixers come through its own entry points; a fixer that fails to import, is
+malformed or claims a code another fixer already handles is a PluginError
+naming both providers.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import types
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from envdoctor.api import CODE_PATTERN, NAME_PATTERN
-from envdoctor.entry_points import entry_points
 from envdoctor.errors import PluginError
 from envdoctor.fixes.api import FIXER_ATTRIBUTE, FIXER_KINDS, FixerSpec
+from envdoctor.registry import load_plugins
 
 ENTRY_POINT_GROUP = "envdoctor.fixers"
-
-
-def _specs_in(obj) -> List[FixerSpec]:
-    if isinstance(obj, types.ModuleType):
-        return [getattr(v, FIXER_ATTRIBUTE) for v in vars(obj).values() if hasattr(v, FIXER_ATTRIBUTE)]
-    return [getattr(obj, FIXER_ATTRIBUTE)] if hasattr(obj, FIXER_ATTRIBUTE) else []
 
 
 def _validate(spec: FixerSpec, origin: str) -> None:
@@ -50,15 +44,7 @@ class FixerRegistry:
 
 def load_fixers() -> FixerRegistry:
     by_code: Dict[str, FixerSpec] = {}
-    for point in entry_points(ENTRY_POINT_GROUP):
-        origin = f"entry point {point.name} = {point.value} ({point.provider})"
-        try:
-            loaded = point.load()
-        except Exception as exc:
-            raise PluginError(f"cannot load fixer plugin {origin}: {type(exc).__name__}: {exc}") from exc
-        specs = _specs_in(loaded)
-        if not specs:
-            raise PluginError(f"fixer plugin {origin} defines no fixer (decorate functions with @fixer)")
+    for point, origin, specs in load_plugins(ENTRY_POINT_GROUP, FIXER_ATTRIBUTE, "fixers", "envdoctor.fixes.api.fixer"):
         for spec in specs:
             _validate(spec, origin)
             spec = dataclasses.replace(spec, provider=point.provider)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
+from envdoctor.checks._metadata import parse_requirement
 from envdoctor.checks.requirements import active_requirements
 from envdoctor.fixes.api import FixContext, Proposal, RemovePath, RunCommand, fixer
-from envdoctor.fixes.installer import install_args, install_roots
+from envdoctor.fixes.installer import install_roots
 from envdoctor.model.facts import Distribution, canonicalize
 from envdoctor.model.finding import Finding
 
@@ -27,8 +28,7 @@ def _installed(context: FixContext, finding: Finding) -> Optional[Distribution]:
 
 
 def _run(context: FixContext, purpose: str, *args: str) -> RunCommand:
-    installer = context.installer()
-    return RunCommand(install_args(installer, context.facts, *args), purpose, tuple(install_roots(context.facts)))
+    return RunCommand(context.installer().install(*args), purpose, tuple(install_roots(context.facts)))
 
 
 def _installer_note(context: FixContext) -> str:
@@ -51,24 +51,19 @@ def reinstall_incomplete(finding: Finding, context: FixContext) -> Optional[Prop
 @fixer(name="install-requirement", kind="reinstall", codes=("REQ001", "REQ002"))
 def install_requirement(finding: Finding, context: FixContext) -> Optional[Proposal]:
     """Install a version that every installed distribution's requirement on it accepts."""
-    requirements = active_requirements(context.facts)
-    mine = [
-        item for item in requirements
-        if item.requirer.name == finding.subject and f" requires {item.requirement.name}" in finding.title
-        and item.text in " ".join(finding.evidence)
-    ]
-    if not mine:
+    text = (finding.fix.parameters or {}).get("requirement") if finding.fix else None
+    parsed = parse_requirement(text) if text else None
+    if parsed is None:
         return None
-    key = mine[0].parsed.key
     # The smallest change that satisfies everyone: one install of the intersection of every
     # specifier in force on this distribution; pip keeps all else unless it must move.
-    on_it = [item for item in requirements if item.parsed.key == key]
+    on_it = [item for item in active_requirements(context.facts) if item.parsed.key == parsed.key]
     specifiers: List[str] = []
     for item in on_it:
         for spec in str(item.requirement.specifier).split(","):
             if spec and spec not in specifiers:
                 specifiers.append(spec)
-    wanted = mine[0].requirement.name + ",".join(specifiers)
+    wanted = parsed.requirement.name + ",".join(specifiers)
     requirers = sorted({item.requirer.display for item in on_it})
     command = _run(context, f"satisfy {', '.join(requirers)}", wanted)
     notes = [_installer_note(context), f"pip picks the newest release of {wanted} and moves other distributions only if they must"]

@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 MANIFEST = "manifest.json"
 
@@ -33,34 +33,43 @@ def _link_or_copy(source: str, dest: str) -> None:
         shutil.copy2(source, dest, follow_symlinks=False)
 
 
+def _state(path: str) -> Optional[str]:
+    """"dir" | "file" | "link:<target>", or None when nothing is there: one vocabulary for roots
+    and for the entries under them."""
+    if os.path.islink(path):
+        return "link:" + os.readlink(path)
+    if os.path.isdir(path):
+        return "dir"
+    return "file" if os.path.exists(path) else None
+
+
 def _walk(root: str) -> Dict[str, str]:
-    """relative path -> "dir" | "file" | "link:<target>", the root itself excluded."""
+    """relative path -> _state() of everything under root, the root itself excluded."""
     found: Dict[str, str] = {}
     for directory, dirnames, filenames in os.walk(root):
         rel_dir = os.path.relpath(directory, root)
         for name in dirnames + filenames:
             full = os.path.join(directory, name)
             rel = name if rel_dir == "." else os.path.join(rel_dir, name)
+            # From the listing, not a stat per file (torch has 15,000); os.walk does not
+            # descend into symlinked folders, which are recorded as links.
             if os.path.islink(full):
                 found[rel] = "link:" + os.readlink(full)
-            elif name in dirnames:
-                found[rel] = "dir"
             else:
-                found[rel] = "file"
-        # os.walk does not descend into symlinked folders by default; they were recorded as links.
+                found[rel] = "dir" if name in dirnames else "file"
     return found
 
 
 def take(roots: Sequence[str], into: Path) -> None:
-    """Snapshot every root (a folder, a file, or a path that does not exist yet) under `into`."""
+    """Snapshot every root (a folder, a file, a link, or a path that does not exist yet) under `into`."""
     into.mkdir(parents=True)
     records: List[dict] = []
     for index, root in enumerate(roots):
         copy = into / str(index)
-        if os.path.islink(root):
-            records.append({"root": root, "kind": "link", "target": os.readlink(root)})
-        elif os.path.isdir(root):
-            entries = _walk(root)
+        state = _state(root)
+        record = {"root": root, "state": state}
+        if state == "dir":
+            record["entries"] = entries = _walk(root)
             copy.mkdir()
             for rel, what in sorted(entries.items()):
                 source, dest = os.path.join(root, rel), os.path.join(copy, rel)
@@ -68,14 +77,11 @@ def take(roots: Sequence[str], into: Path) -> None:
                     os.makedirs(dest, exist_ok=True)
                 elif what == "file":
                     _link_or_copy(source, dest)
-            records.append({"root": root, "kind": "dir", "entries": entries})
-        elif os.path.exists(root):
+        elif state == "file":
             # A single file (what a write or patch action changes) is copied, not linked: an
             # editor or tool may rewrite it in place, which a hard link would follow.
             shutil.copy2(root, str(copy))
-            records.append({"root": root, "kind": "file"})
-        else:
-            records.append({"root": root, "kind": "absent"})
+        records.append(record)
     # Written last: a snapshot without its manifest is incomplete, and nothing was changed yet.
     (into / MANIFEST).write_text(json.dumps(records, indent=1), encoding="utf-8")
 
@@ -84,28 +90,35 @@ def is_complete(into: Path) -> bool:
     return (into / MANIFEST).is_file()
 
 
-def _remove(path: str) -> None:
-    if os.path.islink(path) or not os.path.isdir(path):
-        if os.path.lexists(path):
-            os.unlink(path)
-    else:
+def remove_path(path: str) -> None:
+    """Remove a file, a link or a whole folder; nothing there is fine."""
+    if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
 
 
 def _same_file(a: str, b: str) -> bool:
     try:
-        if os.path.samefile(a, b):
-            return True
-        return filecmp.cmp(a, b, shallow=False)
+        return os.path.samefile(a, b) or filecmp.cmp(a, b, shallow=False)
     except OSError:
         return False
 
 
-def _put_back(source: str, dest: str) -> None:
-    if os.path.lexists(dest) and not os.path.islink(dest) and not os.path.isdir(dest) and _same_file(source, dest):
-        return
-    _remove(dest)
-    _link_or_copy(source, dest)
+def _put(path: str, wanted: str, source: str, current: Optional[str]) -> bool:
+    """Make `path` what `wanted` says (a file's content comes from `source`); False if it already was."""
+    if current == wanted and (wanted != "file" or _same_file(source, path)):
+        return False
+    if current is not None:
+        remove_path(path)
+    if wanted == "dir":
+        os.makedirs(path)
+    elif wanted.startswith("link:"):
+        os.symlink(wanted[len("link:"):], path)
+    else:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        _link_or_copy(source, path)
+    return True
 
 
 def restore(into: Path) -> List[Tuple[str, str]]:
@@ -113,59 +126,32 @@ def restore(into: Path) -> List[Tuple[str, str]]:
     records = json.loads((into / MANIFEST).read_text(encoding="utf-8"))
     changed: List[Tuple[str, str]] = []
     for index, record in enumerate(records):
-        root, kind, copy = record["root"], record["kind"], str(into / str(index))
-        if kind == "absent":
-            if os.path.lexists(root):
-                _remove(root)
+        root, wanted, copy = record["root"], record["state"], str(into / str(index))
+        current = _state(root)
+        if wanted is None:
+            if current is not None:
+                remove_path(root)
                 changed.append(("removed", root))
-        elif kind == "link":
-            if not os.path.islink(root) or os.readlink(root) != record["target"]:
-                _remove(root)
-                os.symlink(record["target"], root)
-                changed.append(("restored", root))
-        elif kind == "file":
-            if not (os.path.isfile(root) and not os.path.islink(root) and _same_file(copy, root)):
-                os.makedirs(os.path.dirname(root), exist_ok=True)
-                _put_back(copy, root)
-                changed.append(("restored", root))
-        else:
-            changed.extend(_restore_dir(root, record["entries"], copy))
+            continue
+        if _put(root, wanted, copy, current):
+            changed.append(("restored", root))
+        if wanted == "dir":
+            changed.extend(_restore_entries(root, record["entries"], copy))
     return changed
 
 
-def _restore_dir(root: str, entries: Dict[str, str], copy: str) -> List[Tuple[str, str]]:
+def _restore_entries(root: str, entries: Dict[str, str], copy: str) -> List[Tuple[str, str]]:
     changed: List[Tuple[str, str]] = []
-    if not os.path.isdir(root) or os.path.islink(root):
-        if os.path.lexists(root):
-            _remove(root)
-        os.makedirs(root)
     now = _walk(root)
     # Remove what appeared (deepest first, so folders are empty when their turn comes).
     for rel in sorted(set(now) - set(entries), key=lambda r: r.count(os.sep), reverse=True):
         full = os.path.join(root, rel)
         if os.path.lexists(full):
-            _remove(full)
+            remove_path(full)
             changed.append(("removed", full))
-    for rel, what in sorted(entries.items(), key=lambda item: item[0].count(os.sep)):
+    # Then put back what changed or vanished, parents before children.
+    for rel, wanted in sorted(entries.items(), key=lambda item: item[0].count(os.sep)):
         full = os.path.join(root, rel)
-        current = now.get(rel)
-        if what == "dir":
-            if current != "dir":
-                if current is not None:
-                    _remove(full)
-                os.makedirs(full, exist_ok=True)
-                changed.append(("restored", full))
-        elif what.startswith("link:"):
-            if current != what:
-                if os.path.lexists(full):
-                    _remove(full)
-                os.symlink(what[len("link:"):], full)
-                changed.append(("restored", full))
-        else:
-            source = os.path.join(copy, rel)
-            if current != "file" or not _same_file(source, full):
-                if os.path.lexists(full):
-                    _remove(full)
-                _link_or_copy(source, full)
-                changed.append(("restored", full))
+        if _put(full, wanted, os.path.join(copy, rel), now.get(rel)):
+            changed.append(("restored", full))
     return changed

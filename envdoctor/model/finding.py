@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 
 class Severity(str, enum.Enum):
@@ -35,6 +35,8 @@ class FixProposal:
     summary: str
     safe: bool = True
     command: Optional[str] = None
+    # What the fixer needs, so it never parses titles: e.g. {"requirement": "idna<4,>=2.5"}.
+    parameters: Optional[Dict[str, str]] = None
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,11 @@ Every test also asserts that `envdoctor check` left the venv byte-identical.
 from __future__ import annotations
 
 import os
-import shutil
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import clean_env
+from tests.helpers.projects import AITERX_IMPORT, install_flat_layout_editable
 from tests.helpers.venvs import pip, tree_state
 from tests.helpers.wheels import build_wheel
 
@@ -194,17 +193,9 @@ def test_pth_that_hangs_the_interpreter(run_envdoctor, new_venv, tmp_path):
 def test_namespace_masquerade_of_a_flat_layout_editable_install(run_envdoctor, new_venv, tmp_path):
     """sgl-project/sglang#22363: `pip install -e .` of aiter, run from the folder holding the checkout."""
     venv = new_venv()
-    venv.install("setuptools>=70", "wheel")
     workspace = tmp_path / "sgl-workspace"
-    project = workspace / "aiterx"
-    (project / "aiterx").mkdir(parents=True)
-    (project / "aiterx" / "__init__.py").write_text("def dynamic_per_tensor_quant():\n    return 1\n")
-    (project / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n'
-        '[project]\nname = "aiterx"\nversion = "0.1"\n'
-    )
-    venv.install_files(extra=["--no-build-isolation", "-e", str(project)])
-    probe = "from aiterx import dynamic_per_tensor_quant"
+    project = install_flat_layout_editable(venv, workspace)
+    probe = AITERX_IMPORT
     failed = venv.run(probe, cwd=workspace)
     assert failed.returncode == 1 and "(unknown location)" in failed.stderr  # the real failure
     assert venv.run(probe, cwd=tmp_path).returncode == 0

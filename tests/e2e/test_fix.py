@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import clean_env
+from tests.helpers.projects import AITERX_IMPORT, install_flat_layout_editable
 from tests.helpers.venvs import WHEEL_CACHE, Venv, cached_wheels, make_venv, pip, pyenv_python, tree_state
 from tests.helpers.wheels import build_wheel
 from tests.e2e.test_legacy_finder import FINDER
@@ -250,17 +251,9 @@ def test_failed_verification_rolls_back(run_envdoctor, tmp_path):
 def test_namespace_masquerade_reinstalled_in_compat_mode(run_envdoctor, tmp_path):
     """sgl-project/sglang#22363: after the fix, `from aiterx import ...` works from the folder where it failed."""
     venv = venv_with_pip(tmp_path / "venv")
-    venv.install("setuptools>=70", "wheel")
     workspace = tmp_path / "sgl-workspace"
-    project = workspace / "aiterx"
-    (project / "aiterx").mkdir(parents=True)
-    (project / "aiterx" / "__init__.py").write_text("def dynamic_per_tensor_quant():\n    return 1\n")
-    (project / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n'
-        '[project]\nname = "aiterx"\nversion = "0.1"\n'
-    )
-    venv.install_files(extra=["--no-build-isolation", "-e", str(project)])
-    probe = "from aiterx import dynamic_per_tensor_quant"
+    project = install_flat_layout_editable(venv, workspace)
+    probe = AITERX_IMPORT
     assert "(unknown location)" in venv.run(probe, cwd=workspace).stderr
     broken = state(venv)
 
