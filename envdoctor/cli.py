@@ -38,6 +38,11 @@ PythonOption = Annotated[
 ]
 CwdOption = Annotated[Optional[str], typer.Option("--cwd", help="Working directory the target runs from (it is sys.path[0]) [default: .].")]
 TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds the probe may take before it is killed.")]
+ScanOption = Annotated[
+    Optional[List[str]],
+    typer.Option("--scan", help="Also scan the imports of this distribution or source folder (repeatable); installed stack packages (sglang, vllm, flashinfer, ...) are scanned by default."),
+]
+NoScanOption = Annotated[bool, typer.Option("--no-scan", help="Skip the static import scan.")]
 
 
 
@@ -112,13 +117,31 @@ def _load_facts_file(path: str):
 _EARLY_PROBE = None
 
 
-def _probe(python: Optional[str], cwd: Optional[str], timeout: float):
+def _probe(python: Optional[str], cwd: Optional[str], timeout: float, scan=None):
+    """The target's facts; with a scan request, the import scan's section too."""
     global _EARLY_PROBE
     from envdoctor.probe.run import run_probe
     from envdoctor.target import resolve_target
 
     started, _EARLY_PROBE = _EARLY_PROBE, None
-    return run_probe(resolve_target(python, cwd), timeout=timeout, started=started)
+    facts = run_probe(resolve_target(python, cwd), timeout=timeout, started=started)
+    return _scanned(facts, scan)
+
+
+def _scan_request(items: Optional[List[str]], no_scan: bool):
+    from envdoctor.scan.run import ScanRequest
+
+    if no_scan and items:
+        raise UsageError("--scan and --no-scan contradict each other")
+    return ScanRequest(items=tuple(_tokens(items)), include_stack=True, enabled=not no_scan)
+
+
+def _scanned(facts, scan):
+    if scan is None or not scan.enabled:
+        return facts
+    from envdoctor.scan.run import with_import_scan
+
+    return with_import_scan(facts, scan)
 
 
 @app.command()
@@ -132,6 +155,8 @@ def check(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the facts behind the findings.")] = False,
+    scan: ScanOption = None,
+    no_scan: NoScanOption = False,
 ) -> None:
     """Inspect a Python environment and report what is broken.  Exit 0 clean, 1 findings, 2 usage/target error."""
 
@@ -141,11 +166,14 @@ def check(
 
         registry = load_registry()
         checks = registry.select(_tokens(select), _tokens(ignore))  # usage errors before any probing
+        request = _scan_request(scan, no_scan)
+        if not any("imports" in spec.needs for spec in checks):
+            request = request._replace(enabled=False)  # no selected check reads the scan
         if fmt is Format.text:
             import envdoctor.report.text  # noqa: F401  (imported while an early probe still runs)
             if _color_wanted():
                 import rich.console  # noqa: F401  (likewise; only a terminal gets colour)
-        facts = _load_facts_file(facts_file) if facts_file else _probe(python, cwd, timeout)
+        facts = _load_facts_file(facts_file) if facts_file else _probe(python, cwd, timeout, request)
         from envdoctor.engine import run_checks
         from envdoctor.report import render
         from envdoctor.report.context import ReportContext
@@ -167,11 +195,13 @@ def snapshot(
     cwd: CwdOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the facts here instead of stdout.")] = None,
+    scan: ScanOption = None,
+    no_scan: NoScanOption = False,
 ) -> None:
     """Write the target's facts as JSON (check it later with `check --facts FILE`)."""
 
     def body() -> int:
-        text = json.dumps(_probe(python, cwd, timeout).to_dict(), indent=1) + "\n"
+        text = json.dumps(_probe(python, cwd, timeout, _scan_request(scan, no_scan)).to_dict(), indent=1) + "\n"
         if output:
             try:
                 Path(output).write_text(text, encoding="utf-8")

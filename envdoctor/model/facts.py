@@ -31,6 +31,7 @@ SECTIONS = (
     "import_system",
     "modules",
     "startup",
+    "imports",
 )
 
 
@@ -57,6 +58,9 @@ class Interpreter:
     conda: bool = False
     pyvenv_cfg: Optional[Dict[str, str]] = None
     environment: Dict[str, str] = field(default_factory=dict)
+    # For the import scanner: what a module file may be called, and what needs no file.
+    extension_suffixes: Tuple[str, ...] = ()
+    builtin_modules: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,55 @@ class Startup:
 
 
 @dataclass(frozen=True)
+class ScannedCode:
+    """One body of code the import scanner read: a distribution or a source folder."""
+
+    label: str  # "sglang 0.5.23" or the folder
+    root: str  # the folder module names are relative to
+    files: int
+    parsed: int  # parsed in this run; the rest came from the cache
+    distribution: Optional[str] = None
+    version: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """An import in scanned code that cannot succeed against what is installed."""
+
+    kind: str  # missing-module | missing-name | uninstalled | beyond-top-level | unparsable
+    path: str
+    line: int
+    importer_module: str  # the module the import statement is in
+    # The import statement as written (for a module nothing provides, only its first few
+    # sites keep it: a --no-deps install imports torch from thousands of places).
+    statement: str
+    module: str  # the absolute module imported (from)
+    missing: str  # the module that does not exist, or the name the module lacks
+    detail: str = ""  # why: "no module 'routing' in providerx (...)", a syntax error
+    names: Tuple[str, ...] = ()  # the names imported from `module`, for the patch fixer
+    scope: str = "module"  # module (runs on import) | function (runs when called)
+    guarded: bool = False  # inside try/except ImportError (or Exception, or bare)
+    type_checking: bool = False  # under `if TYPE_CHECKING:`
+    conditional: bool = False  # under an `if` whose outcome is decided at run time
+    eager: bool = False  # runs whenever the importer's top-level package is imported
+    importer: Optional[str] = None  # the scanned distribution (or folder label)
+    importer_version: Optional[str] = None
+    provider: Optional[str] = None  # the distribution that provides the top-level module
+    provider_version: Optional[str] = None
+    # Modules that define the missing name (or, for a missing module, its imported names):
+    # "name=module" entries; one home per name makes the patch fixer applicable.
+    homes: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportScan:
+    scanned: Tuple[ScannedCode, ...] = ()
+    problems: Tuple[ImportProblem, ...] = ()
+    imports: int = 0  # import sites looked at
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class Facts:
     schema_version: int
     envdoctor_version: str
@@ -227,6 +280,7 @@ class Facts:
     import_system: Optional[ImportSystem] = None
     modules: Optional[Dict[str, ModuleResolution]] = None
     startup: Optional[Startup] = None
+    imports: Optional[ImportScan] = None
 
     def has(self, section: str) -> bool:
         return getattr(self, section, None) is not None

@@ -214,7 +214,18 @@ def interpreter_facts(cwd, site_dirs, user_site, user_enabled):
         "safe_path": bool(getattr(flags, "safe_path", False)),
         "cwd": cwd,
         "environment": collect_environment(),
+        "extension_suffixes": extension_suffixes(),
+        "builtin_modules": sorted(sys.builtin_module_names),
     }
+
+
+def extension_suffixes():
+    try:
+        import importlib.machinery as machinery
+
+        return list(machinery.EXTENSION_SUFFIXES)
+    except Exception:
+        return []
 
 
 def pth_files(site_dirs, user_site, user_enabled):

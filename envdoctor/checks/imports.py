@@ -1,0 +1,363 @@
+"""Imports that cannot succeed: dead imports, API drift, missing dependencies, unparsable files.
+
+The static import scanner (envdoctor/scan/) collected the problems; these checks weigh
+them.  Severity follows what happens at run time: an import that runs unguarded crashes
+(error); behind `try/except ImportError` it silently switches a feature off, which
+matters when the provider is installed and merely lost the API (warning); under `if
+TYPE_CHECKING:` it never runs (info).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+from envdoctor.api import check, report
+from envdoctor.checks._common import first_lines
+from envdoctor.checks._metadata import parsed_requirements
+from envdoctor.model.facts import Facts, ImportProblem, canonicalize
+from envdoctor.model.finding import FixProposal, Location, Severity
+
+STDLIB = "the standard library"
+
+# Top-level modules whose distribution is named differently (module -> distributions).
+MODULE_DISTRIBUTIONS = {
+    "yaml": ("pyyaml",),
+    "cv2": ("opencv-python", "opencv-python-headless", "opencv-contrib-python", "opencv-contrib-python-headless"),
+    "PIL": ("pillow",),
+    "sklearn": ("scikit-learn",),
+    "zmq": ("pyzmq",),
+    "google": ("protobuf", "google-api-core", "googleapis-common-protos"),
+    "attr": ("attrs",),
+    "dateutil": ("python-dateutil",),
+    "jwt": ("pyjwt",),
+    "bs4": ("beautifulsoup4",),
+    "dotenv": ("python-dotenv",),
+    "multipart": ("python-multipart",),
+    "msgspec": ("msgspec",),
+    "pynvml": ("nvidia-ml-py", "pynvml"),
+    "sgl_kernel": ("sgl-kernel",),
+    "flashinfer": ("flashinfer-python", "flashinfer"),
+    "vllm_flash_attn": ("vllm-flash-attn",),
+    "decord": ("decord", "eva-decord"),
+    "grpc": ("grpcio",),
+    "OpenSSL": ("pyopenssl",),
+    "Crypto": ("pycryptodome",),
+    "serial": ("pyserial",),
+    "pkg_resources": ("setuptools",),
+    "setuptools": ("setuptools",),
+    "google.protobuf": ("protobuf",),
+}
+
+
+def _severity(problem: ImportProblem) -> Severity:
+    if problem.type_checking:
+        return Severity.INFO
+    if problem.guarded:
+        own = problem.provider is not None and problem.provider == problem.importer
+        if own and problem.kind == "missing-module":
+            return Severity.INFO  # the package's own optional part, absent by design
+        return Severity.WARNING  # the provider is installed and lost the API: a fallback hides it
+    return Severity.ERROR
+
+
+def _context(problem: ImportProblem) -> str:
+    where = "at module level (runs on import)" if problem.scope == "module" else "inside a function (runs when it is called)"
+    notes = []
+    if problem.eager:
+        top = (problem.importer_module or "").partition(".")[0]
+        notes.append(f"runs on every `import {top}`")
+    if problem.type_checking:
+        notes.append("under `if TYPE_CHECKING:` (never runs)")
+    if problem.guarded:
+        notes.append("inside try/except ImportError: the failure is swallowed and a fallback runs")
+    if problem.conditional:
+        notes.append("under an `if` decided at run time")
+    return "; ".join([where] + notes)
+
+
+def _sites(problems: Sequence[ImportProblem]) -> Dict[Tuple[str, int, str], List[ImportProblem]]:
+    """One finding per import statement: its missing names are reported together."""
+    grouped: Dict[Tuple[str, int, str], List[ImportProblem]] = defaultdict(list)
+    for problem in problems:
+        grouped[(problem.path, problem.line, problem.module)].append(problem)
+    return grouped
+
+
+def _who(name: Optional[str], version: Optional[str]) -> str:
+    if not name:
+        return "?"
+    return f"{name} {version}" if version else name
+
+
+def _homes(problems: Sequence[ImportProblem]) -> Dict[str, List[str]]:
+    homes: Dict[str, List[str]] = defaultdict(list)
+    for problem in problems:
+        for entry in problem.homes:
+            name, _, module = entry.partition("=")
+            if module not in homes[name]:
+                homes[name].append(module)
+    return homes
+
+
+def _site_finding(problems: List[ImportProblem]):
+    first = problems[0]
+    importer = _who(first.importer, first.importer_version)
+    provider = _who(first.provider, first.provider_version)
+    if first.kind == "beyond-top-level":
+        title = f"{importer}: relative import `{first.statement}` climbs above the top-level package"
+        missing_names: List[str] = list(first.names)
+    elif first.kind == "missing-module":
+        names = [n for n in first.names if n != "*"]
+        what = f"imports {', '.join(names)} from {first.module}" if names else f"imports {first.module}"
+        title = f"{importer} {what}; {provider} (installed) has no module {first.missing}"
+        missing_names = names or [first.missing.rpartition(".")[2]]
+    else:
+        missing_names = [p.missing for p in problems]
+        title = f"{importer} imports {', '.join(missing_names)} from {first.module}; {provider} (installed) has no {'name' if len(missing_names) == 1 else 'names'} {', '.join(missing_names)} there"
+    homes = _homes(problems)
+    evidence = [f"{first.path}:{first.line}: {first.statement}", _context(first), first.detail]
+    for name in missing_names:
+        places = homes.get(name)
+        if places:
+            evidence.append(f"did you mean {' or '.join(f'{place}.{name}' if not place.endswith('.' + name) and place != name else place for place in places)}?")
+    fix = _patch_proposal(first, missing_names, homes)
+    message = (
+        "This import cannot succeed against what is installed, so the code that runs it fails with "
+        "ImportError: "
+        + ("on import of the module. " if first.scope == "module" else "when that function is called, which may be long after start-up. ")
+    )
+    if fix is None:
+        message += "Point it at the module that defines the name now, or install the version it was written for."
+    return title, evidence, fix, message
+
+
+def _patch_proposal(problem: ImportProblem, missing_names: List[str], homes: Dict[str, List[str]]) -> Optional[FixProposal]:
+    """A patch when every missing name has exactly one new home."""
+    if problem.kind not in ("missing-module", "missing-name") or not problem.statement.startswith("from "):
+        return None
+    if not missing_names or any(len(homes.get(name, ())) != 1 for name in missing_names):
+        return None
+    moves = ";".join(f"{name}={homes[name][0]}" for name in missing_names)
+    targets = ", ".join(sorted({homes[name][0] for name in missing_names}))
+    return FixProposal(
+        "patch",
+        f"re-point the import in {os.path.basename(problem.path)} line {problem.line} to {targets}",
+        safe=False,
+        parameters={"path": problem.path, "line": str(problem.line), "module": problem.module, "moves": moves},
+    )
+
+
+def _dead_or_drift(facts: Facts, own: bool) -> Iterator:
+    problems = [
+        p for p in (facts.imports.problems if facts.imports else ())
+        if p.kind in ("missing-module", "missing-name", "beyond-top-level")
+        and ((p.provider is not None and p.provider == p.importer) or p.kind == "beyond-top-level") == own
+    ]
+    for (path, line, module), site in sorted(_sites(problems).items()):
+        first = site[0]
+        title, evidence, fix, message = _site_finding(site)
+        missing = ",".join(p.missing for p in site)
+        yield report(
+            _severity(first),
+            title,
+            subject=f"{first.importer_module} -> {module}" + (f" ({missing})" if first.kind == "missing-name" else ""),
+            message=message,
+            evidence=[e for e in evidence if e],
+            location=Location(path=path, line=line, distribution=first.importer, module=first.importer_module),
+            fix=fix,
+        )
+
+
+@check(
+    code="IMP001",
+    name="dead-import",
+    summary="Code imports a module or name of its own package that does not exist (left behind by a refactor).",
+    needs=("imports",),
+    fix="patch",
+)
+def dead_import(facts: Facts) -> Iterator:
+    """Find imports inside a scanned package that point at its own modules or names that are gone.
+
+    What it detects
+        An import in a scanned distribution (or source folder) of one of its own modules, or a
+        name from one, that does not exist in the installed copy: `from pkg.old.module import
+        name` after `pkg.old` was deleted, or after `name` moved. Imports inside functions are
+        checked too: they crash only when that code path runs, which is why they survive review.
+        A module with a module-level `__getattr__`, one that edits `globals()`, star imports
+        from such modules, and extension modules are "unknown" and never reported.
+
+    Why it breaks
+        The import raises ImportError when it runs: at start-up for a module-level import, or
+        the first time a rarely used function is called (a fallback kernel, a config branch).
+
+    Example
+        sglang 0.5.x imports swiglu_with_alpha_and_limit from
+        sglang.srt.layers.moe.fused_moe_triton.triton_kernels_moe; sglang (installed) has no
+        name swiglu_with_alpha_and_limit there
+
+    Fix
+        Point the import at the name's new home. When exactly one module of the package now
+        defines the name, `envdoctor fix` offers a patch (unsafe: it edits installed source)
+        that rewrites the import, shows the diff first, and can be undone.
+
+    References
+        sgl-project/sglang#24069
+    """
+    yield from _dead_or_drift(facts, own=True)
+
+
+@check(
+    code="IMP002",
+    name="api-drift",
+    summary="Code imports a module or name that the installed version of another distribution no longer has.",
+    needs=("imports",),
+    fix="patch",
+)
+def api_drift(facts: Facts) -> Iterator:
+    """Find imports of another installed distribution's modules or names that it does not have.
+
+    What it detects
+        A scanned distribution imports a module or name from another distribution that IS
+        installed, but whose installed version does not provide it: the API moved or was
+        removed in an upgrade (or the consumer was written for a newer version). The standard
+        library counts as a provider too (`from collections import Mapping` on Python 3.10+).
+
+    Why it breaks
+        The import raises ImportError when it runs. Behind `try/except ImportError` it does not
+        crash but silently switches a feature off: a fast path disabled, a kernel replaced by a
+        slow fallback, an error only in the logs. That case is a warning, not info, because the
+        provider is installed and has merely lost the API.
+
+    Example
+        consumerx 2.0 imports routing from providerx.routing; providerx 2.0 (installed) has no
+        module providerx.routing
+
+    Fix
+        Install the provider version the consumer was written for (see its Requires-Dist), or
+        upgrade the consumer. Where the name has exactly one new home in the provider, a patch
+        re-pointing the import is offered.
+
+    References
+        sgl-project/sglang#25335
+    """
+    yield from _dead_or_drift(facts, own=False)
+
+
+def _declared(facts: Facts, importer: Optional[str], top: str) -> bool:
+    dist = facts.active_distributions().get(canonicalize(importer)) if importer else None
+    if dist is None:
+        return False
+    wanted = {canonicalize(top)} | set(MODULE_DISTRIBUTIONS.get(top, ()))
+    requirements, _ = parsed_requirements(dist)
+    return any(parsed.key in wanted for parsed in requirements)
+
+
+@check(
+    code="IMP003",
+    name="import-of-missing-distribution",
+    summary="Scanned code imports a top-level module that nothing installed provides (once per module, with its sites).",
+    needs=("imports",),
+)
+def missing_distribution_import(facts: Facts) -> Iterator:
+    """Find top-level modules that scanned code imports and no installed distribution provides.
+
+    What it detects
+        Imports of a top-level module (`import deep_gemm`) that no distribution in the target
+        and no folder on sys.path provides: a dependency that is simply not installed. Reported
+        once per missing module and importing package, with the number of import sites and
+        whether the importer declares a requirement for it.
+
+    Why it breaks
+        Each site raises ModuleNotFoundError when it runs. When the importer declares the
+        requirement, REQ001 already reports it missing: this finding is then info. An
+        undeclared module that the package's own top-level import reaches (through module-level
+        imports with no try/except and no run-time condition) breaks `import pkg` on every
+        machine without it: a warning. Optional integrations, imported by submodules that only
+        some configurations load, lazily, guarded or under run-time conditions, are info.
+
+    Example
+        sglang 0.5.23 imports deep_gemm at 12 places; no installed distribution provides it
+
+    Fix
+        Install the distribution that provides the module if the feature is needed; otherwise
+        nothing: the import is optional.
+
+    References
+        https://docs.python.org/3/reference/import.html
+    """
+    groups: Dict[Tuple[str, str], List[ImportProblem]] = defaultdict(list)
+    for problem in facts.imports.problems if facts.imports else ():
+        if problem.kind == "uninstalled":
+            groups[(problem.importer or "", problem.missing)].append(problem)
+    for (importer, top), sites in sorted(groups.items()):
+        declared = _declared(facts, importer, top)
+        hard = [s for s in sites if s.eager]
+        severity = Severity.WARNING if hard and not declared else Severity.INFO
+        first = sites[0]
+        who = _who(first.importer, first.importer_version)
+        places = "1 place" if len(sites) == 1 else f"{len(sites)} places"
+        note = "declared in its requirements (REQ001 reports it missing)" if declared else "not declared in its requirements"
+        yield report(
+            severity,
+            f"{who} imports {top} at {places}; no installed distribution provides it",
+            subject=f"{importer} -> {top}",
+            message=(
+                f"{top} is {note}. "
+                + (
+                    f"{len(hard)} of the imports run on every import of {first.importer_module.partition('.')[0]}: it cannot be imported without {top}."
+                    if hard
+                    else "No site runs when the package itself is imported: only the feature that needs it fails, when used."
+                )
+            ),
+            evidence=first_lines([f"{s.path}:{s.line}: {s.statement} ({_context(s)})" for s in sites]),
+            location=Location(path=first.path, line=first.line, distribution=first.importer, module=top),
+        )
+
+
+@check(
+    code="IMP004",
+    name="unparsable-source",
+    summary="A scanned source file does not parse, so importing it raises SyntaxError.",
+    needs=("imports", "interpreter"),
+)
+def unparsable_source(facts: Facts) -> Iterator:
+    """Find scanned files that do not parse.
+
+    What it detects
+        A `.py` file of a scanned distribution or folder that Python's parser rejects, or that
+        cannot be read.
+
+    Why it breaks
+        Importing the module raises SyntaxError. A file written for a newer Python than the
+        target's fails only there (e.g. `match` or PEP 695 syntax on an older interpreter).
+        envdoctor parses with its own interpreter: when that is older than the target, the
+        file may be fine on the target, and the finding is info.
+
+    Example
+        pkg 1.0: pkg/broken.py does not parse: SyntaxError: invalid syntax (line 3)
+
+    Fix
+        Reinstall the distribution (a truncated file), or install a version that supports
+        the target's Python.
+
+    References
+        https://docs.python.org/3/library/exceptions.html#SyntaxError
+    """
+    import sys
+
+    target = tuple(facts.interpreter.version_info[:2]) if facts.interpreter else sys.version_info[:2]
+    host_older = tuple(sys.version_info[:2]) < tuple(target)
+    for problem in facts.imports.problems if facts.imports else ():
+        if problem.kind != "unparsable":
+            continue
+        yield report(
+            Severity.INFO if host_older else Severity.WARNING,
+            f"{_who(problem.importer, problem.importer_version)}: {problem.importer_module} does not parse: {problem.detail}",
+            subject=problem.importer_module,
+            message="Importing this module raises SyntaxError."
+            + (f" envdoctor parsed it with Python {sys.version_info[0]}.{sys.version_info[1]}, older than the target's: it may be valid there." if host_older else ""),
+            evidence=[f"{problem.path}:{problem.line}"],
+            location=Location(path=problem.path, line=problem.line or None, distribution=problem.importer, module=problem.importer_module),
+        )

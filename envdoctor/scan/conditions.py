@@ -1,0 +1,98 @@
+"""Decide the `if` conditions a summary stored, for one target: True, False or None (unknown).
+
+An import under a condition that is False on the target never runs there (`if
+sys.platform == "win32": import winreg` on Linux) and is not reported.  One that is
+unknown (`if is_cuda():`) still runs on some machines and is reported as conditional.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Dict, Optional, Tuple
+
+_COMPARE = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "in": lambda a, b: a in b,
+    "not in": lambda a, b: a not in b,
+}
+
+
+class TargetTraits:
+    """What conditions may ask about the target."""
+
+    def __init__(self, version_info: Tuple[int, ...], strings: Dict[str, str]):
+        self.version_info = tuple(version_info) + (0,) * (3 - len(version_info))
+        self.strings = strings  # "sys.platform" -> "linux", "os.name" -> "posix", "platform.system()" -> "Linux"
+
+    @classmethod
+    def from_facts(cls, facts) -> "TargetTraits":
+        interpreter = facts.interpreter
+        markers = facts.markers or {}
+        strings = {
+            "sys.platform": interpreter.platform if interpreter else markers.get("sys_platform", ""),
+            "os.name": markers.get("os_name", ""),
+            "platform.system()": markers.get("platform_system", ""),
+            "platform.machine()": markers.get("platform_machine", ""),
+        }
+        version = tuple(interpreter.version_info) if interpreter else (3, 12, 0)
+        return cls(version, {key: value for key, value in strings.items() if value})
+
+
+def evaluate(condition: tuple, traits: TargetTraits) -> Optional[bool]:
+    kind = condition[0]
+    if kind == "const":
+        return condition[1]
+    if kind == "not":
+        inner = evaluate(condition[1], traits)
+        return None if inner is None else not inner
+    if kind in ("and", "or"):
+        results = [evaluate(part, traits) for part in condition[1]]
+        if kind == "and":
+            return False if False in results else (None if None in results else True)
+        return True if True in results else (None if None in results else False)
+    if kind == "version":
+        _, subject, op, value = condition
+        return _compare(_version_value(subject, traits.version_info), op, value)
+    if kind == "str":
+        _, subject, op, value = condition
+        actual = traits.strings.get(subject)
+        return None if actual is None else _compare(actual, op, value)
+    if kind == "startswith":
+        actual = traits.strings.get(condition[1])
+        return None if actual is None else actual.startswith(condition[2])
+    return None  # "unknown", and type_checking (handled by the summary)
+
+
+def _version_value(subject: Any, version: Tuple[int, ...]) -> Any:
+    if subject == "all":
+        return version
+    kind, number = subject
+    if kind == "index":
+        return version[number] if 0 <= number < len(version) else None
+    return version[:number]
+
+
+def _compare(actual: Any, op: str, value: Any) -> Optional[bool]:
+    if actual is None:
+        return None
+    try:
+        return bool(_COMPARE[op](actual, value))
+    except (TypeError, KeyError):
+        return None
+
+
+def reachable(conditions: tuple, traits: TargetTraits) -> Optional[bool]:
+    """False: some enclosing branch cannot be taken on this target; None: depends on run time."""
+    verdict: Optional[bool] = True
+    for condition, polarity in conditions:
+        result = evaluate(condition, traits)
+        if result is None:
+            verdict = None
+        elif result != polarity:
+            return False
+    return verdict

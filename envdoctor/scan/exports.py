@@ -1,0 +1,99 @@
+"""Which names a module binds at module level, for `from module import name`.
+
+Defined names (def, class, assignments, loop and with targets, `global` names assigned
+in functions), imported names, and the names star imports bring in, followed
+transitively.  Definitions under any condition count: the scanner never claims a name is
+missing when some run of the module could define it.
+
+None means "unknown, accept any name": an extension or builtin module, a sourceless
+`.pyc`, a module with a module-level `__getattr__`, one that edits globals() or
+replaces itself in sys.modules, one whose star import comes from such a module or
+from a computed `__all__`, and a file that did not parse.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, FrozenSet, Optional
+
+from envdoctor.scan.cache import SummaryStore
+from envdoctor.scan.modules import ModuleInfo, StaticFinder
+
+# Names every module has without binding them.
+IMPLICIT = frozenset(
+    ("__name__", "__doc__", "__file__", "__loader__", "__spec__", "__package__", "__builtins__", "__cached__", "__dict__")
+)
+
+
+def absolute_module(importer: str, importer_is_package: bool, level: int, module: str) -> Optional[str]:
+    """The absolute name a (possibly relative) import refers to; None if it climbs above the top."""
+    if level == 0:
+        return module
+    parts = importer.split(".") if importer else []
+    if not importer_is_package:
+        parts = parts[:-1]
+    if level - 1 > len(parts) - 1 or not parts:
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    return ".".join(base + ([module] if module else []))
+
+
+class Exports:
+    def __init__(self, finder: StaticFinder, store: SummaryStore):
+        self.finder = finder
+        self.store = store
+        self._names: Dict[str, Optional[FrozenSet[str]]] = {}
+        self._in_progress: set = set()
+
+    def summary(self, info: ModuleInfo) -> Optional[dict]:
+        if not info.has_source:
+            return None
+        return self.store.get(info.root or "", info.path)
+
+    def names(self, info: ModuleInfo) -> Optional[FrozenSet[str]]:
+        if info.name in self._names:
+            return self._names[info.name]
+        if info.name in self._in_progress:  # a star-import cycle: the outer call completes it
+            return frozenset()
+        self._in_progress.add(info.name)
+        try:
+            result = self._compute(info)
+        finally:
+            self._in_progress.discard(info.name)
+        self._names[info.name] = result
+        return result
+
+    def public_names(self, info: ModuleInfo) -> Optional[FrozenSet[str]]:
+        """What `from info import *` binds: __all__ if it is literal, else the names without '_'."""
+        names = self.names(info)
+        summary = self.summary(info)
+        if names is None or summary is None:
+            return None if info.kind != "namespace" else frozenset()
+        if summary["all_dynamic"]:
+            return None
+        if summary["all"] is not None:
+            return frozenset(summary["all"])
+        return frozenset(name for name in names if not name.startswith("_"))
+
+    def _compute(self, info: ModuleInfo) -> Optional[FrozenSet[str]]:
+        if info.kind == "namespace":
+            return frozenset()  # only its submodules, which the caller checks separately
+        summary = self.summary(info)
+        if summary is None or summary["error"] or summary["dynamic"] or summary["getattr"]:
+            return None
+        names = set(IMPLICIT)
+        names.update(summary["defs"])
+        names.update(summary["bound"])
+        if info.kind == "package":
+            names.add("__path__")
+        for record in summary["imports"]:
+            if record[2] != "from" or record[5] != ("*",) or record[6] != "module":
+                continue
+            source = absolute_module(info.name, info.kind == "package", record[3], record[4])
+            target = self.finder.find(source) if source else None
+            if target is None:
+                return None  # the star import fails or is opaque: do not guess what it brings
+            brought = self.public_names(target)
+            if brought is None:
+                return None
+            names.update(brought)
+        return frozenset(names)

@@ -1,0 +1,249 @@
+"""Every import site of the scanned code, against the installed tree -> ImportProblems.
+
+For `import a.b.c` every prefix must exist.  For `from m import n` the module must
+exist and `n` must be a name it binds or a submodule.  Relative imports are made
+absolute from the importing file's own module name.  Branches that cannot run on the
+target (`if sys.version_info < (3, 8):` on 3.12) are skipped; the rest carry their
+context (module level or in a function, guarded, TYPE_CHECKING, conditional) for the
+check to weigh.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Dict, Iterator, List, Optional, Set, Tuple
+
+from envdoctor.model.facts import Distribution, Facts, ImportProblem, canonicalize
+from envdoctor.scan.cache import SummaryStore
+from envdoctor.scan.conditions import TargetTraits, reachable
+from envdoctor.scan.exports import Exports, absolute_module
+from envdoctor.scan.modules import StaticFinder
+from envdoctor.scan.sources import ScanUnit, distribution_unit
+
+# The most homes listed for one name: beyond that a suggestion stops being useful.
+MAX_HOMES = 5
+# Sites of one uninstalled module that keep their statement text (the check shows five).
+SITES_WITH_TEXT = 5
+
+
+def _runs_on_import(record: tuple) -> bool:
+    """A module-level import with no try/except around it and not under TYPE_CHECKING."""
+    return record[6] == "module" and not record[7] and not record[8]
+
+
+class Resolver:
+    def __init__(self, facts: Facts, finder: StaticFinder, exports: Exports, store: SummaryStore, traits: TargetTraits):
+        self.facts = facts
+        self.finder = finder
+        self.exports = exports
+        self.store = store
+        self.traits = traits
+        self.owner_by_top: Dict[str, Distribution] = {}
+        for dist in facts.active_distributions().values():
+            for top in (*dist.top_level, *dist.record_modules):
+                self.owner_by_top.setdefault(top, dist)
+        self.stdlib_roots = tuple(
+            os.path.normpath(entry.path) for entry in facts.sys_path or () if entry.origin == "stdlib"
+        )
+        self._definitions: Dict[str, Dict[str, List[str]]] = {}  # provider key -> name -> modules
+        self._has_name: Dict[Tuple[str, str], bool] = {}
+        self.imports_seen = 0
+        self._uninstalled_sites: Dict[Tuple[str, str], int] = {}
+
+    # -- per unit ---------------------------------------------------------------------
+    def problems(self, unit: ScanUnit, summaries: Dict[str, dict]) -> Iterator[ImportProblem]:
+        importer = unit.distribution
+        base = {
+            "importer": importer.name if importer else unit.label,
+            "importer_version": importer.version if importer else None,
+        }
+        eager = self._eager_modules(unit, summaries)
+        for source in unit.files:
+            summary = summaries.get(source.path)
+            if summary is None:
+                continue
+            if summary["error"]:
+                yield ImportProblem(
+                    kind="unparsable", path=source.path, line=_error_line(summary["error"]), statement="",
+                    importer_module=source.module,
+                    module=source.module, missing=source.module, detail=summary["error"], **base,
+                )
+                continue
+            lines = _LazyLines(source.path)
+            for record in summary["imports"]:
+                line, end_line, kind, level, module, names, scope, guarded, type_checking, conditions = record
+                reach = reachable(conditions, self.traits)
+                if reach is False:
+                    continue
+                self.imports_seen += 1
+                context = dict(
+                    path=source.path, line=line, importer_module=source.module, scope=scope, guarded=guarded, type_checking=type_checking,
+                    conditional=reach is None, eager=source.module in eager and _runs_on_import(record) and reach is True, **base,
+                )
+                for problem in self._check_site(source.module, source.is_package, kind, level, module, names):
+                    kind_, absolute, missing, detail, imported = problem
+                    statement = lines.text(line, end_line) if self._wants_statement(unit, kind_, missing) else ""
+                    yield self._problem(unit, kind_, absolute, missing, detail, imported, statement, context)
+
+    def _wants_statement(self, unit: ScanUnit, kind: str, missing: str) -> bool:
+        """Statement text for every dead import, but only for the first few sites of a module
+        that is not installed at all: a --no-deps install imports torch from 2,000 places."""
+        if kind != "uninstalled":
+            return True
+        key = (unit.label, missing)
+        count = self._uninstalled_sites.get(key, 0)
+        self._uninstalled_sites[key] = count + 1
+        return count < SITES_WITH_TEXT
+
+    def _eager_modules(self, unit: ScanUnit, summaries: Dict[str, dict]) -> Set[str]:
+        """The unit's modules that `import <its top-level package>` runs: followed from the
+        top-level modules through module-level imports that are unguarded and unconditional."""
+        by_module = {source.module: source for source in unit.files}
+        queue = [name for name in by_module if "." not in name]
+        eager: Set[str] = set()
+        while queue:
+            name = queue.pop()
+            if name in eager or name not in by_module:
+                continue
+            eager.add(name)
+            source = by_module[name]
+            summary = summaries.get(source.path)
+            if summary is None or summary["error"]:
+                continue
+            for record in summary["imports"]:
+                if not _runs_on_import(record) or reachable(record[9], self.traits) is not True:
+                    continue
+                target = record[4] if record[2] == "import" else absolute_module(name, source.is_package, record[3], record[4])
+                if not target:
+                    continue
+                parts = target.split(".")
+                queue.extend(".".join(parts[: i + 1]) for i in range(len(parts)))
+                if record[2] == "from" and record[5] != ("*",):
+                    queue.extend(f"{target}.{imported}" for imported in record[5])
+        return eager
+
+    def _check_site(self, importer: str, is_package: bool, kind: str, level: int, module: str, names) -> Iterator[tuple]:
+        """(kind, absolute module, missing, detail, imported names) for each way the import fails."""
+        if kind == "import":
+            failure = self.finder.why_missing(module)
+            if failure is not None:
+                yield self._missing_kind(failure.missing), module, failure.missing, failure.reason, ()
+            return
+        absolute = absolute_module(importer, is_package, level, module)
+        if absolute is None:
+            yield "beyond-top-level", "." * level + module, "." * level + module, f"{importer} is not deep enough in a package for this relative import", names
+            return
+        failure = self.finder.why_missing(absolute)
+        if failure is not None:
+            yield self._missing_kind(failure.missing), absolute, failure.missing, failure.reason, names
+            return
+        if names == ("*",):
+            return
+        for name in names:
+            if not self._binds(absolute, name):
+                yield "missing-name", absolute, name, f"{absolute} has no name {name!r} and no submodule {name!r}", names
+
+    def _missing_kind(self, missing: str) -> str:
+        top = missing.partition(".")[0]
+        return "uninstalled" if missing == top and top not in self.owner_by_top else "missing-module"
+
+    def _binds(self, module: str, name: str) -> bool:
+        key = (module, name)
+        known = self._has_name.get(key)
+        if known is None:
+            info = self.finder.find(module)
+            names = self.exports.names(info) if info is not None else None
+            known = names is None or name in names or self.finder.find(f"{module}.{name}") is not None
+            self._has_name[key] = known
+        return known
+
+    # -- building the problem ------------------------------------------------------------
+    def _problem(self, unit: ScanUnit, kind: str, absolute: str, missing: str, detail: str, names, statement: str, context: dict) -> ImportProblem:
+        provider = self._provider(absolute) if kind != "uninstalled" else None
+        homes: Tuple[str, ...] = ()
+        if kind in ("missing-module", "missing-name"):
+            homes = self._homes(unit, provider, absolute, missing, kind, names)
+        provider_name, provider_version = provider if provider else (None, None)
+        return ImportProblem(
+            kind=kind, module=absolute, missing=missing, detail=detail, names=tuple(names or ()),
+            statement=statement, provider=provider_name, provider_version=provider_version, homes=homes, **context,
+        )
+
+    def _provider(self, module: str) -> Optional[Tuple[str, Optional[str]]]:
+        top = module.partition(".")[0]
+        dist = self.owner_by_top.get(top)
+        if dist is not None:
+            return dist.name, dist.version
+        info = self.finder.find(top)
+        if info is not None and (info.kind == "builtin" or self._in_stdlib(info)):
+            return "the standard library", self.facts.interpreter.version if self.facts.interpreter else None
+        return None
+
+    def _in_stdlib(self, info) -> bool:
+        where = os.path.normpath(info.path or (info.locations[0] if info.locations else ""))
+        return any(where.startswith(root + os.sep) for root in self.stdlib_roots)
+
+    def _homes(self, unit: ScanUnit, provider, absolute: str, missing: str, kind: str, names) -> Tuple[str, ...]:
+        """Where the missing names live now: "name=module" for each definition found."""
+        if provider is None or provider[0] == "the standard library":
+            return ()
+        index = self._definition_index(unit, provider[0])
+        wanted = [missing] if kind == "missing-name" else [n for n in names or () if n != "*"]
+        homes = []
+        for name in wanted:
+            places = [m for m in index.get(name, ()) if m != absolute]
+            homes.extend(f"{name}={place}" for place in places[:MAX_HOMES])
+        if kind == "missing-module" and not names:  # `import a.b.c`: modules named c elsewhere
+            last = missing.rpartition(".")[2]
+            homes.extend(f"{last}={m}" for m in index.get("\0module:" + last, ())[:MAX_HOMES])
+        return tuple(homes)
+
+    def _definition_index(self, unit: ScanUnit, provider: str) -> Dict[str, List[str]]:
+        """name -> modules that define it (def, class, assignment) in one distribution."""
+        if provider in self._definitions:
+            return self._definitions[provider]
+        if unit.distribution is not None and unit.distribution.name == provider:
+            source_unit = unit
+        else:
+            dist = self.facts.active_distributions().get(canonicalize(provider))
+            source_unit = distribution_unit(dist, self.finder) if dist is not None else None
+        index: Dict[str, List[str]] = {}
+        if source_unit is not None:
+            summaries = self.store.prefetch(source_unit.root, [f.path for f in source_unit.files])
+            for source in source_unit.files:
+                summary = summaries.get(source.path)
+                if summary is None:
+                    continue
+                for name in summary["defs"]:
+                    index.setdefault(name, []).append(source.module)
+                index.setdefault("\0module:" + source.module.rpartition(".")[2], []).append(source.module)
+        self._definitions[provider] = index
+        return index
+
+
+def _error_line(error: str) -> int:
+    marker = "(line "
+    if marker in error:
+        try:
+            return int(error.rsplit(marker, 1)[1].rstrip(")"))
+        except ValueError:
+            return 0
+    return 0
+
+
+class _LazyLines:
+    """A file's lines, read only when a problem needs its statement text."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._lines: Optional[List[str]] = None
+
+    def text(self, line: int, end_line: int) -> str:
+        if self._lines is None:
+            try:
+                with open(self.path, "r", encoding="utf-8", errors="replace") as handle:
+                    self._lines = handle.read().splitlines()
+            except OSError:
+                self._lines = []
+        chunk = self._lines[line - 1 : end_line]
+        return " ".join(part.strip() for part in chunk).strip()

@@ -1,0 +1,139 @@
+"""Scan the requested code of a target and return the `imports` facts section."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from pathlib import Path
+from typing import Dict, List, NamedTuple, Optional, Sequence
+
+from envdoctor.model.facts import Facts, ImportScan, ModuleResolution, ScannedCode
+from envdoctor.scan import results
+from envdoctor.scan.cache import SummaryStore, default_cache_dir
+from envdoctor.scan.conditions import TargetTraits
+from envdoctor.scan.exports import Exports
+from envdoctor.scan.modules import ModuleInfo, StaticFinder
+from envdoctor.scan.resolve import Resolver
+from envdoctor.scan.sources import units_to_scan
+
+
+class ScanRequest(NamedTuple):
+    """What the user asked for: `--scan` items, and whether the stack defaults apply."""
+
+    items: Sequence[str] = ()
+    include_stack: bool = True
+    enabled: bool = True
+
+
+def with_import_scan(facts: Facts, request: ScanRequest, cache_dir: Optional[Path] = None) -> Facts:
+    """The facts with their `imports` section filled in (unchanged when scanning is off)."""
+    if not request.enabled or facts.interpreter is None or facts.sys_path is None:
+        return facts
+    return dataclasses.replace(facts, imports=scan_imports(facts, request, cache_dir))
+
+
+def scan_imports(facts: Facts, request: ScanRequest, cache_dir: Optional[Path] = None) -> ImportScan:
+    started = time.perf_counter()
+    cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+    key = results.result_key(facts, request.items, request.include_stack)
+    cached = results.load(cache_dir, key)
+    if cached is not None:
+        return dataclasses.replace(cached, seconds=round(time.perf_counter() - started, 3))
+    store = SummaryStore(cache_dir)
+    exports_holder: List[Exports] = []
+
+    def may_add_submodules(info: ModuleInfo) -> bool:
+        summary = exports_holder[0].summary(info)
+        return summary is not None and (summary["sys_modules"] or summary["path_dynamic"])
+
+    interpreter = facts.interpreter
+    roots = [entry.path for entry in facts.sys_path or () if entry.kind != "missing"]
+    finder = StaticFinder(
+        roots,
+        interpreter.extension_suffixes or _default_suffixes(),
+        interpreter.builtin_modules,
+        known_top_level=_probe_resolutions(facts),
+        may_add_submodules=may_add_submodules,
+    )
+    exports = Exports(finder, store)
+    exports_holder.append(exports)
+    units = units_to_scan(facts, request.items, request.include_stack, finder)
+    _put_folders_first(finder, [unit.root for unit in units if unit.distribution is None])
+    resolver = Resolver(facts, finder, exports, store, TargetTraits.from_facts(facts))
+    scanned, problems = [], []
+    for unit in units:
+        before = store.parsed
+        summaries = store.prefetch(unit.root, [source.path for source in unit.files])
+        problems.extend(resolver.problems(unit, summaries))
+        dist = unit.distribution
+        scanned.append(
+            ScannedCode(
+                label=unit.label, root=unit.root, files=len(unit.files), parsed=store.parsed - before,
+                distribution=dist.name if dist else None, version=dist.version if dist else None,
+            )
+        )
+    store.save()
+    scan = ImportScan(
+        scanned=tuple(scanned), problems=tuple(problems), imports=resolver.imports_seen,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    folders = dict(finder.listed)
+    for unit in units:
+        folders.update(unit.inputs)
+    results.save(cache_dir, key, scan, folders, store.touched)
+    return scan
+
+
+def _put_folders_first(finder: StaticFinder, folders: Sequence[str]) -> None:
+    """A scanned source folder's own packages come from that folder, as when run from it."""
+    for folder in reversed(folders):
+        finder.roots.insert(0, folder)
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            finder.known_top_level.pop(name[:-3] if name.endswith(".py") else name, None)
+
+
+def _probe_resolutions(facts: Facts) -> Dict[str, Optional[ModuleInfo]]:
+    """Top-level modules as the target's real import system resolved them (editable finders too)."""
+    suffixes = tuple(facts.interpreter.extension_suffixes or _default_suffixes())
+    known: Dict[str, Optional[ModuleInfo]] = {}
+    for name, resolution in (facts.modules or {}).items():
+        if "." in name:
+            continue
+        known[name] = _as_module_info(name, resolution, suffixes)
+    return known
+
+
+def _as_module_info(name: str, resolution: ModuleResolution, suffixes) -> Optional[ModuleInfo]:
+    if not resolution.found:
+        return None
+    origin = resolution.origin or ""
+    if resolution.namespace or not origin:
+        locations = tuple(resolution.locations)
+        if not locations:
+            return ModuleInfo(name, "unknown")
+        return ModuleInfo(name, "namespace", None, locations, os.path.dirname(locations[0]))
+    if origin in ("built-in", "frozen"):
+        return ModuleInfo(name, "builtin" if origin == "built-in" else "unknown")
+    folder = os.path.dirname(origin)
+    basename = os.path.basename(origin)
+    if basename.startswith("__init__."):
+        kind = "package" if basename == "__init__.py" else "unknown"
+        return ModuleInfo(name, kind, origin, tuple(resolution.locations) or (folder,), os.path.dirname(folder))
+    if origin.endswith(".py"):
+        return ModuleInfo(name, "module", origin, (), folder)
+    if any(origin.endswith(suffix) for suffix in suffixes):
+        return ModuleInfo(name, "extension", origin, (), folder)
+    if origin.endswith(".pyc"):
+        return ModuleInfo(name, "compiled", origin, (), folder)
+    return ModuleInfo(name, "unknown")
+
+
+def _default_suffixes() -> List[str]:
+    import importlib.machinery
+
+    return list(importlib.machinery.EXTENSION_SUFFIXES)

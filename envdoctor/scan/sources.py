@@ -1,0 +1,174 @@
+"""What code to scan, and the module name of every file in it.
+
+By default the stack distributions that are installed (sglang, vllm, flashinfer, ...);
+`--scan NAME` adds a distribution, `--scan PATH` a source folder.  A distribution's
+files come from its RECORD (exactly what pip installed); an editable install, or one
+without RECORD, is read from where its top-level modules resolve.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
+
+from envdoctor.errors import UsageError
+from envdoctor.model.facts import Distribution, Facts, canonicalize
+from envdoctor.scan.modules import StaticFinder, folder_mtime
+
+# Scanned when installed, without being asked: the packages whose imports break most.
+STACK_DISTRIBUTIONS = (
+    "sglang",
+    "sgl-kernel",
+    "vllm",
+    "flashinfer-python",
+    "flashinfer",
+    "triton-kernels",
+    "aiter",
+    "amd-aiter",
+    "xformers",
+    "lmdeploy",
+)
+
+# Folders never descended into when a source folder is scanned.
+_SKIPPED_FOLDERS = {"__pycache__", "node_modules", "site-packages", "build", "dist"}
+
+
+class SourceFile(NamedTuple):
+    path: str
+    module: str
+    is_package: bool
+
+
+class ScanUnit(NamedTuple):
+    label: str
+    root: str
+    files: Tuple[SourceFile, ...]
+    distribution: Optional[Distribution] = None
+    # (path, mtime_ns) of what the file list was read from: the RECORD, the folders walked.
+    inputs: Tuple[Tuple[str, int], ...] = ()
+
+
+def units_to_scan(facts: Facts, requested: Sequence[str], include_stack: bool, finder: StaticFinder) -> List[ScanUnit]:
+    active = facts.active_distributions()
+    units: List[ScanUnit] = []
+    seen = set()
+    names = [name for name in STACK_DISTRIBUTIONS if include_stack and name in active]
+    for item in requested:
+        folder = _as_folder(item, facts)
+        if folder is not None:
+            if folder not in seen:
+                seen.add(folder)
+                units.append(folder_unit(folder))
+            continue
+        key = canonicalize(item)
+        if key not in active:
+            raise UsageError(f"--scan {item}: neither a folder nor a distribution installed in the target")
+        names.append(key)
+    for key in names:
+        if key in seen:
+            continue
+        seen.add(key)
+        units.append(distribution_unit(active[key], finder))
+    return units
+
+
+def _as_folder(item: str, facts: Facts) -> Optional[str]:
+    cwd = facts.interpreter.cwd if facts.interpreter else os.getcwd()
+    looks_like_path = os.sep in item or item.startswith(".") or (os.altsep and os.altsep in item)
+    candidate = os.path.abspath(os.path.join(cwd, os.path.expanduser(item)))
+    if os.path.isdir(candidate) and (looks_like_path or not _is_distribution(item, facts)):
+        return candidate
+    if looks_like_path:
+        raise UsageError(f"--scan {item}: no such folder")
+    return None
+
+
+def _is_distribution(item: str, facts: Facts) -> bool:
+    return canonicalize(item) in facts.active_distributions()
+
+
+def folder_unit(folder: str) -> ScanUnit:
+    """A source folder: module names count from the first parent that is not a package."""
+    root = folder
+    while os.path.isfile(os.path.join(root, "__init__.py")) and os.path.dirname(root) != root:
+        root = os.path.dirname(root)
+    walked: List[Tuple[str, int]] = []
+    files = tuple(_folder_files(folder, root, walked))
+    return ScanUnit(label=folder, root=root, files=files, inputs=tuple(walked))
+
+
+def _folder_files(folder: str, root: str, walked: List[Tuple[str, int]]) -> Iterator[SourceFile]:
+    for directory, subdirs, names in os.walk(folder):
+        walked.append((directory, folder_mtime(directory)))
+        subdirs[:] = sorted(
+            d for d in subdirs
+            if not d.startswith(".") and d not in _SKIPPED_FOLDERS and not os.path.exists(os.path.join(directory, d, "pyvenv.cfg"))
+        )
+        for name in sorted(names):
+            if name.endswith(".py"):
+                path = os.path.join(directory, name)
+                yield _source_file(path, root)
+
+
+def _source_file(path: str, root: str) -> SourceFile:
+    relative = os.path.relpath(path, root)[:-3]
+    parts = relative.split(os.sep)
+    is_package = parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    return SourceFile(path, ".".join(parts), is_package)
+
+
+def distribution_unit(dist: Distribution, finder: StaticFinder) -> ScanUnit:
+    files = None if dist.editable else _recorded_files(dist)
+    root = dist.location
+    inputs: Tuple[Tuple[str, int], ...] = ()
+    if files is not None:
+        record = os.path.join(dist.metadata_path, dist.record or "")
+        inputs = ((record, folder_mtime(record)),)
+    else:
+        files = list(_resolved_files(dist, finder))
+        # An editable install's code lives in its source tree: that is its cache bucket.
+        found = [finder.find(top) for top in dist.top_level or dist.record_modules]
+        root = next((info.root for info in found if info is not None and info.root), root)
+    return ScanUnit(label=dist.display, root=root, files=tuple(files), distribution=dist, inputs=inputs)
+
+
+def _recorded_files(dist: Distribution) -> Optional[List[SourceFile]]:
+    """The .py files RECORD lists inside the install location (scripts in bin/ are not modules)."""
+    if dist.record == "RECORD":
+        listing, base = os.path.join(dist.metadata_path, "RECORD"), dist.location
+    elif dist.record == "installed-files.txt":
+        listing, base = os.path.join(dist.metadata_path, "installed-files.txt"), dist.metadata_path
+    else:
+        return None
+    try:
+        with open(listing, "r", encoding="utf-8", errors="replace", newline="") as handle:
+            rows = [row[0] for row in csv.reader(handle) if row] if dist.record == "RECORD" else handle.read().splitlines()
+    except OSError:
+        return None
+    location = os.path.normpath(dist.location)
+    files = []
+    for row in rows:
+        if not row.endswith(".py"):
+            continue
+        path = os.path.join(base, row)
+        if ".." in row:
+            path = os.path.normpath(path)
+        if not path.startswith(location + os.sep):
+            continue  # outside site-packages: scripts in bin/ are not modules
+        files.append(_source_file(path, location))
+    return files
+
+
+def _resolved_files(dist: Distribution, finder: StaticFinder) -> Iterator[SourceFile]:
+    for top in dist.top_level or dist.record_modules:
+        info = finder.find(top)
+        if info is None:
+            continue
+        if info.kind == "module" and info.path:
+            yield SourceFile(info.path, top, False)
+        elif info.kind in ("package", "namespace"):
+            for name, path, is_package in finder.submodules(info):
+                yield SourceFile(path, name, is_package)

@@ -1,0 +1,418 @@
+"""One source file -> a summary of its imports and of the names it binds at module level.
+
+Only statements are walked, never expressions: imports are statements, and so is
+everything that binds a module-level name.  That keeps a summary at about the cost of
+`ast.parse` itself, which matters for a 4,700-file tree.
+
+A summary is plain data (dicts, tuples, str, int, bool, None) so the cache can store it
+with `marshal` and worker processes can hand it back cheaply.  Conditions that depend on
+the target (`sys.version_info`, `sys.platform`, ...) are stored encoded, not decided: the
+same cached summary serves targets of different Python versions and platforms.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+# Bump whenever the shape or meaning of a summary changes: the cache keys on it.
+SUMMARY_VERSION = 1
+
+# One import as stored: (line, end_line, kind, level, module, names, scope, guarded,
+# type_checking, conditions).  kind: "import" (`import a.b`, names None) or "from"
+# (names: the imported names, "*" for a star import).  scope: "module" (runs on import,
+# class bodies included) or "function".  conditions: ((encoded condition, polarity), ...)
+# for every enclosing `if` whose outcome depends on the target or is unknown.
+IMPORT_FIELDS = ("line", "end_line", "kind", "level", "module", "names", "scope", "guarded", "type_checking", "conditions")
+
+# Exceptions whose handler makes a failed import survivable.
+_GUARD_EXCEPTIONS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+
+# Source text that makes a module's names impossible to know statically.
+_DYNAMIC_NAMES = re.compile(
+    rb"\b(?:globals|locals|vars)\(\)\s*(?:\[|\.update|\.setdefault|\.__setitem__)"
+    rb"|sys\.modules\[__name__\]|\bexec\("
+)
+# ... and a package whose submodules can come from elsewhere than its folder.
+_DYNAMIC_PATH = re.compile(rb"__path__\s*(?:=|\+=|\.append|\.extend|\.insert)|extend_path\(")
+# Plain substrings, one of which each pattern needs: `in` is ten times faster than a regex
+# search, and most files contain none of them.
+_DYNAMIC_HINTS = (b"globals()", b"locals()", b"vars()", b"sys.modules[", b"exec(")
+_PATH_HINTS = (b"__path__", b"extend_path")
+
+
+def _mentions(source: bytes, hints) -> bool:
+    return any(hint in source for hint in hints)
+
+
+def summarize_source(source: bytes) -> Dict[str, Any]:
+    """Summarise one module's source; a file that does not parse gets `error` instead."""
+    summary: Dict[str, Any] = {
+        "imports": [],
+        "defs": [],
+        "bound": [],
+        "all": None,
+        "all_dynamic": False,
+        "dynamic": _mentions(source, _DYNAMIC_HINTS) and bool(_DYNAMIC_NAMES.search(source)),
+        "getattr": False,
+        "path_dynamic": _mentions(source, _PATH_HINTS) and bool(_DYNAMIC_PATH.search(source)),
+        "sys_modules": b"sys.modules" in source or b"meta_path" in source,
+        "error": None,
+    }
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError) as exc:  # ValueError: source with NUL bytes
+        line = getattr(exc, "lineno", None)
+        summary["error"] = f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}" + (f" (line {line})" if line else "")
+        return summary
+    walker = _Walker()
+    walker.body(tree.body, _Context())
+    summary["imports"] = walker.imports
+    summary["defs"] = sorted(walker.defs)
+    summary["bound"] = sorted(walker.bound | walker.globals_declared)
+    summary["all"] = walker.all_names
+    summary["all_dynamic"] = walker.all_dynamic
+    summary["getattr"] = "__getattr__" in walker.defs or "__getattr__" in walker.bound
+    return summary
+
+
+class _Context:
+    """Where a statement sits: scope, whether a try guards it, the `if` tests above it.
+
+    The tests are kept as ast nodes, with the branch taken, and encoded only when an
+    import is found below them: most `if`s in a function body guard no import at all.
+    """
+
+    __slots__ = ("scope", "guarded", "type_checking", "tests")
+
+    def __init__(self, scope: str = "module", guarded: bool = False, type_checking: bool = False, tests: tuple = ()):
+        self.scope = scope  # module | class | function
+        self.guarded = guarded
+        self.type_checking = type_checking
+        self.tests = tests
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.imports: List[tuple] = []
+        self.defs: set = set()  # def, class and assignment targets at module level
+        self.bound: set = set()  # names bound by imports (and loop/with targets) at module level
+        self.globals_declared: set = set()  # `global x` inside functions: x is a module name
+        self.all_names: Optional[List[str]] = None
+        self.all_dynamic = False
+        self._encoded: Dict[int, tuple] = {}  # id(test node) -> encoded condition
+
+    # -- statements -------------------------------------------------------------------
+    def body(self, statements: List[ast.stmt], ctx: _Context) -> None:
+        handlers = _HANDLERS
+        for node in statements:
+            handler = handlers.get(type(node))
+            if handler is not None:
+                handler(self, node, ctx)
+
+    def _Import(self, node: ast.Import, ctx: _Context) -> None:
+        for alias in node.names:
+            self._record(node, ctx, "import", 0, alias.name, None)
+            if ctx.scope == "module":
+                self.bound.add(alias.asname or alias.name.partition(".")[0])
+
+    def _ImportFrom(self, node: ast.ImportFrom, ctx: _Context) -> None:
+        names = tuple(alias.name for alias in node.names)
+        self._record(node, ctx, "from", node.level or 0, node.module or "", names)
+        if ctx.scope == "module" and names != ("*",):
+            self.bound.update(alias.asname or alias.name for alias in node.names)
+
+    def _record(self, node: ast.stmt, ctx: _Context, kind: str, level: int, module: str, names) -> None:
+        scope = "function" if ctx.scope == "function" else "module"
+        end_line = getattr(node, "end_lineno", None) or node.lineno
+        conditions = tuple((self._condition(test), polarity) for test, polarity in ctx.tests)
+        self.imports.append((node.lineno, end_line, kind, level, module, names, scope, ctx.guarded, ctx.type_checking, conditions))
+
+    def _condition(self, test: ast.expr) -> tuple:
+        encoded = self._encoded.get(id(test))
+        if encoded is None:
+            encoded = self._encoded[id(test)] = encode_condition(test)
+        return encoded
+
+    def _FunctionDef(self, node, ctx: _Context) -> None:
+        if ctx.scope == "module":
+            self.defs.add(node.name)
+        self.body(node.body, _Context("function", ctx.guarded, ctx.type_checking, ctx.tests))
+
+    _AsyncFunctionDef = _FunctionDef
+
+    def _ClassDef(self, node: ast.ClassDef, ctx: _Context) -> None:
+        if ctx.scope == "module":
+            self.defs.add(node.name)
+        # A class body runs when its module is imported: its imports are module-level in effect.
+        scope = "class" if ctx.scope == "module" else ctx.scope
+        self.body(node.body, _Context(scope, ctx.guarded, ctx.type_checking, ctx.tests))
+
+    def _Global(self, node: ast.Global, ctx: _Context) -> None:
+        if ctx.scope == "function":
+            self.globals_declared.update(node.names)
+
+    def _If(self, node: ast.If, ctx: _Context) -> None:
+        test = node.test
+        # The two tests decided here, at parse time, whatever the target.
+        if _dotted(test) in _TYPE_CHECKING_NAMES:
+            self.body(node.body, _Context(ctx.scope, ctx.guarded, True, ctx.tests))
+            self.body(node.orelse, ctx)
+            return
+        if isinstance(test, ast.Constant):  # `if False:` never runs; `if True:` always does
+            self.body(node.body if test.value else node.orelse, ctx)
+            return
+        self.body(node.body, _Context(ctx.scope, ctx.guarded, ctx.type_checking, ctx.tests + ((test, True),)))
+        if node.orelse:
+            self.body(node.orelse, _Context(ctx.scope, ctx.guarded, ctx.type_checking, ctx.tests + ((test, False),)))
+
+    def _Try(self, node, ctx: _Context) -> None:
+        guards = any(_catches_import_error(handler.type) for handler in node.handlers)
+        self.body(node.body, _Context(ctx.scope, True, ctx.type_checking, ctx.tests) if guards else ctx)
+        for handler in node.handlers:
+            self.body(handler.body, ctx)
+        self.body(node.orelse, ctx)
+        self.body(node.finalbody, ctx)
+
+    _TryStar = _Try
+
+    def _With(self, node, ctx: _Context) -> None:
+        guards = False
+        for item in node.items:
+            if ctx.scope == "module" and item.optional_vars is not None:
+                self._bind_target(item.optional_vars)
+            guards = guards or _is_suppress_import_error(item.context_expr)
+        self.body(node.body, _Context(ctx.scope, True, ctx.type_checking, ctx.tests) if guards else ctx)
+
+    _AsyncWith = _With
+
+    def _For(self, node, ctx: _Context) -> None:
+        if ctx.scope == "module":
+            self._bind_target(node.target)
+        self.body(node.body, ctx)
+        self.body(node.orelse, ctx)
+
+    _AsyncFor = _For
+
+    def _While(self, node: ast.While, ctx: _Context) -> None:
+        self.body(node.body, ctx)
+        self.body(node.orelse, ctx)
+
+    def _Match(self, node, ctx: _Context) -> None:
+        for case in node.cases:
+            self.body(case.body, ctx)
+
+    def _Assign(self, node: ast.Assign, ctx: _Context) -> None:
+        if ctx.scope != "module":
+            return
+        for target in node.targets:
+            if isinstance(target, ast.Name) and target.id == "__all__":
+                self._set_all(node.value, replace=True)
+            self._bind_target(target, defines=True)
+
+    def _AnnAssign(self, node: ast.AnnAssign, ctx: _Context) -> None:
+        # `x: int` alone binds nothing at run time; `x: int = 0` does.
+        if ctx.scope == "module" and node.value is not None:
+            if isinstance(node.target, ast.Name) and node.target.id == "__all__":
+                self._set_all(node.value, replace=True)
+            self._bind_target(node.target, defines=True)
+
+    def _AugAssign(self, node: ast.AugAssign, ctx: _Context) -> None:
+        if ctx.scope != "module":
+            return
+        if isinstance(node.target, ast.Name) and node.target.id == "__all__":
+            self._set_all(node.value, replace=False)
+        self._bind_target(node.target, defines=True)
+
+    def _Expr(self, node: ast.Expr, ctx: _Context) -> None:
+        # __all__.extend([...]) / __all__.append("x")
+        call = node.value
+        if ctx.scope != "module" or not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+            return
+        owner = call.func.value
+        if not (isinstance(owner, ast.Name) and owner.id == "__all__"):
+            return
+        if call.func.attr == "extend" and len(call.args) == 1:
+            self._set_all(call.args[0], replace=False)
+        elif call.func.attr == "append" and len(call.args) == 1 and _is_str(call.args[0]):
+            self._extend_all([call.args[0].value])
+        else:
+            self.all_dynamic = True
+
+    # -- helpers ---------------------------------------------------------------------
+    def _bind_target(self, target: ast.expr, defines: bool = False) -> None:
+        into = self.defs if defines else self.bound
+        if isinstance(target, ast.Name):
+            into.add(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._bind_target(element, defines)
+        elif isinstance(target, ast.Starred):
+            self._bind_target(target.value, defines)
+
+    def _set_all(self, value: ast.expr, replace: bool) -> None:
+        names = _literal_strings(value)
+        if names is None:
+            self.all_dynamic = True
+        elif replace:
+            self.all_names = list(names)
+        else:
+            self._extend_all(names)
+
+    def _extend_all(self, names) -> None:
+        self.all_names = (self.all_names or []) + list(names)
+
+
+# Statement type -> _Walker method; statements without one (return, raise, ...) bind nothing.
+_HANDLERS = {
+    getattr(ast, name[1:]): function
+    for name, function in vars(_Walker).items()
+    if name.startswith("_") and name[1:2].isupper() and hasattr(ast, name[1:])
+}
+
+
+def _is_str(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _literal_strings(node: ast.expr) -> Optional[List[str]]:
+    """["a", "b"] / ("a",) / ["a"] + ["b"] -> names; anything computed -> None."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        if all(_is_str(element) for element in node.elts):
+            return [element.value for element in node.elts]
+        return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _literal_strings(node.left), _literal_strings(node.right)
+        return None if left is None or right is None else left + right
+    return None
+
+
+def _exception_name(node: ast.expr) -> Optional[str]:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):  # builtins.ImportError
+        return node.attr
+    return None
+
+
+def _catches_import_error(handler_type: Optional[ast.expr]) -> bool:
+    if handler_type is None:  # bare except
+        return True
+    if isinstance(handler_type, ast.Tuple):
+        return any(_exception_name(element) in _GUARD_EXCEPTIONS for element in handler_type.elts)
+    return _exception_name(handler_type) in _GUARD_EXCEPTIONS
+
+
+def _is_suppress_import_error(expr: ast.expr) -> bool:
+    """`with contextlib.suppress(ImportError):` guards its body like a try/except."""
+    if not isinstance(expr, ast.Call):
+        return False
+    func = expr.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    return name == "suppress" and any(_exception_name(arg) in _GUARD_EXCEPTIONS for arg in expr.args)
+
+
+# ---------------------------------------------------------------------------------------
+# Conditions.  Encoded as small tuples; evaluated against a target in conditions.py.
+#   ("type_checking",)                     typing.TYPE_CHECKING
+#   ("const", bool)                        if True / if 0
+#   ("version", slice_or_index, op, value) sys.version_info[...] <op> value
+#   ("str", subject, op, value)            sys.platform / os.name / platform.system() <op> "..."
+#   ("startswith", subject, prefix)        sys.platform.startswith("linux")
+#   ("not", c) ("and", (c, ...)) ("or", (c, ...))
+#   ("unknown",)                           anything else: a runtime flag, a function call
+# ---------------------------------------------------------------------------------------
+
+_TYPE_CHECKING_NAMES = ("TYPE_CHECKING", "typing.TYPE_CHECKING", "t.TYPE_CHECKING")
+_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.In: "in", ast.NotIn: "not in"}
+UNKNOWN = ("unknown",)
+
+
+def encode_condition(test: ast.expr) -> tuple:
+    if isinstance(test, ast.Constant):
+        return ("const", bool(test.value))
+    if _dotted(test) in _TYPE_CHECKING_NAMES:
+        return ("type_checking",)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = encode_condition(test.operand)
+        if inner[0] == "const":
+            return ("const", not inner[1])
+        return ("not", inner)
+    if isinstance(test, ast.BoolOp):
+        parts = tuple(encode_condition(value) for value in test.values)
+        return ("and" if isinstance(test.op, ast.And) else "or", parts)
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        op = _OPS.get(type(test.ops[0]))
+        return _encode_comparison(test.left, op, test.comparators[0]) or UNKNOWN
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith":
+        subject = _string_subject(test.func.value)
+        if subject and len(test.args) == 1 and _is_str(test.args[0]):
+            return ("startswith", subject, test.args[0].value)
+    return UNKNOWN
+
+
+def _encode_comparison(left: ast.expr, op: Optional[str], right: ast.expr) -> Optional[tuple]:
+    if op is None:
+        return None
+    version = _version_subject(left)
+    if version is not None:
+        value = _literal_version(right)
+        return ("version", version, op, value) if value is not None else None
+    subject = _string_subject(left)
+    if subject is not None:
+        if _is_str(right):
+            return ("str", subject, op, right.value)
+        if op in ("in", "not in") and isinstance(right, (ast.Tuple, ast.List, ast.Set)):
+            values = _literal_strings(ast.Tuple(elts=list(right.elts)))
+            return ("str", subject, op, tuple(values)) if values is not None else None
+    return None
+
+
+def _dotted(node: ast.expr) -> Optional[str]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _version_subject(node: ast.expr) -> Optional[Any]:
+    """sys.version_info -> "all"; [:2] -> ("slice", 2); [0] -> ("index", 0); .minor -> ("index", 1)."""
+    if _dotted(node) == "sys.version_info":
+        return "all"
+    if isinstance(node, ast.Attribute) and _dotted(node.value) == "sys.version_info":
+        index = {"major": 0, "minor": 1, "micro": 2}.get(node.attr)
+        return ("index", index) if index is not None else None
+    if isinstance(node, ast.Subscript) and _dotted(node.value) == "sys.version_info":
+        key = node.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, int):
+            return ("index", key.value)
+        if isinstance(key, ast.Slice) and key.lower is None and key.step is None and isinstance(key.upper, ast.Constant):
+            return ("slice", key.upper.value)
+    return None
+
+
+def _literal_version(node: ast.expr) -> Optional[Any]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return node.value
+    if isinstance(node, ast.Tuple) and all(isinstance(e, ast.Constant) and isinstance(e.value, int) for e in node.elts):
+        return tuple(e.value for e in node.elts)
+    return None
+
+
+def _string_subject(node: ast.expr) -> Optional[str]:
+    name = _dotted(node)
+    if name in ("sys.platform", "os.name"):
+        return name
+    if isinstance(node, ast.Call) and not node.args and _dotted(node.func) in ("platform.system", "platform.machine"):
+        return _dotted(node.func) + "()"
+    return None
+
+
+def import_record(values: Tuple) -> Dict[str, Any]:
+    """A stored import tuple as a dict, for code that prefers names to positions."""
+    return dict(zip(IMPORT_FIELDS, values))
