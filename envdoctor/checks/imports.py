@@ -118,10 +118,13 @@ def _site_finding(problems: List[ImportProblem]):
         title = f"{importer} imports {', '.join(missing_names)} from {first.module}; {provider} (installed) has no {'name' if len(missing_names) == 1 else 'names'} {', '.join(missing_names)} there"
     homes = _homes(problems)
     evidence = [f"{first.path}:{first.line}: {first.statement}", _context(first), first.detail]
+    module_only = first.kind == "missing-module" and not [n for n in first.names if n != "*"]
     for name in missing_names:
         places = homes.get(name)
         if places:
-            evidence.append(f"did you mean {' or '.join(f'{place}.{name}' if not place.endswith('.' + name) and place != name else place for place in places)}?")
+            # `import a.b.c`: the homes are modules; `from m import n`: modules that define n.
+            shown = places if module_only else [f"{place}.{name}" for place in places]
+            evidence.append(f"did you mean {' or '.join(shown)}?")
     fix = _patch_proposal(first, missing_names, homes)
     message = (
         "This import cannot succeed against what is installed, so the code that runs it fails with "

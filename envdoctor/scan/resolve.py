@@ -49,6 +49,7 @@ class Resolver:
         self._has_name: Dict[Tuple[str, str], bool] = {}
         self.imports_seen = 0
         self._uninstalled_sites: Dict[Tuple[str, str], int] = {}
+        self._unit_tops: Dict[str, Set[str]] = {}
 
     # -- per unit ---------------------------------------------------------------------
     def problems(self, unit: ScanUnit, summaries: Dict[str, dict]) -> Iterator[ImportProblem]:
@@ -140,6 +141,10 @@ class Resolver:
         if names == ("*",):
             return
         for name in names:
+            if absolute == importer:  # `from . import x` in a package's own __init__
+                if not self._binds_itself(importer, name):
+                    yield "missing-name", absolute, name, f"{absolute} has no submodule {name!r} and binds no {name!r} elsewhere", names
+                continue
             if not self._binds(absolute, name):
                 yield "missing-name", absolute, name, f"{absolute} has no name {name!r} and no submodule {name!r}", names
 
@@ -157,9 +162,32 @@ class Resolver:
             self._has_name[key] = known
         return known
 
+    def _binds_itself(self, module: str, name: str) -> bool:
+        """A module importing from itself binds the name by that very statement, so the
+        statement proves nothing: only a submodule, a definition or another import counts."""
+        if self.finder.find(f"{module}.{name}") is not None:
+            return True
+        info = self.finder.find(module)
+        summary = self.exports.summary(info) if info is not None else None
+        if summary is None or summary["dynamic"] or summary["getattr"]:
+            return True
+        if name in summary["defs"]:
+            return True
+        is_package = info.kind == "package"
+        for record in summary["imports"]:
+            if record[6] != "module":
+                continue
+            source = record[4] if record[2] == "import" else absolute_module(module, is_package, record[3], record[4])
+            if source == module:
+                continue
+            bound = [record[4].partition(".")[0]] if record[2] == "import" else list(record[5] or ())
+            if name in bound or "*" in bound:
+                return True
+        return False
+
     # -- building the problem ------------------------------------------------------------
     def _problem(self, unit: ScanUnit, kind: str, absolute: str, missing: str, detail: str, names, statement: str, context: dict) -> ImportProblem:
-        provider = self._provider(absolute) if kind != "uninstalled" else None
+        provider = self._provider(unit, absolute) if kind != "uninstalled" else None
         homes: Tuple[str, ...] = ()
         if kind in ("missing-module", "missing-name"):
             homes = self._homes(unit, provider, absolute, missing, kind, names)
@@ -169,8 +197,10 @@ class Resolver:
             statement=statement, provider=provider_name, provider_version=provider_version, homes=homes, **context,
         )
 
-    def _provider(self, module: str) -> Optional[Tuple[str, Optional[str]]]:
+    def _provider(self, unit: ScanUnit, module: str) -> Optional[Tuple[str, Optional[str]]]:
         top = module.partition(".")[0]
+        if unit.distribution is None and top in self._top_level_of(unit):
+            return unit.label, None  # a scanned source folder's own package
         dist = self.owner_by_top.get(top)
         if dist is not None:
             return dist.name, dist.version
@@ -178,6 +208,12 @@ class Resolver:
         if info is not None and (info.kind == "builtin" or self._in_stdlib(info)):
             return "the standard library", self.facts.interpreter.version if self.facts.interpreter else None
         return None
+
+    def _top_level_of(self, unit: ScanUnit) -> Set[str]:
+        tops = self._unit_tops.get(unit.label)
+        if tops is None:
+            tops = self._unit_tops[unit.label] = {source.module.partition(".")[0] for source in unit.files}
+        return tops
 
     def _in_stdlib(self, info) -> bool:
         where = os.path.normpath(info.path or (info.locations[0] if info.locations else ""))

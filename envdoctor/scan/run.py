@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Sequence
@@ -52,7 +53,8 @@ def scan_imports(facts: Facts, request: ScanRequest, cache_dir: Optional[Path] =
     finder = StaticFinder(
         roots,
         interpreter.extension_suffixes or _default_suffixes(),
-        interpreter.builtin_modules,
+        # Facts from an older envdoctor lack these two: the host's are the best guess.
+        interpreter.builtin_modules or sys.builtin_module_names,
         known_top_level=_probe_resolutions(facts),
         may_add_submodules=may_add_submodules,
     )

@@ -63,7 +63,7 @@ def finder(cls: str, module_name: str, *, find_spec: bool = True, find_module: b
 
 
 def make_facts(*, dists=(), modules=None, pth_files=(), meta_path=None, version=(3, 11, 7), markers=None,
-               startup=None, shared_files=(), path=None, legacy_path_entry_finders=()) -> Facts:
+               startup=None, shared_files=(), path=None, legacy_path_entry_finders=(), imports=None) -> Facts:
     default_meta = [finder("BuiltinImporter", "_frozen_importlib"), finder("PathFinder", "_frozen_importlib_external")]
     data = {
         "schema_version": FACTS_SCHEMA_VERSION, "envdoctor_version": "test",
@@ -78,5 +78,23 @@ def make_facts(*, dists=(), modules=None, pth_files=(), meta_path=None, version=
                           "legacy_path_entry_finders": list(legacy_path_entry_finders)},
         "modules": modules or {},
         "startup": startup or {"ok": True, "pth_errors": []},
+        "imports": imports,
     }
     return Facts.from_dict(data)
+
+
+def import_problem(kind: str, module: str, missing: str, **extra) -> Dict[str, Any]:
+    """One scanner problem in sglang-like code (see envdoctor.model.facts.ImportProblem)."""
+    problem = {
+        "kind": kind, "path": f"{SITE}/consumerx/moe.py", "line": 3, "importer_module": "consumerx.moe",
+        "statement": f"from {module} import {missing}", "module": module, "missing": missing,
+        "names": [missing], "importer": "consumerx", "importer_version": "2.0",
+        "provider": "consumerx", "provider_version": "2.0",
+    }
+    problem.update(extra)
+    return problem
+
+
+def import_scan(*problems: Dict[str, Any]) -> Dict[str, Any]:
+    return {"scanned": [{"label": "consumerx 2.0", "root": SITE, "files": 10, "parsed": 10, "distribution": "consumerx", "version": "2.0"}],
+            "problems": list(problems), "imports": 40}

@@ -7,7 +7,7 @@ import pytest
 from envdoctor.engine import run_checks
 from envdoctor.model.finding import Severity
 from envdoctor.registry import load_registry
-from tests.helpers.facts import CWD, SITE, dist, finder, make_facts, module
+from tests.helpers.facts import CWD, SITE, dist, finder, import_problem, import_scan, make_facts, module
 
 
 def findings(facts, code):
@@ -134,6 +134,40 @@ def healthy():
     return make_facts(dists=[dist("idna", "3.7"), dist("requests", "2.32.3", requires=["idna<4,>=2.5", 'pysocks; extra == "socks"'])])
 
 
+def _consumer_facts(*problems):
+    consumer = dist("consumerx", "2.0", top_level=["consumerx"], requires=["providerx>=2", "deep-gemm; extra == 'gpu'"])
+    provider = dist("providerx", "2.0", top_level=["providerx"])
+    return make_facts(dists=[consumer, provider], imports=import_scan(*problems))
+
+
+def imp001_pos():
+    return _consumer_facts(import_problem("missing-module", "consumerx.layers.old", "consumerx.layers.old", names=["swiglu"]))
+
+
+def imp002_pos():
+    return _consumer_facts(import_problem(
+        "missing-module", "providerx.routing", "providerx.routing", names=["topk"], provider="providerx",
+        homes=["topk=providerx.topk"],
+    ))
+
+
+def imp003_pos():
+    return _consumer_facts(
+        import_problem("uninstalled", "absentlib", "absentlib", names=[], provider=None, provider_version=None, eager=True),
+        import_problem("uninstalled", "absentlib.sub", "absentlib", names=[], provider=None, provider_version=None, line=9),
+    )
+
+
+def imp004_pos():
+    return _consumer_facts(import_problem(
+        "unparsable", "consumerx.bad", "consumerx.bad", importer_module="consumerx.bad", statement="",
+        detail="SyntaxError: invalid syntax (line 3)", path=f"{SITE}/consumerx/bad.py"))
+
+
+def imports_clean():
+    return _consumer_facts()
+
+
 CASES = {
     "REQ001": (req001_pos, req001_neg, "requests"),
     "REQ002": (req002_pos, req001_neg, "requests"),
@@ -148,6 +182,10 @@ CASES = {
     "PTH001": (pth001_pos, pth001_neg, f"{SITE}/stale.pth"),
     "PTH002": (pth002_pos, healthy, f"{SITE}/bad.pth"),
     "PTH003": (pth003_pos, healthy, f"{SITE}/evil.pth"),
+    "IMP001": (imp001_pos, imports_clean, "consumerx.moe -> consumerx.layers.old"),
+    "IMP002": (imp002_pos, imports_clean, "consumerx.moe -> providerx.routing"),
+    "IMP003": (imp003_pos, imports_clean, "consumerx -> absentlib"),
+    "IMP004": (imp004_pos, imports_clean, "consumerx.bad"),
 }
 
 
@@ -309,3 +347,69 @@ def test_extension_module_in_site_packages_is_not_shadowed():
             {"path_index": 2, "path": so, "kind": "extension"}])},
     )
     assert findings(facts, "SHD001") == []
+
+
+# --- imports ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("context, severity", [
+    ({}, Severity.ERROR),
+    ({"scope": "function"}, Severity.ERROR),
+    ({"type_checking": True}, Severity.INFO),
+    ({"guarded": True}, Severity.WARNING),
+])
+def test_api_drift_severity_follows_what_happens_at_run_time(context, severity):
+    facts = _consumer_facts(import_problem("missing-name", "providerx.matmul", "fused", provider="providerx", **context))
+    (finding,) = findings(facts, "IMP002")
+    assert finding.severity is severity
+
+
+def test_guarded_import_of_a_packages_own_absent_part_is_info():
+    facts = _consumer_facts(import_problem("missing-module", "consumerx.private", "consumerx.private", guarded=True))
+    (finding,) = findings(facts, "IMP001")
+    assert finding.severity is Severity.INFO
+
+
+def test_drift_names_both_versions_and_offers_a_patch_for_a_single_new_home():
+    (finding,) = findings(imp002_pos(), "IMP002")
+    assert finding.title == "consumerx 2.0 imports topk from providerx.routing; providerx 2.0 (installed) has no module providerx.routing"
+    assert finding.location.path.endswith("consumerx/moe.py") and finding.location.line == 3
+    assert any("did you mean providerx.topk.topk?" in line for line in finding.evidence)
+    assert finding.fix.kind == "patch" and not finding.fix.safe
+    assert finding.fix.parameters["moves"] == "topk=providerx.topk"
+
+
+def test_no_patch_when_the_name_has_several_homes_or_none():
+    two = _consumer_facts(import_problem(
+        "missing-name", "providerx.matmul", "fused", provider="providerx", homes=["fused=providerx.a", "fused=providerx.b"]))
+    none = _consumer_facts(import_problem("missing-name", "providerx.matmul", "fused", provider="providerx"))
+    assert findings(two, "IMP002")[0].fix is None and findings(none, "IMP002")[0].fix is None
+
+
+def test_missing_names_of_one_statement_are_one_finding():
+    facts = _consumer_facts(
+        import_problem("missing-name", "providerx.matmul", "a", provider="providerx", names=["a", "b"]),
+        import_problem("missing-name", "providerx.matmul", "b", provider="providerx", names=["a", "b"]),
+    )
+    (finding,) = findings(facts, "IMP002")
+    assert "has no names a, b there" in finding.title
+
+
+def test_uninstalled_module_is_one_finding_with_its_sites():
+    (finding,) = findings(imp003_pos(), "IMP003")
+    assert finding.title == "consumerx 2.0 imports absentlib at 2 places; no installed distribution provides it"
+    assert finding.severity is Severity.WARNING  # undeclared, and `import consumerx` reaches it
+
+
+def test_uninstalled_module_that_is_declared_or_lazy_is_info():
+    declared = _consumer_facts(import_problem("uninstalled", "deep_gemm", "deep_gemm", provider=None, eager=True))
+    lazy = _consumer_facts(import_problem("uninstalled", "absentlib", "absentlib", provider=None, scope="function"))
+    assert findings(declared, "IMP003")[0].severity is Severity.INFO
+    assert "declared in its requirements" in findings(declared, "IMP003")[0].message
+    assert findings(lazy, "IMP003")[0].severity is Severity.INFO
+
+
+def test_import_checks_are_skipped_without_a_scan():
+    facts = make_facts(dists=[dist("idna", "3.7")])
+    run = run_checks([load_registry().by_code()["IMP001"]], facts)
+    assert run.findings == () or list(run.findings) == []
+    assert [s.code for s in run.skipped] == ["IMP001"]

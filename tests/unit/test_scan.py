@@ -1,0 +1,423 @@
+"""The import scanner's resolution rules, each positive and negative, on real files.
+
+A tree of packages is written under tmp_path/site, which is the target's only sys.path
+entry (plus the real standard library); the scanned code is a folder in it.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import os
+import sys
+import textwrap
+from pathlib import Path
+from typing import Dict
+
+import pytest
+
+from envdoctor.model.facts import ImportScan
+from envdoctor.scan import summary as summary_module
+from envdoctor.scan.conditions import TargetTraits, evaluate, reachable
+from envdoctor.scan.run import ScanRequest, scan_imports
+from envdoctor.scan.summary import encode_condition, summarize_source
+from tests.helpers.facts import dist, make_facts
+
+STDLIB = os.path.dirname(os.__file__)
+EXT = importlib.machinery.EXTENSION_SUFFIXES[0]
+
+
+def write_tree(root: Path, files: Dict[str, str]) -> None:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def scan(tmp_path: Path, files: Dict[str, str], folder: str = "consumer", dists=(), version=(3, 11, 7), cache=True) -> ImportScan:
+    site = tmp_path / "site"
+    write_tree(site, files)
+    path = [
+        {"index": 0, "entry": STDLIB, "path": STDLIB, "origin": "stdlib", "kind": "dir"},
+        {"index": 1, "entry": str(site), "path": str(site), "origin": "site-packages", "kind": "dir"},
+    ]
+    facts = make_facts(dists=list(dists), path=path, version=version)
+    request = ScanRequest(items=(str(site / folder),), include_stack=False)
+    return scan_imports(facts, request, cache_dir=(tmp_path / "cache") if cache else None)
+
+
+def problems(result: ImportScan):
+    """{(kind, module, missing)} for quick comparison."""
+    return {(p.kind, p.module, p.missing) for p in result.problems}
+
+
+def only(result: ImportScan, **match):
+    found = [p for p in result.problems if all(getattr(p, k) == v for k, v in match.items())]
+    assert len(found) == 1, (match, result.problems)
+    return found[0]
+
+
+# --- modules ----------------------------------------------------------------------------------
+
+def test_a_deleted_module_is_missing_and_existing_ones_resolve(tmp_path):
+    result = scan(tmp_path, {
+        "consumer/__init__.py": "",
+        "consumer/layers/__init__.py": "",
+        "consumer/layers/activation.py": "def gelu(): pass\n",
+        "consumer/moe.py": """
+            from consumer.layers.activation import gelu
+            from consumer.layers.old_activation import swiglu
+            import consumer.layers.activation
+            import consumer.layers.gone
+        """,
+    })
+    assert problems(result) == {
+        ("missing-module", "consumer.layers.old_activation", "consumer.layers.old_activation"),
+        ("missing-module", "consumer.layers.gone", "consumer.layers.gone"),
+    }
+    problem = only(result, module="consumer.layers.old_activation")
+    assert problem.line == 3 and problem.statement == "from consumer.layers.old_activation import swiglu"
+    assert problem.names == ("swiglu",) and problem.scope == "module"
+
+
+def test_relative_imports_from_init_and_from_submodules(tmp_path):
+    result = scan(tmp_path, {
+        "consumer/__init__.py": "from .core import run\nfrom . import helpers\nfrom . import nothing_here\n",
+        "consumer/core.py": "def run(): pass\n",
+        "consumer/helpers.py": "",
+        "consumer/sub/__init__.py": "",
+        "consumer/sub/deep.py": "from ..core import run\nfrom ..core import walk\nfrom ...outside import x\n",
+    })
+    assert problems(result) == {
+        ("missing-name", "consumer", "nothing_here"),
+        ("missing-name", "consumer.core", "walk"),
+        ("beyond-top-level", "...outside", "...outside"),
+    }
+
+
+def test_a_submodule_counts_as_a_name(tmp_path):
+    result = scan(tmp_path, {
+        "consumer/__init__.py": "",
+        "consumer/ops/__init__.py": "",
+        "consumer/ops/topk.py": "",
+        "consumer/use.py": "from consumer.ops import topk\nfrom consumer.ops import routing\n",
+    })
+    assert problems(result) == {("missing-name", "consumer.ops", "routing")}
+
+
+def test_submodule_of_a_plain_module_is_missing_unless_it_edits_sys_modules(tmp_path):
+    result = scan(tmp_path, {
+        "consumer/__init__.py": "",
+        "consumer/plain.py": "x = 1\n",
+        "consumer/sixlike.py": "import sys\nsys.modules[__name__ + '.moves'] = object()\n",
+        "consumer/use.py": "import consumer.plain.sub\nimport consumer.sixlike.moves\n",
+    })
+    (problem,) = result.problems
+    assert (problem.module, problem.missing) == ("consumer.plain.sub", "consumer.plain.sub")
+    assert "is a module, not a package" in problem.detail
+
+
+def test_namespace_package_has_only_submodules(tmp_path):
+    result = scan(tmp_path, {
+        "nsprov/part.py": "value = 1\n",
+        "consumer/__init__.py": "",
+        "consumer/use.py": "from nsprov import part\nfrom nsprov import value\nfrom nsprov.part import value\n",
+    })
+    assert problems(result) == {("missing-name", "nsprov", "value")}
+
+
+def test_extension_modules_exist_and_their_names_are_unknown(tmp_path):
+    result = scan(tmp_path, {
+        f"fastlib/_C{EXT}": "",
+        "fastlib/__init__.py": "",
+        "consumer/__init__.py": "",
+        "consumer/use.py": "from fastlib._C import anything\nimport fastlib._C._nn\nfrom fastlib._D import x\n",
+    })
+    assert problems(result) == {("missing-module", "fastlib._D", "fastlib._D")}
+
+
+def test_a_module_nothing_provides_is_uninstalled(tmp_path):
+    result = scan(tmp_path, {
+        "consumer/__init__.py": "",
+        "consumer/use.py": "import definitely_not_installed_xyz\nfrom definitely_not_installed_xyz.sub import a\nimport json\n",
+    })
+    assert {(p.kind, p.missing) for p in result.problems} == {("uninstalled", "definitely_not_installed_xyz")}
+    assert len(result.problems) == 2
+
+
+# --- names ------------------------------------------------------------------------------------
+
+def test_names_from_star_import_chains(tmp_path):
+    result = scan(tmp_path, {
+        "prov/__init__.py": "",
+        "prov/base.py": "def f(): pass\n_private = 1\nclass K: pass\n",
+        "prov/mid.py": "from .base import *\n",
+        "prov/top.py": "from prov.mid import *\n",
+        "consumer/__init__.py": "",
+        "consumer/use.py": "from prov.top import f, K\nfrom prov.top import _private\nfrom prov.top import g\n",
+    })
+    assert problems(result) == {("missing-name", "prov.top", "_private"), ("missing-name", "prov.top", "g")}
+
+
+def test_all_limits_star_imports_but_not_direct_ones(tmp_path):
+    result = scan(tmp_path, {
+        "prov/__init__.py": "",
+        "prov/allmod.py": "__all__ = ['a']\n__all__ += ['c']\na = 1\nb = 2\nc = 3\n",
+        "prov/star.py": "from prov.allmod import *\n",
+        "consumer/__init__.py": "",
+        "consumer/use.py": "from prov.allmod import b\nfrom prov.star import a, c\nfrom prov.star import b\n",
+    })
+    assert problems(result) == {("missing-name", "prov.star", "b")}
+
+
+def test_star_import_from_a_computed_all_is_unknown(tmp_path):
+    result = scan(tmp_path, {
+        "prov/__init__.py": "",
+        "prov/dyn.py": "import os\n__all__ = [n for n in dir(os)]\n",
+        "prov/star.py": "from prov.dyn import *\n",
+        "consumer/__init__.py": "",
+        "consumer/use.py": "from prov.star import anything\n",
+    })
+    assert result.problems == ()
+
+
+@pytest.mark.parametrize("body", [
+    "def __getattr__(name):\n    return name\n",
+    "__getattr__ = lambda name: name\n",
+    "globals()['made_up'] = 1\n",
+    "globals().update(x=1)\n",
+    "import sys\nsys.modules[__name__] = object()\n",
+])
+def test_dynamic_modules_are_unknown_never_missing(tmp_path, body):
+    result = scan(tmp_path, {
+        "prov/__init__.py": "",
+        "prov/lazy.py": body,
+        "consumer/__init__.py": "",
+        "consumer/use.py": "from prov.lazy import whatever\n",
+    })
+    assert result.problems == ()
+
+
+def test_conditional_definitions_count(tmp_path):
+    result = scan(tmp_path, {
+        "prov/__init__.py": "",
+        "prov/cond.py": """
+            import sys
+            if sys.version_info >= (3, 99):
+                def newf(): pass
+            else:
+                oldf = 1
+            try:
+                from json import loads as fast
+            except ImportError:
+                fast = None
+            for loop_name in range(1):
+                pass
+            with open(__file__) as handle:
+                pass
+            def init():
+                global late
+                late = 1
+            x: int
+        """,
+        "consumer/__init__.py": "",
+        "consumer/use.py": "from prov.cond import newf, oldf, fast, loop_name, handle, late\nfrom prov.cond import x\n",
+    })
+    # `x: int` without a value binds nothing at run time.
+    assert problems(result) == {("missing-name", "prov.cond", "x")}
+
+
+def test_names_bound_only_inside_functions_or_classes_are_not_module_names(tmp_path):
+    result = scan(tmp_path, {
+        "prov/__init__.py": "",
+        "prov/scoped.py": "def f():\n    inner = 1\n    import json\nclass C:\n    attr = 1\n",
+        "consumer/__init__.py": "",
+        "consumer/use.py": "from prov.scoped import f, C\nfrom prov.scoped import inner, attr, json\n",
+    })
+    assert {p.missing for p in result.problems} == {"inner", "attr", "json"}
+
+
+# --- context ----------------------------------------------------------------------------------
+
+def test_context_of_each_site(tmp_path):
+    result = scan(tmp_path, {
+        "consumer/__init__.py": "",
+        "consumer/ctx.py": """
+            from typing import TYPE_CHECKING
+            if TYPE_CHECKING:
+                from consumer.gone_a import A
+            try:
+                from consumer.gone_b import B
+            except ImportError:
+                B = None
+            def later():
+                from consumer.gone_c import C
+            class Holder:
+                from consumer.gone_d import D
+            def flagged(flag):
+                if flag:
+                    from consumer.gone_e import E
+            import contextlib
+            with contextlib.suppress(ImportError):
+                from consumer.gone_f import F
+            try:
+                from consumer.gone_g import G
+            except KeyError:
+                pass
+        """,
+    })
+    get = lambda name: only(result, module=f"consumer.gone_{name}")  # noqa: E731
+    assert get("a").type_checking and not get("a").guarded
+    assert get("b").guarded and get("b").scope == "module"
+    assert get("c").scope == "function" and not get("c").guarded
+    assert get("d").scope == "module"  # a class body runs on import
+    assert get("e").conditional and get("e").scope == "function"
+    assert get("f").guarded
+    assert not get("g").guarded  # KeyError does not catch ImportError
+
+
+def test_branches_that_cannot_run_on_the_target_are_skipped(tmp_path):
+    files = {
+        "consumer/__init__.py": "",
+        "consumer/plat.py": """
+            import os, sys, platform
+            if sys.platform == "win32":
+                import winonly_xyz
+            if sys.version_info < (3, 8):
+                import py37only_xyz
+            else:
+                import modern_xyz
+            if sys.version_info[:2] >= (3, 12):
+                import py312_xyz
+            if os.name == "nt" or platform.system() == "Windows":
+                import nt_xyz
+            if sys.platform.startswith("linux") and not sys.version_info >= (3, 12):
+                import linux_old_xyz
+            if False:
+                import never_xyz
+        """,
+    }
+    on_311 = {p.missing for p in scan(tmp_path / "a", files).problems}
+    assert on_311 == {"modern_xyz", "linux_old_xyz"}
+    on_312 = {p.missing for p in scan(tmp_path / "b", files, version=(3, 12, 1)).problems}
+    assert on_312 == {"modern_xyz", "py312_xyz"}
+
+
+def test_eager_imports_are_those_the_top_level_import_reaches(tmp_path):
+    result = scan(tmp_path, {
+        "consumer/__init__.py": "from consumer import core\n",
+        "consumer/core.py": "import needed_xyz\nfrom consumer.sub import part\n",
+        "consumer/sub/__init__.py": "",
+        "consumer/sub/part.py": "import alsoneeded_xyz\ndef f():\n    import lazy_xyz\n",
+        "consumer/optional.py": "import optional_xyz\n",
+    })
+    eager = {p.missing: p.eager for p in result.problems}
+    assert eager == {"needed_xyz": True, "alsoneeded_xyz": True, "lazy_xyz": False, "optional_xyz": False}
+
+
+# --- across distributions and suggestions -----------------------------------------------------
+
+def test_cross_package_drift_names_the_provider_and_where_the_name_went(tmp_path):
+    site = str(tmp_path / "site")
+    provider = dist("providerx", "2.0", location=site, top_level=["providerx"])
+    result = scan(tmp_path, {
+        "providerx/__init__.py": "",
+        "providerx/topk.py": "def topk(): pass\n",
+        "providerx/matmul.py": "def matmul(): pass\n",
+        "consumer/__init__.py": "",
+        "consumer/moe.py": "from providerx.routing import topk\nfrom providerx.matmul import matmul, fused\n",
+    }, dists=[provider])
+    moved = only(result, module="providerx.routing")
+    assert moved.kind == "missing-module" and (moved.provider, moved.provider_version) == ("providerx", "2.0")
+    assert moved.homes == ("topk=providerx.topk",)
+    gone = only(result, module="providerx.matmul")
+    assert gone.kind == "missing-name" and gone.missing == "fused" and gone.homes == ()
+
+
+def test_the_standard_library_is_a_provider(tmp_path):
+    result = scan(tmp_path, {
+        "consumer/__init__.py": "",
+        "consumer/old.py": "from collections import Mapping\nfrom collections import OrderedDict\n",
+    })
+    problem = only(result, module="collections")
+    assert problem.missing == "Mapping" and problem.provider == "the standard library"
+
+
+def test_unparsable_file(tmp_path):
+    result = scan(tmp_path, {"consumer/__init__.py": "", "consumer/bad.py": "def broken(:\n"})
+    problem = only(result, kind="unparsable")
+    assert problem.importer_module == "consumer.bad" and problem.line == 1 and "SyntaxError" in problem.detail
+
+
+# --- caching ----------------------------------------------------------------------------------
+
+def test_a_warm_scan_parses_nothing_and_a_change_is_seen(tmp_path):
+    files = {
+        "consumer/__init__.py": "",
+        "consumer/use.py": "from consumer.target import name\n",
+        "consumer/target.py": "other = 1\n",
+    }
+    cold = scan(tmp_path, files)
+    assert cold.scanned[0].parsed == 3 and problems(cold) == {("missing-name", "consumer.target", "name")}
+    warm = scan(tmp_path, {})
+    assert warm.scanned[0].parsed == 0 and warm.problems == cold.problems
+    # Editing the provider module (another size) must be noticed without any other change.
+    (tmp_path / "site" / "consumer" / "target.py").write_text("name = 1\nother = 1\n")
+    assert scan(tmp_path, {}).problems == ()
+    # A new module in a listed folder changes that folder's mtime.
+    (tmp_path / "site" / "consumer" / "use.py").write_text("from consumer.added import thing\n")
+    assert problems(scan(tmp_path, {})) == {("missing-module", "consumer.added", "consumer.added")}
+    (tmp_path / "site" / "consumer" / "added.py").write_text("thing = 1\n")
+    assert scan(tmp_path, {}).problems == ()
+
+
+def test_scanning_without_a_cache_gives_the_same_answer(tmp_path):
+    files = {"consumer/__init__.py": "", "consumer/use.py": "from consumer import nothing\n"}
+    assert problems(scan(tmp_path / "a", files, cache=False)) == problems(scan(tmp_path / "b", files))
+
+
+# --- pieces -----------------------------------------------------------------------------------
+
+def _condition(text: str) -> tuple:
+    import ast
+
+    return encode_condition(ast.parse(text, mode="eval").body)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("sys.version_info >= (3, 11)", True),
+    ("sys.version_info < (3, 11)", False),
+    ("sys.version_info[:2] == (3, 11)", True),
+    ("sys.version_info[0] == 3", True),
+    ("sys.version_info.minor >= 12", False),
+    ("sys.platform == 'linux'", True),
+    ("sys.platform in ('win32', 'cygwin')", False),
+    ("sys.platform.startswith('darwin')", False),
+    ("platform.system() == 'Linux'", True),
+    ("os.name != 'nt'", True),
+    ("not sys.platform == 'linux'", False),
+    ("sys.platform == 'linux' and is_cuda()", None),
+    ("sys.platform == 'win32' and is_cuda()", False),
+    ("sys.platform == 'linux' or is_cuda()", True),
+    ("is_cuda()", None),
+])
+def test_conditions(text, expected):
+    traits = TargetTraits((3, 11, 7), {"sys.platform": "linux", "os.name": "posix", "platform.system()": "Linux"})
+    assert evaluate(_condition(text), traits) is expected
+
+
+def test_reachable_combines_enclosing_branches():
+    traits = TargetTraits((3, 12, 0), {"sys.platform": "linux"})
+    linux = _condition("sys.platform == 'linux'")
+    unknown = _condition("flag")
+    assert reachable(((linux, True),), traits) is True
+    assert reachable(((linux, False),), traits) is False
+    assert reachable(((linux, True), (unknown, True)), traits) is None
+
+
+def test_summary_is_plain_data_for_marshal():
+    import marshal
+
+    summary = summarize_source(b"import a\nfrom .b import c\nif x:\n    from d import e\n__all__ = ['c']\n")
+    assert marshal.loads(marshal.dumps(summary)) == summary
+    assert summary["all"] == ["c"] and summary["bound"] == ["a", "c", "e"]
+    assert summary_module.import_record(summary["imports"][2])["conditions"] == ((("unknown",), True),)
