@@ -225,6 +225,8 @@ def fix(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply the plan without asking.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
     unsafe: Annotated[bool, typer.Option("--unsafe", help="With --yes, also apply plans that add or edit code in the target (shims, stubs, patches, metadata removal).")] = False,
+    scan: ScanOption = None,
+    no_scan: NoScanOption = False,
 ) -> None:
     """Plan repairs for the findings, show them, apply them through a journal, verify, and roll back on failure.
 
@@ -236,13 +238,15 @@ def fix(
         from envdoctor.registry import load_registry
 
         checks = load_registry().select(_tokens(select), _tokens(ignore))
+        request = _scan_request(scan, no_scan)
         from envdoctor.probe.run import run_probe
         from envdoctor.target import resolve_target
 
         target = resolve_target(python, cwd)
 
         def probe():
-            return run_probe(target, timeout=timeout)
+            # The scan is part of the facts: a patched import must be seen gone when verifying.
+            return _scanned(run_probe(target, timeout=timeout), request)
 
         interactive = sys.stdin.isatty() and sys.stderr.isatty()
         options = FixOptions(yes=yes, dry_run=dry_run, unsafe=unsafe, interactive=interactive)

@@ -1,0 +1,155 @@
+"""The import scanner end to end, on real venvs with real pip-installed wheels.
+
+consumerx reproduces the two upstream breakages: a dead import left by a refactor
+(sgl-project/sglang#24069: a module deleted while one file still imports from it) and
+a provider upgrade that moved an API (sgl-project/sglang#25335: `triton_kernels.routing`
+gone).  Each must be an error with file and line; the healthy imports beside them must
+not be reported; and the dead import must really crash the interpreter, so the finding
+is shown to be true, not just consistent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import clean_env
+from tests.helpers.venvs import WHEEL_CACHE, Venv, make_venv, pip, tree_state
+from tests.helpers.wheels import build_wheel
+
+pytestmark = pytest.mark.slow
+
+PROVIDER = {
+    "providerx/__init__.py": "",
+    "providerx/topk.py": "def topk(x):\n    return x\n",
+    "providerx/matmul.py": "def matmul(a, b):\n    return a\n",
+}
+
+CONSUMER = {
+    "consumerx/__init__.py": "from consumerx import server\n",
+    "consumerx/server.py": (
+        "from consumerx.layers.activation import gelu\n"
+        "from providerx.matmul import matmul\n"
+        "import providerx.topk\n"
+        "\n"
+        "def start_moe():\n"
+        "    from consumerx.layers.moe_native import run\n"
+        "    return run()\n"
+    ),
+    "consumerx/layers/__init__.py": "",
+    "consumerx/layers/activation.py": "def gelu():\n    return 1\n\ndef swiglu_with_alpha_and_limit():\n    return 2\n",
+    "consumerx/layers/moe_native.py": (
+        "from consumerx.layers.activation import gelu\n"
+        "from consumerx.layers.old_moe.kernels import swiglu_with_alpha_and_limit  # moved in a refactor\n"
+        "\n"
+        "def run():\n"
+        "    return swiglu_with_alpha_and_limit()\n"
+    ),
+    "consumerx/moe/__init__.py": "",
+    "consumerx/moe/triton_backend.py": (
+        "import providerx.topk\n"
+        "from providerx.routing import routing\n"
+        "from providerx.matmul import matmul, fused_matmul\n"
+    ),
+}
+
+
+def offline_env() -> dict:
+    return clean_env(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(WHEEL_CACHE), PIP_DISABLE_PIP_VERSION_CHECK="1")
+
+
+@pytest.fixture
+def consumer_venv(tmp_path) -> Venv:
+    wheels = tmp_path / "wheels"
+    provider = build_wheel(wheels, "providerx", "2.0", PROVIDER)
+    consumer = build_wheel(wheels, "consumerx", "1.0", CONSUMER, requires=["providerx>=2"])
+    venv = make_venv(tmp_path / "venv")
+    venv.install("pip")
+    venv.install_files(provider, consumer)
+    return venv
+
+
+def check(run_envdoctor, venv, *extra, cwd, cache):
+    env = clean_env(ENVDOCTOR_CACHE_DIR=str(cache))
+    return run_envdoctor("check", "--python", venv.python, "--format", "json", *extra, cwd=cwd, env=env)
+
+
+def test_dead_import_and_api_drift_are_errors_with_file_and_line(run_envdoctor, consumer_venv, tmp_path):
+    # The findings are true: these imports really crash, and the healthy package imports.
+    assert consumer_venv.run("import consumerx").returncode == 0
+    crash = consumer_venv.run("import consumerx.layers.moe_native")
+    assert "No module named 'consumerx.layers.old_moe'" in crash.stderr
+    assert "No module named 'providerx.routing'" in consumer_venv.run("import consumerx.moe.triton_backend").stderr
+
+    result = check(run_envdoctor, consumer_venv, "--scan", "consumerx", "--select", "IMP", cwd=tmp_path, cache=tmp_path / "cache")
+    assert result.returncode == 1, result.stdout + result.stderr
+    found = {(f["code"], f["severity"], Path(f["location"]["path"]).name, f["location"]["line"]) for f in result.json["findings"]}
+    assert found == {
+        ("IMP001", "error", "moe_native.py", 2),
+        ("IMP002", "error", "triton_backend.py", 2),
+        ("IMP002", "error", "triton_backend.py", 3),
+    }
+    dead = result.findings("IMP001")[0]
+    assert dead["title"] == (
+        "consumerx 1.0 imports swiglu_with_alpha_and_limit from consumerx.layers.old_moe.kernels; "
+        "consumerx 1.0 (installed) has no module consumerx.layers.old_moe"
+    )
+    assert "did you mean consumerx.layers.activation.swiglu_with_alpha_and_limit?" in dead["evidence"]
+    assert dead["fix"]["kind"] == "patch"
+    titles = sorted(f["title"] for f in result.findings("IMP002"))
+    assert titles == [
+        "consumerx 1.0 imports fused_matmul from providerx.matmul; providerx 2.0 (installed) has no name fused_matmul there",
+        "consumerx 1.0 imports routing from providerx.routing; providerx 2.0 (installed) has no module providerx.routing",
+    ]
+
+    # A second run is served from the cache and says the same.
+    again = check(run_envdoctor, consumer_venv, "--scan", "consumerx", "--select", "IMP", cwd=tmp_path, cache=tmp_path / "cache")
+    assert again.json["findings"] == result.json["findings"]
+    # --no-scan: the import checks are skipped, not passed.
+    skipped = check(run_envdoctor, consumer_venv, "--no-scan", "--select", "IMP", cwd=tmp_path, cache=tmp_path / "cache")
+    assert skipped.returncode == 0 and {s["code"] for s in skipped.json["skipped"]} == {"IMP001", "IMP002", "IMP003", "IMP004"}
+
+
+def test_patch_fixer_repoints_the_dead_import_and_undo_restores_it(run_envdoctor, consumer_venv, tmp_path):
+    env = clean_env(ENVDOCTOR_CACHE_DIR=str(tmp_path / "cache"))
+    target = consumer_venv.site_packages / "consumerx" / "layers" / "moe_native.py"
+    before = tree_state(consumer_venv.site_packages)
+
+    plan = run_envdoctor("fix", "--python", consumer_venv.python, "--scan", "consumerx", "--select", "IMP001", "--dry-run", cwd=tmp_path, env=env)
+    assert "-from consumerx.layers.old_moe.kernels import swiglu_with_alpha_and_limit  # moved in a refactor" in plan.stdout
+    assert "+from consumerx.layers.activation import swiglu_with_alpha_and_limit  # moved in a refactor" in plan.stdout
+
+    applied = run_envdoctor("fix", "--python", consumer_venv.python, "--scan", "consumerx", "--select", "IMP001", "--yes", "--unsafe", cwd=tmp_path, env=env)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "fixed: IMP001" in applied.stderr
+    assert consumer_venv.run("from consumerx.layers.moe_native import run; assert run() == 2").returncode == 0
+    after = check(run_envdoctor, consumer_venv, "--scan", "consumerx", "--select", "IMP001", cwd=tmp_path, cache=tmp_path / "cache")
+    assert after.returncode == 0 and after.findings("IMP001") == []
+
+    undone = run_envdoctor("undo", "--python", consumer_venv.python, cwd=tmp_path, env=env)
+    assert undone.returncode == 0, undone.stdout + undone.stderr
+    assert "from consumerx.layers.old_moe.kernels import" in target.read_text()
+    restored = tree_state(consumer_venv.site_packages)
+    assert {k: v for k, v in restored.items() if "__pycache__" not in k} == {k: v for k, v in before.items() if "__pycache__" not in k}
+    assert check(run_envdoctor, consumer_venv, "--scan", "consumerx", "--select", "IMP001", cwd=tmp_path, cache=tmp_path / "cache").returncode == 1
+
+
+def test_stack_distributions_are_scanned_without_asking(run_envdoctor, tmp_path):
+    """An installed flashinfer-python is scanned by default; a dead import in a function is found."""
+    wheel = build_wheel(tmp_path / "wheels", "flashinfer-python", "0.6.11", {
+        "flashinfer/__init__.py": "def fused_moe():\n    from flashinfer.comm.allreduce_v1 import workspace\n    return workspace\n",
+        "flashinfer/comm/__init__.py": "",
+    })
+    venv = make_venv(tmp_path / "venv")
+    pip("--python", str(venv.python), "install", "--no-deps", str(wheel))
+    result = check(run_envdoctor, venv, "--select", "IMP", cwd=tmp_path, cache=tmp_path / "cache")
+    (finding,) = result.findings("IMP001")
+    assert finding["location"]["line"] == 2 and "inside a function" in " ".join(finding["evidence"])
+
+
+def test_scan_of_an_unknown_name_is_a_usage_error(run_envdoctor, tmp_path):
+    venv = make_venv(tmp_path / "venv")
+    result = run_envdoctor("check", "--python", venv.python, "--scan", "no-such-dist-xyz", cwd=tmp_path, env=offline_env())
+    assert result.returncode == 2
+    assert "--scan no-such-dist-xyz: neither a folder nor a distribution installed in the target" in result.stderr
