@@ -257,11 +257,23 @@ def _declared(facts: Facts, importer: Optional[str], top: str) -> bool:
     return any(parsed.key in wanted for parsed in requirements)
 
 
+def _unmet_requirements(facts: Facts, importer: Optional[str]) -> List[str]:
+    """The importer's requirements in force on this target that are not installed."""
+    from envdoctor.checks.requirements import active_requirements
+
+    key = canonicalize(importer) if importer else None
+    installed = facts.active_distributions()
+    return sorted({
+        item.parsed.key for item in active_requirements(facts)
+        if item.requirer.canonical_name == key and item.parsed.key not in installed
+    })
+
+
 @check(
     code="IMP003",
     name="import-of-missing-distribution",
     summary="Scanned code imports a top-level module that nothing installed provides (once per module, with its sites).",
-    needs=("imports",),
+    needs=("imports", "distributions", "markers"),
 )
 def missing_distribution_import(facts: Facts) -> Iterator:
     """Find top-level modules that scanned code imports and no installed distribution provides.
@@ -277,8 +289,10 @@ def missing_distribution_import(facts: Facts) -> Iterator:
         requirement, REQ001 already reports it missing: this finding is then info. An
         undeclared module that the package's own top-level import reaches (through module-level
         imports with no try/except and no run-time condition) breaks `import pkg` on every
-        machine without it: a warning. Optional integrations, imported by submodules that only
-        some configurations load, lazily, guarded or under run-time conditions, are info.
+        machine without it: a warning, unless some of the importer's own requirements are not
+        installed either (a `--no-deps` install), which may bring the module along: then info.
+        Optional integrations, imported by submodules that only some configurations load,
+        lazily, guarded or under run-time conditions, are info.
 
     Example
         sglang 0.5.23 imports deep_gemm at 12 places; no installed distribution provides it
@@ -297,11 +311,19 @@ def missing_distribution_import(facts: Facts) -> Iterator:
     for (importer, top), sites in sorted(groups.items()):
         declared = _declared(facts, importer, top)
         hard = [s for s in sites if s.eager]
-        severity = Severity.WARNING if hard and not declared else Severity.INFO
+        unmet = [] if declared else _unmet_requirements(facts, importer)
+        severity = Severity.WARNING if hard and not declared and not unmet else Severity.INFO
         first = sites[0]
         who = _who(first.importer, first.importer_version)
         places = "1 place" if len(sites) == 1 else f"{len(sites)} places"
-        note = "declared in its requirements (REQ001 reports it missing)" if declared else "not declared in its requirements"
+        if declared:
+            note = "declared in its requirements (REQ001 reports it missing)"
+        elif unmet:
+            # A partial install (--no-deps): the module may well come with one of them.
+            listed = ", ".join(unmet[:5]) + (f" and {len(unmet) - 5} more" if len(unmet) > 5 else "")
+            note = f"not declared in its requirements, but {len(unmet)} of those are not installed ({listed}) and may bring it"
+        else:
+            note = "not declared in its requirements"
         yield report(
             severity,
             f"{who} imports {top} at {places}; no installed distribution provides it",

@@ -82,6 +82,7 @@ class Exports:
             return None
         names = set(IMPLICIT)
         names.update(summary["defs"])
+        names.update(summary["assigned"])
         names.update(summary["bound"])
         if info.kind == "package":
             names.add("__path__")

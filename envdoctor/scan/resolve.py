@@ -171,7 +171,7 @@ class Resolver:
         summary = self.exports.summary(info) if info is not None else None
         if summary is None or summary["dynamic"] or summary["getattr"]:
             return True
-        if name in summary["defs"]:
+        if name in summary["defs"] or name in summary["assigned"]:
             return True
         is_package = info.kind == "package"
         for record in summary["imports"]:
@@ -227,7 +227,11 @@ class Resolver:
         wanted = [missing] if kind == "missing-name" else [n for n in names or () if n != "*"]
         homes = []
         for name in wanted:
-            places = [m for m in index.get(name, ()) if m != absolute]
+            # A def or class is where a name lives; an assignment only when nothing defines it
+            # (`x = None` in a try/except fallback is not a home).
+            places = [m for m in index.get(name, ()) if m != absolute] or [
+                m for m in index.get("\0assigned:" + name, ()) if m != absolute
+            ]
             homes.extend(f"{name}={place}" for place in places[:MAX_HOMES])
         if kind == "missing-module" and not names:  # `import a.b.c`: modules named c elsewhere
             last = missing.rpartition(".")[2]
@@ -235,7 +239,8 @@ class Resolver:
         return tuple(homes)
 
     def _definition_index(self, unit: ScanUnit, provider: str) -> Dict[str, List[str]]:
-        """name -> modules that define it (def, class, assignment) in one distribution."""
+        """name -> modules that define it with def or class ("\0assigned:name": by assignment,
+        "\0module:last": modules whose last component is `last`) in one distribution."""
         if provider in self._definitions:
             return self._definitions[provider]
         if unit.distribution is not None and unit.distribution.name == provider:
@@ -252,6 +257,8 @@ class Resolver:
                     continue
                 for name in summary["defs"]:
                     index.setdefault(name, []).append(source.module)
+                for name in summary["assigned"]:  # second choice: `name = ...` may be a fallback
+                    index.setdefault("\0assigned:" + name, []).append(source.module)
                 index.setdefault("\0module:" + source.module.rpartition(".")[2], []).append(source.module)
         self._definitions[provider] = index
         return index

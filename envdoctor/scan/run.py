@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import sys
 import time
@@ -35,6 +36,18 @@ def with_import_scan(facts: Facts, request: ScanRequest, cache_dir: Optional[Pat
 
 
 def scan_imports(facts: Facts, request: ScanRequest, cache_dir: Optional[Path] = None) -> ImportScan:
+    # The scan builds a large, long-lived graph of small objects (summaries, memo tables);
+    # the cyclic collector would traverse it again and again and find nothing to free.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _scan_imports(facts, request, cache_dir)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _scan_imports(facts: Facts, request: ScanRequest, cache_dir: Optional[Path]) -> ImportScan:
     started = time.perf_counter()
     cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
     key = results.result_key(facts, request.items, request.include_stack)

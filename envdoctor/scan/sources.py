@@ -112,7 +112,8 @@ def _folder_files(folder: str, root: str, walked: List[Tuple[str, int]]) -> Iter
 
 
 def _source_file(path: str, root: str) -> SourceFile:
-    relative = os.path.relpath(path, root)[:-3]
+    prefix = os.path.join(root, "")
+    relative = (path[len(prefix) :] if path.startswith(prefix) else os.path.relpath(path, root))[:-3]
     parts = relative.split(os.sep)
     is_package = parts[-1] == "__init__"
     if is_package:

@@ -17,7 +17,7 @@ import re
 from typing import Any, Dict, List, Optional, Tuple
 
 # Bump whenever the shape or meaning of a summary changes: the cache keys on it.
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 
 # One import as stored: (line, end_line, kind, level, module, names, scope, guarded,
 # type_checking, conditions).  kind: "import" (`import a.b`, names None) or "from"
@@ -51,6 +51,7 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
     summary: Dict[str, Any] = {
         "imports": [],
         "defs": [],
+        "assigned": [],
         "bound": [],
         "all": None,
         "all_dynamic": False,
@@ -70,10 +71,11 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
     walker.body(tree.body, _Context())
     summary["imports"] = walker.imports
     summary["defs"] = sorted(walker.defs)
+    summary["assigned"] = sorted(walker.assigned)
     summary["bound"] = sorted(walker.bound | walker.globals_declared)
     summary["all"] = walker.all_names
     summary["all_dynamic"] = walker.all_dynamic
-    summary["getattr"] = "__getattr__" in walker.defs or "__getattr__" in walker.bound
+    summary["getattr"] = "__getattr__" in walker.defs or "__getattr__" in walker.assigned or "__getattr__" in walker.bound
     return summary
 
 
@@ -96,7 +98,8 @@ class _Context:
 class _Walker:
     def __init__(self) -> None:
         self.imports: List[tuple] = []
-        self.defs: set = set()  # def, class and assignment targets at module level
+        self.defs: set = set()  # def and class names at module level
+        self.assigned: set = set()  # assignment targets at module level
         self.bound: set = set()  # names bound by imports (and loop/with targets) at module level
         self.globals_declared: set = set()  # `global x` inside functions: x is a module name
         self.all_names: Optional[List[str]] = None
@@ -242,7 +245,7 @@ class _Walker:
 
     # -- helpers ---------------------------------------------------------------------
     def _bind_target(self, target: ast.expr, defines: bool = False) -> None:
-        into = self.defs if defines else self.bound
+        into = self.assigned if defines else self.bound
         if isinstance(target, ast.Name):
             into.add(target.id)
         elif isinstance(target, (ast.Tuple, ast.List)):

@@ -400,6 +400,16 @@ def test_uninstalled_module_is_one_finding_with_its_sites():
     assert finding.severity is Severity.WARNING  # undeclared, and `import consumerx` reaches it
 
 
+def test_uninstalled_module_of_a_partial_install_is_info():
+    """consumerx's own requirement providerx is missing too: it may be what brings absentlib."""
+    facts = make_facts(
+        dists=[dist("consumerx", "2.0", top_level=["consumerx"], requires=["providerx>=2"])],
+        imports=import_scan(import_problem("uninstalled", "absentlib", "absentlib", provider=None, eager=True)),
+    )
+    (finding,) = findings(facts, "IMP003")
+    assert finding.severity is Severity.INFO and "1 of those are not installed (providerx)" in finding.message
+
+
 def test_uninstalled_module_that_is_declared_or_lazy_is_info():
     declared = _consumer_facts(import_problem("uninstalled", "deep_gemm", "deep_gemm", provider=None, eager=True))
     lazy = _consumer_facts(import_problem("uninstalled", "absentlib", "absentlib", provider=None, scope="function"))

@@ -421,3 +421,17 @@ def test_summary_is_plain_data_for_marshal():
     assert marshal.loads(marshal.dumps(summary)) == summary
     assert summary["all"] == ["c"] and summary["bound"] == ["a", "c", "e"]
     assert summary_module.import_record(summary["imports"][2])["conditions"] == ((("unknown",), True),)
+
+
+def test_a_def_is_a_home_and_a_fallback_assignment_is_not(tmp_path):
+    site = str(tmp_path / "site")
+    result = scan(tmp_path, {
+        "prov/__init__.py": "",
+        "prov/kernels.py": "def fused(): pass\n",
+        "prov/dispatch.py": "try:\n    from prov.kernels import fused\nexcept ImportError:\n    fused = None\n",
+        "prov/consts.py": "BLOCK = 128\n",
+        "consumer/__init__.py": "",
+        "consumer/use.py": "from prov.old import fused\nfrom prov.old_consts import BLOCK\n",
+    }, dists=[dist("prov", "1.0", location=site, top_level=["prov"])])
+    assert only(result, module="prov.old").homes == ("fused=prov.kernels",)
+    assert only(result, module="prov.old_consts").homes == ("BLOCK=prov.consts",)  # assignments when nothing defines it
