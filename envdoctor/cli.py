@@ -129,7 +129,7 @@ def _probe(python: Optional[str], cwd: Optional[str], timeout: float, scan=None)
 
 
 def _scan_request(items: Optional[List[str]], no_scan: bool):
-    from envdoctor.scan.run import ScanRequest
+    from envdoctor.scan import ScanRequest
 
     if no_scan and items:
         raise UsageError("--scan and --no-scan contradict each other")
@@ -137,8 +137,16 @@ def _scan_request(items: Optional[List[str]], no_scan: bool):
 
 
 def _scanned(facts, scan):
+    from envdoctor.scan import wanted
+
     if scan is None or not scan.enabled:
         return facts
+    if not wanted(facts, scan.items, scan.include_stack):
+        import dataclasses
+
+        from envdoctor.model.facts import ImportScan
+
+        return dataclasses.replace(facts, imports=ImportScan())  # scanned: there was nothing to scan
     from envdoctor.scan.run import with_import_scan
 
     return with_import_scan(facts, scan)

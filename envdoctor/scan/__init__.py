@@ -11,3 +11,37 @@
 The scanner is fact collection (it reads the target's files, as the probe does); the IMP
 checks that turn its problems into findings are pure functions of those facts.
 """
+
+from typing import NamedTuple, Sequence
+
+
+class ScanRequest(NamedTuple):
+    """What the user asked for: `--scan` items, and whether the stack defaults apply."""
+
+    items: Sequence[str] = ()
+    include_stack: bool = True
+    enabled: bool = True
+
+
+# Scanned when installed, without being asked: the packages whose imports break most.
+# (Here, not in sources.py, so the CLI can tell "nothing to scan" without importing the scanner.)
+STACK_DISTRIBUTIONS = (
+    "sglang",
+    "sgl-kernel",
+    "vllm",
+    "flashinfer-python",
+    "flashinfer",
+    "triton-kernels",
+    "aiter",
+    "amd-aiter",
+    "xformers",
+    "lmdeploy",
+)
+
+
+def wanted(facts, items, include_stack: bool) -> bool:
+    """Is there anything to scan in this target?"""
+    if items:
+        return True
+    installed = facts.active_distributions() if facts.distributions is not None else {}
+    return include_stack and any(name in installed for name in STACK_DISTRIBUTIONS)

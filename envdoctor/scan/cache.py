@@ -14,7 +14,6 @@ import hashlib
 import marshal
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -108,6 +107,8 @@ class SummaryStore:
         order = sorted(range(len(paths)), key=lambda i: -_size(paths[i]))
         chunk_count = self.workers * 8
         chunks = [order[start::chunk_count] for start in range(chunk_count)]
+        from concurrent.futures import ProcessPoolExecutor  # only now: its import costs ~20 ms
+
         results: List[Optional[dict]] = [None] * len(paths)
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=_fork_context()) as pool:
             for chunk, summaries in zip(chunks, pool.map(_summarize_chunk, [[paths[i] for i in c] for c in chunks])):

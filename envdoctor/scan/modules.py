@@ -15,7 +15,6 @@ extension module, of a module that edits sys.modules, of a package that rewrites
 from __future__ import annotations
 
 import os
-import zipfile
 from typing import Callable, Dict, Iterable, NamedTuple, Optional, Sequence, Tuple
 
 
@@ -185,6 +184,8 @@ class StaticFinder:
     def _zipped_top_level(self) -> frozenset:
         """Top-level names inside zip files and eggs on sys.path (their contents are not scanned)."""
         if self._zip_top_level is None:
+            import zipfile  # rare on modern sys.paths: imported only when asked
+
             names = set()
             for root in self.roots:
                 if os.path.isfile(root) and zipfile.is_zipfile(root):

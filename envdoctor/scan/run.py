@@ -8,7 +8,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from envdoctor.model.facts import Facts, ImportScan, ModuleResolution, ScannedCode
 from envdoctor.scan import results
@@ -17,15 +17,8 @@ from envdoctor.scan.conditions import TargetTraits
 from envdoctor.scan.exports import Exports
 from envdoctor.scan.modules import ModuleInfo, StaticFinder
 from envdoctor.scan.resolve import Resolver
+from envdoctor.scan import ScanRequest, wanted
 from envdoctor.scan.sources import units_to_scan
-
-
-class ScanRequest(NamedTuple):
-    """What the user asked for: `--scan` items, and whether the stack defaults apply."""
-
-    items: Sequence[str] = ()
-    include_stack: bool = True
-    enabled: bool = True
 
 
 def with_import_scan(facts: Facts, request: ScanRequest, cache_dir: Optional[Path] = None) -> Facts:
@@ -49,6 +42,8 @@ def scan_imports(facts: Facts, request: ScanRequest, cache_dir: Optional[Path] =
 
 def _scan_imports(facts: Facts, request: ScanRequest, cache_dir: Optional[Path]) -> ImportScan:
     started = time.perf_counter()
+    if not wanted(facts, request.items, request.include_stack):
+        return ImportScan()  # nothing to scan: no cache read or written
     cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
     key = results.result_key(facts, request.items, request.include_stack)
     cached = results.load(cache_dir, key)

@@ -14,21 +14,8 @@ from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from envdoctor.errors import UsageError
 from envdoctor.model.facts import Distribution, Facts, canonicalize
+from envdoctor.scan import STACK_DISTRIBUTIONS
 from envdoctor.scan.modules import StaticFinder, folder_mtime
-
-# Scanned when installed, without being asked: the packages whose imports break most.
-STACK_DISTRIBUTIONS = (
-    "sglang",
-    "sgl-kernel",
-    "vllm",
-    "flashinfer-python",
-    "flashinfer",
-    "triton-kernels",
-    "aiter",
-    "amd-aiter",
-    "xformers",
-    "lmdeploy",
-)
 
 # Folders never descended into when a source folder is scanned.
 _SKIPPED_FOLDERS = {"__pycache__", "node_modules", "site-packages", "build", "dist"}
