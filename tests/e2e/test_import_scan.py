@@ -153,3 +153,32 @@ def test_scan_of_an_unknown_name_is_a_usage_error(run_envdoctor, tmp_path):
     result = run_envdoctor("check", "--python", venv.python, "--scan", "no-such-dist-xyz", cwd=tmp_path, env=offline_env())
     assert result.returncode == 2
     assert "--scan no-such-dist-xyz: neither a folder nor a distribution installed in the target" in result.stderr
+
+
+SGLANG = "sglang==0.5.23"
+# The eight real dead imports of sglang 0.5.23, triaged by hand in docs/scan-results.md.
+SGLANG_DEAD_IMPORTS = {
+    ("layers/attention/hip_flash_mla.py", 265), ("layers/attention/hip_flash_mla.py", 266),
+    ("layers/attention/hip_flash_mla.py", 272), ("layers/attention/hip_flash_mla.py", 374),
+    ("layers/moe/token_dispatcher/pplx.py", 271), ("models/beam.py", 450),
+    ("models/deepseek_common/utils.py", 104), ("multimodal/processors/mimo_v2.py", 1228),
+}
+
+
+def test_real_sglang_release_has_exactly_its_known_dead_imports(run_envdoctor, tmp_path):
+    """The released sglang wheel (no dependencies): the eight dead imports, nothing else above info."""
+    import sys
+
+    if sys.version_info[:2] != (3, 11):
+        pytest.skip("sglang 0.5.23 ships a cp311 wheel; the test runner is not Python 3.11")
+    if not list(WHEEL_CACHE.glob("sglang-0.5.23-*.whl")):
+        # --no-deps: resolving sglang's requirements would download torch and CUDA wheels.
+        pip("download", "--no-deps", "--only-binary", ":all:", "-d", str(WHEEL_CACHE), SGLANG)
+    venv = make_venv(tmp_path / "venv")
+    pip("--python", str(venv.python), "install", "--no-deps", "--no-index", "--find-links", str(WHEEL_CACHE), SGLANG)
+    result = check(run_envdoctor, venv, "--select", "IMP", cwd=tmp_path, cache=tmp_path / "cache")
+    above_info = [f for f in result.json["findings"] if f["severity"] != "info"]
+    where = {(f["location"]["path"].split("/sglang/srt/", 1)[1], f["location"]["line"]) for f in above_info}
+    assert where == SGLANG_DEAD_IMPORTS and {f["code"] for f in above_info} == {"IMP001"}
+    pplx = next(f for f in above_info if f["location"]["path"].endswith("pplx.py"))
+    assert pplx["fix"]["parameters"]["moves"] == "sglang_per_token_group_quant_fp8=sglang.kernels.ops.quantization.fp8_kernel"
