@@ -43,6 +43,10 @@ ScanOption = Annotated[
     typer.Option("--scan", help="Also scan the imports of this distribution or source folder (repeatable); installed stack packages (sglang, vllm, flashinfer, ...) are scanned by default."),
 ]
 NoScanOption = Annotated[bool, typer.Option("--no-scan", help="Skip the static import scan.")]
+ConfigOption = Annotated[
+    Optional[str],
+    typer.Option("--config", help="Settings file [default: [tool.envdoctor] of the nearest pyproject.toml at or above --cwd]."),
+]
 
 
 
@@ -128,12 +132,15 @@ def _probe(python: Optional[str], cwd: Optional[str], timeout: float, scan=None)
     return _scanned(facts, scan)
 
 
-def _scan_request(items: Optional[List[str]], no_scan: bool):
+def _scan_request(items: Optional[List[str]], no_scan: bool, cwd: Optional[str], config: Optional[str]):
+    """--scan items after the config's `scan` list."""
+    from envdoctor.config import load_settings
     from envdoctor.scan import ScanRequest
 
     if no_scan and items:
         raise UsageError("--scan and --no-scan contradict each other")
-    return ScanRequest(items=tuple(_tokens(items)), include_stack=True, enabled=not no_scan)
+    settings = load_settings(cwd or os.getcwd(), config)
+    return ScanRequest(items=settings.scan + tuple(_tokens(items)), include_stack=True, enabled=not no_scan)
 
 
 def _scanned(facts, scan):
@@ -165,6 +172,7 @@ def check(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the facts behind the findings.")] = False,
     scan: ScanOption = None,
     no_scan: NoScanOption = False,
+    config: ConfigOption = None,
 ) -> None:
     """Inspect a Python environment and report what is broken.  Exit 0 clean, 1 findings, 2 usage/target error."""
 
@@ -174,7 +182,7 @@ def check(
 
         registry = load_registry()
         checks = registry.select(_tokens(select), _tokens(ignore))  # usage errors before any probing
-        request = _scan_request(scan, no_scan)
+        request = _scan_request(scan, no_scan, cwd, config)
         if not any("imports" in spec.needs for spec in checks):
             request = request._replace(enabled=False)  # no selected check reads the scan
         if fmt is Format.text:
@@ -205,11 +213,12 @@ def snapshot(
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the facts here instead of stdout.")] = None,
     scan: ScanOption = None,
     no_scan: NoScanOption = False,
+    config: ConfigOption = None,
 ) -> None:
     """Write the target's facts as JSON (check it later with `check --facts FILE`)."""
 
     def body() -> int:
-        text = json.dumps(_probe(python, cwd, timeout, _scan_request(scan, no_scan)).to_dict(), indent=1) + "\n"
+        text = json.dumps(_probe(python, cwd, timeout, _scan_request(scan, no_scan, cwd, config)).to_dict(), indent=1) + "\n"
         if output:
             try:
                 Path(output).write_text(text, encoding="utf-8")
@@ -235,6 +244,7 @@ def fix(
     unsafe: Annotated[bool, typer.Option("--unsafe", help="With --yes, also apply plans that add or edit code in the target (shims, stubs, patches, metadata removal).")] = False,
     scan: ScanOption = None,
     no_scan: NoScanOption = False,
+    config: ConfigOption = None,
 ) -> None:
     """Plan repairs for the findings, show them, apply them through a journal, verify, and roll back on failure.
 
@@ -246,7 +256,7 @@ def fix(
         from envdoctor.registry import load_registry
 
         checks = load_registry().select(_tokens(select), _tokens(ignore))
-        request = _scan_request(scan, no_scan)
+        request = _scan_request(scan, no_scan, cwd, config)
         from envdoctor.probe.run import run_probe
         from envdoctor.target import resolve_target
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # typing costs ~15 ms, before the probe starts
 EARLY_COMMANDS = ("check", "snapshot")
 VALUE_OPTIONS = {"--python": "python", "-p": "python", "--cwd": "cwd", "--timeout": "timeout"}
 # Options of check/snapshot that take a value but do not affect the probe.
-OTHER_VALUE_OPTIONS = {"--select", "-s", "--ignore", "-i", "--format", "-f", "--output", "-o", "--scan"}
+OTHER_VALUE_OPTIONS = {"--select", "-s", "--ignore", "-i", "--format", "-f", "--output", "-o", "--scan", "--config"}
 FLAG_OPTIONS = {"--strict", "--verbose", "-v", "--no-scan"}
 
 

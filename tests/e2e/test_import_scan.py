@@ -182,3 +182,19 @@ def test_real_sglang_release_has_exactly_its_known_dead_imports(run_envdoctor, t
     assert where == SGLANG_DEAD_IMPORTS and {f["code"] for f in above_info} == {"IMP001"}
     pplx = next(f for f in above_info if f["location"]["path"].endswith("pplx.py"))
     assert pplx["fix"]["parameters"]["moves"] == "sglang_per_token_group_quant_fp8=sglang.kernels.ops.quantization.fp8_kernel"
+
+
+def test_config_scan_list_and_its_errors(run_envdoctor, tmp_path):
+    """`scan = [...]` in [tool.envdoctor] adds a source folder; a misspelt key is exit 2 naming it."""
+    project = tmp_path / "project"
+    (project / "src" / "app").mkdir(parents=True)
+    (project / "src" / "app" / "__init__.py").write_text("")
+    (project / "src" / "app" / "main.py").write_text("def serve():\n    from app.handlers import route\n")
+    (project / "pyproject.toml").write_text('[tool.envdoctor]\nscan = ["src"]\n')
+    venv = make_venv(tmp_path / "venv")
+    result = check(run_envdoctor, venv, "--select", "IMP", cwd=project, cache=tmp_path / "cache")
+    (finding,) = result.findings("IMP001")
+    assert finding["location"]["path"] == str(project / "src" / "app" / "main.py") and finding["location"]["line"] == 2
+    (project / "pyproject.toml").write_text('[tool.envdoctor]\nscna = ["src"]\n')
+    bad = check(run_envdoctor, venv, cwd=project, cache=tmp_path / "cache")
+    assert bad.returncode == 2 and "unknown key 'scna' in [tool.envdoctor]" in bad.stderr

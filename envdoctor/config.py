@@ -1,0 +1,86 @@
+"""`[tool.envdoctor]` in pyproject.toml (found from the working directory upwards) or `--config FILE`.
+
+Keys known so far: `scan` (distributions or folders to scan besides the stack packages;
+folders are relative to the file's directory).  Every other key is an error naming it,
+so a typo never silently does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Dict, NamedTuple, Optional, Tuple
+
+from envdoctor.errors import UsageError
+
+KNOWN_KEYS = ("scan",)
+
+
+class Settings(NamedTuple):
+    scan: Tuple[str, ...] = ()
+    path: Optional[str] = None  # the file they came from, for messages
+
+
+def load_settings(cwd: str, explicit: Optional[str] = None) -> Settings:
+    if explicit:
+        table = _envdoctor_table(explicit, required=True)
+        return _settings(table or {}, explicit)
+    found = find_config(cwd)
+    if found is None:
+        return Settings()
+    path, table = found
+    return _settings(table, path)
+
+
+def find_config(cwd: str) -> Optional[Tuple[str, Dict[str, Any]]]:
+    """The nearest pyproject.toml at or above cwd that has a [tool.envdoctor] table."""
+    folder = os.path.abspath(cwd)
+    while True:
+        candidate = os.path.join(folder, "pyproject.toml")
+        if os.path.isfile(candidate):
+            table = _envdoctor_table(candidate, required=False)
+            if table is not None:
+                return candidate, table
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _envdoctor_table(path: str, required: bool) -> Optional[Dict[str, Any]]:
+    try:
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - exercised on 3.9/3.10
+            import tomli as tomllib
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise UsageError(f"config {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # tomllib.TOMLDecodeError
+        raise UsageError(f"config {path}: not valid TOML ({exc})") from exc
+    if os.path.basename(path) == "pyproject.toml":
+        tool = data.get("tool")
+        table = tool.get("envdoctor") if isinstance(tool, dict) else None
+    else:
+        table = data  # a dedicated file (--config envdoctor.toml): its top level is the table
+    if table is None and required:
+        raise UsageError(f"config {path}: no [tool.envdoctor] table")
+    if table is not None and not isinstance(table, dict):
+        raise UsageError(f"config {path}: [tool.envdoctor] must be a table")
+    return table
+
+
+def _settings(table: Dict[str, Any], path: str) -> Settings:
+    for key in table:
+        if key not in KNOWN_KEYS:
+            raise UsageError(f"config {path}: unknown key {key!r} in [tool.envdoctor] (known: {', '.join(KNOWN_KEYS)})")
+    scan = table.get("scan", [])
+    if not isinstance(scan, list) or not all(isinstance(item, str) and item for item in scan):
+        raise UsageError(f"config {path}: 'scan' must be a list of distribution names or folders")
+    base = os.path.dirname(os.path.abspath(path))
+    # A folder is meant relative to the config file, wherever envdoctor runs from.
+    resolved = tuple(
+        os.path.normpath(os.path.join(base, item)) if (item.startswith(".") or os.sep in item) else item for item in scan
+    )
+    return Settings(scan=resolved, path=path)
