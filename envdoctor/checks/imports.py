@@ -133,7 +133,7 @@ def _site_finding(problems: List[ImportProblem]):
     )
     if fix is None:
         message += "Point it at the module that defines the name now, or install the version it was written for."
-    return title, evidence, fix, message
+    return title, evidence, fix, message.strip()
 
 
 def _patch_proposal(problem: ImportProblem, missing_names: List[str], homes: Dict[str, List[str]]) -> Optional[FixProposal]:

@@ -70,6 +70,28 @@ def _finding(finding) -> List[Line]:
     return lines
 
 
+# Without -v, info findings are one line each, and only the first few of a code: an import
+# scan of a partial install can say "not installed" two hundred times.
+INFO_SHOWN_PER_CODE = 5
+
+
+def _info_summary(findings) -> List[Line]:
+    symbol, style = SYMBOLS[Severity.INFO]
+    lines: List[Line] = []
+    by_code: dict = {}
+    for finding in findings:
+        by_code.setdefault(finding.code, []).append(finding)
+    for code, group in by_code.items():
+        for finding in group[:INFO_SHOWN_PER_CODE]:
+            lines.append([(f"{symbol} {code}", style), (f" {finding.title} ", ""), (f"({finding.name})", "dim")])
+        hidden = len(group) - INFO_SHOWN_PER_CODE
+        if hidden > 0:
+            lines.append([(f"  … {hidden} more {code} info findings", "dim")])
+    if findings:
+        lines.append([("  (info findings in one line each: -v shows their evidence, --format json all of them)", "dim")])
+    return lines
+
+
 def report_lines(context) -> List[Line]:
     facts, run = context.facts, context.run
     lines = _header(facts)
@@ -78,7 +100,11 @@ def report_lines(context) -> List[Line]:
     if run.findings:
         lines.append([])
     for severity in Severity:
-        for finding in (f for f in run.findings if f.severity is severity):
+        findings = [f for f in run.findings if f.severity is severity]
+        if severity is Severity.INFO and not context.verbose:
+            lines += _info_summary(findings)
+            continue
+        for finding in findings:
             lines += _finding(finding)
     lines += [[(f"- skipped {s.code} ({s.name}): {s.reason}", "dim")] for s in run.skipped]
     counts = run.counts()

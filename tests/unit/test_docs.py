@@ -30,3 +30,20 @@ def test_text_report_in_colour_and_plain_says_the_same():
     words = lambda text: re.sub(r"\x1b\[[0-9;]*m", "", text).split()  # noqa: E731
     assert words(plain) == words(coloured)
     assert "✖ NSP001" in plain
+
+
+def test_info_findings_are_one_line_each_and_capped_without_verbose():
+    from envdoctor.engine import run_checks
+    from envdoctor.registry import load_registry
+    from envdoctor.report.context import ReportContext
+    from envdoctor.report.text import render_text
+    from tests.helpers.facts import dist, import_problem, import_scan, make_facts
+
+    problems = [import_problem("uninstalled", f"absent{i}", f"absent{i}", provider=None, scope="function") for i in range(7)]
+    facts = make_facts(dists=[dist("consumerx", "2.0", top_level=["consumerx"])], imports=import_scan(*problems))
+    run = run_checks([load_registry().by_code()["IMP003"]], facts)
+    short = render_text(ReportContext(facts=facts, run=run, color=False))
+    assert short.count("● IMP003") == 5 and "… 2 more IMP003 info findings" in short
+    assert "│" not in short  # no evidence lines
+    full = render_text(ReportContext(facts=facts, run=run, color=False, verbose=True))
+    assert full.count("● IMP003") == 7 and "│" in full
