@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from envdoctor.scan.summary import SUMMARY_VERSION, summarize_source
+from envdoctor.scan.summary import scanner_fingerprint, summarize_source
 
 # Below this many new files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 150
@@ -65,6 +65,7 @@ class SummaryStore:
         self.parsed = 0  # files parsed in this run (not from the cache)
         self.cached = 0
         self.touched: Dict[str, Tuple[int, int]] = {}  # every file served: path -> (size, mtime_ns)
+        self._fingerprint: Optional[str] = None
 
     # -- reading ---------------------------------------------------------------------
     def get(self, root: str, path: str) -> Optional[dict]:
@@ -120,7 +121,9 @@ class SummaryStore:
     def _cache_file(self, root: str) -> Optional[Path]:
         if self.cache_dir is None:
             return None
-        key = f"{SUMMARY_VERSION}|{sys.version_info[0]}.{sys.version_info[1]}|{os.path.realpath(root)}"
+        if self._fingerprint is None:
+            self._fingerprint = scanner_fingerprint()
+        key = f"{self._fingerprint}|{sys.version_info[0]}.{sys.version_info[1]}|{os.path.realpath(root)}"
         return self.cache_dir / (hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32] + ".marshal")
 
     def _bucket(self, root: str) -> Dict[str, tuple]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple
 
 from envdoctor.model.facts import Facts, ImportProblem, ImportScan, ScannedCode
-from envdoctor.scan.summary import SUMMARY_VERSION
+from envdoctor.scan.summary import scanner_fingerprint
 
 RESULT_VERSION = 1
 
@@ -37,7 +37,7 @@ def result_key(facts: Facts, items: Sequence[str], include_stack: bool) -> str:
     )
     material = repr(
         (
-            RESULT_VERSION, SUMMARY_VERSION, sys.version_info[:2],
+            RESULT_VERSION, scanner_fingerprint(), sys.version_info[:2],
             interpreter.version_info, interpreter.platform, interpreter.cwd, facts.markers,
             interpreter.extension_suffixes, interpreter.builtin_modules,
             [(e.path, e.origin, e.kind) for e in facts.sys_path or ()],

@@ -19,6 +19,25 @@ from typing import Any, Dict, List, Optional, Tuple
 # Bump whenever the shape or meaning of a summary changes: the cache keys on it.
 SUMMARY_VERSION = 2
 
+
+def scanner_fingerprint() -> str:
+    """The scanner's version and the mtimes of its own source files, for the cache keys: a
+    changed scanner (a new release, or an edit in a development checkout) never reuses
+    summaries or results that an older one made."""
+    import os
+
+    from envdoctor import __version__
+
+    folder = os.path.dirname(os.path.abspath(__file__))
+    stamps = []
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            try:
+                stamps.append(f"{name}:{os.stat(os.path.join(folder, name)).st_mtime_ns}")
+            except OSError:
+                continue
+    return f"{SUMMARY_VERSION}|{__version__}|" + ",".join(stamps)
+
 # One import as stored: (line, end_line, kind, level, module, names, scope, guarded,
 # type_checking, conditions).  kind: "import" (`import a.b`, names None) or "from"
 # (names: the imported names, "*" for a star import).  scope: "module" (runs on import,
