@@ -144,19 +144,9 @@ def _scan_request(items: Optional[List[str]], no_scan: bool, cwd: Optional[str],
 
 
 def _scanned(facts, scan):
-    from envdoctor.scan import wanted
+    from envdoctor.scan import with_import_scan
 
-    if scan is None or not scan.enabled:
-        return facts
-    if not wanted(facts, scan.items, scan.include_stack):
-        import dataclasses
-
-        from envdoctor.model.facts import ImportScan
-
-        return dataclasses.replace(facts, imports=ImportScan())  # scanned: there was nothing to scan
-    from envdoctor.scan.run import with_import_scan
-
-    return with_import_scan(facts, scan)
+    return facts if scan is None else with_import_scan(facts, scan)
 
 
 @app.command()

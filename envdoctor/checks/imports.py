@@ -10,18 +10,19 @@ TYPE_CHECKING:` it never runs (info).
 from __future__ import annotations
 
 import os
+import sys
 from collections import defaultdict
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from envdoctor.api import check, report
 from envdoctor.checks._common import first_lines
 from envdoctor.checks._metadata import parsed_requirements
+from envdoctor.checks.requirements import active_requirements
 from envdoctor.model.facts import Facts, ImportProblem, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
 
-STDLIB = "the standard library"
-
-# Top-level modules whose distribution is named differently (module -> distributions).
+# Top-level modules whose distribution is named differently (module -> distributions);
+# a distribution named like its module (canonicalised) needs no entry.
 MODULE_DISTRIBUTIONS = {
     "yaml": ("pyyaml",),
     "cv2": ("opencv-python", "opencv-python-headless", "opencv-contrib-python", "opencv-contrib-python-headless"),
@@ -35,28 +36,28 @@ MODULE_DISTRIBUTIONS = {
     "bs4": ("beautifulsoup4",),
     "dotenv": ("python-dotenv",),
     "multipart": ("python-multipart",),
-    "msgspec": ("msgspec",),
-    "pynvml": ("nvidia-ml-py", "pynvml"),
-    "sgl_kernel": ("sgl-kernel",),
-    "flashinfer": ("flashinfer-python", "flashinfer"),
+    "pynvml": ("nvidia-ml-py",),
+    "flashinfer": ("flashinfer-python",),
     "vllm_flash_attn": ("vllm-flash-attn",),
-    "decord": ("decord", "eva-decord"),
+    "decord": ("eva-decord",),
     "grpc": ("grpcio",),
     "OpenSSL": ("pyopenssl",),
     "Crypto": ("pycryptodome",),
     "serial": ("pyserial",),
     "pkg_resources": ("setuptools",),
-    "setuptools": ("setuptools",),
-    "google.protobuf": ("protobuf",),
 }
+
+
+def _is_own(problem: ImportProblem) -> bool:
+    """The import points into the importing package itself (IMP001), not another one (IMP002)."""
+    return problem.kind == "beyond-top-level" or (problem.provider is not None and problem.provider == problem.importer)
 
 
 def _severity(problem: ImportProblem) -> Severity:
     if problem.type_checking:
         return Severity.INFO
     if problem.guarded:
-        own = problem.provider is not None and problem.provider == problem.importer
-        if own and problem.kind == "missing-module":
+        if _is_own(problem) and problem.kind == "missing-module":
             return Severity.INFO  # the package's own optional part, absent by design
         return Severity.WARNING  # the provider is installed and lost the API: a fallback hides it
     return Severity.ERROR
@@ -155,8 +156,7 @@ def _patch_proposal(problem: ImportProblem, missing_names: List[str], homes: Dic
 def _dead_or_drift(facts: Facts, own: bool) -> Iterator:
     problems = [
         p for p in (facts.imports.problems if facts.imports else ())
-        if p.kind in ("missing-module", "missing-name", "beyond-top-level")
-        and ((p.provider is not None and p.provider == p.importer) or p.kind == "beyond-top-level") == own
+        if p.kind in ("missing-module", "missing-name", "beyond-top-level") and _is_own(p) == own
     ]
     for (path, line, module), site in sorted(_sites(problems).items()):
         first = site[0]
@@ -259,8 +259,6 @@ def _declared(facts: Facts, importer: Optional[str], top: str) -> bool:
 
 def _unmet_requirements(facts: Facts, importer: Optional[str]) -> List[str]:
     """The importer's requirements in force on this target that are not installed."""
-    from envdoctor.checks.requirements import active_requirements
-
     key = canonicalize(importer) if importer else None
     installed = facts.active_distributions()
     return sorted({
@@ -370,8 +368,6 @@ def unparsable_source(facts: Facts) -> Iterator:
     References
         https://docs.python.org/3/library/exceptions.html#SyntaxError
     """
-    import sys
-
     target = tuple(facts.interpreter.version_info[:2]) if facts.interpreter else sys.version_info[:2]
     host_older = tuple(sys.version_info[:2]) < tuple(target)
     for problem in facts.imports.problems if facts.imports else ():

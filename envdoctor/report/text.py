@@ -54,9 +54,13 @@ def _facts_section(facts) -> List[Line]:
     return lines
 
 
-def _finding(finding) -> List[Line]:
+def _title_line(finding) -> Line:
     symbol, style = SYMBOLS[finding.severity]
-    lines: List[Line] = [[(f"{symbol} {finding.code}", style), (f" {finding.title} ", ""), (f"({finding.name})", "dim")]]
+    return [(f"{symbol} {finding.code}", style), (f" {finding.title} ", ""), (f"({finding.name})", "dim")]
+
+
+def _finding(finding) -> List[Line]:
+    lines: List[Line] = [_title_line(finding)]
     lines += [[("    │ ", "dim"), (line, "")] for line in finding.evidence]
     if finding.message:
         lines.append([("    why: ", "dim"), (finding.message, "")])
@@ -76,14 +80,12 @@ INFO_SHOWN_PER_CODE = 5
 
 
 def _info_summary(findings) -> List[Line]:
-    symbol, style = SYMBOLS[Severity.INFO]
     lines: List[Line] = []
     by_code: dict = {}
     for finding in findings:
         by_code.setdefault(finding.code, []).append(finding)
     for code, group in by_code.items():
-        for finding in group[:INFO_SHOWN_PER_CODE]:
-            lines.append([(f"{symbol} {code}", style), (f" {finding.title} ", ""), (f"({finding.name})", "dim")])
+        lines.extend(_title_line(finding) for finding in group[:INFO_SHOWN_PER_CODE])
         hidden = len(group) - INFO_SHOWN_PER_CODE
         if hidden > 0:
             lines.append([(f"  … {hidden} more {code} info findings", "dim")])

@@ -5,7 +5,9 @@
     cache.py     summaries cached per file (path, size, mtime) and parsed in parallel
     modules.py   a static finder over the target's sys.path: does module a.b.c exist, and where
     exports.py   which names a module binds, following star imports; "unknown" when dynamic
+    conditions.py  target-dependent `if` tests: True, False or unknown for this target
     resolve.py   every import site against modules and exports -> problems, with "did you mean"
+    results.py   the whole result, cached and revalidated by the mtimes of what it read
     run.py       ties them together into the `imports` facts section
 
 The scanner is fact collection (it reads the target's files, as the probe does); the IMP
@@ -39,9 +41,19 @@ STACK_DISTRIBUTIONS = (
 )
 
 
-def wanted(facts, items, include_stack: bool) -> bool:
-    """Is there anything to scan in this target?"""
-    if items:
-        return True
+def with_import_scan(facts, request: ScanRequest):
+    """The facts with their `imports` section: scanned, empty when there is nothing to scan
+    (then the scanner is not even imported: a plain `check` pays nothing for it), or left
+    out (None) when scanning is off, so the IMP checks report themselves skipped."""
+    import dataclasses
+
+    from envdoctor.model.facts import ImportScan
+
+    if not request.enabled or facts.interpreter is None or facts.sys_path is None:
+        return facts
     installed = facts.active_distributions() if facts.distributions is not None else {}
-    return include_stack and any(name in installed for name in STACK_DISTRIBUTIONS)
+    if not request.items and not (request.include_stack and any(name in installed for name in STACK_DISTRIBUTIONS)):
+        return dataclasses.replace(facts, imports=ImportScan())
+    from envdoctor.scan.run import scan_imports
+
+    return dataclasses.replace(facts, imports=scan_imports(facts, request))

@@ -17,6 +17,7 @@ from typing import Dict, FrozenSet, Optional
 
 from envdoctor.scan.cache import SummaryStore
 from envdoctor.scan.modules import ModuleInfo, StaticFinder
+from envdoctor.scan.summary import KIND, LEVEL, MODULE, NAMES, SCOPE
 
 # Names every module has without binding them.
 IMPLICIT = frozenset(
@@ -35,6 +36,13 @@ def absolute_module(importer: str, importer_is_package: bool, level: int, module
         return None
     base = parts[: len(parts) - (level - 1)]
     return ".".join(base + ([module] if module else []))
+
+
+def import_target(importer: str, importer_is_package: bool, record: tuple) -> Optional[str]:
+    """The absolute module a stored import record imports (from)."""
+    if record[KIND] == "import":
+        return record[MODULE]
+    return absolute_module(importer, importer_is_package, record[LEVEL], record[MODULE])
 
 
 class Exports:
@@ -62,13 +70,18 @@ class Exports:
         self._names[info.name] = result
         return result
 
+    def may_add_submodules(self, info: ModuleInfo) -> bool:
+        """Code that registers submodules itself (sys.modules edits) or rewrites `__path__`."""
+        summary = self.summary(info)
+        return summary is not None and (summary["sys_modules"] or summary["path_dynamic"])
+
     def public_names(self, info: ModuleInfo) -> Optional[FrozenSet[str]]:
         """What `from info import *` binds: __all__ if it is literal, else the names without '_'."""
+        if info.kind == "namespace":
+            return frozenset()  # a namespace package binds nothing; star-importing it brings nothing
         names = self.names(info)
         summary = self.summary(info)
-        if names is None or summary is None:
-            return None if info.kind != "namespace" else frozenset()
-        if summary["all_dynamic"]:
+        if names is None or summary is None or summary["all_dynamic"]:
             return None
         if summary["all"] is not None:
             return frozenset(summary["all"])
@@ -87,9 +100,9 @@ class Exports:
         if info.kind == "package":
             names.add("__path__")
         for record in summary["imports"]:
-            if record[2] != "from" or record[5] != ("*",) or record[6] != "module":
+            if record[KIND] != "from" or record[NAMES] != ("*",) or record[SCOPE] != "module":
                 continue
-            source = absolute_module(info.name, info.kind == "package", record[3], record[4])
+            source = import_target(info.name, info.kind == "package", record)
             target = self.finder.find(source) if source else None
             if target is None:
                 return None  # the star import fails or is opaque: do not guess what it brings

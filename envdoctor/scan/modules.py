@@ -51,6 +51,7 @@ class StaticFinder:
         self.known_top_level = dict(known_top_level or {})
         # True for a module whose code may register submodules itself (sys.modules edits,
         # __path__ rewrites): a submodule missing from its folder is then unknown, not missing.
+        # Set after construction when the answer needs the summaries (Exports.may_add_submodules).
         self.may_add_submodules = may_add_submodules
         self._listings: Dict[str, Optional[Dict[str, bool]]] = {}
         # Every folder listed, with its mtime before the listing: a file added to or removed
@@ -146,8 +147,6 @@ class StaticFinder:
                 init = self._init_file(folder)
                 if init is not None:
                     kind = "package" if init.endswith(".py") else ("compiled" if init.endswith(".pyc") else "extension")
-                    if kind == "package":
-                        return ModuleInfo(name, "package", init, (folder,), where)
                     return ModuleInfo(name, kind, init, (folder,), where)
                 portions.append(folder)
             for suffix in self.extension_suffixes:

@@ -16,19 +16,22 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 from envdoctor.model.facts import Distribution, Facts, ImportProblem, canonicalize
 from envdoctor.scan.cache import SummaryStore
 from envdoctor.scan.conditions import TargetTraits, reachable
-from envdoctor.scan.exports import Exports, absolute_module
+from envdoctor.scan.exports import Exports, absolute_module, import_target
 from envdoctor.scan.modules import StaticFinder
 from envdoctor.scan.sources import ScanUnit, distribution_unit
+from envdoctor.scan.summary import CONDITIONS, GUARDED, KIND, MODULE, NAMES, SCOPE, TYPE_CHECKING
 
 # The most homes listed for one name: beyond that a suggestion stops being useful.
 MAX_HOMES = 5
+# The provider named for modules of the target's standard library.
+STDLIB = "the standard library"
 # Sites of one uninstalled module that keep their statement text (the check shows five).
 SITES_WITH_TEXT = 5
 
 
 def _runs_on_import(record: tuple) -> bool:
     """A module-level import with no try/except around it and not under TYPE_CHECKING."""
-    return record[6] == "module" and not record[7] and not record[8]
+    return record[SCOPE] == "module" and not record[GUARDED] and not record[TYPE_CHECKING]
 
 
 class Resolver:
@@ -65,7 +68,7 @@ class Resolver:
                 continue
             if summary["error"]:
                 yield ImportProblem(
-                    kind="unparsable", path=source.path, line=_error_line(summary["error"]), statement="",
+                    kind="unparsable", path=source.path, line=summary["error_line"], statement="",
                     importer_module=source.module,
                     module=source.module, missing=source.module, detail=summary["error"], **base,
                 )
@@ -112,15 +115,15 @@ class Resolver:
             if summary is None or summary["error"]:
                 continue
             for record in summary["imports"]:
-                if not _runs_on_import(record) or reachable(record[9], self.traits) is not True:
+                if not _runs_on_import(record) or reachable(record[CONDITIONS], self.traits) is not True:
                     continue
-                target = record[4] if record[2] == "import" else absolute_module(name, source.is_package, record[3], record[4])
+                target = import_target(name, source.is_package, record)
                 if not target:
                     continue
                 parts = target.split(".")
                 queue.extend(".".join(parts[: i + 1]) for i in range(len(parts)))
-                if record[2] == "from" and record[5] != ("*",):
-                    queue.extend(f"{target}.{imported}" for imported in record[5])
+                if record[KIND] == "from" and record[NAMES] != ("*",):
+                    queue.extend(f"{target}.{imported}" for imported in record[NAMES])
         return eager
 
     def _check_site(self, importer: str, is_package: bool, kind: str, level: int, module: str, names) -> Iterator[tuple]:
@@ -175,12 +178,9 @@ class Resolver:
             return True
         is_package = info.kind == "package"
         for record in summary["imports"]:
-            if record[6] != "module":
+            if record[SCOPE] != "module" or import_target(module, is_package, record) == module:
                 continue
-            source = record[4] if record[2] == "import" else absolute_module(module, is_package, record[3], record[4])
-            if source == module:
-                continue
-            bound = [record[4].partition(".")[0]] if record[2] == "import" else list(record[5] or ())
+            bound = [record[MODULE].partition(".")[0]] if record[KIND] == "import" else list(record[NAMES] or ())
             if name in bound or "*" in bound:
                 return True
         return False
@@ -206,7 +206,7 @@ class Resolver:
             return dist.name, dist.version
         info = self.finder.find(top)
         if info is not None and (info.kind == "builtin" or self._in_stdlib(info)):
-            return "the standard library", self.facts.interpreter.version if self.facts.interpreter else None
+            return STDLIB, self.facts.interpreter.version if self.facts.interpreter else None
         return None
 
     def _top_level_of(self, unit: ScanUnit) -> Set[str]:
@@ -221,7 +221,7 @@ class Resolver:
 
     def _homes(self, unit: ScanUnit, provider, absolute: str, missing: str, kind: str, names) -> Tuple[str, ...]:
         """Where the missing names live now: "name=module" for each definition found."""
-        if provider is None or provider[0] == "the standard library":
+        if provider is None or provider[0] == STDLIB:
             return ()
         index = self._definition_index(unit, provider[0])
         wanted = [missing] if kind == "missing-name" else [n for n in names or () if n != "*"]
@@ -262,16 +262,6 @@ class Resolver:
                 index.setdefault("\0module:" + source.module.rpartition(".")[2], []).append(source.module)
         self._definitions[provider] = index
         return index
-
-
-def _error_line(error: str) -> int:
-    marker = "(line "
-    if marker in error:
-        try:
-            return int(error.rsplit(marker, 1)[1].rstrip(")"))
-        except ValueError:
-            return 0
-    return 0
 
 
 class _LazyLines:

@@ -1,4 +1,8 @@
-"""Scan the requested code of a target and return the `imports` facts section."""
+"""Scan the requested code of a target and return the `imports` facts section.
+
+Callers go through envdoctor.scan.with_import_scan, which decides first whether there is
+anything to scan without importing this module.
+"""
 
 from __future__ import annotations
 
@@ -11,21 +15,13 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from envdoctor.model.facts import Facts, ImportScan, ModuleResolution, ScannedCode
-from envdoctor.scan import results
+from envdoctor.scan import ScanRequest, results
 from envdoctor.scan.cache import SummaryStore, default_cache_dir
 from envdoctor.scan.conditions import TargetTraits
 from envdoctor.scan.exports import Exports
 from envdoctor.scan.modules import ModuleInfo, StaticFinder
 from envdoctor.scan.resolve import Resolver
-from envdoctor.scan import ScanRequest, wanted
-from envdoctor.scan.sources import units_to_scan
-
-
-def with_import_scan(facts: Facts, request: ScanRequest, cache_dir: Optional[Path] = None) -> Facts:
-    """The facts with their `imports` section filled in (unchanged when scanning is off)."""
-    if not request.enabled or facts.interpreter is None or facts.sys_path is None:
-        return facts
-    return dataclasses.replace(facts, imports=scan_imports(facts, request, cache_dir))
+from envdoctor.scan.sources import distribution_unit, requested
 
 
 def scan_imports(facts: Facts, request: ScanRequest, cache_dir: Optional[Path] = None) -> ImportScan:
@@ -42,34 +38,30 @@ def scan_imports(facts: Facts, request: ScanRequest, cache_dir: Optional[Path] =
 
 def _scan_imports(facts: Facts, request: ScanRequest, cache_dir: Optional[Path]) -> ImportScan:
     started = time.perf_counter()
-    if not wanted(facts, request.items, request.include_stack):
-        return ImportScan()  # nothing to scan: no cache read or written
     cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
     key = results.result_key(facts, request.items, request.include_stack)
     cached = results.load(cache_dir, key)
     if cached is not None:
         return dataclasses.replace(cached, seconds=round(time.perf_counter() - started, 3))
     store = SummaryStore(cache_dir)
-    exports_holder: List[Exports] = []
-
-    def may_add_submodules(info: ModuleInfo) -> bool:
-        summary = exports_holder[0].summary(info)
-        return summary is not None and (summary["sys_modules"] or summary["path_dynamic"])
-
-    interpreter = facts.interpreter
-    roots = [entry.path for entry in facts.sys_path or () if entry.kind != "missing"]
+    wanted = requested(facts, request.items, request.include_stack)
+    suffixes = facts.interpreter.extension_suffixes or _default_suffixes()
+    known = _probe_resolutions(facts, suffixes)
+    folder_roots = [unit.root for unit in wanted.folders]
+    for root in folder_roots:
+        # A scanned source folder's own packages come from that folder, as when run from it.
+        for name in _listing(root):
+            known.pop(name[:-3] if name.endswith(".py") else name, None)
     finder = StaticFinder(
-        roots,
-        interpreter.extension_suffixes or _default_suffixes(),
+        folder_roots + [entry.path for entry in facts.sys_path or () if entry.kind != "missing"],
+        suffixes,
         # Facts from an older envdoctor lack these two: the host's are the best guess.
-        interpreter.builtin_modules or sys.builtin_module_names,
-        known_top_level=_probe_resolutions(facts),
-        may_add_submodules=may_add_submodules,
+        facts.interpreter.builtin_modules or sys.builtin_module_names,
+        known_top_level=known,
     )
     exports = Exports(finder, store)
-    exports_holder.append(exports)
-    units = units_to_scan(facts, request.items, request.include_stack, finder)
-    _put_folders_first(finder, [unit.root for unit in units if unit.distribution is None])
+    finder.may_add_submodules = exports.may_add_submodules
+    units = list(wanted.folders) + [distribution_unit(dist, finder) for dist in wanted.distributions]
     resolver = Resolver(facts, finder, exports, store, TargetTraits.from_facts(facts))
     scanned, problems = [], []
     for unit in units:
@@ -95,21 +87,15 @@ def _scan_imports(facts: Facts, request: ScanRequest, cache_dir: Optional[Path])
     return scan
 
 
-def _put_folders_first(finder: StaticFinder, folders: Sequence[str]) -> None:
-    """A scanned source folder's own packages come from that folder, as when run from it."""
-    for folder in reversed(folders):
-        finder.roots.insert(0, folder)
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            continue
-        for name in names:
-            finder.known_top_level.pop(name[:-3] if name.endswith(".py") else name, None)
+def _listing(folder: str) -> List[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
 
 
-def _probe_resolutions(facts: Facts) -> Dict[str, Optional[ModuleInfo]]:
+def _probe_resolutions(facts: Facts, suffixes: Sequence[str]) -> Dict[str, Optional[ModuleInfo]]:
     """Top-level modules as the target's real import system resolved them (editable finders too)."""
-    suffixes = tuple(facts.interpreter.extension_suffixes or _default_suffixes())
     known: Dict[str, Optional[ModuleInfo]] = {}
     for name, resolution in (facts.modules or {}).items():
         if "." in name:
@@ -136,7 +122,7 @@ def _as_module_info(name: str, resolution: ModuleResolution, suffixes) -> Option
         return ModuleInfo(name, kind, origin, tuple(resolution.locations) or (folder,), os.path.dirname(folder))
     if origin.endswith(".py"):
         return ModuleInfo(name, "module", origin, (), folder)
-    if any(origin.endswith(suffix) for suffix in suffixes):
+    if origin.endswith(tuple(suffixes)):
         return ModuleInfo(name, "extension", origin, (), folder)
     if origin.endswith(".pyc"):
         return ModuleInfo(name, "compiled", origin, (), folder)

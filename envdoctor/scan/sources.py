@@ -36,43 +36,41 @@ class ScanUnit(NamedTuple):
     inputs: Tuple[Tuple[str, int], ...] = ()
 
 
-def units_to_scan(facts: Facts, requested: Sequence[str], include_stack: bool, finder: StaticFinder) -> List[ScanUnit]:
+class Requested(NamedTuple):
+    """What a scan covers: source folders (as units already: they need no finder) and the
+    installed distributions, which are turned into units once the finder exists."""
+
+    folders: Tuple[ScanUnit, ...]
+    distributions: Tuple[Distribution, ...]
+
+
+def requested(facts: Facts, items: Sequence[str], include_stack: bool) -> Requested:
+    """--scan items (folders first, then distribution names) and the installed stack packages."""
     active = facts.active_distributions()
-    units: List[ScanUnit] = []
-    seen = set()
-    names = [name for name in STACK_DISTRIBUTIONS if include_stack and name in active]
-    for item in requested:
+    folders: List[ScanUnit] = []
+    keys = [name for name in STACK_DISTRIBUTIONS if include_stack and name in active]
+    for item in items:
         folder = _as_folder(item, facts)
         if folder is not None:
-            if folder not in seen:
-                seen.add(folder)
-                units.append(folder_unit(folder))
+            if all(unit.label != folder for unit in folders):
+                folders.append(folder_unit(folder))
             continue
         key = canonicalize(item)
         if key not in active:
             raise UsageError(f"--scan {item}: neither a folder nor a distribution installed in the target")
-        names.append(key)
-    for key in names:
-        if key in seen:
-            continue
-        seen.add(key)
-        units.append(distribution_unit(active[key], finder))
-    return units
+        keys.append(key)
+    return Requested(tuple(folders), tuple(active[key] for key in dict.fromkeys(keys)))
 
 
 def _as_folder(item: str, facts: Facts) -> Optional[str]:
     cwd = facts.interpreter.cwd if facts.interpreter else os.getcwd()
-    looks_like_path = os.sep in item or item.startswith(".") or (os.altsep and os.altsep in item)
+    looks_like_path = os.sep in item or item.startswith(".") or bool(os.altsep and os.altsep in item)
     candidate = os.path.abspath(os.path.join(cwd, os.path.expanduser(item)))
-    if os.path.isdir(candidate) and (looks_like_path or not _is_distribution(item, facts)):
+    if os.path.isdir(candidate) and (looks_like_path or canonicalize(item) not in facts.active_distributions()):
         return candidate
     if looks_like_path:
         raise UsageError(f"--scan {item}: no such folder")
     return None
-
-
-def _is_distribution(item: str, facts: Facts) -> bool:
-    return canonicalize(item) in facts.active_distributions()
 
 
 def folder_unit(folder: str) -> ScanUnit:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 # Bump whenever the shape or meaning of a summary changes: the cache keys on it.
-SUMMARY_VERSION = 2
+SUMMARY_VERSION = 3
 
 
 def scanner_fingerprint() -> str:
@@ -44,6 +44,9 @@ def scanner_fingerprint() -> str:
 # class bodies included) or "function".  conditions: ((encoded condition, polarity), ...)
 # for every enclosing `if` whose outcome depends on the target or is unknown.
 IMPORT_FIELDS = ("line", "end_line", "kind", "level", "module", "names", "scope", "guarded", "type_checking", "conditions")
+# Positions in that tuple, for readers of stored records (a plain tuple marshals; a
+# NamedTuple does not, and converting 50,000 records on every run would cost more).
+LINE, END_LINE, KIND, LEVEL, MODULE, NAMES, SCOPE, GUARDED, TYPE_CHECKING, CONDITIONS = range(len(IMPORT_FIELDS))
 
 # Exceptions whose handler makes a failed import survivable.
 _GUARD_EXCEPTIONS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
@@ -79,12 +82,14 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
         "path_dynamic": _mentions(source, _PATH_HINTS) and bool(_DYNAMIC_PATH.search(source)),
         "sys_modules": b"sys.modules" in source or b"meta_path" in source,
         "error": None,
+        "error_line": 0,
     }
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError) as exc:  # ValueError: source with NUL bytes
         line = getattr(exc, "lineno", None)
         summary["error"] = f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}" + (f" (line {line})" if line else "")
+        summary["error_line"] = line or 0
         return summary
     walker = _Walker()
     walker.body(tree.body, _Context())
@@ -299,8 +304,8 @@ def _is_str(node: ast.expr) -> bool:
 
 
 def _literal_strings(node: ast.expr) -> Optional[List[str]]:
-    """["a", "b"] / ("a",) / ["a"] + ["b"] -> names; anything computed -> None."""
-    if isinstance(node, (ast.List, ast.Tuple)):
+    """["a", "b"] / ("a",) / {"a"} / ["a"] + ["b"] -> names; anything computed -> None."""
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         if all(_is_str(element) for element in node.elts):
             return [element.value for element in node.elts]
         return None
@@ -385,8 +390,8 @@ def _encode_comparison(left: ast.expr, op: Optional[str], right: ast.expr) -> Op
     if subject is not None:
         if _is_str(right):
             return ("str", subject, op, right.value)
-        if op in ("in", "not in") and isinstance(right, (ast.Tuple, ast.List, ast.Set)):
-            values = _literal_strings(ast.Tuple(elts=list(right.elts)))
+        if op in ("in", "not in"):
+            values = _literal_strings(right)
             return ("str", subject, op, tuple(values)) if values is not None else None
     return None
 
@@ -433,8 +438,3 @@ def _string_subject(node: ast.expr) -> Optional[str]:
     if isinstance(node, ast.Call) and not node.args and _dotted(node.func) in ("platform.system", "platform.machine"):
         return _dotted(node.func) + "()"
     return None
-
-
-def import_record(values: Tuple) -> Dict[str, Any]:
-    """A stored import tuple as a dict, for code that prefers names to positions."""
-    return dict(zip(IMPORT_FIELDS, values))

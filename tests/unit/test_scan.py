@@ -420,7 +420,7 @@ def test_summary_is_plain_data_for_marshal():
     summary = summarize_source(b"import a\nfrom .b import c\nif x:\n    from d import e\n__all__ = ['c']\n")
     assert marshal.loads(marshal.dumps(summary)) == summary
     assert summary["all"] == ["c"] and summary["bound"] == ["a", "c", "e"]
-    assert summary_module.import_record(summary["imports"][2])["conditions"] == ((("unknown",), True),)
+    assert summary["imports"][2][summary_module.CONDITIONS] == ((("unknown",), True),)
 
 
 def test_a_def_is_a_home_and_a_fallback_assignment_is_not(tmp_path):
