@@ -68,6 +68,8 @@ def report(
     location: Optional[Location] = None,
     references: Sequence[str] = (),
     fix: Optional[FixProposal] = None,
+    key: str = "",
+    replaces: Sequence[str] = (),
 ) -> Finding:
     """A finding from inside a check; the engine stamps the check's code and name on it."""
     return Finding(
@@ -81,4 +83,6 @@ def report(
         location=location,
         references=tuple(references),
         fix=fix,
+        key=key,
+        replaces=tuple(replaces),
     )

@@ -43,6 +43,10 @@ ScanOption = Annotated[
     typer.Option("--scan", help="Also scan the imports of this distribution or source folder (repeatable); installed stack packages (sglang, vllm, flashinfer, ...) are scanned by default."),
 ]
 NoScanOption = Annotated[bool, typer.Option("--no-scan", help="Skip the static import scan.")]
+DeepOption = Annotated[
+    bool,
+    typer.Option("--deep", help="Also import the installed stack (torch, triton, flashinfer, sglang, vllm, ...), each in its own subprocess with --timeout: CUDA use, arch list, a kernel launch, a Triton kernel."),
+]
 ConfigOption = Annotated[
     Optional[str],
     typer.Option("--config", help="Settings file [default: [tool.envdoctor] of the nearest pyproject.toml at or above --cwd]."),
@@ -121,15 +125,33 @@ def _load_facts_file(path: str):
 _EARLY_PROBE = None
 
 
-def _probe(python: Optional[str], cwd: Optional[str], timeout: float, scan=None):
-    """The target's facts; with a scan request, the import scan's section too."""
+def _probe(python: Optional[str], cwd: Optional[str], timeout: float, scan=None, deep: bool = False):
+    """The target's facts; with a scan request the import scan's section, with deep the deep probes'."""
     global _EARLY_PROBE
     from envdoctor.probe.run import run_probe
     from envdoctor.target import resolve_target
 
     started, _EARLY_PROBE = _EARLY_PROBE, None
-    facts = run_probe(resolve_target(python, cwd), timeout=timeout, started=started)
-    return _scanned(facts, scan)
+    target = resolve_target(python, cwd)
+    facts = _scanned(run_probe(target, timeout=timeout, started=started), scan)
+    return _deepened(facts, target, timeout) if deep else facts
+
+
+def _deepened(facts, target, timeout: float):
+    """Facts with the deep section: a spinner on stderr while the stack imports, where stderr is a terminal."""
+    import dataclasses
+    from contextlib import nullcontext
+
+    from envdoctor.probe.deep import run_deep
+
+    status = nullcontext()
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        status = Console(stderr=True).status("deep probes: starting")
+    with status as spinner:
+        progress = (lambda text: spinner.update(f"deep probes: {text}")) if spinner else None
+        return dataclasses.replace(facts, deep=run_deep(facts, target, timeout, progress=progress))
 
 
 def _scan_request(items: Optional[List[str]], no_scan: bool, cwd: Optional[str], config: Optional[str]):
@@ -162,6 +184,7 @@ def check(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the facts behind the findings.")] = False,
     scan: ScanOption = None,
     no_scan: NoScanOption = False,
+    deep: DeepOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Inspect a Python environment and report what is broken.  Exit 0 clean, 1 findings, 2 usage/target error."""
@@ -179,7 +202,9 @@ def check(
             import envdoctor.report.text  # noqa: F401  (imported while an early probe still runs)
             if _color_wanted():
                 import rich.console  # noqa: F401  (likewise; only a terminal gets colour)
-        facts = _load_facts_file(facts_file) if facts_file else _probe(python, cwd, timeout, request)
+        if facts_file and deep:
+            raise UsageError("--deep needs a live target, not --facts (take the snapshot with `snapshot --deep`)")
+        facts = _load_facts_file(facts_file) if facts_file else _probe(python, cwd, timeout, request, deep)
         from envdoctor.engine import run_checks
         from envdoctor.report import render
         from envdoctor.report.context import ReportContext
@@ -203,12 +228,14 @@ def snapshot(
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the facts here instead of stdout.")] = None,
     scan: ScanOption = None,
     no_scan: NoScanOption = False,
+    deep: DeepOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Write the target's facts as JSON (check it later with `check --facts FILE`)."""
 
     def body() -> int:
-        text = json.dumps(_probe(python, cwd, timeout, _scan_request(scan, no_scan, cwd, config)).to_dict(), indent=1) + "\n"
+        facts = _probe(python, cwd, timeout, _scan_request(scan, no_scan, cwd, config), deep)
+        text = json.dumps(facts.to_dict(), indent=1) + "\n"
         if output:
             try:
                 Path(output).write_text(text, encoding="utf-8")
@@ -234,6 +261,7 @@ def fix(
     unsafe: Annotated[bool, typer.Option("--unsafe", help="With --yes, also apply plans that add or edit code in the target (shims, stubs, patches, metadata removal).")] = False,
     scan: ScanOption = None,
     no_scan: NoScanOption = False,
+    deep: DeepOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Plan repairs for the findings, show them, apply them through a journal, verify, and roll back on failure.
@@ -254,7 +282,8 @@ def fix(
 
         def probe():
             # The scan is part of the facts: a patched import must be seen gone when verifying.
-            return _scanned(run_probe(target, timeout=timeout), request)
+            facts = _scanned(run_probe(target, timeout=timeout), request)
+            return _deepened(facts, target, timeout) if deep else facts
 
         interactive = sys.stdin.isatty() and sys.stderr.isatty()
         options = FixOptions(yes=yes, dry_run=dry_run, unsafe=unsafe, interactive=interactive)

@@ -62,5 +62,8 @@ def run_checks(checks: Sequence[CheckSpec], facts: Facts) -> CheckRun:
             continue
         for finding in produced:
             findings.append(dataclasses.replace(finding, code=spec.code, name=spec.name))
+    replaced = {identity for finding in findings for identity in finding.replaces}
+    if replaced:  # a specific check said it better: drop the generic finding it names
+        findings = [f for f in findings if f.identity not in replaced]
     findings.sort(key=lambda f: f.sort_key)
     return CheckRun(tuple(findings), tuple(skipped), tuple(ran))

@@ -22,7 +22,8 @@ def legacy_finder(facts: Facts) -> Iterator:
 
     What it detects
         Entries of `sys.meta_path` present after start-up (and path-entry finders in
-        `sys.path_importer_cache`) that have `find_module()` but no `find_spec()`. On
+        `sys.path_importer_cache`) that have `find_module()` but no `find_spec()`; with
+        `--deep`, also the finders a stack package inserts when it is imported. On
         Python 3.12 and newer this is an error; before 3.12 a warning, because upgrading the
         interpreter will break it.
 
@@ -61,6 +62,8 @@ def legacy_finder(facts: Facts) -> Iterator:
     )
     legacy = [(f"sys.meta_path[{i}]", f) for i, f in enumerate(imports.meta_path) if f.find_module and not f.find_spec]
     legacy += [(f"sys.path_importer_cache[{f.path!r}]", f) for f in imports.legacy_path_entry_finders if f.find_module]
+    for attempt in facts.deep.imports if facts.deep else ():  # finders a package inserts when imported (--deep)
+        legacy += [(f"sys.meta_path after `import {attempt.module}`", f) for f in attempt.meta_path_added if f.find_module and not f.find_spec]
     # One finding per finder class: a .pth processed twice (a venv's lib64 symlink) installs two instances.
     by_class = {}
     for where, finder in legacy:

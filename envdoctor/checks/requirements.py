@@ -21,7 +21,7 @@ from envdoctor.checks._metadata import (
     parsed_requirements,
     requires_python_spec,
 )
-from envdoctor.model.facts import Distribution, Facts
+from envdoctor.model.facts import Distribution, Facts, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
 
 
@@ -100,6 +100,11 @@ def _why(item: ActiveRequirement) -> str:
     return f" (through its extra [{item.via_extra}], requested by {', '.join(item.extra_requested_by)})"
 
 
+def requirement_key(requirer: str, required: str) -> str:
+    """The key of a REQ001/REQ002 finding, which a more specific check may replace."""
+    return f"{canonicalize(requirer)}->{canonicalize(required)}"
+
+
 def _spec_text(requirement) -> str:
     return f"{requirement.name}{requirement.specifier}" if str(requirement.specifier) else requirement.name
 
@@ -150,6 +155,7 @@ def missing_requirement(facts: Facts) -> Iterator:
             ),
             evidence=(f"{item.requirer.metadata_path}: Requires-Dist: {item.text}",),
             location=Location(path=item.requirer.metadata_path, distribution=item.requirer.name),
+            key=requirement_key(item.requirer.name, item.parsed.key),
             fix=FixProposal(
                 "reinstall",
                 f"install {wanted}",
@@ -213,6 +219,7 @@ def conflicting_requirement(facts: Facts) -> Iterator:
                 f"installed: {provider.metadata_path}",
             ),
             location=Location(path=item.requirer.metadata_path, distribution=item.requirer.name),
+            key=requirement_key(item.requirer.name, item.parsed.key),
             fix=FixProposal(
                 "reinstall",
                 f"install {wanted}",

@@ -45,7 +45,7 @@ def build_plans(run: CheckRun, facts: Facts) -> Tuple[List[FixPlan], List[Findin
     seen_actions = set()
     unfixable = []
     for finding in run.findings:
-        spec = fixers.for_code(finding.code)
+        spec = fixers.for_finding(finding)
         proposal = spec.function(finding, context) if spec is not None else None
         if proposal is None:
             unfixable.append(finding)

@@ -37,13 +37,20 @@ def _validate(spec: FixerSpec, origin: str) -> None:
 @dataclasses.dataclass(frozen=True)
 class FixerRegistry:
     by_code: Dict[str, FixerSpec]
+    by_name: Dict[str, FixerSpec] = dataclasses.field(default_factory=dict)
 
-    def for_code(self, code: str) -> Optional[FixerSpec]:
-        return self.by_code.get(code)
+    def for_finding(self, finding) -> Optional[FixerSpec]:
+        """The fixer claiming the finding's code; else the one its proposal names (knowledge-base
+        rules are data, so their findings say `fixer = "install-requirement"` instead)."""
+        spec = self.by_code.get(finding.code)
+        if spec is None and finding.fix and finding.fix.parameters:
+            spec = self.by_name.get(finding.fix.parameters.get("fixer", ""))
+        return spec
 
 
 def load_fixers() -> FixerRegistry:
     by_code: Dict[str, FixerSpec] = {}
+    by_name: Dict[str, FixerSpec] = {}
     for point, origin, specs in load_plugins(ENTRY_POINT_GROUP, FIXER_ATTRIBUTE, "fixers", "envdoctor.fixes.api.fixer"):
         for spec in specs:
             _validate(spec, origin)
@@ -55,4 +62,5 @@ def load_fixers() -> FixerRegistry:
                         f"fixers {other.name} ({other.provider}) and {spec.name} ({spec.provider}) both claim {code}"
                     )
                 by_code[code] = spec
-    return FixerRegistry(by_code)
+            by_name[spec.name] = spec
+    return FixerRegistry(by_code, by_name)

@@ -48,7 +48,7 @@ def reinstall_incomplete(finding: Finding, context: FixContext) -> Optional[Prop
     return Proposal(f"reinstall {pinned} in place", [command], notes=[_installer_note(context)])
 
 
-@fixer(name="install-requirement", kind="reinstall", codes=("REQ001", "REQ002"))
+@fixer(name="install-requirement", kind="reinstall", codes=("REQ001", "REQ002", "TOR001", "FLI002"))
 def install_requirement(finding: Finding, context: FixContext) -> Optional[Proposal]:
     """Install a version that every installed distribution's requirement on it accepts."""
     text = (finding.fix.parameters or {}).get("requirement") if finding.fix else None
@@ -58,13 +58,15 @@ def install_requirement(finding: Finding, context: FixContext) -> Optional[Propo
     # The smallest change that satisfies everyone: one install of the intersection of every
     # specifier in force on this distribution; pip keeps all else unless it must move.
     on_it = [item for item in active_requirements(context.facts) if item.parsed.key == parsed.key]
-    specifiers: List[str] = []
+    # The finding's own requirement first: a knowledge-base rule's "torch>=2.12" may be
+    # one that no installed distribution declares.
+    specifiers: List[str] = [spec for spec in str(parsed.requirement.specifier).split(",") if spec]
     for item in on_it:
         for spec in str(item.requirement.specifier).split(","):
             if spec and spec not in specifiers:
                 specifiers.append(spec)
     wanted = parsed.requirement.name + ",".join(specifiers)
-    requirers = sorted({item.requirer.display for item in on_it})
+    requirers = sorted({item.requirer.display for item in on_it}) or [finding.code]
     command = _run(context, f"satisfy {', '.join(requirers)}", wanted)
     notes = [_installer_note(context), f"pip picks the newest release of {wanted} and moves other distributions only if they must"]
     return Proposal(f"install {wanted}", [command], notes=notes)

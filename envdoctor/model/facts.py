@@ -32,6 +32,8 @@ SECTIONS = (
     "modules",
     "startup",
     "imports",
+    "stack",
+    "deep",
 )
 
 
@@ -266,6 +268,146 @@ class ImportScan:
     seconds: float = 0.0
 
 
+# ---------------------------------------------------------------------------
+# The ML stack: the machine's accelerators and the builds installed for them.
+# Every fact says where it came from (`source`), so a finding can show it.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TorchBuild:
+    """torch as its files describe it (torch/version.py read as text, never imported)."""
+
+    version: Optional[str]
+    local: Optional[str]  # the build tag: cu130, rocm6.4, cpu, or None
+    cuda: Optional[str]  # the CUDA runtime torch was built for ("13.0"), None for CPU/ROCm
+    hip: Optional[str]
+    git_version: Optional[str] = None
+    source: str = ""  # the version.py read
+
+
+@dataclass(frozen=True)
+class Gpu:
+    index: int
+    name: str
+    capability: Optional[str] = None  # "9.0"
+    memory_mib: Optional[int] = None
+    uuid: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Nvidia:
+    driver_version: Optional[str] = None  # "580.95.05"
+    driver_source: str = ""
+    cuda_driver_version: Optional[str] = None  # the newest CUDA the driver runs ("13.0")
+    cuda_source: str = ""
+    gpus: Tuple[Gpu, ...] = ()
+    gpus_source: str = ""
+    errors: Tuple[str, ...] = ()  # what could not be read, and why
+
+
+@dataclass(frozen=True)
+class CudaToolkit:
+    """The toolkit JIT builds use (CUDA_HOME, nvcc): not the runtime torch ships with."""
+
+    home: Optional[str]
+    version: Optional[str]
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Rocm:
+    version: Optional[str] = None
+    path: Optional[str] = None
+    source: str = ""
+    gfx_targets: Tuple[str, ...] = ()  # one per GPU node in KFD's topology: gfx942, ...
+    gfx_source: str = ""
+
+
+@dataclass(frozen=True)
+class Apple:
+    macos_version: Optional[str]
+    machine: str  # the target interpreter's architecture: arm64 or x86_64
+    translated: Optional[bool] = None  # running under Rosetta 2
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class LibraryFile:
+    """A CUDA/NCCL/cuDNN library file found in an LD_LIBRARY_PATH folder or LD_PRELOAD."""
+
+    path: str
+    library: str  # cudart | nccl | cudnn | cublas | cuda | nvrtc
+    version: Optional[str] = None  # from the file name: "12", "2.21.5"
+    via: str = "LD_LIBRARY_PATH"  # or LD_PRELOAD
+    position: int = 0  # its folder's position in LD_LIBRARY_PATH
+
+
+@dataclass(frozen=True)
+class Stack:
+    torch: Optional[TorchBuild] = None
+    nvidia: Optional[Nvidia] = None
+    cuda_toolkit: Optional[CudaToolkit] = None
+    rocm: Optional[Rocm] = None
+    apple: Optional[Apple] = None
+    libraries: Tuple[LibraryFile, ...] = ()
+    # Submodules present in selected stack packages' folders (partial-install checks).
+    package_files: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def nvidia_gpus(self) -> Tuple[Gpu, ...]:
+        return self.nvidia.gpus if self.nvidia else ()
+
+
+# ---------------------------------------------------------------------------
+# Deep probes (--deep): what only importing the stack can tell.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportAttempt:
+    module: str
+    ok: bool
+    seconds: float = 0.0
+    error: Optional[str] = None  # "ImportError: ..." (last line), or why the probe died
+    outcome: str = "ok"  # ok | error | crash | timeout
+    meta_path_added: Tuple[FinderInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class TorchRuntime:
+    version: Optional[str] = None
+    cuda: Optional[str] = None
+    hip: Optional[str] = None
+    cuda_available: Optional[bool] = None
+    device_count: int = 0
+    arch_list: Tuple[str, ...] = ()  # torch.cuda.get_arch_list(): sm_90, compute_90, gfx942
+    devices: Tuple[Gpu, ...] = ()  # as torch numbers them (after CUDA_VISIBLE_DEVICES)
+    kernel: Optional[str] = None  # "ok", or the error of a one-element kernel launch
+    mps_built: Optional[bool] = None
+    mps_available: Optional[bool] = None
+    nccl_version: Optional[str] = None
+    cudnn_version: Optional[int] = None
+    libraries: Tuple[str, ...] = ()  # CUDA/NCCL/cuDNN libraries mapped into the process
+    error: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class TritonRuntime:
+    version: Optional[str] = None
+    kernel: Optional[str] = None  # "ok", the error, or "skipped: <why>"
+    backend: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Deep:
+    imports: Tuple[ImportAttempt, ...] = ()
+    torch: Optional[TorchRuntime] = None
+    triton: Optional[TritonRuntime] = None
+    seconds: float = 0.0
+
+
 @dataclass(frozen=True)
 class Facts:
     schema_version: int
@@ -281,6 +423,8 @@ class Facts:
     modules: Optional[Dict[str, ModuleResolution]] = None
     startup: Optional[Startup] = None
     imports: Optional[ImportScan] = None
+    stack: Optional[Stack] = None
+    deep: Optional[Deep] = None
 
     def has(self, section: str) -> bool:
         return getattr(self, section, None) is not None

@@ -51,6 +51,16 @@ class Finding:
     location: Optional[Location] = None
     references: Tuple[str, ...] = ()
     fix: Optional[FixProposal] = None
+    # What makes this finding the same one from run to run, within its code:
+    # "sglang->flashinfer-python". Defaults to the subject.
+    key: str = ""
+    # "CODE:key" of generic findings this one says better, which the engine then drops
+    # (TOR001 on torch's triton pin replaces REQ002's "torch requires triton==3.6.0").
+    replaces: Tuple[str, ...] = ()
+
+    @property
+    def identity(self) -> str:
+        return f"{self.code}:{self.key or self.subject}"
 
     @property
     def sort_key(self):

@@ -1,4 +1,4 @@
-# envdoctor probe payload.
+# envdoctor probe payload (the last part; see probe.start.PAYLOAD_PARTS).
 #
 # This file is NOT imported by envdoctor.  Its source is sent to the *target*
 # interpreter (`python -B -c SOURCE MODE NONCE OPTIONS`) and runs there, so:
@@ -613,25 +613,6 @@ def distributions(path_entries, dircache):
     return found, shared
 
 
-def describe_finder(obj):
-    cls = obj if isinstance(obj, type) else type(obj)
-    module_name = getattr(cls, "__module__", None)
-    module = sys.modules.get(module_name) if module_name else None
-    try:
-        text = repr(obj)
-    except Exception:
-        text = "<unrepresentable %s>" % cls.__name__
-    return {
-        "class": getattr(cls, "__qualname__", cls.__name__),
-        "module": module_name,
-        "file": getattr(module, "__file__", None),
-        "repr": text[:200],
-        "is_class": isinstance(obj, type),
-        "find_spec": callable(getattr(obj, "find_spec", None)),
-        "find_module": callable(getattr(obj, "find_module", None)),
-    }
-
-
 def import_system():
     path_entry_finders = []
     for path, finder in list(sys.path_importer_cache.items()):
@@ -818,6 +799,7 @@ def collect_facts(options):
     names = set()
     for dist in dists:
         names.update(n.split(".")[0] for n in dist.get("top_level") or ())
+    modules = resolve_modules(names, path_entries, dircache, exact=bool(options.get("exact_modules")))
     return {
         "interpreter": interpreter_facts(cwd, site_dirs, user_site, user_enabled),
         "markers": marker_environment(),
@@ -826,7 +808,8 @@ def collect_facts(options):
         "distributions": dists,
         "shared_files": shared,
         "import_system": import_system(),
-        "modules": resolve_modules(names, path_entries, dircache, exact=bool(options.get("exact_modules"))),
+        "modules": modules,
+        "stack": stack_facts(modules),  # defined in _stack.py, sent ahead of this file
     }
 
 

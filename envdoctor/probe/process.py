@@ -16,7 +16,7 @@ from collections import namedtuple
 # (together ~25 ms), so the target interpreter starts that much sooner.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Mapping, Sequence
+    from typing import Mapping, Optional, Sequence
 
 from envdoctor.errors import TargetError
 
@@ -37,7 +37,7 @@ def probe_environment(base: Mapping[str, str] = os.environ) -> dict:
 class Running:
     """A started target subprocess; `wait` collects it, killing it at the deadline."""
 
-    def __init__(self, argv: Sequence[str], cwd: str, timeout: float):
+    def __init__(self, argv: Sequence[str], cwd: str, timeout: float, extra_env: Optional[Mapping[str, str]] = None):
         self.argv = list(argv)
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
@@ -45,7 +45,7 @@ class Running:
             self.child = subprocess.Popen(
                 self.argv,
                 cwd=cwd,
-                env=probe_environment(),
+                env={**probe_environment(), **(extra_env or {})},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

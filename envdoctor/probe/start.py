@@ -18,14 +18,26 @@ from envdoctor.probe.process import Running
 from envdoctor.target import Target
 
 DEFAULT_TIMEOUT = 60.0
-_SOURCE: list = []
+
+
+# Each program is sent as source: its parts joined, the last one runs main().
+PAYLOAD_PARTS = ("_finders.py", "_stack.py", "_payload.py")
+DEEP_PARTS = ("_finders.py", "_deep.py")
+_SOURCES: dict = {}
+
+
+def program_source(parts=PAYLOAD_PARTS) -> str:
+    if parts not in _SOURCES:
+        texts = []
+        for part in parts:
+            with open(os.path.join(os.path.dirname(__file__), part), encoding="utf-8") as handle:
+                texts.append(handle.read())
+        _SOURCES[parts] = "\n".join(texts)
+    return _SOURCES[parts]
 
 
 def payload_source() -> str:
-    if not _SOURCE:
-        with open(os.path.join(os.path.dirname(__file__), "_payload.py"), encoding="utf-8") as handle:
-            _SOURCE.append(handle.read())
-    return _SOURCE[0]
+    return program_source(PAYLOAD_PARTS)
 
 
 def new_nonce() -> str:

@@ -22,6 +22,7 @@ def finding_dict(finding) -> dict:
         "title": finding.title,
         "message": finding.message,
         "subject": finding.subject,
+        "key": finding.key or finding.subject,
         "evidence": list(finding.evidence),
         "location": asdict(finding.location) if finding.location else None,
         "references": list(finding.references),

@@ -63,7 +63,8 @@ def finder(cls: str, module_name: str, *, find_spec: bool = True, find_module: b
 
 
 def make_facts(*, dists=(), modules=None, pth_files=(), meta_path=None, version=(3, 11, 7), markers=None,
-               startup=None, shared_files=(), path=None, legacy_path_entry_finders=(), imports=None) -> Facts:
+               startup=None, shared_files=(), path=None, legacy_path_entry_finders=(), imports=None,
+               stack=None, deep=None, environment=None) -> Facts:
     default_meta = [finder("BuiltinImporter", "_frozen_importlib"), finder("PathFinder", "_frozen_importlib_external")]
     data = {
         "schema_version": FACTS_SCHEMA_VERSION, "envdoctor_version": "test",
@@ -79,8 +80,31 @@ def make_facts(*, dists=(), modules=None, pth_files=(), meta_path=None, version=
         "modules": modules or {},
         "startup": startup or {"ok": True, "pth_errors": []},
         "imports": imports,
+        "stack": stack if stack is not None else {},
+        "deep": deep,
     }
+    if environment:
+        data["interpreter"]["environment"] = dict(environment)
     return Facts.from_dict(data)
+
+
+def torch_version_py(version: str, cuda=None, hip=None) -> Dict[str, Any]:
+    """stack.torch as the probe reads torch/version.py."""
+    local = version.split("+", 1)[1] if "+" in version else None
+    return {"version": version, "local": local, "cuda": cuda, "hip": hip, "source": f"{SITE}/torch/version.py"}
+
+
+def nvidia(*gpus, driver="580.95.05", cuda="13.0") -> Dict[str, Any]:
+    """stack.nvidia with GPUs given as (name, capability) pairs."""
+    return {
+        "driver_version": driver, "driver_source": "/proc/driver/nvidia/version",
+        "cuda_driver_version": cuda, "cuda_source": "libcuda cuDriverGetVersion", "gpus_source": "NVML",
+        "gpus": [{"index": i, "name": name, "capability": cap, "memory_mib": 81559, "uuid": f"GPU-{i:08d}-aaaa"}
+                 for i, (name, cap) in enumerate(gpus)],
+    }
+
+
+H100 = ("NVIDIA H100 80GB HBM3", "9.0")
 
 
 def import_problem(kind: str, module: str, missing: str, **extra) -> Dict[str, Any]:

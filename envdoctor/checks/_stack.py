@@ -1,0 +1,71 @@
+"""What the ML-stack check families share: versions of installed builds and the machine's accelerators.
+
+Pure functions of facts, like the checks that use them.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+from envdoctor.checks._metadata import parse_version
+from envdoctor.model.facts import Distribution, Facts, TorchBuild, canonicalize
+
+
+def installed(facts: Facts, name: str) -> Optional[Distribution]:
+    return facts.active_distributions().get(canonicalize(name))
+
+
+def release(text: Optional[str]) -> Optional[Tuple[int, ...]]:
+    """(2, 11, 0) for "2.11.0+cu130"; None when it does not parse."""
+    version = parse_version(text)
+    return tuple(version.release) if version is not None else None
+
+
+def major_minor(text: Optional[str]) -> Optional[Tuple[int, int]]:
+    parts = release(text)
+    if not parts:
+        return None
+    return (parts[0], parts[1] if len(parts) > 1 else 0)
+
+
+def public(text: Optional[str]) -> Optional[str]:
+    """The version without its local build tag: 2.11.0 for 2.11.0+cu130."""
+    return text.split("+", 1)[0] if text else text
+
+
+def torch_build(facts: Facts) -> Optional[TorchBuild]:
+    """torch's build as its version.py says, else as its distribution's version says."""
+    if facts.stack and facts.stack.torch:
+        return facts.stack.torch
+    dist = installed(facts, "torch")
+    if dist is None or not dist.version:
+        return None
+    local = dist.version.split("+", 1)[1] if "+" in dist.version else None
+    cuda = None
+    if local and local.startswith("cu") and local[2:].isdigit():  # cu130 -> 13.0, cu126 -> 12.6
+        cuda = f"{local[2:-1]}.{local[-1]}"
+    hip = local[4:] if local and local.startswith("rocm") else None
+    return TorchBuild(version=dist.version, local=local, cuda=cuda, hip=hip, source=dist.metadata_path)
+
+
+def torch_variant(build: TorchBuild) -> str:
+    """cuda | rocm | cpu | unknown, from what the build says about itself."""
+    if build.hip or (build.local or "").startswith("rocm"):
+        return "rocm"
+    if build.cuda or (build.local or "").startswith("cu"):
+        return "cuda"
+    if build.local == "cpu" or (build.source.endswith("version.py") and not build.cuda and not build.hip):
+        return "cpu"
+    return "unknown"
+
+
+def is_linux(facts: Facts) -> bool:
+    return (facts.markers or {}).get("sys_platform", "").startswith("linux")
+
+
+def is_macos(facts: Facts) -> bool:
+    return (facts.markers or {}).get("sys_platform") == "darwin"
+
+
+def environment(facts: Facts) -> dict:
+    return facts.interpreter.environment if facts.interpreter else {}

@@ -1,0 +1,348 @@
+"""GPU: does the installed torch build fit the machine's driver, GPUs and vendor?"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, Optional, Tuple
+
+from envdoctor.api import check, report
+from envdoctor.checks._stack import major_minor, release, torch_build, torch_variant
+from envdoctor.model.facts import Facts, Gpu
+from envdoctor.model.finding import FixProposal, Location, Severity
+
+TORCH_INSTALL = "https://pytorch.org/get-started/locally/"
+# The oldest Linux driver each CUDA major runs on under minor-version compatibility
+# (CUDA Toolkit release notes, "CUDA Toolkit and Corresponding Driver Versions").
+MINIMUM_DRIVER = {11: "450.80.02", 12: "525.60.13", 13: "580.65.06"}
+# The lowest compute capability each CUDA major still supports (CUDA 12 dropped Kepler,
+# CUDA 13 dropped Maxwell, Pascal and Volta).
+MINIMUM_CAPABILITY = {12: (5, 0), 13: (7, 5)}
+
+
+def _driver_text(facts: Facts) -> str:
+    nvidia = facts.stack.nvidia
+    parts = []
+    if nvidia.driver_version:
+        parts.append(f"driver {nvidia.driver_version} ({nvidia.driver_source})")
+    if nvidia.cuda_driver_version:
+        parts.append(f"supports CUDA up to {nvidia.cuda_driver_version} ({nvidia.cuda_source})")
+    return ", ".join(parts) or "driver version unknown"
+
+
+@check(
+    code="GPU001",
+    name="driver-too-old",
+    summary="The NVIDIA driver is older than the CUDA runtime the installed torch build needs.",
+    needs=("stack", "distributions"),
+    fix="manual",
+)
+def driver_too_old(facts: Facts) -> Iterator:
+    """Compare torch's CUDA runtime with the newest CUDA the installed driver runs.
+
+    What it detects
+        A CUDA build of torch (torch/version.py `cuda = '13.0'`) on a machine whose NVIDIA
+        driver reports an older CUDA version (cuDriverGetVersion, NVML). A different major is
+        an error; the same major with an older minor is a warning.
+
+    Why it breaks
+        A newer major fails at the first CUDA call: "CUDA driver version is insufficient for
+        CUDA runtime version", and torch.cuda.is_available() is False. Within one major, CUDA's
+        minor-version compatibility runs precompiled kernels, but anything that JIT-compiles
+        PTX for the newer toolkit (Triton kernels, torch.compile, FlashInfer's JIT) fails with
+        "the provided PTX was compiled with an unsupported toolchain".
+
+    Example
+        torch 2.11.0+cu130 needs CUDA 13.0, but driver 550.54.14 supports CUDA up to 12.4
+
+    Fix
+        Upgrade the NVIDIA driver, or install a torch build for the driver's CUDA version
+        (`pip install torch --index-url https://download.pytorch.org/whl/cu124`).
+
+    References
+        https://docs.nvidia.com/deploy/cuda-compatibility/
+        https://docs.nvidia.com/cuda/cuda-toolkit-release-notes/
+    """
+    build = torch_build(facts)
+    nvidia = facts.stack.nvidia
+    if build is None or nvidia is None or torch_variant(build) != "cuda" or not build.cuda:
+        return
+    needed = major_minor(build.cuda)
+    have = major_minor(nvidia.cuda_driver_version)
+    evidence = [f"torch {build.version}: CUDA {build.cuda} ({build.source})", _driver_text(facts)]
+    fix = FixProposal("manual", f"upgrade the NVIDIA driver to one that supports CUDA {build.cuda}, or install a torch build for CUDA {nvidia.cuda_driver_version or 'the driver'}")
+    location = Location(distribution="torch", path=build.source)
+    if have is None:
+        minimum = MINIMUM_DRIVER.get(needed[0]) if needed else None
+        driver = release(nvidia.driver_version)
+        if minimum and driver and driver < release(minimum):
+            yield report(
+                Severity.ERROR,
+                f"torch {build.version} needs CUDA {build.cuda}, which needs driver >= {minimum}; driver {nvidia.driver_version} is installed",
+                subject="torch", message="Every CUDA call fails with 'CUDA driver version is insufficient for CUDA runtime version'.",
+                evidence=evidence, location=location, fix=fix, references=("https://docs.nvidia.com/deploy/cuda-compatibility/",),
+            )
+        return
+    if needed is None or needed <= have:
+        return
+    if needed[0] > have[0]:
+        yield report(
+            Severity.ERROR,
+            f"torch {build.version} needs CUDA {build.cuda}, but the driver supports CUDA up to {nvidia.cuda_driver_version}",
+            subject="torch",
+            message=(
+                f"A CUDA {needed[0]}.x runtime does not run on a driver of CUDA {have[0]}.x: torch.cuda.is_available() is "
+                "False and every CUDA call fails with 'CUDA driver version is insufficient for CUDA runtime version'."
+            ),
+            evidence=evidence, location=location, fix=fix,
+            references=("https://docs.nvidia.com/deploy/cuda-compatibility/",),
+        )
+    else:
+        yield report(
+            Severity.WARNING,
+            f"torch {build.version} is built for CUDA {build.cuda}, newer than the driver's CUDA {nvidia.cuda_driver_version}",
+            subject="torch",
+            message=(
+                "CUDA's minor-version compatibility runs torch's precompiled kernels, but PTX that is JIT-compiled "
+                "for the newer toolkit (Triton kernels, torch.compile, FlashInfer's JIT) fails with 'the provided PTX "
+                "was compiled with an unsupported toolchain'."
+            ),
+            evidence=evidence, location=location, fix=fix,
+            references=("https://docs.nvidia.com/deploy/cuda-compatibility/#minor-version-compatibility",),
+        )
+
+
+_ARCH = re.compile(r"^(sm|compute)_(\d+)(a|f)?$")
+
+
+def arch_supports(arch_list: Tuple[str, ...], capability: str) -> bool:
+    """Whether a build with `arch_list` has code for a device of `capability`.
+
+    SASS for sm_XY runs on X.Z with Z >= Y (same major); PTX for compute_XY is JIT-compiled
+    for any device of XY or newer.  Arch-specific targets (sm_90a, sm_100f) run only on their
+    own major.  ROCm lists gfx names, which must match exactly.
+    """
+    if capability.startswith("gfx"):
+        return capability.split(":")[0] in {a.split(":")[0] for a in arch_list}
+    wanted = major_minor(capability)
+    if wanted is None:
+        return True
+    for arch in arch_list:
+        match = _ARCH.match(arch)
+        if not match:
+            continue
+        number = int(match.group(2))
+        have = (number // 10, number % 10)
+        if match.group(1) == "sm" and have[0] == wanted[0] and have[1] <= wanted[1]:
+            return True
+        if match.group(1) == "compute" and not match.group(3) and have <= wanted:
+            return True
+    return False
+
+
+def _devices(facts: Facts) -> Tuple[Gpu, ...]:
+    deep = facts.deep.torch if facts.deep else None
+    if deep and deep.devices:
+        return deep.devices
+    return facts.stack.nvidia_gpus + tuple(
+        Gpu(index=i, name=gfx, capability=gfx) for i, gfx in enumerate(facts.stack.rocm.gfx_targets if facts.stack.rocm else ())
+    )
+
+
+@check(
+    code="GPU002",
+    name="arch-not-in-build",
+    summary="A GPU's compute capability is not covered by the torch build's arch list: 'no kernel image is available'.",
+    needs=("stack", "distributions"),
+    fix="manual",
+)
+def arch_not_in_build(facts: Facts) -> Iterator:
+    """Match each GPU's compute capability against the architectures torch was compiled for.
+
+    What it detects
+        With `--deep`: a GPU whose capability (torch.cuda.get_device_capability, NVML) has no
+        SASS of the same major at or below it and no PTX at or below it in
+        `torch.cuda.get_arch_list()`; on ROCm, a gfx target missing from the list. Without
+        `--deep`: a GPU older than the oldest capability the build's CUDA major supports
+        (CUDA 13 dropped Maxwell, Pascal and Volta: capability < 7.5).
+
+    Why it breaks
+        torch imports and even reports the GPU, then the first kernel fails with "CUDA error:
+        no kernel image is available for execution on the device" (HIP: "invalid device
+        function"). New GPUs (sm_120 Blackwell desktop) on older builds and old GPUs on new
+        builds both hit it.
+
+    Example
+        GPU 0 NVIDIA GeForce RTX 5090 (capability 12.0) is not in torch 2.6.0+cu124's arch list sm_50 ... sm_90
+
+    Fix
+        Install a torch build whose CUDA version supports the GPU (for sm_120: CUDA 12.8 or
+        newer builds), or build from source with TORCH_CUDA_ARCH_LIST including it.
+
+    References
+        https://docs.nvidia.com/cuda/blackwell-compatibility-guide/
+        https://pytorch.org/get-started/locally/
+    """
+    build = torch_build(facts)
+    if build is None:
+        return
+    deep = facts.deep.torch if facts.deep else None
+    arch_list = deep.arch_list if deep else ()
+    for gpu in _devices(facts):
+        if not gpu.capability:
+            continue
+        if arch_list:
+            if arch_supports(arch_list, gpu.capability):
+                continue
+            shown = " ".join(arch_list)
+            yield report(
+                Severity.ERROR,
+                f"GPU {gpu.index} {gpu.name} (capability {gpu.capability}) is not in torch {build.version}'s arch list {shown}",
+                subject=f"gpu{gpu.index}",
+                message="torch sees the GPU, but no kernel in this build runs on it: the first CUDA kernel fails with 'no kernel image is available for execution on the device'.",
+                evidence=(f"torch.cuda.get_arch_list(): {shown}", f"GPU {gpu.index}: {gpu.name}, capability {gpu.capability}"),
+                location=Location(distribution="torch"),
+                fix=FixProposal("manual", f"install a torch build compiled for {gpu.capability} ({TORCH_INSTALL})"),
+            )
+            continue
+        cuda_major = (major_minor(build.cuda) or (0, 0))[0] if torch_variant(build) == "cuda" else 0
+        minimum = MINIMUM_CAPABILITY.get(cuda_major)
+        wanted = major_minor(gpu.capability)
+        if minimum and wanted and wanted < minimum:
+            yield report(
+                Severity.ERROR,
+                f"GPU {gpu.index} {gpu.name} (capability {gpu.capability}) is older than CUDA {cuda_major} supports (>= {minimum[0]}.{minimum[1]}); torch {build.version} is built with CUDA {build.cuda}",
+                subject=f"gpu{gpu.index}",
+                message=f"CUDA {cuda_major} builds carry no code for this GPU: kernels fail with 'no kernel image is available for execution on the device'.",
+                evidence=(f"torch {build.version}: CUDA {build.cuda}", f"GPU {gpu.index}: {gpu.name}, capability {gpu.capability} ({facts.stack.nvidia.gpus_source if facts.stack.nvidia else ''})"),
+                location=Location(distribution="torch"),
+                fix=FixProposal("manual", f"install a torch build for CUDA {cuda_major - 1}.x ({TORCH_INSTALL})"),
+            )
+
+
+def _vendor(facts: Facts) -> Optional[str]:
+    if facts.stack.nvidia_gpus:
+        return "nvidia"
+    if facts.stack.rocm and facts.stack.rocm.gfx_targets:
+        return "amd"
+    return None
+
+
+@check(
+    code="GPU003",
+    name="wrong-torch-variant",
+    summary="The torch build does not match the machine's GPUs: CPU-only with a GPU, CUDA on AMD, ROCm on NVIDIA.",
+    needs=("stack", "distributions"),
+    fix="manual",
+)
+def wrong_torch_variant(facts: Facts) -> Iterator:
+    """Compare torch's build variant with the GPU vendor the machine has.
+
+    What it detects
+        A CPU-only torch (`+cpu`, or `cuda` and `hip` both None in torch/version.py) on a
+        machine with NVIDIA or AMD GPUs; a CUDA build where only AMD GPUs are present; a ROCm
+        build where only NVIDIA GPUs are present.
+
+    Why it breaks
+        Nothing fails at install or import: `torch.cuda.is_available()` is simply False and the
+        workload runs on the CPU, or serving frameworks stop with "No CUDA GPUs are available".
+        The usual cause is an unpinned `pip install torch` resolving the CPU wheel, or a
+        dependency reinstalling torch from the default index.
+
+    Example
+        torch 2.13.0+cpu is a CPU-only build, but this machine has 8 NVIDIA GPUs (NVIDIA H100 80GB HBM3)
+
+    Fix
+        Install the build for the machine's accelerator from PyTorch's index, e.g.
+        `pip install torch --index-url https://download.pytorch.org/whl/cu130`.
+
+    References
+        https://pytorch.org/get-started/locally/
+    """
+    build = torch_build(facts)
+    vendor = _vendor(facts)
+    if build is None or vendor is None:
+        return
+    variant = torch_variant(build)
+    gpus = facts.stack.nvidia_gpus if vendor == "nvidia" else facts.stack.rocm.gfx_targets
+    names = sorted({g.name if isinstance(g, Gpu) else g for g in gpus})
+    machine = f"{len(gpus)} {'NVIDIA' if vendor == 'nvidia' else 'AMD'} GPU{'s' if len(gpus) != 1 else ''} ({', '.join(names)})"
+    wanted = "CUDA" if vendor == "nvidia" else "ROCm"
+    index = "cu130" if vendor == "nvidia" else "rocm6.4"
+    if variant == "cpu":
+        title = f"torch {build.version} is a CPU-only build, but this machine has {machine}"
+    elif variant == "cuda" and vendor == "amd":
+        title = f"torch {build.version} is a CUDA build, but this machine has {machine} and no NVIDIA GPU"
+    elif variant == "rocm" and vendor == "nvidia":
+        title = f"torch {build.version} is a ROCm build, but this machine has {machine}"
+    else:
+        return
+    yield report(
+        Severity.ERROR,
+        title,
+        subject="torch",
+        message=f"torch.cuda.is_available() is False with this build: the GPUs go unused and GPU code paths fail. Install torch's {wanted} build.",
+        evidence=(f"torch {build.version}: cuda={build.cuda}, hip={build.hip} ({build.source})", f"GPUs: {machine}"),
+        location=Location(distribution="torch", path=build.source),
+        fix=FixProposal("manual", f"install torch's {wanted} build", command=f"pip install torch --index-url https://download.pytorch.org/whl/{index}"),
+    )
+
+
+@check(
+    code="GPU004",
+    name="gpu-unusable",
+    summary="With --deep: torch is a GPU build and the machine has GPUs, but CUDA/HIP is unavailable or a kernel launch fails.",
+    needs=("stack", "deep"),
+    fix="manual",
+)
+def gpu_unusable(facts: Facts) -> Iterator:
+    """Report what the deep torch probe saw fail on a machine that has GPUs.
+
+    What it detects
+        `--deep` imported torch in a subprocess: `torch.cuda.is_available()` was False although
+        the build is CUDA/ROCm and the driver lists GPUs, or a one-element kernel launch
+        (`torch.ones(1, device="cuda") + 1`) raised.
+
+    Why it breaks
+        This is the failure every workload on the machine will hit; the error text here is the
+        first one CUDA gives, before a server's own error handling hides it (driver/library
+        mismatch, GPUs hidden by CUDA_VISIBLE_DEVICES, a busy or faulted GPU, missing
+        /dev/nvidia* in a container).
+
+    Example
+        torch.cuda.is_available() is False, but the driver lists 1 GPU (NVIDIA H100 80GB HBM3)
+
+    Fix
+        Read the evidence: it names the CUDA error. Other findings of this run (GPU001,
+        ENV001, ENV002) usually name the cause.
+
+    References
+        https://pytorch.org/docs/stable/notes/cuda.html
+    """
+    runtime = facts.deep.torch if facts.deep else None
+    build = torch_build(facts)
+    gpus = _devices(facts) if facts.stack else ()
+    if runtime is None or build is None or torch_variant(build) not in ("cuda", "rocm") or not (facts.stack.nvidia_gpus or (facts.stack.rocm and facts.stack.rocm.gfx_targets)):
+        return
+    evidence = [f"torch {runtime.version}: cuda={runtime.cuda}, hip={runtime.hip}"]
+    if runtime.error:
+        evidence.append(runtime.error)
+    if runtime.cuda_available is False:
+        visible = (facts.interpreter.environment or {}).get("CUDA_VISIBLE_DEVICES") if facts.interpreter else None
+        if visible is not None:
+            evidence.append(f"CUDA_VISIBLE_DEVICES={visible!r}")
+        yield report(
+            Severity.ERROR,
+            f"torch.cuda.is_available() is False, but the driver lists {len(gpus)} GPU{'s' if len(gpus) != 1 else ''} ({', '.join(sorted({g.name for g in gpus}))})",
+            subject="torch", message="Every GPU code path of the workload fails or falls back to the CPU.",
+            evidence=evidence, location=Location(distribution="torch"),
+            fix=FixProposal("manual", "see the other findings of this run for the cause"),
+        )
+    elif runtime.kernel and runtime.kernel != "ok":
+        yield report(
+            Severity.ERROR,
+            f"a one-element torch kernel launch fails: {runtime.kernel}",
+            subject="torch", message="torch sees the GPU, but running code on it fails; the workload will fail the same way.",
+            evidence=evidence + [f"torch.ones(1, device='cuda') + 1 -> {runtime.kernel}"],
+            location=Location(distribution="torch"),
+            fix=FixProposal("manual", "see the CUDA error; GPU002 reports a missing arch"),
+        )

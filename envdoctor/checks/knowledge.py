@@ -1,0 +1,174 @@
+"""The knowledge-base check family: one check per rule of envdoctor/kb/rules/*.toml (and the user's rule files).
+
+Rules are data; this module turns each into a check function that the registry
+loads like any other, so `--select KB004`, `envdoctor explain KB004` and the
+generated docs/checks/KB004.md work for rules exactly as for code.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterator, List, Optional, Sequence
+
+from envdoctor.api import CHECK_ATTRIBUTE, CheckSpec, report
+from envdoctor.checks._common import pip_command
+from envdoctor.checks._metadata import parse_requirement, parse_version, parsed_requirements
+from envdoctor.checks._stack import installed, torch_build, torch_variant
+from envdoctor.kb import Rule, builtin_rule_files, load_rules, rule_doc
+from envdoctor.model.facts import Facts
+from envdoctor.model.finding import FixProposal, Location, Severity
+
+STACK_KEYS = ("torch_build", "torch_cuda", "gpu_capability", "cuda_toolkit", "package_files_absent")
+
+
+def _specifier(text: str):
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        return SpecifierSet(text or "")
+    except InvalidSpecifier:
+        return None
+
+
+def _satisfies(version_text: Optional[str], spec_text: str) -> bool:
+    spec, version = _specifier(spec_text), parse_version(version_text)
+    return spec is not None and version is not None and spec.contains(version, prereleases=True)
+
+
+def _pinned(facts: Facts, requirer: str, dependency: str) -> Optional[str]:
+    """The version `requirer` pins `dependency` to with ==, if it does."""
+    dist = installed(facts, requirer)
+    if dist is None:
+        return None
+    wanted = parse_requirement(dependency)
+    for item in parsed_requirements(dist)[0]:
+        if wanted and item.key == wanted.key:
+            for spec in item.requirement.specifier:
+                if spec.operator in ("==", "==="):
+                    return spec.version
+    return None
+
+
+def matches(rule: Rule, facts: Facts) -> Optional[List[str]]:
+    """The evidence lines when every condition of the rule holds, else None."""
+    match, evidence = rule.match, []
+    for name, spec in (match.get("distributions") or {}).items():
+        dist = installed(facts, name)
+        if dist is None or (spec and not _satisfies(dist.version, spec)):
+            return None
+        evidence.append(f"{dist.display} ({dist.metadata_path})")
+    for requirer, pins in (match.get("pins") or {}).items():
+        for dependency, spec in pins.items():
+            pinned = _pinned(facts, requirer, dependency)
+            if pinned is None or not _satisfies(pinned, spec):
+                return None
+            evidence.append(f"{requirer} pins {dependency}=={pinned}")
+    markers = facts.markers or {}
+    if "python" in match:
+        if not _satisfies(markers.get("python_full_version"), match["python"]):
+            return None
+        evidence.append(f"Python {markers.get('python_full_version')}")
+    if "platform" in match and not any(markers.get("sys_platform", "").startswith(p) for p in match["platform"]):
+        return None
+    if any(key in match for key in STACK_KEYS) and facts.stack is None:
+        return None
+    build = torch_build(facts)
+    if "torch_build" in match and (build is None or torch_variant(build) not in match["torch_build"]):
+        return None
+    if "torch_cuda" in match:
+        if build is None or not build.cuda or not _satisfies(build.cuda, match["torch_cuda"]):
+            return None
+        evidence.append(f"torch {build.version} is built for CUDA {build.cuda} ({build.source})")
+    if "gpu_capability" in match:
+        gpus = [g for g in facts.stack.nvidia_gpus if g.capability and _satisfies(g.capability, match["gpu_capability"])]
+        if not gpus:
+            return None
+        evidence += [f"GPU {g.index}: {g.name}, capability {g.capability}" for g in gpus]
+    if "cuda_toolkit" in match:
+        toolkit = facts.stack.cuda_toolkit
+        present = toolkit is not None and toolkit.version is not None
+        if present != (match["cuda_toolkit"] == "present"):
+            return None
+        evidence.append(f"CUDA toolkit: {toolkit.home} {toolkit.version} ({toolkit.source})" if present else "no CUDA toolkit (CUDA_HOME unset, no /usr/local/cuda)")
+    for package, files in (match.get("package_files_absent") or {}).items():
+        listed = facts.stack.package_files.get(package)
+        if listed is None or any(f in listed for f in files):
+            return None
+        evidence.append(f"{package} has no {', '.join(files)}")
+    env = facts.interpreter.environment if facts.interpreter else {}
+    for variable, value in (match.get("environment") or {}).items():
+        if env.get(variable) != value:
+            return None
+        evidence.append(f"{variable}={value}")
+    return evidence
+
+
+def _values(facts: Facts) -> dict:
+    values = defaultdict(lambda: "?")
+    for dist in facts.active_distributions().values():
+        values[dist.canonical_name] = dist.display
+        values[dist.name] = dist.display
+    values["python"] = f"Python {(facts.markers or {}).get('python_full_version', '?')}"
+    build = torch_build(facts) if facts.distributions is not None else None
+    if build is not None:
+        values["torch_cuda"] = f"CUDA {build.cuda}" if build.cuda else "no CUDA"
+    gpus = facts.stack.nvidia_gpus if facts.stack else ()
+    if gpus:
+        values["gpu"] = f"{gpus[0].name} (capability {gpus[0].capability})"
+    return values
+
+
+def _fix(rule: Rule, facts: Facts) -> Optional[FixProposal]:
+    fix = rule.fix
+    if not fix:
+        return None
+    kind = fix.get("kind", "manual")
+    parameters = None
+    command = fix.get("command")
+    if kind == "reinstall" and fix.get("requirement"):
+        parameters = {"requirement": fix["requirement"], "fixer": "install-requirement"}
+        command = command or pip_command(facts, "install", fix["requirement"])
+    return FixProposal(kind, fix.get("summary", ""), safe=kind in ("reinstall", "manual"), command=command, parameters=parameters)
+
+
+def rule_check(rule: Rule):
+    """The check function for one rule, carrying its CheckSpec as @check would."""
+    needs = ["distributions", "markers"]
+    if any(key in rule.match for key in STACK_KEYS):
+        needs.append("stack")
+    if "environment" in rule.match:
+        needs.append("interpreter")
+
+    def evaluate(facts: Facts) -> Iterator:
+        evidence = matches(rule, facts)
+        if evidence is None:
+            return
+        subject = next(iter(rule.match.get("distributions") or rule.match.get("pins") or {"environment": 0}))
+        yield report(
+            Severity(rule.severity),
+            rule.title.format_map(_values(facts)),
+            subject=subject,
+            message=" ".join(rule.explanation.split()),
+            evidence=evidence,
+            location=Location(distribution=subject) if installed(facts, subject) else None,
+            references=rule.references,
+            fix=_fix(rule, facts),
+        )
+
+    evaluate.__name__ = f"rule_{rule.code}"
+    evaluate.__doc__ = rule_doc(rule)
+    spec = CheckSpec(code=rule.code, name=rule.name, summary=rule.summary, needs=tuple(needs), function=evaluate,
+                     fix=(rule.fix.get("kind", "manual") if rule.fix else None))
+    setattr(evaluate, CHECK_ATTRIBUTE, spec)
+    return evaluate
+
+
+def rule_checks(paths: Sequence[str]) -> List[CheckSpec]:
+    """CheckSpecs for the rules of user rule files (config `rules`)."""
+    return [getattr(rule_check(rule), CHECK_ATTRIBUTE) for rule in load_rules(paths)]
+
+
+# The shipped rules, as module attributes the registry finds like decorated checks.
+for _rule in load_rules(builtin_rule_files()):
+    globals()[f"rule_{_rule.code}"] = rule_check(_rule)
+del _rule

@@ -1,0 +1,196 @@
+"""torch and the builds that must match it: triton, torchvision, torchaudio."""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+from envdoctor.api import check, report
+from envdoctor.checks._common import pip_command
+from envdoctor.checks._metadata import parse_version
+from envdoctor.checks._stack import installed, major_minor, public, torch_build
+from envdoctor.checks.requirements import active_requirements, requirement_key
+from envdoctor.model.facts import Facts
+from envdoctor.model.finding import FixProposal, Location, Severity
+
+TRITON_DISTRIBUTIONS = ("triton", "pytorch-triton", "pytorch-triton-rocm", "pytorch-triton-xpu")
+
+
+@check(
+    code="TOR001",
+    name="torch-triton-pin",
+    summary="The installed triton is not the one the torch build pins for this platform.",
+    needs=("distributions", "markers"),
+    fix="reinstall",
+)
+def torch_triton_pin(facts: Facts) -> Iterator:
+    """Compare the installed triton with the exact version torch's metadata pins.
+
+    What it detects
+        torch's own Requires-Dist on triton (`triton==3.6.0; platform_system == "Linux" and
+        platform_machine == "x86_64"`, or `pytorch-triton-rocm==...` for ROCm builds), in force
+        for this interpreter, unmet: triton missing or another version.
+
+    Why it breaks
+        torch.compile, Inductor and every Triton-based kernel library (FlashInfer's, SGLang's,
+        vLLM's) generate code against the Triton release torch was built with. Another Triton
+        fails at compile time with AttributeErrors inside `torch._inductor` or
+        `triton.compiler`, or in kernels with "unexpected keyword argument". It happens when
+        a package pins its own triton, or `pip install -U triton` upgrades it alone.
+
+    Example
+        torch 2.11.0+cu130 pins triton==3.6.0, but triton 3.5.1 is installed
+
+    Fix
+        Install the pinned version (`python -m pip install triton==3.6.0`); the reinstall
+        fixer does it.
+
+    References
+        https://github.com/pytorch/pytorch/blob/main/RELEASE.md
+    """
+    for item in active_requirements(facts):
+        if item.requirer.canonical_name != "torch" or item.parsed.key not in TRITON_DISTRIBUTIONS:
+            continue
+        provider = installed(facts, item.parsed.key)
+        version = parse_version(provider.version) if provider else None
+        if version is not None and item.requirement.specifier.contains(version, prereleases=True):
+            continue
+        wanted = f"{item.requirement.name}{item.requirement.specifier}"
+        have = f"{provider.display} is installed" if provider else f"no {item.requirement.name} is installed"
+        yield report(
+            Severity.ERROR,
+            f"{item.requirer.display} pins {wanted}, but {have}",
+            subject="torch",
+            key=f"torch->{item.parsed.key}",
+            message=(
+                "torch.compile/Inductor and Triton-based kernels generate code against the Triton release torch "
+                "was built with; another one fails at compile time, often with an AttributeError deep in "
+                "torch._inductor or triton.compiler."
+            ),
+            evidence=(f"{item.requirer.metadata_path}: Requires-Dist: {item.text}",)
+            + ((f"installed: {provider.metadata_path}",) if provider else ()),
+            location=Location(path=item.requirer.metadata_path, distribution="torch"),
+            references=("https://github.com/pytorch/pytorch/blob/main/RELEASE.md",),
+            fix=FixProposal("reinstall", f"install {wanted}", command=pip_command(facts, "install", wanted),
+                            parameters={"requirement": item.text}),
+            replaces=(f"REQ001:{requirement_key('torch', item.parsed.key)}", f"REQ002:{requirement_key('torch', item.parsed.key)}"),
+        )
+
+
+@check(
+    code="TOR002",
+    name="two-tritons",
+    summary="More than one distribution that installs the `triton` package (triton, pytorch-triton-rocm, ...).",
+    needs=("distributions",),
+    fix="manual",
+)
+def two_tritons(facts: Facts) -> Iterator:
+    """Find several distributions that each install the top-level `triton` package.
+
+    What it detects
+        Two or more of `triton`, `pytorch-triton`, `pytorch-triton-rocm` and
+        `pytorch-triton-xpu` installed at once.
+
+    Why it breaks
+        They all write `site-packages/triton/`: the files on disk are a mix of both, whichever
+        installed last wins file by file, and uninstalling one deletes files the other needs.
+        `import triton` then reports one version and behaves like another (CUDA backends on a
+        ROCm machine, "cannot import name" errors inside triton).
+
+    Example
+        triton 3.6.0 and pytorch-triton-rocm 3.6.0 both install the `triton` package
+
+    Fix
+        Uninstall both and reinstall the one torch pins for this platform (TOR001 names it).
+
+    References
+        https://github.com/pytorch/pytorch/blob/main/RELEASE.md
+    """
+    found = [d for d in (installed(facts, n) for n in TRITON_DISTRIBUTIONS) if d is not None]
+    if len(found) < 2:
+        return
+    names = " ".join(d.name for d in found)
+    yield report(
+        Severity.ERROR,
+        f"{' and '.join(d.display for d in found)} all install the `triton` package",
+        subject="triton",
+        message="Their files overwrite each other in site-packages/triton: the package on disk is a mix, and uninstalling either breaks the other.",
+        evidence=tuple(f"{d.display}: {d.metadata_path}" for d in found),
+        location=Location(distribution=found[0].name, module="triton"),
+        fix=FixProposal("manual", "uninstall all of them, then install the one torch pins", command=pip_command(facts, "uninstall", "-y", *names.split())),
+    )
+
+
+def _expected_companion(name: str, torch_version) -> Optional[str]:
+    """torchvision 0.(minor+15) and torchaudio 2.minor pair with torch 2.minor."""
+    if torch_version is None or torch_version[0] != 2:
+        return None
+    if name == "torchvision":
+        return f"0.{torch_version[1] + 15}"
+    if name == "torchaudio":
+        return f"2.{torch_version[1]}"
+    return None
+
+
+@check(
+    code="TOR003",
+    name="torch-companion-mismatch",
+    summary="torchvision or torchaudio is built for another torch release or another CUDA/ROCm variant.",
+    needs=("distributions",),
+    fix="manual",
+)
+def torch_companion_mismatch(facts: Facts) -> Iterator:
+    """Pair torchvision and torchaudio with the installed torch, by release and by build tag.
+
+    What it detects
+        torchvision whose release does not pair with torch's (torchvision 0.(N+15) goes with
+        torch 2.N; torchaudio 2.N with torch 2.N), or a companion whose build tag differs from
+        torch's (`torchvision 0.26.0+cu126` with `torch 2.11.0+cu130`).
+
+    Why it breaks
+        Both ship C++/CUDA extensions compiled against one torch ABI and one CUDA runtime.
+        With another torch they fail at import with "undefined symbol" or
+        "operator torchvision::nms does not exist"; with another CUDA variant their kernels
+        load a second CUDA runtime or none.
+
+    Example
+        torchvision 0.25.0 pairs with torch 2.10, but torch 2.11.0+cu130 is installed
+
+    Fix
+        Install the companion release built for this torch from the same index, e.g.
+        `pip install torchvision==0.26.0 --index-url https://download.pytorch.org/whl/cu130`.
+
+    References
+        https://github.com/pytorch/vision#installation
+        https://github.com/pytorch/audio#dependencies
+    """
+    torch = installed(facts, "torch")
+    build = torch_build(facts)
+    if torch is None or build is None:
+        return
+    torch_release = major_minor(torch.version)
+    for name in ("torchvision", "torchaudio"):
+        dist = installed(facts, name)
+        if dist is None or not dist.version:
+            continue
+        expected = _expected_companion(name, torch_release)
+        companion_local = dist.version.split("+", 1)[1] if "+" in dist.version else None
+        problems = []
+        if expected and major_minor(dist.version) != major_minor(expected):
+            problems.append(f"{name} {public(dist.version)} pairs with another torch release; torch {public(torch.version)} needs {name} {expected}.x")
+        if companion_local and build.local and companion_local != build.local:
+            problems.append(f"{name} is a +{companion_local} build, torch a +{build.local} build")
+        if not problems:
+            continue
+        index = build.local if build.local else "cu130"
+        yield report(
+            Severity.ERROR,
+            f"{dist.display} does not match torch {torch.version}: " + "; ".join(problems),
+            subject=name,
+            key=f"{dist.canonical_name}->torch",
+            message=f"{name}'s compiled extensions are built against one torch ABI and CUDA runtime; with another they fail at import ('undefined symbol', 'operator {name}::... does not exist').",
+            evidence=(f"{dist.display}: {dist.metadata_path}", f"torch {torch.version}: {torch.metadata_path}"),
+            location=Location(path=dist.metadata_path, distribution=name),
+            fix=FixProposal("manual", f"install the {name} built for torch {public(torch.version)}",
+                            command=f"pip install {name}=={expected or public(dist.version)}.* --index-url https://download.pytorch.org/whl/{index}"),
+            replaces=(f"REQ002:{requirement_key(name, 'torch')}",),
+        )

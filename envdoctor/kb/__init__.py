@@ -1,0 +1,146 @@
+"""The knowledge base: known incompatibilities as data (TOML rule files), evaluated by one engine.
+
+A rule file holds `[[rule]]` tables; envdoctor ships its own in envdoctor/kb/rules/
+and users add theirs with `rules = ["path.toml"]` in [tool.envdoctor].  Each rule
+becomes a check of its own (code, name, `envdoctor explain`, --select), so a rule
+is reported, selected and documented exactly like code.  The format is
+docs/knowledge-base.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from envdoctor.errors import PluginError
+
+RULES_FOLDER = os.path.join(os.path.dirname(__file__), "rules")
+SEVERITIES = ("error", "warning", "info")
+MATCH_KEYS = {
+    "distributions": "installed distributions and version specifiers: {torch = \"<2.12\", vllm = \"\"}",
+    "pins": "a distribution's exact Requires-Dist pin on another: {sglang = {flashinfer-python = \"<0.6.10\"}}",
+    "python": "a specifier on the target's Python version",
+    "platform": "sys.platform prefixes: [\"linux\", \"darwin\"]",
+    "torch_build": "torch's variant: [\"cuda\", \"rocm\", \"cpu\"]",
+    "torch_cuda": "a specifier on the CUDA version torch is built for",
+    "gpu_capability": "a specifier matched by any NVIDIA GPU's compute capability",
+    "cuda_toolkit": "\"absent\" or \"present\": a CUDA toolkit (CUDA_HOME, /usr/local/cuda)",
+    "package_files_absent": "files missing from a stack package's folder: {triton_kernels = [\"routing.py\"]}",
+    "environment": "environment variables and values: {SGLANG_USE_AITER = \"1\"}",
+}
+FIX_KEYS = ("kind", "summary", "requirement", "command")
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: str
+    title: str
+    summary: str
+    explanation: str
+    match: Dict[str, Any]
+    references: Tuple[str, ...] = ()
+    fix: Dict[str, str] = field(default_factory=dict)
+    example: str = ""
+    source: str = ""  # the rule file
+
+
+def _toml(path: str) -> Dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.9/3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise PluginError(f"rule file {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise PluginError(f"rule file {path}: not valid TOML ({exc})") from exc
+
+
+def _rule(table: Dict[str, Any], path: str) -> Rule:
+    where = f"rule file {path}, rule {table.get('code', '?')}"
+    problems = []
+    for key in ("code", "name", "severity", "title", "summary", "explanation", "match"):
+        if key not in table:
+            problems.append(f"lacks {key!r}")
+    if table.get("severity") not in SEVERITIES:
+        problems.append(f"severity must be one of {', '.join(SEVERITIES)}")
+    match = table.get("match", {})
+    if not isinstance(match, dict) or not match:
+        problems.append("match must be a non-empty table")
+    else:
+        problems += [f"unknown match key {k!r} (known: {', '.join(MATCH_KEYS)})" for k in match if k not in MATCH_KEYS]
+    fix = table.get("fix", {})
+    problems += [f"unknown fix key {k!r}" for k in fix if k not in FIX_KEYS]
+    unknown = set(table) - {"code", "name", "severity", "title", "summary", "explanation", "match", "references", "fix", "example"}
+    problems += [f"unknown key {k!r}" for k in sorted(unknown)]
+    if problems:
+        raise PluginError(f"{where}: " + "; ".join(problems))
+    return Rule(
+        code=table["code"], name=table["name"], severity=table["severity"], title=table["title"],
+        summary=table["summary"], explanation=table["explanation"].strip(), match=match,
+        references=tuple(table.get("references", ())), fix=dict(fix), example=table.get("example", ""), source=path,
+    )
+
+
+def load_rules(paths: Sequence[str]) -> List[Rule]:
+    rules = []
+    for path in paths:
+        tables = _toml(path).get("rule", [])
+        if not isinstance(tables, list):
+            raise PluginError(f"rule file {path}: expected [[rule]] tables")
+        rules += [_rule(table, path) for table in tables]
+    return rules
+
+
+def builtin_rule_files() -> List[str]:
+    return sorted(os.path.join(RULES_FOLDER, name) for name in os.listdir(RULES_FOLDER) if name.endswith(".toml"))
+
+
+def describe_match(match: Dict[str, Any]) -> Iterator[str]:
+    """The match as sentences, for the rule's documentation."""
+    for name, spec in (match.get("distributions") or {}).items():
+        yield f"{name} {spec or '(any version)'} is installed"
+    for requirer, pins in (match.get("pins") or {}).items():
+        for dependency, spec in pins.items():
+            yield f"{requirer} pins {dependency} to a version {spec}"
+    if "python" in match:
+        yield f"Python {match['python']}"
+    if "platform" in match:
+        yield f"platform {' or '.join(match['platform'])}"
+    if "torch_build" in match:
+        yield f"torch is a {' or '.join(match['torch_build'])} build"
+    if "torch_cuda" in match:
+        yield f"torch is built for CUDA {match['torch_cuda']}"
+    if "gpu_capability" in match:
+        yield f"an NVIDIA GPU of compute capability {match['gpu_capability']}"
+    if "cuda_toolkit" in match:
+        yield f"the CUDA toolkit is {match['cuda_toolkit']}"
+    for package, files in (match.get("package_files_absent") or {}).items():
+        yield f"{package} has no {', '.join(files)}"
+    for variable, value in (match.get("environment") or {}).items():
+        yield f"{variable}={value}"
+
+
+def rule_doc(rule: Rule) -> str:
+    detects = "All of:\n" + "\n".join(f"- {line}" for line in describe_match(rule.match))
+    fix = rule.fix.get("summary", "")
+    if rule.fix.get("command") or rule.fix.get("requirement"):
+        fix += f" (`{rule.fix.get('command') or 'pip install ' + repr(rule.fix['requirement'])}`)"
+    sections = {
+        "What it detects": detects,
+        "Why it breaks": rule.explanation,
+        "Example": rule.example or rule.title,
+        "Fix": fix or "See the references.",
+        "References": "\n".join(rule.references) or "(none)",
+    }
+    body = "\n\n".join(f"{title}\n" + "\n".join("    " + line if line else "" for line in text.splitlines()) for title, text in sections.items())
+    source = rule.source
+    if source.startswith(RULES_FOLDER):  # shipped rules: a path that means the same everywhere
+        source = "envdoctor/kb/rules/" + os.path.basename(source)
+    return f"Knowledge-base rule, defined in {source}.\n\n{body}"

@@ -1,0 +1,85 @@
+"""Deep probes (--deep): import each installed stack module in its own target subprocess.
+
+What only an import can tell: does `import sglang` work, what did it add to
+sys.meta_path, is CUDA usable by torch, does a Triton kernel compile and run.
+Each module gets its own subprocess with the probe's timeout, so a segfault,
+a hang or a poisoned CUDA context costs that one answer, never the run.
+Several run at once; torch's import dominates and the rest overlap with it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from typing import Callable, List, Optional, Sequence
+
+from envdoctor.model.facts import Deep, Facts, from_dict
+from envdoctor.probe.process import Completed, Running, describe_exit, stderr_tail
+from envdoctor.probe.run import extract_document
+from envdoctor.probe.start import DEEP_PARTS, new_nonce, program_source
+from envdoctor.target import Target
+
+# The stack's top-level modules, in the order they are started: torch first,
+# because it takes longest and the others mostly import it too.
+DEEP_MODULES = (
+    "torch", "triton", "triton_kernels", "flashinfer", "sgl_kernel", "sglang", "vllm", "aiter",
+    "xformers", "flash_attn", "deep_gemm", "torchvision", "torchaudio", "lmdeploy",
+)
+# torch.cuda.is_available() through NVML: no CUDA context, so no fork poisoning.
+DEEP_ENVIRONMENT = {"PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
+
+
+def deep_modules(facts: Facts) -> List[str]:
+    modules = facts.modules or {}
+    return [name for name in DEEP_MODULES if name in modules and modules[name].found]
+
+
+def _attempt(module: str, result: Completed, nonce: str, timeout: float) -> dict:
+    document = None if result.timed_out else extract_document(result.stdout, nonce)
+    if document is not None:
+        return document
+    outcome = "timeout" if result.timed_out else "crash"
+    tail = stderr_tail(result.stderr, lines=2).replace("\n", " | ")
+    error = f"the import {describe_exit(result, timeout)}" + (f": {tail}" if tail else "")
+    return {"module": module, "ok": False, "outcome": outcome, "error": error}
+
+
+def run_deep(
+    facts: Facts,
+    target: Target,
+    timeout: float,
+    modules: Optional[Sequence[str]] = None,
+    progress: Optional[Callable[[str], None]] = None,
+) -> Deep:
+    names = list(modules if modules is not None else deep_modules(facts))
+    parallel = max(2, min(4, (os.cpu_count() or 2) // 2))
+    started = time.perf_counter()
+    triton_cache = tempfile.mkdtemp(prefix="envdoctor-triton-cache-")
+    environment = {**DEEP_ENVIRONMENT, "TRITON_CACHE_DIR": triton_cache}
+    documents = {}
+    pending = list(names)
+    running = []  # (module, nonce, Running), started in order, collected in order
+    try:
+        while pending or running:
+            while pending and len(running) < parallel:
+                module = pending.pop(0)
+                nonce = new_nonce()
+                argv = [target.python, "-B", "-c", program_source(DEEP_PARTS), nonce, module]
+                running.append((module, nonce, Running(argv, target.cwd, timeout, environment)))
+            module, nonce, child = running.pop(0)
+            if progress:
+                progress(f"importing {module}")
+            documents[module] = _attempt(module, child.wait(), nonce, timeout)
+    finally:
+        for _, _, child in running:  # only after an interruption
+            child.cancel()
+        shutil.rmtree(triton_cache, ignore_errors=True)
+    data = {
+        "imports": [documents[name] for name in names],
+        "torch": (documents.get("torch") or {}).get("torch"),
+        "triton": (documents.get("triton") or {}).get("triton"),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    return from_dict(Deep, data)
