@@ -154,6 +154,14 @@ def _deepened(facts, target, timeout: float):
         return dataclasses.replace(facts, deep=run_deep(facts, target, timeout, progress=progress))
 
 
+def _registry(cwd: Optional[str] = None, config: Optional[str] = None):
+    """Every check: the plugins', and one per rule of the config's own rule files."""
+    from envdoctor.config import load_settings
+    from envdoctor.registry import load_registry
+
+    return load_registry(rule_files=load_settings(cwd or os.getcwd(), config).rules)
+
+
 def _scan_request(items: Optional[List[str]], no_scan: bool, cwd: Optional[str], config: Optional[str]):
     """--scan items after the config's `scan` list."""
     from envdoctor.config import load_settings
@@ -191,9 +199,7 @@ def check(
 
     def body() -> int:
         started = time.perf_counter()
-        from envdoctor.registry import load_registry
-
-        registry = load_registry()
+        registry = _registry(cwd, config)
         checks = registry.select(_tokens(select), _tokens(ignore))  # usage errors before any probing
         request = _scan_request(scan, no_scan, cwd, config)
         if not any("imports" in spec.needs for spec in checks):
@@ -271,9 +277,7 @@ def fix(
 
     def body() -> int:
         from envdoctor.fixes.flow import FixOptions, fix as run_fix
-        from envdoctor.registry import load_registry
-
-        checks = load_registry().select(_tokens(select), _tokens(ignore))
+        checks = _registry(cwd, config).select(_tokens(select), _tokens(ignore))
         request = _scan_request(scan, no_scan, cwd, config)
         from envdoctor.probe.run import run_probe
         from envdoctor.target import resolve_target
@@ -314,9 +318,7 @@ def list_checks() -> None:
     """List every registered check: code, name, fix kind, summary, provider."""
 
     def body() -> int:
-        from envdoctor.registry import load_registry
-
-        for spec in load_registry().checks:
+        for spec in _registry().checks:
             fix = spec.fix or "-"
             sys.stdout.write(f"{spec.code:<8} {spec.name:<28} fix: {fix:<10} {spec.summary}  [{spec.provider}]\n")
         return 0
@@ -329,9 +331,7 @@ def explain(code: Annotated[str, typer.Argument(help="A check code or name, e.g.
     """Print a check's documentation: what it detects, why it breaks, example, fix, references."""
 
     def body() -> int:
-        from envdoctor.registry import load_registry
-
-        registry = load_registry()
+        registry = _registry()
         matches = [spec for spec in registry.checks if spec.code == code.upper() or spec.name == code.lower()]
         if not matches:
             matches = registry.lookup(code)

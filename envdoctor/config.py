@@ -1,7 +1,8 @@
 """`[tool.envdoctor]` in pyproject.toml (found from the working directory upwards) or `--config FILE`.
 
 Keys known so far: `scan` (distributions or folders to scan besides the stack packages;
-folders are relative to the file's directory).  Every other key is an error naming it,
+folders are relative to the file's directory) and `rules` (knowledge-base rule files of
+your own, relative to the file's directory; docs/knowledge-base.md).  Every other key is an error naming it,
 so a typo never silently does nothing.
 """
 
@@ -13,11 +14,12 @@ from typing import Any, Dict, NamedTuple, Optional, Tuple
 
 from envdoctor.errors import UsageError
 
-KNOWN_KEYS = ("scan",)
+KNOWN_KEYS = ("scan", "rules")
 
 
 class Settings(NamedTuple):
     scan: Tuple[str, ...] = ()
+    rules: Tuple[str, ...] = ()  # knowledge-base rule files, absolute
     path: Optional[str] = None  # the file they came from, for messages
 
 
@@ -83,4 +85,11 @@ def _settings(table: Dict[str, Any], path: str) -> Settings:
     resolved = tuple(
         os.path.normpath(os.path.join(base, item)) if (item.startswith(".") or os.sep in item) else item for item in scan
     )
-    return Settings(scan=resolved, path=path)
+    rules = table.get("rules", [])
+    if not isinstance(rules, list) or not all(isinstance(item, str) and item for item in rules):
+        raise UsageError(f"config {path}: 'rules' must be a list of rule file paths")
+    rule_files = tuple(os.path.normpath(os.path.join(base, item)) for item in rules)
+    for rule_file in rule_files:
+        if not os.path.isfile(rule_file):
+            raise UsageError(f"config {path}: rule file {rule_file} does not exist")
+    return Settings(scan=resolved, rules=rule_files, path=path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from typing import Dict, Iterable, Iterator, List, Tuple
+from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
 
 from envdoctor.api import CHECK_ATTRIBUTE, CODE_PATTERN, DOC_SECTIONS, FIX_KINDS, NAME_PATTERN, CheckSpec
 from envdoctor.entry_points import EntryPoint, entry_points
@@ -100,7 +100,8 @@ class Registry:
         return tuple(chosen)
 
 
-def load_registry(group: str = ENTRY_POINT_GROUP) -> Registry:
+def load_registry(group: str = ENTRY_POINT_GROUP, rule_files: Sequence[str] = ()) -> Registry:
+    """The checks of every plugin, and one check per rule of the user's knowledge-base rule files."""
     checks: List[CheckSpec] = []
     seen_codes: Dict[str, str] = dict.fromkeys(ENGINE_CODES, "envdoctor's engine")
     seen_names: Dict[str, str] = {name: "envdoctor's engine" for name in ENGINE_CODES.values()}
@@ -112,4 +113,15 @@ def load_registry(group: str = ENTRY_POINT_GROUP) -> Registry:
                     raise PluginError(f"{origin}: {key!r} is already used by {seen[key]}")
                 seen[key] = origin
             checks.append(dataclasses.replace(spec, provider=ep.provider))
+    if rule_files:
+        from envdoctor.checks.knowledge import rule_checks
+
+        for spec in rule_checks(rule_files):
+            origin = "a rule file named by the config's `rules`"
+            validate(spec, origin)
+            for seen, key in ((seen_codes, spec.code), (seen_names, spec.name)):
+                if key in seen:
+                    raise PluginError(f"{origin}: {key!r} is already used by {seen[key]}")
+                seen[key] = origin
+            checks.append(dataclasses.replace(spec, provider="config rules"))
     return Registry(tuple(sorted(checks, key=lambda spec: spec.code)))

@@ -55,3 +55,18 @@ def test_check_never_imports_torch(run_envdoctor, torch_venv, tmp_path):
     finally:
         init.write_bytes(original)
         os.utime(init)
+
+
+def test_deep_imports_real_torch_and_reports_what_it_saw(run_envdoctor, torch_venv, tmp_path):
+    """--deep on the real CPU torch: one subprocess imports it; no GPU here, so no finding."""
+    snapshot = run_envdoctor("snapshot", "--python", torch_venv.python, "--deep", cwd=tmp_path)
+    assert snapshot.returncode == 0, snapshot.stderr
+    facts = snapshot.json
+    assert facts["stack"]["torch"]["version"] == "2.13.0+cpu" and facts["stack"]["torch"]["cuda"] is None
+    (attempt,) = [a for a in facts["deep"]["imports"] if a["module"] == "torch"]
+    assert attempt["ok"] and attempt["outcome"] == "ok"
+    runtime = facts["deep"]["torch"]
+    assert runtime["version"] == "2.13.0+cpu" and runtime["cuda_available"] is False and runtime["error"] is None
+    result = run_envdoctor("check", "--python", torch_venv.python, "--deep", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert "STK001" in result.json["checks_run"] and not result.findings("STK001")
