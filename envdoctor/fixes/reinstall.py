@@ -65,6 +65,8 @@ def install_requirement(finding: Finding, context: FixContext) -> Optional[Propo
         for spec in str(item.requirement.specifier).split(","):
             if spec and spec not in specifiers:
                 specifiers.append(spec)
+    if not specifiers and parsed.key == "torch":
+        return None  # an unpinned torch resolves a multi-GB build of pip's choosing: never planned
     wanted = parsed.requirement.name + ",".join(specifiers)
     requirers = sorted({item.requirer.display for item in on_it}) or [finding.code]
     command = _run(context, f"satisfy {', '.join(requirers)}", wanted)
@@ -100,3 +102,20 @@ def remove_stale_metadata(finding: Finding, context: FixContext) -> Optional[Pro
     actions = [RemovePath(d.metadata_path, f"stale metadata of {d.display}; {keeper.display} has all its files")
                for d in stale]
     return Proposal(f"keep {keeper.display}, remove {len(stale)} stale metadata folder(s)", actions, safe=False)
+
+
+@fixer(name="align-flashinfer-companions", kind="reinstall", codes=("FLI001",))
+def align_flashinfer_companions(finding: Finding, context: FixContext) -> Optional[Proposal]:
+    """Install flashinfer-cubin / flashinfer-jit-cache at flashinfer-python's version (the JIT cache from FlashInfer's index)."""
+    parameters = (finding.fix.parameters or {}) if finding.fix else {}
+    requirement = parameters.get("requirement")
+    if not requirement:
+        return None
+    index = parameters.get("index_url")
+    # --no-deps: only the companion moves; flashinfer-python and torch stay as they are.
+    args = [requirement, "--no-deps"] + (["--index-url", index] if index else [])
+    command = _run(context, f"align {finding.subject} with flashinfer-python", *args)
+    notes = [_installer_note(context)]
+    if index:
+        notes.append(f"{finding.subject} is published on FlashInfer's own index ({index}), not on PyPI")
+    return Proposal(f"install {requirement}", [command], notes=notes)

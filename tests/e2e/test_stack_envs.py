@@ -290,3 +290,14 @@ def test_users_own_rule_file_from_the_config(run_envdoctor, stack_venv, tmp_path
     rule.write_text(rule.read_text().replace('severity = "error"', 'severity = "fatal"'))
     broken = run_envdoctor("check", "--python", venv.python, cwd=tmp_path, env=env)
     assert broken.returncode == 2 and "rules.toml, rule ACME001: severity must be one of" in broken.stderr
+
+
+def test_fix_plans_the_flashinfer_and_triton_alignment_without_changing_anything(run_envdoctor, stack_venv, tmp_path):
+    """`fix --dry-run`: the companion at flashinfer-python's version and the triton torch pins; nothing written."""
+    venv, env, _ = stack_venv
+    venv.install("pip")  # fix runs the target's own installer: this venv was made without one
+    before = tree_state(venv.root)
+    result = run_envdoctor("fix", "--python", venv.python, "--select", "FLI001,TOR001", "--dry-run", cwd=tmp_path, env=env)
+    assert tree_state(venv.root) == before
+    assert "flashinfer-cubin==0.6.11.post1 --no-deps" in result.stdout, result.stdout
+    assert "triton==2.2.0" in result.stdout, result.stdout
