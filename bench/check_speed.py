@@ -63,7 +63,7 @@ def ensure_generated_venv(workdir: Path, count: int = 1000) -> Path:
         requires = [f"Requires-Dist: gen-pkg-{(index * 7 + k) % count:04d}>=1.0" for k in range(1, 4)]
         requires.append(f'Requires-Dist: gen-pkg-{(index + 11) % count:04d}[extra]; python_version >= "3.8"')
         (info / "METADATA").write_text(
-            "\n".join([f"Metadata-Version: 2.1", f"Name: gen-pkg-{index:04d}", f"Version: 1.{index % 7}.0",
+            "\n".join(["Metadata-Version: 2.1", f"Name: gen-pkg-{index:04d}", f"Version: 1.{index % 7}.0",
                        "Provides-Extra: extra", *requires, 'Requires-Dist: colorama; extra == "extra"']) + "\n\n"
         )
         (site / f"{name}.py").write_text(f"VALUE = {index}\n")
@@ -114,7 +114,7 @@ def main() -> int:
         dists = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(len(list(m.distributions())))"],
                                capture_output=True, text=True).stdout.strip()
         print(f"\n## {title} ({dists} distributions)\n")
-        print(f"| command | median s | ratio to pip check |\n|---|---:|---:|")
+        print("| command | median s | ratio to pip check |\n|---|---:|---:|")
         results = [(name, timed(cmd, args.runs, scratch)) for name, cmd in commands(python, collect_env)]
         pip_time = dict(results)["pip check"]
         for name, seconds in results:

@@ -154,22 +154,26 @@ def _deepened(facts, target, timeout: float):
         return dataclasses.replace(facts, deep=run_deep(facts, target, timeout, progress=progress))
 
 
-def _registry(cwd: Optional[str] = None, config: Optional[str] = None):
-    """Every check: the plugins', and one per rule of the config's own rule files."""
+def _settings(cwd: Optional[str] = None, config: Optional[str] = None):
+    """[tool.envdoctor], read once per command."""
     from envdoctor.config import load_settings
+
+    return load_settings(cwd or os.getcwd(), config)
+
+
+def _registry(settings):
+    """Every check: the plugins', and one per rule of the settings' own rule files."""
     from envdoctor.registry import load_registry
 
-    return load_registry(rule_files=load_settings(cwd or os.getcwd(), config).rules)
+    return load_registry(rule_files=settings.rules)
 
 
-def _scan_request(items: Optional[List[str]], no_scan: bool, cwd: Optional[str], config: Optional[str]):
-    """--scan items after the config's `scan` list."""
-    from envdoctor.config import load_settings
+def _scan_request(items: Optional[List[str]], no_scan: bool, settings):
+    """--scan items after the settings' `scan` list."""
     from envdoctor.scan import ScanRequest
 
     if no_scan and items:
         raise UsageError("--scan and --no-scan contradict each other")
-    settings = load_settings(cwd or os.getcwd(), config)
     return ScanRequest(items=settings.scan + tuple(_tokens(items)), include_stack=True, enabled=not no_scan)
 
 
@@ -199,9 +203,9 @@ def check(
 
     def body() -> int:
         started = time.perf_counter()
-        registry = _registry(cwd, config)
-        checks = registry.select(_tokens(select), _tokens(ignore))  # usage errors before any probing
-        request = _scan_request(scan, no_scan, cwd, config)
+        settings = _settings(cwd, config)
+        checks = _registry(settings).select(_tokens(select), _tokens(ignore))  # usage errors before any probing
+        request = _scan_request(scan, no_scan, settings)
         if not any("imports" in spec.needs for spec in checks):
             request = request._replace(enabled=False)  # no selected check reads the scan
         if fmt is Format.text:
@@ -240,7 +244,7 @@ def snapshot(
     """Write the target's facts as JSON (check it later with `check --facts FILE`)."""
 
     def body() -> int:
-        facts = _probe(python, cwd, timeout, _scan_request(scan, no_scan, cwd, config), deep)
+        facts = _probe(python, cwd, timeout, _scan_request(scan, no_scan, _settings(cwd, config)), deep)
         text = json.dumps(facts.to_dict(), indent=1) + "\n"
         if output:
             try:
@@ -277,8 +281,9 @@ def fix(
 
     def body() -> int:
         from envdoctor.fixes.flow import FixOptions, fix as run_fix
-        checks = _registry(cwd, config).select(_tokens(select), _tokens(ignore))
-        request = _scan_request(scan, no_scan, cwd, config)
+        settings = _settings(cwd, config)
+        checks = _registry(settings).select(_tokens(select), _tokens(ignore))
+        request = _scan_request(scan, no_scan, settings)
         from envdoctor.probe.run import run_probe
         from envdoctor.target import resolve_target
 
@@ -318,7 +323,7 @@ def list_checks() -> None:
     """List every registered check: code, name, fix kind, summary, provider."""
 
     def body() -> int:
-        for spec in _registry().checks:
+        for spec in _registry(_settings()).checks:
             fix = spec.fix or "-"
             sys.stdout.write(f"{spec.code:<8} {spec.name:<28} fix: {fix:<10} {spec.summary}  [{spec.provider}]\n")
         return 0
@@ -331,7 +336,7 @@ def explain(code: Annotated[str, typer.Argument(help="A check code or name, e.g.
     """Print a check's documentation: what it detects, why it breaks, example, fix, references."""
 
     def body() -> int:
-        registry = _registry()
+        registry = _registry(_settings())
         matches = [spec for spec in registry.checks if spec.code == code.upper() or spec.name == code.lower()]
         if not matches:
             matches = registry.lookup(code)

@@ -49,18 +49,23 @@ def find_config(cwd: str) -> Optional[Tuple[str, Dict[str, Any]]]:
         folder = parent
 
 
-def _envdoctor_table(path: str, required: bool) -> Optional[Dict[str, Any]]:
+def read_toml(path: str, what: str = "config") -> Dict[str, Any]:
+    """A TOML file's data; unreadable or invalid is a usage error naming `what` and the path."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.9/3.10
+        import tomli as tomllib
     try:
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover - exercised on 3.9/3.10
-            import tomli as tomllib
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+            return tomllib.load(handle)
     except OSError as exc:
-        raise UsageError(f"config {path}: {exc.strerror or exc}") from exc
+        raise UsageError(f"{what} {path}: {exc.strerror or exc}") from exc
     except ValueError as exc:  # tomllib.TOMLDecodeError
-        raise UsageError(f"config {path}: not valid TOML ({exc})") from exc
+        raise UsageError(f"{what} {path}: not valid TOML ({exc})") from exc
+
+
+def _envdoctor_table(path: str, required: bool) -> Optional[Dict[str, Any]]:
+    data = read_toml(path)
     if os.path.basename(path) == "pyproject.toml":
         tool = data.get("tool")
         table = tool.get("envdoctor") if isinstance(tool, dict) else None

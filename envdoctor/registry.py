@@ -105,23 +105,21 @@ def load_registry(group: str = ENTRY_POINT_GROUP, rule_files: Sequence[str] = ()
     checks: List[CheckSpec] = []
     seen_codes: Dict[str, str] = dict.fromkeys(ENGINE_CODES, "envdoctor's engine")
     seen_names: Dict[str, str] = {name: "envdoctor's engine" for name in ENGINE_CODES.values()}
+
+    def add(spec: CheckSpec, origin: str, provider: str) -> None:
+        validate(spec, origin)
+        for seen, key in ((seen_codes, spec.code), (seen_names, spec.name)):
+            if key in seen:
+                raise PluginError(f"{origin}: {key!r} is already used by {seen[key]}")
+            seen[key] = origin
+        checks.append(dataclasses.replace(spec, provider=provider))
+
     for ep, origin, specs in load_plugins(group, CHECK_ATTRIBUTE, "checks", "envdoctor.api.check"):
         for spec in sorted(specs, key=lambda spec: spec.code):
-            validate(spec, origin)
-            for seen, key in ((seen_codes, spec.code), (seen_names, spec.name)):
-                if key in seen:
-                    raise PluginError(f"{origin}: {key!r} is already used by {seen[key]}")
-                seen[key] = origin
-            checks.append(dataclasses.replace(spec, provider=ep.provider))
+            add(spec, origin, ep.provider)
     if rule_files:
         from envdoctor.checks.knowledge import rule_checks
 
         for spec in rule_checks(rule_files):
-            origin = "a rule file named by the config's `rules`"
-            validate(spec, origin)
-            for seen, key in ((seen_codes, spec.code), (seen_names, spec.name)):
-                if key in seen:
-                    raise PluginError(f"{origin}: {key!r} is already used by {seen[key]}")
-                seen[key] = origin
-            checks.append(dataclasses.replace(spec, provider="config rules"))
+            add(spec, "a rule file named by the config's `rules`", "config rules")
     return Registry(tuple(sorted(checks, key=lambda spec: spec.code)))

@@ -59,10 +59,6 @@ def torch_variant(build: TorchBuild) -> str:
     return "unknown"
 
 
-def is_linux(facts: Facts) -> bool:
-    return (facts.markers or {}).get("sys_platform", "").startswith("linux")
-
-
 def is_macos(facts: Facts) -> bool:
     return (facts.markers or {}).get("sys_platform") == "darwin"
 

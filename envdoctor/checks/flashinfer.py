@@ -8,7 +8,7 @@ from envdoctor.api import check, report
 from envdoctor.checks._common import pip_command
 from envdoctor.checks._metadata import parse_version
 from envdoctor.checks._stack import installed, public, torch_build
-from envdoctor.checks.requirements import active_requirements, requirement_key
+from envdoctor.checks.requirements import requirement_fields, spec_text, unmet_requirements
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 
@@ -126,21 +126,16 @@ def flashinfer_consumer_pin(facts: Facts) -> Iterator:
         sgl-project/sglang#25335
         https://docs.flashinfer.ai/installation.html
     """
-    for item in active_requirements(facts):
+    for item, provider in unmet_requirements(facts):
         if item.requirer.canonical_name not in CONSUMERS or item.parsed.key not in FLASHINFER_NAMES:
             continue
-        provider = installed(facts, item.parsed.key)
-        version = parse_version(provider.version) if provider else None
-        if version is not None and (not item.parsed.has_specifier or item.requirement.specifier.contains(version, prereleases=True)):
-            continue
-        wanted = f"{item.requirement.name}{item.requirement.specifier}"
+        wanted = spec_text(item.requirement)
         have = f"{provider.display} is installed" if provider else "it is not installed"
-        key = requirement_key(item.requirer.name, item.parsed.key)
+        fields = requirement_fields(facts, item)
         yield report(
             Severity.ERROR,
             f"{item.requirer.display} pins {wanted}, but {have}",
             subject=item.requirer.name,
-            key=key,
             message=(
                 f"{item.requirer.name} calls FlashInfer internals that change between releases; with another "
                 "FlashInfer expect TypeErrors at the first request, missing modules, or hangs in collective "
@@ -148,9 +143,7 @@ def flashinfer_consumer_pin(facts: Facts) -> Iterator:
             ),
             evidence=(f"{item.requirer.metadata_path}: Requires-Dist: {item.text}",)
             + ((f"installed: {provider.metadata_path}",) if provider else ()),
-            location=Location(path=item.requirer.metadata_path, distribution=item.requirer.name),
             references=("sgl-project/sglang#25335",),
-            fix=FixProposal("reinstall", f"install {wanted}", command=pip_command(facts, "install", wanted),
-                            parameters={"requirement": item.text}),
-            replaces=(f"REQ001:{key}", f"REQ002:{key}"),
+            replaces=(f"REQ001:{fields['key']}", f"REQ002:{fields['key']}"),
+            **fields,
         )

@@ -6,7 +6,7 @@ import re
 from typing import Iterator, Optional, Tuple
 
 from envdoctor.api import check, report
-from envdoctor.checks._stack import major_minor, release, torch_build, torch_variant
+from envdoctor.checks._stack import environment, major_minor, release, torch_build, torch_variant
 from envdoctor.model.facts import Facts, Gpu
 from envdoctor.model.finding import FixProposal, Location, Severity
 
@@ -144,7 +144,7 @@ def _devices(facts: Facts) -> Tuple[Gpu, ...]:
     if deep and deep.devices:
         return deep.devices
     return facts.stack.nvidia_gpus + tuple(
-        Gpu(index=i, name=gfx, capability=gfx) for i, gfx in enumerate(facts.stack.rocm.gfx_targets if facts.stack.rocm else ())
+        Gpu(index=i, name=gfx, capability=gfx) for i, gfx in enumerate(facts.stack.amd_gpus)
     )
 
 
@@ -222,7 +222,7 @@ def arch_not_in_build(facts: Facts) -> Iterator:
 def _vendor(facts: Facts) -> Optional[str]:
     if facts.stack.nvidia_gpus:
         return "nvidia"
-    if facts.stack.rocm and facts.stack.rocm.gfx_targets:
+    if facts.stack.amd_gpus:
         return "amd"
     return None
 
@@ -263,7 +263,7 @@ def wrong_torch_variant(facts: Facts) -> Iterator:
     if build is None or vendor is None:
         return
     variant = torch_variant(build)
-    gpus = facts.stack.nvidia_gpus if vendor == "nvidia" else facts.stack.rocm.gfx_targets
+    gpus = facts.stack.nvidia_gpus if vendor == "nvidia" else facts.stack.amd_gpus
     names = sorted({g.name if isinstance(g, Gpu) else g for g in gpus})
     machine = f"{len(gpus)} {'NVIDIA' if vendor == 'nvidia' else 'AMD'} GPU{'s' if len(gpus) != 1 else ''} ({', '.join(names)})"
     wanted = "CUDA" if vendor == "nvidia" else "ROCm"
@@ -318,16 +318,16 @@ def gpu_unusable(facts: Facts) -> Iterator:
     References
         https://pytorch.org/docs/stable/notes/cuda.html
     """
-    runtime = facts.deep.torch if facts.deep else None
+    runtime = facts.deep.torch
     build = torch_build(facts)
-    gpus = _devices(facts) if facts.stack else ()
-    if runtime is None or build is None or torch_variant(build) not in ("cuda", "rocm") or not (facts.stack.nvidia_gpus or (facts.stack.rocm and facts.stack.rocm.gfx_targets)):
+    if runtime is None or build is None or torch_variant(build) not in ("cuda", "rocm") or _vendor(facts) is None:
         return
+    gpus = _devices(facts)
     evidence = [f"torch {runtime.version}: cuda={runtime.cuda}, hip={runtime.hip}"]
     if runtime.error:
         evidence.append(runtime.error)
     if runtime.cuda_available is False:
-        visible = (facts.interpreter.environment or {}).get("CUDA_VISIBLE_DEVICES") if facts.interpreter else None
+        visible = environment(facts).get("CUDA_VISIBLE_DEVICES")
         if visible is not None:
             evidence.append(f"CUDA_VISIBLE_DEVICES={visible!r}")
         yield report(

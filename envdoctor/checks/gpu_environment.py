@@ -14,13 +14,13 @@ VISIBILITY_VARIABLES = ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VIS
 
 
 def _device_count(facts: Facts, variable: str) -> Optional[int]:
-    if variable == "CUDA_VISIBLE_DEVICES":
-        if facts.stack.nvidia_gpus:
-            return len(facts.stack.nvidia_gpus)
-        if facts.stack.rocm and facts.stack.rocm.gfx_targets:  # ROCm honours it too
-            return len(facts.stack.rocm.gfx_targets)
-        return None
-    return len(facts.stack.rocm.gfx_targets) if facts.stack.rocm and facts.stack.rocm.gfx_targets else None
+    """How many GPUs the variable chooses among; None when the driver lists none to judge by."""
+    stack = facts.stack
+    if variable == "CUDA_VISIBLE_DEVICES":  # ROCm honours it too
+        count = len(stack.nvidia_gpus) or len(stack.amd_gpus)
+    else:
+        count = len(stack.amd_gpus)
+    return count or None
 
 
 def _absent(entries: List[str], count: int, uuids: List[str]) -> List[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from envdoctor.api import check, report
 from envdoctor.checks._common import per_facts, pip_command
@@ -100,13 +100,41 @@ def _why(item: ActiveRequirement) -> str:
     return f" (through its extra [{item.via_extra}], requested by {', '.join(item.extra_requested_by)})"
 
 
+def unmet_requirements(facts: Facts) -> Iterator[Tuple[ActiveRequirement, Optional[Distribution]]]:
+    """Requirements in force that the installed distributions do not meet, with the installed
+    provider (None: nothing provides it).  Unparseable versions are INT002's, not unmet."""
+    installed = facts.active_distributions()
+    for item in active_requirements(facts):
+        provider = installed.get(item.parsed.key)
+        if provider is None:
+            yield item, None
+            continue
+        if not item.parsed.has_specifier:
+            continue
+        version = parse_version(provider.version)
+        if version is not None and not item.requirement.specifier.contains(version, prereleases=True):
+            yield item, provider
+
+
 def requirement_key(requirer: str, required: str) -> str:
     """The key of a REQ001/REQ002 finding, which a more specific check may replace."""
     return f"{canonicalize(requirer)}->{canonicalize(required)}"
 
 
-def _spec_text(requirement) -> str:
+def spec_text(requirement) -> str:
     return f"{requirement.name}{requirement.specifier}" if str(requirement.specifier) else requirement.name
+
+
+def requirement_fields(facts: Facts, item: ActiveRequirement) -> dict:
+    """location, key and fix of a finding about one unmet requirement (REQ001/002, TOR001, FLI002):
+    the fix installs what the requirement asks for, through the install-requirement fixer."""
+    wanted = spec_text(item.requirement)
+    return {
+        "location": Location(path=item.requirer.metadata_path, distribution=item.requirer.name),
+        "key": requirement_key(item.requirer.name, item.parsed.key),
+        "fix": FixProposal("reinstall", f"install {wanted}", command=pip_command(facts, "install", wanted),
+                           parameters={"requirement": item.text}),
+    }
 
 
 @check(
@@ -140,11 +168,10 @@ def missing_requirement(facts: Facts) -> Iterator:
     References
         https://packaging.python.org/en/latest/specifications/core-metadata/#requires-dist-multiple-use
     """
-    installed = facts.active_distributions()
-    for item in active_requirements(facts):
-        if item.parsed.key in installed:
+    for item, provider in unmet_requirements(facts):
+        if provider is not None:
             continue
-        wanted = _spec_text(item.requirement)
+        wanted = spec_text(item.requirement)
         yield report(
             Severity.ERROR,
             f"{item.requirer.display} requires {wanted}, which is not installed",
@@ -154,14 +181,7 @@ def missing_requirement(facts: Facts) -> Iterator:
                 f"of {item.requirer.name} that use it fails with ModuleNotFoundError."
             ),
             evidence=(f"{item.requirer.metadata_path}: Requires-Dist: {item.text}",),
-            location=Location(path=item.requirer.metadata_path, distribution=item.requirer.name),
-            key=requirement_key(item.requirer.name, item.parsed.key),
-            fix=FixProposal(
-                "reinstall",
-                f"install {wanted}",
-                command=pip_command(facts, "install", wanted),
-                parameters={"requirement": item.text},
-            ),
+            **requirement_fields(facts, item),
         )
 
 
@@ -195,17 +215,10 @@ def conflicting_requirement(facts: Facts) -> Iterator:
     References
         https://packaging.python.org/en/latest/specifications/version-specifiers/
     """
-    installed = facts.active_distributions()
-    for item in active_requirements(facts):
-        provider = installed.get(item.parsed.key)
-        if provider is None or not item.parsed.has_specifier:
-            continue
-        version = parse_version(provider.version)
-        if version is None:
-            continue  # INT002 reports the unparseable version
-        if item.requirement.specifier.contains(version, prereleases=True):
-            continue
-        wanted = _spec_text(item.requirement)
+    for item, provider in unmet_requirements(facts):
+        if provider is None:
+            continue  # REQ001's
+        wanted = spec_text(item.requirement)
         yield report(
             Severity.ERROR,
             f"{item.requirer.display} requires {wanted}, but {provider.display} is installed",
@@ -218,14 +231,7 @@ def conflicting_requirement(facts: Facts) -> Iterator:
                 f"{item.requirer.metadata_path}: Requires-Dist: {item.text}",
                 f"installed: {provider.metadata_path}",
             ),
-            location=Location(path=item.requirer.metadata_path, distribution=item.requirer.name),
-            key=requirement_key(item.requirer.name, item.parsed.key),
-            fix=FixProposal(
-                "reinstall",
-                f"install {wanted}",
-                command=pip_command(facts, "install", wanted),
-                parameters={"requirement": item.text},
-            ),
+            **requirement_fields(facts, item),
         )
 
 

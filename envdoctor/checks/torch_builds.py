@@ -6,9 +6,8 @@ from typing import Iterator, Optional
 
 from envdoctor.api import check, report
 from envdoctor.checks._common import pip_command
-from envdoctor.checks._metadata import parse_version
 from envdoctor.checks._stack import installed, major_minor, public, torch_build
-from envdoctor.checks.requirements import active_requirements, requirement_key
+from envdoctor.checks.requirements import requirement_fields, requirement_key, spec_text, unmet_requirements
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 
@@ -47,20 +46,16 @@ def torch_triton_pin(facts: Facts) -> Iterator:
     References
         https://github.com/pytorch/pytorch/blob/main/RELEASE.md
     """
-    for item in active_requirements(facts):
+    for item, provider in unmet_requirements(facts):
         if item.requirer.canonical_name != "torch" or item.parsed.key not in TRITON_DISTRIBUTIONS:
             continue
-        provider = installed(facts, item.parsed.key)
-        version = parse_version(provider.version) if provider else None
-        if version is not None and item.requirement.specifier.contains(version, prereleases=True):
-            continue
-        wanted = f"{item.requirement.name}{item.requirement.specifier}"
+        wanted = spec_text(item.requirement)
         have = f"{provider.display} is installed" if provider else f"no {item.requirement.name} is installed"
+        fields = requirement_fields(facts, item)
         yield report(
             Severity.ERROR,
             f"{item.requirer.display} pins {wanted}, but {have}",
             subject="torch",
-            key=f"torch->{item.parsed.key}",
             message=(
                 "torch.compile/Inductor and Triton-based kernels generate code against the Triton release torch "
                 "was built with; another one fails at compile time, often with an AttributeError deep in "
@@ -68,11 +63,9 @@ def torch_triton_pin(facts: Facts) -> Iterator:
             ),
             evidence=(f"{item.requirer.metadata_path}: Requires-Dist: {item.text}",)
             + ((f"installed: {provider.metadata_path}",) if provider else ()),
-            location=Location(path=item.requirer.metadata_path, distribution="torch"),
             references=("https://github.com/pytorch/pytorch/blob/main/RELEASE.md",),
-            fix=FixProposal("reinstall", f"install {wanted}", command=pip_command(facts, "install", wanted),
-                            parameters={"requirement": item.text}),
-            replaces=(f"REQ001:{requirement_key('torch', item.parsed.key)}", f"REQ002:{requirement_key('torch', item.parsed.key)}"),
+            replaces=(f"REQ001:{fields['key']}", f"REQ002:{fields['key']}"),
+            **fields,
         )
 
 

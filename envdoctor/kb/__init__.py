@@ -10,10 +10,10 @@ docs/knowledge-base.md.
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
+from envdoctor.config import read_toml
 from envdoctor.errors import PluginError
 
 RULES_FOLDER = os.path.join(os.path.dirname(__file__), "rules")
@@ -48,20 +48,6 @@ class Rule:
     source: str = ""  # the rule file
 
 
-def _toml(path: str) -> Dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.9/3.10
-        import tomli as tomllib
-    try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except OSError as exc:
-        raise PluginError(f"rule file {path}: {exc.strerror or exc}") from exc
-    except ValueError as exc:
-        raise PluginError(f"rule file {path}: not valid TOML ({exc})") from exc
-
-
 def _rule(table: Dict[str, Any], path: str) -> Rule:
     where = f"rule file {path}, rule {table.get('code', '?')}"
     problems = []
@@ -91,7 +77,7 @@ def _rule(table: Dict[str, Any], path: str) -> Rule:
 def load_rules(paths: Sequence[str]) -> List[Rule]:
     rules = []
     for path in paths:
-        tables = _toml(path).get("rule", [])
+        tables = read_toml(path, "rule file").get("rule", [])
         if not isinstance(tables, list):
             raise PluginError(f"rule file {path}: expected [[rule]] tables")
         rules += [_rule(table, path) for table in tables]

@@ -359,6 +359,11 @@ class Stack:
     def nvidia_gpus(self) -> Tuple[Gpu, ...]:
         return self.nvidia.gpus if self.nvidia else ()
 
+    @property
+    def amd_gpus(self) -> Tuple[str, ...]:
+        """The gfx target of each AMD GPU (KFD topology)."""
+        return self.rocm.gfx_targets if self.rocm else ()
+
 
 # ---------------------------------------------------------------------------
 # Deep probes (--deep): what only importing the stack can tell.

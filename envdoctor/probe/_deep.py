@@ -61,33 +61,30 @@ def mapped_libraries():
     return found
 
 
+def launch_one_element(torch, device):
+    """'ok', or what went wrong running `ones(1) + 1` on the device (.item() waits for the kernel)."""
+    try:
+        value = (torch.ones(1, device=device) + 1).item()
+    except Exception as exc:
+        return _error(exc)
+    return "ok" if value == 2.0 else "wrong result: %r" % value
+
+
 def torch_runtime(torch):
     result = {"version": torch.__version__, "cuda": torch.version.cuda, "hip": getattr(torch.version, "hip", None)}
     _attempt(result, "cuda_available", lambda: bool(torch.cuda.is_available()))
     _attempt(result, "arch_list", lambda: list(torch.cuda.get_arch_list()))
     if result.get("cuda_available"):
         _attempt(result, "device_count", torch.cuda.device_count)
-        devices = []
-        for index in range(result.get("device_count") or 0):
-            def describe(index=index):
-                props = torch.cuda.get_device_properties(index)
-                gfx = getattr(props, "gcnArchName", "") or ""
-                return {"index": index, "name": props.name, "memory_mib": props.total_memory // (1024 * 1024),
-                        "capability": gfx.split(":")[0] if result.get("hip") and gfx else "%d.%d" % (props.major, props.minor)}
-            _attempt(result, "_device", describe)
-            if "_device" in result:
-                devices.append(result.pop("_device"))
-        result["devices"] = devices
 
-        def launch():
-            value = (torch.ones(1, device="cuda") + 1).item()
-            torch.cuda.synchronize()
-            return "ok" if value == 2.0 else "wrong result: %r" % value
+        def describe(index):
+            props = torch.cuda.get_device_properties(index)
+            gfx = getattr(props, "gcnArchName", "") or ""
+            return {"index": index, "name": props.name, "memory_mib": props.total_memory // (1024 * 1024),
+                    "capability": gfx.split(":")[0] if result.get("hip") and gfx else "%d.%d" % (props.major, props.minor)}
 
-        try:
-            result["kernel"] = launch()
-        except Exception as exc:
-            result["kernel"] = _error(exc)
+        _attempt(result, "devices", lambda: [describe(index) for index in range(result.get("device_count") or 0)])
+        result["kernel"] = launch_one_element(torch, "cuda")
         _attempt(result, "nccl_version", lambda: ".".join(str(p) for p in torch.cuda.nccl.version()))
         _attempt(result, "cudnn_version", torch.backends.cudnn.version)
     mps = getattr(torch.backends, "mps", None)
@@ -95,11 +92,7 @@ def torch_runtime(torch):
         _attempt(result, "mps_built", lambda: bool(mps.is_built()))
         _attempt(result, "mps_available", lambda: bool(mps.is_available()))
         if result.get("mps_available") and not result.get("cuda_available"):
-            try:
-                value = (torch.ones(1, device="mps") + 1).item()
-                result["kernel"] = "ok" if value == 2.0 else "wrong result: %r" % value
-            except Exception as exc:
-                result["kernel"] = _error(exc)
+            result["kernel"] = launch_one_element(torch, "mps")
     result["libraries"] = mapped_libraries()
     return result
 

@@ -5,7 +5,6 @@ Every test also asserts that `envdoctor check` left the venv byte-identical.
 
 from __future__ import annotations
 
-import os
 
 import pytest
 

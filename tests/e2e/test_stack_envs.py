@@ -15,9 +15,7 @@ Two kinds of target:
 
 from __future__ import annotations
 
-import copy
 import json
-import os
 from pathlib import Path
 
 import pytest

@@ -33,7 +33,7 @@ def build_wheel(
     """A py3-none-any wheel holding `files` (path -> text), with the given metadata."""
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
-    metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     if requires_python:
         metadata.append(f"Requires-Python: {requires_python}")
     metadata += [f"Provides-Extra: {extra}" for extra in extras]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.machinery
 import os
-import sys
 import textwrap
 from pathlib import Path
 from typing import Dict

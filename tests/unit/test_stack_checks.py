@@ -90,7 +90,7 @@ def triton_kernels(files=TRK_FILES, triton="3.6.0", namespace=False):
         dists.append(dist("triton", triton))
     origin = None if namespace else f"{SITE}/triton_kernels/__init__.py"
     return make_facts(dists=dists, modules={"triton_kernels": module("triton_kernels", origin, namespace=namespace,
-                                                                     locations=[f"/work/triton_kernels"] if namespace else [])},
+                                                                     locations=["/work/triton_kernels"] if namespace else [])},
                       stack={"package_files": {"triton_kernels": files}})
 
 
