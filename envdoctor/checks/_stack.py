@@ -5,10 +5,11 @@ Pure functions of facts, like the checks that use them.
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from envdoctor.checks._metadata import parse_version
-from envdoctor.model.facts import Distribution, Facts, TorchBuild, canonicalize
+from envdoctor.model.finding import FixProposal
+from envdoctor.model.facts import Distribution, Facts, ImportProblem, TorchBuild, canonicalize
 
 
 def installed(facts: Facts, name: str) -> Optional[Distribution]:
@@ -65,3 +66,16 @@ def is_macos(facts: Facts) -> bool:
 
 def environment(facts: Facts) -> dict:
     return facts.interpreter.environment if facts.interpreter else {}
+
+
+def eager_imports_of_missing(facts: Facts, top: str) -> Dict[str, List[ImportProblem]]:
+    """Importer -> its module-level, unguarded imports of `top`, which nothing installed provides
+    (from the import scan; empty where a stand-in finder serves `top`, as the scan skips those)."""
+    by_importer: Dict[str, List[ImportProblem]] = {}
+    for problem in facts.imports.problems if facts.imports else ():
+        if problem.kind == "uninstalled" and problem.missing.split(".")[0] == top and problem.eager and not problem.guarded:
+            by_importer.setdefault(problem.importer or "?", []).append(problem)
+    return dict(sorted(by_importer.items()))
+
+
+TRITON_STUB_FIX = FixProposal("stub", "install envdoctor's triton stub package", safe=False, parameters={"module": "triton"})

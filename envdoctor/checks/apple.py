@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from envdoctor.api import check, report
-from envdoctor.checks._stack import installed, is_macos
+from envdoctor.checks._stack import TRITON_STUB_FIX, eager_imports_of_missing, installed, is_macos
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 
@@ -142,14 +142,7 @@ def triton_on_macos(facts: Facts) -> Iterator:
     """
     if not is_macos(facts) or installed(facts, "triton") is not None:
         return
-    sites = [p for p in (facts.imports.problems if facts.imports else ())
-             if p.kind == "uninstalled" and p.missing.split(".")[0] == "triton" and p.eager and not p.guarded]
-    if not sites:
-        return
-    by_importer = {}
-    for problem in sites:
-        by_importer.setdefault(problem.importer or "?", []).append(problem)
-    for importer, problems in sorted(by_importer.items()):
+    for importer, problems in eager_imports_of_missing(facts, "triton").items():
         first = problems[0]
         yield report(
             Severity.ERROR,
@@ -159,5 +152,5 @@ def triton_on_macos(facts: Facts) -> Iterator:
             evidence=tuple(f"{p.path}:{p.line}: {p.statement}" for p in problems[:5]),
             location=Location(path=first.path, line=first.line, module=first.importer_module),
             references=("sgl-project/sglang#21551",),
-            fix=FixProposal("stub", "install envdoctor's triton stub package", safe=False, parameters={"module": "triton"}),
+            fix=TRITON_STUB_FIX,
         )

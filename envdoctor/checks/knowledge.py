@@ -52,6 +52,8 @@ def _pinned(facts: Facts, requirer: str, dependency: str) -> Optional[str]:
 def matches(rule: Rule, facts: Facts) -> Optional[List[str]]:
     """The evidence lines when every condition of the rule holds, else None."""
     match, evidence = rule.match, []
+    if "unless_shim" in match and facts.import_system is not None and facts.import_system.has_shim(match["unless_shim"]):
+        return None  # the shim that works around it is active in the target
     for name, spec in (match.get("distributions") or {}).items():
         dist = installed(facts, name)
         if dist is None or (spec and not _satisfies(dist.version, spec)):
@@ -128,6 +130,8 @@ def _fix(rule: Rule, facts: Facts) -> Optional[FixProposal]:
     if kind == "reinstall" and fix.get("requirement"):
         parameters = {"requirement": fix["requirement"], "fixer": "install-requirement"}
         command = command or pip_command(facts, "install", fix["requirement"])
+    elif fix.get("fixer"):
+        parameters = {"fixer": fix["fixer"]}  # one of envdoctor's fixers, by name
     return FixProposal(kind, fix.get("summary", ""), safe=kind in ("reinstall", "manual"), command=command, parameters=parameters)
 
 

@@ -9,8 +9,7 @@ own marker environment, never envdoctor's.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 from envdoctor.api import check, report
 from envdoctor.checks._common import per_facts, pip_command
@@ -25,8 +24,7 @@ from envdoctor.model.facts import Distribution, Facts, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
 
 
-@dataclass(frozen=True)
-class ActiveRequirement:
+class ActiveRequirement(NamedTuple):  # one per requirement in force: a named tuple is the cheapest record
     requirer: Distribution
     parsed: ParsedRequirement
     via_extra: str  # "" or the extra that activates it
@@ -100,20 +98,33 @@ def _why(item: ActiveRequirement) -> str:
     return f" (through its extra [{item.via_extra}], requested by {', '.join(item.extra_requested_by)})"
 
 
-def unmet_requirements(facts: Facts) -> Iterator[Tuple[ActiveRequirement, Optional[Distribution]]]:
+@per_facts  # REQ001, REQ002, TOR001 and FLI002 all read it
+def unmet_requirements(facts: Facts) -> List[Tuple[ActiveRequirement, Optional[Distribution]]]:
     """Requirements in force that the installed distributions do not meet, with the installed
     provider (None: nothing provides it).  Unparseable versions are INT002's, not unmet."""
     installed = facts.active_distributions()
+    unmet = []
+    # Specifier sets and versions are shared objects (parsed once per text), and the same
+    # pair recurs across an environment: `contains` once per pair.
+    verdicts: Dict[Tuple[int, int], bool] = {}
     for item in active_requirements(facts):
         provider = installed.get(item.parsed.key)
         if provider is None:
-            yield item, None
+            unmet.append((item, None))
             continue
         if not item.parsed.has_specifier:
             continue
         version = parse_version(provider.version)
-        if version is not None and not item.requirement.specifier.contains(version, prereleases=True):
-            yield item, provider
+        if version is None:
+            continue
+        specifier = item.requirement.specifier
+        pair = (id(specifier), id(version))
+        met = verdicts.get(pair)
+        if met is None:
+            met = verdicts[pair] = specifier.contains(version, prereleases=True)
+        if not met:
+            unmet.append((item, provider))
+    return unmet
 
 
 def requirement_key(requirer: str, required: str) -> str:

@@ -37,3 +37,24 @@ def shim_legacy_finders(finding: Finding, context: FixContext) -> Optional[Propo
                          f"adapt {finding.subject} (and any later find_module()-only finder) to find_spec()")
     notes = ["the shim runs in every interpreter start of this environment; it changes only finders without find_spec()"]
     return Proposal("install envdoctor's legacy-finder shim", actions, safe=False, notes=notes)
+
+
+@fixer(name="shim-torch-patches", kind="shim", codes=("KB001",))
+def shim_torch_patches(finding: Finding, context: FixContext) -> Optional[Proposal]:
+    """Install envdoctor's version-guarded torch patches, applied when the affected torch module is imported."""
+    facts = context.facts
+    if not facts.interpreter or not facts.interpreter.site_packages:
+        return None
+    if facts.import_system is not None and facts.import_system.has_shim("torch-patches"):
+        return None
+    site = facts.interpreter.site_packages[0]
+    support = (RUNTIME / "envdoctor_post_import.py").read_text(encoding="utf-8")
+    actions = [WriteFile(os.path.join(site, "envdoctor_post_import.py"), support,
+                         "post-import hooks: run a patch when its module is first imported, without importing it")]
+    actions += shim_files(context, "envdoctor_shim_torch_patches",
+                          "patch torch._dynamo.convert_frame when imported, only while torch < 2.12 (vllm-project/vllm#37234)")
+    notes = [
+        "nothing is imported at start-up: the patch waits for torch._dynamo.convert_frame",
+        "with torch >= 2.12 (fixed upstream, pytorch/pytorch#177558) the shim changes nothing",
+    ]
+    return Proposal("install envdoctor's torch-patches shim", actions, safe=False, notes=notes)

@@ -29,8 +29,9 @@ MATCH_KEYS = {
     "cuda_toolkit": "\"absent\" or \"present\": a CUDA toolkit (CUDA_HOME, /usr/local/cuda)",
     "package_files_absent": "files missing from a stack package's folder: {triton_kernels = [\"routing.py\"]}",
     "environment": "environment variables and values: {SGLANG_USE_AITER = \"1\"}",
+    "unless_shim": "the name of an envdoctor shim whose presence means the problem is handled: \"torch-patches\"",
 }
-FIX_KEYS = ("kind", "summary", "requirement", "command")
+FIX_KEYS = ("kind", "summary", "requirement", "command", "fixer")
 
 
 @dataclass(frozen=True)

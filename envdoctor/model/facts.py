@@ -151,6 +151,7 @@ class FinderInfo:
     find_spec: bool
     find_module: bool
     path: Optional[str] = None  # for path entry finders: the sys.path entry
+    stub_for: Tuple[str, ...] = ()  # top-level modules a stand-in finder (envdoctor's stubs) serves
     # "class" is a keyword; it is mapped to `class_name` by from_dict/to_dict.
     class_name: str = ""
 
@@ -164,6 +165,15 @@ class ImportSystem:
     meta_path: Tuple[FinderInfo, ...] = ()
     path_hooks: Tuple[FinderInfo, ...] = ()
     legacy_path_entry_finders: Tuple[FinderInfo, ...] = ()
+    shims: Tuple[str, ...] = ()  # envdoctor shims/stubs active after start-up: "torch-patches 1", ...
+
+    def has_shim(self, name: str) -> bool:
+        return any(shim.split()[0] == name for shim in self.shims)
+
+    @property
+    def stubbed_modules(self) -> Tuple[str, ...]:
+        """Top-level modules that a stand-in finder on sys.meta_path serves (envdoctor's stubs)."""
+        return tuple(name for finder in self.meta_path for name in finder.stub_for)
 
 
 @dataclass(frozen=True)
@@ -451,7 +461,12 @@ class Facts:
         return {name: tuple(copies) for name, copies in groups.items()}
 
     def active_distributions(self) -> Dict[str, Distribution]:
-        """The distribution import machinery sees for each name: the first on sys.path."""
+        """The distribution import machinery sees for each name: the first on sys.path.
+        One dict per Facts (about 30 checks ask): callers must not change it."""
+        return self._active_distributions
+
+    @cached_property
+    def _active_distributions(self) -> Dict[str, Distribution]:
         return {name: copies[0] for name, copies in self.distributions_by_name.items()}
 
     def sys_path_entry(self, index: Optional[int]) -> Optional[SysPathEntry]:
@@ -515,7 +530,7 @@ def _converter(tp: Any):
         fields.update({key: fields[name] for key, name in _RENAMED.items() if name in fields})
 
         def convert_dataclass(data):
-            if not isinstance(data, Mapping):
+            if type(data) is not dict and not isinstance(data, Mapping):  # JSON gives dicts; the ABC check is slow
                 raise TypeError(f"{tp.__name__}: expected an object, got {type(data).__name__}")
             kwargs = {}
             for key, value in data.items():

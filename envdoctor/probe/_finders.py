@@ -22,4 +22,14 @@ def describe_finder(obj):
         "is_class": isinstance(obj, type),
         "find_spec": callable(getattr(obj, "find_spec", None)),
         "find_module": callable(getattr(obj, "find_module", None)),
+        # A stand-in finder (envdoctor's stubs) names the top-level modules it serves.
+        "stub_for": _stub_for(obj),
     }
+
+
+def _stub_for(obj):
+    try:
+        names = getattr(obj, "__envdoctor_stub_for__", None) or ()
+        return [str(n) for n in names if isinstance(n, str)][:20] if isinstance(names, (tuple, list)) else []
+    except Exception:  # a finder with an exotic __getattr__: not a stub of ours
+        return []

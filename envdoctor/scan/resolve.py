@@ -53,6 +53,8 @@ class Resolver:
         self.imports_seen = 0
         self._uninstalled_sites: Dict[Tuple[str, str], int] = {}
         self._unit_tops: Dict[str, Set[str]] = {}
+        # Served at run time by a stand-in finder (envdoctor's triton stub): every import below resolves.
+        self.stubbed: Set[str] = set(facts.import_system.stubbed_modules if facts.import_system else ())
 
     # -- per unit ---------------------------------------------------------------------
     def problems(self, unit: ScanUnit, summaries: Dict[str, dict]) -> Iterator[ImportProblem]:
@@ -128,6 +130,8 @@ class Resolver:
 
     def _check_site(self, importer: str, is_package: bool, kind: str, level: int, module: str, names) -> Iterator[tuple]:
         """(kind, absolute module, missing, detail, imported names) for each way the import fails."""
+        if self.stubbed and level == 0 and module.partition(".")[0] in self.stubbed:
+            return
         if kind == "import":
             failure = self.finder.why_missing(module)
             if failure is not None:

@@ -42,6 +42,7 @@ def result_key(facts: Facts, items: Sequence[str], include_stack: bool) -> str:
             interpreter.extension_suffixes, interpreter.builtin_modules,
             [(e.path, e.origin, e.kind) for e in facts.sys_path or ()],
             distributions, modules, tuple(items), include_stack,
+            facts.import_system.stubbed_modules if facts.import_system else (),
         )
     )
     return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()[:32]

@@ -266,3 +266,70 @@ def test_namespace_masquerade_reinstalled_in_compat_mode(run_envdoctor, tmp_path
     assert run_envdoctor("undo", "--python", venv.python, cwd=tmp_path).returncode == 0
     assert state(venv) == broken
     assert "(unknown location)" in venv.run(probe, cwd=workspace).stderr
+
+
+# A package written as SGLang's layers are: triton imported at module level, kernels
+# decorated at import time, a KernelInterface subclass, a compiler import.
+KERNELS = '''
+import triton
+import triton.language as tl
+import triton.compiler.compiler
+from triton.runtime import KernelInterface
+
+
+@triton.autotune(configs=[triton.Config({"BLOCK": 64}, num_warps=4)], key=["n"])
+@triton.jit
+def add_kernel(x, y, out, n, BLOCK: tl.constexpr):
+    pid = tl.program_id(0)
+
+
+class Launcher(triton.runtime.KernelInterface):
+    pass
+
+
+def blocks(n):
+    return triton.cdiv(n, 64)
+'''
+
+STUB_FACTS = (
+    "import triton, triton.language as tl, kernelpkg\n"
+    "from packaging.version import Version\n"
+    "print(triton.__envdoctor_stub__, triton.__version__, Version(triton.__version__) < Version('1'), kernelpkg.blocks(130))\n"
+    "try:\n    kernelpkg.add_kernel[(1,)](1, 2, 3, 4)\nexcept RuntimeError as exc:\n    print('refused' if 'stub' in str(exc) else exc)\n"
+)
+
+
+@pytest.mark.parametrize("minor", ["3.11", "3.12"])
+def test_triton_stub_lets_a_cpu_only_machine_import_triton_users(run_envdoctor, tmp_path, minor):
+    base = pyenv_python(minor)
+    if base is None:
+        pytest.skip(f"no Python {minor} interpreter (install it with pyenv)")
+    venv = make_venv(tmp_path / "venv", base)
+    venv.install("packaging")
+    venv.install_files(build_wheel(tmp_path / "wheels", "kernelpkg", "1.0", {"kernelpkg/__init__.py": KERNELS}))
+    assert "No module named 'triton'" in venv.run("import kernelpkg").stderr
+    broken = state(venv)
+    scan = ("--scan", "kernelpkg")
+
+    found = run_envdoctor("check", "--python", venv.python, *scan, "--format", "json", cwd=tmp_path)
+    assert found.returncode == 1 and "STK003" in found.codes(), found.stdout
+
+    result = fix(run_envdoctor, venv, "--yes", "--unsafe", "--select", "STK003", *scan, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "envdoctor-stub-triton.pth" in result.stdout and "fixed: STK003" in result.stderr
+    works = venv.run(STUB_FACTS)
+    assert works.returncode == 0, works.stderr
+    assert works.stdout.split() == ["True", "0.0.0+envdoctor.stub", "True", "3", "refused"]
+    assert venv.run("import importlib.metadata as m; m.version('triton')").returncode == 1  # no fake metadata
+    after = run_envdoctor("check", "--python", venv.python, *scan, "--format", "json", cwd=tmp_path)
+    assert not {"STK003", "IMP003", "HOOK001"} & set(after.codes()), after.stdout
+
+    # A real triton on sys.path (here a folder in the working directory) always wins over the stub.
+    (tmp_path / "real" / "triton").mkdir(parents=True)
+    (tmp_path / "real" / "triton" / "__init__.py").write_text("__version__ = '3.6.0'\n")
+    real = venv.run("import triton; print(triton.__version__, hasattr(triton, '__envdoctor_stub__'))", cwd=tmp_path / "real")
+    assert real.stdout.split() == ["3.6.0", "False"], real.stderr
+
+    assert run_envdoctor("undo", "--python", venv.python, cwd=tmp_path).returncode == 0
+    assert state(venv) == broken
+    assert venv.run("import kernelpkg").returncode == 1

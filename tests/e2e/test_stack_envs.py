@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import clean_env
-from tests.helpers.venvs import make_venv, pyenv_python, tree_state
+from tests.helpers.venvs import WHEEL_CACHE, make_venv, pyenv_python, tree_state
 from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
@@ -299,3 +299,29 @@ def test_fix_plans_the_flashinfer_and_triton_alignment_without_changing_anything
     assert tree_state(venv.root) == before
     assert "flashinfer-cubin==0.6.11.post1 --no-deps" in result.stdout, result.stdout
     assert "triton==2.2.0" in result.stdout, result.stdout
+
+
+def test_fix_aligns_flashinfer_companion_and_torch_triton_then_undo(run_envdoctor, tmp_path):
+    """`fix --yes`: flashinfer-cubin moves to flashinfer-python's release and triton to the one torch
+    pins, from local wheels with the real metadata; the check is clean after; undo restores all."""
+    wheels = tmp_path / "wheels"
+    installed = [w for w in stack_wheels(wheels) if w.name.split("-")[0] in ("torch", "triton", "flashinfer_python", "flashinfer_cubin", "nvidia_nccl_cu12", "filelock")]
+    targets = [build_wheel(wheels, "triton", "2.2.0", {"triton/__init__.py": "__version__ = '2.2.0'\n"}),
+               build_wheel(wheels, "flashinfer-cubin", "0.6.11.post1", {"flashinfer_cubin/__init__.py": ""})]
+    assert len(installed) == 6 and all(t.exists() for t in targets)
+    venv = make_venv(tmp_path / "venv")
+    venv.install("pip")
+    venv.install_files(*installed, extra=["--no-deps"])
+    before = tree_state(venv.site_packages)
+    env = clean_env(PIP_NO_INDEX="1", PIP_FIND_LINKS=f"{WHEEL_CACHE} {wheels}", PIP_DISABLE_PIP_VERSION_CHECK="1")
+
+    result = run_envdoctor("fix", "--python", venv.python, "--select", "FLI001,TOR001", "--yes", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "fixed: FLI001" in result.stderr and "fixed: TOR001" in result.stderr, result.stderr
+    versions = venv.run("import importlib.metadata as m; print(m.version('flashinfer-cubin'), m.version('triton'))")
+    assert versions.stdout.split() == ["0.6.11.post1", "2.2.0"], versions.stderr
+    after = run_envdoctor("check", "--python", venv.python, "--select", "FLI001,TOR001", "--format", "json", cwd=tmp_path, env=env)
+    assert after.returncode == 0 and after.codes() == [], after.stdout
+
+    assert run_envdoctor("undo", "--python", venv.python, cwd=tmp_path, env=env).returncode == 0
+    assert tree_state(venv.site_packages) == before

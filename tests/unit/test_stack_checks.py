@@ -11,6 +11,7 @@ from envdoctor.checks.gpu import arch_supports
 from envdoctor.engine import run_checks
 from envdoctor.errors import PluginError
 from envdoctor.kb import load_rules
+from envdoctor.model.facts import Facts
 from envdoctor.model.finding import Severity
 from envdoctor.registry import load_registry
 from tests.helpers.facts import H100, SITE, dist, import_problem, import_scan, make_facts, module, nvidia, torch_version_py
@@ -98,6 +99,12 @@ def plain(*dists, python="3.11.7", **kwargs):
     return make_facts(dists=list(dists), markers={"python_full_version": python}, **kwargs)
 
 
+def triton_importer(guarded=False, extra_dists=(), markers=None):
+    """A CPU-only Linux machine where sglang imports triton at module level."""
+    return make_facts(dists=[dist("sglang", "0.5.23"), *extra_dists], markers=markers, imports=import_scan(import_problem(
+        "uninstalled", "triton", "triton", importer="sglang 0.5.23", eager=True, guarded=guarded, statement="import triton")))
+
+
 CASES = {
     # GPU
     "GPU001": (lambda: cuda_machine(driver_cuda="12.4"), healthy_cuda, "torch"),
@@ -136,6 +143,7 @@ CASES = {
                    "uninstalled", "triton", "triton", importer="sglang 0.5.23", eager=True, statement="import triton"))),
                lambda: apple(dists=[dist("sglang", "0.5.23")], imports=import_scan(import_problem(
                    "uninstalled", "triton", "triton", importer="sglang 0.5.23", eager=True, guarded=True))), "sglang"),
+    "STK003": (lambda: triton_importer(), lambda: triton_importer(guarded=True), "sglang"),
     # ROCm
     "ROC001": (lambda: rocm_machine(system="6.2.4"), rocm_machine, "torch"),
     "ROC002": (lambda: rocm_machine(env={"SGLANG_USE_AITER": "1"}, modules={"aiter": module("aiter", None, namespace=True, locations=["/workspace/aiter"])}),
@@ -276,6 +284,24 @@ def test_legacy_finder_inserted_at_import_time_is_found_with_deep():
                        deep={"imports": [{"module": "sglang", "ok": True, "meta_path_added": [legacy]}]})
     (finding,) = findings(facts, "HOOK001")
     assert "after `import sglang`" in finding.title and finding.severity is Severity.ERROR
+
+
+def test_stk003_not_where_a_gpu_triton_or_the_stub_is():
+    gpu = cuda_machine(dists=[dist("sglang", "0.5.23")])
+    gpu = Facts.from_dict(dict(gpu.to_dict(), imports=triton_importer().to_dict()["imports"]))
+    assert findings(gpu, "STK003") == []
+    assert findings(triton_importer(extra_dists=[dist("triton", "3.6.0")]), "STK003") == []
+    assert findings(triton_importer(markers={"sys_platform": "darwin"}), "STK003") == []  # MPS003's case
+    (finding,) = findings(triton_importer(), "STK003")
+    assert finding.fix.kind == "stub" and not finding.fix.safe and "no GPU and no triton" in finding.title
+
+
+def test_kb001_not_while_the_torch_patches_shim_is_active():
+    facts = plain(dist("vllm", "0.33.0"), dist("torch", "2.11.0+cu130"))
+    (finding,) = findings(facts, "KB001")
+    assert finding.fix.kind == "shim" and finding.fix.parameters == {"fixer": "shim-torch-patches"}
+    shimmed = Facts.from_dict(dict(facts.to_dict(), import_system=dict(facts.to_dict()["import_system"], shims=["torch-patches 1"])))
+    assert findings(shimmed, "KB001") == []
 
 
 def test_mps003_only_on_macos():

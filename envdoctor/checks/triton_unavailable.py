@@ -1,0 +1,78 @@
+"""Triton imported at module level on a Linux or Windows machine without a GPU and without triton.
+
+macOS has its own check (MPS003): Triton has no macOS build at all.  Here triton
+could be installed, but it cannot compile or launch a kernel without an NVIDIA or
+AMD GPU, and CPU-only images leave it out to save space; then the stack package
+that imports it unconditionally does not import at all.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from envdoctor.api import check, report
+from envdoctor.checks._stack import TRITON_STUB_FIX, eager_imports_of_missing, installed, is_macos
+from envdoctor.model.facts import Facts
+from envdoctor.model.finding import Location, Severity
+
+
+def _has_gpu(facts: Facts) -> bool:
+    stack = facts.stack
+    return bool(stack and (stack.nvidia or stack.amd_gpus))
+
+
+@check(
+    code="STK003",
+    name="triton-without-gpu",
+    summary="On a machine without a GPU, an installed package imports triton at module level and no triton is installed.",
+    needs=("imports", "markers", "distributions", "stack"),
+    fix="stub",
+)
+def triton_without_gpu(facts: Facts) -> Iterator:
+    """Find packages whose own import needs triton on a CPU-only machine that has none.
+
+    What it detects
+        No NVIDIA driver and no AMD GPU on a Linux or Windows machine, no triton installed,
+        and the import scan found a module-level `import triton` (or `from triton...`) that
+        runs whenever the package is imported: not guarded by try/except, not inside a function.
+
+    Why it breaks
+        `import sglang.srt...` (or any package written this way) stops with
+        "No module named 'triton'" before its CPU code path is chosen. Triton itself cannot
+        compile or launch a kernel without a GPU, so CPU-only images leave it out; the
+        package's CPU path never calls it, but its import still needs the module.
+
+    Example
+        sglang 0.5.23 imports triton at module level in sglang/srt/layers/activation.py:12; this machine has no GPU and no triton
+
+    Fix
+        Install envdoctor's triton stub (`envdoctor fix --select STK003 --unsafe`): a PEP 451
+        stand-in that makes `import triton`, `triton.jit`, `triton.autotune` and
+        `triton.language` work at import time, identifies itself
+        (`triton.__envdoctor_stub__`, version 0.0.0+envdoctor.stub) and raises a clear error
+        if a kernel is ever launched. It steps aside by itself when a real triton is
+        installed. Installing the real triton (`pip install triton`) also works, at ~500 MB.
+
+    References
+        sgl-project/sglang#21551
+    """
+    if is_macos(facts) or _has_gpu(facts) or installed(facts, "triton") is not None:
+        return
+    module = (facts.modules or {}).get("triton")
+    if module is not None and module.found:
+        return
+    for importer, problems in eager_imports_of_missing(facts, "triton").items():
+        first = problems[0]
+        yield report(
+            Severity.ERROR,
+            f"{importer} imports triton at module level ({first.path}:{first.line}); this machine has no GPU and no triton",
+            subject=importer.split()[0],
+            message=(
+                "Importing the package fails with \"No module named 'triton'\" before any CPU code path is chosen. "
+                "Without a GPU Triton cannot run a kernel anyway: a stand-in that satisfies the import is enough."
+            ),
+            evidence=tuple(f"{p.path}:{p.line}: {p.statement}" for p in problems[:5]),
+            location=Location(path=first.path, line=first.line, module=first.importer_module),
+            references=("sgl-project/sglang#21551",),
+            fix=TRITON_STUB_FIX,
+        )
