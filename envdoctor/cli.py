@@ -183,6 +183,88 @@ def _scanned(facts, scan):
     return facts if scan is None else with_import_scan(facts, scan)
 
 
+OutputOption = Annotated[
+    Optional[List[str]],
+    typer.Option("--output", "-o", help="Also write a report: FORMAT=PATH, e.g. sarif=envdoctor.sarif (repeatable; one run, several formats)."),
+]
+BaselineOption = Annotated[Optional[str], typer.Option("--baseline", help="Report only findings not recorded in this baseline file (expired entries no longer count).")]
+WriteBaselineOption = Annotated[
+    Optional[str], typer.Option("--write-baseline", help="Record the current findings in this file as accepted, and exit 0.")
+]
+
+
+def _outputs(values: Optional[List[str]]):
+    """--output FORMAT=PATH items, checked before any probing."""
+    outputs = []
+    for value in values or ():
+        name, eq, path = value.partition("=")
+        if not eq or not path:
+            raise UsageError(f"--output {value!r}: expected FORMAT=PATH, e.g. sarif=envdoctor.sarif")
+        try:
+            outputs.append((Format(name.strip().lower()), path))
+        except ValueError:
+            raise UsageError(f"--output {value!r}: unknown format {name!r} (one of {', '.join(f.value for f in Format)})") from None
+    return outputs
+
+
+def _selection(registry, settings, select, ignore):
+    """CLI --select replaces the config's select; --ignore adds to the config's ignore."""
+    for code in settings.severity:
+        if not registry.lookup(code):
+            raise UsageError(f"config {settings.path}: severity.{code}: unknown check code or prefix (see `envdoctor list`)")
+    chosen = _tokens(select) or list(settings.select)
+    return registry.select(chosen, list(settings.ignore) + _tokens(ignore))
+
+
+def _write(path: str, text: str, option: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from exc
+
+
+def _step_summary(context) -> None:
+    """Inside GitHub Actions: the Markdown report appended to the job summary."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not summary:
+        return
+    from envdoctor.report import redacted
+    from envdoctor.report.markdown import render_markdown
+
+    try:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(redacted(render_markdown(context), context) + "\n")
+    except OSError as exc:
+        sys.stderr.write(f"envdoctor: cannot append to GITHUB_STEP_SUMMARY {summary}: {exc.strerror or exc}\n")
+
+
+def _checked(python, cwd, timeout, facts_file, select, ignore, strict, scan, no_scan, deep, config, baseline):
+    """Settings, selection, facts, the run, severity overrides and the baseline: what check and report share."""
+    started = time.perf_counter()
+    settings = _settings(cwd, config)
+    checks = _selection(_registry(settings), settings, select, ignore)  # usage errors before any probing
+    request = _scan_request(scan, no_scan, settings)
+    if not any("imports" in spec.needs for spec in checks):
+        request = request._replace(enabled=False)  # no selected check reads the scan
+    baseline_entries = None
+    if baseline:
+        from envdoctor.policy import load_baseline
+
+        baseline_entries = load_baseline(baseline)
+    if facts_file and deep:
+        raise UsageError("--deep needs a live target, not --facts (take the snapshot with `snapshot --deep`)")
+    facts = _load_facts_file(facts_file) if facts_file else _probe(python, cwd, timeout, request, deep)
+    from envdoctor.engine import run_checks
+    from envdoctor.policy import apply_baseline, override_severities
+
+    run = override_severities(run_checks(checks, facts), settings.severity)
+    if baseline_entries is not None:
+        run, suppressed, expired = apply_baseline(run, baseline_entries)
+        note = f"envdoctor: {suppressed} finding{'s' if suppressed != 1 else ''} in the baseline {baseline} not shown"
+        sys.stderr.write(note + (f"; {expired} shown again because their baseline entry expired" if expired else "") + "\n")
+    return facts, run, checks, strict or settings.strict, time.perf_counter() - started
+
+
 @app.command()
 def check(
     python: PythonOption = None,
@@ -191,41 +273,89 @@ def check(
     facts_file: Annotated[Optional[str], typer.Option("--facts", help="Check a snapshot file instead of a live target.")] = None,
     select: Annotated[Optional[List[str]], typer.Option("--select", "-s", help="Only these checks: code, code prefix or name (repeatable, comma-separated).")] = None,
     ignore: Annotated[Optional[List[str]], typer.Option("--ignore", "-i", help="Skip these checks: code, code prefix or name.")] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format on stdout.")] = Format.text,
+    output: OutputOption = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the facts behind the findings.")] = False,
     scan: ScanOption = None,
     no_scan: NoScanOption = False,
     deep: DeepOption = False,
     config: ConfigOption = None,
+    baseline: BaselineOption = None,
+    write_baseline: WriteBaselineOption = None,
 ) -> None:
     """Inspect a Python environment and report what is broken.  Exit 0 clean, 1 findings, 2 usage/target error."""
 
     def body() -> int:
-        started = time.perf_counter()
-        settings = _settings(cwd, config)
-        checks = _registry(settings).select(_tokens(select), _tokens(ignore))  # usage errors before any probing
-        request = _scan_request(scan, no_scan, settings)
-        if not any("imports" in spec.needs for spec in checks):
-            request = request._replace(enabled=False)  # no selected check reads the scan
+        outputs = _outputs(output)
         if fmt is Format.text:
             import envdoctor.report.text  # noqa: F401  (imported while an early probe still runs)
             if _color_wanted():
                 import rich.console  # noqa: F401  (likewise; only a terminal gets colour)
-        if facts_file and deep:
-            raise UsageError("--deep needs a live target, not --facts (take the snapshot with `snapshot --deep`)")
-        facts = _load_facts_file(facts_file) if facts_file else _probe(python, cwd, timeout, request, deep)
-        from envdoctor.engine import run_checks
+        facts, run, checks, is_strict, elapsed = _checked(
+            python, cwd, timeout, facts_file, select, ignore, strict, scan, no_scan, deep, config, baseline)
         from envdoctor.report import render
         from envdoctor.report.context import ReportContext
 
-        run = run_checks(checks, facts)
+        if write_baseline:
+            from envdoctor.policy import write_baseline as record
+
+            count = record(write_baseline, run, keep_from=write_baseline if os.path.exists(write_baseline) else None)
+            sys.stderr.write(f"envdoctor: {count} finding{'s' if count != 1 else ''} recorded in the baseline {write_baseline}\n")
+            return 0
         context = ReportContext(
-            facts=facts, run=run, strict=strict, verbose=verbose, elapsed=time.perf_counter() - started,
-            color=fmt is Format.text and _color_wanted(),
+            facts=facts, run=run, strict=is_strict, verbose=verbose, elapsed=elapsed,
+            color=fmt is Format.text and _color_wanted(), checks=tuple(checks),
         )
         sys.stdout.write(render(fmt, context))
-        return 1 if run.failed(strict) else 0
+        for out_format, path in outputs:
+            _write(path, render(out_format, _plain(context)), "--output")
+        if fmt is Format.github or any(f is Format.github for f, _ in outputs):
+            _step_summary(context)
+        return 1 if run.failed(is_strict) else 0
+
+    guarded(body)
+
+
+def _plain(context):
+    """The context for a file: never coloured."""
+    import dataclasses
+
+    return dataclasses.replace(context, color=False)
+
+
+@app.command()
+def report(
+    python: PythonOption = None,
+    cwd: CwdOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    facts_file: Annotated[Optional[str], typer.Option("--facts", help="Report on a snapshot file instead of a live target.")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
+    scan: ScanOption = None,
+    no_scan: NoScanOption = False,
+    deep: DeepOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """A redacted Markdown report to paste into a bug report: the ML-stack facts and every finding.
+
+    Secret-looking environment variables, known token shapes and your home directory are masked.
+    """
+
+    def body() -> int:
+        facts, run, checks, is_strict, elapsed = _checked(
+            python, cwd, timeout, facts_file, None, None, False, scan, no_scan, deep, config, None)
+        from envdoctor.report import redacted
+        from envdoctor.report.context import ReportContext
+        from envdoctor.report.markdown import render_markdown
+
+        context = ReportContext(facts=facts, run=run, strict=is_strict, verbose=True, elapsed=elapsed, checks=tuple(checks))
+        text = redacted(render_markdown(context, with_environment=True), context, home=True)
+        if output:
+            _write(output, text, "--output")
+            sys.stderr.write(f"envdoctor: report written to {output}\n")
+        else:
+            sys.stdout.write(text)
+        return 0
 
     guarded(body)
 

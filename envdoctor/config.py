@@ -1,9 +1,11 @@
 """`[tool.envdoctor]` in pyproject.toml (found from the working directory upwards) or `--config FILE`.
 
-Keys known so far: `scan` (distributions or folders to scan besides the stack packages;
-folders are relative to the file's directory) and `rules` (knowledge-base rule files of
-your own, relative to the file's directory; docs/knowledge-base.md).  Every other key is an error naming it,
-so a typo never silently does nothing.
+Keys (docs/ci.md): `select` and `ignore` (check codes, prefixes or names), `strict`
+(fail on warnings), `severity` (a table of code or prefix -> error/warning/info), `scan`
+(distributions or folders to scan besides the stack packages; folders are relative to the
+file's directory) and `rules` (knowledge-base rule files of your own, relative to the
+file's directory; docs/knowledge-base.md).  Every other key is an error naming it, so a
+typo never silently does nothing.
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ from typing import Any, Dict, NamedTuple, Optional, Tuple
 
 from envdoctor.errors import UsageError
 
-KNOWN_KEYS = ("scan", "rules")
+KNOWN_KEYS = ("select", "ignore", "strict", "severity", "scan", "rules")
+SEVERITY_NAMES = ("error", "warning", "info")
 
 
 class Settings(NamedTuple):
     scan: Tuple[str, ...] = ()
     rules: Tuple[str, ...] = ()  # knowledge-base rule files, absolute
     path: Optional[str] = None  # the file they came from, for messages
+    select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+    strict: bool = False
+    severity: Dict[str, str] = {}  # code or code prefix -> severity name
 
 
 def load_settings(cwd: str, explicit: Optional[str] = None) -> Settings:
@@ -97,4 +104,20 @@ def _settings(table: Dict[str, Any], path: str) -> Settings:
     for rule_file in rule_files:
         if not os.path.isfile(rule_file):
             raise UsageError(f"config {path}: rule file {rule_file} does not exist")
-    return Settings(scan=resolved, rules=rule_files, path=path)
+    lists = {}
+    for key in ("select", "ignore"):
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+            raise UsageError(f"config {path}: {key!r} must be a list of check codes, prefixes or names")
+        lists[key] = tuple(value)
+    strict = table.get("strict", False)
+    if not isinstance(strict, bool):
+        raise UsageError(f"config {path}: 'strict' must be true or false")
+    severity = table.get("severity", {})
+    if not isinstance(severity, dict):
+        raise UsageError(f"config {path}: 'severity' must be a table of check code = \"error\" | \"warning\" | \"info\"")
+    for code, level in severity.items():
+        if level not in SEVERITY_NAMES:
+            raise UsageError(f"config {path}: severity.{code} must be one of {', '.join(SEVERITY_NAMES)}, not {level!r}")
+    return Settings(scan=resolved, rules=rule_files, path=path, select=lists["select"], ignore=lists["ignore"],
+                    strict=strict, severity={str(k).upper(): v for k, v in severity.items()})

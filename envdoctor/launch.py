@@ -17,10 +17,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~15 ms, before the probe starts
     from typing import List, Optional
 
-EARLY_COMMANDS = ("check", "snapshot")
+EARLY_COMMANDS = ("check", "snapshot", "report")
 VALUE_OPTIONS = {"--python": "python", "-p": "python", "--cwd": "cwd", "--timeout": "timeout"}
 # Options of check/snapshot that take a value but do not affect the probe.
-OTHER_VALUE_OPTIONS = {"--select", "-s", "--ignore", "-i", "--format", "-f", "--output", "-o", "--scan", "--config"}
+OTHER_VALUE_OPTIONS = {"--select", "-s", "--ignore", "-i", "--format", "-f", "--output", "-o", "--scan", "--config",
+                       "--baseline", "--write-baseline"}
 FLAG_OPTIONS = {"--strict", "--verbose", "-v", "--no-scan", "--deep"}
 
 

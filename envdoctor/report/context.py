@@ -16,3 +16,4 @@ class ReportContext:
     verbose: bool = False
     elapsed: float = 0.0
     color: bool = False
+    checks: tuple = ()  # the CheckSpecs selected for the run (SARIF rules, JUnit test cases)

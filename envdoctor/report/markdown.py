@@ -1,0 +1,100 @@
+"""Markdown: the findings as a table and sections, and with `envdoctor report` the
+environment facts that matter for the ML stack, for pasting into a bug report.
+
+Redaction (envdoctor.report.redact) is applied by the caller to the whole text,
+as for every format; `envdoctor report` also replaces the home directory.
+"""
+
+from __future__ import annotations
+
+from typing import List
+
+from envdoctor import __version__
+from envdoctor.model.finding import Severity
+from envdoctor.report.github import plural
+
+ICONS = {Severity.ERROR: "❌ error", Severity.WARNING: "⚠️ warning", Severity.INFO: "ℹ️ info"}
+# Distributions whose versions a stack bug report needs, when installed.
+STACK_DISTRIBUTIONS = (
+    "torch", "torchvision", "torchaudio", "triton", "pytorch-triton-rocm", "triton-kernels", "flashinfer-python",
+    "flashinfer-cubin", "flashinfer-jit-cache", "sglang", "sgl-kernel", "vllm", "xformers", "flash-attn", "aiter",
+    "deep-gemm", "transformers", "accelerate", "numpy", "nvidia-nccl-cu12", "nvidia-cudnn-cu12", "nvidia-nccl-cu13",
+)
+ENVIRONMENT_PREFIXES = ("CUDA_", "NVIDIA_", "NCCL_", "PYTORCH_", "TORCH_", "TRITON_", "SGLANG_", "VLLM_", "FLASHINFER_",
+                        "HIP_", "ROCR_", "HSA_", "ROCM_", "LD_LIBRARY_PATH", "LD_PRELOAD", "HF_", "TRANSFORMERS_")
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def findings_markdown(context) -> List[str]:
+    run = context.run
+    counts = run.counts()
+    lines = [f"**{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, {counts['info']} info** "
+             f"({len(run.ran)} checks ran{f', {len(run.skipped)} skipped' if run.skipped else ''})", ""]
+    if not run.findings:
+        return lines + ["No findings."]
+    lines += ["| severity | code | finding |", "|---|---|---|"]
+    lines += [f"| {ICONS[f.severity]} | `{f.code}` {f.name} | {_cell(f.title)} |" for f in run.findings]
+    for finding in run.findings:
+        if finding.severity is Severity.INFO and not context.verbose:
+            continue
+        lines += ["", f"### {finding.code} {finding.name}: {finding.title}", ""]
+        if finding.message:
+            lines += [finding.message, ""]
+        if finding.location and finding.location.path:
+            where = finding.location.path + (f":{finding.location.line}" if finding.location.line else "")
+            lines += [f"- at `{where}`"]
+        lines += [f"- evidence: `{_cell(e)}`" for e in finding.evidence[:8]]
+        if finding.fix:
+            command = f" — `{finding.fix.command}`" if finding.fix.command else ""
+            lines += [f"- fix ({finding.fix.kind}): {finding.fix.summary}{command}"]
+        if finding.references:
+            lines += ["- references: " + ", ".join(finding.references)]
+    return lines
+
+
+def environment_markdown(facts) -> List[str]:
+    interpreter, stack = facts.interpreter, facts.stack
+    lines = ["## Environment", "", "| fact | value |", "|---|---|"]
+
+    def row(name, value):
+        if value not in (None, "", ()):
+            lines.append(f"| {name} | {_cell(value)} |")
+
+    if interpreter is not None:
+        row("Python", f"{interpreter.implementation} {interpreter.version} ({interpreter.platform})")
+        row("prefix", interpreter.prefix + (" (venv)" if interpreter.in_venv else ""))
+    row("target", facts.target.python)
+    if stack is not None:
+        if stack.torch is not None:
+            build = stack.torch
+            row("torch build", f"{build.version} (CUDA {build.cuda or '-'}, HIP {build.hip or '-'})")
+        if stack.nvidia is not None:
+            row("NVIDIA driver", f"{stack.nvidia.driver_version} (CUDA {stack.nvidia.cuda_driver_version})")
+            for gpu in stack.nvidia.gpus:
+                row(f"GPU {gpu.index}", f"{gpu.name}, capability {gpu.capability}, {gpu.memory_mib} MiB")
+        if stack.cuda_toolkit is not None:
+            row("CUDA toolkit", f"{stack.cuda_toolkit.version} at {stack.cuda_toolkit.home}")
+        if stack.rocm is not None:
+            row("ROCm", f"{stack.rocm.version} ({', '.join(stack.rocm.gfx_targets) or 'no GPU'})")
+        if stack.apple is not None:
+            row("macOS", f"{stack.apple.macos_version} {stack.apple.machine}" + (" (Rosetta)" if stack.apple.translated else ""))
+    installed = facts.active_distributions() if facts.distributions is not None else {}
+    versions = [f"{name} {installed[name].version}" for name in STACK_DISTRIBUTIONS if name in installed]
+    row("stack packages", ", ".join(versions))
+    row("distributions", len(installed))
+    environment = interpreter.environment if interpreter is not None else {}
+    wanted = {k: v for k, v in sorted(environment.items()) if k.startswith(ENVIRONMENT_PREFIXES)}
+    if wanted:
+        lines += ["", "Environment variables:", "", "```"] + [f"{k}={v}" for k, v in wanted.items()] + ["```"]
+    return lines
+
+
+def render_markdown(context, with_environment: bool = False) -> str:
+    lines = [f"# envdoctor {__version__} report", ""]
+    if with_environment:
+        lines += environment_markdown(context.facts) + ["", "## Findings", ""]
+    lines += findings_markdown(context)
+    return "\n".join(lines) + "\n"
