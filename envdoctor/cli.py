@@ -103,12 +103,9 @@ def _tokens(values: Optional[List[str]]) -> List[str]:
 def _load_facts_file(path: str):
     from envdoctor.model.facts import FACTS_SCHEMA_VERSION, Facts
 
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"--facts {path}: {exc.strerror or exc}") from exc
-    except ValueError as exc:
-        raise UsageError(f"--facts {path}: not JSON ({exc})") from exc
+    from envdoctor.config import read_json
+
+    data = read_json(path, "--facts")
     if not isinstance(data, dict) or "schema_version" not in data or "target" not in data:
         raise UsageError(f"--facts {path}: not an envdoctor snapshot (no schema_version/target)")
     if data["schema_version"] > FACTS_SCHEMA_VERSION:
@@ -300,7 +297,8 @@ def check(
         if write_baseline:
             from envdoctor.policy import write_baseline as record
 
-            count = record(write_baseline, run, keep_from=write_baseline if os.path.exists(write_baseline) else None)
+            text, count = record(run, keep_from=write_baseline if os.path.exists(write_baseline) else None)
+            _write(write_baseline, text, "--write-baseline")
             sys.stderr.write(f"envdoctor: {count} finding{'s' if count != 1 else ''} recorded in the baseline {write_baseline}\n")
             return 0
         context = ReportContext(

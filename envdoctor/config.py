@@ -71,6 +71,19 @@ def read_toml(path: str, what: str = "config") -> Dict[str, Any]:
         raise UsageError(f"{what} {path}: not valid TOML ({exc})") from exc
 
 
+def read_json(path: str, what: str) -> Any:
+    """A JSON file's data; unreadable or invalid is a usage error naming `what` and the path."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except OSError as exc:
+        raise UsageError(f"{what} {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise UsageError(f"{what} {path}: not JSON ({exc})") from exc
+
+
 def _envdoctor_table(path: str, required: bool) -> Optional[Dict[str, Any]]:
     data = read_toml(path)
     if os.path.basename(path) == "pyproject.toml":

@@ -15,11 +15,11 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from envdoctor import __version__
 from envdoctor.engine import CheckRun
+from envdoctor.config import read_json
 from envdoctor.errors import UsageError
 from envdoctor.model.finding import Finding, Severity
 
@@ -56,8 +56,9 @@ def _identity(finding: Finding) -> Tuple[str, str]:
     return finding.code, finding.key or finding.subject
 
 
-def write_baseline(path: str, run: CheckRun, reason: str = "", keep_from: Optional[str] = None) -> int:
-    """Record the run's findings; reasons and expiry dates of entries already in `keep_from` are kept."""
+def write_baseline(run: CheckRun, reason: str = "", keep_from: Optional[str] = None) -> Tuple[str, int]:
+    """(the baseline file's text, its number of entries) for the run's findings; reasons and
+    expiry dates of entries already in `keep_from` are kept."""
     kept = {(e.code, e.key): e for e in (load_baseline(keep_from) if keep_from else ())}
     entries = []
     for finding in run.findings:
@@ -68,21 +69,12 @@ def write_baseline(path: str, run: CheckRun, reason: str = "", keep_from: Option
             entry["expires"] = old.expires.isoformat()
         entries.append(entry)
     document = {"envdoctor_baseline": BASELINE_FORMAT, "envdoctor": __version__, "findings": entries}
-    try:
-        Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--write-baseline {path}: {exc.strerror or exc}") from exc
-    return len(entries)
+    return json.dumps(document, indent=2) + "\n", len(entries)
 
 
 def load_baseline(path: str) -> List[BaselineEntry]:
     where = f"baseline {path}"
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"{where}: {exc.strerror or exc}") from exc
-    except ValueError as exc:
-        raise UsageError(f"{where}: not JSON ({exc})") from exc
+    data = read_json(path, "baseline")
     if not isinstance(data, dict) or data.get("envdoctor_baseline") != BASELINE_FORMAT or not isinstance(data.get("findings"), list):
         raise UsageError(f"{where}: not an envdoctor baseline (format {BASELINE_FORMAT}; write one with --write-baseline)")
     entries = []

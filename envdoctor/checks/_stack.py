@@ -5,11 +5,12 @@ Pure functions of facts, like the checks that use them.
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
+from envdoctor.api import report
 from envdoctor.checks._metadata import parse_version
-from envdoctor.model.finding import FixProposal
 from envdoctor.model.facts import Distribution, Facts, ImportProblem, TorchBuild, canonicalize
+from envdoctor.model.finding import Finding, FixProposal, Location, Severity
 
 
 def installed(facts: Facts, name: str) -> Optional[Distribution]:
@@ -68,14 +69,23 @@ def environment(facts: Facts) -> dict:
     return facts.interpreter.environment if facts.interpreter else {}
 
 
-def eager_imports_of_missing(facts: Facts, top: str) -> Dict[str, List[ImportProblem]]:
-    """Importer -> its module-level, unguarded imports of `top`, which nothing installed provides
-    (from the import scan; empty where a stand-in finder serves `top`, as the scan skips those)."""
+def triton_import_findings(facts: Facts, situation: str, message: str) -> Iterator[Finding]:
+    """MPS003 and STK003: one error per package whose own import needs triton where triton cannot be,
+    from the import scan's module-level, unguarded imports of an uninstalled `triton` (the scan skips
+    modules that a stand-in finder serves, so none are left once envdoctor's stub is there)."""
     by_importer: Dict[str, List[ImportProblem]] = {}
     for problem in facts.imports.problems if facts.imports else ():
-        if problem.kind == "uninstalled" and problem.missing.split(".")[0] == top and problem.eager and not problem.guarded:
+        if problem.kind == "uninstalled" and problem.missing.split(".")[0] == "triton" and problem.eager and not problem.guarded:
             by_importer.setdefault(problem.importer or "?", []).append(problem)
-    return dict(sorted(by_importer.items()))
-
-
-TRITON_STUB_FIX = FixProposal("stub", "install envdoctor's triton stub package", safe=False, parameters={"module": "triton"})
+    for importer, problems in sorted(by_importer.items()):
+        first = problems[0]
+        yield report(
+            Severity.ERROR,
+            f"{importer} imports triton at module level ({first.path}:{first.line}){situation}",
+            subject=importer.split()[0],
+            message=message,
+            evidence=tuple(f"{p.path}:{p.line}: {p.statement}" for p in problems[:5]),
+            location=Location(path=first.path, line=first.line, module=first.importer_module),
+            references=("sgl-project/sglang#21551",),
+            fix=FixProposal("stub", "install envdoctor's triton stub package", safe=False, parameters={"module": "triton"}),
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from envdoctor.api import check, report
-from envdoctor.checks._stack import TRITON_STUB_FIX, eager_imports_of_missing, installed, is_macos
+from envdoctor.checks._stack import installed, is_macos, triton_import_findings
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 
@@ -142,15 +142,7 @@ def triton_on_macos(facts: Facts) -> Iterator:
     """
     if not is_macos(facts) or installed(facts, "triton") is not None:
         return
-    for importer, problems in eager_imports_of_missing(facts, "triton").items():
-        first = problems[0]
-        yield report(
-            Severity.ERROR,
-            f"{importer} imports triton at module level ({first.path}:{first.line}), and triton does not exist on macOS",
-            subject=importer.split()[0],
-            message="Importing the package fails with \"No module named 'triton'\" before any MPS or CPU code path is chosen.",
-            evidence=tuple(f"{p.path}:{p.line}: {p.statement}" for p in problems[:5]),
-            location=Location(path=first.path, line=first.line, module=first.importer_module),
-            references=("sgl-project/sglang#21551",),
-            fix=TRITON_STUB_FIX,
-        )
+    yield from triton_import_findings(
+        facts, ", and triton does not exist on macOS",
+        "Importing the package fails with \"No module named 'triton'\" before any MPS or CPU code path is chosen.",
+    )

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from envdoctor.api import check, report
-from envdoctor.checks._stack import TRITON_STUB_FIX, eager_imports_of_missing, installed, is_macos
+from envdoctor.api import check
+from envdoctor.checks._stack import installed, is_macos, triton_import_findings
 from envdoctor.model.facts import Facts
-from envdoctor.model.finding import Location, Severity
 
 
 def _has_gpu(facts: Facts) -> bool:
@@ -58,21 +57,8 @@ def triton_without_gpu(facts: Facts) -> Iterator:
     """
     if is_macos(facts) or _has_gpu(facts) or installed(facts, "triton") is not None:
         return
-    module = (facts.modules or {}).get("triton")
-    if module is not None and module.found:
-        return
-    for importer, problems in eager_imports_of_missing(facts, "triton").items():
-        first = problems[0]
-        yield report(
-            Severity.ERROR,
-            f"{importer} imports triton at module level ({first.path}:{first.line}); this machine has no GPU and no triton",
-            subject=importer.split()[0],
-            message=(
-                "Importing the package fails with \"No module named 'triton'\" before any CPU code path is chosen. "
-                "Without a GPU Triton cannot run a kernel anyway: a stand-in that satisfies the import is enough."
-            ),
-            evidence=tuple(f"{p.path}:{p.line}: {p.statement}" for p in problems[:5]),
-            location=Location(path=first.path, line=first.line, module=first.importer_module),
-            references=("sgl-project/sglang#21551",),
-            fix=TRITON_STUB_FIX,
-        )
+    yield from triton_import_findings(
+        facts, "; this machine has no GPU and no triton",
+        "Importing the package fails with \"No module named 'triton'\" before any CPU code path is chosen. "
+        "Without a GPU Triton cannot run a kernel anyway: a stand-in that satisfies the import is enough.",
+    )

@@ -1,12 +1,13 @@
 """Reporters only render.  The format enum is mapped to its reporter here, in one place,
-and every format's text goes through redaction on its way out."""
+and every format's text goes through redaction on its way out.
+
+Imported at start-up by the CLI (for Format): nothing heavy at module level.
+"""
 
 from __future__ import annotations
 
 import enum
 import importlib
-
-from envdoctor.report.redact import redact, secret_values
 
 
 class Format(str, enum.Enum):
@@ -28,14 +29,20 @@ RENDERERS = {
 }
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def render(fmt: Format, context) -> str:
     module, function = RENDERERS[fmt]
-    text = getattr(importlib.import_module(module), function)(context)
-    return redacted(text, context)
+    return redacted(getattr(importlib.import_module(module), function)(context), context)
 
 
 def redacted(text: str, context, home: bool = False) -> str:
+    """`text` with the secrets of envdoctor's and the target's environment masked (report/redact.py)."""
     import os
+
+    from envdoctor.report.redact import redact, secret_values
 
     interpreter = context.facts.interpreter
     secrets = secret_values(os.environ, interpreter.environment if interpreter else None)

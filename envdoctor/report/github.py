@@ -11,10 +11,7 @@ from __future__ import annotations
 import os
 
 from envdoctor.model.finding import Severity
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
+from envdoctor.report import plural
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

@@ -71,5 +71,5 @@ def junit_element(context) -> ET.Element:
 
 def render_junit(context) -> str:
     root = junit_element(context)
-    ET.indent(root) if hasattr(ET, "indent") else None  # Python 3.9+
+    ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

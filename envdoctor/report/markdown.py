@@ -11,7 +11,7 @@ from typing import List
 
 from envdoctor import __version__
 from envdoctor.model.finding import Severity
-from envdoctor.report.github import plural
+from envdoctor.report import plural
 
 ICONS = {Severity.ERROR: "❌ error", Severity.WARNING: "⚠️ warning", Severity.INFO: "ℹ️ info"}
 # Distributions whose versions a stack bug report needs, when installed.
@@ -20,8 +20,6 @@ STACK_DISTRIBUTIONS = (
     "flashinfer-cubin", "flashinfer-jit-cache", "sglang", "sgl-kernel", "vllm", "xformers", "flash-attn", "aiter",
     "deep-gemm", "transformers", "accelerate", "numpy", "nvidia-nccl-cu12", "nvidia-cudnn-cu12", "nvidia-nccl-cu13",
 )
-ENVIRONMENT_PREFIXES = ("CUDA_", "NVIDIA_", "NCCL_", "PYTORCH_", "TORCH_", "TRITON_", "SGLANG_", "VLLM_", "FLASHINFER_",
-                        "HIP_", "ROCR_", "HSA_", "ROCM_", "LD_LIBRARY_PATH", "LD_PRELOAD", "HF_", "TRANSFORMERS_")
 
 
 def _cell(text: str) -> str:
@@ -85,10 +83,10 @@ def environment_markdown(facts) -> List[str]:
     versions = [f"{name} {installed[name].version}" for name in STACK_DISTRIBUTIONS if name in installed]
     row("stack packages", ", ".join(versions))
     row("distributions", len(installed))
-    environment = interpreter.environment if interpreter is not None else {}
-    wanted = {k: v for k, v in sorted(environment.items()) if k.startswith(ENVIRONMENT_PREFIXES)}
-    if wanted:
-        lines += ["", "Environment variables:", "", "```"] + [f"{k}={v}" for k, v in wanted.items()] + ["```"]
+    # The probe collects only the variables that steer Python and the stack (and masks secret-named ones).
+    environment = sorted((interpreter.environment if interpreter is not None else {}).items())
+    if environment:
+        lines += ["", "Environment variables:", "", "```"] + [f"{k}={v}" for k, v in environment] + ["```"]
     return lines
 
 

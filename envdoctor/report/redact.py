@@ -16,7 +16,6 @@ import json
 import os
 import re
 from typing import Iterable, Mapping, Optional
-from xml.sax.saxutils import escape
 
 SECRET_NAME = re.compile(r"TOKEN|KEY|SECRET|PASSW(OR)?D|PASSPHRASE|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|SIGNATURE|(^|_)PAT($|_)", re.I)
 # Names that match SECRET_NAME but hold nothing secret, and that a bug report needs.
@@ -51,7 +50,9 @@ def _forms(value: str) -> Iterable[str]:
     """The value as each format may spell it."""
     yield value
     yield json.dumps(value)[1:-1]
-    yield escape(value, {'"': "&quot;"})
+    # XML, as ElementTree writes text and attributes (not xml.sax.saxutils: it imports urllib.request)
+    yield value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    yield value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def redact(text: str, secrets: Iterable[str] = (), home: bool = False) -> str:

@@ -13,6 +13,7 @@ from typing import List, Tuple
 from envdoctor import __version__
 from envdoctor.checks._common import ORIGIN_LABELS
 from envdoctor.model.finding import Severity
+from envdoctor.report import plural
 
 Span = Tuple[str, str]  # (text, rich style or "")
 Line = List[Span]
@@ -20,9 +21,6 @@ Line = List[Span]
 SYMBOLS = {Severity.ERROR: ("✖", "bold red"), Severity.WARNING: ("▲", "bold yellow"), Severity.INFO: ("●", "bold blue")}
 WIDTH = 100
 
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _header(facts) -> List[Line]:
@@ -110,12 +108,12 @@ def report_lines(context) -> List[Line]:
             lines += _finding(finding)
     lines += [[(f"- skipped {s.code} ({s.name}): {s.reason}", "dim")] for s in run.skipped]
     counts = run.counts()
-    dists = f" on {_plural(len(facts.distributions), 'distribution')}" if facts.distributions is not None else ""
+    dists = f" on {plural(len(facts.distributions), 'distribution')}" if facts.distributions is not None else ""
     failed = run.failed(context.strict)
     lines += [[], [
         ("FAILED" if failed else "OK", "bold red" if failed else "bold green"),
-        (f" {_plural(counts['error'], 'error')}, {_plural(counts['warning'], 'warning')}, {counts['info']} info"
-         f" · {_plural(len(run.ran), 'check')}{dists}" + (f", {len(run.skipped)} skipped" if run.skipped else "")
+        (f" {plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, {counts['info']} info"
+         f" · {plural(len(run.ran), 'check')}{dists}" + (f", {len(run.skipped)} skipped" if run.skipped else "")
          + f" · {context.elapsed:.2f} s", ""),
     ]]
     return lines
