@@ -7,6 +7,7 @@ traceback on the terminal.
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import sys
@@ -100,22 +101,22 @@ def _tokens(values: Optional[List[str]]) -> List[str]:
     return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
 
 
-def _load_facts_file(path: str):
+def _load_facts_file(path: str, option: str = "--facts"):
     from envdoctor.model.facts import FACTS_SCHEMA_VERSION, Facts
 
     from envdoctor.config import read_json
 
-    data = read_json(path, "--facts")
+    data = read_json(path, option)
     if not isinstance(data, dict) or "schema_version" not in data or "target" not in data:
-        raise UsageError(f"--facts {path}: not an envdoctor snapshot (no schema_version/target)")
-    if data["schema_version"] > FACTS_SCHEMA_VERSION:
+        raise UsageError(f"{option} {path}: not an envdoctor snapshot (no schema_version/target)")
+    if not isinstance(data["schema_version"], int) or data["schema_version"] > FACTS_SCHEMA_VERSION:
         raise UsageError(
-            f"--facts {path}: snapshot schema {data['schema_version']} is newer than this envdoctor's ({FACTS_SCHEMA_VERSION}); upgrade envdoctor"
+            f"{option} {path}: snapshot schema {data['schema_version']!r} is not one this envdoctor reads (up to {FACTS_SCHEMA_VERSION}); upgrade envdoctor"
         )
     try:
         return Facts.from_dict(data)
     except (TypeError, ValueError, KeyError) as exc:
-        raise UsageError(f"--facts {path}: malformed snapshot ({exc})") from exc
+        raise UsageError(f"{option} {path}: malformed snapshot ({exc})") from exc
 
 
 # A probe launch.py started before typer was imported, if any.
@@ -185,6 +186,10 @@ OutputOption = Annotated[
     typer.Option("--output", "-o", help="Also write a report: FORMAT=PATH, e.g. sarif=envdoctor.sarif (repeatable; one run, several formats)."),
 ]
 BaselineOption = Annotated[Optional[str], typer.Option("--baseline", help="Report only findings not recorded in this baseline file (expired entries no longer count).")]
+AgainstOption = Annotated[
+    Optional[str],
+    typer.Option("--against", help="Also report every difference from this known-good snapshot that changes behaviour (check EXP002)."),
+]
 WriteBaselineOption = Annotated[
     Optional[str], typer.Option("--write-baseline", help="Record the current findings in this file as accepted, and exit 0.")
 ]
@@ -204,13 +209,27 @@ def _outputs(values: Optional[List[str]]):
     return outputs
 
 
-def _selection(registry, settings, select, ignore):
-    """CLI --select replaces the config's select; --ignore adds to the config's ignore."""
+def _selection(registry, settings, select, ignore, known_good=None, against=None):
+    """CLI --select replaces the config's select; --ignore adds to the config's ignore.
+
+    EXP001 gets the config's `require` entries and EXP002 the --against snapshot; each is
+    left out without them, and naming it in --select without them is a usage error."""
+    from envdoctor.checks.expectations import with_expectations
+    from envdoctor.checks.known_good import with_known_good
+
     for code in settings.severity:
         if not registry.lookup(code):
             raise UsageError(f"config {settings.path}: severity.{code}: unknown check code or prefix (see `envdoctor list`)")
     chosen = _tokens(select) or list(settings.select)
-    return registry.select(chosen, list(settings.ignore) + _tokens(ignore))
+    checks = registry.select(chosen, list(settings.ignore) + _tokens(ignore))
+    bound = with_known_good(with_expectations(checks, settings.require), known_good, against or "")
+    named = {token.strip().upper() for token in chosen} | {token.strip().lower() for token in chosen}
+    needs = {"EXP001": "a `require` list in [tool.envdoctor]", "EXP002": "--against KNOWN_GOOD.json"}
+    kept = {spec.code for spec in bound}
+    for spec in checks:
+        if spec.code not in kept and (spec.code in named or spec.name in named):
+            raise UsageError(f"{spec.code} ({spec.name}) needs {needs[spec.code]}")
+    return bound
 
 
 def _write(path: str, text: str, option: str) -> None:
@@ -235,11 +254,12 @@ def _step_summary(context) -> None:
         sys.stderr.write(f"envdoctor: cannot append to GITHUB_STEP_SUMMARY {summary}: {exc.strerror or exc}\n")
 
 
-def _checked(python, cwd, timeout, facts_file, select, ignore, strict, scan, no_scan, deep, config, baseline):
+def _checked(python, cwd, timeout, facts_file, select, ignore, strict, scan, no_scan, deep, config, baseline, against=None):
     """Settings, selection, facts, the run, severity overrides and the baseline: what check and report share."""
     started = time.perf_counter()
     settings = _settings(cwd, config)
-    checks = _selection(_registry(settings), settings, select, ignore)  # usage errors before any probing
+    known_good = _load_facts_file(against, "--against") if against else None
+    checks = _selection(_registry(settings), settings, select, ignore, known_good, against)  # usage errors before any probing
     request = _scan_request(scan, no_scan, settings)
     if not any("imports" in spec.needs for spec in checks):
         request = request._replace(enabled=False)  # no selected check reads the scan
@@ -280,6 +300,7 @@ def check(
     config: ConfigOption = None,
     baseline: BaselineOption = None,
     write_baseline: WriteBaselineOption = None,
+    against: AgainstOption = None,
 ) -> None:
     """Inspect a Python environment and report what is broken.  Exit 0 clean, 1 findings, 2 usage/target error."""
 
@@ -290,7 +311,7 @@ def check(
             if _color_wanted():
                 import rich.console  # noqa: F401  (likewise; only a terminal gets colour)
         facts, run, checks, is_strict, elapsed = _checked(
-            python, cwd, timeout, facts_file, select, ignore, strict, scan, no_scan, deep, config, baseline)
+            python, cwd, timeout, facts_file, select, ignore, strict, scan, no_scan, deep, config, baseline, against)
         from envdoctor.report import render
         from envdoctor.report.context import ReportContext
 
@@ -387,6 +408,54 @@ def snapshot(
     guarded(body)
 
 
+class DiffFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+def _side(item: str, cwd: Optional[str], timeout: float):
+    """A diff operand: a snapshot file, else an interpreter or environment prefix probed now."""
+    from envdoctor.report.differences import Side
+
+    if os.path.isfile(item) and not os.access(item, os.X_OK):
+        facts = _load_facts_file(item, "diff")
+    elif os.path.exists(item):
+        facts = _probe(item, cwd, timeout)
+    else:
+        raise UsageError(f"diff: {item}: no such snapshot file, interpreter or environment")
+    interpreter = facts.interpreter
+    side = Side(item, interpreter.executable if interpreter else facts.target.python,
+                interpreter.version.split()[0] if interpreter else None, interpreter.environment if interpreter else {})
+    return facts, side
+
+
+@app.command()
+def diff(
+    before: Annotated[str, typer.Argument(help="Snapshot file (envdoctor snapshot -o), interpreter or environment prefix.")],
+    after: Annotated[str, typer.Argument(help="The same, for the other environment.")],
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format on stdout.")] = DiffFormat.text,
+    cwd: CwdOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+) -> None:
+    """Show what differs between two environments that matters, grouped and ordered by impact.
+
+    Exit 0 when nothing that matters differs, 1 when something does (as diff(1)), 2 on bad input.
+    """
+
+    def body() -> int:
+        from envdoctor.diff import diff_facts
+        from envdoctor.report.differences import render_diff_json, render_diff_text
+
+        old, old_side = _side(before, cwd, timeout)
+        new, new_side = _side(after, cwd, timeout)
+        differences = diff_facts(old, new)
+        render = render_diff_json if fmt is DiffFormat.json else render_diff_text
+        sys.stdout.write(render(old_side, new_side, differences))
+        return 1 if differences else 0
+
+    guarded(body)
+
+
 @app.command()
 def fix(
     python: PythonOption = None,
@@ -401,6 +470,7 @@ def fix(
     no_scan: NoScanOption = False,
     deep: DeepOption = False,
     config: ConfigOption = None,
+    against: AgainstOption = None,
 ) -> None:
     """Plan repairs for the findings, show them, apply them through a journal, verify, and roll back on failure.
 
@@ -410,7 +480,8 @@ def fix(
     def body() -> int:
         from envdoctor.fixes.flow import FixOptions, fix as run_fix
         settings = _settings(cwd, config)
-        checks = _registry(settings).select(_tokens(select), _tokens(ignore))
+        known_good = _load_facts_file(against, "--against") if against else None
+        checks = _selection(_registry(settings), settings, select, ignore, known_good, against)
         request = _scan_request(scan, no_scan, settings)
         from envdoctor.probe.run import run_probe
         from envdoctor.target import resolve_target

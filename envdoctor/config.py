@@ -3,8 +3,9 @@
 Keys (docs/ci.md): `select` and `ignore` (check codes, prefixes or names), `strict`
 (fail on warnings), `severity` (a table of code or prefix -> error/warning/info), `scan`
 (distributions or folders to scan besides the stack packages; folders are relative to the
-file's directory) and `rules` (knowledge-base rule files of your own, relative to the
-file's directory; docs/knowledge-base.md).  Every other key is an error naming it, so a
+file's directory), `rules` (knowledge-base rule files of your own, relative to the
+file's directory; docs/knowledge-base.md) and `require` (what the environment must
+provide: check EXP001).  Every other key is an error naming it, so a
 typo never silently does nothing.
 """
 
@@ -16,7 +17,7 @@ from typing import Any, Dict, NamedTuple, Optional, Tuple
 
 from envdoctor.errors import UsageError
 
-KNOWN_KEYS = ("select", "ignore", "strict", "severity", "scan", "rules")
+KNOWN_KEYS = ("select", "ignore", "strict", "severity", "scan", "rules", "require")
 SEVERITY_NAMES = ("error", "warning", "info")
 
 
@@ -28,6 +29,7 @@ class Settings(NamedTuple):
     ignore: Tuple[str, ...] = ()
     strict: bool = False
     severity: Dict[str, str] = {}  # code or code prefix -> severity name
+    require: Tuple[Any, ...] = ()  # checks.expectations.Declared entries, each already parsed once
 
 
 def load_settings(cwd: str, explicit: Optional[str] = None) -> Settings:
@@ -133,4 +135,29 @@ def _settings(table: Dict[str, Any], path: str) -> Settings:
         if level not in SEVERITY_NAMES:
             raise UsageError(f"config {path}: severity.{code} must be one of {', '.join(SEVERITY_NAMES)}, not {level!r}")
     return Settings(scan=resolved, rules=rule_files, path=path, select=lists["select"], ignore=lists["ignore"],
-                    strict=strict, severity={str(k).upper(): v for k, v in severity.items()})
+                    strict=strict, severity={str(k).upper(): v for k, v in severity.items()},
+                    require=_require(table.get("require", []), path))
+
+
+def _require(entries: Any, path: str) -> Tuple[Any, ...]:
+    """`require` entries with the line each is written on (for SARIF and the GitHub annotations),
+    each parsed now so that a bad one is a usage error before any probing."""
+    from envdoctor.checks.expectations import Declared, parse_expectation
+
+    if not isinstance(entries, list) or not all(isinstance(item, str) and item.strip() for item in entries):
+        raise UsageError(f"config {path}: 'require' must be a list of requirements, e.g. [\"torch>=2.9\", \"cuda>=12.4\", \"gpu\"]")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    declared = []
+    for index, text in enumerate(entries):
+        line = next((n for n, content in enumerate(lines, 1) if f'"{text}"' in content or f"'{text}'" in content), None)
+        entry = Declared(text.strip(), path, line)
+        try:
+            parse_expectation(entry)
+        except ValueError as exc:
+            raise UsageError(f"config {path}: require[{index}] {text!r}: {exc}") from None
+        declared.append(entry)
+    return tuple(declared)

@@ -21,7 +21,7 @@ EARLY_COMMANDS = ("check", "snapshot", "report")
 VALUE_OPTIONS = {"--python": "python", "-p": "python", "--cwd": "cwd", "--timeout": "timeout"}
 # Options of check/snapshot that take a value but do not affect the probe.
 OTHER_VALUE_OPTIONS = {"--select", "-s", "--ignore", "-i", "--format", "-f", "--output", "-o", "--scan", "--config",
-                       "--baseline", "--write-baseline"}
+                       "--baseline", "--write-baseline", "--against"}
 FLAG_OPTIONS = {"--strict", "--verbose", "-v", "--no-scan", "--deep"}
 
 

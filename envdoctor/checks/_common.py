@@ -71,6 +71,19 @@ def owner_of(path: Optional[str], facts: Facts) -> Optional[Distribution]:
     return None
 
 
+def bound(spec, **options):
+    """A check spec whose function gets `options` besides the facts (the config's `require`,
+    a known-good snapshot): still one function of the facts for the engine, with its docs."""
+    import dataclasses
+
+    function = spec.function
+
+    def run(facts: Facts):
+        return function(facts, **options)
+
+    return dataclasses.replace(spec, function=functools.update_wrapper(run, function))
+
+
 def first_lines(items: Sequence[str], limit: int = 5) -> list:
     shown = list(items[:limit])
     if len(items) > limit:

@@ -48,7 +48,7 @@ def reinstall_incomplete(finding: Finding, context: FixContext) -> Optional[Prop
     return Proposal(f"reinstall {pinned} in place", [command], notes=[_installer_note(context)])
 
 
-@fixer(name="install-requirement", kind="reinstall", codes=("REQ001", "REQ002", "TOR001", "FLI002"))
+@fixer(name="install-requirement", kind="reinstall", codes=("REQ001", "REQ002", "TOR001", "FLI002", "EXP001", "EXP002"))
 def install_requirement(finding: Finding, context: FixContext) -> Optional[Proposal]:
     """Install a version that every installed distribution's requirement on it accepts."""
     text = (finding.fix.parameters or {}).get("requirement") if finding.fix else None

@@ -3,7 +3,8 @@
 One testcase per check that ran or was skipped: a <failure> per error or
 warning finding, <skipped> with the reason for a check that could not run, and
 info findings as <system-out>.  The shape follows the Jenkins/Ant schema that
-those parsers accept (tests/data/junit-jenkins.xsd validates it in tests).
+those parsers accept (tests/data/schemas/junit-10.xsd, Jenkins' xunit-plugin schema,
+validates it in tests).
 """
 
 from __future__ import annotations
@@ -58,11 +59,11 @@ def junit_element(context) -> ET.Element:
         if out:
             ET.SubElement(case, "system-out").text = "\n".join(out)
         cases.append(case)
-    attributes = {"tests": str(len(cases)), "failures": str(failures), "errors": "0", "skipped": str(skipped),
-                  "time": f"{context.elapsed:.3f}"}
+    attributes = {"tests": str(len(cases)), "failures": str(failures), "errors": "0", "time": f"{context.elapsed:.3f}"}
     root = ET.Element("testsuites", dict(attributes, name="envdoctor"))
+    # `skipped` belongs on <testsuite> only: the Jenkins schema rejects it on <testsuites>.
     suite = ET.SubElement(root, "testsuite", dict(
-        attributes, name=f"envdoctor check {context.facts.target.python}",
+        attributes, skipped=str(skipped), name=f"envdoctor check {context.facts.target.python}",
         timestamp=time.strftime("%Y-%m-%dT%H:%M:%S"), hostname=socket.gethostname() or "localhost",
     ))
     suite.extend(cases)

@@ -1,0 +1,272 @@
+"""EXP001: what the project declares the environment must have (`require = [...]` in [tool.envdoctor]).
+
+    require = ["torch>=2.9", "triton", "cuda>=12.4", "driver>=550", "gpu>=2"]
+
+Each entry is a PEP 508 requirement.  Most name distributions; the names in
+MACHINE_FACTS name a property of the machine or the build instead (the CUDA
+runtime torch was built for, the NVIDIA driver, GPUs present, ...).  The config
+loader parses every entry up front (a bad one is a usage error naming it); the
+check compares each with the facts and reports what does not hold.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, Iterator, NamedTuple, Optional, Sequence, Tuple
+
+from envdoctor.api import check, report
+from envdoctor.checks._common import bound, pip_command
+from envdoctor.checks._metadata import parse_version
+from envdoctor.checks._stack import installed, torch_build
+from envdoctor.model.facts import Facts, canonicalize
+from envdoctor.model.finding import FixProposal, Location, Severity
+
+
+class Declared(NamedTuple):
+    """One `require` entry as the config wrote it, and where."""
+
+    text: str
+    path: Optional[str] = None  # the config file
+    line: Optional[int] = None
+
+
+class Observed(NamedTuple):
+    value: Optional[str]  # a version, or a count for the accelerator names; None: not found
+    source: str  # where the value was read, or why there is none
+
+
+def _python(facts: Facts) -> Observed:
+    interpreter = facts.interpreter
+    if interpreter is None:
+        return Observed(None, "the facts have no interpreter section")
+    return Observed(interpreter.version.split()[0], f"{interpreter.executable} (sys.version)")
+
+
+def _torch_field(field: str, label: str) -> Callable[[Facts], Observed]:
+    def read(facts: Facts) -> Observed:
+        build = torch_build(facts)
+        if build is None:
+            return Observed(None, "torch is not installed")
+        value = getattr(build, field)
+        return Observed(value, f"{build.source}: torch {build.version}" + ("" if value else f" has no {label}"))
+
+    return read
+
+
+def _stack_field(section: str, field: str, source_field: str, absent: str) -> Callable[[Facts], Observed]:
+    def read(facts: Facts) -> Observed:
+        part = getattr(facts.stack, section, None) if facts.stack else None
+        value = getattr(part, field, None) if part is not None else None
+        if value is None:
+            errors = "; ".join(getattr(part, "errors", ()) or ())
+            return Observed(None, absent + (f" ({errors})" if errors else ""))
+        return Observed(value, getattr(part, source_field, "") or section)
+
+    return read
+
+
+def _count(count: int, what: str, source: str) -> Observed:
+    return Observed(str(count), f"{count} {what} ({source})")
+
+
+def _nvidia_gpus(facts: Facts) -> Observed:
+    nvidia = facts.stack.nvidia if facts.stack else None
+    return _count(len(facts.stack.nvidia_gpus) if facts.stack else 0, "NVIDIA GPUs",
+                  (nvidia.gpus_source if nvidia else "") or "no NVIDIA driver found")
+
+
+def _amd_gpus(facts: Facts) -> Observed:
+    rocm = facts.stack.rocm if facts.stack else None
+    return _count(len(facts.stack.amd_gpus) if facts.stack else 0, "AMD GPUs",
+                  (rocm.gfx_source if rocm else "") or "no KFD topology found")
+
+
+def _mps(facts: Facts) -> Observed:
+    apple = facts.stack.apple if facts.stack else None
+    if apple is None:
+        return _count(0, "Apple-silicon GPUs", "not macOS")
+    usable = apple.machine == "arm64" and not apple.translated
+    return _count(int(usable), "Apple-silicon GPUs (MPS)", f"macOS {apple.macos_version}, {apple.machine}"
+                  + (", under Rosetta 2" if apple.translated else ""))
+
+
+def _total(*parts: Observed) -> Observed:
+    return Observed(str(sum(int(part.value) for part in parts)), "; ".join(part.source for part in parts))
+
+
+def _gpus(facts: Facts) -> Observed:
+    return _total(_nvidia_gpus(facts), _amd_gpus(facts))
+
+
+def _accelerators(facts: Facts) -> Observed:
+    return _total(_nvidia_gpus(facts), _amd_gpus(facts), _mps(facts))
+
+
+# Names that stand for the machine or the build, not a distribution: what each means and how it is read.
+MACHINE_FACTS: Dict[str, Tuple[str, Callable[[Facts], Observed]]] = {
+    "python": ("the target interpreter's version", _python),
+    "cuda": ("the CUDA runtime torch was built for (torch.version.cuda)", _torch_field("cuda", "CUDA runtime (a CPU or ROCm build)")),
+    "hip": ("the HIP version torch was built for (torch.version.hip)", _torch_field("hip", "HIP (not a ROCm build)")),
+    "driver": ("the NVIDIA driver version", _stack_field("nvidia", "driver_version", "driver_source", "no NVIDIA driver found")),
+    "cuda-driver": ("the newest CUDA version the NVIDIA driver runs", _stack_field("nvidia", "cuda_driver_version", "cuda_source", "no NVIDIA driver found")),
+    "cuda-toolkit": ("the CUDA toolkit JIT builds use (CUDA_HOME / nvcc)", _stack_field("cuda_toolkit", "version", "source", "no CUDA toolkit found")),
+    "rocm": ("the ROCm installation's version", _stack_field("rocm", "version", "source", "no ROCm installation found")),
+    "gpu": ("the number of NVIDIA and AMD GPUs", _gpus),
+    "nvidia-gpu": ("the number of NVIDIA GPUs", _nvidia_gpus),
+    "amd-gpu": ("the number of AMD GPUs", _amd_gpus),
+    "mps": ("an Apple-silicon GPU usable through MPS (1 or 0)", _mps),
+    "accelerator": ("the number of GPUs, Apple's MPS included", _accelerators),
+}
+COUNTED = ("gpu", "nvidia-gpu", "amd-gpu", "mps", "accelerator")
+
+
+class Expectation(NamedTuple):
+    declared: Declared
+    name: str  # canonical
+    specifier: str  # "" = present at all
+    marker: Optional[object]  # packaging Marker, or None
+
+    @property
+    def machine(self) -> bool:
+        return self.name in MACHINE_FACTS
+
+
+def parse_expectation(declared: Declared) -> Expectation:
+    """A `require` entry, parsed; ValueError says what is wrong with it."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        requirement = Requirement(declared.text)
+    except InvalidRequirement as exc:
+        raise ValueError(f"not a requirement ({str(exc).splitlines()[0]})") from None
+    if requirement.url:
+        raise ValueError("a URL cannot be checked against an environment; give a name and a version range")
+    if requirement.extras:
+        raise ValueError("extras are not checked; require the extra's distributions themselves")
+    name = canonicalize(requirement.name)
+    if name in COUNTED:
+        for spec in requirement.specifier:
+            if not spec.version.isdigit():
+                raise ValueError(f"{name} counts devices: compare it with a whole number, e.g. {name}>=1")
+    return Expectation(declared, name, str(requirement.specifier), requirement.marker)
+
+
+def _holds(observed: Optional[str], specifier: str) -> bool:
+    from packaging.specifiers import SpecifierSet
+
+    if observed is None:
+        return False
+    if not specifier:
+        return True
+    version = parse_version(observed)
+    return version is not None and SpecifierSet(specifier).contains(version, prereleases=True)
+
+
+def _machine_finding(expectation: Expectation, facts: Facts, location: Location):
+    name, spec = expectation.name, expectation.specifier
+    meaning, read = MACHINE_FACTS[name]
+    observed = read(facts)
+    wanted = spec or (">=1" if name in COUNTED else "")
+    if _holds(observed.value, wanted):
+        return None
+    if name in COUNTED:
+        title = f"the config requires {name}{wanted}; {'none' if observed.value == '0' else observed.value} found"
+    elif observed.value is None:
+        title = f"the config requires {expectation.declared.text}; {observed.source}"
+    else:
+        title = f"the config requires {expectation.declared.text}; {name} is {observed.value}"
+    return report(
+        Severity.ERROR, title, subject=name, key=expectation.declared.text,
+        message=f"`{name}` is {meaning}. The project declares this environment must satisfy "
+                f"{expectation.declared.text!r}, and it does not.",
+        evidence=(f"{name}: " + (observed.source if name in COUNTED else f"{observed.value or 'not found'} ({observed.source})"),
+                  _where(expectation.declared)),
+        location=location,
+        fix=FixProposal("manual", f"provide {expectation.declared.text} (a different machine, driver or torch build), or change `require`"),
+    )
+
+
+def _distribution_finding(expectation: Expectation, facts: Facts, location: Location):
+    dist = installed(facts, expectation.name)
+    if dist is not None and _holds(dist.version, expectation.specifier):
+        return None
+    text = expectation.declared.text.split(";")[0].strip()
+    have = f"{dist.display} is installed" if dist else f"{expectation.name} is not installed"
+    fix = FixProposal("reinstall", f"install {text}", command=pip_command(facts, "install", text),
+                      parameters={"requirement": text})
+    if expectation.name == "torch" and not expectation.specifier:
+        fix = FixProposal("manual", "install the torch build for this machine (pytorch.org/get-started)")
+    return report(
+        Severity.ERROR, f"the config requires {text}; {have}", subject=expectation.name, key=expectation.declared.text,
+        message="The project declares this environment must provide it; code that relies on it will fail or behave differently.",
+        evidence=((f"{dist.metadata_path}: Version {dist.version}",) if dist else ()) + (_where(expectation.declared),),
+        location=location, fix=fix,
+    )
+
+
+def _where(declared: Declared) -> str:
+    place = declared.path or "the config"
+    return f"{place}" + (f":{declared.line}" if declared.line else "") + f": require {declared.text!r}"
+
+
+@check(
+    code="EXP001",
+    name="unmet-expectation",
+    summary="A `require` entry of the project's config (a distribution version, CUDA, driver, GPUs) does not hold.",
+    needs=("interpreter", "markers", "distributions"),
+    fix="reinstall",
+)
+def unmet_expectations(facts: Facts, expectations: Sequence[Expectation] = ()) -> Iterator:
+    """Compare the environment with what the project declares it must have.
+
+    What it detects
+        An entry of `require = [...]` in `[tool.envdoctor]` that the environment does not
+        satisfy. Entries are PEP 508 requirements (markers allowed: an entry whose marker
+        is false for the target is not checked). A name is a distribution, except these,
+        which name the machine or the build:
+
+        - `python`: the interpreter's version
+        - `cuda`: the CUDA runtime torch was built for (`torch.version.cuda`)
+        - `hip`: the HIP version torch was built for
+        - `driver`: the NVIDIA driver version; `cuda-driver`: the newest CUDA it runs
+        - `cuda-toolkit`: the toolkit JIT builds use (CUDA_HOME, nvcc)
+        - `rocm`: the ROCm installation's version
+        - `gpu`, `nvidia-gpu`, `amd-gpu`, `mps`, `accelerator`: how many are present;
+          alone they mean at least one, `gpu>=2` at least two
+
+    Why it breaks
+        A CI image or a teammate's machine drifts from what the code was tested on: a
+        torch built for CUDA 12.1 where kernels need 12.4 features, a driver too old for
+        the runtime, a runner without a GPU. Declared once, the expectation turns that
+        drift into a preflight failure instead of a crash an hour into a job.
+
+    Example
+        `require = ["torch>=2.9", "cuda>=12.4", "gpu"]` on a machine with torch 2.8.0+cu121
+        and no GPU: three findings, exit 1.
+
+    Fix
+        For distributions, `envdoctor fix` installs the required version. Machine facts
+        (driver, CUDA build, GPUs) need another machine, a driver update or another torch
+        build; or the expectation was wrong and `require` should change.
+
+    References
+        https://packaging.python.org/en/latest/specifications/dependency-specifiers/
+        docs/ci.md (the `require` key)
+    """
+    for expectation in expectations:
+        if expectation.marker is not None and facts.markers is not None:
+            if not expectation.marker.evaluate(dict(facts.markers, extra="")):
+                continue
+        declared = expectation.declared
+        location = Location(path=declared.path, line=declared.line, distribution=None if expectation.machine else expectation.name)
+        found = (_machine_finding if expectation.machine else _distribution_finding)(expectation, facts, location)
+        if found is not None:
+            yield found
+
+
+def with_expectations(checks, declared: Sequence[Declared]):
+    """The selected checks with EXP001 given the config's `require` entries; EXP001 is left out
+    when there are none (it would check nothing)."""
+    if not declared:
+        return tuple(spec for spec in checks if spec.code != "EXP001")
+    expectations = tuple(parse_expectation(entry) for entry in declared)
+    return tuple(bound(spec, expectations=expectations) if spec.code == "EXP001" else spec for spec in checks)

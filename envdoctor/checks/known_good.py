@@ -1,0 +1,95 @@
+"""EXP002: how the environment drifted from a known-good snapshot (`check --against FILE`).
+
+The differences are envdoctor.diff's; this check keeps those that change what code
+does (every area but environment variables that only describe the shell) and rates
+them by impact: high -> error, medium -> warning, low -> info.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+from envdoctor.api import check, report
+from envdoctor.checks._common import bound, pip_command
+from envdoctor.model.facts import Facts
+from envdoctor.model.finding import FixProposal, Location, Severity
+
+SEVERITY_OF_IMPACT = {"high": Severity.ERROR, "medium": Severity.WARNING, "low": Severity.INFO}
+
+
+@check(
+    code="EXP002",
+    name="drift-from-known-good",
+    summary="The environment differs from a known-good snapshot (check --against): versions, builds, driver, GPUs.",
+    needs=("interpreter", "distributions"),
+    fix="reinstall",
+)
+def drift_from_known_good(facts: Facts, known_good: Optional[Facts] = None, source: str = "") -> Iterator:
+    """Compare the environment with a snapshot of one that worked.
+
+    What it detects
+        Every difference from the snapshot given with `check --against FILE` (taken
+        with `envdoctor snapshot -o FILE` where the workload ran well) that would change
+        behaviour: Python, platform, torch build, NVIDIA driver and CUDA, GPUs, ROCm,
+        distributions added, removed or changed, install kinds, `.pth` files, import
+        finders and shims, and environment variables that steer the stack
+        (CUDA_VISIBLE_DEVICES, LD_LIBRARY_PATH, PYTHONPATH, ...). Paths are compared
+        relative to each environment's prefix, so a snapshot from another folder or
+        machine works.
+
+    Why it breaks
+        "It worked yesterday" environments fail after an unpinned upgrade, a base-image
+        bump or a driver update, and nothing says what moved. The known-good snapshot is
+        the reference; each difference is a lead, ordered by how likely it is to matter.
+
+    Example
+        `envdoctor check --against known-good.json` after `pip install -U flashinfer-python`:
+        an error "flashinfer-python: 0.5.2 -> 0.6.0 (changed since the known-good snapshot)".
+
+    Fix
+        `envdoctor fix --against known-good.json` installs the known-good version of each
+        changed or removed distribution. The rest (driver, GPUs, torch build, variables)
+        is restored by hand, or a new snapshot is taken once the new state is known to work.
+
+    References
+        docs/ci.md (snapshots, diff and --against)
+    """
+    if known_good is None:
+        return
+    from envdoctor.diff import diff_facts
+
+    for item in diff_facts(known_good, facts):
+        if item.area == "environment" and item.impact == "low":
+            continue  # a variable that only describes the shell
+        was = "absent" if item.before is None else item.before
+        now = "absent" if item.after is None else item.after
+        a_distribution = item.area == "distributions" and " " not in item.subject
+        yield report(
+            SEVERITY_OF_IMPACT[item.impact],
+            f"{item.subject}: {was} -> {now} ({item.change} since the known-good snapshot)",
+            subject=item.subject, key=f"{item.area}:{item.subject}",
+            message=f"{item.area.capitalize()}: {item.detail or item.change} since the known-good snapshot. "
+                    "It may explain behaviour that differs from that environment's.",
+            evidence=(f"known-good ({source or 'snapshot'}): {was}", f"this environment: {now}"),
+            location=Location(distribution=item.subject) if a_distribution else None,
+            fix=_fix(facts, item, a_distribution),
+        )
+
+
+def _fix(facts: Facts, item, a_distribution: bool) -> FixProposal:
+    if a_distribution and item.before is not None:
+        pinned = f"{item.subject}=={item.before}"
+        return FixProposal("reinstall", f"install the known-good {pinned}", command=pip_command(facts, "install", pinned),
+                           parameters={"requirement": pinned})
+    if a_distribution:
+        return FixProposal("manual", f"uninstall {item.subject} if nothing needs it", command=pip_command(facts, "uninstall", item.subject))
+    if item.before is None:
+        return FixProposal("manual", f"remove {item.subject} (absent from the known-good environment)")
+    return FixProposal("manual", f"restore {item.subject} to {item.before}")
+
+
+def with_known_good(checks, known_good: Optional[Facts], source: str):
+    """The selected checks with EXP002 comparing against `known_good`; without one, EXP002 is left out."""
+    if known_good is None:
+        return tuple(spec for spec in checks if spec.code != "EXP002")
+    return tuple(bound(spec, known_good=known_good, source=source) if spec.code == "EXP002" else spec for spec in checks)

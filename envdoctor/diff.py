@@ -1,0 +1,252 @@
+"""What differs between two environments' facts, that matters, ordered by impact.
+
+`envdoctor diff a.json b.json` renders these; `check --against known-good.json`
+turns them into findings (checks/known_good.py).  Paths are compared relative to
+each environment's own prefix and working directory, so two venvs in different
+folders (or an image built somewhere else) differ only where their content does.
+
+Impact says how likely a difference is to change what the code does:
+  high    another Python, platform, torch build, driver, CUDA, GPU set; a stack package
+          (torch, triton, flashinfer, nvidia-*, ...) changed or any distribution removed
+  medium  other version changes of a major or minor release, install kind (editable),
+          import-system changes (.pth files, finders, shims), behaviour-changing
+          environment variables (CUDA_VISIBLE_DEVICES, LD_LIBRARY_PATH, ...)
+  low     patch-level version changes, added distributions, other environment variables
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
+
+from envdoctor.model.facts import Facts
+
+AREAS = ("python", "accelerator", "torch build", "distributions", "import system", "environment")
+IMPACTS = ("high", "medium", "low")
+
+STACK_NAMES = frozenset({
+    "torch", "triton", "pytorch-triton", "pytorch-triton-rocm", "triton-kernels", "torchvision", "torchaudio",
+    "sglang", "sgl-kernel", "vllm", "xformers", "aiter", "amd-aiter", "deep-gemm", "lmdeploy", "numpy",
+    "transformers", "accelerate", "cupy", "jax", "jaxlib", "tensorrt", "onnxruntime-gpu",
+})
+STACK_PREFIXES = ("nvidia-", "flashinfer", "cuda-", "torch-", "cupy-")
+
+# Environment variables that change what the stack does (which GPUs, which libraries, which code).
+BEHAVIOUR_VARIABLES = frozenset({
+    "CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "CUDA_HOME", "CUDA_PATH", "ROCM_PATH",
+    "LD_LIBRARY_PATH", "LD_PRELOAD", "DYLD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONSAFEPATH",
+    "PYTHONNOUSERSITE", "TORCH_CUDA_ARCH_LIST", "PYTORCH_CUDA_ALLOC_CONF", "CUDA_LAUNCH_BLOCKING",
+    "NCCL_P2P_DISABLE", "NCCL_IB_DISABLE", "TRITON_CACHE_DIR", "PYTORCH_ENABLE_MPS_FALLBACK", "HSA_OVERRIDE_GFX_VERSION",
+})
+
+
+class Difference(NamedTuple):
+    area: str  # one of AREAS
+    subject: str  # "torch", "NVIDIA driver", "CUDA_VISIBLE_DEVICES"
+    change: str  # added | removed | changed
+    before: Optional[str]
+    after: Optional[str]
+    impact: str  # one of IMPACTS
+    detail: str = ""  # why this impact: "major version", "editable -> regular install"
+
+    def to_dict(self) -> dict:
+        return self._asdict()
+
+
+def is_stack(name: str) -> bool:
+    return name in STACK_NAMES or name.startswith(STACK_PREFIXES)
+
+
+def diff_facts(before: Facts, after: Facts) -> List[Difference]:
+    """Every difference that matters, grouped by area; areas with the highest impact first,
+    and within an area by impact, then subject."""
+    found: List[Difference] = []
+    for compare in (_python, _accelerator, _torch_build, _distributions, _import_system, _environment):
+        found.extend(compare(before, after))
+    rank = {impact: index for index, impact in enumerate(IMPACTS)}
+    worst: Dict[str, int] = {}
+    for item in found:
+        worst[item.area] = min(worst.get(item.area, len(IMPACTS)), rank[item.impact])
+    return sorted(found, key=lambda d: (worst[d.area], AREAS.index(d.area), rank[d.impact], d.subject.lower()))
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _compare(area: str, subject: str, before, after, impact: str, detail: str = "") -> Iterator[Difference]:
+    """One difference when two values differ; None counts as absent."""
+    if before == after:
+        return
+    before_text = None if before is None else str(before)
+    after_text = None if after is None else str(after)
+    change = "added" if before is None else "removed" if after is None else "changed"
+    yield Difference(area, subject, change, before_text, after_text, impact, detail)
+
+
+def _sets(area: str, subject: str, before: Iterable[str], after: Iterable[str], impact: str) -> Iterator[Difference]:
+    """Members added to and removed from a collection, one difference each."""
+    old, new = set(before), set(after)
+    for item in sorted(new - old):
+        yield Difference(area, f"{subject}: {item}", "added", None, item, impact)
+    for item in sorted(old - new):
+        yield Difference(area, f"{subject}: {item}", "removed", item, None, impact)
+
+
+def _relative(facts: Facts) -> Callable[[Optional[str]], Optional[str]]:
+    """Paths with the environment's prefix and working directory replaced by placeholders."""
+    interpreter = facts.interpreter
+    roots = []
+    if interpreter is not None:
+        roots += [(interpreter.prefix, "<prefix>"), (interpreter.cwd, "<cwd>")]
+    roots.append((facts.target.cwd, "<cwd>"))
+    roots = sorted({(os.path.normpath(root), label) for root, label in roots if root}, key=lambda item: -len(item[0]))
+
+    def relative(text: Optional[str]) -> Optional[str]:
+        if not text:
+            return text
+        for root, label in roots:
+            if root != os.sep:
+                text = text.replace(root, label)
+        return text
+
+    return relative
+
+
+# --- areas -----------------------------------------------------------------------------------
+
+
+def _python(before: Facts, after: Facts) -> Iterator[Difference]:
+    a, b = before.interpreter, after.interpreter
+    if a is None or b is None:
+        return
+    old, new = a.version.split()[0], b.version.split()[0]
+    same_minor = tuple(a.version_info[:2]) == tuple(b.version_info[:2])
+    yield from _compare("python", "Python", old, new, "medium" if same_minor else "high",
+                        "patch release" if same_minor else "another minor release: other wheels, other behaviour")
+    yield from _compare("python", "implementation", a.implementation, b.implementation, "high")
+    yield from _compare("python", "platform", a.platform, b.platform, "high")
+    for key in ("platform_machine", "platform_system"):
+        yield from _compare("python", key, (before.markers or {}).get(key), (after.markers or {}).get(key), "high")
+    yield from _compare("python", "virtual environment", a.in_venv, b.in_venv, "medium")
+
+
+def _accelerator(before: Facts, after: Facts) -> Iterator[Difference]:
+    a, b = before.stack, after.stack
+    if a is None or b is None:
+        return
+    area = "accelerator"
+    an, bn = a.nvidia, b.nvidia
+    yield from _compare(area, "NVIDIA driver", an.driver_version if an else None, bn.driver_version if bn else None, "high")
+    yield from _compare(area, "CUDA version the driver runs", an.cuda_driver_version if an else None,
+                        bn.cuda_driver_version if bn else None, "high")
+    gpu = lambda g: f"{g.name}" + (f" (sm {g.capability})" if g.capability else "")  # noqa: E731
+    yield from _compare(area, "NVIDIA GPUs", ", ".join(gpu(g) for g in a.nvidia_gpus) or None,
+                        ", ".join(gpu(g) for g in b.nvidia_gpus) or None, "high")
+    yield from _compare(area, "AMD GPUs", ", ".join(a.amd_gpus) or None, ", ".join(b.amd_gpus) or None, "high")
+    yield from _compare(area, "ROCm", a.rocm.version if a.rocm else None, b.rocm.version if b.rocm else None, "high")
+    yield from _compare(area, "CUDA toolkit", a.cuda_toolkit.version if a.cuda_toolkit else None,
+                        b.cuda_toolkit.version if b.cuda_toolkit else None, "medium", "what JIT builds compile with")
+    if a.apple and b.apple:
+        yield from _compare(area, "macOS", a.apple.macos_version, b.apple.macos_version, "medium")
+        yield from _compare(area, "Rosetta 2 translation", a.apple.translated, b.apple.translated, "high")
+    rel_a, rel_b = _relative(before), _relative(after)
+    library = lambda rel: lambda lib: f"{lib.library} {lib.version or '?'} ({rel(lib.path)})"  # noqa: E731
+    yield from _sets(area, "CUDA library on the loader path", map(library(rel_a), a.libraries),
+                     map(library(rel_b), b.libraries), "medium")
+    if before.deep and after.deep and before.deep.torch and after.deep.torch:
+        ta, tb = before.deep.torch, after.deep.torch
+        yield from _compare(area, "torch.cuda.is_available()", ta.cuda_available, tb.cuda_available, "high")
+        yield from _compare(area, "GPUs torch sees", ta.device_count, tb.device_count, "high")
+        yield from _compare(area, "torch's arch list", " ".join(ta.arch_list) or None, " ".join(tb.arch_list) or None, "high")
+        yield from _compare(area, "a one-element kernel launch", ta.kernel, tb.kernel, "high")
+
+
+def _torch_build(before: Facts, after: Facts) -> Iterator[Difference]:
+    """The build of torch (its version is under distributions)."""
+    a = before.stack.torch if before.stack else None
+    b = after.stack.torch if after.stack else None
+    if a is None or b is None:
+        return  # torch added or removed shows under distributions
+    area = "torch build"
+    yield from _compare(area, "torch build tag", a.local, b.local, "high", "cu130, rocm6.4, cpu: which kernels exist")
+    yield from _compare(area, "torch CUDA runtime", a.cuda, b.cuda, "high")
+    yield from _compare(area, "torch HIP runtime", a.hip, b.hip, "high")
+
+
+def _version_impact(name: str, old: Optional[str], new: Optional[str]) -> Tuple[str, str]:
+    from envdoctor.checks._stack import release
+
+    if is_stack(name):
+        return "high", "an ML-stack package"
+    a, b = release(old), release(new)
+    if a is None or b is None:
+        return "medium", "unparsable version"
+    if a[:1] != b[:1]:
+        return "high", "another major release"
+    if a[:2] != b[:2]:
+        return "medium", "another minor release"
+    return "low", "a patch release"
+
+
+def _distributions(before: Facts, after: Facts) -> Iterator[Difference]:
+    if before.distributions is None or after.distributions is None:
+        return
+    area = "distributions"
+    a, b = before.active_distributions(), after.active_distributions()
+    rel_a, rel_b = _relative(before), _relative(after)
+    for name in sorted(set(a) | set(b)):
+        old, new = a.get(name), b.get(name)
+        if old is None:
+            yield Difference(area, new.name, "added", None, new.version, "medium" if is_stack(name) else "low",
+                             "an ML-stack package" if is_stack(name) else "")
+        elif new is None:
+            yield Difference(area, old.name, "removed", old.version, None, "high", "code that imports it fails")
+        else:
+            if old.version != new.version:
+                impact, detail = _version_impact(name, old.version, new.version)
+                yield Difference(area, new.name, "changed", old.version, new.version, impact, detail)
+            kind = lambda d: "editable" if d.editable else "regular install"  # noqa: E731
+            yield from _compare(area, f"{new.name} install kind", kind(old), kind(new), "medium")
+            yield from _compare(area, f"{new.name} location", rel_a(old.location), rel_b(new.location), "medium")
+    copies = lambda facts: {n for n, c in facts.distributions_by_name.items() if len(c) > 1}  # noqa: E731
+    yield from _sets(area, "more than one copy installed", copies(before), copies(after), "medium")
+
+
+def _import_system(before: Facts, after: Facts) -> Iterator[Difference]:
+    area = "import system"
+    a, b = before.import_system, after.import_system
+    if a is not None and b is not None:
+        yield from _sets(area, "sys.meta_path finder", (f.qualified_name for f in a.meta_path),
+                         (f.qualified_name for f in b.meta_path), "medium")
+        yield from _sets(area, "sys.path_hooks entry", (f.qualified_name for f in a.path_hooks),
+                         (f.qualified_name for f in b.path_hooks), "medium")
+        yield from _sets(area, "envdoctor shim", a.shims, b.shims, "medium")
+    if before.pth_files is not None and after.pth_files is not None:
+        rel_a, rel_b = _relative(before), _relative(after)
+
+        def lines(facts, rel):
+            return {rel(p.path): tuple(rel(line.text) for line in p.lines if line.kind in ("import", "path"))
+                    for p in facts.pth_files}
+
+        old, new = lines(before, rel_a), lines(after, rel_b)
+        yield from _sets(area, ".pth file", old, new, "medium")
+        for path in sorted(set(old) & set(new)):
+            yield from _compare(area, f"{path} lines", "; ".join(old[path]), "; ".join(new[path]), "medium")
+    if before.sys_path is not None and after.sys_path is not None:
+        rel_a, rel_b = _relative(before), _relative(after)
+        old_path = [rel_a(e.path) for e in before.sys_path]
+        new_path = [rel_b(e.path) for e in after.sys_path]
+        if set(old_path) == set(new_path) and old_path != new_path:
+            yield Difference(area, "sys.path order", "changed", " ".join(old_path), " ".join(new_path), "medium")
+        yield from _sets(area, "sys.path entry", old_path, new_path, "low")
+
+
+def _environment(before: Facts, after: Facts) -> Iterator[Difference]:
+    a = before.interpreter.environment if before.interpreter else None
+    b = after.interpreter.environment if after.interpreter else None
+    if a is None or b is None:
+        return
+    rel_a, rel_b = _relative(before), _relative(after)
+    for name in sorted(set(a) | set(b)):
+        impact = "medium" if name in BEHAVIOUR_VARIABLES else "low"
+        yield from _compare("environment", name, rel_a(a.get(name)), rel_b(b.get(name)), impact)
