@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from urllib.parse import quote
 from typing import Dict, List
 
 from envdoctor import DOCS_URL, __version__
@@ -43,7 +44,8 @@ def _artifact(path: str, root: str) -> dict:
     except ValueError:  # another drive on Windows
         relative = None
     if relative is not None and not relative.startswith(".."):
-        return {"uri": Path(relative).as_posix(), "uriBaseId": "%SRCROOT%"}
+        # A URI reference: a space or '#' in a folder name must be percent-encoded (as_uri does the same).
+        return {"uri": quote(Path(relative).as_posix()), "uriBaseId": "%SRCROOT%"}
     return {"uri": Path(absolute).as_uri()}
 
 

@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from tests.conftest import clean_env
+from tests.helpers import schemas
 from tests.helpers.venvs import make_venv
 from tests.helpers.wheels import build_wheel
 
@@ -30,6 +31,8 @@ def test_one_run_writes_console_sarif_and_junit_then_baseline_gates_only_new_pro
     first = run_envdoctor("check", "--python", venv.python, "--no-scan", "-o", f"sarif={sarif}", "--output", f"junit={junit}", cwd=tmp_path)
     assert first.returncode == 1
     assert "alpha 1.0 requires missing-one>=1" in first.stdout and "beta 1.0 requires missing-two" in first.stdout
+    schemas.assert_sarif(json.loads(sarif.read_text()))  # the official SARIF 2.1.0 schema
+    schemas.assert_junit(junit.read_text())  # Jenkins' JUnit schema
     results = json.loads(sarif.read_text())["runs"][0]["results"]
     assert sorted(r["ruleId"] for r in results) == ["REQ001", "REQ001"]
     suite = ET.parse(junit).getroot().find("testsuite")
@@ -43,6 +46,7 @@ def test_one_run_writes_console_sarif_and_junit_then_baseline_gates_only_new_pro
 
     gated = run_envdoctor("check", "--python", venv.python, "--no-scan", "--baseline", baseline, "--format", "json", cwd=tmp_path)
     assert gated.returncode == 0 and gated.codes() == [], gated.stdout
+    schemas.assert_findings(gated.json)
     assert "2 findings in the baseline" in gated.stderr
 
     add_consumer(venv, wheels, "gamma", "missing-three")
