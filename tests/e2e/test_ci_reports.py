@@ -99,6 +99,13 @@ def test_planted_secrets_never_appear_in_any_format(run_envdoctor, tmp_path):
     report = run_envdoctor("report", "--python", venv.python, "--no-scan", cwd=tmp_path, env=env)
     assert report.returncode == 0 and "## Environment" in report.stdout and "tokens.pth" in report.stdout
     outputs.append(report.stdout)
+    # diff compares environment values: CUDA_VISIBLE_DEVICES holds the password in one snapshot only.
+    snapshot = tmp_path / "before.json"
+    assert run_envdoctor("snapshot", "--python", venv.python, "--no-scan", "-o", snapshot, cwd=tmp_path).returncode == 0
+    for fmt in ("text", "json"):
+        diffed = run_envdoctor("diff", snapshot, venv.root, "--format", fmt, cwd=tmp_path, env=env)
+        assert diffed.returncode == 1 and "CUDA_VISIBLE_DEVICES" in diffed.stdout, diffed.stdout + diffed.stderr
+        outputs.append(diffed.stdout + diffed.stderr)
     home = str(Path.home())
     for text in outputs:
         for secret in (hf, gh, aws, password, password.replace("&", "&amp;")):
