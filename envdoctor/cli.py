@@ -413,11 +413,20 @@ class DiffFormat(str, enum.Enum):
     json = "json"
 
 
+def _looks_like_json(path: str) -> bool:
+    """A snapshot starts with '{'; an interpreter (ELF, Mach-O, a script) never does."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(64).lstrip()[:1] == b"{"
+    except OSError:
+        return False
+
+
 def _side(item: str, cwd: Optional[str], timeout: float):
     """A diff operand: a snapshot file, else an interpreter or environment prefix probed now."""
     from envdoctor.report.differences import Side
 
-    if os.path.isfile(item) and not os.access(item, os.X_OK):
+    if os.path.isfile(item) and _looks_like_json(item):
         facts = _load_facts_file(item, "diff")
     elif os.path.exists(item):
         facts = _probe(item, cwd, timeout)

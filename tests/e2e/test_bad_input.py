@@ -100,3 +100,19 @@ def test_target_defaults_to_the_active_virtual_env(run_envdoctor, new_venv, tmp_
     result = run_envdoctor("check", "--format", "json", env=clean_env(VIRTUAL_ENV=str(venv.root)), cwd=tmp_path)
     assert result.json["target"]["source"] == "VIRTUAL_ENV"
     assert result.json["target"]["python"] == str(venv.python)
+
+
+@pytest.mark.parametrize("case", ["missing", "not-a-snapshot", "invalid-json", "against-missing", "select-without-against"])
+def test_diff_and_against_bad_input(run_envdoctor, tmp_path, case):
+    (tmp_path / "other.json").write_text(json.dumps({"hello": 1}))
+    (tmp_path / "broken.json").write_text("{ not json")
+    args, message = {
+        "missing": (["diff", tmp_path / "nope.json", tmp_path / "other.json"], "no such snapshot file, interpreter or environment"),
+        "not-a-snapshot": (["diff", tmp_path / "other.json", tmp_path / "other.json"], "not an envdoctor snapshot"),
+        "invalid-json": (["diff", tmp_path / "broken.json", tmp_path / "other.json"], "not JSON"),
+        "against-missing": (["check", "--against", tmp_path / "nope.json"], "--against"),
+        "select-without-against": (["check", "--select", "EXP002"], "EXP002 (drift-from-known-good) needs --against"),
+    }[case]
+    result = run_envdoctor(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in only_line(result.stderr)
