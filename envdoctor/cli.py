@@ -432,10 +432,7 @@ def _side(item: str, cwd: Optional[str], timeout: float):
         facts = _probe(item, cwd, timeout)
     else:
         raise UsageError(f"diff: {item}: no such snapshot file, interpreter or environment")
-    interpreter = facts.interpreter
-    side = Side(item, interpreter.executable if interpreter else facts.target.python,
-                interpreter.version.split()[0] if interpreter else None, interpreter.environment if interpreter else {})
-    return facts, side
+    return facts, Side.of(item, facts)
 
 
 @app.command()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Dict, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from envdoctor.errors import UsageError
 
@@ -29,29 +29,30 @@ class Settings(NamedTuple):
     ignore: Tuple[str, ...] = ()
     strict: bool = False
     severity: Dict[str, str] = {}  # code or code prefix -> severity name
-    require: Tuple[Any, ...] = ()  # checks.expectations.Declared entries, each already parsed once
+    require: Tuple[Any, ...] = ()  # checks.expectations.Expectation: the `require` entries, parsed
 
 
 def load_settings(cwd: str, explicit: Optional[str] = None) -> Settings:
     if explicit:
-        table = _envdoctor_table(explicit, required=True)
-        return _settings(table or {}, explicit)
+        table, lines = _envdoctor_table(explicit, required=True)
+        return _settings(table or {}, explicit, lines)
     found = find_config(cwd)
     if found is None:
         return Settings()
-    path, table = found
-    return _settings(table, path)
+    path, table, lines = found
+    return _settings(table, path, lines)
 
 
-def find_config(cwd: str) -> Optional[Tuple[str, Dict[str, Any]]]:
-    """The nearest pyproject.toml at or above cwd that has a [tool.envdoctor] table."""
+def find_config(cwd: str) -> Optional[Tuple[str, Dict[str, Any], List[str]]]:
+    """The nearest pyproject.toml at or above cwd that has a [tool.envdoctor] table:
+    its path, the table, and its lines (where each `require` entry is written)."""
     folder = os.path.abspath(cwd)
     while True:
         candidate = os.path.join(folder, "pyproject.toml")
         if os.path.isfile(candidate):
-            table = _envdoctor_table(candidate, required=False)
+            table, lines = _envdoctor_table(candidate, required=False)
             if table is not None:
-                return candidate, table
+                return candidate, table, lines
         parent = os.path.dirname(folder)
         if parent == folder:
             return None
@@ -60,16 +61,22 @@ def find_config(cwd: str) -> Optional[Tuple[str, Dict[str, Any]]]:
 
 def read_toml(path: str, what: str = "config") -> Dict[str, Any]:
     """A TOML file's data; unreadable or invalid is a usage error naming `what` and the path."""
+    return _read_toml(path, what)[0]
+
+
+def _read_toml(path: str, what: str) -> Tuple[Dict[str, Any], List[str]]:
+    """The data and the lines of a TOML file, from one read."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.9/3.10
         import tomli as tomllib
     try:
         with open(path, "rb") as handle:
-            return tomllib.load(handle)
+            text = handle.read().decode("utf-8")
+        return tomllib.loads(text), text.splitlines()
     except OSError as exc:
         raise UsageError(f"{what} {path}: {exc.strerror or exc}") from exc
-    except ValueError as exc:  # tomllib.TOMLDecodeError
+    except ValueError as exc:  # tomllib.TOMLDecodeError, or not UTF-8 (TOML must be)
         raise UsageError(f"{what} {path}: not valid TOML ({exc})") from exc
 
 
@@ -86,8 +93,8 @@ def read_json(path: str, what: str) -> Any:
         raise UsageError(f"{what} {path}: not JSON ({exc})") from exc
 
 
-def _envdoctor_table(path: str, required: bool) -> Optional[Dict[str, Any]]:
-    data = read_toml(path)
+def _envdoctor_table(path: str, required: bool) -> Tuple[Optional[Dict[str, Any]], List[str]]:
+    data, lines = _read_toml(path, "config")
     if os.path.basename(path) == "pyproject.toml":
         tool = data.get("tool")
         table = tool.get("envdoctor") if isinstance(tool, dict) else None
@@ -97,10 +104,10 @@ def _envdoctor_table(path: str, required: bool) -> Optional[Dict[str, Any]]:
         raise UsageError(f"config {path}: no [tool.envdoctor] table")
     if table is not None and not isinstance(table, dict):
         raise UsageError(f"config {path}: [tool.envdoctor] must be a table")
-    return table
+    return table, lines
 
 
-def _settings(table: Dict[str, Any], path: str) -> Settings:
+def _settings(table: Dict[str, Any], path: str, lines: List[str]) -> Settings:
     for key in table:
         if key not in KNOWN_KEYS:
             raise UsageError(f"config {path}: unknown key {key!r} in [tool.envdoctor] (known: {', '.join(KNOWN_KEYS)})")
@@ -136,28 +143,21 @@ def _settings(table: Dict[str, Any], path: str) -> Settings:
             raise UsageError(f"config {path}: severity.{code} must be one of {', '.join(SEVERITY_NAMES)}, not {level!r}")
     return Settings(scan=resolved, rules=rule_files, path=path, select=lists["select"], ignore=lists["ignore"],
                     strict=strict, severity={str(k).upper(): v for k, v in severity.items()},
-                    require=_require(table.get("require", []), path))
+                    require=_require(table.get("require", []), path, lines))
 
 
-def _require(entries: Any, path: str) -> Tuple[Any, ...]:
+def _require(entries: Any, path: str, lines: List[str]) -> Tuple[Any, ...]:
     """`require` entries with the line each is written on (for SARIF and the GitHub annotations),
     each parsed now so that a bad one is a usage error before any probing."""
     from envdoctor.checks.expectations import Declared, parse_expectation
 
     if not isinstance(entries, list) or not all(isinstance(item, str) and item.strip() for item in entries):
         raise UsageError(f"config {path}: 'require' must be a list of requirements, e.g. [\"torch>=2.9\", \"cuda>=12.4\", \"gpu\"]")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except (OSError, UnicodeDecodeError):
-        lines = []
-    declared = []
+    parsed = []
     for index, text in enumerate(entries):
         line = next((n for n, content in enumerate(lines, 1) if f'"{text}"' in content or f"'{text}'" in content), None)
-        entry = Declared(text.strip(), path, line)
         try:
-            parse_expectation(entry)
+            parsed.append(parse_expectation(Declared(text.strip(), path, line)))
         except ValueError as exc:
             raise UsageError(f"config {path}: require[{index}] {text!r}: {exc}") from None
-        declared.append(entry)
-    return tuple(declared)
+    return tuple(parsed)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
+from envdoctor.checks._stack import release
 from envdoctor.model.facts import Facts
 
 AREAS = ("python", "accelerator", "torch build", "distributions", "import system", "environment")
@@ -38,6 +39,9 @@ BEHAVIOUR_VARIABLES = frozenset({
     "PYTHONNOUSERSITE", "TORCH_CUDA_ARCH_LIST", "PYTORCH_CUDA_ALLOC_CONF", "CUDA_LAUNCH_BLOCKING",
     "NCCL_P2P_DISABLE", "NCCL_IB_DISABLE", "TRITON_CACHE_DIR", "PYTORCH_ENABLE_MPS_FALLBACK", "HSA_OVERRIDE_GFX_VERSION",
 })
+
+
+Paths = Tuple[Callable[[Optional[str]], Optional[str]], Callable[[Optional[str]], Optional[str]]]
 
 
 class Difference(NamedTuple):
@@ -61,8 +65,9 @@ def diff_facts(before: Facts, after: Facts) -> List[Difference]:
     """Every difference that matters, grouped by area; areas with the highest impact first,
     and within an area by impact, then subject."""
     found: List[Difference] = []
+    paths = (_relative(before), _relative(after))  # each side's paths, as placeholders
     for compare in (_python, _accelerator, _torch_build, _distributions, _import_system, _environment):
-        found.extend(compare(before, after))
+        found.extend(compare(before, after, paths))
     rank = {impact: index for index, impact in enumerate(IMPACTS)}
     worst: Dict[str, int] = {}
     for item in found:
@@ -115,7 +120,7 @@ def _relative(facts: Facts) -> Callable[[Optional[str]], Optional[str]]:
 # --- areas -----------------------------------------------------------------------------------
 
 
-def _python(before: Facts, after: Facts) -> Iterator[Difference]:
+def _python(before: Facts, after: Facts, paths: Paths) -> Iterator[Difference]:
     a, b = before.interpreter, after.interpreter
     if a is None or b is None:
         return
@@ -130,7 +135,7 @@ def _python(before: Facts, after: Facts) -> Iterator[Difference]:
     yield from _compare("python", "virtual environment", a.in_venv, b.in_venv, "medium")
 
 
-def _accelerator(before: Facts, after: Facts) -> Iterator[Difference]:
+def _accelerator(before: Facts, after: Facts, paths: Paths) -> Iterator[Difference]:
     a, b = before.stack, after.stack
     if a is None or b is None:
         return
@@ -149,7 +154,7 @@ def _accelerator(before: Facts, after: Facts) -> Iterator[Difference]:
     if a.apple and b.apple:
         yield from _compare(area, "macOS", a.apple.macos_version, b.apple.macos_version, "medium")
         yield from _compare(area, "Rosetta 2 translation", a.apple.translated, b.apple.translated, "high")
-    rel_a, rel_b = _relative(before), _relative(after)
+    rel_a, rel_b = paths
     library = lambda rel: lambda lib: f"{lib.library} {lib.version or '?'} ({rel(lib.path)})"  # noqa: E731
     yield from _sets(area, "CUDA library on the loader path", map(library(rel_a), a.libraries),
                      map(library(rel_b), b.libraries), "medium")
@@ -161,7 +166,7 @@ def _accelerator(before: Facts, after: Facts) -> Iterator[Difference]:
         yield from _compare(area, "a one-element kernel launch", ta.kernel, tb.kernel, "high")
 
 
-def _torch_build(before: Facts, after: Facts) -> Iterator[Difference]:
+def _torch_build(before: Facts, after: Facts, paths: Paths) -> Iterator[Difference]:
     """The build of torch (its version is under distributions)."""
     a = before.stack.torch if before.stack else None
     b = after.stack.torch if after.stack else None
@@ -174,8 +179,6 @@ def _torch_build(before: Facts, after: Facts) -> Iterator[Difference]:
 
 
 def _version_impact(name: str, old: Optional[str], new: Optional[str]) -> Tuple[str, str]:
-    from envdoctor.checks._stack import release
-
     if is_stack(name):
         return "high", "an ML-stack package"
     a, b = release(old), release(new)
@@ -188,12 +191,12 @@ def _version_impact(name: str, old: Optional[str], new: Optional[str]) -> Tuple[
     return "low", "a patch release"
 
 
-def _distributions(before: Facts, after: Facts) -> Iterator[Difference]:
+def _distributions(before: Facts, after: Facts, paths: Paths) -> Iterator[Difference]:
     if before.distributions is None or after.distributions is None:
         return
     area = "distributions"
     a, b = before.active_distributions(), after.active_distributions()
-    rel_a, rel_b = _relative(before), _relative(after)
+    rel_a, rel_b = paths
     for name in sorted(set(a) | set(b)):
         old, new = a.get(name), b.get(name)
         if old is None:
@@ -212,8 +215,9 @@ def _distributions(before: Facts, after: Facts) -> Iterator[Difference]:
     yield from _sets(area, "more than one copy installed", copies(before), copies(after), "medium")
 
 
-def _import_system(before: Facts, after: Facts) -> Iterator[Difference]:
+def _import_system(before: Facts, after: Facts, paths: Paths) -> Iterator[Difference]:
     area = "import system"
+    rel_a, rel_b = paths
     a, b = before.import_system, after.import_system
     if a is not None and b is not None:
         yield from _sets(area, "sys.meta_path finder", (f.qualified_name for f in a.meta_path),
@@ -222,7 +226,6 @@ def _import_system(before: Facts, after: Facts) -> Iterator[Difference]:
                          (f.qualified_name for f in b.path_hooks), "medium")
         yield from _sets(area, "envdoctor shim", a.shims, b.shims, "medium")
     if before.pth_files is not None and after.pth_files is not None:
-        rel_a, rel_b = _relative(before), _relative(after)
 
         def lines(facts, rel):
             return {rel(p.path): tuple(rel(line.text) for line in p.lines if line.kind in ("import", "path"))
@@ -233,7 +236,6 @@ def _import_system(before: Facts, after: Facts) -> Iterator[Difference]:
         for path in sorted(set(old) & set(new)):
             yield from _compare(area, f"{path} lines", "; ".join(old[path]), "; ".join(new[path]), "medium")
     if before.sys_path is not None and after.sys_path is not None:
-        rel_a, rel_b = _relative(before), _relative(after)
         old_path = [rel_a(e.path) for e in before.sys_path]
         new_path = [rel_b(e.path) for e in after.sys_path]
         if set(old_path) == set(new_path) and old_path != new_path:
@@ -241,12 +243,12 @@ def _import_system(before: Facts, after: Facts) -> Iterator[Difference]:
         yield from _sets(area, "sys.path entry", old_path, new_path, "low")
 
 
-def _environment(before: Facts, after: Facts) -> Iterator[Difference]:
+def _environment(before: Facts, after: Facts, paths: Paths) -> Iterator[Difference]:
     a = before.interpreter.environment if before.interpreter else None
     b = after.interpreter.environment if after.interpreter else None
     if a is None or b is None:
         return
-    rel_a, rel_b = _relative(before), _relative(after)
+    rel_a, rel_b = paths
     for name in sorted(set(a) | set(b)):
         impact = "medium" if name in BEHAVIOUR_VARIABLES else "low"
         yield from _compare("environment", name, rel_a(a.get(name)), rel_b(b.get(name)), impact)

@@ -71,17 +71,24 @@ def owner_of(path: Optional[str], facts: Facts) -> Optional[Distribution]:
     return None
 
 
-def bound(spec, **options):
-    """A check spec whose function gets `options` besides the facts (the config's `require`,
-    a known-good snapshot): still one function of the facts for the engine, with its docs."""
+def with_input(checks, code: str, options: Optional[dict]):
+    """The checks with check `code` given `options` besides the facts (EXP001 the config's
+    `require`, EXP002 a known-good snapshot); with no input (None) it is left out, since it
+    would check nothing.  The bound function keeps its docstring (SARIF, explain)."""
     import dataclasses
 
-    function = spec.function
+    if options is None:
+        return tuple(spec for spec in checks if spec.code != code)
 
-    def run(facts: Facts):
-        return function(facts, **options)
+    def bind(spec):
+        function = spec.function
 
-    return dataclasses.replace(spec, function=functools.update_wrapper(run, function))
+        def run(facts: Facts):
+            return function(facts, **options)
+
+        return dataclasses.replace(spec, function=functools.update_wrapper(run, function))
+
+    return tuple(bind(spec) if spec.code == code else spec for spec in checks)
 
 
 def first_lines(items: Sequence[str], limit: int = 5) -> list:

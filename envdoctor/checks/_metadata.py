@@ -165,6 +165,18 @@ class MarkerEvaluator:
         return result
 
 
+def satisfies(version_text: Optional[str], spec_text: str) -> bool:
+    """Whether a version (as text) is in a specifier set (as text; "" admits any version).
+    Prereleases count: an installed 2.12.0rc1 is what is installed. False when either does not parse."""
+    version = parse_version(version_text)
+    if version is None:
+        return False
+    try:
+        return _specifier_set(spec_text or "").contains(version, prereleases=True)
+    except InvalidSpecifier:
+        return False
+
+
 @lru_cache(maxsize=None)
 def requires_python_spec(text: str) -> Optional[SpecifierSet]:
     """The Requires-Python specifier, or None when it is not a valid one (INT002 reports that)."""

@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Callable, Dict, Iterator, NamedTuple, Optional, Sequence, Tuple
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import bound, pip_command
-from envdoctor.checks._metadata import parse_version
+from envdoctor.checks._common import pip_command, with_input
+from envdoctor.checks._metadata import MarkerEvaluator, satisfies
 from envdoctor.checks._stack import installed, torch_build
 from envdoctor.model.facts import Facts, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
@@ -150,23 +150,12 @@ def parse_expectation(declared: Declared) -> Expectation:
     return Expectation(declared, name, str(requirement.specifier), requirement.marker)
 
 
-def _holds(observed: Optional[str], specifier: str) -> bool:
-    from packaging.specifiers import SpecifierSet
-
-    if observed is None:
-        return False
-    if not specifier:
-        return True
-    version = parse_version(observed)
-    return version is not None and SpecifierSet(specifier).contains(version, prereleases=True)
-
-
 def _machine_finding(expectation: Expectation, facts: Facts, location: Location):
     name, spec = expectation.name, expectation.specifier
     meaning, read = MACHINE_FACTS[name]
     observed = read(facts)
     wanted = spec or (">=1" if name in COUNTED else "")
-    if _holds(observed.value, wanted):
+    if satisfies(observed.value, wanted):
         return None
     if name in COUNTED:
         title = f"the config requires {name}{wanted}; {'none' if observed.value == '0' else observed.value} found"
@@ -187,7 +176,7 @@ def _machine_finding(expectation: Expectation, facts: Facts, location: Location)
 
 def _distribution_finding(expectation: Expectation, facts: Facts, location: Location):
     dist = installed(facts, expectation.name)
-    if dist is not None and _holds(dist.version, expectation.specifier):
+    if dist is not None and satisfies(dist.version, expectation.specifier):
         return None
     text = expectation.declared.text.split(";")[0].strip()
     have = f"{dist.display} is installed" if dist else f"{expectation.name} is not installed"
@@ -252,10 +241,10 @@ def unmet_expectations(facts: Facts, expectations: Sequence[Expectation] = ()) -
         https://packaging.python.org/en/latest/specifications/dependency-specifiers/
         docs/ci.md (the `require` key)
     """
+    evaluator = MarkerEvaluator(facts.markers or {})
     for expectation in expectations:
-        if expectation.marker is not None and facts.markers is not None:
-            if not expectation.marker.evaluate(dict(facts.markers, extra="")):
-                continue
+        if expectation.marker is not None and evaluator.holds(expectation.marker, "") is False:
+            continue  # not meant for this target (a marker it cannot judge is checked)
         declared = expectation.declared
         location = Location(path=declared.path, line=declared.line, distribution=None if expectation.machine else expectation.name)
         found = (_machine_finding if expectation.machine else _distribution_finding)(expectation, facts, location)
@@ -263,10 +252,6 @@ def unmet_expectations(facts: Facts, expectations: Sequence[Expectation] = ()) -
             yield found
 
 
-def with_expectations(checks, declared: Sequence[Declared]):
-    """The selected checks with EXP001 given the config's `require` entries; EXP001 is left out
-    when there are none (it would check nothing)."""
-    if not declared:
-        return tuple(spec for spec in checks if spec.code != "EXP001")
-    expectations = tuple(parse_expectation(entry) for entry in declared)
-    return tuple(bound(spec, expectations=expectations) if spec.code == "EXP001" else spec for spec in checks)
+def with_expectations(checks, expectations: Sequence[Expectation]):
+    """The selected checks with EXP001 given the config's parsed `require` entries (none: left out)."""
+    return with_input(checks, "EXP001", {"expectations": tuple(expectations)} if expectations else None)

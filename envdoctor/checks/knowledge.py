@@ -12,27 +12,13 @@ from typing import Iterator, List, Optional, Sequence
 
 from envdoctor.api import CHECK_ATTRIBUTE, CheckSpec, report
 from envdoctor.checks._common import pip_command
-from envdoctor.checks._metadata import parse_requirement, parse_version, parsed_requirements
+from envdoctor.checks._metadata import parse_requirement, parsed_requirements, satisfies
 from envdoctor.checks._stack import installed, torch_build, torch_variant
 from envdoctor.kb import Rule, builtin_rule_files, load_rules, rule_doc
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 
 STACK_KEYS = ("torch_build", "torch_cuda", "gpu_capability", "cuda_toolkit", "package_files_absent")
-
-
-def _specifier(text: str):
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    try:
-        return SpecifierSet(text or "")
-    except InvalidSpecifier:
-        return None
-
-
-def _satisfies(version_text: Optional[str], spec_text: str) -> bool:
-    spec, version = _specifier(spec_text), parse_version(version_text)
-    return spec is not None and version is not None and spec.contains(version, prereleases=True)
 
 
 def _pinned(facts: Facts, requirer: str, dependency: str) -> Optional[str]:
@@ -56,18 +42,18 @@ def matches(rule: Rule, facts: Facts) -> Optional[List[str]]:
         return None  # the shim that works around it is active in the target
     for name, spec in (match.get("distributions") or {}).items():
         dist = installed(facts, name)
-        if dist is None or (spec and not _satisfies(dist.version, spec)):
+        if dist is None or (spec and not satisfies(dist.version, spec)):
             return None
         evidence.append(f"{dist.display} ({dist.metadata_path})")
     for requirer, pins in (match.get("pins") or {}).items():
         for dependency, spec in pins.items():
             pinned = _pinned(facts, requirer, dependency)
-            if pinned is None or not _satisfies(pinned, spec):
+            if pinned is None or not satisfies(pinned, spec):
                 return None
             evidence.append(f"{requirer} pins {dependency}=={pinned}")
     markers = facts.markers or {}
     if "python" in match:
-        if not _satisfies(markers.get("python_full_version"), match["python"]):
+        if not satisfies(markers.get("python_full_version"), match["python"]):
             return None
         evidence.append(f"Python {markers.get('python_full_version')}")
     if "platform" in match and not any(markers.get("sys_platform", "").startswith(p) for p in match["platform"]):
@@ -78,11 +64,11 @@ def matches(rule: Rule, facts: Facts) -> Optional[List[str]]:
     if "torch_build" in match and (build is None or torch_variant(build) not in match["torch_build"]):
         return None
     if "torch_cuda" in match:
-        if build is None or not build.cuda or not _satisfies(build.cuda, match["torch_cuda"]):
+        if build is None or not build.cuda or not satisfies(build.cuda, match["torch_cuda"]):
             return None
         evidence.append(f"torch {build.version} is built for CUDA {build.cuda} ({build.source})")
     if "gpu_capability" in match:
-        gpus = [g for g in facts.stack.nvidia_gpus if g.capability and _satisfies(g.capability, match["gpu_capability"])]
+        gpus = [g for g in facts.stack.nvidia_gpus if g.capability and satisfies(g.capability, match["gpu_capability"])]
         if not gpus:
             return None
         evidence += [f"GPU {g.index}: {g.name}, capability {g.capability}" for g in gpus]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import bound, pip_command
-from envdoctor.model.facts import Facts
+from envdoctor.checks._common import pip_command, with_input
+from envdoctor.model.facts import Facts, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
 
 SEVERITY_OF_IMPACT = {"high": Severity.ERROR, "medium": Severity.WARNING, "low": Severity.INFO}
@@ -58,12 +58,13 @@ def drift_from_known_good(facts: Facts, known_good: Optional[Facts] = None, sour
         return
     from envdoctor.diff import diff_facts
 
+    names = set(known_good.distributions_by_name) | set(facts.distributions_by_name)
     for item in diff_facts(known_good, facts):
         if item.area == "environment" and item.impact == "low":
             continue  # a variable that only describes the shell
         was = "absent" if item.before is None else item.before
         now = "absent" if item.after is None else item.after
-        a_distribution = item.area == "distributions" and " " not in item.subject
+        a_distribution = item.area == "distributions" and canonicalize(item.subject) in names
         yield report(
             SEVERITY_OF_IMPACT[item.impact],
             f"{item.subject}: {was} -> {now} ({item.change} since the known-good snapshot)",
@@ -90,6 +91,4 @@ def _fix(facts: Facts, item, a_distribution: bool) -> FixProposal:
 
 def with_known_good(checks, known_good: Optional[Facts], source: str):
     """The selected checks with EXP002 comparing against `known_good`; without one, EXP002 is left out."""
-    if known_good is None:
-        return tuple(spec for spec in checks if spec.code != "EXP002")
-    return tuple(bound(spec, known_good=known_good, source=source) if spec.code == "EXP002" else spec for spec in checks)
+    return with_input(checks, "EXP002", {"known_good": known_good, "source": source} if known_good is not None else None)

@@ -531,7 +531,7 @@ def _converter(tp: Any):
         fields.update({key: fields[name] for key, name in _RENAMED.items() if name in fields})
         defaults = {f.name: f.default for f in declared if f.default is not dataclasses.MISSING}
         factories = [(f.name, f.default_factory) for f in declared if f.default_factory is not dataclasses.MISSING]
-        required = frozenset(f.name for f in declared if f.name not in defaults and f.name not in dict(factories))
+        required = frozenset(f.name for f in declared) - defaults.keys() - {name for name, _ in factories}
         make = object.__new__
 
         def convert_dataclass(data):

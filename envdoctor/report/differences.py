@@ -26,6 +26,13 @@ class Side(NamedTuple):
     python_version: Optional[str]
     environment: dict  # for redaction
 
+    @classmethod
+    def of(cls, label: str, facts) -> "Side":
+        interpreter = facts.interpreter
+        if interpreter is None:
+            return cls(label, facts.target.python, None, {})
+        return cls(label, interpreter.executable, interpreter.version.split()[0], interpreter.environment)
+
 
 def summary_counts(differences: Sequence[Difference]) -> dict:
     counts = {impact: 0 for impact in IMPACTS}
@@ -47,12 +54,6 @@ def render_diff_json(before: Side, after: Side, differences: Sequence[Difference
     return _redacted(json.dumps(document, indent=2) + "\n", before, after)
 
 
-def _value(text: Optional[str], change: str, own_side: str) -> str:
-    if text is None:
-        return f"({'absent' if change == own_side else 'none'})"
-    return text
-
-
 def render_diff_text(before: Side, after: Side, differences: Sequence[Difference]) -> str:
     lines: List[str] = [
         f"before: {before.label}" + (f"  (Python {before.python_version})" if before.python_version else ""),
@@ -68,8 +69,8 @@ def render_diff_text(before: Side, after: Side, differences: Sequence[Difference
         if item.area != area:
             area = item.area
             lines.append(area)
-        old = _value(item.before, item.change, "added")
-        new = _value(item.after, item.change, "removed")
+        old = "(absent)" if item.before is None else item.before  # None only when added
+        new = "(absent)" if item.after is None else item.after  # None only when removed
         note = f"  [{item.impact}{': ' + item.detail if item.detail else ''}]"
         lines.append(f"  {MARKS[item.impact]} {item.subject:<{width}}  {old} -> {new}{note}")
     counts = summary_counts(differences)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from urllib.parse import quote
 from typing import Dict, List
+from urllib.parse import quote
 
 from envdoctor import DOCS_URL, __version__
 from envdoctor.model.finding import Severity

@@ -10,7 +10,6 @@ import pytest
 from tests.conftest import clean_env
 from tests.e2e.test_fix import offline_env, venv_with_pip
 from tests.helpers import schemas
-from tests.helpers.venvs import cached_wheels
 
 pytestmark = pytest.mark.slow
 

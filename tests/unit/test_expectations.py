@@ -19,7 +19,8 @@ from tests.helpers.facts import H100, dist, make_facts, nvidia, torch_version_py
 
 
 def required(facts, *entries):
-    checks = with_expectations(load_registry().checks, [Declared(text, "/proj/pyproject.toml", 7) for text in entries])
+    parsed = [parse_expectation(Declared(text, "/proj/pyproject.toml", 7)) for text in entries]
+    checks = with_expectations(load_registry().checks, parsed)
     return list(run_checks([spec for spec in checks if spec.code == "EXP001"], facts).findings)
 
 
@@ -103,7 +104,7 @@ def test_config_require_errors_name_the_entry(tmp_path):
         load_settings(str(tmp_path))
     (tmp_path / "pyproject.toml").write_text('[tool.envdoctor]\nrequire = [\n  "torch>=2.9",\n  \'gpu\',\n]\n')
     settings = load_settings(str(tmp_path))
-    assert [(d.text, d.line) for d in settings.require] == [("torch>=2.9", 3), ("gpu", 4)]
+    assert [(e.declared.text, e.declared.line) for e in settings.require] == [("torch>=2.9", 3), ("gpu", 4)]
 
 
 def test_without_require_exp001_is_not_run():
