@@ -10,6 +10,7 @@ cli.py simply starts the probe itself.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -66,6 +67,12 @@ def start_early(args: List[str]):
 
 
 def main() -> None:
+    # A short-lived command whose objects (the facts, every parsed requirement, the
+    # imported modules) live until it exits, and which makes next to no cyclic garbage:
+    # the cyclic collector would only traverse those ~300,000 objects again and again
+    # (25 ms of a 0.4 s check of 1,000 distributions).  Memory is still freed by
+    # reference counting.
+    gc.disable()
     started = start_early(sys.argv[1:])
     from envdoctor import cli
 

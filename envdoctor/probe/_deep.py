@@ -1,7 +1,7 @@
 # envdoctor deep probe (the last part; see probe.start.DEEP_PARTS).
 #
-# Not imported by envdoctor: sent as source to the target interpreter,
-#     python -B -c SOURCE NONCE MODULE
+# Not imported by envdoctor: run by the target interpreter,
+#     python -B -c BOOTSTRAP NONCE MODULE   (probe/start.py)
 # one subprocess per stack module, so a segfault, a hang or a poisoned CUDA
 # context ends that subprocess only.  Unlike the facts probe it DOES import
 # the module (that is the point of --deep); it still writes nothing into the

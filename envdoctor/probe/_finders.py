@@ -1,7 +1,8 @@
 # envdoctor payload part: how an import finder is described in facts.
 #
-# Not imported by envdoctor: its source is sent ahead of _payload.py (the
-# facts probe) and of _deep.py (the deep import probe), which both use it.
+# Not imported by envdoctor: the target interpreter runs it ahead of
+# _payload.py (the facts probe) and of _deep.py (the deep import probe),
+# which both use it (probe/start.py's BOOTSTRAP).
 # Standard library only, Python 3.8 syntax.
 import sys
 

@@ -1,7 +1,7 @@
 # envdoctor probe payload, part one: the ML stack's machine and build facts.
 #
-# Like _payload.py this file is NOT imported by envdoctor: probe.start sends
-# its source, followed by _payload.py's, to the target interpreter.  The same
+# Like _payload.py this file is NOT imported by envdoctor: the target
+# interpreter runs it, then _payload.py (probe/start.py's BOOTSTRAP).  The same
 # rules hold: standard library only, Python 3.8 syntax, nothing imported from
 # the packages it inspects (torch's version.py is parsed, never run), nothing
 # written.  Every subprocess has a timeout, and every fact says where it came

@@ -1,6 +1,6 @@
 """Run the stdlib-only payload inside the target interpreter and turn its JSON into Facts.
 
-    python -B -c <payload source> facts <nonce> <options>
+    python -B -c <bootstrap: run probe/_finders.py, _stack.py, _payload.py> facts <nonce> <options>
 
 from the target's working directory, so sys.path[0] is that directory, exactly
 as for the user's `python -c` / `python -m`.  The JSON sits between two frame
