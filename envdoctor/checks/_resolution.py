@@ -6,15 +6,15 @@ Shared by the shadowing and namespace-masquerade checks.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 from envdoctor.checks._common import per_facts
 from envdoctor.model.facts import Distribution, Facts, ModuleResolution
 
+SEPARATORS = os.sep + (os.altsep or "")
 
-@dataclass(frozen=True)
-class Expectation:
+
+class ModuleExpectation(NamedTuple):  # one per installed top-level module: the cheapest record
     dist: Distribution
     module: str
     roots: Tuple[str, ...]  # paths the module may come from: a package folder or a module file stem
@@ -34,40 +34,41 @@ def _pth_roots(dist: Distribution, facts: Facts) -> Tuple[str, ...]:
     return tuple(roots)
 
 
-def expectation(dist: Distribution, module: str, resolution: ModuleResolution, facts: Facts) -> Optional[Expectation]:
+def expectation(dist: Distribution, module: str, resolution: ModuleResolution, facts: Facts) -> Optional[ModuleExpectation]:
     if dist.editable_mapping and module in dist.editable_mapping:
         target = dist.editable_mapping[module]
-        return Expectation(dist, module, (os.path.splitext(target)[0] if target.endswith(".py") else target,), True, "editable finder")
+        return ModuleExpectation(dist, module, (os.path.splitext(target)[0] if target.endswith(".py") else target,), True, "editable finder")
     if module in dist.record_modules:
         root = os.path.join(dist.location, module)
         mine = [c for c in resolution.candidates if _is_under(c.path, root)]
         regular = any(c.kind != "namespace-portion" for c in mine) if mine else True
-        return Expectation(dist, module, (root,), regular, "installed")
+        return ModuleExpectation(dist, module, (root,), regular, "installed")
     pth_roots = _pth_roots(dist, facts)
     if pth_roots:
         roots = tuple(os.path.join(r, module) for r in pth_roots)
         mine = [c for c in resolution.candidates if any(_is_under(c.path, r) for r in roots)]
         if mine:
-            return Expectation(dist, module, roots, any(c.kind != "namespace-portion" for c in mine), "editable .pth")
+            return ModuleExpectation(dist, module, roots, any(c.kind != "namespace-portion" for c in mine), "editable .pth")
     return None
 
 
 def _is_under(path: str, root: str) -> bool:
     """`path` is the package folder `root`, a file in it, or the module file `root.<any suffix>`
     (`.py`, or an extension like `.cpython-311-x86_64-linux-gnu.so`)."""
-    if path == root or path.startswith(root.rstrip(os.sep) + os.sep):
-        return True
-    folder, name = os.path.split(root)
-    return os.path.dirname(path) == folder and os.path.basename(path).startswith(name + ".")
+    root = root.rstrip(SEPARATORS)
+    if not path.startswith(root):
+        return False
+    rest = path[len(root) :]  # string tests: this runs for every module of every distribution
+    return not rest or rest[0] in SEPARATORS or (rest[0] == "." and not any(sep in rest for sep in SEPARATORS))
 
 
-def resolves_as_expected(expect: Expectation, resolution: ModuleResolution) -> bool:
+def resolves_as_expected(expect: ModuleExpectation, resolution: ModuleResolution) -> bool:
     paths = [resolution.origin] if resolution.origin else list(resolution.locations)
     return any(_is_under(path, root) for path in paths for root in expect.roots)
 
 
 @per_facts  # SHD001 and NSP001 both need it
-def expectations(facts: Facts) -> List[Tuple[Expectation, ModuleResolution]]:
+def expectations(facts: Facts) -> List[Tuple[ModuleExpectation, ModuleResolution]]:
     """(what each active distribution promises, how the module actually resolves)."""
     found = []
     for copies in facts.distributions_by_name.values():

