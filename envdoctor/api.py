@@ -16,10 +16,10 @@ of the target's packages.  Register the module under the entry-point group
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Callable, Iterable, Optional, Sequence, Tuple
 
 from envdoctor.model.finding import Finding, FixProposal, Location, Severity
+from envdoctor.model.record import Record, record
 
 __all__ = ["check", "report", "CheckSpec", "Finding", "FixProposal", "Location", "Severity", "DOC_SECTIONS"]
 
@@ -30,8 +30,8 @@ FIX_KINDS = ("reinstall", "stub", "shim", "patch", "manual")
 CHECK_ATTRIBUTE = "__envdoctor_check__"
 
 
-@dataclass(frozen=True)
-class CheckSpec:
+@record
+class CheckSpec(Record):
     code: str
     name: str
     summary: str

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import traceback
-from dataclasses import dataclass
 from typing import Sequence, Tuple
 
 from envdoctor.api import CheckSpec
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import Finding, Severity, Skipped
+from envdoctor.model.record import Record, record
 
 
-@dataclass(frozen=True)
-class CheckRun:
+@record
+class CheckRun(Record):
     findings: Tuple[Finding, ...]
     skipped: Tuple[Skipped, ...]
     ran: Tuple[str, ...]  # codes of the checks that ran

@@ -10,12 +10,13 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from dataclasses import dataclass
 from typing import Iterable, List, Optional
 
+from envdoctor.model.record import Record, record
 
-@dataclass(frozen=True)
-class EntryPoint:
+
+@record
+class EntryPoint(Record):
     name: str
     value: str  # "package.module" or "package.module:attribute"
     group: str

@@ -18,6 +18,7 @@ from envdoctor.api import CHECK_ATTRIBUTE, CODE_PATTERN, DOC_SECTIONS, FIX_KINDS
 from envdoctor.entry_points import EntryPoint, entry_points
 from envdoctor.errors import PluginError, UsageError
 from envdoctor.model.facts import SECTIONS
+from envdoctor.model.record import Record, record
 
 ENTRY_POINT_GROUP = "envdoctor.checks"
 
@@ -73,8 +74,8 @@ def validate(spec: CheckSpec, origin: str) -> None:
         raise PluginError(f"check {spec.code} ({spec.name}) from {origin} is invalid: " + "; ".join(problems))
 
 
-@dataclasses.dataclass(frozen=True)
-class Registry:
+@record
+class Registry(Record):
     checks: Tuple[CheckSpec, ...]
 
     def by_code(self) -> Dict[str, CheckSpec]:

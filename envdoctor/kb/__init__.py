@@ -10,11 +10,12 @@ docs/knowledge-base.md.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
 from envdoctor.config import read_toml
 from envdoctor.errors import PluginError
+from envdoctor.model.record import Record, record
 
 RULES_FOLDER = os.path.join(os.path.dirname(__file__), "rules")
 SEVERITIES = ("error", "warning", "info")
@@ -34,8 +35,8 @@ MATCH_KEYS = {
 FIX_KEYS = ("kind", "summary", "requirement", "command", "fixer")
 
 
-@dataclass(frozen=True)
-class Rule:
+@record
+class Rule(Record):
     code: str
     name: str
     severity: str

@@ -12,10 +12,11 @@ import dataclasses
 import re
 import sys
 import typing
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property, lru_cache
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from envdoctor.model.record import Record, record
 from envdoctor.target import Target
 
 FACTS_SCHEMA_VERSION = 1
@@ -37,8 +38,8 @@ SECTIONS = (
 )
 
 
-@dataclass(frozen=True)
-class Interpreter:
+@record
+class Interpreter(Record):
     executable: str
     version: str
     version_info: Tuple[int, ...]
@@ -65,8 +66,8 @@ class Interpreter:
     builtin_modules: Tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class SysPathEntry:
+@record
+class SysPathEntry(Record):
     index: int
     entry: str
     path: str
@@ -75,8 +76,8 @@ class SysPathEntry:
     pth: Optional[Tuple[Any, ...]] = None  # (pth file, line) for origin == "pth"
 
 
-@dataclass(frozen=True)
-class PthLine:
+@record
+class PthLine(Record):
     line: int
     text: str
     kind: str  # comment | blank | import | path
@@ -84,16 +85,16 @@ class PthLine:
     exists: Optional[bool] = None
 
 
-@dataclass(frozen=True)
-class PthFile:
+@record
+class PthFile(Record):
     path: str
     site_dir: str
     lines: Tuple[PthLine, ...] = ()
     error: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class Distribution:
+@record
+class Distribution(Record):
     name: str
     version: Optional[str]
     metadata_path: str
@@ -136,14 +137,14 @@ class Distribution:
         return f"{self.name} {self.version}" if self.version else self.name
 
 
-@dataclass(frozen=True)
-class SharedFile:
+@record
+class SharedFile(Record):
     path: str
     metadata_paths: Tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class FinderInfo:
+@record
+class FinderInfo(Record):
     module: Optional[str]
     file: Optional[str]
     repr: str
@@ -160,8 +161,8 @@ class FinderInfo:
         return f"{self.module}.{self.class_name}" if self.module else self.class_name
 
 
-@dataclass(frozen=True)
-class ImportSystem:
+@record
+class ImportSystem(Record):
     meta_path: Tuple[FinderInfo, ...] = ()
     path_hooks: Tuple[FinderInfo, ...] = ()
     legacy_path_entry_finders: Tuple[FinderInfo, ...] = ()
@@ -176,15 +177,15 @@ class ImportSystem:
         return tuple(name for finder in self.meta_path for name in finder.stub_for)
 
 
-@dataclass(frozen=True)
-class ModuleCandidate:
+@record
+class ModuleCandidate(Record):
     path_index: int
     path: str
     kind: str  # package | namespace-portion | module | extension
 
 
-@dataclass(frozen=True)
-class ModuleResolution:
+@record
+class ModuleResolution(Record):
     name: str
     found: bool
     origin: Optional[str] = None
@@ -199,8 +200,8 @@ class ModuleResolution:
     resolved_by: str = "find_spec"
 
 
-@dataclass(frozen=True)
-class PthError:
+@record
+class PthError(Record):
     """A .pth import line that raised during start-up (site printed it and moved on)."""
 
     path: str
@@ -209,8 +210,8 @@ class PthError:
     traceback: str = ""
 
 
-@dataclass(frozen=True)
-class StartupFailure:
+@record
+class StartupFailure(Record):
     """The interpreter dies or hangs during site processing; `culprit` names where."""
 
     kind: str  # crash | hang
@@ -221,16 +222,16 @@ class StartupFailure:
     stderr_tail: str = ""
 
 
-@dataclass(frozen=True)
-class Startup:
+@record
+class Startup(Record):
     ok: bool = True
     pth_errors: Tuple[PthError, ...] = ()
     failure: Optional[StartupFailure] = None
     replayed: bool = False  # facts were collected by replaying site, skipping the culprit
 
 
-@dataclass(frozen=True)
-class ScannedCode:
+@record
+class ScannedCode(Record):
     """One body of code the import scanner read: a distribution or a source folder."""
 
     label: str  # "sglang 0.5.23" or the folder
@@ -241,8 +242,8 @@ class ScannedCode:
     version: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class ImportProblem:
+@record
+class ImportProblem(Record):
     """An import in scanned code that cannot succeed against what is installed."""
 
     kind: str  # missing-module | missing-name | uninstalled | beyond-top-level | unparsable
@@ -270,8 +271,8 @@ class ImportProblem:
     homes: Tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class ImportScan:
+@record
+class ImportScan(Record):
     scanned: Tuple[ScannedCode, ...] = ()
     problems: Tuple[ImportProblem, ...] = ()
     imports: int = 0  # import sites looked at
@@ -284,8 +285,8 @@ class ImportScan:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TorchBuild:
+@record
+class TorchBuild(Record):
     """torch as its files describe it (torch/version.py read as text, never imported)."""
 
     version: Optional[str]
@@ -296,8 +297,8 @@ class TorchBuild:
     source: str = ""  # the version.py read
 
 
-@dataclass(frozen=True)
-class Gpu:
+@record
+class Gpu(Record):
     index: int
     name: str
     capability: Optional[str] = None  # "9.0"
@@ -305,8 +306,8 @@ class Gpu:
     uuid: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class Nvidia:
+@record
+class Nvidia(Record):
     driver_version: Optional[str] = None  # "580.95.05"
     driver_source: str = ""
     cuda_driver_version: Optional[str] = None  # the newest CUDA the driver runs ("13.0")
@@ -316,8 +317,8 @@ class Nvidia:
     errors: Tuple[str, ...] = ()  # what could not be read, and why
 
 
-@dataclass(frozen=True)
-class CudaToolkit:
+@record
+class CudaToolkit(Record):
     """The toolkit JIT builds use (CUDA_HOME, nvcc): not the runtime torch ships with."""
 
     home: Optional[str]
@@ -325,8 +326,8 @@ class CudaToolkit:
     source: str = ""
 
 
-@dataclass(frozen=True)
-class Rocm:
+@record
+class Rocm(Record):
     version: Optional[str] = None
     path: Optional[str] = None
     source: str = ""
@@ -334,16 +335,16 @@ class Rocm:
     gfx_source: str = ""
 
 
-@dataclass(frozen=True)
-class Apple:
+@record
+class Apple(Record):
     macos_version: Optional[str]
     machine: str  # the target interpreter's architecture: arm64 or x86_64
     translated: Optional[bool] = None  # running under Rosetta 2
     source: str = ""
 
 
-@dataclass(frozen=True)
-class LibraryFile:
+@record
+class LibraryFile(Record):
     """A CUDA/NCCL/cuDNN library file found in an LD_LIBRARY_PATH folder or LD_PRELOAD."""
 
     path: str
@@ -353,8 +354,8 @@ class LibraryFile:
     position: int = 0  # its folder's position in LD_LIBRARY_PATH
 
 
-@dataclass(frozen=True)
-class Stack:
+@record
+class Stack(Record):
     torch: Optional[TorchBuild] = None
     nvidia: Optional[Nvidia] = None
     cuda_toolkit: Optional[CudaToolkit] = None
@@ -380,8 +381,8 @@ class Stack:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ImportAttempt:
+@record
+class ImportAttempt(Record):
     module: str
     ok: bool
     seconds: float = 0.0
@@ -390,8 +391,8 @@ class ImportAttempt:
     meta_path_added: Tuple[FinderInfo, ...] = ()
 
 
-@dataclass(frozen=True)
-class TorchRuntime:
+@record
+class TorchRuntime(Record):
     version: Optional[str] = None
     cuda: Optional[str] = None
     hip: Optional[str] = None
@@ -408,23 +409,23 @@ class TorchRuntime:
     error: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class TritonRuntime:
+@record
+class TritonRuntime(Record):
     version: Optional[str] = None
     kernel: Optional[str] = None  # "ok", the error, or "skipped: <why>"
     backend: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class Deep:
+@record
+class Deep(Record):
     imports: Tuple[ImportAttempt, ...] = ()
     torch: Optional[TorchRuntime] = None
     triton: Optional[TritonRuntime] = None
     seconds: float = 0.0
 
 
-@dataclass(frozen=True)
-class Facts:
+@record
+class Facts(Record):
     schema_version: int
     envdoctor_version: str
     target: Target
@@ -555,9 +556,9 @@ def _converter(tp: Any):
                     values[name] = factory()
             if not required <= values.keys():
                 raise TypeError(f"{tp.__name__}: missing {', '.join(sorted(required - values.keys()))}")
-            # What the generated __init__ would do, without its one object.__setattr__ per field
-            # (a frozen dataclass's only way in): half the cost of reading a large snapshot.
-            # None of these dataclasses has a __post_init__ (a test keeps it so).
+            # What Record.__init__ does, without its argument binding: half the cost of
+            # reading a large snapshot.  None of these records has a __post_init__ (a test
+            # keeps it so).
             instance = make(tp)
             instance.__dict__.update(values)
             return instance

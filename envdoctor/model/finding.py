@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
+
+from envdoctor.model.record import Record, record
 
 
 class Severity(str, enum.Enum):
@@ -17,8 +18,8 @@ class Severity(str, enum.Enum):
         return {"error": 2, "warning": 1, "info": 0}[self.value]
 
 
-@dataclass(frozen=True)
-class Location:
+@record
+class Location(Record):
     """Where a finding points: a file (and line), a distribution, a module."""
 
     path: Optional[str] = None
@@ -27,8 +28,8 @@ class Location:
     module: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class FixProposal:
+@record
+class FixProposal(Record):
     """What would repair it.  `kind` names a fixer (reinstall, stub, shim, patch, manual)."""
 
     kind: str
@@ -39,8 +40,8 @@ class FixProposal:
     parameters: Optional[Dict[str, str]] = None
 
 
-@dataclass(frozen=True)
-class Finding:
+@record
+class Finding(Record):
     code: str
     name: str
     severity: Severity
@@ -67,8 +68,8 @@ class Finding:
         return (-self.severity.rank, self.code, self.subject, self.title)
 
 
-@dataclass(frozen=True)
-class Skipped:
+@record
+class Skipped(Record):
     """A check that could not run: never to be mistaken for 'checked, all fine'."""
 
     code: str

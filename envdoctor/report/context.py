@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from envdoctor.engine import CheckRun
 from envdoctor.model.facts import Facts
+from envdoctor.model.record import Record, record
 
 
-@dataclass(frozen=True)
-class ReportContext:
+@record
+class ReportContext(Record):
     facts: Facts
     run: CheckRun
     strict: bool = False
