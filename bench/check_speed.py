@@ -1,14 +1,15 @@
 """Time `envdoctor check` against the tools a user would otherwise run, on the same venvs.
 
     pip install -e '.[bench]'
-    python bench/check_speed.py [--runs 7] [--workdir ~/.cache/envdoctor-bench]
+    python bench/check_speed.py [--runs 7] [--workdir ~/.cache/envdoctor-bench] [--scaling]
 
 Two venvs, built once and reused from --workdir:
   torch  CPython 3.11, torch==2.13.0 (CPU) + numpy, requests, pyyaml, packaging, tqdm
   1000   1,000 generated distributions (METADATA with requirements, RECORD, a module each)
+With --scaling, generated venvs of 250 to 2,000 distributions too, and the line through the times.
 
-Each command runs --runs times; the median wall time is reported with its
-ratio to `pip check`.  Nothing here asserts: the figures go to docs/performance.md.
+Each command runs --runs times, the commands taking turns; the median wall time
+is reported with its ratio to `pip check`.  Nothing here asserts: the figures go to docs/performance.md.
 """
 
 from __future__ import annotations
@@ -74,13 +75,16 @@ def ensure_generated_venv(workdir: Path, count: int = 1000) -> Path:
     return python
 
 
-def timed(command, runs: int, cwd: Path) -> float:
-    samples = []
+def timed(rows, runs: int, cwd: Path) -> list:
+    """[(name, median seconds)] for [(name, command)].  The commands take turns, run by run,
+    so a slower minute on this shared machine slows all of them, not only the one it hit."""
+    samples = {name: [] for name, _ in rows}
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        for name, command in rows:
+            start = time.perf_counter()
+            subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            samples[name].append(time.perf_counter() - start)
+    return [(name, statistics.median(samples[name])) for name, _ in rows]
 
 
 def commands(python: Path, with_collect_env: bool):
@@ -114,6 +118,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=Path.home() / ".cache" / "envdoctor-bench")
+    parser.add_argument("--scaling", action="store_true",
+                        help="also time envdoctor and pip check on 250, 500, 1,000 and 2,000 generated distributions")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     compile_envdoctor()
@@ -127,11 +133,41 @@ def main() -> int:
                                capture_output=True, text=True).stdout.strip()
         print(f"\n## {title} ({dists} distributions)\n")
         print("| command | median s | ratio to pip check |\n|---|---:|---:|")
-        results = [(name, timed(cmd, args.runs, scratch)) for name, cmd in commands(python, collect_env)]
+        results = timed(commands(python, collect_env), args.runs, scratch)
         pip_time = dict(results)["pip check"]
         for name, seconds in results:
             print(f"| {name} | {seconds:.3f} | {seconds / pip_time:.2f}x |")
+    if args.scaling:
+        scaling(args.workdir, args.runs, scratch)
     return 0
+
+
+SCALING_COUNTS = (250, 500, 1000, 2000)
+
+
+def scaling(workdir: Path, runs: int, scratch: Path) -> None:
+    """Time against the number of distributions, and the straight line through it.
+
+    Linear growth shows as a line that fits (small residuals) and a per-distribution
+    cost that does not grow with the count."""
+    envdoctor = tool("envdoctor")
+    rows = []
+    for count in SCALING_COUNTS:
+        python = ensure_generated_venv(workdir, count)
+        (_, mine), (_, pip_time) = timed(
+            [("envdoctor", [envdoctor, "check", "--python", str(python)]), ("pip", [str(python), "-m", "pip", "check"])],
+            runs, scratch)
+        rows.append((count, mine, pip_time))
+    counts = [count for count, _, _ in rows]
+    times = [mine for _, mine, _ in rows]
+    mean_n, mean_t = statistics.fmean(counts), statistics.fmean(times)
+    slope = sum((n - mean_n) * (t - mean_t) for n, t in zip(counts, times)) / sum((n - mean_n) ** 2 for n in counts)
+    intercept = mean_t - slope * mean_n
+    print("\n## envdoctor check against the number of generated distributions\n")
+    print(f"Least-squares line: {intercept:.3f} s + {slope * 1000:.3f} s per 1,000 distributions.\n")
+    print("| distributions | envdoctor check s | line s | pip check s | ratio to pip check |\n|---:|---:|---:|---:|---:|")
+    for count, mine, pip_time in rows:
+        print(f"| {count:,} | {mine:.3f} | {intercept + slope * count:.3f} | {pip_time:.3f} | {mine / pip_time:.2f}x |")
 
 
 if __name__ == "__main__":
