@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from envdoctor.probe.run import extract_document
-from envdoctor.probe.start import BOOTSTRAP, HERE, new_nonce, payload_argv
+from envdoctor.probe.start import BOOTSTRAP, HERE, PAYLOAD_PARTS, new_nonce, payload_argv
 from tests.helpers.venvs import pyenv_python
 
 OTHER_MINOR = "3.9" if sys.version_info[:2] != (3, 9) else "3.10"
@@ -31,13 +31,16 @@ def environment_that_allows_bytecode() -> dict:
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "SOURCE_DATE_EPOCH")}
 
 
-def folder_state(folder: str) -> dict:
+def probe_files_state() -> dict:
+    """Size and mtime of the probe's parts and of any bytecode of them.  Only theirs: the host's
+    own modules in the same folder may get bytecode from another test running meanwhile."""
+    stems = tuple(part[: -len(".py")] for part in PAYLOAD_PARTS)
     state = {}
-    for root, _dirs, files in os.walk(folder):
+    for root, _dirs, files in os.walk(HERE):
         for name in files:
-            path = os.path.join(root, name)
-            stat = os.stat(path)
-            state[path] = (stat.st_size, stat.st_mtime_ns)
+            if name.startswith(stems) and name.split(".")[0] in stems:
+                stat = os.stat(os.path.join(root, name))
+                state[os.path.join(root, name)] = (stat.st_size, stat.st_mtime_ns)
     return state
 
 
@@ -82,11 +85,12 @@ def test_probe_runs_and_writes_no_bytecode_next_to_its_files(minor, tmp_path):
     python = pyenv_python(minor)
     if python is None:
         pytest.skip(f"no Python {minor} interpreter installed (pyenv)")
-    before = folder_state(HERE)
+    before = probe_files_state()
+    assert len(before) >= len(PAYLOAD_PARTS)
     nonce = new_nonce()
     result = subprocess.run(payload_argv(python, "facts", nonce), capture_output=True, text=True, cwd=tmp_path,
                             env=environment_that_allows_bytecode(), timeout=120)
     document = extract_document(result.stdout, nonce)
     assert document is not None, result.stderr
     assert document["interpreter"]["version"].startswith(minor + ".")
-    assert folder_state(HERE) == before
+    assert probe_files_state() == before
