@@ -8,7 +8,7 @@ from envdoctor.api import check, report
 from envdoctor.checks._common import pip_command
 from envdoctor.checks._metadata import parse_version
 from envdoctor.checks._stack import installed, public, torch_build
-from envdoctor.checks.requirements import requirement_fields, spec_text, unmet_requirements
+from envdoctor.checks.requirements import pin_fields, spec_text, unmet_requirements
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 
@@ -131,7 +131,6 @@ def flashinfer_consumer_pin(facts: Facts) -> Iterator:
             continue
         wanted = spec_text(item.requirement)
         have = f"{provider.display} is installed" if provider else "it is not installed"
-        fields = requirement_fields(facts, item)
         yield report(
             Severity.ERROR,
             f"{item.requirer.display} pins {wanted}, but {have}",
@@ -141,9 +140,6 @@ def flashinfer_consumer_pin(facts: Facts) -> Iterator:
                 "FlashInfer expect TypeErrors at the first request, missing modules, or hangs in collective "
                 "kernels (FlashInfer >= 0.6.10 needs the process group passed to its allreduce fusion)."
             ),
-            evidence=(f"{item.requirer.metadata_path}: Requires-Dist: {item.text}",)
-            + ((f"installed: {provider.metadata_path}",) if provider else ()),
             references=("sgl-project/sglang#25335",),
-            replaces=(f"REQ001:{fields['key']}", f"REQ002:{fields['key']}"),
-            **fields,
+            **pin_fields(facts, item, provider),
         )

@@ -159,6 +159,23 @@ def requirement_fields(facts: Facts, item: ActiveRequirement) -> dict:
     }
 
 
+def requirement_evidence(item: ActiveRequirement, provider: Optional[Distribution]) -> Tuple[str, ...]:
+    """The Requires-Dist line, and the installed provider's metadata where there is one."""
+    line = f"{item.requirer.metadata_path}: Requires-Dist: {item.text}"
+    return (line, f"installed: {provider.metadata_path}") if provider else (line,)
+
+
+def pin_fields(facts: Facts, item: ActiveRequirement, provider: Optional[Distribution]) -> dict:
+    """requirement_fields() and the evidence of a finding that reports one unmet pin more
+    precisely than REQ001/REQ002 (TOR001, FLI002), which it replaces."""
+    fields = requirement_fields(facts, item)
+    return {
+        **fields,
+        "evidence": requirement_evidence(item, provider),
+        "replaces": (f"REQ001:{fields['key']}", f"REQ002:{fields['key']}"),
+    }
+
+
 @check(
     code="REQ001",
     name="missing-requirement",
@@ -202,7 +219,7 @@ def missing_requirement(facts: Facts) -> Iterator:
                 f"{item.requirer.name} declares it needs {item.requirement.name}{_why(item)}; importing the parts "
                 f"of {item.requirer.name} that use it fails with ModuleNotFoundError."
             ),
-            evidence=(f"{item.requirer.metadata_path}: Requires-Dist: {item.text}",),
+            evidence=requirement_evidence(item, None),
             **requirement_fields(facts, item),
         )
 
@@ -249,10 +266,7 @@ def conflicting_requirement(facts: Facts) -> Iterator:
                 f"{item.requirer.name} declares it works with {wanted}{_why(item)}; {provider.name} "
                 f"{provider.version} is outside that range, so the APIs it calls may be missing or changed."
             ),
-            evidence=(
-                f"{item.requirer.metadata_path}: Requires-Dist: {item.text}",
-                f"installed: {provider.metadata_path}",
-            ),
+            evidence=requirement_evidence(item, provider),
             **requirement_fields(facts, item),
         )
 

@@ -7,7 +7,7 @@ from typing import Iterator, Optional
 from envdoctor.api import check, report
 from envdoctor.checks._common import pip_command
 from envdoctor.checks._stack import installed, major_minor, public, torch_build
-from envdoctor.checks.requirements import requirement_fields, requirement_key, spec_text, unmet_requirements
+from envdoctor.checks.requirements import pin_fields, requirement_key, spec_text, unmet_requirements
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 
@@ -51,7 +51,6 @@ def torch_triton_pin(facts: Facts) -> Iterator:
             continue
         wanted = spec_text(item.requirement)
         have = f"{provider.display} is installed" if provider else f"no {item.requirement.name} is installed"
-        fields = requirement_fields(facts, item)
         yield report(
             Severity.ERROR,
             f"{item.requirer.display} pins {wanted}, but {have}",
@@ -61,11 +60,8 @@ def torch_triton_pin(facts: Facts) -> Iterator:
                 "was built with; another one fails at compile time, often with an AttributeError deep in "
                 "torch._inductor or triton.compiler."
             ),
-            evidence=(f"{item.requirer.metadata_path}: Requires-Dist: {item.text}",)
-            + ((f"installed: {provider.metadata_path}",) if provider else ()),
             references=("https://github.com/pytorch/pytorch/blob/main/RELEASE.md",),
-            replaces=(f"REQ001:{fields['key']}", f"REQ002:{fields['key']}"),
-            **fields,
+            **pin_fields(facts, item, provider),
         )
 
 
