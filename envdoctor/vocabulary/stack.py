@@ -1,0 +1,93 @@
+"""The ML stack, defined once.
+
+Every other module takes these names from here (the layer test greps for them): which
+distributions are "the stack" (scanned by default, compared first by `diff`, listed in a
+bug report), which top-level modules `--deep` imports and in which order, and which
+environment variables change what the stack does.
+"""
+
+from __future__ import annotations
+
+# Distribution names (canonical, PEP 503) of one family each: a check that is about one
+# package names it through these constants, so grep finds each name here alone.
+TORCH = "torch"
+TORCHVISION = "torchvision"
+TORCHAUDIO = "torchaudio"
+TRITON = "triton"
+PYTORCH_TRITON = "pytorch-triton"
+PYTORCH_TRITON_ROCM = "pytorch-triton-rocm"
+PYTORCH_TRITON_XPU = "pytorch-triton-xpu"
+TRITON_KERNELS = "triton-kernels"
+FLASHINFER_PYTHON = "flashinfer-python"
+FLASHINFER = "flashinfer"
+FLASHINFER_CUBIN = "flashinfer-cubin"
+FLASHINFER_JIT_CACHE = "flashinfer-jit-cache"
+SGLANG = "sglang"
+SGL_KERNEL = "sgl-kernel"
+VLLM = "vllm"
+XFORMERS = "xformers"
+FLASH_ATTN = "flash-attn"
+AITER = "aiter"
+AMD_AITER = "amd-aiter"
+DEEP_GEMM = "deep-gemm"
+LMDEPLOY = "lmdeploy"
+NUMPY = "numpy"
+TRANSFORMERS = "transformers"
+ACCELERATE = "accelerate"
+
+# Every distribution that provides the `triton` module (torch pins one of them).
+TRITON_DISTRIBUTIONS = (TRITON, PYTORCH_TRITON, PYTORCH_TRITON_ROCM, PYTORCH_TRITON_XPU)
+FLASHINFER_DISTRIBUTIONS = (FLASHINFER_PYTHON, FLASHINFER)
+FLASHINFER_COMPANIONS = (FLASHINFER_CUBIN, FLASHINFER_JIT_CACHE)
+# Serving engines that pin FlashInfer.
+ENGINES = (SGLANG, VLLM)
+
+# Scanned when installed, without being asked: the packages whose imports break most.
+SCAN_DEFAULTS = (
+    SGLANG, SGL_KERNEL, VLLM, FLASHINFER_PYTHON, FLASHINFER, TRITON_KERNELS, AITER, AMD_AITER, XFORMERS, LMDEPLOY,
+)
+
+# Distributions whose versions a stack bug report needs, when installed.
+REPORTED = (
+    TORCH, TORCHVISION, TORCHAUDIO, TRITON, PYTORCH_TRITON_ROCM, TRITON_KERNELS, FLASHINFER_PYTHON,
+    FLASHINFER_CUBIN, FLASHINFER_JIT_CACHE, SGLANG, SGL_KERNEL, VLLM, XFORMERS, FLASH_ATTN, AITER,
+    DEEP_GEMM, TRANSFORMERS, ACCELERATE, NUMPY,
+    "nvidia-nccl-cu12", "nvidia-cudnn-cu12", "nvidia-nccl-cu13",
+)
+
+# Distributions whose change `diff` rates as stack changes: these names and prefixes.
+DIFF_NAMES = frozenset({
+    TORCH, TRITON, PYTORCH_TRITON, PYTORCH_TRITON_ROCM, TRITON_KERNELS, TORCHVISION, TORCHAUDIO,
+    SGLANG, SGL_KERNEL, VLLM, XFORMERS, AITER, AMD_AITER, DEEP_GEMM, LMDEPLOY, NUMPY,
+    TRANSFORMERS, ACCELERATE, "cupy", "jax", "jaxlib", "tensorrt", "onnxruntime-gpu",
+})
+DIFF_PREFIXES = ("nvidia-", "flashinfer", "cuda-", "torch-", "cupy-")
+
+# Top-level modules `--deep` imports, in the order they are started: torch first,
+# because it takes longest and the others mostly import it too.
+DEEP_MODULES = (
+    "torch", "triton", "triton_kernels", "flashinfer", "sgl_kernel", "sglang", "vllm", "aiter",
+    "xformers", "flash_attn", "deep_gemm", "torchvision", "torchaudio", "lmdeploy",
+)
+# Packages whose .py files the probe lists (a check compares them with what an engine imports).
+LISTED_PACKAGES = ("triton_kernels",)
+
+# Environment variables the probe collects: names starting with these.
+ENVIRONMENT_PREFIXES = (
+    "PYTHON", "VIRTUAL_ENV", "CONDA_", "PIP_", "UV_", "LD_LIBRARY_PATH", "LD_PRELOAD",
+    "CUDA_", "HIP_", "ROCR_", "ROCM_", "HSA_", "NCCL_", "TORCH_", "TRITON_", "SGLANG_",
+    "VLLM_", "FLASHINFER_", "PYTORCH_", "DYLD_",
+)
+
+# Environment variables that change what the stack does (which GPUs, which libraries, which code).
+BEHAVIOUR_VARIABLES = frozenset({
+    "CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "CUDA_HOME", "CUDA_PATH", "ROCM_PATH",
+    "LD_LIBRARY_PATH", "LD_PRELOAD", "DYLD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONSAFEPATH",
+    "PYTHONNOUSERSITE", "TORCH_CUDA_ARCH_LIST", "PYTORCH_CUDA_ALLOC_CONF", "CUDA_LAUNCH_BLOCKING",
+    "NCCL_P2P_DISABLE", "NCCL_IB_DISABLE", "TRITON_CACHE_DIR", "PYTORCH_ENABLE_MPS_FALLBACK", "HSA_OVERRIDE_GFX_VERSION",
+})
+
+
+def is_stack(name: str) -> bool:
+    """A distribution `diff` treats as part of the stack (canonical name)."""
+    return name in DIFF_NAMES or name.startswith(DIFF_PREFIXES)
