@@ -39,6 +39,9 @@ class CheckSpec(Record):
     function: Callable[..., Iterable[Finding]]
     fix: Optional[str] = None  # the fixer kind its findings propose, if any
     provider: str = ""  # "distribution version", filled in by the registry
+    # Keyword arguments the check takes besides the facts (EXP001 "expectations", the config's
+    # `require`; EXP002 "known_good"): a run without them leaves the check out.
+    inputs: Tuple[str, ...] = ()
 
     @property
     def doc(self) -> str:
@@ -47,11 +50,13 @@ class CheckSpec(Record):
         return inspect.cleandoc(self.function.__doc__ or "")
 
 
-def check(*, code: str, name: str, summary: str, needs: Sequence[str], fix: Optional[str] = None):
+def check(*, code: str, name: str, summary: str, needs: Sequence[str], fix: Optional[str] = None,
+          inputs: Sequence[str] = ()):
     """Mark a function as a check.  Validation happens when the registry loads it."""
 
     def decorate(function):
-        spec = CheckSpec(code=code, name=name, summary=summary, needs=tuple(needs), function=function, fix=fix)
+        spec = CheckSpec(code=code, name=name, summary=summary, needs=tuple(needs), function=function, fix=fix,
+                         inputs=tuple(inputs))
         setattr(function, CHECK_ATTRIBUTE, spec)
         return function
 

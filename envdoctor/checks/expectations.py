@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Callable, Dict, Iterator, NamedTuple, Optional, Sequence, Tuple
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import pip_command, with_input
+from envdoctor.checks._common import pip_command
 from envdoctor.checks._metadata import MarkerEvaluator, satisfies
 from envdoctor.checks._stack import installed, torch_build
 from envdoctor.model.facts import Facts, canonicalize
@@ -203,6 +203,7 @@ def _where(declared: Declared) -> str:
     summary="A `require` entry of the project's config (a distribution version, CUDA, driver, GPUs) does not hold.",
     needs=("interpreter", "markers", "distributions"),
     fix="reinstall",
+    inputs=("expectations",),
 )
 def unmet_expectations(facts: Facts, expectations: Sequence[Expectation] = ()) -> Iterator:
     """Compare the environment with what the project declares it must have.
@@ -251,7 +252,3 @@ def unmet_expectations(facts: Facts, expectations: Sequence[Expectation] = ()) -
         if found is not None:
             yield found
 
-
-def with_expectations(checks, expectations: Sequence[Expectation]):
-    """The selected checks with EXP001 given the config's parsed `require` entries (none: left out)."""
-    return with_input(checks, "EXP001", {"expectations": tuple(expectations)} if expectations else None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import pip_command, with_input
+from envdoctor.checks._common import pip_command
 from envdoctor.model.facts import Facts, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
 
@@ -23,8 +23,9 @@ SEVERITY_OF_IMPACT = {"high": Severity.ERROR, "medium": Severity.WARNING, "low":
     summary="The environment differs from a known-good snapshot (check --against): versions, builds, driver, GPUs.",
     needs=("interpreter", "distributions"),
     fix="reinstall",
+    inputs=("known_good", "known_good_source"),
 )
-def drift_from_known_good(facts: Facts, known_good: Optional[Facts] = None, source: str = "") -> Iterator:
+def drift_from_known_good(facts: Facts, known_good: Optional[Facts] = None, known_good_source: str = "") -> Iterator:
     """Compare the environment with a snapshot of one that worked.
 
     What it detects
@@ -71,7 +72,7 @@ def drift_from_known_good(facts: Facts, known_good: Optional[Facts] = None, sour
             subject=item.subject, key=f"{item.area}:{item.subject}",
             message=f"{item.area.capitalize()}: {item.detail or item.change} since the known-good snapshot. "
                     "It may explain behaviour that differs from that environment's.",
-            evidence=(f"known-good ({source or 'snapshot'}): {was}", f"this environment: {now}"),
+            evidence=(f"known-good ({known_good_source or 'snapshot'}): {was}", f"this environment: {now}"),
             location=Location(distribution=item.subject) if a_distribution else None,
             fix=_fix(facts, item, a_distribution),
         )
@@ -88,7 +89,3 @@ def _fix(facts: Facts, item, a_distribution: bool) -> FixProposal:
         return FixProposal("manual", f"remove {item.subject} (absent from the known-good environment)")
     return FixProposal("manual", f"restore {item.subject} to {item.before}")
 
-
-def with_known_good(checks, known_good: Optional[Facts], source: str):
-    """The selected checks with EXP002 comparing against `known_good`; without one, EXP002 is left out."""
-    return with_input(checks, "EXP002", {"known_good": known_good, "source": source} if known_good is not None else None)

@@ -14,8 +14,10 @@ import sys
 import typing
 from dataclasses import field
 from functools import cached_property, lru_cache
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
+from envdoctor.errors import UsageError
+from envdoctor.json_file import read_json
 from envdoctor.model.record import Record, record
 from envdoctor.target import Target
 
@@ -452,6 +454,24 @@ class Facts(Record):
     def from_dict(cls, data: Mapping[str, Any]) -> "Facts":
         return from_dict(cls, data)
 
+    @classmethod
+    def load(cls, path: str, option: str = "--facts") -> "Facts":
+        """A snapshot file (`envdoctor snapshot -o`) read back; anything that is not one is a
+        UsageError naming `option` and the path."""
+        data = read_json(path, option)
+        if not isinstance(data, dict) or "schema_version" not in data or not isinstance(data.get("target"), dict):
+            raise UsageError(f"{option} {path}: not an envdoctor snapshot (no schema_version/target)")
+        version = data["schema_version"]
+        if not isinstance(version, int) or version > FACTS_SCHEMA_VERSION:
+            raise UsageError(
+                f"{option} {path}: snapshot schema {version!r} is not one this envdoctor reads "
+                f"(up to {FACTS_SCHEMA_VERSION}); upgrade envdoctor"
+            )
+        try:
+            return cls.from_dict(data)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise UsageError(f"{option} {path}: malformed snapshot ({exc})") from exc
+
     # Conveniences that several checks share, derived once per Facts.
     @cached_property
     def distributions_by_name(self) -> Dict[str, Tuple[Distribution, ...]]:
@@ -528,66 +548,78 @@ def _converter(tp: Any):
             return _identity  # Optional[str] and the like: nothing to convert, no call per value
         return lambda data: None if data is None else inner(data)
     if dataclasses.is_dataclass(tp):
-        hints = typing.get_type_hints(tp, vars(sys.modules[tp.__module__]))
-        declared = dataclasses.fields(tp)
-        # JSON key -> field name, and the keys whose values need converting: most values
-        # (strings, numbers, None) are taken as they are, without a call each.
-        names = {f.name: f.name for f in declared}
-        names.update({key: name for key, name in _RENAMED.items() if name in names})
-        converting = {key: _converter(hints[name]) for key, name in names.items()}
-        converting = {key: convert for key, convert in converting.items() if convert is not _identity}
-        defaults = {f.name: f.default for f in declared if f.default is not dataclasses.MISSING}
-        factories = [(f.name, f.default_factory) for f in declared if f.default_factory is not dataclasses.MISSING]
-        required = frozenset(f.name for f in declared) - defaults.keys() - {name for name, _ in factories}
-        make = object.__new__
-
-        def convert_dataclass(data):
-            if type(data) is not dict and not isinstance(data, Mapping):  # JSON gives dicts; the ABC check is slow
-                raise TypeError(f"{tp.__name__}: expected an object, got {type(data).__name__}")
-            values = dict(defaults)
-            for key, value in data.items():
-                name = names.get(key)
-                if name is None:
-                    continue  # written by a newer envdoctor: ignored
-                convert = converting.get(key)
-                values[name] = value if convert is None or value is None else convert(value)
-            for name, factory in factories:
-                if name not in values:
-                    values[name] = factory()
-            if not required <= values.keys():
-                raise TypeError(f"{tp.__name__}: missing {', '.join(sorted(required - values.keys()))}")
-            # What Record.__init__ does, without its argument binding: half the cost of
-            # reading a large snapshot.  None of these records has a __post_init__ (a test
-            # keeps it so).
-            instance = make(tp)
-            instance.__dict__.update(values)
-            return instance
-
-        return convert_dataclass
-    if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):  # a named tuple (Target)
-
-        def convert_named_tuple(data):
-            if not isinstance(data, Mapping):
-                raise TypeError(f"{tp.__name__}: expected an object, got {type(data).__name__}")
-            return tp(**{name: data.get(name) for name in tp._fields})
-
-        return convert_named_tuple
+        return _record_converter(tp)
+    if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):  # a named tuple
+        return _named_tuple_converter(tp)
     if origin is tuple:
-        item = _converter(args[0]) if args else _identity
-
-        def convert_tuple(data):
-            if not isinstance(data, (list, tuple)):
-                raise TypeError(f"expected a list, got {type(data).__name__}")
-            return tuple(item(v) for v in data) if item is not _identity else tuple(data)
-
-        return convert_tuple
+        return _tuple_converter(_converter(args[0]) if args else _identity)
     if origin in (dict, Dict):
-        value_type = _converter(args[1]) if len(args) == 2 else _identity
-
-        def convert_dict(data):
-            if not isinstance(data, Mapping):
-                raise TypeError(f"expected an object, got {type(data).__name__}")
-            return {k: value_type(v) for k, v in data.items()} if value_type is not _identity else dict(data)
-
-        return convert_dict
+        return _dict_converter(_converter(args[1]) if len(args) == 2 else _identity)
     return _identity
+
+
+def _record_converter(tp: Any):
+    hints = typing.get_type_hints(tp, vars(sys.modules[tp.__module__]))
+    declared = dataclasses.fields(tp)
+    # JSON key -> field name, and the keys whose values need converting: most values
+    # (strings, numbers, None) are taken as they are, without a call each.
+    names = {f.name: f.name for f in declared}
+    names.update({key: name for key, name in _RENAMED.items() if name in names})
+    converting = {key: _converter(hints[name]) for key, name in names.items()}
+    converting = {key: convert for key, convert in converting.items() if convert is not _identity}
+    defaults = {f.name: f.default for f in declared if f.default is not dataclasses.MISSING}
+    factories = [(f.name, f.default_factory) for f in declared if f.default_factory is not dataclasses.MISSING]
+    required = frozenset(f.name for f in declared) - defaults.keys() - {name for name, _ in factories}
+    make = object.__new__
+
+    def convert_record(data):
+        if type(data) is not dict and not isinstance(data, Mapping):  # JSON gives dicts; the ABC check is slow
+            raise TypeError(f"{tp.__name__}: expected an object, got {type(data).__name__}")
+        values = dict(defaults)
+        for key, value in data.items():
+            name = names.get(key)
+            if name is None:
+                continue  # written by a newer envdoctor: ignored
+            convert = converting.get(key)
+            values[name] = value if convert is None or value is None else convert(value)
+        for name, factory in factories:
+            if name not in values:
+                values[name] = factory()
+        if not required <= values.keys():
+            raise TypeError(f"{tp.__name__}: missing {', '.join(sorted(required - values.keys()))}")
+        # What Record.__init__ does, without its argument binding: half the cost of
+        # reading a large snapshot.  None of these records has a __post_init__ (a test
+        # keeps it so).
+        instance = make(tp)
+        instance.__dict__.update(values)
+        return instance
+
+    return convert_record
+
+
+def _named_tuple_converter(tp: Any):
+    def convert_named_tuple(data):
+        if not isinstance(data, Mapping):
+            raise TypeError(f"{tp.__name__}: expected an object, got {type(data).__name__}")
+        return tp(**{name: data.get(name) for name in tp._fields})
+
+    return convert_named_tuple
+
+
+def _tuple_converter(item: Callable[[Any], Any]):
+    def convert_tuple(data):
+        if not isinstance(data, (list, tuple)):
+            raise TypeError(f"expected a list, got {type(data).__name__}")
+        return tuple(item(v) for v in data) if item is not _identity else tuple(data)
+
+    return convert_tuple
+
+
+def _dict_converter(value_type: Callable[[Any], Any]):
+    def convert_dict(data):
+        if not isinstance(data, Mapping):
+            raise TypeError(f"expected an object, got {type(data).__name__}")
+        return {k: value_type(v) for k, v in data.items()} if value_type is not _identity else dict(data)
+
+    return convert_dict
+

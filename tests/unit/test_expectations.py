@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from envdoctor.checks.expectations import Declared, parse_expectation, with_expectations
-from envdoctor.checks.known_good import with_known_good
+from envdoctor.checks.expectations import Declared, parse_expectation
+from envdoctor.collect import select_checks
+from envdoctor.config import Settings
 from envdoctor.diff import diff_facts
 from envdoctor.engine import run_checks
 from envdoctor.errors import UsageError
@@ -18,14 +19,19 @@ from envdoctor.registry import load_registry
 from tests.helpers.facts import H100, dist, make_facts, nvidia, torch_version_py
 
 
+def with_inputs(**inputs):
+    """Every registered check, with these inputs bound as `check` binds them."""
+    return select_checks(load_registry(), Settings(), (), (), inputs)
+
+
 def required(facts, *entries):
     parsed = [parse_expectation(Declared(text, "/proj/pyproject.toml", 7)) for text in entries]
-    checks = with_expectations(load_registry().checks, parsed)
+    checks = with_inputs(expectations=tuple(parsed) or None)
     return list(run_checks([spec for spec in checks if spec.code == "EXP001"], facts).findings)
 
 
 def drifted(known_good, facts):
-    checks = with_known_good(load_registry().checks, known_good, "known-good.json")
+    checks = with_inputs(known_good=known_good, known_good_source="known-good.json")
     return list(run_checks([spec for spec in checks if spec.code == "EXP002"], facts).findings)
 
 
@@ -108,7 +114,7 @@ def test_config_require_errors_name_the_entry(tmp_path):
 
 
 def test_without_require_exp001_is_not_run():
-    assert "EXP001" not in {spec.code for spec in with_expectations(load_registry().checks, ())}
+    assert "EXP001" not in {spec.code for spec in with_inputs(expectations=None)}
 
 
 # --- the diff and EXP002 -------------------------------------------------------------------------

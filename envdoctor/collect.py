@@ -1,0 +1,275 @@
+"""Collect: settings → check selection → facts (probe, import scan, deep probes) → check run.
+
+Every command that needs facts or a check run comes through here: `check`, `report`,
+`snapshot`, `diff`, and `fix` (before and after its changes).  The CLI only parses its
+flags into a `Request`, calls one of these functions, renders what comes back and maps
+it to an exit code.
+
+Order matters for the user: everything that can be a usage error (the config, the
+selection, a --against or --baseline file) is settled before the target is probed, so a
+typo never costs a probe's wait.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from contextlib import nullcontext
+from typing import Callable, ContextManager, Dict, Optional, Sequence, Tuple
+
+from envdoctor.errors import UsageError
+from envdoctor.model.facts import Facts
+from envdoctor.model.record import Record, record
+
+# Progress for a slow step: the caller gets a function taking one line of text.
+Progress = Callable[[str], None]
+ProgressScope = Callable[[str], ContextManager[Optional[Progress]]]
+
+# Where each check input comes from, for the message when a check that needs it is named
+# explicitly without it.  A check declares the inputs it takes (`@check(inputs=...)`).
+INPUT_SOURCES = {
+    "expectations": "a `require` list in [tool.envdoctor]",
+    "known_good": "--against KNOWN_GOOD.json",
+    "known_good_source": "--against KNOWN_GOOD.json",
+}
+
+# A probe launch.py started before typer was imported, if any (taken by the first probe).
+_early_probe = None
+
+
+def hand_over_early_probe(started) -> None:
+    """launch.py started the probe before the CLI was imported: the first live probe uses it."""
+    global _early_probe
+    _early_probe = started
+
+
+def quiet_scope(_what: str) -> ContextManager[Optional[Progress]]:
+    return nullcontext()
+
+
+@record
+class Request(Record):
+    """What a command asks of a target; the CLI fills it from its flags."""
+
+    python: Optional[str] = None
+    cwd: Optional[str] = None
+    timeout: float = 60.0
+    facts_file: Optional[str] = None
+    select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+    strict: bool = False
+    scan: Tuple[str, ...] = ()
+    no_scan: bool = False
+    deep: bool = False
+    config: Optional[str] = None
+    baseline: Optional[str] = None
+    against: Optional[str] = None
+
+
+@record
+class Outcome(Record):
+    """A check run with what it was run on."""
+
+    facts: Facts
+    run: object  # engine.CheckRun (after severity overrides and the baseline)
+    checks: tuple
+    strict: bool
+    elapsed: float
+    suppressed: int = 0  # findings the baseline hid
+    expired: int = 0  # baseline entries past their expiry, whose findings show again
+
+
+def settings_for(cwd: Optional[str] = None, config: Optional[str] = None):
+    """[tool.envdoctor] of the nearest pyproject.toml at or above `cwd`, or `config`; read once per command."""
+    import os
+
+    from envdoctor.config import load_settings
+
+    return load_settings(cwd or os.getcwd(), config)
+
+
+def registry_for(settings):
+    """Every check: the plugins', and one per rule of the settings' own rule files."""
+    from envdoctor.registry import load_registry
+
+    return load_registry(rule_files=settings.rules)
+
+
+def select_checks(registry, settings, select: Sequence[str], ignore: Sequence[str], inputs: Dict[str, object]):
+    """--select replaces the config's select; --ignore adds to the config's ignore.
+
+    A check that takes inputs besides the facts gets them from `inputs`; without them it is
+    left out (it would check nothing), and naming it in --select then is a usage error."""
+    for code in settings.severity:
+        if not registry.lookup(code):
+            raise UsageError(f"config {settings.path}: severity.{code}: unknown check code or prefix (see `envdoctor list`)")
+    chosen = list(select) or list(settings.select)
+    checks = registry.select(chosen, list(settings.ignore) + list(ignore))
+    named = {token.upper() for token in chosen} | {token.lower() for token in chosen}
+    bound = []
+    for spec in checks:
+        missing = [name for name in spec.inputs if inputs.get(name) is None]
+        if not missing:
+            bound.append(_bind(spec, {name: inputs[name] for name in spec.inputs}))
+        elif spec.code in named or spec.name in named:
+            raise UsageError(f"{spec.code} ({spec.name}) needs {INPUT_SOURCES.get(missing[0], missing[0])}")
+    return tuple(bound)
+
+
+def _bind(spec, values: Dict[str, object]):
+    """The check with its inputs given; it keeps its docstring (SARIF, explain)."""
+    if not values:
+        return spec
+    import functools
+
+    function = spec.function
+
+    def run(facts: Facts):
+        return function(facts, **values)
+
+    return dataclasses.replace(spec, function=functools.update_wrapper(run, function))
+
+
+def scan_request(items: Sequence[str], no_scan: bool, settings):
+    """--scan items after the settings' `scan` list."""
+    from envdoctor.scan import ScanRequest
+
+    if no_scan and items:
+        raise UsageError("--scan and --no-scan contradict each other")
+    return ScanRequest(items=settings.scan + tuple(items), include_stack=True, enabled=not no_scan)
+
+
+def resolve(python: Optional[str], cwd: Optional[str]):
+    """The target interpreter and working directory the user named (or the default one)."""
+    from envdoctor.target import resolve_target
+
+    return resolve_target(python, cwd)
+
+
+def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: ProgressScope = quiet_scope) -> Facts:
+    """The target's facts: the probe, then the import scan (with a scan request), then the
+    deep probes (with `deep`).  The scan is part of the facts: `fix` re-collects them to
+    see a patched import gone."""
+    global _early_probe
+    from envdoctor.probe.run import run_probe
+
+    started, _early_probe = _early_probe, None
+    facts = run_probe(target, timeout=timeout, started=started)
+    if scan is not None:
+        from envdoctor.scan import with_import_scan
+
+        facts = with_import_scan(facts, scan)
+    if deep:
+        from envdoctor.probe.deep import run_deep
+
+        with scope("deep probes") as progress:
+            facts = dataclasses.replace(facts, deep=run_deep(facts, target, timeout, progress=progress))
+    return facts
+
+
+def facts_for(python: Optional[str], cwd: Optional[str], timeout: float, scan=None, deep: bool = False,
+              scope: ProgressScope = quiet_scope) -> Facts:
+    return live_facts(resolve(python, cwd), timeout, scan, deep, scope)
+
+
+def inputs_for(settings, against: Optional[str]) -> Dict[str, object]:
+    """The values checks may take besides the facts: the config's `require`, a --against snapshot."""
+    known_good = Facts.load(against, "--against") if against else None
+    return {
+        "expectations": tuple(settings.require) or None,
+        "known_good": known_good,
+        "known_good_source": against if known_good is not None else None,
+    }
+
+
+def checked(request: Request, scope: ProgressScope = quiet_scope) -> Outcome:
+    """Settings, selection, facts, the run, severity overrides and the baseline: what check and report share."""
+    started = time.perf_counter()
+    settings = settings_for(request.cwd, request.config)
+    checks = select_checks(registry_for(settings), settings, request.select, request.ignore,
+                           inputs_for(settings, request.against))
+    scan = scan_request(request.scan, request.no_scan, settings)
+    if not any("imports" in spec.needs for spec in checks):
+        scan = scan._replace(enabled=False)  # no selected check reads the scan
+    baseline = _baseline_entries(request.baseline)
+    if request.facts_file and request.deep:
+        raise UsageError("--deep needs a live target, not --facts (take the snapshot with `snapshot --deep`)")
+    if request.facts_file:
+        facts = Facts.load(request.facts_file)
+    else:
+        facts = facts_for(request.python, request.cwd, request.timeout, scan, request.deep, scope)
+    return _judged(checks, facts, settings, baseline, request.strict or settings.strict, time.perf_counter() - started)
+
+
+def _baseline_entries(path: Optional[str]):
+    if not path:
+        return None
+    from envdoctor.policy import load_baseline
+
+    return load_baseline(path)
+
+
+def _judged(checks, facts: Facts, settings, baseline, strict: bool, elapsed: float) -> Outcome:
+    from envdoctor.engine import run_checks
+    from envdoctor.policy import apply_baseline, override_severities
+
+    run = override_severities(run_checks(checks, facts), settings.severity)
+    suppressed = expired = 0
+    if baseline is not None:
+        run, suppressed, expired = apply_baseline(run, baseline)
+    return Outcome(facts=facts, run=run, checks=checks, strict=strict, elapsed=elapsed,
+                   suppressed=suppressed, expired=expired)
+
+
+def fix_inputs(request: Request, scope: ProgressScope = quiet_scope):
+    """For `fix`: the selected checks, and a function that collects the target's facts anew
+    (before the plan, and again to verify after the changes)."""
+    settings = settings_for(request.cwd, request.config)
+    checks = select_checks(registry_for(settings), settings, request.select, request.ignore,
+                           inputs_for(settings, request.against))
+    scan = scan_request(request.scan, request.no_scan, settings)
+    target = resolve(request.python, request.cwd)
+
+    def collect_again() -> Facts:
+        return live_facts(target, request.timeout, scan, request.deep, scope)
+
+    return checks, collect_again
+
+
+def snapshot_facts(request: Request, scope: ProgressScope = quiet_scope) -> Facts:
+    """For `snapshot`: the facts with the scan the settings ask for, and the deep probes with --deep."""
+    settings = settings_for(request.cwd, request.config)
+    scan = scan_request(request.scan, request.no_scan, settings)
+    return facts_for(request.python, request.cwd, request.timeout, scan, request.deep, scope)
+
+
+def operand_facts(item: str, cwd: Optional[str], timeout: float) -> Facts:
+    """A `diff` operand: a snapshot file, else an interpreter or environment prefix probed now."""
+    import os
+
+    if os.path.isfile(item) and _looks_like_json(item):
+        return Facts.load(item, "diff")
+    if os.path.exists(item):
+        return facts_for(item, cwd, timeout)
+    raise UsageError(f"diff: {item}: no such snapshot file, interpreter or environment")
+
+
+def _looks_like_json(path: str) -> bool:
+    """A snapshot starts with '{'; an interpreter (ELF, Mach-O, a script) never does."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(64).lstrip()[:1] == b"{"
+    except OSError:
+        return False
+
+
+def check_named(code: str):
+    """The one check `code` names (a code, a name, or a prefix matching one check), for `explain`."""
+    registry = registry_for(settings_for())
+    matches = [spec for spec in registry.checks if spec.code == code.upper() or spec.name == code.lower()]
+    if not matches:
+        matches = registry.lookup(code)
+    if len(matches) != 1:
+        listed = ", ".join(spec.code for spec in matches)
+        raise UsageError(f"{code!r} names {'no check' if not matches else 'several checks: ' + listed} (see `envdoctor list`)")
+    return matches[0]

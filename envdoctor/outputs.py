@@ -1,0 +1,61 @@
+"""Where rendered text goes: files named on the command line and the GitHub job summary.
+
+Every text written here has been through the reporters' redaction already, or is
+redacted here (a snapshot's JSON), so no secret leaves the process by this door.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+
+def write_file(path: str, text: str, option: str) -> None:
+    """Write `text` to `path`; a path that cannot be written is a usage error naming `option`."""
+    from envdoctor.errors import UsageError
+
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from exc
+
+
+def color_wanted() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def append_step_summary(context) -> None:
+    """Inside GitHub Actions: the Markdown report appended to the job summary."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not summary:
+        return
+    from envdoctor.report import redacted
+    from envdoctor.report.markdown import render_markdown
+
+    try:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(redacted(render_markdown(context), context) + "\n")
+    except OSError as exc:
+        sys.stderr.write(f"envdoctor: cannot append to GITHUB_STEP_SUMMARY {summary}: {exc.strerror or exc}\n")
+
+
+def emit(text: str, output: Optional[str], what: str) -> None:
+    """`text` to the -o file (with a note on stderr), or to stdout."""
+    if output:
+        write_file(output, text, "--output")
+        sys.stderr.write(f"envdoctor: {what} written to {output}\n")
+    else:
+        sys.stdout.write(text)
+
+
+def record_baseline(run, path: str) -> int:
+    """`check --write-baseline PATH`: the run's findings recorded as accepted (reasons kept from an
+    existing file); exit code 0."""
+    from envdoctor.policy import write_baseline
+
+    text, count = write_baseline(run, keep_from=path if os.path.exists(path) else None)
+    write_file(path, text, "--write-baseline")
+    sys.stderr.write(f"envdoctor: {count} finding{'s' if count != 1 else ''} recorded in the baseline {path}\n")
+    return 0
