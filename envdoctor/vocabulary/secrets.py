@@ -26,14 +26,18 @@ MASK = "<redacted>"
 # What replaces a secret found inside text (reports, snapshots, journals, baselines).
 TEXT_MASK = "[redacted]"
 
-# Token shapes masked wherever they appear, paths included (regular-expression sources).
+# Token shapes masked wherever they appear, paths included: (a literal every match contains,
+# the regular-expression source).  The literal lets a redactor skip the expression for the
+# many strings (paths, names) that cannot hold a token: Python's re tries an alternation at
+# every position, ~5 us per string, 75 ms over a 200-distribution snapshot without it.
 TOKEN_SHAPES = (
-    r"\bhf_[A-Za-z0-9]{20,}",  # Hugging Face
-    r"\bgh[pousr]_[A-Za-z0-9]{30,}",  # GitHub tokens
-    r"\bgithub_pat_[A-Za-z0-9_]{30,}",
-    r"\bglpat-[A-Za-z0-9_-]{20,}",  # GitLab
-    r"\bsk-[A-Za-z0-9_-]{20,}",  # OpenAI-style keys
-    r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",  # AWS access key ids
-    r"\bxox[abprs]-[A-Za-z0-9-]{10,}",  # Slack
-    r"(?<=Bearer )[A-Za-z0-9._~+/=-]{16,}",
+    ("hf_", r"\bhf_[A-Za-z0-9]{20,}"),  # Hugging Face
+    ("gh", r"\bgh[pousr]_[A-Za-z0-9]{30,}"),  # GitHub tokens
+    ("github_pat_", r"\bgithub_pat_[A-Za-z0-9_]{30,}"),
+    ("glpat-", r"\bglpat-[A-Za-z0-9_-]{20,}"),  # GitLab
+    ("sk-", r"\bsk-[A-Za-z0-9_-]{20,}"),  # OpenAI-style keys
+    ("AKIA", r"\bAKIA[0-9A-Z]{16}\b"),  # AWS access key ids
+    ("ASIA", r"\bASIA[0-9A-Z]{16}\b"),  # AWS temporary access key ids
+    ("xox", r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),  # Slack
+    ("Bearer ", r"(?<=Bearer )[A-Za-z0-9._~+/=-]{16,}"),
 )
