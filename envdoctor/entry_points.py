@@ -1,8 +1,15 @@
-"""Entry points of the distributions on envdoctor's own sys.path, read from their files.
+"""Entry points of a group, as importlib.metadata finds them, with the distribution that provides each.
 
-This is what importlib.metadata.entry_points() returns for path-installed
-distributions (the first distribution of a name wins), without importing
-importlib.metadata and email, which cost envdoctor ~25 ms at every start.
+`entry_points(group)` answers what `importlib.metadata.entry_points(group=group)` answers
+(the `importlib-metadata` backport on Python 3.9, whose standard library lacks `group=`
+and `EntryPoint.dist`).  Importing importlib.metadata pulls in email, zipfile and csv:
+36-58 ms of every envdoctor start against 1.3-1.9 ms for reading the `entry_points.txt`
+files directly (15 runs each, CPython 3.11, after the modules a check run imports anyway;
+docs/performance.md).  So, where the answer cannot differ, this module reads the files
+itself: every search-path entry is a plain folder and the only distribution finder on
+sys.meta_path is CPython's PathFinder.  Anything else (zip or egg files on the path, a
+finder that provides distributions of its own) goes to the library.
+tests/unit/test_entry_points.py holds both ways to identical answers.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Iterable, List, Optional
+from typing import List, Optional
 
 from envdoctor.model.record import Record, record
 
@@ -30,7 +37,68 @@ class EntryPoint(Record):
         return loaded
 
 
+def entry_points(group: str) -> List[EntryPoint]:
+    """The group's entry points on sys.path, the first distribution of a name winning."""
+    folders = list(sys.path)
+    if _plain(folders):
+        return _read_files(group, folders)
+    return _from_library(group)
+
+
+def _plain(folders: List[str]) -> bool:
+    """Whether reading the metadata folders directly gives importlib.metadata's answer."""
+    from importlib.machinery import PathFinder
+
+    if any(hasattr(finder, "find_distributions") and finder is not PathFinder for finder in sys.meta_path):
+        return False  # a finder that provides distributions of its own
+    # A zip or wheel file on the path, or an .egg folder (its metadata is in EGG-INFO/), is the library's.
+    return all(not entry or (os.path.isdir(entry) and not entry.endswith(".egg")) or not os.path.exists(entry) for entry in folders)
+
+
+def _from_library(group: str) -> List[EntryPoint]:
+    if sys.version_info >= (3, 10):
+        import importlib.metadata as metadata
+    else:  # 3.9's importlib.metadata has neither entry_points(group=) nor EntryPoint.dist
+        import importlib_metadata as metadata
+
+    return [EntryPoint(ep.name, ep.value, group, f"{ep.dist.metadata['Name']} {ep.dist.version}")
+            for ep in metadata.entry_points(group=group)]
+
+
+def _normalized(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def _read_files(group: str, folders: List[str]) -> List[EntryPoint]:
+    found: List[EntryPoint] = []
+    seen_distributions = set()
+    for entry in folders:
+        directory = entry or os.getcwd()
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            continue
+        for folder in names:
+            if not folder.endswith((".dist-info", ".egg-info")):
+                continue
+            distribution = _normalized(folder.split("-", 1)[0])
+            if distribution in seen_distributions:
+                continue  # an earlier sys.path entry has this distribution
+            seen_distributions.add(distribution)
+            meta_dir = os.path.join(directory, folder)
+            try:
+                with open(os.path.join(meta_dir, "entry_points.txt"), encoding="utf-8") as handle:
+                    sections = _sections(handle.read())
+            except (OSError, UnicodeDecodeError):
+                continue
+            if group in sections:
+                provider = _provider(meta_dir, folder)
+                found.extend(EntryPoint(name, value, group, provider) for name, value in sections[group])
+    return found
+
+
 def _sections(text: str) -> dict:
+    """entry_points.txt's sections: {group: [(name, value), ...]} (the INI subset the spec allows)."""
     sections: dict = {}
     current: Optional[list] = None
     for raw in text.splitlines():
@@ -64,31 +132,3 @@ def _provider(meta_dir: str, folder: str) -> str:
         except OSError:
             continue
     return folder.rsplit(".", 1)[0].replace("-", " ", 1)
-
-
-def entry_points(group: str, path: Optional[Iterable[str]] = None) -> List[EntryPoint]:
-    found: List[EntryPoint] = []
-    seen_distributions = set()
-    for entry in list(sys.path if path is None else path):
-        directory = entry or os.getcwd()
-        try:
-            names = sorted(os.listdir(directory))
-        except OSError:
-            continue
-        for folder in names:
-            if not folder.endswith((".dist-info", ".egg-info")):
-                continue
-            distribution = folder.split("-", 1)[0].lower().replace("_", "-").replace(".", "-")
-            if distribution in seen_distributions:
-                continue  # an earlier sys.path entry has this distribution
-            seen_distributions.add(distribution)
-            meta_dir = os.path.join(directory, folder)
-            try:
-                with open(os.path.join(meta_dir, "entry_points.txt"), encoding="utf-8") as handle:
-                    sections = _sections(handle.read())
-            except (OSError, UnicodeDecodeError):
-                continue
-            if group in sections:
-                provider = _provider(meta_dir, folder)
-                found.extend(EntryPoint(name, value, group, provider) for name, value in sections[group])
-    return found

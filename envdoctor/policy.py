@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from envdoctor import __version__
@@ -22,6 +21,7 @@ from envdoctor.engine import CheckRun
 from envdoctor.config import read_json
 from envdoctor.errors import UsageError
 from envdoctor.model.finding import Finding, Severity
+from envdoctor.redaction import redacted_json
 
 BASELINE_FORMAT = 1
 
@@ -69,7 +69,7 @@ def write_baseline(run: CheckRun, reason: str = "", keep_from: Optional[str] = N
             entry["expires"] = old.expires.isoformat()
         entries.append(entry)
     document = {"envdoctor_baseline": BASELINE_FORMAT, "envdoctor": __version__, "findings": entries}
-    return json.dumps(document, indent=2) + "\n", len(entries)
+    return redacted_json(document, indent=2), len(entries)  # a baseline is committed to the project's repository
 
 
 def load_baseline(path: str) -> List[BaselineEntry]:

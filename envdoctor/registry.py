@@ -1,59 +1,46 @@
-"""Find, load and validate checks from the `envdoctor.checks` entry-point group.
+"""The checks of a run: CheckSpecs from check plugins and from knowledge-base rule providers.
 
-Three stages, as flake8 does it: find entry points (no import), load each
-(an import error becomes one PluginError naming the plugin and the
-distribution that provides it), validate every check it defines (code and
-name patterns, known fact sections, documented sections, no duplicates).
-envdoctor's built-in checks come through its own entry points, exactly like a
-third party's.  Nothing happens at import time of this module.
+Both come through the one plugin path (envdoctor/plugins.py): check modules from the
+`envdoctor.checks` group, rule providers from `envdoctor.rules` (envdoctor's own points at
+envdoctor/kb/rules/; the user's rule files from [tool.envdoctor] rules are a second provider
+given here explicitly).  Each check is validated (code and name patterns, known fact
+sections, documented sections, no duplicates), errors naming the plugin and its
+distribution.  Nothing happens at import time of this module.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import types
-from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
+import os
+from typing import Callable, Dict, Iterable, List, Sequence, Tuple
 
 from envdoctor.api import CHECK_ATTRIBUTE, CODE_PATTERN, DOC_SECTIONS, FIX_KINDS, NAME_PATTERN, CheckSpec
-from envdoctor.entry_points import EntryPoint, entry_points
 from envdoctor.errors import PluginError, UsageError
 from envdoctor.model.facts import SECTIONS
 from envdoctor.model.record import Record, record
+from envdoctor.plugins import CHECKS_GROUP, RULES_GROUP, load_callables, load_plugins, origin
 
-ENTRY_POINT_GROUP = "envdoctor.checks"
+ENTRY_POINT_GROUP = CHECKS_GROUP
 
 # Codes the engine itself uses; plugins may not claim them.
 ENGINE_CODES = {"EDR001": "check-crashed"}
 
 
-def specs_in(obj, attribute: str = CHECK_ATTRIBUTE) -> list:
-    """What a loaded entry point offers: a module's decorated functions, or one function.
+@record
+class RuleProvider(Record):
+    """Where knowledge-base rules come from: a callable returning rule files (paths) or Rules."""
 
-    `attribute` is where the decorator left its spec (checks here, fixers in fixes/registry.py).
-    """
-    if isinstance(obj, types.ModuleType):
-        return [getattr(value, attribute) for value in vars(obj).values() if hasattr(value, attribute)]
-    if hasattr(obj, attribute):
-        return [getattr(obj, attribute)]
-    return []
+    origin: str  # for messages: "plugin 'builtin' (envdoctor.kb:builtin_rule_files) of envdoctor 1.0"
+    provider: str  # what `envdoctor list` shows as the provider: "distribution version"
+    rules: Callable[[], Iterable]
 
 
-def load_plugins(group: str, attribute: str, what: str, decorator: str) -> Iterator[Tuple[EntryPoint, str, list]]:
-    """(entry point, its description for messages, the specs it defines) for each plugin of `group`,
-    in entry-point name order.  A plugin that fails to import or defines nothing is a PluginError."""
-    for ep in sorted(entry_points(group), key=lambda e: e.name):
-        origin = f"plugin {ep.name!r} ({ep.value}) of {ep.provider}"
-        try:
-            loaded = ep.load()
-        except Exception as exc:  # any import-time failure of a plugin is the plugin's
-            raise PluginError(f"{origin} failed to load: {type(exc).__name__}: {exc}") from exc
-        specs = specs_in(loaded, attribute)
-        if not specs:
-            raise PluginError(f"{origin} defines no {what} (decorate functions with {decorator})")
-        yield ep, origin, specs
+def config_rules(rule_files: Sequence[str]) -> RuleProvider:
+    """The user's rule files named by [tool.envdoctor] rules, as a provider of their own."""
+    return RuleProvider("a rule file named by the config's `rules`", "config rules", lambda: tuple(rule_files))
 
 
-def validate(spec: CheckSpec, origin: str) -> None:
+def validate(spec: CheckSpec, where: str) -> None:
     problems = []
     if not CODE_PATTERN.match(spec.code):
         problems.append(f"code {spec.code!r} does not match {CODE_PATTERN.pattern}")
@@ -71,7 +58,7 @@ def validate(spec: CheckSpec, origin: str) -> None:
     if not spec.summary.strip():
         problems.append("summary is empty")
     if problems:
-        raise PluginError(f"check {spec.code} ({spec.name}) from {origin} is invalid: " + "; ".join(problems))
+        raise PluginError(f"check {spec.code} ({spec.name}) from {where} is invalid: " + "; ".join(problems))
 
 
 @record
@@ -102,26 +89,50 @@ class Registry(Record):
         return tuple(chosen)
 
 
-def load_registry(group: str = ENTRY_POINT_GROUP, rule_files: Sequence[str] = ()) -> Registry:
-    """The checks of every plugin, and one check per rule of the user's knowledge-base rule files."""
+def rule_providers(group: str = RULES_GROUP) -> List[RuleProvider]:
+    """The rule providers of the `envdoctor.rules` entry-point group (envdoctor's own included)."""
+    return [RuleProvider(origin(ep), ep.provider, rules) for ep, rules in load_callables(group, "rule provider")]
+
+
+def provided_rules(provider: RuleProvider) -> list:
+    """The Rules a provider gives: rule files are read, Rules taken as they are."""
+    from envdoctor.kb import Rule, load_rules
+
+    rules = []
+    try:
+        for item in provider.rules():
+            rules += [item] if isinstance(item, Rule) else load_rules([os.fspath(item)])
+    except PluginError as exc:
+        raise PluginError(f"{provider.origin}: {exc}") from exc
+    except Exception as exc:  # a provider that crashes is the provider's fault, said once
+        raise PluginError(f"{provider.origin} failed: {type(exc).__name__}: {exc}") from exc
+    return rules
+
+
+def load_registry(group: str = ENTRY_POINT_GROUP, rule_files: Sequence[str] = (),
+                  rules_group: str = RULES_GROUP) -> Registry:
+    """The checks of every check plugin, and one check per rule of every rule provider: the
+    `rules_group` plugins' and, when given, the user's `rule_files`."""
     checks: List[CheckSpec] = []
     seen_codes: Dict[str, str] = dict.fromkeys(ENGINE_CODES, "envdoctor's engine")
     seen_names: Dict[str, str] = {name: "envdoctor's engine" for name in ENGINE_CODES.values()}
 
-    def add(spec: CheckSpec, origin: str, provider: str) -> None:
-        validate(spec, origin)
+    def add(spec: CheckSpec, where: str, provider: str) -> None:
+        validate(spec, where)
         for seen, key in ((seen_codes, spec.code), (seen_names, spec.name)):
             if key in seen:
-                raise PluginError(f"{origin}: {key!r} is already used by {seen[key]}")
-            seen[key] = origin
+                raise PluginError(f"{where}: {key!r} is already used by {seen[key]}")
+            seen[key] = where
         checks.append(dataclasses.replace(spec, provider=provider))
 
-    for ep, origin, specs in load_plugins(group, CHECK_ATTRIBUTE, "checks", "envdoctor.api.check"):
+    for ep, where, specs in load_plugins(group, CHECK_ATTRIBUTE, "checks", "envdoctor.api.check"):
         for spec in sorted(specs, key=lambda spec: spec.code):
-            add(spec, origin, ep.provider)
-    if rule_files:
-        from envdoctor.checks.knowledge import rule_checks
+            add(spec, where, ep.provider)
+    providers = rule_providers(rules_group) + ([config_rules(rule_files)] if rule_files else [])
+    if providers:
+        from envdoctor.kb.rule_check import rule_spec
 
-        for spec in rule_checks(rule_files):
-            add(spec, "a rule file named by the config's `rules`", "config rules")
+        for provider in providers:
+            for rule in provided_rules(provider):
+                add(rule_spec(rule), provider.origin, provider.provider)
     return Registry(tuple(sorted(checks, key=lambda spec: spec.code)))

@@ -9,6 +9,9 @@ entry.json is rewritten atomically at every state change, before the change it
 announces, so that after a crash or `kill -9` it says how far the fix got and
 `envdoctor undo` can put the environment back from the snapshot.
 
+Both files leave the process, so both are redacted (envdoctor/redaction.py): entry.json at
+every save (the entry in memory keeps the real values), a step's log once the step is over.
+
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from envdoctor.errors import UsageError
+from envdoctor.redaction import redact_document, redact_text
 from envdoctor.fixes import snapshot
 from envdoctor.fixes.plan import FixPlan
 
@@ -58,7 +62,7 @@ class Entry:
     def save(self) -> None:
         temporary = self.path / "entry.json.tmp"
         with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(self.data, handle, indent=1)
+            json.dump(redact_document(self.data), handle, indent=1)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self.path / "entry.json")
@@ -73,7 +77,22 @@ class Entry:
         while len(steps) <= index:
             steps.append({})
         steps[index].update(values)
+        if values.get("status") in ("done", "failed"):
+            self._redact_log(index)  # before the entry says the step is over, and before anyone shows its tail
         self.update()
+
+    def _redact_log(self, step: int) -> None:
+        """Mask the secrets a command printed into its step log (the command wrote it directly)."""
+        path = self.log_path(step)
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return  # no log: nothing was run
+        masked = redact_text(text)
+        if masked != text:
+            temporary = path.with_name(path.name + ".tmp")
+            temporary.write_text(masked, encoding="utf-8")
+            os.replace(temporary, path)
 
     def undoable(self) -> bool:
         return self.status not in CLOSED and snapshot.is_complete(self.snapshot_dir)

@@ -14,7 +14,7 @@ from typing import Dict, Optional
 from envdoctor.api import CODE_PATTERN, NAME_PATTERN
 from envdoctor.errors import PluginError
 from envdoctor.fixes.api import FIXER_ATTRIBUTE, FIXER_KINDS, FixerSpec
-from envdoctor.registry import load_plugins
+from envdoctor.plugins import load_plugins
 
 ENTRY_POINT_GROUP = "envdoctor.fixers"
 

@@ -1,16 +1,21 @@
-"""Reporters only render.  The format enum is mapped to its reporter here, in one place,
-and every format's text goes through redaction on its way out.
+"""Reporters only render.  They are plugins of the `envdoctor.reporters` entry-point group
+(envdoctor's six formats are its own entry points, registered like a third party's), found
+through the one plugin path (envdoctor/plugins.py), and every format's text goes through
+redaction (envdoctor/redaction.py) on its way out.
 
-Imported at start-up by the CLI (for Format): nothing heavy at module level.
+Imported at start-up by the CLI (for Format): nothing heavy at module level, and a run
+imports only the reporter it renders with.
 """
 
 from __future__ import annotations
 
 import enum
-import importlib
+from typing import List, Union
 
 
 class Format(str, enum.Enum):
+    """envdoctor's own formats; `--format` also takes any other registered reporter's name."""
+
     text = "text"
     json = "json"
     sarif = "sarif"
@@ -19,31 +24,45 @@ class Format(str, enum.Enum):
     markdown = "markdown"
 
 
-RENDERERS = {
-    Format.text: ("envdoctor.report.text", "render_text"),
-    Format.json: ("envdoctor.report.json_report", "render_json"),
-    Format.sarif: ("envdoctor.report.sarif", "render_sarif"),
-    Format.junit: ("envdoctor.report.junit", "render_junit"),
-    Format.github: ("envdoctor.report.github", "render_github"),
-    Format.markdown: ("envdoctor.report.markdown", "render_markdown"),
-}
-
-
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def render(fmt: Format, context) -> str:
-    module, function = RENDERERS[fmt]
-    return redacted(getattr(importlib.import_module(module), function)(context), context)
+def reporter_names() -> List[str]:
+    """Every registered reporter's name: what `--format` accepts."""
+    from envdoctor.plugins import REPORTERS_GROUP, find
+
+    return list(dict.fromkeys(ep.name for ep in find(REPORTERS_GROUP)))
+
+
+def reporter(name: Union[Format, str]):
+    """The render function of the reporter registered as `name` (only that one is imported)."""
+    from envdoctor.errors import PluginError, UsageError
+    from envdoctor.plugins import REPORTERS_GROUP, find, load_callable, origin
+
+    name = name.value if isinstance(name, Format) else name
+    candidates = [ep for ep in find(REPORTERS_GROUP) if ep.name == name]
+    if not candidates:
+        known = ", ".join(reporter_names())
+        raise UsageError(f"unknown format {name!r} (registered reporters: {known})")
+    if len(candidates) > 1:
+        raise PluginError(f"format {name!r} is registered twice: " + " and ".join(origin(ep) for ep in candidates))
+    return load_callable(candidates[0], "reporter (a function render(context) -> str)")
+
+
+def render(fmt: Union[Format, str], context) -> str:
+    """The run rendered by the reporter registered as `fmt`, redacted."""
+    text = reporter(fmt)(context)
+    if not isinstance(text, str):
+        from envdoctor.errors import PluginError
+
+        raise PluginError(f"the reporter of format {getattr(fmt, 'value', fmt)!r} returned {type(text).__name__}, not text")
+    return redacted(text, context)
 
 
 def redacted(text: str, context, home: bool = False) -> str:
-    """`text` with the secrets of envdoctor's and the target's environment masked (report/redact.py)."""
-    import os
-
-    from envdoctor.report.redact import redact, secret_values
+    """`text` with the secrets of envdoctor's and the target's environment masked (envdoctor/redaction.py)."""
+    from envdoctor.redaction import redact_text
 
     interpreter = context.facts.interpreter
-    secrets = secret_values(os.environ, interpreter.environment if interpreter else None)
-    return redact(text, secrets, home=home)
+    return redact_text(text, interpreter.environment if interpreter else None, home=home)

@@ -7,7 +7,6 @@ compared, and a token in one must not reach a CI log.
 from __future__ import annotations
 
 import json
-import os
 from typing import List, NamedTuple, Optional, Sequence
 
 from envdoctor import __version__
@@ -81,6 +80,6 @@ def render_diff_text(before: Side, after: Side, differences: Sequence[Difference
 
 
 def _redacted(text: str, before: Side, after: Side) -> str:
-    from envdoctor.report.redact import redact, secret_values
+    from envdoctor.redaction import redact_text
 
-    return redact(text, secret_values(os.environ, before.environment, after.environment))
+    return redact_text(text, before.environment, after.environment)

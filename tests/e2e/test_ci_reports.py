@@ -106,6 +106,12 @@ def test_planted_secrets_never_appear_in_any_format(run_envdoctor, tmp_path):
         diffed = run_envdoctor("diff", snapshot, venv.root, "--format", fmt, cwd=tmp_path, env=env)
         assert diffed.returncode == 1 and "CUDA_VISIBLE_DEVICES" in diffed.stdout, diffed.stdout + diffed.stderr
         outputs.append(diffed.stdout + diffed.stderr)
+    # A baseline holds the findings' titles and keys: the .pth finding names the token path.
+    baseline = tmp_path / "baseline.json"
+    written = run_envdoctor("check", "--python", venv.python, "--no-scan", "--write-baseline", baseline, cwd=tmp_path, env=env)
+    assert written.returncode == 0, written.stderr
+    outputs.append(baseline.read_text())
+    assert "tokens.pth" in outputs[-1] and "[redacted]" in outputs[-1]
     home = str(Path.home())
     for text in outputs:
         for secret in (hf, gh, aws, password, password.replace("&", "&amp;")):

@@ -61,3 +61,30 @@ def test_text_output_for_people(run_envdoctor, new_venv, tmp_path):
     assert "fix (reinstall):" in out and "-m pip install" in out
     assert "sys.path" in out and "(the working directory)" in out  # -v shows facts
     assert out.rstrip().splitlines()[-1].startswith("FAILED 4 errors, 0 warnings, 0 info")
+
+
+def test_snapshot_carries_no_credentials(run_envdoctor, new_venv, tmp_path):
+    """Index URLs with a password or a bare token, and a direct_url.json whose URL has credentials:
+    neither the snapshot file (-o) nor stdout holds any of them.  (Fails until cli.py's snapshot
+    writes through envdoctor.redaction.redacted_json.)"""
+    from tests.conftest import clean_env
+
+    venv = new_venv()
+    venv.install("requests==2.32.3", no_deps=True)
+    info = next(venv.site_packages.glob("requests-*.dist-info"))
+    (info / "direct_url.json").write_text(json.dumps(
+        {"url": "https://deploy:Dir3ctPw@git.example/requests-2.32.3-py3-none-any.whl", "archive_info": {}}))
+    env = clean_env(PIP_INDEX_URL="https://user:p4ss@host/simple", PIP_EXTRA_INDEX_URL="https://TOKEN123@host/simple")
+    snap = tmp_path / "snap.json"
+    written = run_envdoctor("snapshot", "--python", venv.python, "--no-scan", "-o", snap, cwd=tmp_path, env=env)
+    printed = run_envdoctor("snapshot", "--python", venv.python, "--no-scan", cwd=tmp_path, env=env)
+    assert written.returncode == printed.returncode == 0, written.stderr + printed.stderr
+    for text in (snap.read_text(), printed.stdout):
+        data = json.loads(text)
+        environment = data["interpreter"]["environment"]
+        assert environment["PIP_INDEX_URL"] == "https://[redacted]@host/simple"  # the rest of the URL is kept
+        assert "PIP_EXTRA_INDEX_URL" in environment
+        assert [d["direct_url"]["url"] for d in data["distributions"] if d["name"] == "requests"] == [
+            "https://[redacted]@git.example/requests-2.32.3-py3-none-any.whl"]
+        for secret in ("p4ss", "TOKEN123", "Dir3ctPw", "user:", "deploy:"):
+            assert secret not in text

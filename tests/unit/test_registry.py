@@ -52,14 +52,15 @@ def needs_startup(facts):
 '''
 
 
-def install_plugin(root: Path, module: str, source: str, dist: str = "acme-envdoctor-checks") -> Path:
-    """A real installed distribution on a sys.path folder, registering `module` as a check plugin."""
+def install_plugin(root: Path, module: str, source: str, dist: str = "acme-envdoctor-checks", entry_points: str = "") -> Path:
+    """A real installed distribution on a sys.path folder, registering `module` as a check plugin
+    (or, with `entry_points`, as whatever that entry_points.txt text says)."""
     root.mkdir(parents=True, exist_ok=True)
     (root / f"{module}.py").write_text(textwrap.dedent(source))
     info = root / f"{dist.replace('-', '_')}-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(f"[envdoctor.checks]\n{module} = {module}\n")
+    (info / "entry_points.txt").write_text(entry_points or f"[envdoctor.checks]\n{module} = {module}\n")
     return root
 
 
@@ -139,3 +140,109 @@ def test_plugin_end_to_end_crash_and_skip(tmp_path, new_venv):
     crash = [f for f in doc["findings"] if f["code"] == "EDR001"]
     assert crash and crash[0]["subject"] == "ACME002" and "RuntimeError: boom" in crash[0]["title"]
     assert doc["skipped"] == [{"code": "ACME003", "name": "acme-needs-startup", "reason": "facts lack startup"}]
+
+
+RULE_FILE = """
+[[rule]]
+code = "ACME101"
+name = "acme-requests-rule"
+severity = "warning"
+title = "{requests} is installed"
+summary = "A rule from a third party's provider."
+explanation = "Shows that provided rules are checks."
+references = ["acme/rules#1"]
+
+[rule.match]
+distributions = { requests = "" }
+"""
+
+PROVIDER = """
+import os
+
+def rule_files():
+    return [os.path.join(os.path.dirname(__file__), "acme_rules.toml")]
+"""
+
+
+def install_rule_provider(root: Path, provider_source: str = PROVIDER, rule_file: str = RULE_FILE) -> Path:
+    install_plugin(root, "acme_rule_provider", provider_source, dist="acme-envdoctor-rules",
+                   entry_points="[envdoctor.rules]\nacme = acme_rule_provider:rule_files\n")
+    (root / "acme_rules.toml").write_text(rule_file)
+    return root
+
+
+def test_rule_file_provided_through_the_rules_group(tmp_path, monkeypatch):
+    from envdoctor.engine import run_checks
+    from tests.helpers.facts import dist, make_facts
+
+    monkeypatch.syspath_prepend(str(install_rule_provider(tmp_path / "rules")))
+    importlib.invalidate_caches()
+    registry = load_registry()
+    spec = registry.by_code()["ACME101"]
+    assert spec.provider == "acme-envdoctor-rules 1.0" and spec.name == "acme-requests-rule"
+    assert [s.code for s in registry.select(["acme-requests-rule"])] == ["ACME101"]
+    assert "Knowledge-base rule" in spec.doc and "acme/rules#1" in spec.doc
+    run = run_checks([spec], make_facts(dists=[dist("requests", "2.32.3")]))
+    assert [f.title for f in run.findings] == ["requests 2.32.3 is installed"]
+    assert registry.by_code()["KB012"].provider.startswith("envdoctor ")  # the built-in provider, same path
+
+
+@pytest.mark.parametrize("source, rule_file, message", [
+    ("def rule_files():\n    raise OSError('gone')\n", RULE_FILE, "failed: OSError: gone"),
+    ("rule_files = 3\n", RULE_FILE, "is not a rule provider"),
+    (PROVIDER, RULE_FILE.replace('severity = "warning"', 'severity = "fatal"'), "severity must be one of"),
+    (PROVIDER, RULE_FILE.replace('"ACME101"', '"KB012"'), "already used by"),
+])
+def test_bad_rule_providers_fail_at_load_naming_the_plugin(tmp_path, monkeypatch, source, rule_file, message):
+    module = "acme_rule_provider"
+    root = tmp_path / uuid.uuid4().hex[:8]
+    install_rule_provider(root, source, rule_file)
+    monkeypatch.syspath_prepend(str(root))
+    monkeypatch.delitem(__import__("sys").modules, module, raising=False)
+    importlib.invalidate_caches()
+    with pytest.raises(PluginError) as info:
+        load_registry()
+    assert message in str(info.value) and "acme-envdoctor-rules 1.0" in str(info.value)
+
+
+def test_user_rule_files_are_a_provider_given_explicitly(tmp_path):
+    rules = tmp_path / "mine.toml"
+    rules.write_text(RULE_FILE)
+    assert load_registry(rule_files=[str(rules)]).by_code()["ACME101"].provider == "config rules"
+    assert "ACME101" not in load_registry().by_code()
+
+
+REPORTER = """
+def render(context):
+    codes = ",".join(f.code for f in context.run.findings)
+    return f"acme-report {codes} token=hf_a1B2c3D4e5F6g7H8i9J0kLmNoP\\n"
+"""
+
+
+def install_reporter(root: Path) -> Path:
+    return install_plugin(root, "acme_reporter", REPORTER, dist="acme-envdoctor-reporters",
+                          entry_points="[envdoctor.reporters]\nacme = acme_reporter:render\n")
+
+
+def test_third_party_reporter_renders_redacted(tmp_path, monkeypatch):
+    from envdoctor.report import Format, render, reporter_names
+    from tests.unit.test_reporters import context
+
+    monkeypatch.syspath_prepend(str(install_reporter(tmp_path / "reporter")))
+    importlib.invalidate_caches()
+    assert {f.value for f in Format} | {"acme"} == set(reporter_names())
+    text = render("acme", context())
+    assert text == "acme-report IMP001,REQ001,PTH001,IMP003 token=[redacted]\n"
+    with pytest.raises(UsageError, match="unknown format 'nope'.*acme"):
+        render("nope", context())
+
+
+def test_third_party_reporter_through_the_cli(tmp_path, new_venv):
+    """`--format NAME` takes any registered reporter.  Needs cli.py's --format to accept reporter names."""
+    root = install_reporter(tmp_path / "reporter")
+    venv = new_venv()
+    env = clean_env(PYTHONPATH=str(root))
+    out = subprocess.run([envdoctor_executable(), "check", "--python", str(venv.python), "--no-scan", "--format", "acme"],
+                         capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert out.stdout.startswith("acme-report ") and "hf_" not in out.stdout, out.stdout + out.stderr
+    assert out.returncode == 0, out.stderr

@@ -1,20 +1,22 @@
-"""The knowledge-base check family: one check per rule of envdoctor/kb/rules/*.toml (and the user's rule files).
+"""One check per knowledge-base rule: does the rule match the facts, and the finding it reports.
 
-Rules are data; this module turns each into a check function that the registry
-loads like any other, so `--select KB004`, `envdoctor explain KB004` and the
-generated docs/checks/KB004.md work for rules exactly as for code.
+Rules are data that rule providers (the `envdoctor.rules` entry-point group) hand to the
+registry; the registry turns each into a CheckSpec here, so `--select KB004`,
+`envdoctor explain KB004` and the generated docs/checks/KB004.md work for rules exactly as
+for code.  Nothing is registered at import: the registry calls rule_spec() for the rules it
+was given.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterator, List, Optional, Sequence
+from typing import Iterator, List, Optional
 
-from envdoctor.api import CHECK_ATTRIBUTE, CheckSpec, report
+from envdoctor.api import CheckSpec, report
 from envdoctor.checks._common import pip_command
 from envdoctor.checks._metadata import parse_requirement, parsed_requirements, satisfies
 from envdoctor.checks._stack import installed, torch_build, torch_variant
-from envdoctor.kb import Rule, builtin_rule_files, load_rules, rule_doc
+from envdoctor.kb import Rule, rule_doc
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 
@@ -121,8 +123,8 @@ def _fix(rule: Rule, facts: Facts) -> Optional[FixProposal]:
     return FixProposal(kind, fix.get("summary", ""), safe=kind in ("reinstall", "manual"), command=command, parameters=parameters)
 
 
-def rule_check(rule: Rule):
-    """The check function for one rule, carrying its CheckSpec as @check would."""
+def rule_spec(rule: Rule) -> CheckSpec:
+    """The CheckSpec of one rule: what @check would have made of a function written for it."""
     needs = ["distributions", "markers"]
     if any(key in rule.match for key in STACK_KEYS):
         needs.append("stack")
@@ -147,18 +149,5 @@ def rule_check(rule: Rule):
 
     evaluate.__name__ = f"rule_{rule.code}"
     evaluate.__doc__ = rule_doc(rule)
-    spec = CheckSpec(code=rule.code, name=rule.name, summary=rule.summary, needs=tuple(needs), function=evaluate,
+    return CheckSpec(code=rule.code, name=rule.name, summary=rule.summary, needs=tuple(needs), function=evaluate,
                      fix=(rule.fix.get("kind", "manual") if rule.fix else None))
-    setattr(evaluate, CHECK_ATTRIBUTE, spec)
-    return evaluate
-
-
-def rule_checks(paths: Sequence[str]) -> List[CheckSpec]:
-    """CheckSpecs for the rules of user rule files (config `rules`)."""
-    return [getattr(rule_check(rule), CHECK_ATTRIBUTE) for rule in load_rules(paths)]
-
-
-# The shipped rules, as module attributes the registry finds like decorated checks.
-for _rule in load_rules(builtin_rule_files()):
-    globals()[f"rule_{_rule.code}"] = rule_check(_rule)
-del _rule

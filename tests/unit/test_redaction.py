@@ -1,0 +1,143 @@
+"""The one redaction policy: every token shape and URL form, in text, paths and JSON-like documents."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from envdoctor.redaction import is_secret_name, redact_document, redact_text, redacted_json
+from envdoctor.vocabulary.secrets import MASK, TEXT_MASK
+
+# Built from parts, so that no scanner takes this file for a leak.
+HF = "hf_" + "a1B2c3D4e5F6g7H8i9J0kLmNoP"
+GHP = "ghp_" + "Z" * 36
+GITHUB_PAT = "github_pat_" + "11AAAA" * 6
+GLPAT = "glpat-" + "x1Y2z3" * 4
+SK = "sk-" + "proj-" + "Q" * 24
+AWS = "AKIA" + "ABCDEFGHIJKLMNOP"
+SLACK = "xoxb-" + "1234567890-abcdef"
+TOKENS = [HF, GHP, GITHUB_PAT, GLPAT, SK, AWS, SLACK]
+
+
+@pytest.mark.parametrize("token", TOKENS)
+@pytest.mark.parametrize("template", [
+    "{}",
+    "token {} in a sentence",
+    "/opt/{}/lib/python3.11/site-packages",  # inside a path
+    "/home/u/.cache/{}.pth",
+    '{{"path": "/opt/{}/x"}}',  # inside JSON
+    "file:///opt/{}/wheel.whl",
+])
+def test_token_shapes_are_masked_wherever_they_appear(token, template):
+    text = template.format(token)
+    masked = redact_text(text)
+    assert token not in masked and TEXT_MASK in masked
+
+
+def test_bearer_token():
+    assert redact_text("Authorization: Bearer abcdefghijklmnop0123") == f"Authorization: Bearer {TEXT_MASK}"
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://user:p4ss@host/simple", f"https://{TEXT_MASK}@host/simple"),
+    ("https://TOKEN123@host/simple", f"https://{TEXT_MASK}@host/simple"),
+    ("git+https://oauth2:glt0ken@gitlab.example/org/repo.git@v1.0", f"git+https://{TEXT_MASK}@gitlab.example/org/repo.git@v1.0"),
+    ("--index-url=https://u:p@pypi.example/simple/ next", f"--index-url=https://{TEXT_MASK}@pypi.example/simple/ next"),
+    ("/opt/cache/https://u:p@host/x", f"/opt/cache/https://{TEXT_MASK}@host/x"),  # inside a path
+])
+def test_url_userinfo_is_masked(url, expected):
+    assert redact_text(url) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "https://pypi.org/simple/torch/",
+    "/venv/lib/python3.11/site-packages/hf_xet-1.6.0.dist-info",  # a distribution, not a token
+    "git+https://github.com/org/repo.git@v1.0",  # a ref after the path, not userinfo
+    "file:///home/u/pkg@1.0/x",
+    "task-runner-for-this-long-project-name",
+    "SGLANG_USE_AITER=1 CUDA_VISIBLE_DEVICES=0,1",
+    "requests->idna key=requests->idna",
+])
+def test_healthy_near_misses_stay(text):
+    assert redact_text(text) == text
+
+
+def test_secret_names():
+    for name in ("HF_TOKEN", "AWS_SECRET_ACCESS_KEY", "MY_SERVICE_PASSWORD", "GITHUB_PAT", "PAT_FOR_CI", "session_id", "DB_PASSPHRASE"):
+        assert is_secret_name(name), name
+    for name in ("PATH", "PYTHONPATH", "CUDA_VISIBLE_DEVICES", "SSH_AUTH_SOCK", "KEYTIMEOUT", "PIP_INDEX_URL"):
+        assert not is_secret_name(name), name
+
+
+def test_values_of_secret_named_variables_in_every_spelling(monkeypatch):
+    password = "s3cr3t-Pa55&word<x>"
+    monkeypatch.setenv("MY_SERVICE_PASSWORD", password)
+    target = {"OTHER_TOKEN": "tok-value-123", "CUDA_VISIBLE_DEVICES": "0"}
+    text = " | ".join([password, json.dumps(password), password.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
+                       "tok-value-123", "CUDA_VISIBLE_DEVICES=0"])
+    masked = redact_text(text, target)
+    assert password not in masked and "&amp;" not in masked and "tok-value-123" not in masked
+    assert "CUDA_VISIBLE_DEVICES=0" in masked
+
+
+def test_assignments_of_secret_named_variables():
+    assert redact_text("HF_TOKEN=abc123 run") == f"HF_TOKEN={TEXT_MASK} run"
+    assert redact_text('{"API_KEY": "plain-value"}') == f'{{"API_KEY": "{TEXT_MASK}"}}'
+    assert redact_text(f"HF_TOKEN={MASK}") == f"HF_TOKEN={MASK}"  # the probe's mask stays as the facts have it
+
+
+def test_home_only_when_asked(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path / "alice"))
+    text = f"{tmp_path}/alice/.venv/bin/python"
+    assert redact_text(text) == text
+    assert redact_text(text, home=True) == "~/.venv/bin/python"
+
+
+def test_document_masks_values_keys_and_secret_named_variables():
+    document = {
+        "interpreter": {"environment": {"PIP_INDEX_URL": "https://user:p4ss@host/simple", "HF_TOKEN": MASK, "NEW_SECRET": "plain"}},
+        "distributions": [{"direct_url": {"url": "https://TOKEN123@host/pkg.whl"}, "files": [f"/opt/{HF}/x.py"]}],
+        f"/opt/{GHP}": 3,
+        "key": "requests->idna",  # a finding's key: lower-case, not a variable
+        "count": 2, "flag": True, "nothing": None,
+    }
+    masked = redact_document(document)
+    text = json.dumps(masked)
+    for secret in ("user:p4ss", "TOKEN123", HF, GHP, "plain"):
+        assert secret not in text
+    assert masked["interpreter"]["environment"]["HF_TOKEN"] == MASK
+    assert masked["key"] == "requests->idna" and masked["count"] == 2 and masked["flag"] is True and masked["nothing"] is None
+    assert document["interpreter"]["environment"]["PIP_INDEX_URL"].startswith("https://user:")  # a copy: the input is untouched
+
+
+def test_redacted_json_is_json():
+    assert json.loads(redacted_json({"url": "https://u:p@h/"})) == {"url": f"https://{TEXT_MASK}@h/"}
+
+
+def test_journal_files_are_redacted(tmp_path):
+    from envdoctor.fixes.journal import Journal
+
+    entry = Journal(str(tmp_path)).create("/venv/bin/python", [], {"torch": f"2.0 from https://user:p4ss@host/{HF}"})
+    entry.log_path(0).write_text(f"$ pip install --index-url https://TOKEN123@host/simple x\nLooking in /opt/{GHP}\n")
+    entry.step(0, status="started")
+    assert "TOKEN123" in entry.log_path(0).read_text()  # still running: the command owns the file
+    entry.step(0, status="done", returncode=0)
+    saved = (entry.path / "entry.json").read_text()
+    log = entry.log_path(0).read_text()
+    for secret in ("user:p4ss", HF, "TOKEN123", GHP):
+        assert secret not in saved and secret not in log
+    assert "user:p4ss" in entry.data["versions_before"]["torch"]  # the entry in memory is not changed
+
+
+def test_baseline_is_redacted():
+    from envdoctor.engine import CheckRun
+    from envdoctor.model.finding import Finding, Severity
+    from envdoctor.policy import write_baseline
+
+    finding = Finding("PTH001", "pth-missing-path", Severity.WARNING, f"x.pth adds /opt/{HF}, which does not exist",
+                      subject=f"/opt/{HF}", key=f"https://user:p4ss@host/{AWS}")
+    text, count = write_baseline(CheckRun(findings=(finding,), skipped=(), ran=("PTH001",)))
+    assert count == 1 and json.loads(text)["findings"][0]["code"] == "PTH001"
+    for secret in (HF, "user:p4ss", AWS):
+        assert secret not in text
