@@ -24,11 +24,11 @@ def crash_log(exc: BaseException) -> Path:
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "envdoctor"
     base.mkdir(parents=True, exist_ok=True)
     path = base / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-    path.write_text(
-        f"envdoctor {__version__} on Python {sys.version}\nargv: {sys.argv}\n\n"
-        + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-        encoding="utf-8",
-    )
+    from envdoctor.redaction import redact_text
+
+    text = f"envdoctor {__version__} on Python {sys.version}\nargv: {sys.argv}\n\n" + "".join(
+        traceback.format_exception(type(exc), exc, exc.__traceback__))
+    path.write_text(redact_text(text), encoding="utf-8")
     return path
 
 
@@ -36,7 +36,7 @@ def guarded(body: Callable[[], int]) -> None:
     try:
         code = body()
     except EnvdoctorError as exc:
-        sys.stderr.write(f"envdoctor: error: {exc}\n")
+        sys.stderr.write(f"envdoctor: error: {_redacted(str(exc))}\n")
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         sys.stderr.write("envdoctor: interrupted\n")
@@ -52,6 +52,13 @@ def guarded(body: Callable[[], int]) -> None:
             where = f"; crash log: {crash_log(exc)}"
         except OSError:
             where = ""
-        sys.stderr.write(f"envdoctor: internal error: {type(exc).__name__}: {exc}{where}\n")
+        sys.stderr.write(f"envdoctor: internal error: {type(exc).__name__}: {_redacted(str(exc))}{where}\n")
         raise typer.Exit(EXIT_INTERNAL) from None
     raise typer.Exit(code)
+
+
+def _redacted(message: str) -> str:
+    """An error message may quote a URL or a path from the user's input: masked like every output."""
+    from envdoctor.redaction import redact_text
+
+    return redact_text(message)

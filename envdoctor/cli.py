@@ -8,7 +8,6 @@ collect.Request, calls collect, renders and returns the exit code.
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 from typing import Annotated, Optional
 
@@ -20,12 +19,13 @@ from envdoctor.cli_options import (
     AgainstOption, BaselineOption, ConfigOption, CwdOption, DeepOption, DiffFormat, DryRunOption, FactsOption,
     FixIgnoreOption, FixSelectOption, FormatOption, IgnoreOption, NoScanOption, OutputOption, PythonOption, ScanOption,
     SelectOption, StrictOption, TimeoutOption, UnsafeOption, VerboseOption, WriteBaselineOption, YesOption,
-    report_outputs, tokens,
+    report_format, report_outputs, tokens,
 )
 from envdoctor.errors import EXIT_INTERRUPTED
-from envdoctor.outputs import append_step_summary, color_wanted, emit, record_baseline, write_file
+from envdoctor.outputs import append_step_summary, color_wanted, emit, record_baseline, redacting, write_file
 from envdoctor.probe.start import DEFAULT_TIMEOUT
 from envdoctor.progress import terminal_scope
+from envdoctor.redaction import redacted_json
 from envdoctor.report import Format
 
 app = typer.Typer(
@@ -46,7 +46,7 @@ def check(
     facts_file: FactsOption = None,
     select: SelectOption = None,
     ignore: IgnoreOption = None,
-    fmt: FormatOption = Format.text,
+    fmt: FormatOption = Format.text.value,
     output: OutputOption = None,
     strict: StrictOption = False,
     verbose: VerboseOption = False,
@@ -61,8 +61,9 @@ def check(
     """Inspect a Python environment and report what is broken.  Exit 0 clean, 1 findings, 2 usage/target error."""
 
     def body() -> int:
+        chosen = report_format(fmt)
         outputs = report_outputs(output)
-        if fmt is Format.text:
+        if chosen == Format.text:
             import envdoctor.report.text  # noqa: F401  (imported while an early probe still runs)
             if color_wanted():
                 import rich.console  # noqa: F401  (likewise; only a terminal gets colour)
@@ -74,7 +75,7 @@ def check(
         _baseline_note(outcome, baseline)
         if write_baseline:
             return record_baseline(outcome.run, write_baseline)
-        return _render_check(outcome, fmt, outputs, verbose)
+        return _render_check(outcome, chosen, outputs, verbose)
 
     guarded(body)
 
@@ -89,19 +90,19 @@ def _baseline_note(outcome, baseline: Optional[str]) -> None:
     sys.stderr.write(note + "\n")
 
 
-def _render_check(outcome, fmt: Format, outputs, verbose: bool) -> int:
+def _render_check(outcome, fmt: str, outputs, verbose: bool) -> int:
     from envdoctor.report import render
     from envdoctor.report.context import ReportContext
 
     context = ReportContext(
         facts=outcome.facts, run=outcome.run, strict=outcome.strict, verbose=verbose, elapsed=outcome.elapsed,
-        color=fmt is Format.text and color_wanted(), checks=tuple(outcome.checks),
+        color=fmt == Format.text and color_wanted(), checks=tuple(outcome.checks),
     )
     sys.stdout.write(render(fmt, context))
     plain = dataclasses.replace(context, color=False)  # files are never coloured
     for out_format, path in outputs:
         write_file(path, render(out_format, plain), "--output")
-    if fmt is Format.github or any(f is Format.github for f, _ in outputs):
+    if fmt == Format.github or any(f == Format.github for f, _ in outputs):
         append_step_summary(context)
     return 1 if outcome.run.failed(outcome.strict) else 0
 
@@ -157,7 +158,7 @@ def snapshot(
         request = collect.Request(python=python, cwd=cwd, timeout=timeout, scan=tokens(scan), no_scan=no_scan,
                                   deep=deep, config=config)
         facts = collect.snapshot_facts(request, terminal_scope)
-        emit(json.dumps(facts.to_dict(), indent=1) + "\n", output, "facts")
+        emit(redacted_json(facts.to_dict()), output, "facts")
         return 0
 
     guarded(body)
@@ -222,7 +223,7 @@ def fix(
         checks, collect_facts = collect.fix_inputs(request, terminal_scope)
         interactive = sys.stdin.isatty() and sys.stderr.isatty()
         options = FixOptions(yes=yes, dry_run=dry_run, unsafe=unsafe, interactive=interactive)
-        return run_fix(options, collect_facts, checks, sys.stdout.write)
+        return run_fix(options, collect_facts, checks, redacting(sys.stdout.write))
 
     guarded(body)
 
@@ -237,7 +238,7 @@ def undo(
 
     def body() -> int:
         from envdoctor.fixes.flow import undo as run_undo
-        return run_undo(collect.resolve(python, None).python, entry, list_entries, sys.stdout.write)
+        return run_undo(collect.resolve(python, None).python, entry, list_entries, redacting(sys.stdout.write))
 
     guarded(body)
 

@@ -11,7 +11,6 @@ from typing import Annotated, List, Optional, Tuple
 import typer
 
 from envdoctor.errors import UsageError
-from envdoctor.report import Format
 
 PythonOption = Annotated[
     Optional[str],
@@ -47,7 +46,9 @@ WriteBaselineOption = Annotated[
     Optional[str], typer.Option("--write-baseline", help="Record the current findings in this file as accepted, and exit 0.")
 ]
 FactsOption = Annotated[Optional[str], typer.Option("--facts", help="Check a snapshot file instead of a live target.")]
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format on stdout.")]
+FormatOption = Annotated[
+    str, typer.Option("--format", "-f", help="Output format on stdout: text, json, sarif, junit, github, markdown, or a plugin's reporter.")
+]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show the facts behind the findings.")]
 FixSelectOption = Annotated[Optional[List[str]], typer.Option("--select", "-s", help="Only findings of these checks: code, prefix or name.")]
@@ -70,15 +71,23 @@ def tokens(values: Optional[List[str]]) -> Tuple[str, ...]:
     return tuple(part.strip() for value in values or () for part in value.split(",") if part.strip())
 
 
-def report_outputs(values: Optional[List[str]]) -> List[Tuple[Format, str]]:
+def report_format(name: str, option: str = "--format") -> str:
+    """A format name that a registered reporter renders (the six built-in ones, or a plugin's)."""
+    from envdoctor.report import reporter_names
+
+    known = reporter_names()
+    chosen = name.strip().lower()
+    if chosen not in known:
+        raise UsageError(f"{option} {name!r}: unknown format (one of {', '.join(known)})")
+    return chosen
+
+
+def report_outputs(values: Optional[List[str]]) -> List[Tuple[str, str]]:
     """--output FORMAT=PATH items, checked before any probing."""
     outputs = []
     for value in values or ():
         name, eq, path = value.partition("=")
         if not eq or not path:
             raise UsageError(f"--output {value!r}: expected FORMAT=PATH, e.g. sarif=envdoctor.sarif")
-        try:
-            outputs.append((Format(name.strip().lower()), path))
-        except ValueError:
-            raise UsageError(f"--output {value!r}: unknown format {name!r} (one of {', '.join(f.value for f in Format)})") from None
+        outputs.append((report_format(name, f"--output {value!r}:"), path))
     return outputs

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 
 def write_file(path: str, text: str, option: str) -> None:
@@ -59,3 +59,13 @@ def record_baseline(run, path: str) -> int:
     write_file(path, text, "--write-baseline")
     sys.stderr.write(f"envdoctor: {count} finding{'s' if count != 1 else ''} recorded in the baseline {path}\n")
     return 0
+
+
+def redacting(write: Callable[[str], object]) -> Callable[[str], None]:
+    """`write` with every text masked first (fix and undo print plans, commands and pip's output)."""
+    from envdoctor.redaction import redact_text
+
+    def write_redacted(text: str) -> None:
+        write(redact_text(text))
+
+    return write_redacted
