@@ -104,7 +104,7 @@ def _tokens(values: Optional[List[str]]) -> List[str]:
 def _load_facts_file(path: str, option: str = "--facts"):
     from envdoctor.model.facts import FACTS_SCHEMA_VERSION, Facts
 
-    from envdoctor.config import read_json
+    from envdoctor.data_files import read_json
 
     data = read_json(path, option)
     if not isinstance(data, dict) or "schema_version" not in data or "target" not in data:
@@ -449,7 +449,7 @@ def diff(
     """
 
     def body() -> int:
-        from envdoctor.diff import diff_facts
+        from envdoctor.vocabulary.facts_diff import diff_facts
         from envdoctor.report.differences import render_diff_json, render_diff_text
 
         old, old_side = _side(before, cwd, timeout)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import pip_command, with_input
+from envdoctor.checks._inputs import with_input
+from envdoctor.checks._shared import pip_command
 from envdoctor.model.facts import Facts, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
 
@@ -56,7 +57,7 @@ def drift_from_known_good(facts: Facts, known_good: Optional[Facts] = None, sour
     """
     if known_good is None:
         return
-    from envdoctor.diff import diff_facts
+    from envdoctor.vocabulary.facts_diff import diff_facts
 
     names = set(known_good.distributions_by_name) | set(facts.distributions_by_name)
     for item in diff_facts(known_good, facts):

@@ -7,9 +7,10 @@ import json
 
 import pytest
 
-from envdoctor.checks.expectations import Declared, parse_expectation, with_expectations
+from envdoctor.checks.expectations import with_expectations
+from envdoctor.vocabulary.require_entries import Declared, parse_expectation
 from envdoctor.checks.known_good import with_known_good
-from envdoctor.diff import diff_facts
+from envdoctor.vocabulary.facts_diff import diff_facts
 from envdoctor.engine import run_checks
 from envdoctor.errors import UsageError
 from envdoctor.model.facts import Facts
