@@ -1,6 +1,6 @@
 """EXP002: how the environment drifted from a known-good snapshot (`check --against FILE`).
 
-The differences are envdoctor.diff's; this check keeps those that change what code
+The differences are vocabulary/facts_diff.py's; this check keeps those that change what code
 does (every area but environment variables that only describe the shell) and rates
 them by impact: high -> error, medium -> warning, low -> info.
 """
