@@ -178,7 +178,7 @@ def diff(
     """
 
     def body() -> int:
-        from envdoctor.diff import diff_facts
+        from envdoctor.vocabulary.facts_diff import diff_facts
         from envdoctor.report.differences import render_diff_json, render_diff_text
 
         from envdoctor.report.differences import Side

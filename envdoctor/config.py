@@ -11,25 +11,28 @@ typo never silently does nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import sys
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
+from envdoctor.data_files import read_toml_lines
 from envdoctor.errors import UsageError
+from envdoctor.model.record import Record, record
 
 KNOWN_KEYS = ("select", "ignore", "strict", "severity", "scan", "rules", "require")
 SEVERITY_NAMES = ("error", "warning", "info")
 
 
-class Settings(NamedTuple):
+@record
+class Settings(Record):
     scan: Tuple[str, ...] = ()
     rules: Tuple[str, ...] = ()  # knowledge-base rule files, absolute
     path: Optional[str] = None  # the file they came from, for messages
     select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
     strict: bool = False
-    severity: Dict[str, str] = {}  # code or code prefix -> severity name
-    require: Tuple[Any, ...] = ()  # checks.expectations.Expectation: the `require` entries, parsed
+    severity: Dict[str, str] = dataclasses.field(default_factory=dict)  # code or code prefix -> severity name
+    require: Tuple[Any, ...] = ()  # vocabulary.require_entries.Expectation: the `require` entries, parsed
 
 
 def load_settings(cwd: str, explicit: Optional[str] = None) -> Settings:
@@ -59,42 +62,8 @@ def find_config(cwd: str) -> Optional[Tuple[str, Dict[str, Any], List[str]]]:
         folder = parent
 
 
-def read_toml(path: str, what: str = "config") -> Dict[str, Any]:
-    """A TOML file's data; unreadable or invalid is a usage error naming `what` and the path."""
-    return _read_toml(path, what)[0]
-
-
-def _read_toml(path: str, what: str) -> Tuple[Dict[str, Any], List[str]]:
-    """The data and the lines of a TOML file, from one read."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.9/3.10
-        import tomli as tomllib
-    try:
-        with open(path, "rb") as handle:
-            text = handle.read().decode("utf-8")
-        return tomllib.loads(text), text.splitlines()
-    except OSError as exc:
-        raise UsageError(f"{what} {path}: {exc.strerror or exc}") from exc
-    except ValueError as exc:  # tomllib.TOMLDecodeError, or not UTF-8 (TOML must be)
-        raise UsageError(f"{what} {path}: not valid TOML ({exc})") from exc
-
-
-def read_json(path: str, what: str) -> Any:
-    """A JSON file's data; unreadable or invalid is a usage error naming `what` and the path."""
-    import json
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except OSError as exc:
-        raise UsageError(f"{what} {path}: {exc.strerror or exc}") from exc
-    except ValueError as exc:
-        raise UsageError(f"{what} {path}: not JSON ({exc})") from exc
-
-
 def _envdoctor_table(path: str, required: bool) -> Tuple[Optional[Dict[str, Any]], List[str]]:
-    data, lines = _read_toml(path, "config")
+    data, lines = read_toml_lines(path, "config")
     if os.path.basename(path) == "pyproject.toml":
         tool = data.get("tool")
         table = tool.get("envdoctor") if isinstance(tool, dict) else None
@@ -149,7 +118,7 @@ def _settings(table: Dict[str, Any], path: str, lines: List[str]) -> Settings:
 def _require(entries: Any, path: str, lines: List[str]) -> Tuple[Any, ...]:
     """`require` entries with the line each is written on (for SARIF and the GitHub annotations),
     each parsed now so that a bad one is a usage error before any probing."""
-    from envdoctor.checks.expectations import Declared, parse_expectation
+    from envdoctor.vocabulary.require_entries import Declared, parse_expectation
 
     if not isinstance(entries, list) or not all(isinstance(item, str) and item.strip() for item in entries):
         raise UsageError(f"config {path}: 'require' must be a list of requirements, e.g. [\"torch>=2.9\", \"cuda>=12.4\", \"gpu\"]")

@@ -17,10 +17,11 @@ import datetime
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from envdoctor import __version__
+from envdoctor.data_files import read_json
 from envdoctor.engine import CheckRun
-from envdoctor.config import read_json
 from envdoctor.errors import UsageError
 from envdoctor.model.finding import Finding, Severity
+from envdoctor.model.record import Record, record
 from envdoctor.redaction import redacted_json
 
 BASELINE_FORMAT = 1
@@ -41,7 +42,8 @@ def override_severities(run: CheckRun, overrides: Dict[str, str]) -> CheckRun:
     return dataclasses.replace(run, findings=tuple(sorted(findings, key=lambda f: f.sort_key)))
 
 
-class BaselineEntry(NamedTuple):
+@record
+class BaselineEntry(Record):
     code: str
     key: str
     title: str = ""
@@ -91,6 +93,7 @@ def load_baseline(path: str) -> List[BaselineEntry]:
     return entries
 
 
+# A tuple by contract: callers unpack it (`run, suppressed, expired = apply_baseline(...)` in cli.py).
 class Suppressed(NamedTuple):
     run: CheckRun
     suppressed: int

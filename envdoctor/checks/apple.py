@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Iterator
 
 from envdoctor.api import check, report
-from envdoctor.checks._stack import installed, is_macos, triton_import_findings
+from envdoctor.checks._shared import is_macos
+from envdoctor.checks._triton_imports import triton_import_findings
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.vocabulary.installed import installed
+from envdoctor.vocabulary.stack import TORCH, TRITON
 
 
 def _apple_silicon(facts: Facts) -> bool:
@@ -50,18 +53,18 @@ def mps_unavailable(facts: Facts) -> Iterator:
         what = "is not built with MPS" if runtime.mps_built is False else "reports MPS unavailable"
         yield report(
             Severity.ERROR, f"torch {runtime.version} {what} on this Apple-silicon Mac",
-            subject="torch",
+            subject=TORCH,
             message="The GPU goes unused: frameworks fall back to the CPU, and device='mps' raises.",
             evidence=(f"torch.backends.mps.is_built() = {runtime.mps_built}", f"torch.backends.mps.is_available() = {runtime.mps_available}",
                       f"macOS {facts.stack.apple.macos_version}, {facts.stack.apple.machine}"),
-            location=Location(distribution="torch"),
+            location=Location(distribution=TORCH),
             fix=FixProposal("manual", "install torch from PyPI into a native arm64 Python on macOS >= 12.3"),
         )
     elif runtime.kernel and runtime.kernel != "ok" and not runtime.cuda_available:
         yield report(
             Severity.ERROR, f"a one-element MPS kernel launch fails: {runtime.kernel}",
-            subject="torch", message="MPS is reported available, but running code on it fails.",
-            evidence=(f"torch.ones(1, device='mps') + 1 -> {runtime.kernel}",), location=Location(distribution="torch"),
+            subject=TORCH, message="MPS is reported available, but running code on it fails.",
+            evidence=(f"torch.ones(1, device='mps') + 1 -> {runtime.kernel}",), location=Location(distribution=TORCH),
             fix=FixProposal("manual", "update macOS and torch"),
         )
 
@@ -140,7 +143,7 @@ def triton_on_macos(facts: Facts) -> Iterator:
     References
         sgl-project/sglang#21551
     """
-    if not is_macos(facts) or installed(facts, "triton") is not None:
+    if not is_macos(facts) or installed(facts, TRITON) is not None:
         return
     yield from triton_import_findings(
         facts, ", and triton does not exist on macOS",

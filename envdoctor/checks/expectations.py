@@ -14,19 +14,14 @@ from __future__ import annotations
 from typing import Callable, Dict, Iterator, NamedTuple, Optional, Sequence, Tuple
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import pip_command
-from envdoctor.checks._metadata import MarkerEvaluator, satisfies
-from envdoctor.checks._stack import installed, torch_build
-from envdoctor.model.facts import Facts, canonicalize
+from envdoctor.checks._shared import pip_command
+from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
-
-
-class Declared(NamedTuple):
-    """One `require` entry as the config wrote it, and where."""
-
-    text: str
-    path: Optional[str] = None  # the config file
-    line: Optional[int] = None
+from envdoctor.vocabulary.installed import installed, torch_build
+from envdoctor.vocabulary.require_entries import COUNTED, MACHINE_NAMES, Declared, Expectation
+from envdoctor.vocabulary.requires_dist import MarkerEvaluator
+from envdoctor.vocabulary.stack import TORCH
+from envdoctor.vocabulary.versions import satisfies
 
 
 class Observed(NamedTuple):
@@ -101,53 +96,25 @@ def _accelerators(facts: Facts) -> Observed:
     return _total(_nvidia_gpus(facts), _amd_gpus(facts), _mps(facts))
 
 
-# Names that stand for the machine or the build, not a distribution: what each means and how it is read.
-MACHINE_FACTS: Dict[str, Tuple[str, Callable[[Facts], Observed]]] = {
-    "python": ("the target interpreter's version", _python),
-    "cuda": ("the CUDA runtime torch was built for (torch.version.cuda)", _torch_field("cuda", "CUDA runtime (a CPU or ROCm build)")),
-    "hip": ("the HIP version torch was built for (torch.version.hip)", _torch_field("hip", "HIP (not a ROCm build)")),
-    "driver": ("the NVIDIA driver version", _stack_field("nvidia", "driver_version", "driver_source", "no NVIDIA driver found")),
-    "cuda-driver": ("the newest CUDA version the NVIDIA driver runs", _stack_field("nvidia", "cuda_driver_version", "cuda_source", "no NVIDIA driver found")),
-    "cuda-toolkit": ("the CUDA toolkit JIT builds use (CUDA_HOME / nvcc)", _stack_field("cuda_toolkit", "version", "source", "no CUDA toolkit found")),
-    "rocm": ("the ROCm installation's version", _stack_field("rocm", "version", "source", "no ROCm installation found")),
-    "gpu": ("the number of NVIDIA and AMD GPUs", _gpus),
-    "nvidia-gpu": ("the number of NVIDIA GPUs", _nvidia_gpus),
-    "amd-gpu": ("the number of AMD GPUs", _amd_gpus),
-    "mps": ("an Apple-silicon GPU usable through MPS (1 or 0)", _mps),
-    "accelerator": ("the number of GPUs, Apple's MPS included", _accelerators),
+# How each machine name of the `require` language (vocabulary/require_entries.py) is read.
+_READERS: Dict[str, Callable[[Facts], Observed]] = {
+    "python": _python,
+    "cuda": _torch_field("cuda", "CUDA runtime (a CPU or ROCm build)"),
+    "hip": _torch_field("hip", "HIP (not a ROCm build)"),
+    "driver": _stack_field("nvidia", "driver_version", "driver_source", "no NVIDIA driver found"),
+    "cuda-driver": _stack_field("nvidia", "cuda_driver_version", "cuda_source", "no NVIDIA driver found"),
+    "cuda-toolkit": _stack_field("cuda_toolkit", "version", "source", "no CUDA toolkit found"),
+    "rocm": _stack_field("rocm", "version", "source", "no ROCm installation found"),
+    "gpu": _gpus,
+    "nvidia-gpu": _nvidia_gpus,
+    "amd-gpu": _amd_gpus,
+    "mps": _mps,
+    "accelerator": _accelerators,
 }
-COUNTED = ("gpu", "nvidia-gpu", "amd-gpu", "mps", "accelerator")
-
-
-class Expectation(NamedTuple):
-    declared: Declared
-    name: str  # canonical
-    specifier: str  # "" = present at all
-    marker: Optional[object]  # packaging Marker, or None
-
-    @property
-    def machine(self) -> bool:
-        return self.name in MACHINE_FACTS
-
-
-def parse_expectation(declared: Declared) -> Expectation:
-    """A `require` entry, parsed; ValueError says what is wrong with it."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        requirement = Requirement(declared.text)
-    except InvalidRequirement as exc:
-        raise ValueError(f"not a requirement ({str(exc).splitlines()[0]})") from None
-    if requirement.url:
-        raise ValueError("a URL cannot be checked against an environment; give a name and a version range")
-    if requirement.extras:
-        raise ValueError("extras are not checked; require the extra's distributions themselves")
-    name = canonicalize(requirement.name)
-    if name in COUNTED:
-        for spec in requirement.specifier:
-            if not spec.version.isdigit():
-                raise ValueError(f"{name} counts devices: compare it with a whole number, e.g. {name}>=1")
-    return Expectation(declared, name, str(requirement.specifier), requirement.marker)
+# What each means and how it is read.
+MACHINE_FACTS: Dict[str, Tuple[str, Callable[[Facts], Observed]]] = {
+    name: (meaning, _READERS[name]) for name, meaning in MACHINE_NAMES.items()
+}
 
 
 def _machine_finding(expectation: Expectation, facts: Facts, location: Location):
@@ -182,7 +149,7 @@ def _distribution_finding(expectation: Expectation, facts: Facts, location: Loca
     have = f"{dist.display} is installed" if dist else f"{expectation.name} is not installed"
     fix = FixProposal("reinstall", f"install {text}", command=pip_command(facts, "install", text),
                       parameters={"requirement": text})
-    if expectation.name == "torch" and not expectation.specifier:
+    if expectation.name == TORCH and not expectation.specifier:
         fix = FixProposal("manual", "install the torch build for this machine (pytorch.org/get-started)")
     return report(
         Severity.ERROR, f"the config requires {text}; {have}", subject=expectation.name, key=expectation.declared.text,

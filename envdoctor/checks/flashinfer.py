@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Iterator
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import pip_command
-from envdoctor.checks._metadata import parse_version
-from envdoctor.checks._stack import installed, public, torch_build
-from envdoctor.checks.requirements import pin_fields, spec_text, unmet_requirements
+from envdoctor.checks._shared import pip_command
+from envdoctor.checks.requirements import pin_fields, spec_text
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.vocabulary.installed import installed, torch_build
+from envdoctor.vocabulary.requirements_in_force import unmet_requirements
+from envdoctor.vocabulary.stack import ENGINES, FLASHINFER_COMPANIONS, FLASHINFER_DISTRIBUTIONS, FLASHINFER_JIT_CACHE, FLASHINFER_PYTHON
+from envdoctor.vocabulary.versions import parse_version, public
 
-COMPANIONS = ("flashinfer-cubin", "flashinfer-jit-cache")
-CONSUMERS = ("sglang", "vllm")
-FLASHINFER_NAMES = ("flashinfer-python", "flashinfer")
+COMPANIONS = FLASHINFER_COMPANIONS
+CONSUMERS = ENGINES
+FLASHINFER_NAMES = FLASHINFER_DISTRIBUTIONS
 JIT_CACHE_INDEX = "https://flashinfer.ai/whl/{tag}"
 
 
@@ -52,7 +54,7 @@ def flashinfer_companions(facts: Facts) -> Iterator:
         https://docs.flashinfer.ai/installation.html
         sgl-project/sglang#25335
     """
-    main = installed(facts, "flashinfer-python")
+    main = installed(facts, FLASHINFER_PYTHON)
     if main is None or not main.version:
         return
     wanted = public(main.version)
@@ -66,13 +68,13 @@ def flashinfer_companions(facts: Facts) -> Iterator:
         if parse_version(public(dist.version)) != parse_version(wanted):
             problems.append(f"release {public(dist.version)}, flashinfer-python is {wanted}")
         local = dist.version.split("+", 1)[1] if "+" in dist.version else None
-        if name == "flashinfer-jit-cache" and local and torch_tag and local != torch_tag:
+        if name == FLASHINFER_JIT_CACHE and local and torch_tag and local != torch_tag:
             problems.append(f"built for {local}, torch is {torch_tag}")
         if not problems:
             continue
         tag = torch_tag or local
         requirement = f"{name}=={wanted}"
-        extra = ("--index-url", JIT_CACHE_INDEX.format(tag=tag)) if name == "flashinfer-jit-cache" and tag else ()
+        extra = ("--index-url", JIT_CACHE_INDEX.format(tag=tag)) if name == FLASHINFER_JIT_CACHE and tag else ()
         yield report(
             Severity.ERROR,
             f"{dist.display} does not match flashinfer-python {main.version}: {'; '.join(problems)}",

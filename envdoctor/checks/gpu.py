@@ -6,9 +6,12 @@ import re
 from typing import Iterator, Optional, Tuple
 
 from envdoctor.api import check, report
-from envdoctor.checks._stack import environment, major_minor, release, torch_build, torch_variant
+from envdoctor.checks._shared import environment
 from envdoctor.model.facts import Facts, Gpu
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.vocabulary.installed import torch_build, torch_variant
+from envdoctor.vocabulary.stack import TORCH
+from envdoctor.vocabulary.versions import major_minor, release
 
 TORCH_INSTALL = "https://pytorch.org/get-started/locally/"
 # The oldest Linux driver each CUDA major runs on under minor-version compatibility
@@ -70,7 +73,7 @@ def driver_too_old(facts: Facts) -> Iterator:
     have = major_minor(nvidia.cuda_driver_version)
     evidence = [f"torch {build.version}: CUDA {build.cuda} ({build.source})", _driver_text(facts)]
     fix = FixProposal("manual", f"upgrade the NVIDIA driver to one that supports CUDA {build.cuda}, or install a torch build for CUDA {nvidia.cuda_driver_version or 'the driver'}")
-    location = Location(distribution="torch", path=build.source)
+    location = Location(distribution=TORCH, path=build.source)
     if have is None:
         minimum = MINIMUM_DRIVER.get(needed[0]) if needed else None
         driver = release(nvidia.driver_version)
@@ -78,7 +81,7 @@ def driver_too_old(facts: Facts) -> Iterator:
             yield report(
                 Severity.ERROR,
                 f"torch {build.version} needs CUDA {build.cuda}, which needs driver >= {minimum}; driver {nvidia.driver_version} is installed",
-                subject="torch", message="Every CUDA call fails with 'CUDA driver version is insufficient for CUDA runtime version'.",
+                subject=TORCH, message="Every CUDA call fails with 'CUDA driver version is insufficient for CUDA runtime version'.",
                 evidence=evidence, location=location, fix=fix, references=("https://docs.nvidia.com/deploy/cuda-compatibility/",),
             )
         return
@@ -88,7 +91,7 @@ def driver_too_old(facts: Facts) -> Iterator:
         yield report(
             Severity.ERROR,
             f"torch {build.version} needs CUDA {build.cuda}, but the driver supports CUDA up to {nvidia.cuda_driver_version}",
-            subject="torch",
+            subject=TORCH,
             message=(
                 f"A CUDA {needed[0]}.x runtime does not run on a driver of CUDA {have[0]}.x: torch.cuda.is_available() is "
                 "False and every CUDA call fails with 'CUDA driver version is insufficient for CUDA runtime version'."
@@ -100,7 +103,7 @@ def driver_too_old(facts: Facts) -> Iterator:
         yield report(
             Severity.WARNING,
             f"torch {build.version} is built for CUDA {build.cuda}, newer than the driver's CUDA {nvidia.cuda_driver_version}",
-            subject="torch",
+            subject=TORCH,
             message=(
                 "CUDA's minor-version compatibility runs torch's precompiled kernels, but PTX that is JIT-compiled "
                 "for the newer toolkit (Triton kernels, torch.compile, FlashInfer's JIT) fails with 'the provided PTX "
@@ -200,7 +203,7 @@ def arch_not_in_build(facts: Facts) -> Iterator:
                 subject=f"gpu{gpu.index}",
                 message="torch sees the GPU, but no kernel in this build runs on it: the first CUDA kernel fails with 'no kernel image is available for execution on the device'.",
                 evidence=(f"torch.cuda.get_arch_list(): {shown}", f"GPU {gpu.index}: {gpu.name}, capability {gpu.capability}"),
-                location=Location(distribution="torch"),
+                location=Location(distribution=TORCH),
                 fix=FixProposal("manual", f"install a torch build compiled for {gpu.capability} ({TORCH_INSTALL})"),
             )
             continue
@@ -214,7 +217,7 @@ def arch_not_in_build(facts: Facts) -> Iterator:
                 subject=f"gpu{gpu.index}",
                 message=f"CUDA {cuda_major} builds carry no code for this GPU: kernels fail with 'no kernel image is available for execution on the device'.",
                 evidence=(f"torch {build.version}: CUDA {build.cuda}", f"GPU {gpu.index}: {gpu.name}, capability {gpu.capability} ({facts.stack.nvidia.gpus_source if facts.stack.nvidia else ''})"),
-                location=Location(distribution="torch"),
+                location=Location(distribution=TORCH),
                 fix=FixProposal("manual", f"install a torch build for CUDA {cuda_major - 1}.x ({TORCH_INSTALL})"),
             )
 
@@ -279,10 +282,10 @@ def wrong_torch_variant(facts: Facts) -> Iterator:
     yield report(
         Severity.ERROR,
         title,
-        subject="torch",
+        subject=TORCH,
         message=f"torch.cuda.is_available() is False with this build: the GPUs go unused and GPU code paths fail. Install torch's {wanted} build.",
         evidence=(f"torch {build.version}: cuda={build.cuda}, hip={build.hip} ({build.source})", f"GPUs: {machine}"),
-        location=Location(distribution="torch", path=build.source),
+        location=Location(distribution=TORCH, path=build.source),
         fix=FixProposal("manual", f"install torch's {wanted} build", command=f"pip install torch --index-url https://download.pytorch.org/whl/{index}"),
     )
 
@@ -333,16 +336,16 @@ def gpu_unusable(facts: Facts) -> Iterator:
         yield report(
             Severity.ERROR,
             f"torch.cuda.is_available() is False, but the driver lists {len(gpus)} GPU{'s' if len(gpus) != 1 else ''} ({', '.join(sorted({g.name for g in gpus}))})",
-            subject="torch", message="Every GPU code path of the workload fails or falls back to the CPU.",
-            evidence=evidence, location=Location(distribution="torch"),
+            subject=TORCH, message="Every GPU code path of the workload fails or falls back to the CPU.",
+            evidence=evidence, location=Location(distribution=TORCH),
             fix=FixProposal("manual", "see the other findings of this run for the cause"),
         )
     elif runtime.kernel and runtime.kernel != "ok":
         yield report(
             Severity.ERROR,
             f"a one-element torch kernel launch fails: {runtime.kernel}",
-            subject="torch", message="torch sees the GPU, but running code on it fails; the workload will fail the same way.",
+            subject=TORCH, message="torch sees the GPU, but running code on it fails; the workload will fail the same way.",
             evidence=evidence + [f"torch.ones(1, device='cuda') + 1 -> {runtime.kernel}"],
-            location=Location(distribution="torch"),
+            location=Location(distribution=TORCH),
             fix=FixProposal("manual", "see the CUDA error; GPU002 reports a missing arch"),
         )

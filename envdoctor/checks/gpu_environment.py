@@ -6,9 +6,11 @@ import os
 from typing import Iterator, List, Optional
 
 from envdoctor.api import check, report
-from envdoctor.checks._stack import environment, installed, release, torch_build
+from envdoctor.checks._shared import environment
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Severity
+from envdoctor.vocabulary.installed import installed, torch_build
+from envdoctor.vocabulary.versions import release
 
 VISIBILITY_VARIABLES = ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
 

@@ -15,11 +15,12 @@ from collections import defaultdict
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import first_lines
-from envdoctor.checks._metadata import parsed_requirements
-from envdoctor.checks.requirements import active_requirements
+from envdoctor.checks._shared import first_lines
 from envdoctor.model.facts import Facts, ImportProblem, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.vocabulary.requirements_in_force import active_requirements
+from envdoctor.vocabulary.requires_dist import parsed_requirements
+from envdoctor.vocabulary.stack import FLASHINFER_MODULE, FLASHINFER_PYTHON
 
 # Top-level modules whose distribution is named differently (module -> distributions);
 # a distribution named like its module (canonicalised) needs no entry.
@@ -37,7 +38,7 @@ MODULE_DISTRIBUTIONS = {
     "dotenv": ("python-dotenv",),
     "multipart": ("python-multipart",),
     "pynvml": ("nvidia-ml-py",),
-    "flashinfer": ("flashinfer-python",),
+    FLASHINFER_MODULE: (FLASHINFER_PYTHON,),
     "vllm_flash_attn": ("vllm-flash-attn",),
     "decord": ("eva-decord",),
     "grpc": ("grpcio",),

@@ -7,10 +7,12 @@ from collections import defaultdict
 from typing import Dict, Iterator, List
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import describe_entry, first_lines, pip_command
-from envdoctor.checks._metadata import parse_version, parsed_requirements, requires_python_spec
+from envdoctor.checks._shared import first_lines, pip_command
 from envdoctor.model.facts import Distribution, Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.vocabulary.labels import describe_entry
+from envdoctor.vocabulary.requires_dist import parsed_requirements
+from envdoctor.vocabulary.versions import parse_version, requires_python_spec
 
 
 @check(

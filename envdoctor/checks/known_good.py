@@ -1,6 +1,6 @@
 """EXP002: how the environment drifted from a known-good snapshot (`check --against FILE`).
 
-The differences are envdoctor.diff's; this check keeps those that change what code
+The differences are vocabulary/facts_diff.py's; this check keeps those that change what code
 does (every area but environment variables that only describe the shell) and rates
 them by impact: high -> error, medium -> warning, low -> info.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import pip_command
+from envdoctor.checks._shared import pip_command
 from envdoctor.model.facts import Facts, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
 
@@ -57,7 +57,7 @@ def drift_from_known_good(facts: Facts, known_good: Optional[Facts] = None, know
     """
     if known_good is None:
         return
-    from envdoctor.diff import diff_facts
+    from envdoctor.vocabulary.facts_diff import diff_facts
 
     names = set(known_good.distributions_by_name) | set(facts.distributions_by_name)
     for item in diff_facts(known_good, facts):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import describe_entry, pip_command
 from envdoctor.checks._resolution import expectations, resolves_as_expected
+from envdoctor.checks._shared import pip_command
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.vocabulary.labels import describe_entry
 
 
 @check(

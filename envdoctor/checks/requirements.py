@@ -8,134 +8,20 @@ own marker environment, never envdoctor's.
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
-from typing import Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
+from typing import Iterator, Optional, Tuple
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import per_facts, pip_command
-from envdoctor.checks._metadata import (
-    MarkerEvaluator,
-    ParsedRequirement,
-    parse_version,
-    parsed_requirements,
-    requires_python_spec,
-)
+from envdoctor.checks._shared import pip_command
 from envdoctor.model.facts import Distribution, Facts, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
-
-
-class ActiveRequirement(NamedTuple):  # one per requirement in force: a named tuple is the cheapest record
-    requirer: Distribution
-    parsed: ParsedRequirement
-    via_extra: str  # "" or the extra that activates it
-    extra_requested_by: Tuple[str, ...]  # who asked for that extra
-
-    @property
-    def requirement(self):
-        return self.parsed.requirement
-
-    @property
-    def text(self) -> str:
-        return self.parsed.text
-
-
-@per_facts  # REQ001 and REQ002 both need it
-def active_requirements(facts: Facts) -> List[ActiveRequirement]:
-    """Requirements in force, after propagating the extras installed distributions request.
-
-    A worklist: requirements in force without extras come first; each extra they request
-    of an installed distribution is queued once, and only that distribution's
-    extra-dependent requirements are evaluated for it.  Linear in the number of
-    requirements plus requested extras (5,000 requirements take ~10 ms: this runs on
-    every check, so the loops keep per-requirement work to a list slot).
-    """
-    active = facts.active_distributions()
-    holds = MarkerEvaluator(facts.markers or {}).holds
-    requested: Dict[str, Set[str]] = defaultdict(set)
-    requested_by: Dict[Tuple[str, str], Set[str]] = defaultdict(set)
-    queue: deque = deque()
-    # Per distribution: its parsed requirements and, for each, True (in force without an
-    # extra), the extras that put it in force, or None (not in force).
-    state: Dict[str, Tuple[List[ParsedRequirement], list]] = {}
-
-    def request_extras(item: ParsedRequirement, by: Distribution) -> None:
-        for wanted in item.extras:
-            requested_by[(item.key, wanted)].add(by.display)
-            if wanted not in requested[item.key]:
-                requested[item.key].add(wanted)
-                queue.append((item.key, wanted))
-
-    for key, dist in active.items():
-        items = parsed_requirements(dist)[0]
-        slots: list = [None] * len(items)
-        state[key] = (items, slots)
-        for index, item in enumerate(items):
-            marker = item.requirement.marker
-            if marker is None or holds(marker, ""):
-                slots[index] = True
-                if item.extras:
-                    request_extras(item, dist)
-    while queue:
-        key, extra = queue.popleft()
-        if key not in state:
-            continue  # REQ001 reports the missing distribution itself
-        items, slots = state[key]
-        for index, item in enumerate(items):
-            slot = slots[index]
-            if slot is True or not item.marker_uses_extra or not holds(item.requirement.marker, extra):
-                continue
-            if slot is None:
-                slots[index] = [extra]
-                if item.extras:
-                    request_extras(item, active[key])  # its own requests, made once
-            else:
-                slot.append(extra)
-
-    result = []
-    for key, dist in active.items():
-        items, slots = state[key]
-        for item, slot in zip(items, slots):
-            if slot is True:
-                result.append(ActiveRequirement(dist, item, "", ()))
-            elif slot is not None:
-                via = min(slot)
-                result.append(ActiveRequirement(dist, item, via, tuple(sorted(requested_by[(key, via)]))))
-    return result
+from envdoctor.vocabulary.requirements_in_force import ActiveRequirement, unmet_requirements
+from envdoctor.vocabulary.versions import parse_version, requires_python_spec
 
 
 def _why(item: ActiveRequirement) -> str:
     if not item.via_extra:
         return ""
     return f" (through its extra [{item.via_extra}], requested by {', '.join(item.extra_requested_by)})"
-
-
-@per_facts  # REQ001, REQ002, TOR001 and FLI002 all read it
-def unmet_requirements(facts: Facts) -> List[Tuple[ActiveRequirement, Optional[Distribution]]]:
-    """Requirements in force that the installed distributions do not meet, with the installed
-    provider (None: nothing provides it).  Unparseable versions are INT002's, not unmet."""
-    installed = facts.active_distributions()
-    unmet = []
-    # Specifier sets and versions are shared objects (parsed once per text), and the same
-    # pair recurs across an environment: `contains` once per pair.
-    verdicts: Dict[Tuple[int, int], bool] = {}
-    for item in active_requirements(facts):
-        provider = installed.get(item.parsed.key)
-        if provider is None:
-            unmet.append((item, None))
-            continue
-        if not item.parsed.has_specifier:
-            continue
-        version = parse_version(provider.version)
-        if version is None:
-            continue
-        specifier = item.requirement.specifier
-        pair = (id(specifier), id(version))
-        met = verdicts.get(pair)
-        if met is None:
-            met = verdicts[pair] = specifier.contains(version, prereleases=True)
-        if not met:
-            unmet.append((item, provider))
-    return unmet
 
 
 def requirement_key(requirer: str, required: str) -> str:

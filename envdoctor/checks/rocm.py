@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Iterator
 
 from envdoctor.api import check, report
-from envdoctor.checks._stack import environment, major_minor, torch_build, torch_variant
+from envdoctor.checks._shared import environment
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.vocabulary.installed import torch_build, torch_variant
+from envdoctor.vocabulary.stack import AITER_MODULE, TORCH
+from envdoctor.vocabulary.versions import major_minor
 
 AITER_SWITCHES = ("SGLANG_USE_AITER", "VLLM_ROCM_USE_AITER")
 TRUE = ("1", "true", "yes", "on")
@@ -53,10 +56,10 @@ def rocm_version_mismatch(facts: Facts) -> Iterator:
     yield report(
         Severity.WARNING,
         f"torch {build.version} is built for ROCm {'.'.join(map(str, major_minor(torch_rocm)))}, but the system ROCm is {rocm.version}",
-        subject="torch",
+        subject=TORCH,
         message="Kernels compiled on this machine (aiter, SGLang/vLLM custom ops) link the system ROCm while torch runs its own: expect missing HIP symbols or 'no binary for GPU'.",
         evidence=(f"torch {build.version}: hip={build.hip} ({build.source})", f"system ROCm {rocm.version} ({rocm.source})"),
-        location=Location(distribution="torch"),
+        location=Location(distribution=TORCH),
         fix=FixProposal("manual", f"install torch for ROCm {'.'.join(rocm.version.split('.')[:2])}",
                         command=f"pip install torch --index-url https://download.pytorch.org/whl/rocm{'.'.join(rocm.version.split('.')[:2])}"),
     )
@@ -96,7 +99,7 @@ def aiter_switched_on_but_missing(facts: Facts) -> Iterator:
     switched = [v for v in AITER_SWITCHES if env.get(v, "").strip().lower() in TRUE]
     if not switched:
         return
-    resolution = (facts.modules or {}).get("aiter")
+    resolution = (facts.modules or {}).get(AITER_MODULE)
     if resolution is not None and resolution.found and not resolution.namespace:
         return
     if resolution is not None and resolution.found:
@@ -106,10 +109,10 @@ def aiter_switched_on_but_missing(facts: Facts) -> Iterator:
     yield report(
         Severity.ERROR,
         f"{', '.join(f'{v}={env[v]}' for v in switched)} is set, but aiter {state}",
-        subject="aiter",
+        subject=AITER_MODULE,
         message="The framework imports aiter's kernels once the switch is on; the server stops at start-up.",
         evidence=tuple(f"{v}={env[v]!r}" for v in switched) + (f"aiter: {state}",),
-        location=Location(module="aiter"),
+        location=Location(module=AITER_MODULE),
         references=("sgl-project/sglang#22363",),
         fix=FixProposal("manual", f"install aiter, or unset {' and '.join(switched)}"),
     )

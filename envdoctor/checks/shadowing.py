@@ -6,10 +6,10 @@ import os
 from typing import Iterator
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import describe_entry
 from envdoctor.checks._resolution import expectations, resolves_as_expected
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.vocabulary.labels import describe_entry
 
 
 @check(

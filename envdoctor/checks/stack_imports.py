@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from envdoctor.api import check, report
-from envdoctor.checks._stack import installed
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.vocabulary.installed import installed
+from envdoctor.vocabulary.stack import TRITON, TRITON_MODULE
 
 
 @check(
@@ -89,13 +90,13 @@ def triton_kernel_fails(facts: Facts) -> Iterator:
     runtime = facts.deep.triton
     if runtime is None or not runtime.kernel or runtime.kernel == "ok" or runtime.kernel.startswith("skipped"):
         return
-    triton = installed(facts, "triton")
+    triton = installed(facts, TRITON)
     yield report(
         Severity.ERROR,
         f"a one-line Triton kernel fails: {runtime.kernel}",
-        subject="triton",
+        subject=TRITON_MODULE,
         message="Every Triton kernel of the stack (torch.compile, FlashInfer, SGLang/vLLM, triton_kernels) compiles and launches the same way.",
         evidence=(f"triton {runtime.version}" + (f" ({triton.metadata_path})" if triton else ""), runtime.kernel),
-        location=Location(module="triton"),
+        location=Location(module=TRITON_MODULE),
         fix=FixProposal("manual", "see GPU001 and TOR001 for the usual causes"),
     )

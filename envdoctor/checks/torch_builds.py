@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import pip_command
-from envdoctor.checks._stack import installed, major_minor, public, torch_build
-from envdoctor.checks.requirements import pin_fields, requirement_key, spec_text, unmet_requirements
+from envdoctor.checks._shared import pip_command
+from envdoctor.checks.requirements import pin_fields, requirement_key, spec_text
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.vocabulary.installed import installed, torch_build
+from envdoctor.vocabulary.requirements_in_force import unmet_requirements
+from envdoctor.vocabulary.stack import TORCH, TORCHAUDIO, TORCHVISION, TRITON_DISTRIBUTIONS, TRITON_MODULE
+from envdoctor.vocabulary.versions import major_minor, public
 
-TRITON_DISTRIBUTIONS = ("triton", "pytorch-triton", "pytorch-triton-rocm", "pytorch-triton-xpu")
 
 
 @check(
@@ -47,14 +49,14 @@ def torch_triton_pin(facts: Facts) -> Iterator:
         https://github.com/pytorch/pytorch/blob/main/RELEASE.md
     """
     for item, provider in unmet_requirements(facts):
-        if item.requirer.canonical_name != "torch" or item.parsed.key not in TRITON_DISTRIBUTIONS:
+        if item.requirer.canonical_name != TORCH or item.parsed.key not in TRITON_DISTRIBUTIONS:
             continue
         wanted = spec_text(item.requirement)
         have = f"{provider.display} is installed" if provider else f"no {item.requirement.name} is installed"
         yield report(
             Severity.ERROR,
             f"{item.requirer.display} pins {wanted}, but {have}",
-            subject="torch",
+            subject=TORCH,
             message=(
                 "torch.compile/Inductor and Triton-based kernels generate code against the Triton release torch "
                 "was built with; another one fails at compile time, often with an AttributeError deep in "
@@ -101,10 +103,10 @@ def two_tritons(facts: Facts) -> Iterator:
     yield report(
         Severity.ERROR,
         f"{' and '.join(d.display for d in found)} all install the `triton` package",
-        subject="triton",
+        subject=TRITON_MODULE,
         message="Their files overwrite each other in site-packages/triton: the package on disk is a mix, and uninstalling either breaks the other.",
         evidence=tuple(f"{d.display}: {d.metadata_path}" for d in found),
-        location=Location(distribution=found[0].name, module="triton"),
+        location=Location(distribution=found[0].name, module=TRITON_MODULE),
         fix=FixProposal("manual", "uninstall all of them, then install the one torch pins", command=pip_command(facts, "uninstall", "-y", *names.split())),
     )
 
@@ -113,9 +115,9 @@ def _expected_companion(name: str, torch_version) -> Optional[str]:
     """torchvision 0.(minor+15) and torchaudio 2.minor pair with torch 2.minor."""
     if torch_version is None or torch_version[0] != 2:
         return None
-    if name == "torchvision":
+    if name == TORCHVISION:
         return f"0.{torch_version[1] + 15}"
-    if name == "torchaudio":
+    if name == TORCHAUDIO:
         return f"2.{torch_version[1]}"
     return None
 
@@ -152,12 +154,12 @@ def torch_companion_mismatch(facts: Facts) -> Iterator:
         https://github.com/pytorch/vision#installation
         https://github.com/pytorch/audio#dependencies
     """
-    torch = installed(facts, "torch")
+    torch = installed(facts, TORCH)
     build = torch_build(facts)
     if torch is None or build is None:
         return
     torch_release = major_minor(torch.version)
-    for name in ("torchvision", "torchaudio"):
+    for name in (TORCHVISION, TORCHAUDIO):
         dist = installed(facts, name)
         if dist is None or not dist.version:
             continue
@@ -181,5 +183,5 @@ def torch_companion_mismatch(facts: Facts) -> Iterator:
             location=Location(path=dist.metadata_path, distribution=name),
             fix=FixProposal("manual", f"install the {name} built for torch {public(torch.version)}",
                             command=f"pip install {name}=={expected or public(dist.version)}.* --index-url https://download.pytorch.org/whl/{index}"),
-            replaces=(f"REQ002:{requirement_key(name, 'torch')}",),
+            replaces=(f"REQ002:{requirement_key(name, TORCH)}",),
         )

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from envdoctor.api import check, report
-from envdoctor.checks._stack import installed, release
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.vocabulary.installed import installed
+from envdoctor.vocabulary.stack import PYTORCH_TRITON, PYTORCH_TRITON_ROCM, SGLANG, TRITON, TRITON_KERNELS_MODULE
+from envdoctor.vocabulary.versions import release
 
 # Modules every triton_kernels release has; consumers import them first.
 CORE_MODULES = ("matmul_ogs.py", "tensor.py")
@@ -48,16 +50,16 @@ def triton_kernels_partial(facts: Facts) -> Iterator:
         sgl-project/sglang#25335
         https://github.com/triton-lang/triton/tree/main/python/triton_kernels
     """
-    resolution = (facts.modules or {}).get("triton_kernels")
+    resolution = (facts.modules or {}).get(TRITON_KERNELS_MODULE)
     if resolution is None or not resolution.found:
         return
-    files = set(facts.stack.package_files.get("triton_kernels", ()))
+    files = set(facts.stack.package_files.get(TRITON_KERNELS_MODULE, ()))
     where = resolution.origin or ", ".join(resolution.locations) or "?"
     if resolution.namespace:
         missing = list(CORE_MODULES)
     else:
         missing = [m for m in CORE_MODULES if m not in files]
-    if installed(facts, "sglang") is not None:
+    if installed(facts, SGLANG) is not None:
         missing += [m for m in SGLANG_PROBED if m not in files]
     if not missing:
         return
@@ -65,7 +67,7 @@ def triton_kernels_partial(facts: Facts) -> Iterator:
     yield report(
         Severity.ERROR if core else Severity.WARNING,
         f"triton_kernels at {where} lacks {', '.join(missing)}",
-        subject="triton_kernels",
+        subject=TRITON_KERNELS_MODULE,
         message=(
             "The package imports at its top level but not its submodules: a partial install. "
             + ("Consumers fail at `from triton_kernels.matmul_ogs import ...`." if core else
@@ -73,7 +75,7 @@ def triton_kernels_partial(facts: Facts) -> Iterator:
         ),
         evidence=(f"import triton_kernels -> {where}" + (" (namespace package)" if resolution.namespace else ""),
                   f"{len(files)} .py files in the package"),
-        location=Location(path=resolution.origin, module="triton_kernels"),
+        location=Location(path=resolution.origin, module=TRITON_KERNELS_MODULE),
         references=("sgl-project/sglang#25335",),
         fix=FixProposal("manual", "reinstall triton_kernels from the Triton commit matching the installed triton"),
     )
@@ -108,17 +110,17 @@ def triton_kernels_triton(facts: Facts) -> Iterator:
     References
         sgl-project/sglang#25335
     """
-    resolution = (facts.modules or {}).get("triton_kernels")
+    resolution = (facts.modules or {}).get(TRITON_KERNELS_MODULE)
     if resolution is None or not resolution.found:
         return
-    triton = next((d for d in (installed(facts, n) for n in ("triton", "pytorch-triton", "pytorch-triton-rocm")) if d), None)
+    triton = next((d for d in (installed(facts, n) for n in (TRITON, PYTORCH_TRITON, PYTORCH_TRITON_ROCM)) if d), None)
     if triton is None:
         yield report(
             Severity.ERROR, "triton_kernels is installed, but no triton is",
-            subject="triton_kernels",
+            subject=TRITON_KERNELS_MODULE,
             message="Every triton_kernels module imports triton at its top level.",
             evidence=(f"import triton_kernels -> {resolution.origin}",),
-            location=Location(module="triton_kernels"), references=("sgl-project/sglang#25335",),
+            location=Location(module=TRITON_KERNELS_MODULE), references=("sgl-project/sglang#25335",),
             fix=FixProposal("manual", "install the triton that torch pins"),
         )
         return
@@ -126,9 +128,9 @@ def triton_kernels_triton(facts: Facts) -> Iterator:
     if version and version[:2] < OLDEST_TRITON:
         yield report(
             Severity.WARNING, f"triton_kernels is installed, but {triton.display} is older than {OLDEST_TRITON[0]}.{OLDEST_TRITON[1]}",
-            subject="triton_kernels",
+            subject=TRITON_KERNELS_MODULE,
             message="triton_kernels follows Triton's language as of its own commit; an older triton fails to compile its kernels.",
             evidence=(f"import triton_kernels -> {resolution.origin}", f"{triton.display}: {triton.metadata_path}"),
-            location=Location(module="triton_kernels"), references=("sgl-project/sglang#25335",),
+            location=Location(module=TRITON_KERNELS_MODULE), references=("sgl-project/sglang#25335",),
             fix=FixProposal("manual", "upgrade triton with torch (TOR001), and triton_kernels with it"),
         )

@@ -11,8 +11,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from envdoctor.api import check
-from envdoctor.checks._stack import installed, is_macos, triton_import_findings
+from envdoctor.checks._shared import is_macos
+from envdoctor.checks._triton_imports import triton_import_findings
 from envdoctor.model.facts import Facts
+from envdoctor.vocabulary.installed import installed
+from envdoctor.vocabulary.stack import TRITON
 
 
 def _has_gpu(facts: Facts) -> bool:
@@ -55,7 +58,7 @@ def triton_without_gpu(facts: Facts) -> Iterator:
     References
         sgl-project/sglang#21551
     """
-    if is_macos(facts) or _has_gpu(facts) or installed(facts, "triton") is not None:
+    if is_macos(facts) or _has_gpu(facts) or installed(facts, TRITON) is not None:
         return
     yield from triton_import_findings(
         facts, "; this machine has no GPU and no triton",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
-from envdoctor.checks._metadata import parse_requirement
-from envdoctor.checks.requirements import active_requirements
+from envdoctor.vocabulary.requires_dist import parse_requirement
+from envdoctor.vocabulary.requirements_in_force import active_requirements
 from envdoctor.fixes.api import FixContext, Proposal, RemovePath, RunCommand, fixer
 from envdoctor.fixes.installer import install_roots
 from envdoctor.model.facts import Distribution, canonicalize

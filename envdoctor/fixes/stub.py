@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from envdoctor.checks._stack import installed
+from envdoctor.vocabulary.installed import installed
 from envdoctor.fixes.api import FixContext, Proposal, fixer
 from envdoctor.fixes.shim import shim_files
 from envdoctor.model.finding import Finding

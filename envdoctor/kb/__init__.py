@@ -13,7 +13,7 @@ import os
 from dataclasses import field
 from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
-from envdoctor.config import read_toml
+from envdoctor.data_files import read_toml
 from envdoctor.errors import PluginError
 from envdoctor.model.record import Record, record
 

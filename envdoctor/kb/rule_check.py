@@ -13,12 +13,13 @@ from collections import defaultdict
 from typing import Iterator, List, Optional
 
 from envdoctor.api import CheckSpec, report
-from envdoctor.checks._common import pip_command
-from envdoctor.checks._metadata import parse_requirement, parsed_requirements, satisfies
-from envdoctor.checks._stack import installed, torch_build, torch_variant
+from envdoctor.checks._shared import pip_command
 from envdoctor.kb import Rule, rule_doc
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.vocabulary.installed import installed, torch_build, torch_variant
+from envdoctor.vocabulary.requires_dist import parse_requirement, parsed_requirements
+from envdoctor.vocabulary.versions import satisfies
 
 STACK_KEYS = ("torch_build", "torch_cuda", "gpu_capability", "cuda_toolkit", "package_files_absent")
 

@@ -17,7 +17,7 @@ from functools import cached_property, lru_cache
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from envdoctor.errors import UsageError
-from envdoctor.json_file import read_json
+from envdoctor.data_files import read_json
 from envdoctor.model.record import Record, record
 from envdoctor.target import Target
 

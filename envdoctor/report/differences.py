@@ -10,7 +10,7 @@ import json
 from typing import List, NamedTuple, Optional, Sequence
 
 from envdoctor import __version__
-from envdoctor.diff import AREAS, IMPACTS, Difference
+from envdoctor.vocabulary.facts_diff import AREAS, IMPACTS, Difference
 from envdoctor.report import plural
 
 DIFF_SCHEMA_VERSION = 1

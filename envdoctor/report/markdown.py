@@ -12,14 +12,9 @@ from typing import List
 from envdoctor import __version__
 from envdoctor.model.finding import Severity
 from envdoctor.report import plural
+from envdoctor.vocabulary.stack import REPORTED
 
 ICONS = {Severity.ERROR: "❌ error", Severity.WARNING: "⚠️ warning", Severity.INFO: "ℹ️ info"}
-# Distributions whose versions a stack bug report needs, when installed.
-STACK_DISTRIBUTIONS = (
-    "torch", "torchvision", "torchaudio", "triton", "pytorch-triton-rocm", "triton-kernels", "flashinfer-python",
-    "flashinfer-cubin", "flashinfer-jit-cache", "sglang", "sgl-kernel", "vllm", "xformers", "flash-attn", "aiter",
-    "deep-gemm", "transformers", "accelerate", "numpy", "nvidia-nccl-cu12", "nvidia-cudnn-cu12", "nvidia-nccl-cu13",
-)
 
 
 def _cell(text: str) -> str:
@@ -80,7 +75,7 @@ def environment_markdown(facts) -> List[str]:
         if stack.apple is not None:
             row("macOS", f"{stack.apple.macos_version} {stack.apple.machine}" + (" (Rosetta)" if stack.apple.translated else ""))
     installed = facts.active_distributions() if facts.distributions is not None else {}
-    versions = [f"{name} {installed[name].version}" for name in STACK_DISTRIBUTIONS if name in installed]
+    versions = [f"{name} {installed[name].version}" for name in REPORTED if name in installed]
     row("stack packages", ", ".join(versions))
     row("distributions", len(installed))
     # The probe collects only the variables that steer Python and the stack (and masks secret-named ones).

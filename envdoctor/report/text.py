@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import List, Tuple
 
 from envdoctor import __version__
-from envdoctor.checks._common import ORIGIN_LABELS
 from envdoctor.model.finding import Severity
 from envdoctor.report import plural
+from envdoctor.vocabulary.labels import ORIGIN_LABELS
 
 Span = Tuple[str, str]  # (text, rich style or "")
 Line = List[Span]

@@ -8,37 +8,17 @@
     conditions.py  target-dependent `if` tests: True, False or unknown for this target
     resolve.py   every import site against modules and exports -> problems, with "did you mean"
     results.py   the whole result, cached and revalidated by the mtimes of what it read
-    run.py       ties them together into the `imports` facts section
+    pipeline.py  ties them together into the `imports` facts section
+    request.py   what the user asked for (ScanRequest)
 
 The scanner is fact collection (it reads the target's files, as the probe does); the IMP
 checks that turn its problems into findings are pure functions of those facts.
 """
 
-from typing import NamedTuple, Sequence
+from envdoctor.scan.request import ScanRequest
+from envdoctor.vocabulary.stack import SCAN_DEFAULTS
 
-
-class ScanRequest(NamedTuple):
-    """What the user asked for: `--scan` items, and whether the stack defaults apply."""
-
-    items: Sequence[str] = ()
-    include_stack: bool = True
-    enabled: bool = True
-
-
-# Scanned when installed, without being asked: the packages whose imports break most.
-# (Here, not in sources.py, so the CLI can tell "nothing to scan" without importing the scanner.)
-STACK_DISTRIBUTIONS = (
-    "sglang",
-    "sgl-kernel",
-    "vllm",
-    "flashinfer-python",
-    "flashinfer",
-    "triton-kernels",
-    "aiter",
-    "amd-aiter",
-    "xformers",
-    "lmdeploy",
-)
+__all__ = ["ScanRequest", "with_import_scan"]
 
 
 def with_import_scan(facts, request: ScanRequest):
@@ -52,8 +32,8 @@ def with_import_scan(facts, request: ScanRequest):
     if not request.enabled or facts.interpreter is None or facts.sys_path is None:
         return facts
     installed = facts.active_distributions() if facts.distributions is not None else {}
-    if not request.items and not (request.include_stack and any(name in installed for name in STACK_DISTRIBUTIONS)):
+    if not request.items and not (request.include_stack and any(name in installed for name in SCAN_DEFAULTS)):
         return dataclasses.replace(facts, imports=ImportScan())
-    from envdoctor.scan.run import scan_imports
+    from envdoctor.scan.pipeline import scan_imports
 
     return dataclasses.replace(facts, imports=scan_imports(facts, request))

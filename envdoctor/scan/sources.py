@@ -14,8 +14,8 @@ from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from envdoctor.errors import UsageError
 from envdoctor.model.facts import Distribution, Facts, canonicalize
-from envdoctor.scan import STACK_DISTRIBUTIONS
 from envdoctor.scan.modules import StaticFinder, folder_mtime
+from envdoctor.vocabulary.stack import SCAN_DEFAULTS
 
 # Folders never descended into when a source folder is scanned.
 _SKIPPED_FOLDERS = {"__pycache__", "node_modules", "site-packages", "build", "dist"}
@@ -48,7 +48,7 @@ def requested(facts: Facts, items: Sequence[str], include_stack: bool) -> Reques
     """--scan items (folders first, then distribution names) and the installed stack packages."""
     active = facts.active_distributions()
     folders: List[ScanUnit] = []
-    keys = [name for name in STACK_DISTRIBUTIONS if include_stack and name in active]
+    keys = [name for name in SCAN_DEFAULTS if include_stack and name in active]
     for item in items:
         folder = _as_folder(item, facts)
         if folder is not None:

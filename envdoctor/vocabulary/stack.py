@@ -63,14 +63,32 @@ DIFF_NAMES = frozenset({
 })
 DIFF_PREFIXES = ("nvidia-", "flashinfer", "cuda-", "torch-", "cupy-")
 
+# Top-level import names, where a check or the probe talks about the module rather than
+# the distribution (triton the module can come from four distributions).
+TORCH_MODULE = "torch"
+TRITON_MODULE = "triton"
+TRITON_KERNELS_MODULE = "triton_kernels"
+FLASHINFER_MODULE = "flashinfer"
+SGL_KERNEL_MODULE = "sgl_kernel"
+SGLANG_MODULE = "sglang"
+VLLM_MODULE = "vllm"
+AITER_MODULE = "aiter"
+XFORMERS_MODULE = "xformers"
+FLASH_ATTN_MODULE = "flash_attn"
+DEEP_GEMM_MODULE = "deep_gemm"
+TORCHVISION_MODULE = "torchvision"
+TORCHAUDIO_MODULE = "torchaudio"
+LMDEPLOY_MODULE = "lmdeploy"
+
 # Top-level modules `--deep` imports, in the order they are started: torch first,
 # because it takes longest and the others mostly import it too.
 DEEP_MODULES = (
-    "torch", "triton", "triton_kernels", "flashinfer", "sgl_kernel", "sglang", "vllm", "aiter",
-    "xformers", "flash_attn", "deep_gemm", "torchvision", "torchaudio", "lmdeploy",
+    TORCH_MODULE, TRITON_MODULE, TRITON_KERNELS_MODULE, FLASHINFER_MODULE, SGL_KERNEL_MODULE, SGLANG_MODULE,
+    VLLM_MODULE, AITER_MODULE, XFORMERS_MODULE, FLASH_ATTN_MODULE, DEEP_GEMM_MODULE, TORCHVISION_MODULE,
+    TORCHAUDIO_MODULE, LMDEPLOY_MODULE,
 )
 # Packages whose .py files the probe lists (a check compares them with what an engine imports).
-LISTED_PACKAGES = ("triton_kernels",)
+LISTED_PACKAGES = (TRITON_KERNELS_MODULE,)
 
 # Environment variables the probe collects: names starting with these.
 ENVIRONMENT_PREFIXES = (

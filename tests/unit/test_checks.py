@@ -449,7 +449,7 @@ def test_module_path_is_under_its_root(path, root, under):
 
 
 def test_a_requirement_in_force_through_two_extras_names_the_first_and_who_asked_for_it():
-    from envdoctor.checks.requirements import active_requirements
+    from envdoctor.vocabulary.requirements_in_force import active_requirements
 
     facts = make_facts(dists=[
         dist("one", "1.0", requires=["provider[b]"]),

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from envdoctor.checks.expectations import Declared, parse_expectation
 from envdoctor.collect import select_checks
 from envdoctor.config import Settings
-from envdoctor.diff import diff_facts
+from envdoctor.vocabulary.facts_diff import diff_facts
+from envdoctor.vocabulary.require_entries import Declared, parse_expectation
 from envdoctor.engine import run_checks
 from envdoctor.errors import UsageError
 from envdoctor.model.facts import Facts

@@ -17,7 +17,8 @@ import pytest
 from envdoctor.model.facts import ImportScan
 from envdoctor.scan import summary as summary_module
 from envdoctor.scan.conditions import TargetTraits, evaluate, reachable
-from envdoctor.scan.run import ScanRequest, scan_imports
+from envdoctor.scan.pipeline import scan_imports
+from envdoctor.scan.request import ScanRequest
 from envdoctor.scan.summary import encode_condition, summarize_source
 from tests.helpers.facts import dist, make_facts
 

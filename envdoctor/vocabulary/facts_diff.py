@@ -1,7 +1,8 @@
 """What differs between two environments' facts, that matters, ordered by impact.
 
-`envdoctor diff a.json b.json` renders these; `check --against known-good.json`
-turns them into findings (checks/known_good.py).  Paths are compared relative to
+`envdoctor diff a.json b.json` renders these (report/differences.py); `check --against
+known-good.json` turns them into findings (checks/known_good.py, EXP002), which is why the
+comparison sits in the vocabulary layer that checks may import.  Paths are compared relative to
 each environment's own prefix and working directory, so two venvs in different
 folders (or an image built somewhere else) differ only where their content does.
 
@@ -16,35 +17,24 @@ Impact says how likely a difference is to change what the code does:
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from typing import Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from envdoctor.checks._stack import release
 from envdoctor.model.facts import Facts
+from envdoctor.model.record import Record, record
+from envdoctor.vocabulary.stack import BEHAVIOUR_VARIABLES, is_stack
+from envdoctor.vocabulary.versions import release
 
 AREAS = ("python", "accelerator", "torch build", "distributions", "import system", "environment")
 IMPACTS = ("high", "medium", "low")
-
-STACK_NAMES = frozenset({
-    "torch", "triton", "pytorch-triton", "pytorch-triton-rocm", "triton-kernels", "torchvision", "torchaudio",
-    "sglang", "sgl-kernel", "vllm", "xformers", "aiter", "amd-aiter", "deep-gemm", "lmdeploy", "numpy",
-    "transformers", "accelerate", "cupy", "jax", "jaxlib", "tensorrt", "onnxruntime-gpu",
-})
-STACK_PREFIXES = ("nvidia-", "flashinfer", "cuda-", "torch-", "cupy-")
-
-# Environment variables that change what the stack does (which GPUs, which libraries, which code).
-BEHAVIOUR_VARIABLES = frozenset({
-    "CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "CUDA_HOME", "CUDA_PATH", "ROCM_PATH",
-    "LD_LIBRARY_PATH", "LD_PRELOAD", "DYLD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONSAFEPATH",
-    "PYTHONNOUSERSITE", "TORCH_CUDA_ARCH_LIST", "PYTORCH_CUDA_ALLOC_CONF", "CUDA_LAUNCH_BLOCKING",
-    "NCCL_P2P_DISABLE", "NCCL_IB_DISABLE", "TRITON_CACHE_DIR", "PYTORCH_ENABLE_MPS_FALLBACK", "HSA_OVERRIDE_GFX_VERSION",
-})
 
 
 Paths = Tuple[Callable[[Optional[str]], Optional[str]], Callable[[Optional[str]], Optional[str]]]
 
 
-class Difference(NamedTuple):
+@record
+class Difference(Record):
     area: str  # one of AREAS
     subject: str  # "torch", "NVIDIA driver", "CUDA_VISIBLE_DEVICES"
     change: str  # added | removed | changed
@@ -54,11 +44,7 @@ class Difference(NamedTuple):
     detail: str = ""  # why this impact: "major version", "editable -> regular install"
 
     def to_dict(self) -> dict:
-        return self._asdict()
-
-
-def is_stack(name: str) -> bool:
-    return name in STACK_NAMES or name.startswith(STACK_PREFIXES)
+        return dataclasses.asdict(self)
 
 
 def diff_facts(before: Facts, after: Facts) -> List[Difference]:

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from envdoctor.model.facts import Facts, ImportScan, ModuleResolution, ScannedCode
-from envdoctor.scan import ScanRequest, results
+from envdoctor.scan import results
 from envdoctor.scan.cache import SummaryStore, default_cache_dir
 from envdoctor.scan.conditions import TargetTraits
 from envdoctor.scan.exports import Exports
 from envdoctor.scan.modules import ModuleInfo, StaticFinder
+from envdoctor.scan.request import ScanRequest
 from envdoctor.scan.resolve import Resolver
 from envdoctor.scan.sources import distribution_unit, requested
 
