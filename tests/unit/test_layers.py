@@ -19,9 +19,14 @@ from envdoctor.vocabulary import stack
 
 # A layer may import from envdoctor only the modules under these prefixes (and the standard
 # library and third-party packages).  A prefix names a module and everything below it.
+# The base modules (errors, data_files) sit below everything: the model may use them to read a
+# snapshot (Facts.load) and say why it cannot.
+BASE = ("envdoctor.errors", "envdoctor.data_files")
 MAY_IMPORT = {
-    "envdoctor.model": ("envdoctor.model",),
-    "envdoctor.vocabulary": ("envdoctor.model", "envdoctor.vocabulary"),
+    "envdoctor.errors": (),
+    "envdoctor.data_files": ("envdoctor.errors",),
+    "envdoctor.model": ("envdoctor.model", *BASE),
+    "envdoctor.vocabulary": ("envdoctor.model", "envdoctor.vocabulary", *BASE),
     "envdoctor.checks": ("envdoctor.api", "envdoctor.model", "envdoctor.vocabulary", "envdoctor.checks"),
 }
 
