@@ -499,9 +499,18 @@ def fix(
             facts = _scanned(run_probe(target, timeout=timeout), request)
             return _deepened(facts, target, timeout) if deep else facts
 
-        interactive = sys.stdin.isatty() and sys.stderr.isatty()
-        options = FixOptions(yes=yes, dry_run=dry_run, unsafe=unsafe, interactive=interactive)
-        return run_fix(options, probe, checks, sys.stdout.write)
+        def ask(plans) -> bool:
+            unsafe_plans = [p for p in plans if not p.safe]
+            question = f"Apply {len(plans)} fix(es)"
+            if unsafe_plans:
+                question += f", {len(unsafe_plans)} of them changing installed code"
+            sys.stderr.write(question + "? [y/N] ")
+            sys.stderr.flush()
+            return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+        interactive = sys.stdin.isatty() and sys.stderr.isatty()  # ask once, on a terminal only
+        options = FixOptions(yes=yes, dry_run=dry_run, unsafe=unsafe)
+        return run_fix(options, probe, checks, sys.stdout.write, confirm=ask if interactive else None)
 
     guarded(body)
 

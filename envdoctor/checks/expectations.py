@@ -14,11 +14,12 @@ from __future__ import annotations
 from typing import Callable, Dict, Iterator, NamedTuple, Optional, Sequence, Tuple
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import pip_command, with_input
+from envdoctor.checks._common import with_input
 from envdoctor.checks._metadata import MarkerEvaluator, satisfies
 from envdoctor.checks._stack import installed, torch_build
 from envdoctor.model.facts import Facts, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.model.plan import InstallRequest
 
 
 class Declared(NamedTuple):
@@ -180,8 +181,7 @@ def _distribution_finding(expectation: Expectation, facts: Facts, location: Loca
         return None
     text = expectation.declared.text.split(";")[0].strip()
     have = f"{dist.display} is installed" if dist else f"{expectation.name} is not installed"
-    fix = FixProposal("reinstall", f"install {text}", command=pip_command(facts, "install", text),
-                      parameters={"requirement": text})
+    fix = FixProposal("reinstall", f"install {text}", install=InstallRequest((text,)), parameters={"requirement": text})
     if expectation.name == "torch" and not expectation.specifier:
         fix = FixProposal("manual", "install the torch build for this machine (pytorch.org/get-started)")
     return report(

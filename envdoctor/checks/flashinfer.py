@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Iterator
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import pip_command
 from envdoctor.checks._metadata import parse_version
 from envdoctor.checks._stack import installed, public, torch_build
 from envdoctor.checks.requirements import pin_fields, spec_text, unmet_requirements
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.model.plan import InstallRequest
 
 COMPANIONS = ("flashinfer-cubin", "flashinfer-jit-cache")
 CONSUMERS = ("sglang", "vllm")
@@ -72,7 +72,7 @@ def flashinfer_companions(facts: Facts) -> Iterator:
             continue
         tag = torch_tag or local
         requirement = f"{name}=={wanted}"
-        extra = ("--index-url", JIT_CACHE_INDEX.format(tag=tag)) if name == "flashinfer-jit-cache" and tag else ()
+        index = JIT_CACHE_INDEX.format(tag=tag) if name == "flashinfer-jit-cache" and tag else None
         yield report(
             Severity.ERROR,
             f"{dist.display} does not match flashinfer-python {main.version}: {'; '.join(problems)}",
@@ -87,10 +87,7 @@ def flashinfer_companions(facts: Facts) -> Iterator:
             + ((f"torch {build.version}",) if build else ()),
             location=Location(path=dist.metadata_path, distribution=name),
             references=("https://docs.flashinfer.ai/installation.html", "sgl-project/sglang#25335"),
-            fix=FixProposal(
-                "reinstall", f"install {requirement}", command=pip_command(facts, "install", requirement, *extra),
-                parameters={"requirement": requirement, "index_url": extra[1] if extra else ""},
-            ),
+            fix=FixProposal("reinstall", f"install {requirement}", install=InstallRequest((requirement,), index_url=index)),
         )
 
 

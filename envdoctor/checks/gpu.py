@@ -9,6 +9,7 @@ from envdoctor.api import check, report
 from envdoctor.checks._stack import environment, major_minor, release, torch_build, torch_variant
 from envdoctor.model.facts import Facts, Gpu
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.model.plan import InstallRequest
 
 TORCH_INSTALL = "https://pytorch.org/get-started/locally/"
 # The oldest Linux driver each CUDA major runs on under minor-version compatibility
@@ -283,7 +284,8 @@ def wrong_torch_variant(facts: Facts) -> Iterator:
         message=f"torch.cuda.is_available() is False with this build: the GPUs go unused and GPU code paths fail. Install torch's {wanted} build.",
         evidence=(f"torch {build.version}: cuda={build.cuda}, hip={build.hip} ({build.source})", f"GPUs: {machine}"),
         location=Location(distribution="torch", path=build.source),
-        fix=FixProposal("manual", f"install torch's {wanted} build", command=f"pip install torch --index-url https://download.pytorch.org/whl/{index}"),
+        fix=FixProposal("manual", f"install torch's {wanted} build",
+                        install=InstallRequest(("torch",), index_url=f"https://download.pytorch.org/whl/{index}")),
     )
 
 

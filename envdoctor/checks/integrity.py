@@ -7,10 +7,11 @@ from collections import defaultdict
 from typing import Dict, Iterator, List
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import describe_entry, first_lines, pip_command
+from envdoctor.checks._common import describe_entry, first_lines
 from envdoctor.checks._metadata import parse_version, parsed_requirements, requires_python_spec
 from envdoctor.model.facts import Distribution, Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.model.plan import InstallRequest
 
 
 @check(
@@ -61,7 +62,7 @@ def incomplete_distribution(facts: Facts) -> Iterator:
             fix=FixProposal(
                 "reinstall",
                 f"reinstall {pinned} in place",
-                command=pip_command(facts, "install", "--force-reinstall", "--no-deps", pinned),
+                install=InstallRequest((pinned,), reinstall=True, no_deps=True),
             ),
         )
 
@@ -124,7 +125,7 @@ def invalid_metadata(facts: Facts) -> Iterator:
             fix=FixProposal(
                 "reinstall",
                 f"reinstall {dist.name}",
-                command=pip_command(facts, "install", "--force-reinstall", "--no-deps", dist.name),
+                install=InstallRequest((dist.name,), reinstall=True, no_deps=True),
             ),
         )
 

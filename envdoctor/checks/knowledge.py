@@ -11,12 +11,12 @@ from collections import defaultdict
 from typing import Iterator, List, Optional, Sequence
 
 from envdoctor.api import CHECK_ATTRIBUTE, CheckSpec, report
-from envdoctor.checks._common import pip_command
 from envdoctor.checks._metadata import parse_requirement, parsed_requirements, satisfies
 from envdoctor.checks._stack import installed, torch_build, torch_variant
 from envdoctor.kb import Rule, builtin_rule_files, load_rules, rule_doc
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.model.plan import InstallRequest
 
 STACK_KEYS = ("torch_build", "torch_cuda", "gpu_capability", "cuda_toolkit", "package_files_absent")
 
@@ -106,19 +106,21 @@ def _values(facts: Facts) -> dict:
     return values
 
 
-def _fix(rule: Rule, facts: Facts) -> Optional[FixProposal]:
+def _fix(rule: Rule) -> Optional[FixProposal]:
     fix = rule.fix
     if not fix:
         return None
     kind = fix.get("kind", "manual")
-    parameters = None
-    command = fix.get("command")
+    parameters = install = None
     if kind == "reinstall" and fix.get("requirement"):
         parameters = {"requirement": fix["requirement"], "fixer": "install-requirement"}
-        command = command or pip_command(facts, "install", fix["requirement"])
+        # A rule's own `command` is shown as written; without one, the install is rendered
+        # for the target's installer.
+        install = None if fix.get("command") else InstallRequest((fix["requirement"],))
     elif fix.get("fixer"):
         parameters = {"fixer": fix["fixer"]}  # one of envdoctor's fixers, by name
-    return FixProposal(kind, fix.get("summary", ""), safe=kind in ("reinstall", "manual"), command=command, parameters=parameters)
+    return FixProposal(kind, fix.get("summary", ""), safe=kind in ("reinstall", "manual"), command=fix.get("command"),
+                       parameters=parameters, install=install)
 
 
 def rule_check(rule: Rule):
@@ -142,7 +144,7 @@ def rule_check(rule: Rule):
             evidence=evidence,
             location=Location(distribution=subject) if installed(facts, subject) else None,
             references=rule.references,
-            fix=_fix(rule, facts),
+            fix=_fix(rule),
         )
 
     evaluate.__name__ = f"rule_{rule.code}"

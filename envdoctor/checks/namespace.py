@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import describe_entry, pip_command
+from envdoctor.checks._common import describe_entry
 from envdoctor.checks._resolution import expectations, resolves_as_expected
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.model.plan import InstallRequest
 
 
 @check(
@@ -68,7 +69,7 @@ def namespace_masquerade(facts: Facts) -> Iterator:
             fix = FixProposal(
                 "reinstall",
                 f"reinstall {expect.dist.name} from {source} with editable_mode=compat",
-                command=pip_command(facts, "install", "--config-settings", "editable_mode=compat", "-e", source),
+                install=InstallRequest((source,), editable=True, config_settings=("editable_mode=compat",)),
             )
         first_portion = portions[0].path if portions else None
         yield report(

@@ -12,7 +12,7 @@ from collections import defaultdict, deque
 from typing import Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 from envdoctor.api import check, report
-from envdoctor.checks._common import per_facts, pip_command
+from envdoctor.checks._common import per_facts
 from envdoctor.checks._metadata import (
     MarkerEvaluator,
     ParsedRequirement,
@@ -22,6 +22,7 @@ from envdoctor.checks._metadata import (
 )
 from envdoctor.model.facts import Distribution, Facts, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.model.plan import InstallRequest
 
 
 class ActiveRequirement(NamedTuple):  # one per requirement in force: a named tuple is the cheapest record
@@ -154,7 +155,7 @@ def requirement_fields(facts: Facts, item: ActiveRequirement) -> dict:
     return {
         "location": Location(path=item.requirer.metadata_path, distribution=item.requirer.name),
         "key": requirement_key(item.requirer.name, item.parsed.key),
-        "fix": FixProposal("reinstall", f"install {wanted}", command=pip_command(facts, "install", wanted),
+        "fix": FixProposal("reinstall", f"install {wanted}", install=InstallRequest((wanted,)),
                            parameters={"requirement": item.text}),
     }
 
@@ -323,6 +324,6 @@ def requires_python_mismatch(facts: Facts) -> Iterator:
             fix=FixProposal(
                 "reinstall",
                 f"reinstall {dist.name}, letting pip choose a release for this Python",
-                command=pip_command(facts, "install", "--force-reinstall", "--no-deps", dist.name),
+                install=InstallRequest((dist.name,), reinstall=True, no_deps=True),
             ),
         )

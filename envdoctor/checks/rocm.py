@@ -8,6 +8,7 @@ from envdoctor.api import check, report
 from envdoctor.checks._stack import environment, major_minor, torch_build, torch_variant
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.model.plan import InstallRequest
 
 AITER_SWITCHES = ("SGLANG_USE_AITER", "VLLM_ROCM_USE_AITER")
 TRUE = ("1", "true", "yes", "on")
@@ -58,7 +59,7 @@ def rocm_version_mismatch(facts: Facts) -> Iterator:
         evidence=(f"torch {build.version}: hip={build.hip} ({build.source})", f"system ROCm {rocm.version} ({rocm.source})"),
         location=Location(distribution="torch"),
         fix=FixProposal("manual", f"install torch for ROCm {'.'.join(rocm.version.split('.')[:2])}",
-                        command=f"pip install torch --index-url https://download.pytorch.org/whl/rocm{'.'.join(rocm.version.split('.')[:2])}"),
+                        install=InstallRequest(("torch",), index_url=f"https://download.pytorch.org/whl/rocm{'.'.join(rocm.version.split('.')[:2])}")),
     )
 
 

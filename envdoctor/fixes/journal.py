@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from envdoctor.errors import UsageError
-from envdoctor.fixes import snapshot
-from envdoctor.fixes.plan import FixPlan
+from envdoctor.fixes import backup
+from envdoctor.model.plan import FixPlan
 
 JOURNAL_FOLDER = os.path.join(".envdoctor", "journal")
 # Statuses, in order: snapshotting -> applying -> applied -> verified | rolled-back; undone;
@@ -76,7 +76,7 @@ class Entry:
         self.update()
 
     def undoable(self) -> bool:
-        return self.status not in CLOSED and snapshot.is_complete(self.snapshot_dir)
+        return self.status not in CLOSED and backup.is_complete(self.snapshot_dir)
 
 
 class Journal:
