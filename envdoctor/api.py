@@ -19,14 +19,15 @@ import re
 from typing import Callable, Iterable, Optional, Sequence, Tuple
 
 from envdoctor.model.finding import Finding, FixProposal, Location, Severity
+from envdoctor.model.plan import FIX_KINDS, InstallRequest
 from envdoctor.model.record import Record, record
 
-__all__ = ["check", "report", "CheckSpec", "Finding", "FixProposal", "Location", "Severity", "DOC_SECTIONS"]
+__all__ = ["check", "report", "CheckSpec", "Finding", "FixProposal", "InstallRequest", "Location", "Severity",
+           "DOC_SECTIONS", "FIX_KINDS"]
 
 CODE_PATTERN = re.compile(r"^[A-Z]{2,4}[0-9]{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOC_SECTIONS = ("What it detects", "Why it breaks", "Example", "Fix", "References")
-FIX_KINDS = ("reinstall", "stub", "shim", "patch", "manual")
 CHECK_ATTRIBUTE = "__envdoctor_check__"
 
 

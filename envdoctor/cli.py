@@ -22,9 +22,9 @@ from envdoctor.cli_options import (
     report_format, report_outputs, tokens,
 )
 from envdoctor.errors import EXIT_INTERRUPTED
-from envdoctor.outputs import append_step_summary, color_wanted, emit, record_baseline, redacting, write_file
+from envdoctor.outputs import append_step_summary, emit, record_baseline, redacting, write_file
 from envdoctor.probe.start import DEFAULT_TIMEOUT
-from envdoctor.progress import terminal_scope
+from envdoctor.terminal import color_wanted, terminal_confirm, terminal_scope
 from envdoctor.redaction import redacted_json
 from envdoctor.report import Format
 
@@ -221,9 +221,8 @@ def fix(
                                   ignore=tokens(ignore), scan=tokens(scan), no_scan=no_scan, deep=deep,
                                   config=config, against=against)
         checks, collect_facts = collect.fix_inputs(request, terminal_scope)
-        interactive = sys.stdin.isatty() and sys.stderr.isatty()
-        options = FixOptions(yes=yes, dry_run=dry_run, unsafe=unsafe, interactive=interactive)
-        return run_fix(options, collect_facts, checks, redacting(sys.stdout.write))
+        options = FixOptions(yes=yes, dry_run=dry_run, unsafe=unsafe)
+        return run_fix(options, collect_facts, checks, redacting(sys.stdout.write), confirm=terminal_confirm())
 
     guarded(body)
 

@@ -22,10 +22,6 @@ def write_file(path: str, text: str, option: str) -> None:
         raise UsageError(f"{option} {path}: {exc.strerror or exc}") from exc
 
 
-def color_wanted() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-
-
 def append_step_summary(context) -> None:
     """Inside GitHub Actions: the Markdown report appended to the job summary."""
     summary = os.environ.get("GITHUB_STEP_SUMMARY")

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Callable, Dict, Iterator, NamedTuple, Optional, Sequence, Tuple
 
 from envdoctor.api import check, report
-from envdoctor.checks._shared import pip_command
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.vocabulary.installed import installed, torch_build
@@ -22,6 +21,7 @@ from envdoctor.vocabulary.require_entries import COUNTED, MACHINE_NAMES, Declare
 from envdoctor.vocabulary.requires_dist import MarkerEvaluator
 from envdoctor.vocabulary.stack import TORCH
 from envdoctor.vocabulary.versions import satisfies
+from envdoctor.model.plan import InstallRequest
 
 
 class Observed(NamedTuple):
@@ -147,8 +147,7 @@ def _distribution_finding(expectation: Expectation, facts: Facts, location: Loca
         return None
     text = expectation.declared.text.split(";")[0].strip()
     have = f"{dist.display} is installed" if dist else f"{expectation.name} is not installed"
-    fix = FixProposal("reinstall", f"install {text}", command=pip_command(facts, "install", text),
-                      parameters={"requirement": text})
+    fix = FixProposal("reinstall", f"install {text}", install=InstallRequest((text,)), parameters={"requirement": text})
     if expectation.name == TORCH and not expectation.specifier:
         fix = FixProposal("manual", "install the torch build for this machine (pytorch.org/get-started)")
     return report(

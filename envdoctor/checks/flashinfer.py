@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Iterator
 
 from envdoctor.api import check, report
-from envdoctor.checks._shared import pip_command
 from envdoctor.checks.requirements import pin_fields, spec_text
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
@@ -13,6 +12,7 @@ from envdoctor.vocabulary.installed import installed, torch_build
 from envdoctor.vocabulary.requirements_in_force import unmet_requirements
 from envdoctor.vocabulary.stack import ENGINES, FLASHINFER_COMPANIONS, FLASHINFER_DISTRIBUTIONS, FLASHINFER_JIT_CACHE, FLASHINFER_PYTHON
 from envdoctor.vocabulary.versions import parse_version, public
+from envdoctor.model.plan import InstallRequest
 
 COMPANIONS = FLASHINFER_COMPANIONS
 CONSUMERS = ENGINES
@@ -74,7 +74,7 @@ def flashinfer_companions(facts: Facts) -> Iterator:
             continue
         tag = torch_tag or local
         requirement = f"{name}=={wanted}"
-        extra = ("--index-url", JIT_CACHE_INDEX.format(tag=tag)) if name == FLASHINFER_JIT_CACHE and tag else ()
+        index = JIT_CACHE_INDEX.format(tag=tag) if name == FLASHINFER_JIT_CACHE and tag else None
         yield report(
             Severity.ERROR,
             f"{dist.display} does not match flashinfer-python {main.version}: {'; '.join(problems)}",
@@ -89,10 +89,7 @@ def flashinfer_companions(facts: Facts) -> Iterator:
             + ((f"torch {build.version}",) if build else ()),
             location=Location(path=dist.metadata_path, distribution=name),
             references=("https://docs.flashinfer.ai/installation.html", "sgl-project/sglang#25335"),
-            fix=FixProposal(
-                "reinstall", f"install {requirement}", command=pip_command(facts, "install", requirement, *extra),
-                parameters={"requirement": requirement, "index_url": extra[1] if extra else ""},
-            ),
+            fix=FixProposal("reinstall", f"install {requirement}", install=InstallRequest((requirement,), index_url=index)),
         )
 
 

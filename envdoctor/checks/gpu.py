@@ -12,6 +12,7 @@ from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.vocabulary.installed import torch_build, torch_variant
 from envdoctor.vocabulary.stack import TORCH
 from envdoctor.vocabulary.versions import major_minor, release
+from envdoctor.model.plan import InstallRequest
 
 TORCH_INSTALL = "https://pytorch.org/get-started/locally/"
 # The oldest Linux driver each CUDA major runs on under minor-version compatibility
@@ -286,7 +287,8 @@ def wrong_torch_variant(facts: Facts) -> Iterator:
         message=f"torch.cuda.is_available() is False with this build: the GPUs go unused and GPU code paths fail. Install torch's {wanted} build.",
         evidence=(f"torch {build.version}: cuda={build.cuda}, hip={build.hip} ({build.source})", f"GPUs: {machine}"),
         location=Location(distribution=TORCH, path=build.source),
-        fix=FixProposal("manual", f"install torch's {wanted} build", command=f"pip install torch --index-url https://download.pytorch.org/whl/{index}"),
+        fix=FixProposal("manual", f"install torch's {wanted} build",
+                        install=InstallRequest((TORCH,), index_url=f"https://download.pytorch.org/whl/{index}")),
     )
 
 

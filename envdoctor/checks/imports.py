@@ -144,13 +144,13 @@ def _patch_proposal(problem: ImportProblem, missing_names: List[str], homes: Dic
         return None
     if not missing_names or any(len(homes.get(name, ())) != 1 for name in missing_names):
         return None
-    moves = ";".join(f"{name}={homes[name][0]}" for name in missing_names)
-    targets = ", ".join(sorted({homes[name][0] for name in missing_names}))
+    moves = {name: homes[name][0] for name in missing_names}  # name -> the one module that defines it now
+    targets = ", ".join(sorted(set(moves.values())))
     return FixProposal(
         "patch",
         f"re-point the import in {os.path.basename(problem.path)} line {problem.line} to {targets}",
         safe=False,
-        parameters={"path": problem.path, "line": str(problem.line), "module": problem.module, "moves": moves},
+        parameters={"path": problem.path, "line": problem.line, "module": problem.module, "moves": moves},
     )
 
 

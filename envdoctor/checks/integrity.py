@@ -7,12 +7,13 @@ from collections import defaultdict
 from typing import Dict, Iterator, List
 
 from envdoctor.api import check, report
-from envdoctor.checks._shared import first_lines, pip_command
+from envdoctor.checks._shared import first_lines
 from envdoctor.model.facts import Distribution, Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.vocabulary.labels import describe_entry
 from envdoctor.vocabulary.requires_dist import parsed_requirements
 from envdoctor.vocabulary.versions import parse_version, requires_python_spec
+from envdoctor.model.plan import InstallRequest
 
 
 @check(
@@ -63,7 +64,7 @@ def incomplete_distribution(facts: Facts) -> Iterator:
             fix=FixProposal(
                 "reinstall",
                 f"reinstall {pinned} in place",
-                command=pip_command(facts, "install", "--force-reinstall", "--no-deps", pinned),
+                install=InstallRequest((pinned,), reinstall=True, no_deps=True),
             ),
         )
 
@@ -126,7 +127,7 @@ def invalid_metadata(facts: Facts) -> Iterator:
             fix=FixProposal(
                 "reinstall",
                 f"reinstall {dist.name}",
-                command=pip_command(facts, "install", "--force-reinstall", "--no-deps", dist.name),
+                install=InstallRequest((dist.name,), reinstall=True, no_deps=True),
             ),
         )
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from envdoctor.api import check, report
-from envdoctor.checks._shared import pip_command
 from envdoctor.model.facts import Facts, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.model.plan import InstallRequest
 
 SEVERITY_OF_IMPACT = {"high": Severity.ERROR, "medium": Severity.WARNING, "low": Severity.INFO}
 
@@ -74,17 +74,18 @@ def drift_from_known_good(facts: Facts, known_good: Optional[Facts] = None, know
                     "It may explain behaviour that differs from that environment's.",
             evidence=(f"known-good ({known_good_source or 'snapshot'}): {was}", f"this environment: {now}"),
             location=Location(distribution=item.subject) if a_distribution else None,
-            fix=_fix(facts, item, a_distribution),
+            fix=_fix(item, a_distribution),
         )
 
 
-def _fix(facts: Facts, item, a_distribution: bool) -> FixProposal:
+def _fix(item, a_distribution: bool) -> FixProposal:
     if a_distribution and item.before is not None:
         pinned = f"{item.subject}=={item.before}"
-        return FixProposal("reinstall", f"install the known-good {pinned}", command=pip_command(facts, "install", pinned),
+        return FixProposal("reinstall", f"install the known-good {pinned}", install=InstallRequest((pinned,)),
                            parameters={"requirement": pinned})
     if a_distribution:
-        return FixProposal("manual", f"uninstall {item.subject} if nothing needs it", command=pip_command(facts, "uninstall", item.subject))
+        return FixProposal("manual", f"uninstall {item.subject} if nothing needs it",
+                           install=InstallRequest((item.subject,), uninstall=True))
     if item.before is None:
         return FixProposal("manual", f"remove {item.subject} (absent from the known-good environment)")
     return FixProposal("manual", f"restore {item.subject} to {item.before}")

@@ -6,10 +6,10 @@ from typing import Iterator
 
 from envdoctor.api import check, report
 from envdoctor.checks._resolution import expectations, resolves_as_expected
-from envdoctor.checks._shared import pip_command
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.vocabulary.labels import describe_entry
+from envdoctor.model.plan import InstallRequest
 
 
 @check(
@@ -69,7 +69,7 @@ def namespace_masquerade(facts: Facts) -> Iterator:
             fix = FixProposal(
                 "reinstall",
                 f"reinstall {expect.dist.name} from {source} with editable_mode=compat",
-                command=pip_command(facts, "install", "--config-settings", "editable_mode=compat", "-e", source),
+                install=InstallRequest((source,), editable=True, config_settings=("editable_mode=compat",)),
             )
         first_portion = portions[0].path if portions else None
         yield report(

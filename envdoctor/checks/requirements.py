@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Iterator, Optional, Tuple
 
 from envdoctor.api import check, report
-from envdoctor.checks._shared import pip_command
 from envdoctor.model.facts import Distribution, Facts, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.vocabulary.requirements_in_force import ActiveRequirement, unmet_requirements
 from envdoctor.vocabulary.versions import parse_version, requires_python_spec
+from envdoctor.model.plan import InstallRequest
 
 
 def _why(item: ActiveRequirement) -> str:
@@ -40,7 +40,7 @@ def requirement_fields(facts: Facts, item: ActiveRequirement) -> dict:
     return {
         "location": Location(path=item.requirer.metadata_path, distribution=item.requirer.name),
         "key": requirement_key(item.requirer.name, item.parsed.key),
-        "fix": FixProposal("reinstall", f"install {wanted}", command=pip_command(facts, "install", wanted),
+        "fix": FixProposal("reinstall", f"install {wanted}", install=InstallRequest((wanted,)),
                            parameters={"requirement": item.text}),
     }
 
@@ -209,6 +209,6 @@ def requires_python_mismatch(facts: Facts) -> Iterator:
             fix=FixProposal(
                 "reinstall",
                 f"reinstall {dist.name}, letting pip choose a release for this Python",
-                command=pip_command(facts, "install", "--force-reinstall", "--no-deps", dist.name),
+                install=InstallRequest((dist.name,), reinstall=True, no_deps=True),
             ),
         )

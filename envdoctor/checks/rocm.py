@@ -11,6 +11,7 @@ from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.vocabulary.installed import torch_build, torch_variant
 from envdoctor.vocabulary.stack import AITER_MODULE, TORCH
 from envdoctor.vocabulary.versions import major_minor
+from envdoctor.model.plan import InstallRequest
 
 AITER_SWITCHES = ("SGLANG_USE_AITER", "VLLM_ROCM_USE_AITER")
 TRUE = ("1", "true", "yes", "on")
@@ -61,7 +62,7 @@ def rocm_version_mismatch(facts: Facts) -> Iterator:
         evidence=(f"torch {build.version}: hip={build.hip} ({build.source})", f"system ROCm {rocm.version} ({rocm.source})"),
         location=Location(distribution=TORCH),
         fix=FixProposal("manual", f"install torch for ROCm {'.'.join(rocm.version.split('.')[:2])}",
-                        command=f"pip install torch --index-url https://download.pytorch.org/whl/rocm{'.'.join(rocm.version.split('.')[:2])}"),
+                        install=InstallRequest(("torch",), index_url=f"https://download.pytorch.org/whl/rocm{'.'.join(rocm.version.split('.')[:2])}")),
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from envdoctor.api import check, report
-from envdoctor.checks._shared import pip_command
 from envdoctor.checks.requirements import pin_fields, requirement_key, spec_text
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
@@ -13,6 +12,7 @@ from envdoctor.vocabulary.installed import installed, torch_build
 from envdoctor.vocabulary.requirements_in_force import unmet_requirements
 from envdoctor.vocabulary.stack import TORCH, TORCHAUDIO, TORCHVISION, TRITON_DISTRIBUTIONS, TRITON_MODULE
 from envdoctor.vocabulary.versions import major_minor, public
+from envdoctor.model.plan import InstallRequest
 
 
 
@@ -99,7 +99,6 @@ def two_tritons(facts: Facts) -> Iterator:
     found = [d for d in (installed(facts, n) for n in TRITON_DISTRIBUTIONS) if d is not None]
     if len(found) < 2:
         return
-    names = " ".join(d.name for d in found)
     yield report(
         Severity.ERROR,
         f"{' and '.join(d.display for d in found)} all install the `triton` package",
@@ -107,7 +106,8 @@ def two_tritons(facts: Facts) -> Iterator:
         message="Their files overwrite each other in site-packages/triton: the package on disk is a mix, and uninstalling either breaks the other.",
         evidence=tuple(f"{d.display}: {d.metadata_path}" for d in found),
         location=Location(distribution=found[0].name, module=TRITON_MODULE),
-        fix=FixProposal("manual", "uninstall all of them, then install the one torch pins", command=pip_command(facts, "uninstall", "-y", *names.split())),
+        fix=FixProposal("manual", "uninstall all of them, then install the one torch pins",
+                        install=InstallRequest(tuple(d.name for d in found), uninstall=True)),
     )
 
 
@@ -182,6 +182,7 @@ def torch_companion_mismatch(facts: Facts) -> Iterator:
             evidence=(f"{dist.display}: {dist.metadata_path}", f"torch {torch.version}: {torch.metadata_path}"),
             location=Location(path=dist.metadata_path, distribution=name),
             fix=FixProposal("manual", f"install the {name} built for torch {public(torch.version)}",
-                            command=f"pip install {name}=={expected or public(dist.version)}.* --index-url https://download.pytorch.org/whl/{index}"),
+                            install=InstallRequest((f"{name}=={expected or public(dist.version)}.*",),
+                                                   index_url=f"https://download.pytorch.org/whl/{index}")),
             replaces=(f"REQ002:{requirement_key(name, TORCH)}",),
         )

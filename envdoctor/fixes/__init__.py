@@ -1,11 +1,14 @@
 """Repairs: findings become plans, plans are applied through a journal, and undone.
 
-    plan.py       Action and FixPlan: what a fix will do, as data the CLI shows
-    registry.py   fixers found through the `envdoctor.fixers` entry-point group
-    installer.py  `<python> -m pip`, or `uv pip --python` where the target has no pip
-    snapshot.py   a hard-link copy of the trees a plan touches, and putting them back
-    journal.py    persistent entries in <prefix>/.envdoctor/journal/, written before each step
-    executor.py   the only code that writes to the target: apply, roll back, undo
-    flow.py       `envdoctor fix`: probe, plan, confirm, apply, verify, roll back
-    reinstall.py  the reinstall fixer; shim.py the shim fixer (runtime/ holds what it installs)
+    fixer_api.py       what a fixer imports: @fixer, FixContext (facts, the target's installer), FixPlan and its actions
+    fixer_registry.py  fixers found through the `envdoctor.fixers` entry-point group
+    backup.py          a hard-link copy of the trees a plan touches, and putting them back
+    journal.py         persistent entries in <prefix>/.envdoctor/journal/, written before each step
+    executor.py        the only code that writes to the target: apply, roll back, undo
+    flow.py            `envdoctor fix`: plan, choose, apply, verify, roll back; `envdoctor undo`
+    reinstall.py       the reinstall fixers; shim.py the shim fixers (runtime/ holds what they install);
+                       stub.py the triton stub; patch.py re-points dead imports
+
+The plan types are data in model/plan.py, plans are rendered by report/plans.py, and which
+installer (pip or uv) serves a target is decided in vocabulary/installer.py.
 """

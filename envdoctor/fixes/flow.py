@@ -10,26 +10,30 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from envdoctor.engine import CheckRun, run_checks
 from envdoctor.errors import EnvdoctorError, UsageError
 from envdoctor.fixes import executor
-from envdoctor.fixes.api import FixContext
-from envdoctor.fixes.journal import UNFINISHED, Journal
-from envdoctor.fixes.plan import FixPlan
-from envdoctor.fixes.registry import load_fixers
+from envdoctor.fixes.fixer_api import FixContext
+from envdoctor.fixes.fixer_registry import load_fixers
+from envdoctor.fixes.journal import UNFINISHED, Entry, Journal
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import Finding, Severity
+from envdoctor.model.plan import FixPlan
+from envdoctor.model.record import Record, record
+from envdoctor.report.plans import render_plans
+
+# Asked once before applying, with the plans; True applies them all.  The CLI passes a prompt
+# on a terminal and None elsewhere (then only --yes applies).
+Confirm = Callable[[Sequence[FixPlan]], bool]
 
 
-@dataclass(frozen=True)
-class FixOptions:
+@record
+class FixOptions(Record):
     yes: bool
     dry_run: bool
     unsafe: bool
-    interactive: bool  # stdin and stderr are a terminal: ask once
 
 
 def _say(text: str) -> None:
@@ -46,49 +50,16 @@ def build_plans(run: CheckRun, facts: Facts) -> Tuple[List[FixPlan], List[Findin
     unfixable = []
     for finding in run.findings:
         spec = fixers.for_finding(finding)
-        proposal = spec.function(finding, context) if spec is not None else None
-        if proposal is None:
+        plan = spec.function(finding, context) if spec is not None else None
+        if plan is None:
             unfixable.append(finding)
             continue
-        actions = tuple(proposal.actions)
-        if actions in seen_actions:
+        plan = plan.for_finding(finding, spec.name, spec.kind)
+        if plan.actions in seen_actions:
             continue
-        seen_actions.add(actions)
-        plans.append(FixPlan(
-            code=finding.code, subject=finding.subject, finding_title=finding.title, fixer=spec.name,
-            kind=spec.kind, summary=proposal.summary, safe=proposal.safe, actions=actions, notes=tuple(proposal.notes),
-        ))
+        seen_actions.add(plan.actions)
+        plans.append(plan)
     return plans, unfixable
-
-
-def render_plans(plans: Sequence[FixPlan], unfixable: Sequence[Finding]) -> str:
-    lines: List[str] = []
-    for number, plan in enumerate(plans, 1):
-        safety = "safe" if plan.safe else "UNSAFE: changes installed code; needs --unsafe or a yes"
-        lines.append(f"{number}. {plan.code} {plan.finding_title}")
-        lines.append(f"   fix ({plan.kind}, {plan.fixer}; {safety}): {plan.summary}")
-        for action in plan.actions:
-            lines.extend("     " + line for line in action.describe())
-        lines.extend(f"   note: {note}" for note in plan.notes)
-        lines.append("")
-    if unfixable:
-        lines.append("No automatic fix for:")
-        lines.extend(f"  {f.code} {f.title}" + (f"  (by hand: {f.fix.summary})" if f.fix else "") for f in unfixable)
-        lines.append("")
-    if not plans:
-        lines.append("Nothing envdoctor can fix automatically.")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _confirm(plans: Sequence[FixPlan]) -> bool:
-    unsafe = [p for p in plans if not p.safe]
-    question = f"Apply {len(plans)} fix(es)"
-    if unsafe:
-        question += f", {len(unsafe)} of them changing installed code"
-    sys.stderr.write(question + "? [y/N] ")
-    sys.stderr.flush()
-    answer = sys.stdin.readline().strip().lower()
-    return answer in ("y", "yes")
 
 
 def versions(facts: Facts) -> Dict[str, str]:
@@ -100,42 +71,26 @@ def fix(
     probe: Callable[[], Facts],
     checks,
     write: Callable[[str], None],
+    confirm: Optional[Confirm] = None,
+    after_step: Optional[Callable[[int], None]] = None,
 ) -> int:
+    """Plan, show, choose, apply, verify; `after_step` goes to the executor (tests stop there)."""
     facts = probe()
     before = run_checks(checks, facts)
     plans, unfixable = build_plans(before, facts)
     journal = Journal(facts.interpreter.prefix)
-    unfinished = [e for e in journal.entries() if e.status in UNFINISHED]
-    if unfinished and not options.dry_run:
-        # Whatever it left behind is part of what was just checked: undo it before anything else.
-        raise UsageError(
-            f"an earlier fix ({unfinished[-1].id}, status {unfinished[-1].status}) did not finish; "
-            f"run `envdoctor undo {unfinished[-1].id} --python {facts.target.python}` first"
-        )
+    if not options.dry_run:
+        _refuse_after_unfinished(journal, facts)
     write(render_plans(plans, unfixable))
     if not plans:
         return 1 if before.failed(False) else 0
-    if options.dry_run:
-        _say("dry run: nothing was changed")
-        return 1
-    if options.yes:
-        chosen = [p for p in plans if p.safe or options.unsafe]
-        for plan in plans:
-            if plan not in chosen:
-                _say(f"not applying plan for {plan.code} {plan.subject}: it is unsafe; add --unsafe to apply it")
-    elif options.interactive:
-        chosen = plans if _confirm(plans) else []
-    else:
-        _say("not a terminal and no --yes: nothing was changed (run again with --yes to apply)")
-        return 1
+    chosen = _choose(plans, options, confirm)
     if not chosen:
-        _say("nothing applied")
         return 1
-
     entry = journal.create(facts.target.python, chosen, versions(facts))
     _say(f"journal entry {entry.id} ({entry.path})")
     try:
-        executor.apply(entry, _say)
+        executor.apply(entry, _say, after_step)
     except EnvdoctorError as exc:
         _say(str(exc))
         _roll_back(entry, "a step failed")
@@ -143,7 +98,41 @@ def fix(
     except KeyboardInterrupt:
         _roll_back(entry, "interrupted")
         raise
+    return _verify(entry, chosen, before, probe, checks)
 
+
+def _refuse_after_unfinished(journal: Journal, facts: Facts) -> None:
+    unfinished = [e for e in journal.entries() if e.status in UNFINISHED]
+    if unfinished:
+        # Whatever it left behind is part of what was just checked: undo it before anything else.
+        raise UsageError(
+            f"an earlier fix ({unfinished[-1].id}, status {unfinished[-1].status}) did not finish; "
+            f"run `envdoctor undo {unfinished[-1].id} --python {facts.target.python}` first"
+        )
+
+
+def _choose(plans: List[FixPlan], options: FixOptions, confirm: Optional[Confirm]) -> List[FixPlan]:
+    """The plans to apply: with --yes the safe ones (all with --unsafe), else what the prompt accepts."""
+    if options.dry_run:
+        _say("dry run: nothing was changed")
+        return []
+    if options.yes:
+        chosen = [p for p in plans if p.safe or options.unsafe]
+        for plan in plans:
+            if plan not in chosen:
+                _say(f"not applying plan for {plan.code} {plan.subject}: it is unsafe; add --unsafe to apply it")
+    elif confirm is not None:
+        chosen = plans if confirm(plans) else []
+    else:
+        _say("not a terminal and no --yes: nothing was changed (run again with --yes to apply)")
+        return []
+    if not chosen:
+        _say("nothing applied")
+    return chosen
+
+
+def _verify(entry: Entry, chosen: List[FixPlan], before: CheckRun, probe: Callable[[], Facts], checks) -> int:
+    """Check again: every chosen finding gone and no new error, else roll back."""
     try:
         after_facts = probe()
         after = run_checks(checks, after_facts)
@@ -175,14 +164,14 @@ def fix(
     entry.update(status="verified")
     for plan in chosen:
         _say(f"fixed: {plan.code} {plan.finding_title}")
-    _say(f"undo with: envdoctor undo {entry.id} --python {facts.target.python}")
+    _say(f"undo with: envdoctor undo {entry.id} --python {after_facts.target.python}")
     return 1 if after.failed(False) else 0
 
 
 def _roll_back(entry, why: str) -> None:
     changed = executor.restore(entry)
     entry.update(status="rolled-back", rolled_back_because=why)
-    _say(f"rolled back ({why}): {len(changed)} path(s) restored from {entry.snapshot_dir}")
+    _say(f"rolled back ({why}): {len(changed)} path(s) restored from the backup in {entry.snapshot_dir}")
 
 
 def target_prefix(python: str) -> str:

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from envdoctor.errors import UsageError
+from envdoctor.fixes import backup
+from envdoctor.model.plan import FixPlan
 from envdoctor.redaction import redact_document, redact_text
-from envdoctor.fixes import snapshot
-from envdoctor.fixes.plan import FixPlan
 
 JOURNAL_FOLDER = os.path.join(".envdoctor", "journal")
 # Statuses, in order: snapshotting -> applying -> applied -> verified | rolled-back; undone;
@@ -95,7 +95,7 @@ class Entry:
             os.replace(temporary, path)
 
     def undoable(self) -> bool:
-        return self.status not in CLOSED and snapshot.is_complete(self.snapshot_dir)
+        return self.status not in CLOSED and backup.is_complete(self.snapshot_dir)
 
 
 class Journal:

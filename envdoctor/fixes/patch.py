@@ -11,12 +11,12 @@ from __future__ import annotations
 import ast
 from typing import Dict, List, Optional
 
-from envdoctor.fixes.api import FixContext, Proposal, WriteFile, fixer
+from envdoctor.fixes.fixer_api import FixContext, FixPlan, WriteFile, fixer
 from envdoctor.model.finding import Finding
 
 
 @fixer(name="repoint-import", kind="patch", codes=("IMP001", "IMP002"))
-def repoint_import(finding: Finding, context: FixContext) -> Optional[Proposal]:
+def repoint_import(finding: Finding, context: FixContext) -> Optional[FixPlan]:
     """Rewrite `from old import name` to import each moved name from its one new home."""
     parameters = (finding.fix.parameters if finding.fix else None) or {}
     path, line, moves = parameters.get("path"), parameters.get("line"), parameters.get("moves")
@@ -27,12 +27,13 @@ def repoint_import(finding: Finding, context: FixContext) -> Optional[Proposal]:
             source = handle.read()
     except (OSError, UnicodeDecodeError):
         return None
-    patched = repoint(source, int(line), dict(entry.split("=", 1) for entry in moves.split(";")))
+    patched = repoint(source, line, moves)
     if patched is None:
         return None
-    action = WriteFile(path, patched, f"re-point the import on line {line} ({moves.replace(';', ', ')})")
-    notes = ["edits an installed file: a reinstall of its distribution undoes it, and so does `envdoctor undo`"]
-    return Proposal(f"re-point the dead import in {path}:{line}", [action], safe=False, notes=notes)
+    described = ", ".join(f"{name}={home}" for name, home in moves.items())
+    action = WriteFile(path, patched, f"re-point the import on line {line} ({described})")
+    notes = ("edits an installed file: a reinstall of its distribution undoes it, and so does `envdoctor undo`",)
+    return FixPlan(f"re-point the dead import in {path}:{line}", (action,), safe=False, notes=notes)
 
 
 def repoint(source: str, line: int, moves: Dict[str, str]) -> Optional[str]:

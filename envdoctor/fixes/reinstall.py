@@ -1,19 +1,19 @@
 """The reinstall fixer: pip (or uv) commands, and metadata removal, that restore a consistent install.
 
 Each function handles one finding code; all commands run with the target's
-own installer (installer.py) and are limited to what the finding needs:
+own installer (vocabulary/installer.py) and are limited to what the finding needs:
 `--no-deps` where nothing else should move.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import List, Optional
 
+from envdoctor.fixes.fixer_api import FixContext, FixPlan, InstallRequest, RemovePath, fixer
 from envdoctor.vocabulary.requires_dist import parse_requirement
 from envdoctor.vocabulary.requirements_in_force import active_requirements
-from envdoctor.fixes.api import FixContext, Proposal, RemovePath, RunCommand, fixer
-from envdoctor.fixes.installer import install_roots
 from envdoctor.model.facts import Distribution, canonicalize
 from envdoctor.model.finding import Finding
 
@@ -27,29 +27,20 @@ def _installed(context: FixContext, finding: Finding) -> Optional[Distribution]:
     return context.facts.active_distributions().get(canonicalize(finding.subject))
 
 
-def _run(context: FixContext, purpose: str, *args: str) -> RunCommand:
-    return RunCommand(context.installer().install(*args), purpose, tuple(install_roots(context.facts)))
-
-
-def _installer_note(context: FixContext) -> str:
-    installer = context.installer()
-    return f"installer: {installer.name} ({installer.reason})"
-
-
 @fixer(name="reinstall-incomplete", kind="reinstall", codes=("INT001",))
-def reinstall_incomplete(finding: Finding, context: FixContext) -> Optional[Proposal]:
+def reinstall_incomplete(finding: Finding, context: FixContext) -> Optional[FixPlan]:
     """Reinstall the same version in place (--force-reinstall --no-deps NAME==VERSION)."""
     dist = _installed(context, finding)
     if dist is None or not dist.version or dist.editable:
         return None  # an editable project's files live in its source tree: nothing to reinstall from
     pinned = f"{dist.name}=={dist.version}"
-    command = _run(context, f"put back the {dist.missing_count} missing files of {dist.display}",
-                   "--force-reinstall", "--no-deps", pinned)
-    return Proposal(f"reinstall {pinned} in place", [command], notes=[_installer_note(context)])
+    command = context.install_command(f"put back the {dist.missing_count} missing files of {dist.display}",
+                                      InstallRequest((pinned,), reinstall=True, no_deps=True))
+    return FixPlan(f"reinstall {pinned} in place", (command,), notes=(context.installer_note(),))
 
 
 @fixer(name="install-requirement", kind="reinstall", codes=("REQ001", "REQ002", "TOR001", "FLI002", "EXP001", "EXP002"))
-def install_requirement(finding: Finding, context: FixContext) -> Optional[Proposal]:
+def install_requirement(finding: Finding, context: FixContext) -> Optional[FixPlan]:
     """Install a version that every installed distribution's requirement on it accepts."""
     text = (finding.fix.parameters or {}).get("requirement") if finding.fix else None
     parsed = parse_requirement(text) if text else None
@@ -69,27 +60,29 @@ def install_requirement(finding: Finding, context: FixContext) -> Optional[Propo
         return None  # an unpinned torch resolves a multi-GB build of pip's choosing: never planned
     wanted = parsed.requirement.name + ",".join(specifiers)
     requirers = sorted({item.requirer.display for item in on_it}) or [finding.code]
-    command = _run(context, f"satisfy {', '.join(requirers)}", wanted)
-    notes = [_installer_note(context), f"pip picks the newest release of {wanted} and moves other distributions only if they must"]
-    return Proposal(f"install {wanted}", [command], notes=notes)
+    command = context.install_command(f"satisfy {', '.join(requirers)}", InstallRequest((wanted,)))
+    notes = (context.installer_note(),
+             f"{context.installer().name} picks the newest release of {wanted} and moves other distributions only if they must")
+    return FixPlan(f"install {wanted}", (command,), notes=notes)
 
 
 @fixer(name="reinstall-editable-compat", kind="reinstall", codes=("NSP001",))
-def reinstall_editable_compat(finding: Finding, context: FixContext) -> Optional[Proposal]:
+def reinstall_editable_compat(finding: Finding, context: FixContext) -> Optional[FixPlan]:
     """Reinstall an editable project in setuptools' compat mode, so a same-named folder cannot mask it."""
     name = finding.location.distribution if finding.location else None
     dist = context.facts.active_distributions().get(canonicalize(name or ""))
     source = dist.source_dir if dist is not None else None
     if dist is None or not dist.editable or not source:
         return None
-    command = _run(context, f"serve {finding.subject} through a .pth path line instead of a finder appended after PathFinder",
-                   "--no-deps", "--config-settings", "editable_mode=compat", "-e", source)
-    return Proposal(f"reinstall {dist.name} from {source} with editable_mode=compat", [command],
-                    notes=[_installer_note(context)])
+    request = InstallRequest((source,), no_deps=True, editable=True, config_settings=("editable_mode=compat",))
+    command = context.install_command(
+        f"serve {finding.subject} through a .pth path line instead of a finder appended after PathFinder", request)
+    return FixPlan(f"reinstall {dist.name} from {source} with editable_mode=compat", (command,),
+                   notes=(context.installer_note(),))
 
 
 @fixer(name="remove-stale-metadata", kind="reinstall", codes=("INT003",))
-def remove_stale_metadata(finding: Finding, context: FixContext) -> Optional[Proposal]:
+def remove_stale_metadata(finding: Finding, context: FixContext) -> Optional[FixPlan]:
     """Remove the stale metadata folder of a project installed twice in one folder, keeping the complete copy."""
     copies = context.facts.distributions_by_name.get(canonicalize(finding.subject), ())
     complete = [d for d in copies if not d.missing_count]
@@ -99,23 +92,21 @@ def remove_stale_metadata(finding: Finding, context: FixContext) -> Optional[Pro
     stale = [d for d in copies if d is not keeper]
     if any(os.path.normcase(d.location) != os.path.normcase(keeper.location) for d in stale):
         return None  # a copy elsewhere owns its own files there: uninstalling it is the user's call
-    actions = [RemovePath(d.metadata_path, f"stale metadata of {d.display}; {keeper.display} has all its files")
-               for d in stale]
-    return Proposal(f"keep {keeper.display}, remove {len(stale)} stale metadata folder(s)", actions, safe=False)
+    actions = tuple(RemovePath(d.metadata_path, f"stale metadata of {d.display}; {keeper.display} has all its files")
+                    for d in stale)
+    return FixPlan(f"keep {keeper.display}, remove {len(stale)} stale metadata folder(s)", actions, safe=False)
 
 
 @fixer(name="align-flashinfer-companions", kind="reinstall", codes=("FLI001",))
-def align_flashinfer_companions(finding: Finding, context: FixContext) -> Optional[Proposal]:
+def align_flashinfer_companions(finding: Finding, context: FixContext) -> Optional[FixPlan]:
     """Install flashinfer-cubin / flashinfer-jit-cache at flashinfer-python's version (the JIT cache from FlashInfer's index)."""
-    parameters = (finding.fix.parameters or {}) if finding.fix else {}
-    requirement = parameters.get("requirement")
-    if not requirement:
+    proposed = finding.fix.install if finding.fix else None
+    if proposed is None or not proposed.requirements:
         return None
-    index = parameters.get("index_url")
     # --no-deps: only the companion moves; flashinfer-python and torch stay as they are.
-    args = [requirement, "--no-deps"] + (["--index-url", index] if index else [])
-    command = _run(context, f"align {finding.subject} with flashinfer-python", *args)
-    notes = [_installer_note(context)]
-    if index:
-        notes.append(f"{finding.subject} is published on FlashInfer's own index ({index}), not on PyPI")
-    return Proposal(f"install {requirement}", [command], notes=notes)
+    request = dataclasses.replace(proposed, no_deps=True)
+    command = context.install_command(f"align {finding.subject} with flashinfer-python", request)
+    notes = [context.installer_note()]
+    if request.index_url:
+        notes.append(f"{finding.subject} is published on FlashInfer's own index ({request.index_url}), not on PyPI")
+    return FixPlan(f"install {', '.join(request.requirements)}", (command,), notes=tuple(notes))

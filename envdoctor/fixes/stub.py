@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from envdoctor.vocabulary.installed import installed
-from envdoctor.fixes.api import FixContext, Proposal, fixer
+from envdoctor.fixes.fixer_api import FixContext, FixPlan, fixer
 from envdoctor.fixes.shim import shim_files
+from envdoctor.model.facts import canonicalize
 from envdoctor.model.finding import Finding
 
 
@@ -21,11 +21,11 @@ def real_module_present(context: FixContext, name: str) -> bool:
     """A distribution or a folder on sys.path already provides `name`: a stub must never shadow it."""
     facts = context.facts
     module = (facts.modules or {}).get(name)
-    return installed(facts, name) is not None or bool(module and module.found)
+    return canonicalize(name) in facts.active_distributions() or bool(module and module.found)
 
 
 @fixer(name="stub-triton", kind="stub", codes=("MPS003", "STK003"))
-def stub_triton(finding: Finding, context: FixContext) -> Optional[Proposal]:
+def stub_triton(finding: Finding, context: FixContext) -> Optional[FixPlan]:
     """Install envdoctor's triton stub: `import triton`, `@triton.jit`, `triton.language` work; kernels refuse to launch."""
     facts = context.facts
     if not facts.interpreter or not facts.interpreter.site_packages or real_module_present(context, "triton"):
@@ -33,9 +33,9 @@ def stub_triton(finding: Finding, context: FixContext) -> Optional[Proposal]:
     if "triton" in (facts.import_system.stubbed_modules if facts.import_system else ()):
         return None  # already served by a stub
     actions = shim_files(context, "envdoctor_stub_triton", "a PEP 451 finder serving `triton` and `triton.*` with stand-ins")
-    notes = [
+    notes = (
         "triton.__envdoctor_stub__ is True and triton.__version__ is 0.0.0+envdoctor.stub; "
         "launching a kernel raises RuntimeError",
         "the stub steps aside by itself when a real triton is importable (checked at every interpreter start)",
-    ]
-    return Proposal("install envdoctor's triton stub", actions, safe=False, notes=notes)
+    )
+    return FixPlan("install envdoctor's triton stub", actions, safe=False, notes=notes)

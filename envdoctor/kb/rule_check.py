@@ -13,10 +13,10 @@ from collections import defaultdict
 from typing import Iterator, List, Optional
 
 from envdoctor.api import CheckSpec, report
-from envdoctor.checks._shared import pip_command
 from envdoctor.kb import Rule, rule_doc
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.model.plan import InstallRequest
 from envdoctor.vocabulary.installed import installed, torch_build, torch_variant
 from envdoctor.vocabulary.requires_dist import parse_requirement, parsed_requirements
 from envdoctor.vocabulary.versions import satisfies
@@ -109,19 +109,21 @@ def _values(facts: Facts) -> dict:
     return values
 
 
-def _fix(rule: Rule, facts: Facts) -> Optional[FixProposal]:
+def _fix(rule: Rule) -> Optional[FixProposal]:
     fix = rule.fix
     if not fix:
         return None
     kind = fix.get("kind", "manual")
-    parameters = None
-    command = fix.get("command")
+    parameters = install = None
     if kind == "reinstall" and fix.get("requirement"):
         parameters = {"requirement": fix["requirement"], "fixer": "install-requirement"}
-        command = command or pip_command(facts, "install", fix["requirement"])
+        # A rule's own `command` is shown as written; without one, the install is rendered
+        # for the target's installer.
+        install = None if fix.get("command") else InstallRequest((fix["requirement"],))
     elif fix.get("fixer"):
         parameters = {"fixer": fix["fixer"]}  # one of envdoctor's fixers, by name
-    return FixProposal(kind, fix.get("summary", ""), safe=kind in ("reinstall", "manual"), command=command, parameters=parameters)
+    return FixProposal(kind, fix.get("summary", ""), safe=kind in ("reinstall", "manual"), command=fix.get("command"),
+                       parameters=parameters, install=install)
 
 
 def rule_spec(rule: Rule) -> CheckSpec:
@@ -145,7 +147,7 @@ def rule_spec(rule: Rule) -> CheckSpec:
             evidence=evidence,
             location=Location(distribution=subject) if installed(facts, subject) else None,
             references=rule.references,
-            fix=_fix(rule, facts),
+            fix=_fix(rule),
         )
 
     evaluate.__name__ = f"rule_{rule.code}"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from typing import Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
+from envdoctor.model.plan import InstallRequest
 from envdoctor.model.record import Record, record
 
 
@@ -30,14 +31,19 @@ class Location(Record):
 
 @record
 class FixProposal(Record):
-    """What would repair it.  `kind` names a fixer (reinstall, stub, shim, patch, manual)."""
+    """What would repair it, as data: the fix kind (model/plan.py FIX_KINDS), and what a fixer
+    or a person needs to do it.  Nothing here is a string to be split again."""
 
     kind: str
     summary: str
     safe: bool = True
+    # A command written out by hand (a knowledge-base rule's, a third-party check's), shown as is.
     command: Optional[str] = None
-    # What the fixer needs, so it never parses titles: e.g. {"requirement": "idna<4,>=2.5"}.
-    parameters: Optional[Dict[str, str]] = None
+    # What the fixer needs, typed, so it never parses titles: {"requirement": "idna<4,>=2.5"},
+    # {"moves": {"name": "new.home"}, "line": 12}; "fixer" names a fixer when the code does not.
+    parameters: Optional[Dict[str, Any]] = None
+    # The install that repairs it; reporters render it for the target's installer (pip or uv).
+    install: Optional[InstallRequest] = None
 
 
 @record

@@ -10,11 +10,19 @@ import json
 from dataclasses import asdict
 
 from envdoctor import __version__
+from envdoctor.vocabulary.installer import fix_command
 
 REPORT_SCHEMA_VERSION = 1
 
 
-def finding_dict(finding) -> dict:
+def fix_dict(fix, facts) -> dict:
+    """The proposal as data, with the command it runs on this target (pip or uv) filled in."""
+    data = asdict(fix)
+    data["command"] = fix_command(fix, facts)
+    return data
+
+
+def finding_dict(finding, facts) -> dict:
     return {
         "code": finding.code,
         "name": finding.name,
@@ -26,7 +34,7 @@ def finding_dict(finding) -> dict:
         "evidence": list(finding.evidence),
         "location": asdict(finding.location) if finding.location else None,
         "references": list(finding.references),
-        "fix": asdict(finding.fix) if finding.fix else None,
+        "fix": fix_dict(finding.fix, facts) if finding.fix else None,
     }
 
 
@@ -46,7 +54,7 @@ def report_dict(context) -> dict:
             "in_venv": interpreter.in_venv if interpreter else None,
             "distributions": len(facts.distributions) if facts.distributions is not None else None,
         },
-        "findings": [finding_dict(f) for f in run.findings],
+        "findings": [finding_dict(f, facts) for f in run.findings],
         "skipped": [{"code": s.code, "name": s.name, "reason": s.reason} for s in run.skipped],
         "checks_run": list(run.ran),
         "summary": {

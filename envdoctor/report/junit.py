@@ -14,9 +14,10 @@ import time
 from xml.etree import ElementTree as ET
 
 from envdoctor.model.finding import Severity
+from envdoctor.vocabulary.installer import fix_command
 
 
-def _failure_text(finding) -> str:
+def _failure_text(finding, facts) -> str:
     lines = [finding.title]
     if finding.message:
         lines += ["", finding.message]
@@ -26,7 +27,8 @@ def _failure_text(finding) -> str:
     if location and location.path:
         lines += ["", f"at {location.path}" + (f":{location.line}" if location.line else "")]
     if finding.fix:
-        lines += ["", f"fix ({finding.fix.kind}): {finding.fix.summary}" + (f"\n  {finding.fix.command}" if finding.fix.command else "")]
+        command = fix_command(finding.fix, facts)
+        lines += ["", f"fix ({finding.fix.kind}): {finding.fix.summary}" + (f"\n  {command}" if command else "")]
     if finding.references:
         lines += ["", "references: " + ", ".join(finding.references)]
     return "\n".join(lines)
@@ -54,7 +56,7 @@ def junit_element(context) -> ET.Element:
                 out.append(f"info: {finding.title}")
                 continue
             element = ET.SubElement(case, "failure", {"message": finding.title, "type": finding.severity.value})
-            element.text = _failure_text(finding)
+            element.text = _failure_text(finding, context.facts)
             failures += 1
         if out:
             ET.SubElement(case, "system-out").text = "\n".join(out)

@@ -11,6 +11,7 @@ from typing import List
 
 from envdoctor import __version__
 from envdoctor.model.finding import Severity
+from envdoctor.vocabulary.installer import fix_command
 from envdoctor.report import plural
 from envdoctor.vocabulary.stack import REPORTED
 
@@ -41,7 +42,8 @@ def findings_markdown(context) -> List[str]:
             lines += [f"- at `{where}`"]
         lines += [f"- evidence: `{_cell(e)}`" for e in finding.evidence[:8]]
         if finding.fix:
-            command = f" — `{finding.fix.command}`" if finding.fix.command else ""
+            command = fix_command(finding.fix, context.facts)
+            command = f" — `{command}`" if command else ""
             lines += [f"- fix ({finding.fix.kind}): {finding.fix.summary}{command}"]
         if finding.references:
             lines += ["- references: " + ", ".join(finding.references)]

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from envdoctor import DOCS_URL, __version__
 from envdoctor.model.finding import Severity
+from envdoctor.vocabulary.installer import fix_command
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -63,12 +64,13 @@ def _locations(finding, root: str) -> List[dict]:
     return [result]
 
 
-def _message(finding) -> str:
+def _message(finding, facts) -> str:
     parts = [finding.title]
     if finding.message:
         parts.append(finding.message)
     if finding.fix:
-        parts.append(f"Fix ({finding.fix.kind}): {finding.fix.summary}" + (f" — `{finding.fix.command}`" if finding.fix.command else ""))
+        command = fix_command(finding.fix, facts)
+        parts.append(f"Fix ({finding.fix.kind}): {finding.fix.summary}" + (f" — `{command}`" if command else ""))
     return "\n\n".join(parts)
 
 
@@ -85,7 +87,7 @@ def sarif_dict(context) -> dict:
             "ruleId": finding.code,
             "ruleIndex": index[finding.code],
             "level": LEVELS[finding.severity],
-            "message": {"text": _message(finding)},
+            "message": {"text": _message(finding, facts)},
             "locations": _locations(finding, root),
             "partialFingerprints": {"envdoctorIdentity/v1": finding.identity},
             "properties": {"subject": finding.subject, "evidence": list(finding.evidence),

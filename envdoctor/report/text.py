@@ -12,6 +12,7 @@ from typing import List, Tuple
 
 from envdoctor import __version__
 from envdoctor.model.finding import Severity
+from envdoctor.vocabulary.installer import fix_command
 from envdoctor.report import plural
 from envdoctor.vocabulary.labels import ORIGIN_LABELS
 
@@ -57,7 +58,7 @@ def _title_line(finding) -> Line:
     return [(f"{symbol} {finding.code}", style), (f" {finding.title} ", ""), (f"({finding.name})", "dim")]
 
 
-def _finding(finding) -> List[Line]:
+def _finding(finding, facts) -> List[Line]:
     lines: List[Line] = [_title_line(finding)]
     lines += [[("    │ ", "dim"), (line, "")] for line in finding.evidence]
     if finding.message:
@@ -65,8 +66,9 @@ def _finding(finding) -> List[Line]:
     if finding.fix is not None:
         kind = finding.fix.kind + ("" if finding.fix.safe else ", unsafe")
         lines.append([(f"    fix ({kind}): ", "green"), (finding.fix.summary, "")])
-        if finding.fix.command:
-            lines.append([(f"      $ {finding.fix.command}", "green")])
+        command = fix_command(finding.fix, facts)
+        if command:
+            lines.append([(f"      $ {command}", "green")])
     if finding.references:
         lines.append([(f"    see: {', '.join(finding.references)}", "dim")])
     return lines
@@ -105,7 +107,7 @@ def report_lines(context) -> List[Line]:
             lines += _info_summary(findings)
             continue
         for finding in findings:
-            lines += _finding(finding)
+            lines += _finding(finding, facts)
     lines += [[(f"- skipped {s.code} ({s.name}): {s.reason}", "dim")] for s in run.skipped]
     counts = run.counts()
     dists = f" on {plural(len(facts.distributions), 'distribution')}" if facts.distributions is not None else ""

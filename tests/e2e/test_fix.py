@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from tests.helpers.wheels import build_wheel
 from tests.e2e.test_legacy_finder import FINDER
 
 pytestmark = pytest.mark.slow
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def offline_env(**extra: str) -> dict:
@@ -161,15 +164,17 @@ def test_legacy_finder_shim_makes_dotted_imports_work(run_envdoctor, tmp_path, m
     assert venv.run("import legacypkg.a.b").returncode == 1
 
 
-def test_sigkill_in_the_middle_then_undo_restores(run_envdoctor, envdoctor_bin, tmp_path):
+def test_sigkill_in_the_middle_then_undo_restores(run_envdoctor, tmp_path):
     venv = venv_with_pip(tmp_path / "venv")
     venv.install("idna==3.20")
     (venv.site_packages / "idna" / "core.py").unlink()
     broken = state(venv)
     marker = tmp_path / "paused"
-    env = offline_env(ENVDOCTOR_TEST_PAUSE_AFTER_STEP="0", ENVDOCTOR_TEST_PAUSE_MARKER=str(marker))
-    process = subprocess.Popen([envdoctor_bin, "fix", "--python", str(venv.python), "--yes"], cwd=tmp_path, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    # fix --yes through tests/helpers/paused_fix.py: the executor's after_step callback stops after step 0.
+    env = offline_env(PYTHONPATH=str(REPOSITORY))
+    process = subprocess.Popen([sys.executable, "-m", "tests.helpers.paused_fix", str(venv.python), "0", str(marker)],
+                               cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
     deadline = time.monotonic() + 240
     while not marker.exists():
         assert process.poll() is None, "envdoctor fix ended before reaching the pause"
@@ -214,14 +219,14 @@ def marker_missing(facts):
 
 PLUGIN_FIXER = '''
 import os
-from envdoctor.fixes.api import fixer, Proposal, WriteFile
+from envdoctor.fixes.fixer_api import fixer, FixPlan, WriteFile
 
 
 @fixer(name="wrong-marker", kind="reinstall", codes=("TST001",))
 def wrong_marker(finding, context):
     """Writes the wrong file on purpose."""
     site = context.facts.interpreter.site_packages[0]
-    return Proposal("write the marker (to the wrong name)", [WriteFile(os.path.join(site, "not-the-marker.txt"), "x", "wrong")])
+    return FixPlan("write the marker (to the wrong name)", (WriteFile(os.path.join(site, "not-the-marker.txt"), "x", "wrong"),))
 '''
 
 

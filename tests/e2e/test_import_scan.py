@@ -181,7 +181,7 @@ def test_real_sglang_release_has_exactly_its_known_dead_imports(run_envdoctor, t
     where = {(f["location"]["path"].split("/sglang/srt/", 1)[1], f["location"]["line"]) for f in above_info}
     assert where == SGLANG_DEAD_IMPORTS and {f["code"] for f in above_info} == {"IMP001"}
     pplx = next(f for f in above_info if f["location"]["path"].endswith("pplx.py"))
-    assert pplx["fix"]["parameters"]["moves"] == "sglang_per_token_group_quant_fp8=sglang.kernels.ops.quantization.fp8_kernel"
+    assert pplx["fix"]["parameters"]["moves"] == {"sglang_per_token_group_quant_fp8": "sglang.kernels.ops.quantization.fp8_kernel"}
 
 
 def test_config_scan_list_and_its_errors(run_envdoctor, tmp_path):

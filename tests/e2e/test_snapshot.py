@@ -58,7 +58,7 @@ def test_text_output_for_people(run_envdoctor, new_venv, tmp_path):
     assert result.returncode == 1
     out = result.stdout
     assert "✖ REQ001 requests 2.32.3 requires" in out
-    assert "fix (reinstall):" in out and "-m pip install" in out
+    assert "fix (reinstall):" in out and f"uv pip install --python {venv.python}" in out  # a venv without pip
     assert "sys.path" in out and "(the working directory)" in out  # -v shows facts
     assert out.rstrip().splitlines()[-1].startswith("FAILED 4 errors, 0 warnings, 0 info")
 

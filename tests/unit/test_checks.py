@@ -6,7 +6,9 @@ import pytest
 
 from envdoctor.engine import run_checks
 from envdoctor.model.finding import Severity
+from envdoctor.model.plan import InstallRequest
 from envdoctor.registry import load_registry
+from envdoctor.vocabulary.installer import fix_command
 from tests.helpers.facts import CWD, SITE, dist, finder, import_problem, import_scan, make_facts, module
 
 
@@ -216,7 +218,7 @@ def test_missing_requirement_names_requirer_and_requirement():
     (finding,) = findings(req001_pos(), "REQ001")
     assert finding.title == "requests 2.32.3 requires idna<4,>=2.5, which is not installed"
     assert finding.severity is Severity.ERROR
-    assert "install 'idna<4,>=2.5'" in finding.fix.command
+    assert finding.fix.install == InstallRequest(("idna<4,>=2.5",))  # rendered for pip or uv: test_installer.py
 
 
 def test_extra_requested_by_another_distribution_counts():
@@ -310,7 +312,7 @@ def test_shadowing_through_pythonpath_names_the_origin():
 def test_namespace_masquerade_offers_compat_reinstall_from_source():
     (finding,) = findings(nsp001_pos(), "NSP001")
     assert finding.fix.kind == "reinstall"
-    assert "editable_mode=compat -e /sgl-workspace/aiter" in finding.fix.command
+    assert "editable_mode=compat -e /sgl-workspace/aiter" in fix_command(finding.fix, nsp001_pos())
     assert "sgl-project/sglang#22363" in finding.references
 
 
@@ -378,7 +380,7 @@ def test_drift_names_both_versions_and_offers_a_patch_for_a_single_new_home():
     assert finding.location.path.endswith("consumerx/moe.py") and finding.location.line == 3
     assert any("did you mean providerx.topk.topk?" in line for line in finding.evidence)
     assert finding.fix.kind == "patch" and not finding.fix.safe
-    assert finding.fix.parameters["moves"] == "topk=providerx.topk"
+    assert finding.fix.parameters["moves"] == {"topk": "providerx.topk"}
 
 
 def test_no_patch_when_the_name_has_several_homes_or_none():

@@ -1,4 +1,4 @@
-"""The fix machinery's parts on a real file system: snapshot/restore, plan round-trips, fixer validation."""
+"""The fix machinery's parts on a real file system: backup/restore, plan round-trips, fixer validation."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import os
 import pytest
 
 from envdoctor.errors import PluginError
-from envdoctor.fixes import snapshot
-from envdoctor.fixes.api import FixerSpec, Proposal, fixer
-from envdoctor.fixes.plan import FixPlan, RemovePath, RunCommand, WriteFile
-from envdoctor.fixes.registry import _validate
+from envdoctor.fixes import backup
+from envdoctor.fixes.fixer_api import FixerSpec, fixer
+from envdoctor.fixes.fixer_registry import _validate
+from envdoctor.model.plan import FixPlan, RemovePath, RunCommand, WriteFile
+from envdoctor.report.plans import describe
 from tests.helpers.venvs import tree_state
 
 
@@ -26,7 +27,7 @@ def test_restore_undoes_every_kind_of_change(tmp_path):
     not_yet = tmp_path / "new.txt"
     before = tree_state(tmp_path)
 
-    snapshot.take([str(site), str(lone_file), str(not_yet)], tmp_path / "snap")
+    backup.take([str(site), str(lone_file), str(not_yet)], tmp_path / "snap")
     # What pip and the executor do: replace, delete, add files, folders and links.
     (site / "pkg" / "__init__.py").unlink()
     (site / "pkg" / "__init__.py").write_text("new")
@@ -39,18 +40,18 @@ def test_restore_undoes_every_kind_of_change(tmp_path):
     lone_file.write_text("rewritten in place")  # not the pip way: the copy must still win
     not_yet.write_text("created")
 
-    changed = snapshot.restore(tmp_path / "snap")
+    changed = backup.restore(tmp_path / "snap")
     state = tree_state(tmp_path)
     state = {k: v for k, v in state.items() if not k.startswith("snap")}
     assert state == {k: v for k, v in before.items()}
     assert ("removed", str(not_yet)) in changed and ("removed", str(site / "newpkg")) in changed
 
 
-def test_snapshot_without_manifest_is_incomplete(tmp_path):
+def test_backup_without_manifest_is_incomplete(tmp_path):
     (tmp_path / "a").mkdir()
-    assert not snapshot.is_complete(tmp_path / "snap")
-    snapshot.take([str(tmp_path / "a")], tmp_path / "snap")
-    assert snapshot.is_complete(tmp_path / "snap")
+    assert not backup.is_complete(tmp_path / "snap")
+    backup.take([str(tmp_path / "a")], tmp_path / "snap")
+    assert backup.is_complete(tmp_path / "snap")
 
 
 def test_plan_round_trips_through_json(tmp_path):
@@ -68,10 +69,10 @@ def test_plan_round_trips_through_json(tmp_path):
 def test_new_file_preview_is_cut_and_existing_file_gets_a_diff(tmp_path):
     target = tmp_path / "x.py"
     long_text = "".join(f"line {i}\n" for i in range(40))
-    preview = WriteFile(str(target), long_text, "p").describe()
+    preview = describe(WriteFile(str(target), long_text, "p"))
     assert any("more lines, all kept in the journal entry" in line for line in preview)
     target.write_text("a\nb\n")
-    diff = WriteFile(str(target), "a\nc\n", "p").describe()
+    diff = describe(WriteFile(str(target), "a\nc\n", "p"))
     assert any(line.strip() == "-b" for line in diff) and any(line.strip() == "+c" for line in diff)
 
 
@@ -79,7 +80,7 @@ def _spec(**changes) -> FixerSpec:
     @fixer(name="good-name", kind="reinstall", codes=("ABC001",))
     def function(finding, context):
         """Does a thing."""
-        return Proposal("x", [])
+        return FixPlan("x", ())
 
     spec = function.__envdoctor_fixer__
     return FixerSpec(**{**spec.__dict__, **changes})

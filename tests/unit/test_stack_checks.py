@@ -14,6 +14,7 @@ from envdoctor.kb import load_rules
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import Severity
 from envdoctor.registry import load_registry
+from envdoctor.vocabulary.installer import fix_command
 from tests.helpers.facts import H100, SITE, dist, import_problem, import_scan, make_facts, module, nvidia, torch_version_py
 
 
@@ -268,7 +269,7 @@ def test_companion_build_tag_mismatch():
 def test_flashinfer_jit_cache_for_another_cuda():
     (finding,) = findings(flashinfer(jit="0.6.11.post1+cu129"), "FLI001")
     assert finding.subject == "flashinfer-jit-cache" and "built for cu129" in finding.title
-    assert "https://flashinfer.ai/whl/cu130" in finding.fix.command
+    assert "https://flashinfer.ai/whl/cu130" in fix_command(finding.fix, flashinfer(jit="0.6.11.post1+cu129"))
 
 
 def test_triton_kernels_sglang_probe_file_is_a_warning():

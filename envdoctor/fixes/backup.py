@@ -1,4 +1,8 @@
-"""A hard-link copy of the folders a plan may change, and putting them back exactly.
+"""The journal's backup: a hard-link copy of the folders a plan may change, and putting them back exactly.
+
+(Called "backup", not "snapshot": a snapshot is a facts document, `envdoctor snapshot`.
+The backup lives in the journal entry's `snapshot/` folder, a name kept for entries
+written by earlier versions.)
 
 Why hard links for folders: pip and uv never write into an installed file;
 they unlink it (or move it to a stash) and create a new one.  A hard link taken before the
@@ -7,7 +11,7 @@ even for torch's 15,000 files.  Where a link is impossible (another file
 system, a file system without links) the file is copied.
 
 `restore` makes each root what it was: files and links that appeared are
-removed, changed or missing ones come back from the snapshot, folders that
+removed, changed or missing ones come back from the backup, folders that
 appeared are removed and vanished ones recreated.
 """
 
@@ -61,7 +65,7 @@ def _walk(root: str) -> Dict[str, str]:
 
 
 def take(roots: Sequence[str], into: Path) -> None:
-    """Snapshot every root (a folder, a file, a link, or a path that does not exist yet) under `into`."""
+    """Back up every root (a folder, a file, a link, or a path that does not exist yet) under `into`."""
     into.mkdir(parents=True)
     records: List[dict] = []
     for index, root in enumerate(roots):
@@ -82,7 +86,7 @@ def take(roots: Sequence[str], into: Path) -> None:
             # editor or tool may rewrite it in place, which a hard link would follow.
             shutil.copy2(root, str(copy))
         records.append(record)
-    # Written last: a snapshot without its manifest is incomplete, and nothing was changed yet.
+    # Written last: a backup without its manifest is incomplete, and nothing was changed yet.
     (into / MANIFEST).write_text(json.dumps(records, indent=1), encoding="utf-8")
 
 

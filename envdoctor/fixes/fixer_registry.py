@@ -13,7 +13,9 @@ from typing import Dict, Optional
 
 from envdoctor.api import CODE_PATTERN, NAME_PATTERN
 from envdoctor.errors import PluginError
-from envdoctor.fixes.api import FIXER_ATTRIBUTE, FIXER_KINDS, FixerSpec
+from envdoctor.fixes.fixer_api import FIXER_ATTRIBUTE, FixerSpec
+from envdoctor.model.plan import FIXER_KINDS
+from envdoctor.model.record import Record, record
 from envdoctor.plugins import load_plugins
 
 ENTRY_POINT_GROUP = "envdoctor.fixers"
@@ -34,8 +36,8 @@ def _validate(spec: FixerSpec, origin: str) -> None:
         raise PluginError(f"fixer {spec.name} from {origin} is invalid: " + "; ".join(problems))
 
 
-@dataclasses.dataclass(frozen=True)
-class FixerRegistry:
+@record
+class FixerRegistry(Record):
     by_code: Dict[str, FixerSpec]
     by_name: Dict[str, FixerSpec] = dataclasses.field(default_factory=dict)
 
@@ -51,7 +53,7 @@ class FixerRegistry:
 def load_fixers() -> FixerRegistry:
     by_code: Dict[str, FixerSpec] = {}
     by_name: Dict[str, FixerSpec] = {}
-    for point, origin, specs in load_plugins(ENTRY_POINT_GROUP, FIXER_ATTRIBUTE, "fixers", "envdoctor.fixes.api.fixer"):
+    for point, origin, specs in load_plugins(ENTRY_POINT_GROUP, FIXER_ATTRIBUTE, "fixers", "envdoctor.fixes.fixer_api.fixer"):
         for spec in specs:
             _validate(spec, origin)
             spec = dataclasses.replace(spec, provider=point.provider)
