@@ -126,8 +126,8 @@ _EARLY_PROBE = None
 def _probe(python: Optional[str], cwd: Optional[str], timeout: float, scan=None, deep: bool = False):
     """The target's facts; with a scan request the import scan's section, with deep the deep probes'."""
     global _EARLY_PROBE
-    from envdoctor.probe.run import run_probe
-    from envdoctor.target import resolve_target
+    from envdoctor.probe.facts_probe import run_probe
+    from envdoctor.target_choice import resolve_target
 
     started, _EARLY_PROBE = _EARLY_PROBE, None
     target = resolve_target(python, cwd)
@@ -140,7 +140,7 @@ def _deepened(facts, target, timeout: float):
     import dataclasses
     from contextlib import nullcontext
 
-    from envdoctor.probe.deep import run_deep
+    from envdoctor.probe.deep_probes import run_deep
 
     status = nullcontext()
     if sys.stderr.isatty():
@@ -489,8 +489,8 @@ def fix(
         known_good = _load_facts_file(against, "--against") if against else None
         checks = _selection(_registry(settings), settings, select, ignore, known_good, against)
         request = _scan_request(scan, no_scan, settings)
-        from envdoctor.probe.run import run_probe
-        from envdoctor.target import resolve_target
+        from envdoctor.probe.facts_probe import run_probe
+        from envdoctor.target_choice import resolve_target
 
         target = resolve_target(python, cwd)
 
@@ -516,7 +516,7 @@ def undo(
 
     def body() -> int:
         from envdoctor.fixes.flow import undo as run_undo
-        from envdoctor.target import resolve_target
+        from envdoctor.target_choice import resolve_target
 
         return run_undo(resolve_target(python, None).python, entry, list_entries, sys.stdout.write)
 

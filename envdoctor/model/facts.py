@@ -17,7 +17,7 @@ from functools import cached_property, lru_cache
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from envdoctor.model.record import Record, record
-from envdoctor.target import Target
+from envdoctor.model.target import Target
 
 FACTS_SCHEMA_VERSION = 1
 
