@@ -141,7 +141,7 @@ def scan_request(items: Sequence[str], no_scan: bool, settings):
 
 def resolve(python: Optional[str], cwd: Optional[str]):
     """The target interpreter and working directory the user named (or the default one)."""
-    from envdoctor.target import resolve_target
+    from envdoctor.target_choice import resolve_target
 
     return resolve_target(python, cwd)
 
@@ -151,7 +151,7 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
     deep probes (with `deep`).  The scan is part of the facts: `fix` re-collects them to
     see a patched import gone."""
     global _early_probe
-    from envdoctor.probe.run import run_probe
+    from envdoctor.probe.facts_probe import run_probe
 
     started, _early_probe = _early_probe, None
     facts = run_probe(target, timeout=timeout, started=started)
@@ -160,7 +160,7 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
 
         facts = with_import_scan(facts, scan)
     if deep:
-        from envdoctor.probe.deep import run_deep
+        from envdoctor.probe.deep_probes import run_deep
 
         with scope("deep probes") as progress:
             facts = dataclasses.replace(facts, deep=run_deep(facts, target, timeout, progress=progress))

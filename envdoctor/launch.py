@@ -3,7 +3,7 @@
 `envdoctor check` spends about as long importing typer, rich and packaging as
 the target interpreter spends producing facts.  Starting the probe
 subprocess first lets the two overlap.  Only the standard library and the
-small target/probe modules are imported here; anything unusual in argv (help,
+small target_choice/probe modules are imported here; anything unusual in argv (help,
 --facts, an option this scan does not understand) skips the early start, and
 cli.py simply starts the probe itself.
 """
@@ -57,11 +57,11 @@ def start_early(args: List[str]):
         return None
     try:
         from envdoctor.probe.start import DEFAULT_TIMEOUT, start_probe
+        from envdoctor.target_choice import choose_target
 
         timeout = DEFAULT_TIMEOUT if options["timeout"] is None else float(options["timeout"])
-        from envdoctor.target import resolve_target
-
-        return start_probe(resolve_target(options["python"], options["cwd"]), timeout)
+        python, cwd, _source = choose_target(options["python"], options["cwd"])
+        return start_probe(python, cwd, timeout)
     except Exception:  # any problem is reported properly by the real command
         return None
 

@@ -7,15 +7,9 @@ envdoctor/vocabulary/.
 from __future__ import annotations
 
 import os
-import shlex
 from typing import Optional, Sequence
 
 from envdoctor.model.facts import Distribution, Facts
-
-
-def pip_command(facts: Facts, *args: str) -> str:
-    python = facts.interpreter.executable if facts.interpreter else facts.target.python
-    return " ".join(shlex.quote(part) for part in (python, "-m", "pip", *args))
 
 
 def owner_of(path: Optional[str], facts: Facts) -> Optional[Distribution]:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from envdoctor.errors import UsageError
 from envdoctor.data_files import read_json
 from envdoctor.model.record import Record, record
-from envdoctor.target import Target
+from envdoctor.model.target import Target
 
 FACTS_SCHEMA_VERSION = 1
 

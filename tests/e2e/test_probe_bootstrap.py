@@ -1,8 +1,8 @@
-"""The probe's bootstrap (envdoctor/probe/start.py, BOOTSTRAP) on real interpreters.
+"""The probe's bootstrap (envdoctor/probe/command.py, BOOTSTRAP) on real interpreters.
 
-It runs the probe's files through the import system's SourceFileLoader: the
-bytecode pip compiled at install when it was compiled for the target's Python
-version, the source otherwise, and never writes bytecode itself.
+It runs the probe's target-side modules (envdoctor/probe/in_target/) through the import
+system's SourceFileLoader: the bytecode pip compiled at install when it was compiled for
+the target's Python version, the source otherwise, and never writes bytecode itself.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from envdoctor.probe.run import extract_document
-from envdoctor.probe.start import BOOTSTRAP, HERE, PAYLOAD_PARTS, new_nonce, payload_argv
+from envdoctor.probe.command import FACTS_PROGRAM, IN_TARGET, new_nonce, payload_argv, program_source
+from envdoctor.probe.frame import extract_document
 from tests.helpers.venvs import pyenv_python
 
 OTHER_MINOR = "3.9" if sys.version_info[:2] != (3, 9) else "3.10"
@@ -34,9 +34,9 @@ def environment_that_allows_bytecode() -> dict:
 def probe_files_state() -> dict:
     """Size and mtime of the probe's parts and of any bytecode of them.  Only theirs: the host's
     own modules in the same folder may get bytecode from another test running meanwhile."""
-    stems = tuple(part[: -len(".py")] for part in PAYLOAD_PARTS)
+    stems = tuple(FACTS_PROGRAM)
     state = {}
-    for root, _dirs, files in os.walk(HERE):
+    for root, _dirs, files in os.walk(IN_TARGET):
         for name in files:
             if name.startswith(stems) and name.split(".")[0] in stems:
                 stat = os.stat(os.path.join(root, name))
@@ -60,7 +60,8 @@ def part_with_stale_source(folder: Path, python: str) -> Path:
 
 
 def run_bootstrap(python: str, part: Path) -> str:
-    result = subprocess.run([python, "-B", "-c", BOOTSTRAP % ((str(part),),)], capture_output=True, text=True,
+    source = program_source([part.stem], folder=str(part.parent), call_main=False)
+    result = subprocess.run([python, "-B", "-c", source], capture_output=True, text=True,
                             env=environment_that_allows_bytecode(), timeout=60)
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -86,7 +87,7 @@ def test_probe_runs_and_writes_no_bytecode_next_to_its_files(minor, tmp_path):
     if python is None:
         pytest.skip(f"no Python {minor} interpreter installed (pyenv)")
     before = probe_files_state()
-    assert len(before) >= len(PAYLOAD_PARTS)
+    assert len(before) >= len(FACTS_PROGRAM)
     nonce = new_nonce()
     result = subprocess.run(payload_argv(python, "facts", nonce), capture_output=True, text=True, cwd=tmp_path,
                             env=environment_that_allows_bytecode(), timeout=120)

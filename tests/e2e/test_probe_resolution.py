@@ -1,7 +1,7 @@
 """The probe's listing-based module resolution gives find_spec's answers, on real venvs.
 
 The probe decides top-level names from directory listings when only CPython's own
-finders take part (envdoctor/probe/_payload.py, _PlainPathResolver) and asks
+finders take part (envdoctor/probe/in_target/module_resolution.py, PlainPathResolver) and asks
 importlib.util.find_spec otherwise.  Here the same probe runs twice on the same
 environment, once forced to use find_spec for every name, and the two `modules`
 sections must be identical, across every shape a top-level name can take.
@@ -14,8 +14,8 @@ import subprocess
 
 import pytest
 
-from envdoctor.probe.run import extract_document
-from envdoctor.probe.start import new_nonce, payload_argv
+from envdoctor.probe.command import new_nonce, payload_argv
+from envdoctor.probe.frame import extract_document
 from tests.helpers.venvs import pyenv_python
 from tests.helpers.wheels import build_wheel
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 
-from envdoctor.errors import TargetError
+from envdoctor.errors import ProbeError, TargetError
 from envdoctor.model.facts import Facts, Startup, StartupFailure
+from envdoctor.model.target import Target
+from envdoctor.probe.command import new_nonce, payload_argv
+from envdoctor.probe.facts_document import facts_from_document
+from envdoctor.probe.frame import extract_document
 from envdoctor.probe.process import Completed, describe_exit, run_target, stderr_tail
-from envdoctor.probe.run import extract_document, facts_from_document, probe_failure
-from envdoctor.probe.start import new_nonce, payload_argv
-from envdoctor.target import Target
 
 MIN_TARGET_PYTHON = (3, 8)
 SANITY_SOURCE = "import sys; sys.stdout.write('@@ENVDOCTOR-PY %d.%d@@' % tuple(sys.version_info[:2]))"
@@ -57,6 +58,12 @@ def trace_startup(target: Target, timeout: float):
         return None, result
     last_line = next((e for e in reversed(events) if e.get("event") == "line"), None)
     return last_line, result
+
+
+def probe_failure(target: Target, result: Completed, timeout: float) -> ProbeError:
+    tail = stderr_tail(result.stderr)
+    detail = f"\n{tail}" if tail else ""
+    return ProbeError(f"the probe failed in {target.python}: {describe_exit(result, timeout)}{detail}")
 
 
 def diagnose(target: Target, timeout: float, first: Completed) -> Facts:

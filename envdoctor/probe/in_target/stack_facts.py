@@ -1,21 +1,20 @@
-# envdoctor probe payload, part one: the ML stack's machine and build facts.
+# The ML stack's machine and build facts: torch's build (torch/version.py parsed, never
+# run), the NVIDIA driver and GPUs (NVML/libcuda through ctypes, only where a driver is
+# present), the CUDA toolkit, ROCm, Apple, CUDA libraries in LD_LIBRARY_PATH/LD_PRELOAD.
 #
-# Like _payload.py this file is NOT imported by envdoctor: the target
-# interpreter runs it, then _payload.py (probe/start.py's BOOTSTRAP).  The same
-# rules hold: standard library only, Python 3.8 syntax, nothing imported from
-# the packages it inspects (torch's version.py is parsed, never run), nothing
-# written.  Every subprocess has a timeout, and every fact says where it came
-# from.  On a machine without a GPU this costs a few stat() calls: ctypes is
-# only imported where an NVIDIA driver or macOS is present.
-import os as _os
-import re as _re
-import sys as _sys
-import time as _time
+# Runs inside the target interpreter (see __init__.py): standard library only, 3.8 syntax,
+# nothing imported from the packages it inspects, nothing written.  Every subprocess has a
+# timeout, and every fact says where it came from.  On a machine without a GPU this costs
+# a few stat() calls: ctypes is only imported where an NVIDIA driver or macOS is present.
+# Which module is torch and which packages' files are listed come from the host's options
+# (envdoctor/vocabulary/stack.py).
+import os
+import re
+import sys
+import time
 
 STACK_SUBPROCESS_TIMEOUT = 10.0
-# Stack packages whose submodule files are listed, for partial-install checks.
-LISTED_PACKAGES = ("triton_kernels",)
-CUDA_LIBRARY_PATTERN = _re.compile(
+CUDA_LIBRARY_PATTERN = re.compile(
     r"^lib(cudart|nccl|cudnn|cublas|cuda|nvrtc)\.so(?:\.([0-9][0-9.]*))?$"
 )
 
@@ -28,7 +27,7 @@ def _read(path):
         return None
 
 
-def _run(argv):
+def _run_command(argv):
     """(returncode, stdout) of a short command, or (None, why) on timeout or absence."""
     import subprocess
 
@@ -48,7 +47,7 @@ def torch_build(torch_origin):
     """torch/version.py's assignments, read with ast.literal_eval: never executed."""
     if not torch_origin:
         return None
-    path = _os.path.join(_os.path.dirname(torch_origin), "version.py")
+    path = os.path.join(os.path.dirname(torch_origin), "version.py")
     text = _read(path)
     if text is None:
         return None
@@ -138,7 +137,7 @@ def _nvml(result):
 
 
 def _nvidia_smi(result):
-    code, out = _run([
+    code, out = _run_command([
         "nvidia-smi", "--query-gpu=index,name,compute_cap,memory.total,uuid,driver_version",
         "--format=csv,noheader,nounits",
     ])
@@ -151,7 +150,7 @@ def _nvidia_smi(result):
         if len(parts) < 6:
             continue
         gpu = {"index": int(parts[0]), "name": parts[1], "uuid": parts[4]}
-        if _re.match(r"^\d+\.\d+$", parts[2]):
+        if re.match(r"^\d+\.\d+$", parts[2]):
             gpu["capability"] = parts[2]
         if parts[3].isdigit():
             gpu["memory_mib"] = int(parts[3])
@@ -164,11 +163,11 @@ def _nvidia_smi(result):
 
 def nvidia_facts():
     proc = "/proc/driver/nvidia/version"
-    if not (_os.path.exists(proc) or _os.path.exists("/dev/nvidiactl")):
+    if not (os.path.exists(proc) or os.path.exists("/dev/nvidiactl")):
         return None
     result = {"errors": []}
     text = _read(proc)
-    match = _re.search(r"Kernel Module(?: for \S+)?\s+([0-9]+(?:\.[0-9]+)+)", text or "")
+    match = re.search(r"Kernel Module(?: for \S+)?\s+([0-9]+(?:\.[0-9]+)+)", text or "")
     if match:
         result["driver_version"] = match.group(1)
         result["driver_source"] = proc
@@ -188,40 +187,40 @@ def nvidia_facts():
 
 
 def toolkit_facts():
-    home = _os.environ.get("CUDA_HOME") or _os.environ.get("CUDA_PATH")
-    source = "CUDA_HOME" if _os.environ.get("CUDA_HOME") else "CUDA_PATH" if home else ""
-    if not home and _os.path.isdir("/usr/local/cuda"):
+    home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
+    source = "CUDA_HOME" if os.environ.get("CUDA_HOME") else "CUDA_PATH" if home else ""
+    if not home and os.path.isdir("/usr/local/cuda"):
         home, source = "/usr/local/cuda", "/usr/local/cuda"
     if not home:
         return None
-    text = _read(_os.path.join(home, "version.json"))
+    text = _read(os.path.join(home, "version.json"))
     if text:
-        match = _re.search(r'"cuda"\s*:\s*\{[^}]*"version"\s*:\s*"([0-9.]+)"', text)
+        match = re.search(r'"cuda"\s*:\s*\{[^}]*"version"\s*:\s*"([0-9.]+)"', text)
         if match:
             return {"home": home, "version": match.group(1), "source": "%s (%s/version.json)" % (source, home)}
-    header = _read(_os.path.join(home, "include", "cuda.h")) or ""
-    match = _re.search(r"^#define CUDA_VERSION (\d+)", header, _re.M)
+    header = _read(os.path.join(home, "include", "cuda.h")) or ""
+    match = re.search(r"^#define CUDA_VERSION (\d+)", header, re.M)
     if match:  # 13000 -> 13.0, without starting nvcc (~40 ms)
         value = int(match.group(1))
         return {"home": home, "version": "%d.%d" % (value // 1000, (value % 1000) // 10),
                 "source": "%s (%s/include/cuda.h)" % (source, home)}
-    nvcc = _os.path.join(home, "bin", "nvcc")
-    if _os.path.exists(nvcc):
-        code, out = _run([nvcc, "--version"])
-        match = _re.search(r"release ([0-9.]+)", out or "") if code == 0 else None
+    nvcc = os.path.join(home, "bin", "nvcc")
+    if os.path.exists(nvcc):
+        code, out = _run_command([nvcc, "--version"])
+        match = re.search(r"release ([0-9.]+)", out or "") if code == 0 else None
         if match:
             return {"home": home, "version": match.group(1), "source": "%s (nvcc --version)" % source}
     return {"home": home, "version": None, "source": source}
 
 
 def rocm_facts():
-    path = _os.environ.get("ROCM_PATH") or ("/opt/rocm" if _os.path.isdir("/opt/rocm") else None)
+    path = os.environ.get("ROCM_PATH") or ("/opt/rocm" if os.path.isdir("/opt/rocm") else None)
     nodes = "/sys/class/kfd/kfd/topology/nodes"
     gfx = []
-    if _os.path.isdir(nodes):
-        for node in sorted(_os.listdir(nodes), key=lambda n: int(n) if n.isdigit() else 0):
-            text = _read(_os.path.join(nodes, node, "properties")) or ""
-            match = _re.search(r"^gfx_target_version\s+(\d+)", text, _re.M)
+    if os.path.isdir(nodes):
+        for node in sorted(os.listdir(nodes), key=lambda n: int(n) if n.isdigit() else 0):
+            text = _read(os.path.join(nodes, node, "properties")) or ""
+            match = re.search(r"^gfx_target_version\s+(\d+)", text, re.M)
             if match and int(match.group(1)):  # 0: a CPU node
                 value = int(match.group(1))
                 gfx.append("gfx%d%x%x" % (value // 10000, (value // 100) % 100, value % 100))
@@ -229,15 +228,15 @@ def rocm_facts():
         return None
     result = {"path": path, "gfx_targets": gfx, "gfx_source": nodes if gfx else ""}
     if path:
-        version = (_read(_os.path.join(path, ".info", "version")) or "").strip()
+        version = (_read(os.path.join(path, ".info", "version")) or "").strip()
         if version:
             result["version"] = version.split("-")[0]
-            result["source"] = _os.path.join(path, ".info", "version")
+            result["source"] = os.path.join(path, ".info", "version")
     return result
 
 
 def apple_facts():
-    if _sys.platform != "darwin":
+    if sys.platform != "darwin":
         return None
     import platform
 
@@ -259,54 +258,55 @@ def apple_facts():
 
 def library_facts():
     found = []
-    folders = [f for f in _os.environ.get("LD_LIBRARY_PATH", "").split(":") if f]
+    folders = [f for f in os.environ.get("LD_LIBRARY_PATH", "").split(":") if f]
     for position, folder in enumerate(folders):
         try:
-            names = sorted(_os.listdir(folder))
+            names = sorted(os.listdir(folder))
         except OSError:
             continue
         for name in names:
             match = CUDA_LIBRARY_PATTERN.match(name)
             if match and match.group(2):
-                found.append({"path": _os.path.join(folder, name), "library": match.group(1),
+                found.append({"path": os.path.join(folder, name), "library": match.group(1),
                               "version": match.group(2), "via": "LD_LIBRARY_PATH", "position": position})
-    for position, item in enumerate(_re.split(r"[:\s]+", _os.environ.get("LD_PRELOAD", ""))):
-        match = CUDA_LIBRARY_PATTERN.match(_os.path.basename(item)) if item else None
+    for position, item in enumerate(re.split(r"[:\s]+", os.environ.get("LD_PRELOAD", ""))):
+        match = CUDA_LIBRARY_PATTERN.match(os.path.basename(item)) if item else None
         if match:
             found.append({"path": item, "library": match.group(1), "version": match.group(2),
                           "via": "LD_PRELOAD", "position": position})
     return found
 
 
-def package_files(modules):
+def package_files(modules, listed_packages):
+    """The .py files of each listed package (a check compares them with what an engine imports)."""
     listed = {}
-    for name in LISTED_PACKAGES:
+    for name in listed_packages:
         origin = (modules.get(name) or {}).get("origin")
         if not origin or not origin.endswith("__init__.py"):
             continue
-        root = _os.path.dirname(origin)
+        root = os.path.dirname(origin)
         files = []
-        for folder, dirs, names in _os.walk(root):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__" and folder.count(_os.sep) - root.count(_os.sep) < 3)
-            relative = _os.path.relpath(folder, root)
+        for folder, dirs, names in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__" and folder.count(os.sep) - root.count(os.sep) < 3)
+            relative = os.path.relpath(folder, root)
             for item in sorted(names):
                 if item.endswith(".py"):
-                    files.append(item if relative == "." else _os.path.join(relative, item).replace(_os.sep, "/"))
+                    files.append(item if relative == "." else os.path.join(relative, item).replace(os.sep, "/"))
         listed[name] = files
     return listed
 
 
-def stack_facts(modules):
-    """The `stack` section; `modules` are the payload's resolutions of top-level names."""
-    started = _time.perf_counter()
+def stack_facts(modules, torch_module, listed_packages):
+    """The `stack` section; `modules` are the probe's resolutions of top-level names."""
+    started = time.perf_counter()
     result = {
-        "torch": torch_build((modules.get("torch") or {}).get("origin")),
+        "torch": torch_build((modules.get(torch_module) or {}).get("origin")),
         "nvidia": nvidia_facts(),
         "cuda_toolkit": toolkit_facts(),
         "rocm": rocm_facts(),
         "apple": apple_facts(),
         "libraries": library_facts(),
-        "package_files": package_files(modules),
+        "package_files": package_files(modules, listed_packages),
     }
-    result["seconds"] = round(_time.perf_counter() - started, 4)
+    result["seconds"] = round(time.perf_counter() - started, 4)
     return result

@@ -1,32 +1,29 @@
-"""Which interpreter to inspect, and from which working directory.
+"""Choose the target: which interpreter to inspect, and from which working directory.
 
 Order: --python PATH (an interpreter, or a venv/conda prefix), else an active
 VIRTUAL_ENV, else CONDA_PREFIX, else the interpreter envdoctor runs in.  The
 path is made absolute but never resolved through symlinks: a venv's
 bin/python is a symlink to the base interpreter, and resolving it would
 inspect the wrong environment.
+
+launch.py chooses before the probe starts, so `choose_target` gives plain strings and
+imports nothing heavy; `resolve_target` builds the Target record from them.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections import namedtuple
 
 # Imported by launch.py before the probe starts: no typing or dataclasses at run time
 # (together ~25 ms), so the target interpreter starts that much sooner.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Mapping, Optional
+    from typing import Mapping, Optional, Tuple
+
+    from envdoctor.model.target import Target
 
 from envdoctor.errors import TargetError, UsageError
-
-
-class Target(namedtuple("Target", "python cwd source")):
-    """python: the interpreter path; cwd: its working directory (sys.path[0]);
-    source: how it was chosen (--python | VIRTUAL_ENV | CONDA_PREFIX | envdoctor)."""
-
-    __slots__ = ()
 
 INTERPRETER_NAMES = ("bin/python", "bin/python3", "Scripts/python.exe", "python.exe")
 
@@ -61,14 +58,24 @@ def _interpreter(path: str, described_as: str) -> str:
     return path
 
 
-def resolve_target(python: Optional[str], cwd: Optional[str], environ: Mapping[str, str] = os.environ) -> Target:
+def choose_target(python: Optional[str], cwd: Optional[str], environ: Mapping[str, str] = os.environ) -> Tuple[str, str, str]:
+    """(interpreter, working directory, how it was chosen), as plain strings."""
     workdir = os.path.abspath(os.path.expanduser(cwd)) if cwd else os.getcwd()
     if not os.path.isdir(workdir):
         raise UsageError(f"--cwd {workdir}: not a directory")
     if python:
-        return Target(python=_interpreter(python, "--python"), cwd=workdir, source="--python")
+        return _interpreter(python, "--python"), workdir, "--python"
     for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):
         prefix = environ.get(variable)
         if prefix:
-            return Target(python=_interpreter(prefix, f"${variable}"), cwd=workdir, source=variable)
-    return Target(python=sys.executable, cwd=workdir, source="envdoctor")
+            return _interpreter(prefix, f"${variable}"), workdir, variable
+    return sys.executable, workdir, "envdoctor"
+
+
+def resolve_target(python: Optional[str], cwd: Optional[str], environ: Mapping[str, str] = os.environ) -> Target:
+    # Imported here, not above: a record imports dataclasses, which launch.py's early
+    # start (choose_target) must not pay for before the probe starts.
+    from envdoctor.model.target import Target
+
+    chosen, workdir, source = choose_target(python, cwd, environ)
+    return Target(python=chosen, cwd=workdir, source=source)

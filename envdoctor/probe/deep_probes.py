@@ -1,4 +1,4 @@
-"""Deep probes (--deep): import each installed stack module in its own target subprocess.
+"""Deep probes (--deep): import each installed stack module in its own target subprocess (in_target/deep_import.py).
 
 What only an import can tell: does `import sglang` work, what did it add to
 sys.meta_path, is CUDA usable by torch, does a Triton kernel compile and run.
@@ -16,17 +16,12 @@ import time
 from typing import Callable, List, Optional, Sequence
 
 from envdoctor.model.facts import Deep, Facts, from_dict
+from envdoctor.model.target import Target
+from envdoctor.probe.command import deep_argv, new_nonce
+from envdoctor.probe.frame import extract_document
 from envdoctor.probe.process import Completed, Running, describe_exit, stderr_tail
-from envdoctor.probe.run import extract_document
-from envdoctor.probe.start import DEEP_PARTS, new_nonce, program_source
-from envdoctor.target import Target
+from envdoctor.vocabulary.stack import DEEP_MODULES
 
-# The stack's top-level modules, in the order they are started: torch first,
-# because it takes longest and the others mostly import it too.
-DEEP_MODULES = (
-    "torch", "triton", "triton_kernels", "flashinfer", "sgl_kernel", "sglang", "vllm", "aiter",
-    "xformers", "flash_attn", "deep_gemm", "torchvision", "torchaudio", "lmdeploy",
-)
 # torch.cuda.is_available() through NVML: no CUDA context, so no fork poisoning.
 DEEP_ENVIRONMENT = {"PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
 
@@ -66,7 +61,7 @@ def run_deep(
             while pending and len(running) < parallel:
                 module = pending.pop(0)
                 nonce = new_nonce()
-                argv = [target.python, "-B", "-c", program_source(DEEP_PARTS), nonce, module]
+                argv = deep_argv(target.python, nonce, module)
                 running.append((module, nonce, Running(argv, target.cwd, timeout, environment)))
             module, nonce, child = running.pop(0)
             if progress:

@@ -1,12 +1,13 @@
-# envdoctor deep probe (the last part; see probe.start.DEEP_PARTS).
+# The --deep probe: import one stack module and report what only an import can tell.
 #
-# Not imported by envdoctor: run by the target interpreter,
-#     python -B -c BOOTSTRAP NONCE MODULE   (probe/start.py)
+# Runs inside the target interpreter (see __init__.py),
+#     python -B -c BOOTSTRAP NONCE MODULE OPTIONS   (probe/command.py)
 # one subprocess per stack module, so a segfault, a hang or a poisoned CUDA
 # context ends that subprocess only.  Unlike the facts probe it DOES import
 # the module (that is the point of --deep); it still writes nothing into the
 # environment (no bytecode; Triton's kernel cache goes to a temporary folder
-# the host chose).  Standard library only besides the module under test.
+# the host chose).  Standard library only besides the module under test; which
+# modules are torch and triton comes from the host's options.
 import importlib
 import json
 import linecache
@@ -14,6 +15,9 @@ import os
 import re
 import sys
 import time
+
+from .emit import write_framed
+from .finders import describe_finder
 
 MAPPED_LIBRARY = re.compile(
     r"/lib(cudart|nccl|cudnn|cublas|cublasLt|cuda|nvrtc|nvJitLink|amdhip64|rccl|MIOpen)(?:[-_.][^/]*)?\.so[^/]*$"
@@ -97,10 +101,10 @@ def torch_runtime(torch):
     return result
 
 
-def triton_runtime(triton):
+def triton_runtime(triton, torch_module):
     result = {"version": getattr(triton, "__version__", None)}
     try:
-        import torch
+        torch = importlib.import_module(torch_module)
     except Exception as exc:
         result["kernel"] = "skipped: torch does not import (%s)" % _error(exc)
         return result
@@ -129,6 +133,8 @@ def triton_runtime(triton):
 
 def main(argv):
     nonce, module = argv[1], argv[2]
+    options = json.loads(argv[3]) if len(argv) > 3 else {}
+    torch_module, triton_module = options.get("torch_module"), options.get("triton_module")
     before = list(sys.meta_path)
     started = time.perf_counter()
     result = {"module": module}
@@ -140,14 +146,11 @@ def main(argv):
         result.update(ok=False, outcome="error", error=_error(exc))
     result["seconds"] = round(time.perf_counter() - started, 3)
     result["meta_path_added"] = [describe_finder(f) for f in sys.meta_path if not any(f is b for b in before)]
-    if imported is not None and module == "torch":
+    if imported is not None and module == torch_module:
         result["torch"] = torch_runtime(imported)
-    if imported is not None and module == "triton":
-        result["triton"] = triton_runtime(imported)
+    if imported is not None and module == triton_module:
+        result["triton"] = triton_runtime(imported, torch_module)
     sys.stdout.flush()
-    os.write(1, ("\n@@ENVDOCTOR-BEGIN-%s@@\n%s\n@@ENVDOCTOR-END-%s@@\n" % (nonce, json.dumps(result), nonce)).encode())
+    write_framed(nonce, json.dumps(result))
     # Leave without interpreter teardown: CUDA's and NCCL's exit handlers have hung here before.
     os._exit(0)
-
-
-main(sys.argv)

@@ -1,0 +1,121 @@
+"""The command lines the target runs: `python -B -c BOOTSTRAP ...` and the options it gets.
+
+Light enough for launch.py, which starts the probe before anything heavy is imported:
+no typing, dataclasses or json at run time.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Sequence
+
+from envdoctor.vocabulary import secrets, stack
+
+# The target-side code: a package of its own, never imported by envdoctor (see its __init__.py).
+IN_TARGET = os.path.join(os.path.dirname(os.path.abspath(__file__)), "in_target")
+# The private package name the target-side modules get inside the target.  It is
+# registered in sys.modules only, never put on sys.path.
+PACKAGE = "_envdoctor_probe"
+
+# Each program: the target-side modules loaded in this order (each after the modules it
+# imports: a test reads their imports and keeps it so); the last one's main() runs.
+FACTS_PROGRAM = (
+    "emit", "filesystem", "module_names", "site_replay", "interpreter_facts", "sys_path", "distributions",
+    "finders", "module_resolution", "stack_facts", "facts_entry",
+)
+DEEP_PROGRAM = ("emit", "finders", "deep_import")
+
+# The -c program.  It registers the package module and runs each part as a module of it,
+# with the code the import system's own SourceFileLoader gives, never through
+# sys.meta_path: the target's finders are what the probe inspects, and none of them may
+# see, answer or break the probe's own imports.  The loader takes a part's bytecode from
+# its __pycache__ when that was compiled for the target's Python version (pip compiles it
+# at install) and compiles the source otherwise: compiling the ~60 kB probe cost the
+# target 20-30 ms on every run.  It checks the bytecode's magic number and the source's
+# size and mtime, and writes nothing under -B.  The machinery is taken from sys.modules,
+# never imported: a cwd that holds an `importlib` must not change the probe.  Each part
+# gets a spec naming its package, so its relative imports (`from .emit import write_raw`)
+# find the parts already loaded in sys.modules.  Modules are made by hand rather than by
+# importlib's spec_from_file_location/module_from_spec, which cost the 11 parts 0.5 ms more.
+BOOTSTRAP = (
+    "import sys\n"
+    "_envdoctor_spec = sys.modules['_frozen_importlib'].ModuleSpec\n"
+    "_envdoctor_loader = sys.modules['_frozen_importlib_external'].SourceFileLoader\n"
+    "_envdoctor_module = sys.modules[%(package)r] = type(sys)(%(package)r)\n"
+    "_envdoctor_module.__path__ = []\n"
+    "for _envdoctor_name, _envdoctor_path in %(parts)r:\n"
+    "    _envdoctor_module = sys.modules[_envdoctor_name] = type(sys)(_envdoctor_name)\n"
+    "    _envdoctor_module.__file__ = _envdoctor_path\n"
+    "    _envdoctor_module.__spec__ = _envdoctor_spec(_envdoctor_name, None, origin=_envdoctor_path)\n"
+    "    exec(_envdoctor_loader(_envdoctor_name, _envdoctor_path).get_code(_envdoctor_name), vars(_envdoctor_module))\n"
+    "%(call)s"
+)
+CALL_MAIN = "_envdoctor_module.main(sys.argv)\n"
+
+
+def program_source(program: Sequence[str], folder: str = IN_TARGET, call_main: bool = True) -> str:
+    """The -c program that loads these target-side modules, in order, and runs the last one's main()."""
+    parts = tuple((PACKAGE + "." + name, os.path.join(folder, name + ".py")) for name in program)
+    return BOOTSTRAP % {"package": PACKAGE, "parts": parts, "call": CALL_MAIN if call_main else ""}
+
+
+def new_nonce() -> str:
+    return os.urandom(8).hex()
+
+
+def facts_options() -> Dict[str, Any]:
+    """What the facts probe needs from envdoctor's vocabulary, defined there once."""
+    return {
+        "environment_prefixes": stack.ENVIRONMENT_PREFIXES,
+        "secret_words": secrets.SECRET_NAME_WORDS,
+        "mask": secrets.MASK,
+        # torch's build facts are read next to the module of the distribution's name.
+        "torch_module": stack.TORCH,
+        "listed_packages": stack.LISTED_PACKAGES,
+    }
+
+
+def deep_options() -> Dict[str, Any]:
+    """What a deep probe needs: which imported modules get torch's and triton's runtime checks."""
+    # Both are imported under their distribution's name.
+    return {"torch_module": stack.TORCH, "triton_module": stack.TRITON}
+
+
+def payload_argv(python: str, mode: str, nonce: str, options: Optional[Dict[str, Any]] = None,
+                 no_site: bool = False) -> List[str]:
+    """The facts probe (mode "facts" or "trace-startup"); `options` add to facts_options()."""
+    flags = ["-B", "-S"] if no_site else ["-B"]
+    return [python, *flags, "-c", program_source(FACTS_PROGRAM), mode, nonce,
+            encode_options({**facts_options(), **(options or {})})]
+
+
+def deep_argv(python: str, nonce: str, module: str) -> List[str]:
+    """The deep probe that imports `module`."""
+    return [python, "-B", "-c", program_source(DEEP_PROGRAM), nonce, module, encode_options(deep_options())]
+
+
+def encode_options(options: Dict[str, Any]) -> str:
+    """The options as JSON.  The vocabulary's words (ASCII, no quote or backslash) and flags
+    are written here directly: importing json costs ~3 ms, which the early start in
+    launch.py would pay before the probe starts.  Anything else goes through json."""
+    items = []
+    for key, value in options.items():
+        words = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else None
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif words is not None and all(_is_plain_word(word) for word in words):
+            quoted = ['"' + word + '"' for word in words]
+            text = quoted[0] if isinstance(value, str) else "[" + ",".join(quoted) + "]"
+        else:
+            import json
+
+            text = json.dumps(value)
+        items.append('"' + key + '":' + text)
+    return "{" + ",".join(items) + "}"
+
+
+def _is_plain_word(value: object) -> bool:
+    return isinstance(value, str) and value.isascii() and value.isprintable() and '"' not in value and "\\" not in value

@@ -1,0 +1,30 @@
+"""The probe's document, cut out of the target's stdout by its nonce frame.
+
+The target writes its JSON between two lines that carry a random nonce the host chose
+(in_target/emit.py); whatever else a noisy sitecustomize or .pth prints is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Optional
+
+from envdoctor.errors import ProbeError
+
+
+def extract_document(stdout: str, nonce: str) -> Optional[Dict[str, Any]]:
+    begin = f"@@ENVDOCTOR-BEGIN-{nonce}@@\n"
+    end = f"\n@@ENVDOCTOR-END-{nonce}@@"
+    start = stdout.rfind(begin)
+    if start < 0:
+        return None
+    stop = stdout.find(end, start)
+    if stop < 0:
+        return None
+    try:
+        document = json.loads(stdout[start + len(begin) : stop])
+    except ValueError as exc:
+        raise ProbeError(f"the probe's output is not valid JSON ({exc})") from exc
+    if not isinstance(document, dict):
+        raise ProbeError("the probe's output is not a JSON object")
+    return document

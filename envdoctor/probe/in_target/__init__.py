@@ -1,0 +1,16 @@
+"""The code that runs inside the target interpreter, never in envdoctor's own process.
+
+Host-side code never imports these modules: probe/command.py's bootstrap loads them in
+the target, under the private package name `_envdoctor_probe` (registered in
+sys.modules, never put on sys.path), in the order probe/command.py lists, and calls the
+last one's main().  Each module imports what it uses from the others explicitly, with
+relative imports.  So every module here:
+
+  * uses the standard library only, with Python 3.8 syntax;
+  * never imports the packages it inspects (metadata is read as text, modules are
+    located with importlib.util.find_spec on top-level names) -- deep_import.py, the
+    --deep probe, is the one exception, since importing is its point;
+  * writes nothing: no bytecode (-B), no caches, no files;
+  * takes the ML stack's names and the secret words from the options the host passes,
+    never defining them itself (envdoctor/vocabulary/ holds them).
+"""

@@ -1,0 +1,324 @@
+# The installed distributions, from their metadata folders on sys.path: the METADATA or
+# PKG-INFO headers (egg-info's requires.txt, a setuptools editable finder's MAPPING read
+# with ast, never run), the files the RECORD lists (which are missing, which top-level
+# modules they provide), and the module files that two distributions both install.
+#
+# Runs inside the target interpreter (see __init__.py): standard library only, 3.8 syntax.
+import json
+import os
+
+from .filesystem import read_text
+from .module_names import module_name_from_path
+
+MAX_LISTED_MISSING = 200
+
+
+def parse_headers(text):
+    """RFC 822-style metadata headers, up to the first blank line."""
+    headers = {}
+    last = None
+    blank = text.find("\n\n")  # the body (often a long README) is not split into lines
+    for line in (text if blank < 0 else text[:blank]).splitlines():
+        if not line:
+            break
+        if line[0] in " \t" and last is not None:
+            values = headers[last]
+            values[-1] = values[-1] + "\n" + line.strip()
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            return headers, "line %r is not a 'Key: value' header" % line[:80]
+        last = key.strip().lower()
+        headers.setdefault(last, []).append(value.strip())
+    return headers, None
+
+
+def requires_txt(text):
+    """egg-info requires.txt sections -> Requires-Dist strings."""
+    requirements = []
+    section = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            continue
+        extra, _, marker = section.partition(":")
+        conditions = []
+        if extra:
+            conditions.append('extra == "%s"' % extra)
+        if marker:
+            conditions.append("(%s)" % marker)
+        requirements.append(line + ("; " + " and ".join(conditions) if conditions else ""))
+    return requirements
+
+
+def editable_mapping(path):
+    """MAPPING of a setuptools __editable___*_finder.py, read with ast (never imported)."""
+    import ast
+
+    try:
+        tree = ast.parse(read_text(path))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if any(isinstance(t, ast.Name) and t.id == "MAPPING" for t in targets) and node.value is not None:
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+            return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else None
+    return None
+
+
+def record_files(meta_dir, kind, location, present):
+    """(files relative to `location`, source name, error) from RECORD or installed-files.txt."""
+    if kind == "dist-info":
+        record = meta_dir + os.sep + "RECORD"
+        if "RECORD" not in present:
+            return None, None, None
+        try:
+            text = read_text(record)
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, "RECORD", "%s: %s" % (type(exc).__name__, exc)
+        if '"' not in text:  # no quoted path: the first comma ends every path (5x faster than csv)
+            return [line.partition(",")[0] for line in text.splitlines() if line and line[0] != ","], "RECORD", None
+        import csv
+
+        try:
+            rows = list(csv.reader(text.splitlines()))
+        except csv.Error as exc:
+            return None, "RECORD", "%s: %s" % (type(exc).__name__, exc)
+        return [row[0] for row in rows if row and row[0]], "RECORD", None
+    listing = meta_dir + os.sep + "installed-files.txt"
+    if "installed-files.txt" not in present:
+        return None, None, None
+    try:
+        lines = read_text(listing).splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, "installed-files.txt", "%s: %s" % (type(exc).__name__, exc)
+    base = os.path.relpath(meta_dir, location)
+    return [os.path.normpath(os.path.join(base, line)).replace(os.sep, "/") for line in lines if line.strip()], "installed-files.txt", None
+
+
+def scan_record(files, location, dist, derived, dircache, module_files):
+    """Missing files, top-level modules and module files of one RECORD.
+
+    torch's RECORD lists ~17,000 files: this is the probe's hot path.  Files are
+    grouped by folder first, so each folder costs one listing and one set
+    difference, and the per-file work is a split and a dict lookup.
+    """
+    prefix = location.rstrip(os.sep) + os.sep
+    by_folder = {}  # folder relative to location ("" for location itself) -> file names, RECORD order
+    for rel in files:
+        if os.sep != "/" or "\\" in rel:
+            rel = rel.replace("\\", "/")
+        folder, _, name = rel.rpartition("/")
+        if not folder:  # a file directly in site-packages
+            if rel.endswith(".pth"):
+                dist["pth_files"].append(prefix + rel)
+            elif rel.startswith("__editable___") and rel.endswith("_finder.py"):
+                mapping = editable_mapping(prefix + rel)
+                if mapping is not None:
+                    dist["editable_mapping"] = mapping
+        names = by_folder.get(folder)
+        if names is None:
+            names = by_folder[folder] = []
+        names.append(name)
+    missing = []
+    for folder, names in by_folder.items():
+        if folder.endswith("__pycache__") or "__pycache__/" in folder:
+            continue  # regenerable; deleting __pycache__ breaks nothing
+        if folder.startswith(("/", "..", "./")) or "/../" in folder or "/./" in folder or folder.endswith(("/..", "/.")):
+            directory = os.path.normpath(os.path.join(location, folder))
+        else:
+            directory = prefix + folder.replace("/", os.sep) if folder else prefix.rstrip(os.sep)
+        listing = dircache.names(directory)
+        gone = names if listing is None else set(names).difference(listing)
+        if gone:
+            missing.extend(directory + os.sep + name for name in names
+                           if name in gone and not name.endswith((".pyc", ".pyo")))
+        first = folder.split("/", 1)[0]
+        module = module_name_from_path(first + "/x") if folder else None
+        if folder:
+            if module is not None:
+                if module not in derived:
+                    derived.append(module)
+                module_files.extend(directory + os.sep + name for name in names)
+        else:
+            for name in names:
+                module = module_name_from_path(name)
+                if module is not None:
+                    if module not in derived:
+                        derived.append(module)
+                    module_files.append(prefix + name)
+    return missing
+
+
+def _new_distribution(meta_dir, kind, location, path_index):
+    return {
+        "name": None, "version": None, "metadata_path": meta_dir, "kind": kind,
+        "location": location, "path_index": path_index, "metadata_version": None,
+        "requires_dist": [], "requires_python": None, "provides_extra": [],
+        "installer": None, "top_level": [], "record": None, "record_count": 0,
+        "missing_files": [], "missing_count": 0, "direct_url": None,
+        "editable_mapping": None, "pth_files": [], "problems": [],
+    }
+
+
+def _metadata_file(meta_dir, kind):
+    if kind == "dist-info":
+        return meta_dir + os.sep + "METADATA"
+    if os.path.isdir(meta_dir):
+        return meta_dir + os.sep + "PKG-INFO"
+    return meta_dir  # a single-file .egg-info is the PKG-INFO itself
+
+
+def _read_core_metadata(dist, metadata_file):
+    """Name, version, requirements and extras from METADATA (or PKG-INFO)."""
+    problems = dist["problems"]
+    try:
+        text = read_text(metadata_file)
+    except UnicodeDecodeError as exc:
+        problems.append("%s is not UTF-8 text (%s at byte %d)" % (os.path.basename(metadata_file), exc.reason, exc.start))
+        return
+    except OSError as exc:
+        problems.append("cannot read %s: %s" % (os.path.basename(metadata_file), exc.strerror or exc))
+        return
+    headers, error = parse_headers(text)
+    if error:
+        problems.append("%s: %s" % (os.path.basename(metadata_file), error))
+    first = lambda key: (headers.get(key) or [None])[0]  # noqa: E731
+    dist["name"] = first("name")
+    dist["version"] = first("version")
+    dist["metadata_version"] = first("metadata-version")
+    dist["requires_dist"] = headers.get("requires-dist", [])
+    dist["requires_python"] = first("requires-python")
+    dist["provides_extra"] = headers.get("provides-extra", [])
+    if not dist["name"]:
+        problems.append("%s has no Name header" % os.path.basename(metadata_file))
+    if not dist["version"]:
+        problems.append("%s has no Version header" % os.path.basename(metadata_file))
+
+
+def _read_side_files(dist, meta_dir, kind, present):
+    """requires.txt (egg-info), INSTALLER and direct_url.json, where the folder has them."""
+    problems = dist["problems"]
+    if kind != "dist-info" and "requires.txt" in present:
+        try:
+            dist["requires_dist"] = requires_txt(read_text(meta_dir + os.sep + "requires.txt"))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append("cannot read requires.txt: %s" % exc)
+    if dist["name"] is None:
+        # Fall back to the folder name so the finding can still say which one.
+        base = os.path.basename(meta_dir).rsplit(".", 1)[0]
+        dist["name"] = base.split("-")[0]
+        dist["version"] = dist["version"] or (base.split("-")[1] if "-" in base else None)
+    if "INSTALLER" in present:
+        try:
+            dist["installer"] = read_text(meta_dir + os.sep + "INSTALLER").strip() or None
+        except (OSError, UnicodeDecodeError):
+            pass
+    if "direct_url.json" in present:
+        try:
+            dist["direct_url"] = json.loads(read_text(meta_dir + os.sep + "direct_url.json"))
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            problems.append("direct_url.json is not valid JSON: %s" % exc)
+
+
+def _declared_top_level(meta_dir, present):
+    """top_level.txt's names, or None without a readable one."""
+    if "top_level.txt" not in present:
+        return None
+    try:
+        return [n.strip().replace("/", ".") for n in read_text(meta_dir + os.sep + "top_level.txt").splitlines() if n.strip()]
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _read_installed_files(dist, meta_dir, kind, present, dircache, module_files):
+    """The RECORD's counts and missing files; returns the top-level modules it provides."""
+    files, source, error = record_files(meta_dir, kind, dist["location"], present)
+    if error:
+        dist["problems"].append("cannot read %s: %s" % (source, error))
+    dist["record"] = source
+    derived = []
+    if files is not None:
+        dist["record_count"] = len(files)
+        missing = scan_record(files, dist["location"], dist, derived, dircache, module_files)
+        dist["missing_count"] = len(missing)
+        dist["missing_files"] = missing[:MAX_LISTED_MISSING]
+    return derived
+
+
+def read_distribution(meta_dir, kind, location, path_index, dircache, module_files):
+    """One distribution's facts; the files it installs under importable names go to `module_files`."""
+    dist = _new_distribution(meta_dir, kind, location, path_index)
+    # One listing of the metadata folder answers every "does X exist" below without a stat.
+    present = dircache.names(meta_dir) or set()  # None for a single-file .egg-info
+    _read_core_metadata(dist, _metadata_file(meta_dir, kind))
+    _read_side_files(dist, meta_dir, kind, present)
+    declared_top_level = _declared_top_level(meta_dir, present)
+    derived = _read_installed_files(dist, meta_dir, kind, present, dircache, module_files)
+    top_level = declared_top_level if declared_top_level is not None else derived
+    if dist["editable_mapping"]:
+        top_level = list(top_level) + [n for n in dist["editable_mapping"] if n not in top_level]
+    dist["top_level"] = [n for n in top_level if n and n.split(".")[0].isidentifier()]
+    dist["record_modules"] = derived
+    return dist
+
+
+def _metadata_folders(location, dircache):
+    """(metadata folder, kind) of every distribution installed in one sys.path folder."""
+    if location.endswith(".egg") and os.path.isdir(os.path.join(location, "EGG-INFO")):
+        return [(os.path.join(location, "EGG-INFO"), "egg")]
+    names = dircache.names(location) or ()
+    return [
+        (os.path.join(location, name), "dist-info" if name.endswith(".dist-info") else "egg-info")
+        for name in sorted(names) if name.endswith((".dist-info", ".egg-info"))
+    ]
+
+
+def distributions(path_entries, dircache):
+    found = []
+    files_of = {}  # metadata path -> the module files its RECORD lists
+    seen_dirs = set()
+    for entry in path_entries:
+        location = entry["path"]
+        key = os.path.normcase(os.path.realpath(location))
+        if entry["kind"] != "dir" or key in seen_dirs:
+            continue
+        seen_dirs.add(key)
+        for meta_dir, kind in _metadata_folders(location, dircache):
+            if kind == "dist-info" and dircache.names(meta_dir) is None:  # not a folder (the listing is reused)
+                continue
+            module_files = []
+            try:
+                dist = read_distribution(meta_dir, kind, location, entry["index"], dircache, module_files)
+            except Exception as exc:  # unreadable in a way we did not foresee: report, never crash
+                dist = {"name": os.path.basename(meta_dir), "version": None, "metadata_path": meta_dir, "kind": kind,
+                        "location": location, "path_index": entry["index"],
+                        "problems": ["cannot read metadata: %s: %s" % (type(exc).__name__, exc)]}
+            found.append(dist)
+            files_of[meta_dir] = module_files
+    return found, shared_module_files(found, files_of)
+
+
+def shared_module_files(dists, files_of):
+    """Module files that two distributions' RECORDs both list: they overwrite each other
+    (triton and pytorch-triton-rocm both ship triton/__init__.py).  Only distributions
+    that share a top-level name can share a module file, so only those are compared."""
+    by_module = {}
+    for dist in dists:
+        for module in dist.get("record_modules") or ():
+            by_module.setdefault(module, []).append(dist["metadata_path"])
+    suspects = set(meta for metas in by_module.values() if len(metas) > 1 for meta in metas)
+    owners = {}
+    for dist in dists:  # sys.path order, as the metadata paths are reported
+        meta_dir = dist["metadata_path"]
+        if meta_dir in suspects:
+            for path in files_of.get(meta_dir, ()):
+                owners.setdefault(path, []).append(meta_dir)
+    return [{"path": path, "metadata_paths": metas} for path, metas in owners.items() if len(metas) > 1]

@@ -1,0 +1,75 @@
+# The facts probe's entry: `python -B -c BOOTSTRAP MODE NONCE OPTIONS` (probe/command.py)
+# ends in main(), which assembles the facts document from the other parts.
+#
+# Runs inside the target interpreter (see __init__.py): standard library only, 3.8 syntax.
+#
+# Modes:
+#   facts          collect the facts document (options may ask it to replay
+#                  site processing itself, skipping a line that kills start-up)
+#   trace-startup  run under `-S`, replay site processing with a progress
+#                  marker before every .pth line and customize module, so the
+#                  host can name the line during which the interpreter died
+#
+# OPTIONS (JSON, from probe/command.py) carry the words this side needs and must not
+# define itself: environment_prefixes, secret_words and mask (which variables are
+# collected, and whose values are masked here, before they leave the target),
+# torch_module and listed_packages (the stack facts); and replay_site_skip,
+# exact_modules for the start-up diagnosis and the resolution test.
+import json
+import os
+
+from .distributions import distributions
+from .emit import write_framed
+from .filesystem import DirCache
+from .finders import import_system
+from .interpreter_facts import collect_environment, interpreter_facts, marker_environment, site_directories
+from .module_resolution import resolve_modules
+from .site_replay import replay_site, trace_startup
+from .stack_facts import stack_facts
+from .sys_path import pth_files, sys_path_facts
+
+
+def collect_facts(options):
+    if "replay_site_skip" in options:  # started with -S by the start-up diagnosis
+        replay_site(skip=options["replay_site_skip"])
+    cwd = os.getcwd()
+    site_dirs, user_site, user_enabled = site_directories()
+    dircache = DirCache()
+    pth = pth_files(site_dirs, user_site, user_enabled)
+    path_entries = sys_path_facts(cwd, site_dirs, user_site, pth)
+    dists, shared = distributions(path_entries, dircache)
+    names = set()
+    for dist in dists:
+        names.update(n.split(".")[0] for n in dist.get("top_level") or ())
+    modules = resolve_modules(names, path_entries, dircache, exact=bool(options.get("exact_modules")))
+    environment = collect_environment(options.get("environment_prefixes", ()), options.get("secret_words", ()),
+                                      options.get("mask"))
+    return {
+        "interpreter": interpreter_facts(cwd, site_dirs, user_site, user_enabled, environment),
+        "markers": marker_environment(),
+        "sys_path": path_entries,
+        "pth_files": pth,
+        "distributions": dists,
+        "shared_files": shared,
+        "import_system": import_system(),
+        "modules": modules,
+        "stack": stack_facts(modules, options.get("torch_module"), options.get("listed_packages", ())),
+    }
+
+
+def _compact_json(document):
+    # No spaces after separators (6 % smaller), and no circular-reference bookkeeping: the
+    # document is a tree built here.  Both sides of the pipe parse it faster.
+    return json.dumps(document, separators=(",", ":"), check_circular=False)
+
+
+def main(argv):
+    mode, nonce = argv[1], argv[2]
+    options = json.loads(argv[3]) if len(argv) > 3 else {}
+    if mode == "trace-startup":
+        trace_startup(nonce)
+    else:
+        write_framed(nonce, _compact_json(collect_facts(options)))
+    # Done: skip interpreter teardown and the atexit handlers that the target's .pth
+    # imports registered; the probe must not run more of the target's code than start-up does.
+    os._exit(0)

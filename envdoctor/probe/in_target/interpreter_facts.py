@@ -1,0 +1,112 @@
+# The interpreter's own facts: version, prefixes, flags, site folders, marker environment,
+# and the environment variables that matter (secret-named ones masked here, in the target).
+#
+# Runs inside the target interpreter (see __init__.py): standard library only, 3.8 syntax.
+import os
+import sys
+
+
+def collect_environment(prefixes, secret_words, mask):
+    """The variables whose names start with one of `prefixes`; the value of one whose name
+    holds a secret word never leaves the target."""
+    prefixes = tuple(prefixes)
+    secret_words = tuple(secret_words)
+    env = {}
+    for name, value in os.environ.items():
+        if not name.startswith(prefixes):
+            continue
+        upper = name.upper()
+        env[name] = mask if any(word in upper for word in secret_words) else value
+    return env
+
+
+def marker_environment():
+    import platform
+
+    def full_version(info):
+        text = "%d.%d.%d" % (info.major, info.minor, info.micro)
+        if info.releaselevel != "final":
+            text += info.releaselevel[0] + str(info.serial)
+        return text
+
+    return {
+        "implementation_name": sys.implementation.name,
+        "implementation_version": full_version(sys.implementation.version),
+        "os_name": os.name,
+        "platform_machine": platform.machine(),
+        "platform_release": platform.release(),
+        "platform_system": platform.system(),
+        "platform_version": platform.version(),
+        "python_full_version": platform.python_version(),
+        "platform_python_implementation": platform.python_implementation(),
+        "python_version": "%d.%d" % sys.version_info[:2],
+        "sys_platform": sys.platform,
+    }
+
+
+def site_directories():
+    import site
+
+    dirs = []
+    getsitepackages = getattr(site, "getsitepackages", None)
+    if getsitepackages is not None:
+        try:
+            dirs.extend(getsitepackages())
+        except Exception:
+            pass
+    user_site = getattr(site, "USER_SITE", None)
+    user_enabled = bool(getattr(site, "ENABLE_USER_SITE", False))
+    return dirs, user_site, user_enabled
+
+
+def _pyvenv_cfg():
+    prefix_cfg = {}
+    cfg_path = os.path.join(sys.prefix, "pyvenv.cfg")
+    try:
+        with open(cfg_path, "r", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                key, sep, value = line.partition("=")
+                if sep:
+                    prefix_cfg[key.strip()] = value.strip()
+    except OSError:
+        prefix_cfg = None
+    return prefix_cfg
+
+
+def interpreter_facts(cwd, site_dirs, user_site, user_enabled, environment):
+    """The `interpreter` section; `environment` is collect_environment()'s answer."""
+    flags = sys.flags
+    return {
+        "executable": sys.executable,
+        "version": "%d.%d.%d" % sys.version_info[:3],
+        "version_info": list(sys.version_info[:3]),
+        "implementation": sys.implementation.name,
+        "cache_tag": sys.implementation.cache_tag,
+        "prefix": sys.prefix,
+        "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+        "exec_prefix": sys.exec_prefix,
+        "platform": sys.platform,
+        "in_venv": sys.prefix != getattr(sys, "base_prefix", sys.prefix),
+        "pyvenv_cfg": _pyvenv_cfg(),
+        "conda": os.path.isdir(os.path.join(sys.prefix, "conda-meta")),
+        "site_packages": site_dirs,
+        "user_site": user_site,
+        "user_site_enabled": user_enabled,
+        "no_site": bool(flags.no_site),
+        "isolated": bool(flags.isolated),
+        "ignore_environment": bool(flags.ignore_environment),
+        "safe_path": bool(getattr(flags, "safe_path", False)),
+        "cwd": cwd,
+        "environment": environment,
+        "extension_suffixes": extension_suffixes(),
+        "builtin_modules": sorted(sys.builtin_module_names),
+    }
+
+
+def extension_suffixes():
+    try:
+        import importlib.machinery as machinery
+
+        return list(machinery.EXTENSION_SUFFIXES)
+    except Exception:
+        return []

@@ -1,0 +1,102 @@
+"""The target-side package (envdoctor/probe/in_target/) run by real interpreters.
+
+Each module imports on its own in a fresh interpreter with nothing but the standard
+library (so it names everything it uses: no implicit names shared between parts), and the
+probe's bootstrap leaves the target's import system as it found it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from envdoctor.probe import command
+from envdoctor.probe.frame import extract_document
+from tests.helpers.venvs import pyenv_python
+
+TARGET_MODULES = sorted(path.stem for path in Path(command.IN_TARGET).glob("*.py") if path.stem != "__init__")
+OLDEST = "3.8"
+
+# Run with -I -S: no site-packages, no PYTHONPATH, no user site; only the standard library
+# can be imported besides the one package registered here, whose __path__ lets a part's
+# `from .x import y` find x through the import system when the part is imported alone.
+IMPORT_ALONE = """
+import json, sys
+package = type(sys)(%(package)r)
+package.__path__ = [%(folder)r]
+sys.modules[package.__name__] = package
+before = set(sys.modules)
+__import__(package.__name__ + "." + %(name)r)
+stdlib = getattr(sys, "stdlib_module_names", None)
+added = sorted(set(sys.modules) - before)
+outside = [m for m in added if not m.startswith(package.__name__ + ".")
+           and stdlib is not None and m.split(".")[0] not in stdlib]
+print(json.dumps({"outside": outside, "envdoctor": [m for m in sys.modules if m.startswith("envdoctor")]}))
+"""
+
+
+def interpreters():
+    found = [sys.executable]
+    oldest = pyenv_python(OLDEST)
+    if oldest and oldest != sys.executable:
+        found.append(oldest)
+    return found
+
+
+@pytest.mark.parametrize("python", interpreters())
+@pytest.mark.parametrize("name", TARGET_MODULES)
+def test_each_target_side_module_imports_on_its_own_with_the_standard_library_only(name, python, tmp_path):
+    source = IMPORT_ALONE % {"package": command.PACKAGE, "folder": command.IN_TARGET, "name": name}
+    result = subprocess.run([python, "-I", "-S", "-B", "-c", source], capture_output=True, text=True, cwd=tmp_path,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {"outside": [], "envdoctor": []}
+
+
+# Objects are named by class (their addresses differ from one process to the next).
+SEEN_BY_THE_TARGET = """
+import json, sys
+name = lambda obj: obj.__qualname__ if isinstance(obj, type) else type(obj).__qualname__
+print(json.dumps({
+    "path": sys.path,
+    "meta_path": [name(finder) for finder in sys.meta_path],
+    "path_hooks": [getattr(hook, "__qualname__", name(hook)) for hook in sys.path_hooks],
+    "importer_cache": {path: name(finder) for path, finder in sys.path_importer_cache.items()},
+    "envdoctor_modules": sorted(m for m in sys.modules if "envdoctor" in m and not m.startswith("_envdoctor_probe")),
+}))
+"""
+
+
+def import_system_seen(python: str, cwd: Path, loaded_first: bool) -> dict:
+    prelude = command.program_source(command.FACTS_PROGRAM, call_main=False) if loaded_first else ""
+    result = subprocess.run([python, "-B", "-c", prelude + SEEN_BY_THE_TARGET], capture_output=True, text=True,
+                            cwd=cwd, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("python", interpreters())
+def test_loading_the_probe_changes_nothing_the_probe_inspects(python, tmp_path):
+    seen = import_system_seen(python, tmp_path, loaded_first=True)
+    assert seen == import_system_seen(python, tmp_path, loaded_first=False)
+    assert not any(entry.startswith(os.path.dirname(command.IN_TARGET)) for entry in seen["path"])
+
+
+def test_secret_named_variables_are_masked_in_the_target_with_the_words_it_is_given(tmp_path):
+    nonce = command.new_nonce()
+    argv = command.payload_argv(sys.executable, "facts", nonce, {"secret_words": ["WORDX"], "mask": "<gone>"})
+    env = {**os.environ, "PIP_WORDX_VALUE": "hidden-1", "PIP_PLAIN_VALUE": "shown-2", "UNLISTED_X": "absent-3"}
+    result = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    document = extract_document(result.stdout, nonce)
+    assert document is not None, result.stderr
+    environment = document["interpreter"]["environment"]
+    assert environment["PIP_WORDX_VALUE"] == "<gone>"
+    assert environment["PIP_PLAIN_VALUE"] == "shown-2"
+    assert "UNLISTED_X" not in environment
+    assert "hidden-1" not in result.stdout
