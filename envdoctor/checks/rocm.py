@@ -62,7 +62,7 @@ def rocm_version_mismatch(facts: Facts) -> Iterator:
         evidence=(f"torch {build.version}: hip={build.hip} ({build.source})", f"system ROCm {rocm.version} ({rocm.source})"),
         location=Location(distribution=TORCH),
         fix=FixProposal("manual", f"install torch for ROCm {'.'.join(rocm.version.split('.')[:2])}",
-                        install=InstallRequest(("torch",), index_url=f"https://download.pytorch.org/whl/rocm{'.'.join(rocm.version.split('.')[:2])}")),
+                        install=InstallRequest((TORCH,), index_url=f"https://download.pytorch.org/whl/rocm{'.'.join(rocm.version.split('.')[:2])}")),
     )
 
 

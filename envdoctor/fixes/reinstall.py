@@ -13,6 +13,7 @@ from typing import List, Optional
 
 from envdoctor.fixes.fixer_api import FixContext, FixPlan, InstallRequest, RemovePath, fixer
 from envdoctor.vocabulary.requires_dist import parse_requirement
+from envdoctor.vocabulary.stack import TORCH
 from envdoctor.vocabulary.requirements_in_force import active_requirements
 from envdoctor.model.facts import Distribution, canonicalize
 from envdoctor.model.finding import Finding
@@ -56,7 +57,7 @@ def install_requirement(finding: Finding, context: FixContext) -> Optional[FixPl
         for spec in str(item.requirement.specifier).split(","):
             if spec and spec not in specifiers:
                 specifiers.append(spec)
-    if not specifiers and parsed.key == "torch":
+    if not specifiers and parsed.key == TORCH:
         return None  # an unpinned torch resolves a multi-GB build of pip's choosing: never planned
     wanted = parsed.requirement.name + ",".join(specifiers)
     requirers = sorted({item.requirer.display for item in on_it}) or [finding.code]

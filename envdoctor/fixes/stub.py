@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Optional
 
 from envdoctor.fixes.fixer_api import FixContext, FixPlan, fixer
+from envdoctor.vocabulary.stack import TRITON_MODULE
 from envdoctor.fixes.shim import shim_files
 from envdoctor.model.facts import canonicalize
 from envdoctor.model.finding import Finding
@@ -28,9 +29,9 @@ def real_module_present(context: FixContext, name: str) -> bool:
 def stub_triton(finding: Finding, context: FixContext) -> Optional[FixPlan]:
     """Install envdoctor's triton stub: `import triton`, `@triton.jit`, `triton.language` work; kernels refuse to launch."""
     facts = context.facts
-    if not facts.interpreter or not facts.interpreter.site_packages or real_module_present(context, "triton"):
+    if not facts.interpreter or not facts.interpreter.site_packages or real_module_present(context, TRITON_MODULE):
         return None
-    if "triton" in (facts.import_system.stubbed_modules if facts.import_system else ()):
+    if TRITON_MODULE in (facts.import_system.stubbed_modules if facts.import_system else ()):
         return None  # already served by a stub
     actions = shim_files(context, "envdoctor_stub_triton", "a PEP 451 finder serving `triton` and `triton.*` with stand-ins")
     notes = (

@@ -20,7 +20,7 @@ from envdoctor.model.target import Target
 from envdoctor.probe.command import deep_argv, new_nonce
 from envdoctor.probe.frame import extract_document
 from envdoctor.probe.process import Completed, Running, describe_exit, stderr_tail
-from envdoctor.vocabulary.stack import DEEP_MODULES
+from envdoctor.vocabulary.stack import DEEP_MODULES, TORCH_MODULE, TRITON_MODULE
 
 # torch.cuda.is_available() through NVML: no CUDA context, so no fork poisoning.
 DEEP_ENVIRONMENT = {"PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
@@ -73,8 +73,8 @@ def run_deep(
         shutil.rmtree(triton_cache, ignore_errors=True)
     data = {
         "imports": [documents[name] for name in names],
-        "torch": (documents.get("torch") or {}).get("torch"),
-        "triton": (documents.get("triton") or {}).get("triton"),
+        "torch": (documents.get(TORCH_MODULE) or {}).get("torch"),
+        "triton": (documents.get(TRITON_MODULE) or {}).get("triton"),
         "seconds": round(time.perf_counter() - started, 3),
     }
     return from_dict(Deep, data)
