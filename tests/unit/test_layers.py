@@ -17,18 +17,56 @@ from envdoctor.vocabulary import stack
 
 # --- the rules --------------------------------------------------------------------------------
 
-# A layer may import from envdoctor only the modules under these prefixes (and the standard
-# library and third-party packages).  A prefix names a module and everything below it.
-# The base modules (errors, data_files) sit below everything: the model may use them to read a
-# snapshot (Facts.load) and say why it cannot.
+# Every module of envdoctor/ belongs to one layer, and a layer may import from envdoctor only the
+# layers listed for it (and the standard library and third-party packages); a layer always may
+# import its own modules.  A name covers a module and everything below it.  Read bottom-up, the
+# table is the architecture: the base, data, the shared words, the check and plugin APIs, the
+# pieces (checks, probe, scan, report, fixes, ...), collect, and the command line on top.
 BASE = ("envdoctor.errors", "envdoctor.data_files")
-MAY_IMPORT = {
+_WORDS = ("envdoctor.model", "envdoctor.vocabulary", *BASE)
+LAYERS = {
+    # base: the exception tree, reading a JSON/TOML file, the version (envdoctor/__init__.py)
     "envdoctor.errors": (),
     "envdoctor.data_files": ("envdoctor.errors",),
-    "envdoctor.model": ("envdoctor.model", *BASE),
-    "envdoctor.vocabulary": ("envdoctor.model", "envdoctor.vocabulary", *BASE),
-    "envdoctor.checks": ("envdoctor.api", "envdoctor.model", "envdoctor.vocabulary", "envdoctor.checks"),
+    # data
+    "envdoctor.model": BASE,
+    # the shared words
+    "envdoctor.vocabulary": ("envdoctor.model", *BASE),
+    # what plugins import, and the small services every piece uses
+    "envdoctor.api": _WORDS,
+    "envdoctor.redaction": _WORDS,
+    "envdoctor.entry_points": _WORDS,
+    "envdoctor.plugins": ("envdoctor.entry_points", *_WORDS),
+    "envdoctor.target_choice": _WORDS,
+    # the pieces
+    "envdoctor.checks": ("envdoctor.api", "envdoctor.model", "envdoctor.vocabulary"),
+    "envdoctor.kb": ("envdoctor.api", *_WORDS),
+    "envdoctor.engine": ("envdoctor.api", *_WORDS),
+    "envdoctor.registry": ("envdoctor.api", "envdoctor.kb", "envdoctor.plugins", *_WORDS),
+    "envdoctor.config": _WORDS,
+    "envdoctor.policy": ("envdoctor.engine", "envdoctor.redaction", *_WORDS),
+    "envdoctor.probe": _WORDS,
+    "envdoctor.scan": _WORDS,
+    "envdoctor.report": ("envdoctor.engine", "envdoctor.plugins", "envdoctor.redaction", *_WORDS),
+    "envdoctor.fixes": ("envdoctor.api", "envdoctor.engine", "envdoctor.plugins", "envdoctor.redaction",
+                        "envdoctor.report", *_WORDS),
+    # settings -> selection -> facts -> check run, for every command
+    "envdoctor.collect": ("envdoctor.config", "envdoctor.engine", "envdoctor.policy", "envdoctor.probe",
+                          "envdoctor.registry", "envdoctor.scan", "envdoctor.target_choice", *_WORDS),
+    # the command line: anything below it
+    "envdoctor.cli": ("envdoctor",),
+    "envdoctor.cli_options": ("envdoctor",),
+    "envdoctor.boundary": ("envdoctor",),
+    "envdoctor.outputs": ("envdoctor",),
+    "envdoctor.terminal": ("envdoctor",),
+    "envdoctor.launch": ("envdoctor",),
+    "envdoctor.__main__": ("envdoctor",),
 }
+# Only the command line may import these (the top of the table).
+COMMAND_LINE = ("envdoctor.cli", "envdoctor.cli_options", "envdoctor.boundary", "envdoctor.outputs",
+                "envdoctor.terminal", "envdoctor.launch", "envdoctor.__main__", "envdoctor.collect")
+# The package itself (envdoctor/__init__.py holds only the version) may be imported by any layer.
+PACKAGE = "envdoctor"
 
 # Imported by no module outside itself: the registry loads checks through entry points.
 IMPORTED_ONLY_FROM_WITHIN = ("envdoctor.checks",)
@@ -208,16 +246,35 @@ def test_no_import_cycles():
     assert not cycles, "import cycles (function-level imports count):\n  " + "\n  ".join(described)
 
 
+def _layer_of(module: str) -> str:
+    """The most specific layer named in LAYERS that holds `module` ("" for none)."""
+    found = [layer for layer in LAYERS if module == layer or module.startswith(layer + ".")]
+    return max(found, key=len, default="")
+
+
+def test_every_module_belongs_to_a_layer():
+    orphans = [module for module in SOURCES if module != PACKAGE and not _layer_of(module)]
+    assert not orphans, "modules in no layer of LAYERS (place each new module in the table):\n  " + "\n  ".join(orphans)
+
+
 def test_layers_import_only_what_is_below_them():
     broken = []
     for module, targets in GRAPH.items():
-        for layer, allowed in MAY_IMPORT.items():
-            if not _under(module, (layer,)):
-                continue
-            for target, line in targets.items():
-                if not _under(target, allowed):
-                    broken.append(f"{_where(module, line)}: {module} ({layer}) imports {target}; it may import only {', '.join(allowed)}")
+        layer = _layer_of(module)
+        if not layer:
+            continue
+        allowed = (layer, *LAYERS[layer])
+        for target, line in targets.items():
+            if target != PACKAGE and not _under(target, allowed):
+                broken.append(f"{_where(module, line)}: {module} ({layer}) imports {target}; it may import only {', '.join(allowed)}")
     assert not broken, "layer rule broken:\n  " + "\n  ".join(sorted(broken))
+
+
+def test_only_the_command_line_imports_the_command_line():
+    broken = [f"{_where(module, line)}: {module} imports {target}"
+              for module, targets in GRAPH.items() if not _under(module, COMMAND_LINE)
+              for target, line in targets.items() if _under(target, COMMAND_LINE)]
+    assert not broken, "the command line (cli, collect, ...) is imported from below:\n  " + "\n  ".join(sorted(broken))
 
 
 def test_checks_are_imported_by_no_module_outside_them():
