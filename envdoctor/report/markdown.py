@@ -1,7 +1,7 @@
 """Markdown: the findings as a table and sections, and with `envdoctor report` the
 environment facts that matter for the ML stack, for pasting into a bug report.
 
-Redaction (envdoctor.report.redact) is applied by the caller to the whole text,
+Redaction (envdoctor.redaction) is applied by the caller to the whole text,
 as for every format; `envdoctor report` also replaces the home directory.
 """
 
