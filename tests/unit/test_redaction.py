@@ -141,3 +141,26 @@ def test_baseline_is_redacted():
     assert count == 1 and json.loads(text)["findings"][0]["code"] == "PTH001"
     for secret in (HF, "user:p4ss", AWS):
         assert secret not in text
+
+
+def test_crash_log_and_error_messages_are_redacted(monkeypatch, tmp_path):
+    """argv and the exception text go into the crash log; both masked (the boundary's one door)."""
+    import typer
+
+    from envdoctor.boundary import guarded
+
+    token = "ghp_" + "C" * 36
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr("sys.argv", ["envdoctor", "check", "--python", f"/opt/{token}/bin/python"])
+
+    def crash() -> int:
+        raise RuntimeError(f"failed on https://user:hunter22@host/simple and {token}")
+
+    with pytest.raises(typer.Exit) as exit_info:
+        guarded(crash)
+    assert exit_info.value.exit_code == 3
+    logs = list((tmp_path / "envdoctor").glob("crash-*.log"))
+    assert len(logs) == 1
+    text = logs[0].read_text()
+    assert "RuntimeError" in text and "check" in text
+    assert token not in text and "hunter22" not in text
