@@ -15,9 +15,9 @@ import sys
 import time
 
 from envdoctor.fixes.flow import FixOptions, fix
-from envdoctor.probe.run import run_probe
+from envdoctor.probe.facts_probe import run_probe
 from envdoctor.registry import load_registry
-from envdoctor.target import resolve_target
+from envdoctor.target_choice import resolve_target
 
 
 def pause_after(step: int, marker: str):
