@@ -57,7 +57,7 @@ class FixContext:
 
     def install_command(self, purpose: str, request: InstallRequest) -> RunCommand:
         """The command that carries out `request` in the target: exactly what a report shows for it."""
-        return RunCommand(self.installer().argv(request), purpose, tuple(install_roots(self.facts)))
+        return RunCommand(self.installer().argv(request), purpose, tuple(install_roots(self.facts)), request)
 
     def installer_note(self) -> str:
         installer = self.installer()

@@ -7,19 +7,21 @@ back) or unfixable findings remain; 2 usage or target errors.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence
 
 from envdoctor.engine import CheckRun, run_checks
 from envdoctor.errors import EnvdoctorError, UsageError
 from envdoctor.fixes import executor
+from envdoctor.fixes.combined import Combined, Planned, combine_installs
 from envdoctor.fixes.fixer_api import FixContext
 from envdoctor.fixes.fixer_registry import load_fixers
 from envdoctor.fixes.journal import UNFINISHED, Entry, Journal
 from envdoctor.model.facts import Facts
-from envdoctor.model.finding import Finding, Severity
+from envdoctor.model.finding import Severity
 from envdoctor.model.plan import FixPlan
 from envdoctor.model.record import Record, record
 from envdoctor.report.plans import render_plans
@@ -41,11 +43,13 @@ def _say(text: str) -> None:
     sys.stderr.flush()
 
 
-def build_plans(run: CheckRun, facts: Facts) -> Tuple[List[FixPlan], List[Finding]]:
-    """(plans, findings without an automatic fix); identical plans for several findings appear once."""
+def build_plans(run: CheckRun, facts: Facts) -> Combined:
+    """The plans, the findings without an automatic fix, and why an install could not be planned.
+    Identical plans for several findings appear once, and every plain install of the run is
+    planned together (fixes/combined.py)."""
     fixers = load_fixers()
     context = FixContext(facts)
-    plans: List[FixPlan] = []
+    planned: List[Planned] = []
     seen_actions = set()
     unfixable = []
     for finding in run.findings:
@@ -58,8 +62,9 @@ def build_plans(run: CheckRun, facts: Facts) -> Tuple[List[FixPlan], List[Findin
         if plan.actions in seen_actions:
             continue
         seen_actions.add(plan.actions)
-        plans.append(plan)
-    return plans, unfixable
+        planned.append(Planned(finding, plan))
+    combined = combine_installs(planned, facts, context)
+    return dataclasses.replace(combined, unfixable=tuple(unfixable) + combined.unfixable)
 
 
 def versions(facts: Facts) -> Dict[str, str]:
@@ -77,11 +82,12 @@ def fix(
     """Plan, show, choose, apply, verify; `after_step` goes to the executor (tests stop there)."""
     facts = probe()
     before = run_checks(checks, facts)
-    plans, unfixable = build_plans(before, facts)
+    combined = build_plans(before, facts)
+    plans = list(combined.plans)
     journal = Journal(facts.interpreter.prefix)
     if not options.dry_run:
         _refuse_after_unfinished(journal, facts)
-    write(render_plans(plans, unfixable))
+    write(render_plans(plans, combined.unfixable, combined.conflict))
     if not plans:
         return 1 if before.failed(False) else 0
     chosen = _choose(plans, options, confirm)

@@ -46,6 +46,9 @@ class RunCommand(Record):
     argv: Tuple[str, ...]
     purpose: str
     roots: Tuple[str, ...]  # what the command may change (the target's site-packages and scripts)
+    # The install it carries out, when it is one: fix runs plan all installs of a run together
+    # (fixes/combined.py), which needs the request, not its command line.
+    request: Optional[InstallRequest] = None
 
     kind = "command"  # not a field: the journal's tag for this action type
 
@@ -119,5 +122,10 @@ class FixPlan(Record):
             for key in ("argv", "roots"):
                 if key in item:
                     item[key] = tuple(item[key])
+            if item.get("request"):
+                request = dict(item["request"])
+                for key in ("requirements", "config_settings"):
+                    request[key] = tuple(request.get(key, ()))
+                item["request"] = InstallRequest(**request)
             actions.append(action_type(**item))
         return cls(**{**data, "actions": tuple(actions), "notes": tuple(data.get("notes", ()))})

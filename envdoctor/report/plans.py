@@ -49,16 +49,23 @@ def _diff(action: WriteFile) -> List[str]:
     return diff
 
 
-def render_plans(plans: Sequence[FixPlan], unfixable: Sequence) -> str:
-    """The numbered plans, then the findings (model/finding.py) no fixer can repair."""
+def render_plans(plans: Sequence[FixPlan], unfixable: Sequence, conflict: str = "") -> str:
+    """The numbered plans, then the findings (model/finding.py) no fixer can repair, and why an
+    install could not be planned (the installer's resolution failed)."""
     lines: List[str] = []
     for number, plan in enumerate(plans, 1):
         safety = "safe" if plan.safe else "UNSAFE: changes installed code; needs --unsafe or a yes"
         lines.append(f"{number}. {plan.code} {plan.finding_title}")
         lines.append(f"   fix ({plan.kind}, {plan.fixer}; {safety}): {plan.summary}")
+        if not plan.actions:
+            lines.append("")
+            continue
         for action in plan.actions:
             lines.extend("     " + line for line in describe(action))
         lines.extend(f"   note: {note}" for note in plan.notes)
+        lines.append("")
+    if conflict:
+        lines.append(f"No install planned: {conflict}")
         lines.append("")
     if unfixable:
         lines.append("No automatic fix for:")

@@ -47,6 +47,13 @@ class Installer(Record):
     def command(self, request: InstallRequest) -> str:
         return shlex.join(self.argv(request))
 
+    def dry_run_argv(self, request: InstallRequest) -> Tuple[str, ...]:
+        """The same install, resolved and reported but not carried out: pip (22.2 and later)
+        writes its installation report as JSON on stdout; uv says what it would change."""
+        if self.name == PIP:
+            return (*self.argv(request), "--dry-run", "--quiet", "--report", "-")
+        return (*self.argv(request), "--dry-run")
+
 
 def installer_for(facts: Facts) -> Installer:
     python = facts.target.python

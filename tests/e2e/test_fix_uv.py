@@ -44,9 +44,11 @@ def uv_venv_missing_idna(tmp_path):
     venv = Venv(root=root, python=root / "bin" / "python")
     assert not list(venv.site_packages.glob("pip-*.dist-info")), "uv venv made a venv with pip"
     cached_wheels(["requests==2.32.3"])  # and its dependencies: what the fix will install
-    subprocess.run([uv, "pip", "install", "--python", str(venv.python), "--no-deps", "requests==2.32.3"],
-                   check=True, capture_output=True, env=uv_env(uv, tmp_path))
-    assert "No module named" in venv.run("import requests").stderr  # urllib3, idna, ...: imported first wins
+    # requests with every requirement but idna: one REQ001 finding, so the one command `fix` runs
+    # for the run (all installs of a run are one resolution) is exactly that finding's command.
+    subprocess.run([uv, "pip", "install", "--python", str(venv.python), "--no-deps", "requests==2.32.3",
+                    "certifi", "charset-normalizer", "urllib3"], check=True, capture_output=True, env=uv_env(uv, tmp_path))
+    assert "No module named 'idna'" in venv.run("import requests").stderr
     return venv, uv_env(uv, tmp_path)
 
 
