@@ -42,7 +42,8 @@ from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple
 
 from tests.conftest import clean_env
-from tests.helpers.venvs import WHEEL_CACHE, cached_wheels
+from tests.helpers.venvs import WHEEL_CACHE, Venv, cached_wheels, make_venv
+from tests.helpers.wheels import build_wheel
 
 GCC = shutil.which("gcc") or "/usr/bin/gcc"
 TORCH_RELEASE = "2.13.0"
@@ -71,6 +72,21 @@ class NvidiaDriver:
         """cuDriverGetVersion's encoding: 1000 * major + 10 * minor (13.0 -> 13000)."""
         major, minor = self.cuda.split(".")
         return 1000 * int(major) + 10 * int(minor)
+
+
+@dataclass(frozen=True)
+class AmdGpus:
+    gfx_targets: Tuple[str, ...]  # ("gfx942",)
+    rocm_version: str  # $ROCM_PATH/.info/version: "6.2.4-120"
+
+
+@dataclass(frozen=True)
+class TorchBuild:
+    """What torch/version.py says about a build: its local label, CUDA and HIP versions."""
+
+    local: str  # cpu, cu130, rocm6.4
+    cuda: Optional[str] = None
+    hip: Optional[str] = None
 
 
 H200 = NvidiaGpu("NVIDIA H200", "9.0", 143771)
@@ -269,6 +285,12 @@ class StandinMachine:
         (self.rocm_path / ".info" / "version").write_text(rocm_version + "\n")
         return self
 
+    def with_gpus(self, gpus) -> "StandinMachine":
+        """The machine with an NvidiaDriver's or AmdGpus' GPUs."""
+        if isinstance(gpus, NvidiaDriver):
+            return self.nvidia(gpus)
+        return self.amd(gpus.gfx_targets, gpus.rocm_version)
+
     def preloaded(self, soname: str) -> Path:
         """A real shared object named `soname` (e.g. libnccl.so.2), added to LD_PRELOAD."""
         tag = hashlib.sha256(soname.encode()).hexdigest()[:8]
@@ -311,18 +333,18 @@ def _record_line(path: str, data: bytes) -> str:
     return f"{path},sha256={digest},{len(data)}\n"
 
 
-def torch_standin_wheel(folder: Path, local: str, cuda: Optional[str] = None, hip: Optional[str] = None) -> Path:
-    """torch 2.13.0+`local`: the real METADATA and version.py, with the build's version, cuda and hip.
+def torch_standin_wheel(folder: Path, build: TorchBuild) -> Path:
+    """torch 2.13.0+local: the real METADATA and version.py, with the build's version, cuda and hip.
 
-    `local` is the build's local version label (cpu, cu130, rocm6.4), as PyTorch's index names it.
+    The local label (cpu, cu130, rocm6.4) is the one PyTorch's index gives the build.
     """
     with zipfile.ZipFile(_real_torch_wheel()) as real:
         info = next(n.split("/")[0] for n in real.namelist() if n.endswith(".dist-info/METADATA"))
         metadata = real.read(f"{info}/METADATA").decode()
         version_py = real.read("torch/version.py").decode()
-    version = f"{TORCH_RELEASE}+{local}"
+    version = f"{TORCH_RELEASE}+{build.local}"
     metadata = "\n".join(f"Version: {version}" if line.startswith("Version: ") else line for line in metadata.split("\n"))
-    replaced = {"__version__": repr(version), "cuda: Optional[str]": repr(cuda), "hip: Optional[str]": repr(hip)}
+    replaced = {"__version__": repr(version), "cuda: Optional[str]": repr(build.cuda), "hip: Optional[str]": repr(build.hip)}
     lines = []
     for line in version_py.splitlines():
         name = line.split(" = ", 1)[0]
@@ -342,3 +364,23 @@ def torch_standin_wheel(folder: Path, local: str, cuda: Optional[str] = None, hi
         for path, data in contents.items():
             archive.writestr(path, data)
     return wheel
+
+
+class TorchVenvs:
+    """Real venvs, one per torch build (plus other distributions by name and version), made on first use."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.made: Dict[tuple, Venv] = {}
+
+    def venv(self, build: TorchBuild, *others: Tuple[str, str]) -> Venv:
+        key = (build, others)
+        if key not in self.made:
+            folder = self.root / f"venv{len(self.made)}"
+            wheels = [torch_standin_wheel(folder / "wheels", build)]
+            wheels += [build_wheel(folder / "wheels", name, version, {f"{name.replace('-', '_')}/__init__.py": ""})
+                       for name, version in others]
+            venv = make_venv(folder / "venv")
+            venv.install_files(*wheels, extra=["--no-deps"])
+            self.made[key] = venv
+        return self.made[key]
