@@ -8,6 +8,12 @@
 # a few stat() calls: ctypes is only imported where an NVIDIA driver or macOS is present.
 # Which module is torch and which packages' files are listed come from the host's options
 # (envdoctor/vocabulary/stack.py).
+#
+# Test only: ENVDOCTOR_TEST_SYSROOT names a folder that stands in for "/" where this module
+# reads /proc, /sys and /dev (the NVIDIA kernel module's version, /dev/nvidiactl, ROCm's KFD
+# topology), so the suite runs the GPU and ROCm collection on machines without those devices
+# (tests/helpers/standins.py; docs/reference/test-variables.md).  Libraries and commands are
+# found the ordinary way (LD_LIBRARY_PATH, PATH).  Never set it outside envdoctor's tests.
 import os
 import re
 import sys
@@ -17,6 +23,15 @@ STACK_SUBPROCESS_TIMEOUT = 10.0
 CUDA_LIBRARY_PATTERN = re.compile(
     r"^lib(cudart|nccl|cudnn|cublas|cuda|nvrtc)\.so(?:\.([0-9][0-9.]*))?$"
 )
+
+
+TEST_SYSROOT_VARIABLE = "ENVDOCTOR_TEST_SYSROOT"
+
+
+def _system_path(path):
+    """`path` under the test sysroot when one is set (tests only, see above), else `path` itself."""
+    root = os.environ.get(TEST_SYSROOT_VARIABLE)
+    return root.rstrip("/") + path if root else path
 
 
 def _read(path):
@@ -162,8 +177,8 @@ def _nvidia_smi(result):
 
 
 def nvidia_facts():
-    proc = "/proc/driver/nvidia/version"
-    if not (os.path.exists(proc) or os.path.exists("/dev/nvidiactl")):
+    proc = _system_path("/proc/driver/nvidia/version")
+    if not (os.path.exists(proc) or os.path.exists(_system_path("/dev/nvidiactl"))):
         return None
     result = {"errors": []}
     text = _read(proc)
@@ -215,7 +230,7 @@ def toolkit_facts():
 
 def rocm_facts():
     path = os.environ.get("ROCM_PATH") or ("/opt/rocm" if os.path.isdir("/opt/rocm") else None)
-    nodes = "/sys/class/kfd/kfd/topology/nodes"
+    nodes = _system_path("/sys/class/kfd/kfd/topology/nodes")
     gfx = []
     if os.path.isdir(nodes):
         for node in sorted(os.listdir(nodes), key=lambda n: int(n) if n.isdigit() else 0):
