@@ -134,13 +134,13 @@ def _missing_in_folder(location, prefix, folder, names, dircache, dist):
         return directory, _present_in(directory, names, dircache)
     directory = os.path.normpath(os.path.join(location, folder))
     gone = _present_in(directory, names, dircache)
-    if gone and folder.startswith("../../"):
-        target_dir = os.path.normpath(prefix + folder[len("../../"):])
+    target_dir = os.path.normpath(prefix + folder[len("../../"):]) if folder.startswith("../../") else None
+    if gone and target_dir and dircache.names(target_dir) is not None:
         still_gone = _present_in(target_dir, gone, dircache)
         for name in gone:
             if name not in still_gone:
                 dist["relocated"].append([folder + "/" + name, target_dir + os.sep + name])
-        gone = still_gone
+        return target_dir, still_gone  # DIR/bin exists: that is where the missing ones belong
     return directory, gone
 
 
