@@ -1,12 +1,13 @@
 """Where should a distribution's top-level module come from, and where does it?
 
-Shared by the shadowing and namespace-masquerade checks.
+Shared by the shadowing and namespace-masquerade checks, and by INT003: which copies of one
+project are separate installs.
 """
 
 from __future__ import annotations
 
 import os
-from typing import List, NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 from envdoctor.model.facts import Distribution, Facts, ModuleResolution
 from envdoctor.vocabulary.facts_view import per_facts
@@ -69,18 +70,53 @@ def resolves_as_expected(expect: ModuleExpectation, resolution: ModuleResolution
     return any(_is_under(path, root) for path in paths for root in expect.roots)
 
 
+def is_within(path: str, folder: str) -> bool:
+    """`path` is `folder` or inside it (normalised, case as the OS compares)."""
+    path, folder = os.path.normcase(os.path.normpath(path)), os.path.normcase(os.path.normpath(folder))
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _restates(facts: Facts, dist: Distribution, other: Distribution) -> bool:
+    """`dist` is `other` written a second time, not a second install: an egg-info of the same
+    version (1) beside `other`'s dist-info in one folder (Debian's python3-cryptography ships
+    both), (2) in `other`'s editable source folder (setuptools writes it there for every
+    editable install: seed 003), or (3) in the working directory, a build artefact that pip
+    ignores (pip removes the working directory from sys.path)."""
+    if dist.kind != "egg-info" or dist.version != other.version:
+        return False
+    if other.kind == "dist-info" and is_within(dist.location, other.location) and is_within(other.location, dist.location):
+        return True
+    source = other.editable_source or (other.source_dir if other.editable else None)
+    if source and is_within(dist.location, source):
+        return True
+    entry = facts.sys_path_entry(dist.path_index)
+    return bool(entry and entry.origin == "cwd" and not is_within(other.location, dist.location))
+
+
+def distinct_copies(facts: Facts, copies: Sequence[Distribution]) -> List[Distribution]:
+    """The copies of one project that are separate installs, in importlib.metadata's order."""
+    return [d for d in copies if not any(o is not d and _restates(facts, d, o) for o in copies)]
+
+
+def _lands_in_another_copy(resolution: ModuleResolution, others: Sequence[Distribution]) -> bool:
+    paths = [resolution.origin] if resolution.origin else list(resolution.locations)
+    return any(is_within(p, other.location) for p in paths if p for other in others)
+
+
 @per_facts  # SHD001 and NSP001 both need it
 def expectations(facts: Facts) -> List[Tuple[ModuleExpectation, ModuleResolution]]:
     """(what each active distribution promises, how the module actually resolves)."""
     found = []
-    for copies in facts.distributions_by_name.values():
-        dist = copies[0]
-        if len(copies) > 1 or dist.missing_count:
-            continue  # INT003 / INT001 explain those better
+    for all_copies in facts.distributions_by_name.values():
+        # An incomplete distribution (INT001) can be shadowed too: two problems, two findings.
+        copies = distinct_copies(facts, all_copies) if len(all_copies) > 1 else all_copies
+        dist, others = copies[0], copies[1:]
         for module in dict.fromkeys(name.split(".")[0] for name in dist.top_level):
             resolution = (facts.modules or {}).get(module)
             if resolution is None or not resolution.found:
                 continue
+            if others and _lands_in_another_copy(resolution, others):
+                continue  # the code of another copy of the project: INT003's error, not shadowing
             expect = expectation(dist, module, resolution, facts)
             if expect is not None:
                 found.append((expect, resolution))

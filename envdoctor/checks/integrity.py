@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional, Sequence
 
 from envdoctor.api import check, report
+from envdoctor.checks._resolution import distinct_copies, is_within
 from envdoctor.checks._shared import first_lines
 from envdoctor.model.facts import Distribution, Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
@@ -14,6 +15,29 @@ from envdoctor.vocabulary.labels import describe_entry
 from envdoctor.vocabulary.requires_dist import parsed_requirements
 from envdoctor.vocabulary.versions import parse_version, requires_python_spec
 from envdoctor.model.plan import InstallRequest
+
+
+def os_managed(facts: Facts, dist: Distribution) -> Optional[str]:
+    """Why pip must not change `dist`, or None: its metadata belongs to an OS package (dpkg), or
+    the interpreter's prefix is externally managed (PEP 668), where pip refuses to install."""
+    if dist.os_package:
+        return f"{dist.name} belongs to the OS package {dist.os_package} (dpkg)"
+    marker = facts.interpreter.externally_managed if facts.interpreter else None
+    if marker:
+        return f"this interpreter is externally managed ({marker}, PEP 668)"
+    return None
+
+
+def _reinstall_fix(facts: Facts, dist: Distribution) -> FixProposal:
+    """pip's in-place reinstall, or, where the OS owns the files, what to do instead."""
+    pinned = f"{dist.name}=={dist.version}" if dist.version else dist.name
+    managed = os_managed(facts, dist)
+    if managed and dist.os_package:
+        return FixProposal("manual", f"{managed}: reinstall it with `apt-get install --reinstall {dist.os_package}`")
+    if managed:
+        return FixProposal("manual", f"{managed}: pip may not change it; install {pinned} in a venv instead")
+    return FixProposal("reinstall", f"reinstall {pinned} in place",
+                       install=InstallRequest((pinned,), reinstall=True, no_deps=True))
 
 
 @check(
@@ -28,7 +52,10 @@ def incomplete_distribution(facts: Facts) -> Iterator:
 
     What it detects
         Files listed in a distribution's RECORD (or an egg-info's installed-files.txt) that do
-        not exist on disk. Byte-code under `__pycache__` is ignored: Python regenerates it.
+        not exist where pip put them: each path is resolved as pip resolves it, relative to the
+        folder holding the `.dist-info`; entries that climb out of it (`../../../bin/NAME`,
+        data, headers) are looked for there, and for `pip install --target DIR` in `DIR/bin`.
+        Byte-code under `__pycache__` is ignored: Python regenerates it.
 
     Why it breaks
         An interrupted `pip install`, a failed upgrade, a cleanup script or an image layer that
@@ -36,36 +63,48 @@ def incomplete_distribution(facts: Facts) -> Iterator:
         `import triton_kernels` works and `import triton_kernels.matmul_ogs` fails, often only
         when a rarely used code path runs.
 
+        Severity: an error when a missing file is importable code of the distribution (a
+        module, a file of one of its packages, an extension): an import or a code path fails.
+        A warning when only console scripts or data files are missing (outside site-packages, a
+        `scripts-3.x/` folder, metadata extras): the command fails, imports do not. No finding
+        for those of a distribution an OS package installed (dpkg): the packager decides which
+        scripts and data ship, and moves them (Debian's pip RECORD names `../scripts/pip`; the
+        package installs `/usr/bin/pip`).
+
     Example
         six 1.16.0 is missing 1 of 6 files listed in its RECORD
 
     Fix
         Reinstall exactly the same version without touching dependencies:
-        `python -m pip install --force-reinstall --no-deps six==1.16.0`.
+        `python -m pip install --force-reinstall --no-deps six==1.16.0`. On an externally
+        managed interpreter (PEP 668) or for an OS package's distribution, pip must not: the
+        fix says so (reinstall the OS package, or use a venv).
 
     References
         https://packaging.python.org/en/latest/specifications/recording-installed-packages/
         sgl-project/sglang#25335
     """
     for dist in facts.distributions or ():
-        if not dist.missing_count:
+        others = dist.missing_other_count if not dist.os_package else 0
+        if not dist.missing_count and not others:
             continue
-        pinned = f"{dist.name}=={dist.version}" if dist.version else dist.name
+        code = bool(dist.missing_count)
+        count = dist.missing_count + others
+        listed = list(dist.missing_files) + (list(dist.missing_other) if others else [])
+        what = "files" if code else "console scripts or data files (no module)"
         yield report(
-            Severity.ERROR,
-            f"{dist.display} is missing {dist.missing_count} of {dist.record_count} files listed in its {dist.record}",
+            Severity.ERROR if code else Severity.WARNING,
+            f"{dist.display} is missing {count} of {dist.record_count} {what} listed in its {dist.record}",
             subject=dist.name,
             message=(
                 f"Part of {dist.name} is gone from {dist.location}. Its top level may still import while the "
-                "missing modules, data files or extensions fail when first used."
+                "missing modules, data files or extensions fail when first used." if code else
+                f"{dist.name} imports, but the commands or data files its {dist.record} lists are gone: running "
+                "those commands fails."
             ),
-            evidence=first_lines([f"missing: {path}" for path in dist.missing_files]),
+            evidence=first_lines([f"missing: {path}" for path in listed]),
             location=Location(path=dist.metadata_path, distribution=dist.name),
-            fix=FixProposal(
-                "reinstall",
-                f"reinstall {pinned} in place",
-                install=InstallRequest((pinned,), reinstall=True, no_deps=True),
-            ),
+            fix=_reinstall_fix(facts, dist),
         )
 
 
@@ -132,6 +171,46 @@ def invalid_metadata(facts: Facts) -> Iterator:
         )
 
 
+SITE_LAYERS = frozenset(("venv-site", "system-site", "user-site", "site-packages"))
+
+
+def _layer(facts: Facts, dist: Distribution) -> str:
+    """The provenance of the sys.path entry a copy was found through (its origin for facts
+    collected before provenance existed)."""
+    if dist.provenance:
+        return dist.provenance
+    entry = facts.sys_path_entry(dist.path_index)
+    return (entry.provenance or entry.origin) if entry else "unknown"
+
+
+def _code_elsewhere(facts: Facts, first: Distribution, copies: Sequence[Distribution]) -> bool:
+    """A top-level module of the copy importlib.metadata reports imports from another copy:
+    the version Python reports is not the code that runs."""
+    for module in dict.fromkeys(name.split(".")[0] for name in first.top_level):
+        resolution = (facts.modules or {}).get(module)
+        if resolution is None or not resolution.found:
+            continue
+        paths = [resolution.origin] if resolution.origin else list(resolution.locations)
+        if any(is_within(p, first.location) for p in paths):
+            continue
+        if any(is_within(p, other.location) for p in paths for other in copies if other is not first):
+            return True
+    return False
+
+
+def duplicate_severity(facts: Facts, copies: Sequence[Distribution]) -> Severity:
+    """error: two copies in one folder, copies whose code and metadata disagree, or a copy
+    layered in front by PYTHONPATH, a .pth or the working directory; Info when copies in
+    lower-priority site folders (a venv over the system's, user site over system) that
+    nothing imports."""
+    folders = [os.path.normcase(os.path.normpath(d.location)) for d in copies]
+    if len(set(folders)) < len(folders) or _code_elsewhere(facts, copies[0], copies):
+        return Severity.ERROR
+    if all(_layer(facts, d) in SITE_LAYERS for d in copies):
+        return Severity.INFO
+    return Severity.ERROR
+
+
 @check(
     code="INT003",
     name="duplicate-distribution",
@@ -144,52 +223,74 @@ def duplicate_distribution(facts: Facts) -> Iterator:
 
     What it detects
         Two or more `.dist-info` / `.egg-info` folders for the same project name anywhere on
-        sys.path: the same site-packages (a stale folder left by an interrupted upgrade), or
-        different entries (user site vs the venv, a PYTHONPATH folder, a `--target` install).
+        sys.path, in the order importlib.metadata finds them (sys.path order, then the order of
+        the folder's listing): the same site-packages (a stale folder left by an interrupted
+        upgrade), or different entries (user site vs the venv, a PYTHONPATH folder, a `--target`
+        install, a venv over the system's site-packages). Not counted as a second install: an
+        egg-info of the same version beside the dist-info in one folder (Debian's
+        python3-cryptography ships both), in the project's own editable source folder, or in
+        the working directory (a build artefact; pip ignores the working directory).
 
     Why it breaks
-        `importlib.metadata.version()` reports the first one, pip may uninstall the other, and
+        `importlib.metadata.version()` reports the first, pip may uninstall the other, and
         the modules that import may come from a third place. Version checks then pass or fail
         for the wrong copy; an upgrade seems to do nothing.
+
+        Severity: an error when two copies in one folder, copies whose code and metadata disagree (the
+        module imports from another copy than the one importlib.metadata reports), or a copy put
+        in front by PYTHONPATH, a `.pth` or the working directory (upgrades in the venv then
+        seem to do nothing). Info when copies layered in site folders (a venv's over
+        `--system-site-packages`, a user site over the system's) where the first is the one
+        imported: the lower copy is dead weight that nothing imports.
 
     Example
         six is installed 2 times: 1.16.0 in site-packages, 1.15.0 in /opt/extra
 
     Fix
         Remove the stale copy, keeping the one whose files are present (the reinstall fixer
-        does this), or uninstall from the location that should not have it.
+        does this), or uninstall from the location that should not have it. Layered copies
+        need nothing; an OS package's copy is the OS package manager's to remove.
 
     References
         https://packaging.python.org/en/latest/specifications/recording-installed-packages/
     """
-    for copies in facts.distributions_by_name.values():
+    for all_copies in facts.distributions_by_name.values():
+        copies = distinct_copies(facts, all_copies) if len(all_copies) > 1 else all_copies
         if len(copies) < 2:
             continue
-        first = copies[0]
-        versions = ", ".join(f"{d.version} in {d.location}" for d in copies)
-        evidence = []
-        for position, dist in enumerate(copies):
-            state = "files complete" if not dist.missing_count else f"{dist.missing_count} files missing"
-            role = "seen first by importlib.metadata" if position == 0 else "hidden behind the first"
-            evidence.append(
-                f"{dist.metadata_path} ({dist.version}; {state}; {role}; {describe_entry(facts.sys_path_entry(dist.path_index))})"
-            )
-        yield report(
-            Severity.ERROR,
-            f"{first.name} is installed {len(copies)} times: {versions}",
-            subject=first.name,
-            message=(
-                "Tools disagree about which version is installed: importlib.metadata reports the first, pip may "
-                "act on another, and the modules that import can come from either."
-            ),
-            evidence=evidence,
-            location=Location(path=copies[1].metadata_path, distribution=first.name),
-            fix=FixProposal(
-                "reinstall",
-                "remove the stale copy, keeping the one whose files are present",
-                safe=False,
-            ),
+        yield _duplicate_finding(facts, copies, duplicate_severity(facts, copies))
+
+
+def _duplicate_finding(facts: Facts, copies: Sequence[Distribution], severity: Severity):
+    first = copies[0]
+    versions = ", ".join(f"{d.version} in {d.location}" for d in copies)
+    evidence = []
+    for position, dist in enumerate(copies):
+        state = "files complete" if not dist.missing_count else f"{dist.missing_count} files missing"
+        role = "seen first by importlib.metadata" if position == 0 else "hidden behind the first"
+        owner = f"; OS package {dist.os_package}" if dist.os_package else ""
+        evidence.append(
+            f"{dist.metadata_path} ({dist.version}; {state}; {role}{owner}; {describe_entry(facts.sys_path_entry(dist.path_index))})"
         )
+    if severity is Severity.INFO:
+        message = (f"Python imports {first.name} from {first.location} and importlib.metadata reports that copy; the "
+                   "copies in lower site folders are never imported. Nothing breaks; they only take space.")
+        fix = None
+    else:
+        message = ("Tools disagree about which version is installed: importlib.metadata reports the first, pip may "
+                   "act on another, and the modules that import can come from either.")
+        managed = next((os_managed(facts, d) for d in copies if os_managed(facts, d)), None)
+        fix = (FixProposal("manual", f"{managed}: remove the stale copy with the OS package manager") if managed else
+               FixProposal("reinstall", "remove the stale copy, keeping the one whose files are present", safe=False))
+    return report(
+        severity,
+        f"{first.name} is installed {len(copies)} times: {versions}",
+        subject=first.name,
+        message=message,
+        evidence=evidence,
+        location=Location(path=copies[1].metadata_path, distribution=first.name),
+        fix=fix,
+    )
 
 
 @check(

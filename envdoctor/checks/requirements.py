@@ -62,6 +62,38 @@ def pin_fields(facts: Facts, item: ActiveRequirement, provider: Optional[Distrib
     }
 
 
+def _in_working_directory(facts: Facts, dist: Distribution) -> bool:
+    """Metadata found only through the working directory (sys.path[0]): a project's build
+    artefact (`*.egg-info` of `python setup.py egg_info`), not an installed distribution.
+    pip removes the working directory from sys.path before it looks (its own test
+    test_check_skip_work_dir_pkg), so its requirements are not in force."""
+    entry = facts.sys_path_entry(dist.path_index)
+    return bool(entry and entry.origin == "cwd")
+
+
+def checked_requirements(facts: Facts):
+    """(requirement, installed provider or None) pairs not met, of installed distributions."""
+    for item, provider in unmet_requirements(facts):
+        if not _in_working_directory(facts, item.requirer):
+            yield item, provider
+
+
+def os_requirement_severity(item: ActiveRequirement, provider: Optional[Distribution]) -> Severity:
+    """info when the OS package manager (dpkg) installed the requirer and everything it found
+    installed: dpkg resolves that package's dependencies from its own control file, and what
+    the packager left out is optional there (Debian's python3-gi works without python3-cairo,
+    which PyGObject's requires.txt names); error otherwise."""
+    if item.requirer.os_package and (provider is None or provider.os_package):
+        return Severity.INFO
+    return Severity.ERROR
+
+
+def _os_fix(item: ActiveRequirement) -> FixProposal:
+    return FixProposal("manual", f"{item.requirer.name} belongs to the OS package {item.requirer.os_package} (dpkg), "
+                       f"which resolves its dependencies: install the OS package that provides {item.requirement.name} "
+                       "if you use the part that needs it")
+
+
 @check(
     code="REQ001",
     name="missing-requirement",
@@ -83,6 +115,12 @@ def missing_requirement(facts: Facts) -> Iterator:
         and copying site-packages between images are the usual causes. `pip check` misses the
         requirements that only an extra requested by another installed package activates.
 
+        Severity: an error, since the import of the parts of the requiring package that use it
+        fails. Info when the requirer belongs to an OS package (dpkg) and the packager did not
+        make the requirement a dependency: it is optional there, and apt, not pip, manages it.
+        Not checked: metadata found only in the working directory, the build artefact of a
+        project that is not installed (pip ignores the working directory too).
+
     Example
         requests 2.32.3 requires idna<4,>=2.5, which is not installed
 
@@ -93,12 +131,16 @@ def missing_requirement(facts: Facts) -> Iterator:
     References
         https://packaging.python.org/en/latest/specifications/core-metadata/#requires-dist-multiple-use
     """
-    for item, provider in unmet_requirements(facts):
+    for item, provider in checked_requirements(facts):
         if provider is not None:
             continue
         wanted = spec_text(item.requirement)
+        severity = os_requirement_severity(item, None)
+        fields = requirement_fields(facts, item)
+        if severity is Severity.INFO:
+            fields["fix"] = _os_fix(item)
         yield report(
-            Severity.ERROR,
+            severity,
             f"{item.requirer.display} requires {wanted}, which is not installed",
             subject=item.requirer.name,
             message=(
@@ -106,7 +148,7 @@ def missing_requirement(facts: Facts) -> Iterator:
                 f"of {item.requirer.name} that use it fails with ModuleNotFoundError."
             ),
             evidence=requirement_evidence(item, None),
-            **requirement_fields(facts, item),
+            **fields,
         )
 
 
@@ -130,6 +172,11 @@ def conflicting_requirement(facts: Facts) -> Iterator:
         consumer importing an API a newer dependency removed). Failures show up at import or,
         worse, as wrong results or hangs at run time.
 
+        Severity: an error, since the requiring package runs against a version it does not
+        declare support for. Info when both belong to OS packages (dpkg): the packager chose and
+        patched the versions together. Metadata found only in the working directory is not
+        checked.
+
     Example
         requests 2.32.3 requires idna<4,>=2.5, but idna 2.0 is installed
 
@@ -140,12 +187,16 @@ def conflicting_requirement(facts: Facts) -> Iterator:
     References
         https://packaging.python.org/en/latest/specifications/version-specifiers/
     """
-    for item, provider in unmet_requirements(facts):
+    for item, provider in checked_requirements(facts):
         if provider is None:
             continue  # REQ001's
         wanted = spec_text(item.requirement)
+        severity = os_requirement_severity(item, provider)
+        fields = requirement_fields(facts, item)
+        if severity is Severity.INFO:
+            fields["fix"] = _os_fix(item)
         yield report(
-            Severity.ERROR,
+            severity,
             f"{item.requirer.display} requires {wanted}, but {provider.display} is installed",
             subject=item.requirer.name,
             message=(
@@ -153,7 +204,7 @@ def conflicting_requirement(facts: Facts) -> Iterator:
                 f"{provider.version} is outside that range, so the APIs it calls may be missing or changed."
             ),
             evidence=requirement_evidence(item, provider),
-            **requirement_fields(facts, item),
+            **fields,
         )
 
 

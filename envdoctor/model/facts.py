@@ -66,6 +66,9 @@ class Interpreter(Record):
     # For the import scanner: what a module file may be called, and what needs no file.
     extension_suffixes: Tuple[str, ...] = ()
     builtin_modules: Tuple[str, ...] = ()
+    # PEP 668: the EXTERNALLY-MANAGED marker in the stdlib folder, when it applies (not in a venv):
+    # the OS package manager owns this prefix and pip refuses to install into it.
+    externally_managed: Optional[str] = None
 
 
 @record
@@ -76,6 +79,10 @@ class SysPathEntry(Record):
     origin: str  # cwd | pythonpath | site-packages | user-site | pth | stdlib | unknown
     kind: str  # dir | file | missing
     pth: Optional[Tuple[Any, ...]] = None  # (pth file, line) for origin == "pth"
+    # The layer it belongs to: venv-site | system-site (the base interpreter's, e.g. Debian's
+    # dist-packages under a --system-site-packages venv) | user-site | pythonpath | pth | cwd |
+    # editable-source (an editable install's source folder) | stdlib | unknown.
+    provenance: Optional[str] = None
 
 
 @record
@@ -118,6 +125,18 @@ class Distribution(Record):
     editable_mapping: Optional[Dict[str, str]] = None
     pth_files: Tuple[str, ...] = ()
     problems: Tuple[str, ...] = ()
+    # RECORD files missing that are not importable code: console scripts, data and headers
+    # outside site-packages, scripts-3.x/ folders, metadata extras.  missing_files/missing_count
+    # hold the importable ones (modules, package files, extensions).
+    missing_other: Tuple[str, ...] = ()
+    missing_other_count: int = 0
+    # RECORD entries found away from where pip's rule puts them, as (RECORD path, real path):
+    # `pip install --target DIR` writes `../../bin/NAME` and moves bin/ into DIR.
+    relocated: Tuple[Tuple[str, str], ...] = ()
+    provenance: Optional[str] = None  # its sys.path entry's provenance
+    os_package: Optional[str] = None  # the dpkg package that installed its metadata folder
+    editable_source: Optional[str] = None  # an editable install's source folder
+    editable_mode: Optional[str] = None  # finder | pth | unknown
 
     @property
     def canonical_name(self) -> str:

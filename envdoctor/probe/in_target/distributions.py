@@ -1,7 +1,8 @@
 # The installed distributions, from their metadata folders on sys.path: the METADATA or
 # PKG-INFO headers (egg-info's requires.txt, a setuptools editable finder's MAPPING read
 # with ast, never run), the files the RECORD lists (which are missing, which top-level
-# modules they provide), and the module files that two distributions both install.
+# modules they provide), the module files that two distributions both install, each
+# editable install's source folder and mode, and the dpkg package that owns a distribution.
 #
 # Runs inside the target interpreter (see __init__.py): standard library only, 3.8 syntax.
 import json
@@ -103,8 +104,75 @@ def record_files(meta_dir, kind, location, present):
     return [os.path.normpath(os.path.join(base, line)).replace(os.sep, "/") for line in lines if line.strip()], "installed-files.txt", None
 
 
+def _is_code(folder, name):
+    """A RECORD path (split into folder and name) that Python imports: a file under an
+    importable top-level folder, or a module file directly in site-packages."""
+    if folder:
+        return module_name_from_path(folder.split("/", 1)[0] + "/x") is not None
+    return module_name_from_path(name) is not None
+
+
+def _outside(folder):
+    """A RECORD folder that climbs out of the dist-info's parent (scripts, data, headers)."""
+    return folder.startswith(("/", "..", "./")) or "/../" in folder or "/./" in folder or folder.endswith(("/..", "/."))
+
+
+def _present_in(directory, names, dircache):
+    """The names of `names` that are missing from `directory` (one listing, no stat per file)."""
+    listing = dircache.names(directory)
+    return names if listing is None else set(names).difference(listing)
+
+
+def _missing_in_folder(location, prefix, folder, names, dircache, dist):
+    """(directory, missing names) of one RECORD folder, resolved as pip resolves it: relative
+    to the dist-info's parent.  `pip install --target DIR` writes scripts and data as
+    `../../bin/NAME` relative to the scheme's lib/python folder and then moves that folder's
+    contents and bin/ into DIR: such an entry that is absent where pip's rule points but
+    present at DIR/bin/NAME is there (recorded in `relocated`), not missing."""
+    if not _outside(folder):
+        directory = prefix + folder.replace("/", os.sep) if folder else prefix.rstrip(os.sep)
+        return directory, _present_in(directory, names, dircache)
+    directory = os.path.normpath(os.path.join(location, folder))
+    gone = _present_in(directory, names, dircache)
+    target_dir = os.path.normpath(prefix + folder[len("../../"):]) if folder.startswith("../../") else None
+    if gone and target_dir and dircache.names(target_dir) is not None:
+        still_gone = _present_in(target_dir, gone, dircache)
+        for name in gone:
+            if name not in still_gone:
+                dist["relocated"].append([folder + "/" + name, target_dir + os.sep + name])
+        return target_dir, still_gone  # DIR/bin exists: that is where the missing ones belong
+    return directory, gone
+
+
+def _note_top_level_file(rel, prefix, dist):
+    """A .pth or a setuptools editable finder that the RECORD puts directly in site-packages."""
+    if rel.endswith(".pth"):
+        dist["pth_files"].append(prefix + rel)
+    elif rel.startswith("__editable___") and rel.endswith("_finder.py"):
+        mapping = editable_mapping(prefix + rel)
+        if mapping is not None:
+            dist["editable_mapping"] = mapping
+
+
+def _record_modules(folder, directory, prefix, names, derived, module_files):
+    """The top-level modules (and their files) one RECORD folder provides."""
+    if folder:
+        module = module_name_from_path(folder.split("/", 1)[0] + "/x")
+        if module is not None:
+            if module not in derived:
+                derived.append(module)
+            module_files.extend(directory + os.sep + name for name in names)
+        return
+    for name in names:
+        module = module_name_from_path(name)
+        if module is not None:
+            if module not in derived:
+                derived.append(module)
+            module_files.append(prefix + name)
+
+
 def scan_record(files, location, dist, derived, dircache, module_files):
-    """Missing files, top-level modules and module files of one RECORD.
+    """(missing importable files, other missing files), top-level modules and module files of one RECORD.
 
     torch's RECORD lists ~17,000 files: this is the probe's hot path.  Files are
     grouped by folder first, so each folder costs one listing and one set
@@ -117,44 +185,22 @@ def scan_record(files, location, dist, derived, dircache, module_files):
             rel = rel.replace("\\", "/")
         folder, _, name = rel.rpartition("/")
         if not folder:  # a file directly in site-packages
-            if rel.endswith(".pth"):
-                dist["pth_files"].append(prefix + rel)
-            elif rel.startswith("__editable___") and rel.endswith("_finder.py"):
-                mapping = editable_mapping(prefix + rel)
-                if mapping is not None:
-                    dist["editable_mapping"] = mapping
+            _note_top_level_file(rel, prefix, dist)
         names = by_folder.get(folder)
         if names is None:
             names = by_folder[folder] = []
         names.append(name)
-    missing = []
+    missing_code, missing_other = [], []
     for folder, names in by_folder.items():
         if folder.endswith("__pycache__") or "__pycache__/" in folder:
             continue  # regenerable; deleting __pycache__ breaks nothing
-        if folder.startswith(("/", "..", "./")) or "/../" in folder or "/./" in folder or folder.endswith(("/..", "/.")):
-            directory = os.path.normpath(os.path.join(location, folder))
-        else:
-            directory = prefix + folder.replace("/", os.sep) if folder else prefix.rstrip(os.sep)
-        listing = dircache.names(directory)
-        gone = names if listing is None else set(names).difference(listing)
-        if gone:
-            missing.extend(directory + os.sep + name for name in names
-                           if name in gone and not name.endswith((".pyc", ".pyo")))
-        first = folder.split("/", 1)[0]
-        module = module_name_from_path(first + "/x") if folder else None
-        if folder:
-            if module is not None:
-                if module not in derived:
-                    derived.append(module)
-                module_files.extend(directory + os.sep + name for name in names)
-        else:
-            for name in names:
-                module = module_name_from_path(name)
-                if module is not None:
-                    if module not in derived:
-                        derived.append(module)
-                    module_files.append(prefix + name)
-    return missing
+        directory, gone = _missing_in_folder(location, prefix, folder, names, dircache, dist)
+        for name in names:
+            if name in gone and not name.endswith((".pyc", ".pyo")):
+                missing = missing_code if not _outside(folder) and _is_code(folder, name) else missing_other
+                missing.append(directory + os.sep + name)
+        _record_modules(folder, directory, prefix, names, derived, module_files)
+    return missing_code, missing_other
 
 
 def _new_distribution(meta_dir, kind, location, path_index):
@@ -163,8 +209,9 @@ def _new_distribution(meta_dir, kind, location, path_index):
         "location": location, "path_index": path_index, "metadata_version": None,
         "requires_dist": [], "requires_python": None, "provides_extra": [],
         "installer": None, "top_level": [], "record": None, "record_count": 0,
-        "missing_files": [], "missing_count": 0, "direct_url": None,
-        "editable_mapping": None, "pth_files": [], "problems": [],
+        "missing_files": [], "missing_count": 0, "missing_other": [], "missing_other_count": 0,
+        "relocated": [], "direct_url": None, "editable_mapping": None, "pth_files": [], "problems": [],
+        "editable_source": None, "editable_mode": None, "provenance": None, "os_package": None,
     }
 
 
@@ -247,9 +294,11 @@ def _read_installed_files(dist, meta_dir, kind, present, dircache, module_files)
     derived = []
     if files is not None:
         dist["record_count"] = len(files)
-        missing = scan_record(files, dist["location"], dist, derived, dircache, module_files)
-        dist["missing_count"] = len(missing)
-        dist["missing_files"] = missing[:MAX_LISTED_MISSING]
+        missing_code, missing_other = scan_record(files, dist["location"], dist, derived, dircache, module_files)
+        dist["missing_count"] = len(missing_code)
+        dist["missing_files"] = missing_code[:MAX_LISTED_MISSING]
+        dist["missing_other_count"] = len(missing_other)
+        dist["missing_other"] = missing_other[:MAX_LISTED_MISSING]
     return derived
 
 
@@ -270,15 +319,52 @@ def read_distribution(meta_dir, kind, location, path_index, dircache, module_fil
     return dist
 
 
-def _metadata_folders(location, dircache):
-    """(metadata folder, kind) of every distribution installed in one sys.path folder."""
+def _normalized_name(low):
+    """importlib.metadata's Prepared.normalize of a metadata folder's name part: runs of
+    `-_.` become one `_` (no `re`: the probe does not import it for this)."""
+    name = low.rpartition(".")[0].partition("-")[0].replace(".", "_")
+    while "__" in name:
+        name = name.replace("__", "_")
+    return name
+
+
+def _metadata_folders(location):
+    """(metadata folder, kind) of every distribution installed in one sys.path folder, in the
+    order importlib.metadata yields them.
+
+    CPython's importlib/metadata/__init__.py (3.10+): FastPath.children() is os.listdir(),
+    unsorted; Lookup groups the `.dist-info`/`.egg-info` children by normalized name, each
+    group in listing order, in the order the names first appear.  So `version("idna")`
+    reads the idna folder that the listing shows first, whatever its version: sorting the
+    names here would pick another copy than Python does.  (3.8 and 3.9 search the listing
+    in the same order without grouping: the order within one name is the same.)
+    """
     if location.endswith(".egg") and os.path.isdir(os.path.join(location, "EGG-INFO")):
         return [(os.path.join(location, "EGG-INFO"), "egg")]
-    names = dircache.names(location) or ()
+    try:
+        names = os.listdir(location)
+    except OSError:
+        return []
+    groups = {}
+    for name in names:
+        low = name.lower()
+        if low.endswith((".dist-info", ".egg-info")):
+            groups.setdefault(_normalized_name(low), []).append(name)
     return [
-        (os.path.join(location, name), "dist-info" if name.endswith(".dist-info") else "egg-info")
-        for name in sorted(names) if name.endswith((".dist-info", ".egg-info"))
+        (os.path.join(location, name), "dist-info" if name.lower().endswith(".dist-info") else "egg-info")
+        for group in groups.values() for name in group
     ]
+
+
+def _read_or_report(meta_dir, kind, location, entry, dircache, module_files):
+    try:
+        dist = read_distribution(meta_dir, kind, location, entry["index"], dircache, module_files)
+    except Exception as exc:  # unreadable in a way we did not foresee: report, never crash
+        dist = {"name": os.path.basename(meta_dir), "version": None, "metadata_path": meta_dir, "kind": kind,
+                "location": location, "path_index": entry["index"],
+                "problems": ["cannot read metadata: %s: %s" % (type(exc).__name__, exc)]}
+    dist["provenance"] = entry.get("provenance")
+    return dist
 
 
 def distributions(path_entries, dircache):
@@ -291,19 +377,48 @@ def distributions(path_entries, dircache):
         if entry["kind"] != "dir" or key in seen_dirs:
             continue
         seen_dirs.add(key)
-        for meta_dir, kind in _metadata_folders(location, dircache):
+        for meta_dir, kind in _metadata_folders(location):
             if kind == "dist-info" and dircache.names(meta_dir) is None:  # not a folder (the listing is reused)
                 continue
             module_files = []
-            try:
-                dist = read_distribution(meta_dir, kind, location, entry["index"], dircache, module_files)
-            except Exception as exc:  # unreadable in a way we did not foresee: report, never crash
-                dist = {"name": os.path.basename(meta_dir), "version": None, "metadata_path": meta_dir, "kind": kind,
-                        "location": location, "path_index": entry["index"],
-                        "problems": ["cannot read metadata: %s: %s" % (type(exc).__name__, exc)]}
-            found.append(dist)
+            found.append(_read_or_report(meta_dir, kind, location, entry, dircache, module_files))
             files_of[meta_dir] = module_files
     return found, shared_module_files(found, files_of)
+
+
+def _editable_install(dist):
+    """(source folder, mode) of an editable install (PEP 660 / direct_url.json), else (None, None).
+    mode: "finder" (setuptools' strict or lenient MAPPING finder), "pth" (a .pth path line:
+    compat mode, hatchling, flit, pdm), "unknown" (neither seen in its RECORD)."""
+    direct_url = dist.get("direct_url") or {}
+    if not isinstance(direct_url, dict) or not (direct_url.get("dir_info") or {}).get("editable"):
+        return None, None
+    url = direct_url.get("url") or ""
+    source = url[len("file://"):] if url.startswith("file://") else None
+    if dist.get("editable_mapping"):
+        return source, "finder"
+    return source, "pth" if dist.get("pth_files") else "unknown"
+
+
+def mark_editable_sources(path_entries, dists):
+    """Each editable install's source folder and mode; the sys.path entries that are such a
+    source folder (or a folder inside it: src/ layouts) get provenance "editable-source"."""
+    sources = []
+    for dist in dists:
+        source, mode = _editable_install(dist)
+        dist["editable_source"], dist["editable_mode"] = source, mode
+        if source:
+            sources.append(os.path.normcase(os.path.normpath(source)))
+    for entry in path_entries:
+        key = os.path.normcase(entry["path"])
+        if entry.get("origin") in ("pth", "cwd", "pythonpath", "unknown") and any(
+                key == source or key.startswith(source + os.sep) for source in sources):
+            entry["provenance"] = "editable-source"
+    by_index = dict((entry["index"], entry) for entry in path_entries)
+    for dist in dists:
+        entry = by_index.get(dist.get("path_index"))
+        if entry is not None:
+            dist["provenance"] = entry.get("provenance")
 
 
 def shared_module_files(dists, files_of):
@@ -322,3 +437,54 @@ def shared_module_files(dists, files_of):
             for path in files_of.get(meta_dir, ()):
                 owners.setdefault(path, []).append(meta_dir)
     return [{"path": path, "metadata_paths": metas} for path, metas in owners.items() if len(metas) > 1]
+
+
+# Which OS package (dpkg) owns a distribution's metadata folder: such a distribution is
+# installed, upgraded and removed by apt, and pip must not touch it.
+#
+# dpkg keeps no index from a file to its package: /var/lib/dpkg/info/PACKAGE.list lists the
+# files of one package.  Reading all of them costs 75-85 ms on a Debian 12 image with 710
+# packages (31 MB); reading only the python*/pypy* lists, where Debian's Python packages live
+# (python3-pip, python3-cryptography, ...), costs 3-10 ms and is done only when a distribution
+# lies under /usr.  A distribution shipped by a package named otherwise (linux-perf's perf
+# egg-info) is not recognised: the facts then say less, never something false.  rpm's database
+# is binary (no cheap read): not looked at.
+DPKG_INFO = "/var/lib/dpkg/info"
+
+
+def dpkg_metadata_owners(info_dir=DPKG_INFO):
+    """{metadata folder path: dpkg package} for the python*/pypy* packages' metadata folders."""
+    import re
+
+    metadata_line = re.compile(br"^(/usr/[^\n]*\.(?:dist-info|egg-info))$", re.M)
+    try:
+        names = os.listdir(info_dir)
+    except OSError:
+        return {}
+    owners = {}
+    for name in names:
+        if not (name.endswith(".list") and name.startswith(("python", "pypy"))):
+            continue
+        try:
+            with open(os.path.join(info_dir, name), "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        package = name[: -len(".list")].split(":", 1)[0]  # python3-cffi-backend:amd64.list
+        for path in metadata_line.findall(data):
+            owners[path.decode("utf-8", "replace")] = package
+    return owners
+
+
+def mark_os_packages(dists):
+    """Set `os_package` on each distribution whose metadata folder a dpkg package installed."""
+    if not any(dist["metadata_path"].startswith("/usr/") for dist in dists):
+        return
+    owners = dpkg_metadata_owners()
+    if not owners:
+        return
+    for dist in dists:
+        owner = owners.get(dist["metadata_path"])
+        if owner is None and dist["metadata_path"].startswith("/usr/"):
+            owner = owners.get(os.path.realpath(dist["metadata_path"]))
+        dist["os_package"] = owner

@@ -18,7 +18,7 @@
 import json
 import os
 
-from .distributions import distributions
+from .distributions import distributions, mark_editable_sources, mark_os_packages
 from .emit import write_framed
 from .filesystem import DirCache
 from .finders import import_system
@@ -38,6 +38,8 @@ def collect_facts(options):
     pth = pth_files(site_dirs, user_site, user_enabled)
     path_entries = sys_path_facts(cwd, site_dirs, user_site, pth)
     dists, shared = distributions(path_entries, dircache)
+    mark_editable_sources(path_entries, dists)
+    mark_os_packages(dists)
     names = set()
     for dist in dists:
         names.update(n.split(".")[0] for n in dist.get("top_level") or ())

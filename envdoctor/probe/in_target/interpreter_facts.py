@@ -99,6 +99,7 @@ def interpreter_facts(cwd, site_dirs, user_site, user_enabled, environment):
         "cwd": cwd,
         "environment": environment,
         "extension_suffixes": extension_suffixes(),
+        "externally_managed": externally_managed(),
         "builtin_modules": sorted(sys.builtin_module_names),
     }
 
@@ -110,3 +111,22 @@ def extension_suffixes():
         return list(machinery.EXTENSION_SUFFIXES)
     except Exception:
         return []
+
+
+def externally_managed():
+    """The PEP 668 marker that makes pip refuse to install here, or None.
+
+    PEP 668: the file EXTERNALLY-MANAGED in sysconfig.get_path("stdlib") marks the
+    interpreter's own prefix as managed by the OS (Debian, Ubuntu, Fedora, Arch); a virtual
+    environment made from it is not (the marker is ignored when sys.prefix != sys.base_prefix).
+    """
+    if sys.prefix != getattr(sys, "base_prefix", sys.prefix):
+        return None
+    try:
+        import sysconfig
+
+        stdlib = sysconfig.get_path("stdlib")
+    except Exception:
+        return None
+    marker = os.path.join(stdlib, "EXTERNALLY-MANAGED") if stdlib else None
+    return marker if marker and os.path.isfile(marker) else None

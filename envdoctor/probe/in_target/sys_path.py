@@ -95,5 +95,20 @@ def sys_path_facts(cwd, site_dirs, user_site, pth_entries):
             kind = "file"
         else:
             kind = "missing"
-        entries.append({"index": index, "entry": raw, "path": path, "origin": origin, "pth": via, "kind": kind})
+        entries.append({"index": index, "entry": raw, "path": path, "origin": origin, "pth": via, "kind": kind,
+                        "provenance": provenance(origin, key)})
     return entries
+
+
+def provenance(origin, key):
+    """Which layer an entry belongs to: a site folder of the venv ("venv-site") or of the
+    interpreter the venv was made from ("system-site": --system-site-packages, Debian's
+    dist-packages), else its origin.  distributions.mark_editable_sources() later names the
+    entries that are an editable install's source folder."""
+    if origin != "site-packages":
+        return origin
+    prefix = os.path.normcase(os.path.abspath(sys.prefix))
+    in_venv = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
+    if in_venv and (key == prefix or key.startswith(prefix + os.sep)):
+        return "venv-site"
+    return "system-site"
