@@ -139,9 +139,8 @@ def _intersected(wanted: Dict[int, List[str]]) -> List[str]:
                 continue
             requirement = parsed.requirement
             names.setdefault(parsed.key, requirement.name)
-            for spec in sorted(str(s) for s in requirement.specifier):
-                if spec not in specifiers.setdefault(parsed.key, []):
-                    specifiers[parsed.key].append(spec)
+            known = specifiers.setdefault(parsed.key, [])  # a bare name has none
+            known.extend(spec for spec in sorted(str(s) for s in requirement.specifier) if spec not in known)
     return [names[key] + ",".join(specifiers[key]) for key in names]
 
 

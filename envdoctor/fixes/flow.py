@@ -20,7 +20,7 @@ from envdoctor.fixes.combined import Combined, Planned, combine_installs
 from envdoctor.fixes.fixer_api import FixContext
 from envdoctor.fixes.fixer_registry import load_fixers
 from envdoctor.fixes.journal import UNFINISHED, Entry, Journal
-from envdoctor.model.facts import Facts
+from envdoctor.model.facts import Facts, canonicalize
 from envdoctor.model.finding import Severity
 from envdoctor.model.plan import FixPlan
 from envdoctor.model.record import Record, record
@@ -63,8 +63,34 @@ def build_plans(run: CheckRun, facts: Facts) -> Combined:
             continue
         seen_actions.add(plan.actions)
         planned.append(Planned(finding, plan))
+    refused = _os_owned(planned, facts)
+    planned = [item for item in planned if item not in refused]
     combined = combine_installs(planned, facts, context)
-    return dataclasses.replace(combined, unfixable=tuple(unfixable) + combined.unfixable)
+    unfixable += [item.finding for item in refused]
+    conflict = "; ".join(filter(None, (_refusal(refused, facts), combined.conflict)))
+    return dataclasses.replace(combined, unfixable=tuple(unfixable) + combined.unfixable, conflict=conflict)
+
+
+def _os_owned(planned: List[Planned], facts: Facts) -> List[Planned]:
+    """Plans that would change what the OS package manager owns: all of them on an externally
+    managed prefix (PEP 668), else those that touch a dpkg-owned distribution's files."""
+    if facts.interpreter.externally_managed:
+        return list(planned)
+    owned = {dist.canonical_name for dist in facts.distributions or () if dist.os_package}
+    return [item for item in planned if item.finding.subject and canonicalize(item.finding.subject) in owned
+            and item.plan.kind == "reinstall" and item.finding.code.startswith("INT")]
+
+
+def _refusal(refused: List[Planned], facts: Facts) -> str:
+    if not refused:
+        return ""
+    marker = facts.interpreter.externally_managed
+    if marker:
+        return (f"{facts.interpreter.prefix} is externally managed (PEP 668, {marker}): envdoctor changes "
+                "nothing the OS package manager owns; install into a virtual environment "
+                "(python3 -m venv --system-site-packages VENV) or use the OS package")
+    names = ", ".join(sorted({item.finding.subject for item in refused}))
+    return f"{names}: installed by the OS package manager; reinstall the OS package (apt-get install --reinstall ...) instead"
 
 
 def versions(facts: Facts) -> Dict[str, str]:

@@ -65,7 +65,7 @@ def render_plans(plans: Sequence[FixPlan], unfixable: Sequence, conflict: str = 
         lines.extend(f"   note: {note}" for note in plan.notes)
         lines.append("")
     if conflict:
-        lines.append(f"No install planned: {conflict}")
+        lines.append(f"Not planned: {conflict}")
         lines.append("")
     if unfixable:
         lines.append("No automatic fix for:")

@@ -89,7 +89,7 @@ def test_constraints_that_cannot_hold_together_change_nothing(run_envdoctor, tmp
 
     attempted = run_fix(run_envdoctor, venv, "--yes", cwd=tmp_path)
     assert attempted.returncode == 1, attempted.stdout + attempted.stderr
-    assert "No install planned: pip cannot resolve idna" in attempted.stdout, attempted.stdout
+    assert "Not planned: pip cannot resolve idna" in attempted.stdout, attempted.stdout
     assert "No automatic fix for:" in attempted.stdout and "EXP001" in attempted.stdout
     assert not (venv.root / ".envdoctor" / "journal").exists() or commands_run(venv) == []
     assert state(venv) == before
