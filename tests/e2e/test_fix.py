@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env
+from tests.conftest import clean_env, require_python
 from tests.helpers.projects import AITERX_IMPORT, install_flat_layout_editable
-from tests.helpers.venvs import WHEEL_CACHE, Venv, cached_wheels, make_venv, pip, pyenv_python, tree_state
+from tests.helpers.venvs import WHEEL_CACHE, Venv, cached_wheels, make_venv, pip, tree_state
 from tests.helpers.wheels import build_wheel
 from tests.e2e.test_legacy_finder import FINDER
 
@@ -130,9 +130,7 @@ def test_duplicate_metadata_removed_keeping_the_complete_copy(run_envdoctor, tmp
 
 @pytest.mark.parametrize("minor", ["3.12", "3.13"])
 def test_legacy_finder_shim_makes_dotted_imports_work(run_envdoctor, tmp_path, minor):
-    base = pyenv_python(minor)
-    if base is None:
-        pytest.skip(f"no Python {minor} interpreter (install it with pyenv)")
+    base = require_python(minor)
     venv = venv_with_pip(tmp_path / "venv", base)
     venv.install_files(build_wheel(tmp_path / "wheels", "legacyhook", "1.0", {
         "legacyhook_finder.py": FINDER,
@@ -433,9 +431,7 @@ STUB_FACTS = (
 
 @pytest.mark.parametrize("minor", ["3.11", "3.12"])
 def test_triton_stub_lets_a_cpu_only_machine_import_triton_users(run_envdoctor, tmp_path, minor):
-    base = pyenv_python(minor)
-    if base is None:
-        pytest.skip(f"no Python {minor} interpreter (install it with pyenv)")
+    base = require_python(minor)
     venv = make_venv(tmp_path / "venv", base)
     venv.install("packaging")
     venv.install_files(build_wheel(tmp_path / "wheels", "kernelpkg", "1.0", {"kernelpkg/__init__.py": KERNELS}))

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env
-from tests.helpers.venvs import WHEEL_CACHE, make_venv, pyenv_python, tree_state
+from tests.conftest import clean_env, require_python
+from tests.helpers.venvs import WHEEL_CACHE, make_venv, tree_state
 from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
@@ -137,9 +137,7 @@ def test_deep_imports_the_stack_in_subprocesses(run_envdoctor, stack_venv, tmp_p
 
 @pytest.mark.parametrize("minor,torch,code", [("3.12", "2.3.1", "KB009"), ("3.13", "2.5.1", "KB010")])
 def test_torch_compile_rules_per_python(run_envdoctor, tmp_path, minor, torch, code):
-    python = pyenv_python(minor)
-    if python is None:
-        pytest.skip(f"no Python {minor} interpreter (pyenv) for this rule's Python condition")
+    python = require_python(minor, "for this rule's Python condition")
     venv = make_venv(tmp_path / "venv", python)
     venv.install_files(build_wheel(tmp_path / "w", "torch", torch, {"torch/__init__.py": ""}), extra=["--no-deps"])
     result = run_envdoctor("check", "--python", venv.python, "--select", "KB", "--format", "json", cwd=tmp_path)
