@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
-from tests.conftest import clean_env
-from tests.helpers.venvs import pyenv_python
+from tests.conftest import clean_env, require_python
 
 
 def only_line(text: str) -> str:
@@ -45,9 +43,7 @@ def test_python_pointing_at_a_text_file(run_envdoctor, tmp_path):
 
 
 def test_python_too_old(run_envdoctor, tmp_path):
-    old = pyenv_python("2.7")
-    if old is None:
-        pytest.skip("no Python 2.7 interpreter (install it with pyenv)")
+    old = require_python("2.7", "to show the too-old message")
     result = run_envdoctor("check", "--python", old, cwd=tmp_path)
     assert result.returncode == 2
     assert "is Python 2.7; envdoctor inspects Python 3.8 and newer" in only_line(result.stderr)
@@ -84,9 +80,11 @@ def test_facts_file_that_is_not_a_snapshot(run_envdoctor, tmp_path):
     result = run_envdoctor("check", "--facts", bogus)
     assert result.returncode == 2
     assert "not an envdoctor snapshot" in only_line(result.stderr)
-    bogus.write_bytes(os.urandom(64))
+    bogus.write_bytes(b"\xff\xfe\x00\x81 binary, not text")  # what a random or UTF-16 file starts with
     result = run_envdoctor("check", "--facts", bogus)
     assert result.returncode == 2
+    assert only_line(result.stderr).startswith(f"envdoctor: error: --facts {bogus}: not JSON ("), result.stderr
+    assert result.stdout == ""
 
 
 def test_virtual_env_variable_pointing_nowhere(run_envdoctor, tmp_path):

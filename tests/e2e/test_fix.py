@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env
+from tests.conftest import clean_env, require_python
 from tests.helpers.projects import AITERX_IMPORT, install_flat_layout_editable
-from tests.helpers.venvs import WHEEL_CACHE, Venv, cached_wheels, make_venv, pip, pyenv_python, tree_state
+from tests.helpers.venvs import WHEEL_CACHE, Venv, cached_wheels, make_venv, pip, tree_state
 from tests.helpers.wheels import build_wheel
 from tests.e2e.test_legacy_finder import FINDER
 
@@ -130,9 +130,7 @@ def test_duplicate_metadata_removed_keeping_the_complete_copy(run_envdoctor, tmp
 
 @pytest.mark.parametrize("minor", ["3.12", "3.13"])
 def test_legacy_finder_shim_makes_dotted_imports_work(run_envdoctor, tmp_path, minor):
-    base = pyenv_python(minor)
-    if base is None:
-        pytest.skip(f"no Python {minor} interpreter (install it with pyenv)")
+    base = require_python(minor)
     venv = venv_with_pip(tmp_path / "venv", base)
     venv.install_files(build_wheel(tmp_path / "wheels", "legacyhook", "1.0", {
         "legacyhook_finder.py": FINDER,
@@ -230,16 +228,89 @@ def wrong_marker(finding, context):
 '''
 
 
-def test_failed_verification_rolls_back(run_envdoctor, tmp_path):
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "tstplugin_checks.py").write_text(PLUGIN_CHECK)
-    (plugins / "tstplugin_fixers.py").write_text(PLUGIN_FIXER)
-    info = plugins / "tstplugin-1.0.dist-info"
+# A plan that writes first and then runs the target's real pip against an index that refuses at
+# once (loopback port 9, "discard", has no listener): the written file must be gone again.
+STEP_FAILS_FIXER = '''
+import os
+from envdoctor.fixes.fixer_api import fixer, FixPlan, InstallRequest, WriteFile
+
+
+@fixer(name="unreachable-index", kind="reinstall", codes=("TST001",))
+def unreachable_index(finding, context):
+    """Writes the marker, then installs from an index nobody listens on."""
+    site = context.facts.interpreter.site_packages[0]
+    request = InstallRequest(("idna==3.20",), index_url="http://127.0.0.1:9/simple")
+    return FixPlan("write the marker, then install idna", (
+        WriteFile(os.path.join(site, "marker.txt"), "x", "the marker"),
+        context.install_command("install idna from the unreachable index", request),
+    ))
+'''
+
+# Repairs TST001 for real (the marker) and adds a .pth whose import line fails (PTH002, an error).
+NEW_ERROR_FIXER = '''
+import os
+from envdoctor.fixes.fixer_api import fixer, FixPlan, WriteFile
+
+
+@fixer(name="marker-and-broken-pth", kind="reinstall", codes=("TST001",))
+def marker_and_broken_pth(finding, context):
+    """Writes the marker and, as a careless fixer might, a broken .pth."""
+    site = context.facts.interpreter.site_packages[0]
+    return FixPlan("write the marker and a hook", (
+        WriteFile(os.path.join(site, "marker.txt"), "x", "the marker"),
+        WriteFile(os.path.join(site, "tst-hook.pth"), "import tst_hook_that_does_not_exist\\n", "a hook"),
+    ))
+'''
+
+# Repairs TST001 and replaces the target's interpreter with a text file: the verification probe
+# cannot start it, so nothing can say whether the fix worked.
+BROKEN_INTERPRETER_FIXER = '''
+import os
+from envdoctor.fixes.fixer_api import fixer, FixPlan, WriteFile
+
+
+@fixer(name="marker-and-no-python", kind="reinstall", codes=("TST001",))
+def marker_and_no_python(finding, context):
+    """Writes the marker and overwrites bin/python."""
+    site = context.facts.interpreter.site_packages[0]
+    python = context.facts.target.python
+    return FixPlan("write the marker and break python", (
+        WriteFile(os.path.join(site, "marker.txt"), "x", "the marker"),
+        WriteFile(python, "not an interpreter\\n", "break the interpreter"),
+    ))
+'''
+
+
+def install_fixer_plugin(folder: Path, fixer_source: str) -> Path:
+    """A real distribution on a PYTHONPATH folder: the TST001 check and `fixer_source` as its fixer,
+    registered as `envdoctor.checks` and `envdoctor.fixers` entry points (found as third-party plugins)."""
+    folder.mkdir()
+    (folder / "tstplugin_checks.py").write_text(PLUGIN_CHECK)
+    (folder / "tstplugin_fixers.py").write_text(fixer_source)
+    info = folder / "tstplugin-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tstplugin\nVersion: 1.0\n\n")
     (info / "entry_points.txt").write_text(
         "[envdoctor.checks]\ntst = tstplugin_checks\n\n[envdoctor.fixers]\ntst = tstplugin_fixers\n")
+    return folder
+
+
+def unreachable_index_env(**extra: str) -> dict:
+    """pip with no source but the one its command names: no config file (this machine's adds local
+    indexes and wheel folders), no find-links or extra index from the environment, no retries."""
+    env = clean_env(PIP_CONFIG_FILE=os.devnull, PIP_RETRIES="0", PIP_DISABLE_PIP_VERSION_CHECK="1", **extra)
+    for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_INDEX_URL", "PIP_NO_INDEX"):
+        env.pop(name, None)
+    return env
+
+
+def target_state(venv: Venv) -> dict:
+    """Every file of the venv but envdoctor's own journal (which records the attempt)."""
+    return {path: value for path, value in tree_state(venv.root).items() if not path.startswith(".envdoctor")}
+
+
+def test_failed_verification_rolls_back(run_envdoctor, tmp_path):
+    plugins = install_fixer_plugin(tmp_path / "plugins", PLUGIN_FIXER)
     venv = make_venv(tmp_path / "venv")
     before = tree_state(venv.site_packages)
 
@@ -251,6 +322,60 @@ def test_failed_verification_rolls_back(run_envdoctor, tmp_path):
     assert tree_state(venv.site_packages) == before  # not-the-marker.txt is gone again
     listed = run_envdoctor("undo", "--list", "--python", venv.python, cwd=tmp_path, env=env)
     assert "rolled-back" in listed.stdout
+
+
+def test_failed_pip_step_rolls_back_what_the_plan_had_done(run_envdoctor, tmp_path):
+    """The marker is written (step 1), the target's pip cannot reach its index (step 2): the whole
+    entry is rolled back, and the venv is byte-identical to before."""
+    plugins = install_fixer_plugin(tmp_path / "plugins", STEP_FAILS_FIXER)
+    venv = venv_with_pip(tmp_path / "venv")
+    before = target_state(venv)
+
+    env = unreachable_index_env(PYTHONPATH=str(plugins))
+    result = run_envdoctor("fix", "--python", venv.python, "--yes", "--select", "TST001", cwd=tmp_path, env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "--index-url http://127.0.0.1:9/simple" in result.stdout  # the plan showed the pip step
+    assert "step 2 failed (exit 1)" in result.stderr, result.stderr
+    assert "rolled back (a step failed)" in result.stderr
+    assert not (venv.site_packages / "marker.txt").exists()
+    assert target_state(venv) == before
+    listed = run_envdoctor("undo", "--list", "--python", venv.python, cwd=tmp_path, env=env)
+    assert "rolled-back" in listed.stdout, listed.stdout
+
+
+def test_fix_that_adds_a_new_error_is_rolled_back(run_envdoctor, tmp_path):
+    """TST001 is fixed, but the plan also wrote a .pth whose import fails at every start (PTH002):
+    verification sees the new error and puts everything back."""
+    plugins = install_fixer_plugin(tmp_path / "plugins", NEW_ERROR_FIXER)
+    venv = make_venv(tmp_path / "venv")
+    before = target_state(venv)
+
+    env = offline_env(PYTHONPATH=str(plugins))
+    found = run_envdoctor("check", "--python", venv.python, "--format", "json", cwd=tmp_path, env=env)
+    assert found.codes() == ["TST001"], found.stdout  # all checks run, before and in verification
+    result = run_envdoctor("fix", "--python", venv.python, "--yes", cwd=tmp_path, env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "verification failed: new error PTH002 line 1 of" in result.stderr, result.stderr
+    assert "is still reported" not in result.stderr  # the marker itself was right
+    assert "rolled back (verification failed)" in result.stderr
+    assert target_state(venv) == before
+    assert venv.run("import sys").stderr == ""  # the broken .pth no longer runs at start-up
+
+
+def test_crashed_verification_probe_rolls_back(run_envdoctor, tmp_path):
+    """The plan replaces bin/python with a text file: the verification probe cannot run, and the
+    fix is rolled back rather than declared done (or left half-applied)."""
+    plugins = install_fixer_plugin(tmp_path / "plugins", BROKEN_INTERPRETER_FIXER)
+    venv = make_venv(tmp_path / "venv")
+    before = target_state(venv)
+
+    env = offline_env(PYTHONPATH=str(plugins))
+    result = run_envdoctor("fix", "--python", venv.python, "--yes", "--select", "TST001", cwd=tmp_path, env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "verification could not run:" in result.stderr, result.stderr
+    assert "rolled back (verification could not run)" in result.stderr
+    assert target_state(venv) == before
+    assert venv.run("print('alive')").stdout == "alive\n"
 
 
 def test_namespace_masquerade_reinstalled_in_compat_mode(run_envdoctor, tmp_path):
@@ -306,9 +431,7 @@ STUB_FACTS = (
 
 @pytest.mark.parametrize("minor", ["3.11", "3.12"])
 def test_triton_stub_lets_a_cpu_only_machine_import_triton_users(run_envdoctor, tmp_path, minor):
-    base = pyenv_python(minor)
-    if base is None:
-        pytest.skip(f"no Python {minor} interpreter (install it with pyenv)")
+    base = require_python(minor)
     venv = make_venv(tmp_path / "venv", base)
     venv.install("packaging")
     venv.install_files(build_wheel(tmp_path / "wheels", "kernelpkg", "1.0", {"kernelpkg/__init__.py": KERNELS}))

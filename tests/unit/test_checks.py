@@ -132,8 +132,38 @@ def pth003_pos():
         "kind": "crash", "file": f"{SITE}/evil.pth", "line": 1, "text": "import os; os._exit(3)", "returncode": 3}})
 
 
-def healthy():
-    return make_facts(dists=[dist("idna", "3.7"), dist("requests", "2.32.3", requires=["idna<4,>=2.5", 'pysocks; extra == "socks"'])])
+# Negatives are near-misses: the positive's environment one step away from the breakage, so a
+# check that fired on anything else in those facts would fail its negative.
+
+def int001_neg():  # the same six, every file of its RECORD present
+    return make_facts(dists=[dist("six", "1.16.0", missing_count=0, record_count=6, missing_files=[])])
+
+
+def int002_neg():  # the same distribution, its metadata readable
+    return make_facts(dists=[dist("corrupt", "1.0", problems=[])])
+
+
+def int003_neg():  # a second .dist-info at the same place on sys.path, but for another project
+    return make_facts(dists=[dist("six", "1.16.0"), dist("six-compat", "1.15.0", location="/opt/extra", path_index=0)])
+
+
+def int004_neg():  # the same file claimed twice, but by two copies of one project (INT003's business)
+    a = dist("triton", "3.1.0")
+    b = dist("triton", "3.0.0", location="/opt/extra", path_index=0)
+    return make_facts(dists=[a, b], shared_files=[{"path": f"{SITE}/triton/__init__.py", "metadata_paths": [a["metadata_path"], b["metadata_path"]]}])
+
+
+def pth002_neg():  # the same .pth import line, and the module it imports exists: site printed nothing
+    return make_facts(
+        pth_files=[{"path": f"{SITE}/bad.pth", "site_dir": SITE, "lines": [{"line": 1, "text": "import gone_hook", "kind": "import"}]}],
+        startup={"ok": True, "pth_errors": []})
+
+
+def pth003_neg():  # a .pth import line that runs code at start-up, and the interpreter starts
+    return make_facts(
+        pth_files=[{"path": f"{SITE}/evil.pth", "site_dir": SITE, "lines": [
+            {"line": 1, "text": "import os; os.environ.setdefault('EVIL', '1')", "kind": "import"}]}],
+        startup={"ok": True, "pth_errors": [], "replayed": False})
 
 
 def _consumer_facts(*problems):
@@ -174,16 +204,16 @@ CASES = {
     "REQ001": (req001_pos, req001_neg, "requests"),
     "REQ002": (req002_pos, req001_neg, "requests"),
     "REQ003": (req003_pos, req003_neg, "futurelib"),
-    "INT001": (int001_pos, healthy, "six"),
-    "INT002": (int002_pos, healthy, "corrupt"),
-    "INT003": (int003_pos, healthy, "six"),
-    "INT004": (int004_pos, healthy, "triton"),
+    "INT001": (int001_pos, int001_neg, "six"),
+    "INT002": (int002_pos, int002_neg, "corrupt"),
+    "INT003": (int003_pos, int003_neg, "six"),
+    "INT004": (int004_pos, int004_neg, "triton"),
     "SHD001": (shd001_pos, shd001_neg, "packaging"),
     "NSP001": (nsp001_pos, nsp001_neg, "aiter"),
     "HOOK001": (hook001_pos, hook001_neg, "triton_stub.StubFinder"),
     "PTH001": (pth001_pos, pth001_neg, f"{SITE}/stale.pth"),
-    "PTH002": (pth002_pos, healthy, f"{SITE}/bad.pth"),
-    "PTH003": (pth003_pos, healthy, f"{SITE}/evil.pth"),
+    "PTH002": (pth002_pos, pth002_neg, f"{SITE}/bad.pth"),
+    "PTH003": (pth003_pos, pth003_neg, f"{SITE}/evil.pth"),
     "IMP001": (imp001_pos, imports_clean, "consumerx.moe -> consumerx.layers.old"),
     "IMP002": (imp002_pos, imports_clean, "consumerx.moe -> providerx.routing"),
     "IMP003": (imp003_pos, imports_clean, "consumerx -> absentlib"),

@@ -1,14 +1,13 @@
 """Every format renders the same set of findings: golden files, and what each format's consumers need.
 
-Regenerate the golden files after an intended change with
-    ENVDOCTOR_UPDATE_GOLDEN=1 python -m pytest tests/unit/test_reporters.py
-and review the diff.
+The test only compares.  After an intended change, regenerate the golden files with
+    python tools/update_golden.py
+and review the diff (`git diff tests/data/golden`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -64,8 +63,6 @@ def test_golden(fmt, monkeypatch):
     monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
     text = stable(fmt, render(fmt, context()))
     golden = GOLDEN / f"findings.{SUFFIXES[fmt]}"
-    if os.environ.get("ENVDOCTOR_UPDATE_GOLDEN"):
-        golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8"), f"{golden.name} differs; see the module docstring"
 
 

@@ -35,10 +35,6 @@ def cuda_machine(*, torch=None, gpus=(H100,), driver_cuda="13.0", env=None, dist
     )
 
 
-def healthy_cuda():
-    return cuda_machine()
-
-
 def deep_torch(**torch):
     runtime = {"version": "2.11.0+cu130", "cuda": "13.0", "cuda_available": True, "device_count": 1,
                "arch_list": ["sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120", "compute_120"],
@@ -108,9 +104,12 @@ def triton_importer(guarded=False, extra_dists=(), markers=None):
 
 CASES = {
     # GPU
-    "GPU001": (lambda: cuda_machine(driver_cuda="12.4"), healthy_cuda, "torch"),
-    "GPU002": (lambda: cuda_machine(gpus=[("Tesla V100-SXM2-32GB", "7.0")]), healthy_cuda, "gpu0"),
-    "GPU003": (lambda: cuda_machine(torch=torch_version_py("2.13.0+cpu")), healthy_cuda, "torch"),
+    # near-misses: the driver's CUDA exactly the build's; the same torch release as a CUDA build
+    "GPU001": (lambda: cuda_machine(driver_cuda="12.4"), lambda: cuda_machine(driver_cuda="13.0"), "torch"),
+    # near-miss: Turing (7.5), the oldest capability CUDA 13 still supports
+    "GPU002": (lambda: cuda_machine(gpus=[("Tesla V100-SXM2-32GB", "7.0")]), lambda: cuda_machine(gpus=[("Tesla T4", "7.5")]), "gpu0"),
+    "GPU003": (lambda: cuda_machine(torch=torch_version_py("2.13.0+cpu")),
+               lambda: cuda_machine(torch=torch_version_py("2.13.0+cu130", cuda="13.0")), "torch"),
     "GPU004": (lambda: cuda_machine(deep=deep_torch(cuda_available=False, devices=[], device_count=0)),
                lambda: cuda_machine(deep=deep_torch()), "torch"),
     # environment variables
@@ -120,8 +119,10 @@ CASES = {
                lambda: cuda_machine(dists=[dist("nvidia-nccl-cu13", "2.28.3")],
                                     libraries=[{"path": "/usr/local/cuda-11/lib64/libcudart.so.11.0", "library": "cudart", "version": "11.0"}]),
                "/usr/local/nccl/lib/libnccl.so.2.21.5"),
+    # near-miss: the same library, found through LD_LIBRARY_PATH instead of forced by LD_PRELOAD
     "ENV003": (lambda: cuda_machine(libraries=[{"path": "/opt/nccl/libnccl.so.2", "library": "nccl", "version": "2", "via": "LD_PRELOAD"}]),
-               healthy_cuda, "/opt/nccl/libnccl.so.2"),
+               lambda: cuda_machine(libraries=[{"path": "/opt/nccl/libnccl.so.2", "library": "nccl", "version": "2", "via": "LD_LIBRARY_PATH"}]),
+               "/opt/nccl/libnccl.so.2"),
     # torch and its companions
     "TOR001": (lambda: make_facts(dists=[TORCH_CU130, dist("triton", "3.5.1")]),
                lambda: make_facts(dists=[TORCH_CU130, dist("triton", "3.6.0")]), "torch"),
@@ -165,7 +166,9 @@ CASES = {
               lambda: cuda_machine(gpus=[("NVIDIA GeForce RTX 5090", "12.0")]), "torch"),
     "KB006": (lambda: cuda_machine(torch=torch_version_py("2.5.1+cu124", cuda="12.4"), gpus=[("NVIDIA B200", "10.0")]),
               lambda: cuda_machine(gpus=[("NVIDIA B200", "10.0")]), "torch"),
-    "KB007": (lambda: cuda_machine(torch=torch_version_py("1.13.1+cu117", cuda="11.7")), healthy_cuda, "torch"),
+    # near-miss: the first CUDA that supports Hopper (11.8) on the same H100
+    "KB007": (lambda: cuda_machine(torch=torch_version_py("1.13.1+cu117", cuda="11.7")),
+              lambda: cuda_machine(torch=torch_version_py("2.0.1+cu118", cuda="11.8")), "torch"),
     "KB008": (lambda: cuda_machine(dists=[dist("deep-gemm", "2.1.0")], gpus=[("NVIDIA A100-SXM4-80GB", "8.0")]),
               lambda: cuda_machine(dists=[dist("deep-gemm", "2.1.0")]), "deep-gemm"),
     "KB009": (lambda: plain(dist("torch", "2.3.1"), python="3.12.4"), lambda: plain(dist("torch", "2.4.0"), python="3.12.4"), "torch"),
