@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-BUILDS = r"\b(make_venv|new_venv|venv_with_pip|require_python|pyenv_python|Venv\()|\"venv\""
+BUILDS = r"\b(make_venv|new_venv|venv_with_pip|require_python|pyenv_python|Venv\(|TorchVenvs\()|\"venv\""
 REAL = re.compile(BUILDS + r"|\bsys\.executable\b")
 # Fixtures count only for what they build: conftest's run_envdoctor names sys.executable to find the
 # console script, not to start a target.
