@@ -247,8 +247,10 @@ def duplicate_distribution(facts: Facts) -> Iterator:
         six is installed 2 times: 1.16.0 in site-packages, 1.15.0 in /opt/extra
 
     Fix
-        Remove the stale copy, keeping the one whose files are present (the reinstall fixer
-        does this), or uninstall from the location that should not have it. Layered copies
+        Remove the stale copy, keeping the one the files on disk belong to: for copies in one
+        folder the probe compares each copy's RECORD hashes with the files, and the reinstall
+        fixer keeps the only copy whose hashes match (none planned when that is not certain),
+        or uninstall from the location that should not have it. Layered copies
         need nothing; an OS package's copy is the OS package manager's to remove.
 
     References
@@ -267,6 +269,8 @@ def _duplicate_finding(facts: Facts, copies: Sequence[Distribution], severity: S
     evidence = []
     for position, dist in enumerate(copies):
         state = "files complete" if not dist.missing_count else f"{dist.missing_count} files missing"
+        if dist.record_hashes_match is not None:
+            state += "; RECORD hashes match the files" if dist.record_hashes_match else "; RECORD hashes do not match the files"
         role = "seen first by importlib.metadata" if position == 0 else "hidden behind the first"
         owner = f"; OS package {dist.os_package}" if dist.os_package else ""
         evidence.append(

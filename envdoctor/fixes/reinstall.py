@@ -84,18 +84,28 @@ def reinstall_editable_compat(finding: Finding, context: FixContext) -> Optional
 
 @fixer(name="remove-stale-metadata", kind="reinstall", codes=("INT003",))
 def remove_stale_metadata(finding: Finding, context: FixContext) -> Optional[FixPlan]:
-    """Remove the stale metadata folder of a project installed twice in one folder, keeping the complete copy."""
+    """Remove the stale metadata folder of a project installed twice in one folder, keeping the copy the files belong to."""
     copies = context.facts.distributions_by_name.get(canonicalize(finding.subject), ())
-    complete = [d for d in copies if not d.missing_count]
-    if len(copies) < 2 or not complete:
+    keeper = _owner_of_the_files(copies)
+    if len(copies) < 2 or keeper is None:
         return None
-    keeper = complete[0]
     stale = [d for d in copies if d is not keeper]
     if any(os.path.normcase(d.location) != os.path.normcase(keeper.location) for d in stale):
         return None  # a copy elsewhere owns its own files there: uninstalling it is the user's call
-    actions = tuple(RemovePath(d.metadata_path, f"stale metadata of {d.display}; {keeper.display} has all its files")
+    why = "its RECORD hashes match the files on disk" if keeper.record_hashes_match else "it has all its files"
+    actions = tuple(RemovePath(d.metadata_path, f"stale metadata of {d.display}; {keeper.display} owns the files ({why})")
                     for d in stale)
     return FixPlan(f"keep {keeper.display}, remove {len(stale)} stale metadata folder(s)", actions, safe=False)
+
+
+def _owner_of_the_files(copies) -> Optional[Distribution]:
+    """The one copy whose files are on disk: complete, and the only one whose RECORD hashes match
+    where hashes were compared.  None when that is not certain (then the user decides)."""
+    complete = [d for d in copies if not d.missing_count]
+    if any(d.record_hashes_match is not None for d in copies):
+        matching = [d for d in complete if d.record_hashes_match]
+        return matching[0] if len(matching) == 1 else None
+    return complete[0] if len(complete) == 1 else None
 
 
 @fixer(name="align-flashinfer-companions", kind="reinstall", codes=("FLI001",))

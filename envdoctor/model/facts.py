@@ -135,6 +135,9 @@ class Distribution(Record):
     relocated: Tuple[Tuple[str, str], ...] = ()
     provenance: Optional[str] = None  # its sys.path entry's provenance
     os_package: Optional[str] = None  # the dpkg package that installed its metadata folder
+    # For a project installed more than once in one folder only: whether this copy's RECORD
+    # hashes match the files on disk (the code is this copy's); None when not checked.
+    record_hashes_match: Optional[bool] = None
     editable_source: Optional[str] = None  # an editable install's source folder
     editable_mode: Optional[str] = None  # finder | pth | unknown
 

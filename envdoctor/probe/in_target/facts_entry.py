@@ -22,6 +22,7 @@ from .distributions import distributions, mark_editable_sources, mark_os_package
 from .emit import write_framed
 from .filesystem import DirCache
 from .finders import import_system
+from .record_hashes import mark_record_hashes
 from .interpreter_facts import collect_environment, interpreter_facts, marker_environment, site_directories
 from .module_resolution import resolve_modules
 from .site_replay import replay_site, trace_startup
@@ -40,6 +41,7 @@ def collect_facts(options):
     dists, shared = distributions(path_entries, dircache)
     mark_editable_sources(path_entries, dists)
     mark_os_packages(dists)
+    mark_record_hashes(dists)
     names = set()
     for dist in dists:
         names.update(n.split(".")[0] for n in dist.get("top_level") or ())
