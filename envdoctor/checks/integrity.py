@@ -269,9 +269,9 @@ def _duplicate_finding(facts: Facts, copies: Sequence[Distribution], severity: S
     evidence = []
     for position, dist in enumerate(copies):
         state = "files complete" if not dist.missing_count else f"{dist.missing_count} files missing"
-        if dist.record_hashes_match is not None:
-            state += "; RECORD hashes match the files" if dist.record_hashes_match else "; RECORD hashes do not match the files"
         role = "seen first by importlib.metadata" if position == 0 else "hidden behind the first"
+        if dist.record_hashes_match is not None:
+            role += "; RECORD hashes match the files" if dist.record_hashes_match else "; RECORD hashes do not match the files"
         owner = f"; OS package {dist.os_package}" if dist.os_package else ""
         evidence.append(
             f"{dist.metadata_path} ({dist.version}; {state}; {role}{owner}; {describe_entry(facts.sys_path_entry(dist.path_index))})"

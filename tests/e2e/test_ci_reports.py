@@ -121,13 +121,17 @@ def test_planted_secrets_never_appear_in_any_format(run_envdoctor, tmp_path):
 
 def test_planted_secrets_never_appear_in_fix_output_journal_report_files_or_job_summary(run_envdoctor, tmp_path):
     """The outputs the format test above does not reach: `-o` report files, $GITHUB_STEP_SUMMARY,
-    `fix --dry-run` and `fix --yes` output (a pip step that fails on an index URL with a password),
-    and every file of the journal entry the failed fix leaves."""
+    `fix --dry-run` output (whose install resolution fails on an index URL with a password), `fix
+    --yes` output (INT001's reinstall in place, whose pip step fails on that index), and every
+    file of the journal entry the failed fix leaves (pip itself masks the password it prints, so
+    tests/unit/test_redaction.py::test_journal_files_are_redacted is what fails when the journal
+    stops masking; this test fails when fix's own output does)."""
     hf, password = "hf_" + "q9W8e7R6t5Y4u3I2o1PaSdFgH", "Pl4nted-Passw0rd"
     venv = make_venv(tmp_path / "venv")
     (venv.site_packages / "tokens.pth").write_text(f"/opt/{hf}/lib\n")
     add_consumer(venv, tmp_path / "wheels", "alpha", "missing-one")
-    venv.install("pip==24.2")  # the fix runs the target's own pip
+    venv.install("pip==24.2", "six==1.16.0")  # the fix runs the target's own pip
+    (venv.site_packages / "six.py").unlink()  # INT001: six's code is gone; its fix reinstalls in place
     summary = tmp_path / "summary.md"
     # Port 9 on loopback refuses at once: pip fails without leaving the machine.
     env = clean_env(HF_TOKEN=hf, PIP_INDEX_URL=f"https://deploy:{password}@127.0.0.1:9/simple",
@@ -140,8 +144,9 @@ def test_planted_secrets_never_appear_in_fix_output_journal_report_files_or_job_
     outputs += [checked.stdout + checked.stderr, summary.read_text(), *(path.read_text() for path in files.values())]
     assert "tokens.pth" in outputs[1]  # the summary was written, with the finding that names the token path
     planned = run_envdoctor("fix", "--python", venv.python, "--no-scan", "--dry-run", cwd=tmp_path, env=env)
-    applied = run_envdoctor("fix", "--python", venv.python, "--no-scan", "--yes", "--select", "REQ001", cwd=tmp_path, env=env)
+    applied = run_envdoctor("fix", "--python", venv.python, "--no-scan", "--yes", "--select", "INT001", cwd=tmp_path, env=env)
     assert "missing-one" in planned.stdout and applied.returncode != 0, applied.stdout + applied.stderr
+    assert "rolled back (a step failed)" in applied.stderr, applied.stderr
     outputs += [planned.stdout + planned.stderr, applied.stdout + applied.stderr]
     journal = venv.root / ".envdoctor" / "journal"
     logged = [path for path in journal.rglob("*") if path.is_file() and path.suffix in (".json", ".log")]
