@@ -1,0 +1,335 @@
+"""The fix flow on a real temporary environment: plan, confirm, apply, verify, roll back, undo.
+
+The target is a folder laid out like a venv (pyvenv.cfg, bin/python, site-packages with
+dist-info folders). Its `bin/python` is a stand-in shell script: the plan's real command
+`bin/python -m pip install 'idna<4,>=2.5'` runs it, and it does what the file `behaviour`
+says (install idna 3.7, fail with exit 1, install idna and break another distribution, do
+nothing). `collect` reads the folder's dist-info METADATA files into Facts every time it is
+called, as the probe reads metadata, so verification sees what the command really did.
+Fast (no venv is built): tests/mutation runs these against every mutant of fixes/flow.py.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from envdoctor.errors import ProbeError, UsageError
+from envdoctor.fixes import flow
+from envdoctor.fixes.flow import FixOptions
+from envdoctor.fixes.journal import Journal
+from envdoctor.model.facts import FACTS_SCHEMA_VERSION, Facts
+from envdoctor.registry import load_registry
+from tests.helpers.facts import MARKERS, dist, interpreter
+from tests.helpers.venvs import tree_state
+
+SITE_REL = "lib/python3.11/site-packages"
+
+STAND_IN_PYTHON = """#!/bin/sh
+# Stand-in for the target's python: only `-m pip install ...` is ever run by these tests.
+env="$(cd "$(dirname "$0")/.." && pwd)"
+site="$env/lib/python3.11/site-packages"
+install_idna() {
+    rm -rf "$site/idna-2.0.dist-info"
+    mkdir "$site/idna-3.7.dist-info"
+    printf 'Metadata-Version: 2.1\\nName: idna\\nVersion: 3.7\\n' > "$site/idna-3.7.dist-info/METADATA"
+}
+echo "stand-in pip: $*"
+case "$(cat "$env/behaviour")" in
+    good) install_idna ;;
+    fail) rm -rf "$site/idna-2.0.dist-info"; echo "ERROR: No matching distribution found for idna<4" >&2; exit 1 ;;
+    breaks) install_idna
+            mkdir "$site/broken-1.0.dist-info"
+            printf 'Name: broken\\nVersion: 1.0\\nRequires-Dist: missing-thing\\n' > "$site/broken-1.0.dist-info/METADATA" ;;
+    crash) install_idna; touch "$site/crash.pth" ;;
+    nothing) ;;
+esac
+"""
+
+
+def _metadata(name: str, version: str, requires: List[str] = ()) -> str:
+    lines = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    return "\n".join(lines + [f"Requires-Dist: {r}" for r in requires]) + "\n"
+
+
+def make_target(root: Path, behaviour: str, requirers=("requests",)) -> Path:
+    """A venv-shaped folder: requirers need idna<4,>=2.5 and idna 2.0 is installed (REQ002)."""
+    env = root / "env"
+    site = env / SITE_REL
+    site.mkdir(parents=True)
+    (env / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (env / "behaviour").write_text(behaviour)
+    python = env / "bin" / "python"
+    python.parent.mkdir()
+    python.write_text(STAND_IN_PYTHON)
+    python.chmod(python.stat().st_mode | stat.S_IXUSR)
+    installed = [("pip", "24.0", []), ("idna", "2.0", [])] + [(name, "2.32.3", ["idna<4,>=2.5"]) for name in requirers]
+    for name, version, requires in installed:
+        info = site / f"{name}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(_metadata(name, version, requires))
+    return env
+
+
+def collect(env: Path) -> Facts:
+    """Facts of the folder as it is now: every dist-info's Name, Version and Requires-Dist."""
+    site = str(env / SITE_REL)
+    if os.path.exists(os.path.join(site, "crash.pth")):
+        raise ProbeError("the target's interpreter exited at start-up (crash.pth)")  # as run_probe does
+    dists = []
+    for folder in sorted(os.listdir(site)):
+        if not folder.endswith(".dist-info"):
+            continue
+        fields = {"Requires-Dist": []}
+        for line in Path(site, folder, "METADATA").read_text().splitlines():
+            key, _, value = line.partition(": ")
+            fields["Requires-Dist"].append(value) if key == "Requires-Dist" else fields.setdefault(key, value)
+        dists.append(dist(fields["Name"], fields["Version"], requires=fields["Requires-Dist"], location=site))
+    facts = interpreter()
+    facts.update(executable=str(env / "bin" / "python"), prefix=str(env), exec_prefix=str(env), site_packages=[site])
+    return Facts.from_dict({
+        "schema_version": FACTS_SCHEMA_VERSION, "envdoctor_version": "test",
+        "target": {"python": str(env / "bin" / "python"), "cwd": str(env), "source": "--python"},
+        "interpreter": facts, "markers": dict(MARKERS), "distributions": dists,
+    })
+
+
+CHECKS = [load_registry().by_code()[code] for code in ("REQ001", "REQ002")]
+YES = FixOptions(yes=True, dry_run=False, unsafe=False)
+
+
+class Run:
+    """One `fix` over a target: its exit code, what it wrote, and the journal entry it left."""
+
+    def __init__(self, env: Path, options: FixOptions = YES, **keywords):
+        self.env = env
+        self.written: List[str] = []
+        self.probes = 0
+        self.code = flow.fix(options, self.probe, CHECKS, self.written.append, **keywords)
+
+    def probe(self) -> Facts:
+        self.probes += 1
+        return collect(self.env)
+
+    @property
+    def entry(self):
+        entries = Journal(str(self.env)).entries()
+        assert len(entries) == 1, entries
+        return entries[0]
+
+
+def without_journal(state: dict) -> dict:
+    return {path: value for path, value in state.items() if not path.startswith(".envdoctor")}
+
+
+def test_a_fix_that_works_is_verified_and_can_be_undone(tmp_path, capsys):
+    env = make_target(tmp_path, "good")
+    before = tree_state(env)
+    run = Run(env)
+    assert run.code == 0 and run.probes == 2
+    assert "install idna<4,>=2.5" in run.written[0]
+    site = env / SITE_REL
+    assert (site / "idna-3.7.dist-info").is_dir() and not (site / "idna-2.0.dist-info").exists()
+    entry = run.entry
+    assert entry.status == "verified"
+    assert entry.data["verification"] == {"still_present": [], "new_errors": []}
+    assert entry.data["versions_before"]["idna"] == "2.0" and entry.data["versions_after"]["idna"] == "3.7"
+    assert [step["status"] for step in entry.data["steps"]] == ["done"]
+    err = capsys.readouterr().err
+    assert "fixed: REQ002" in err and f"undo with: envdoctor undo {entry.id} --python {env}/bin/python" in err
+
+    out: List[str] = []
+    assert flow.undo(str(env / "bin" / "python"), None, False, out.append) == 0
+    assert without_journal(tree_state(env)) == without_journal(before)
+    assert Journal(str(env)).entries()[0].status == "undone"
+    assert ("  removed " + str(site / "idna-3.7.dist-info") + "\n") in out
+    assert ("  restored " + str(site / "idna-2.0.dist-info") + "\n") in out
+    with pytest.raises(UsageError, match="nothing to undo"):
+        flow.undo(str(env / "bin" / "python"), None, False, out.append)
+    with pytest.raises(UsageError, match=f"is undone; there is nothing to undo"):
+        flow.undo(str(env / "bin" / "python"), entry.id, False, out.append)
+
+
+@pytest.mark.parametrize("behaviour, because, verification", [
+    ("fail", "a step failed", None),
+    ("breaks", "verification failed", {"still_present": [], "new_errors": [
+        "REQ001 broken 1.0 requires missing-thing, which is not installed"]}),
+    ("nothing", "verification failed", {"still_present": ["REQ002 requests"], "new_errors": []}),
+    ("crash", "verification could not run", None),
+])
+def test_a_fix_that_fails_or_breaks_something_is_rolled_back_byte_identical(tmp_path, capsys, behaviour, because,
+                                                                            verification):
+    env = make_target(tmp_path, behaviour)
+    before = tree_state(env)
+    run = Run(env)
+    assert run.code == 1
+    assert without_journal(tree_state(env)) == without_journal(before)
+    entry = run.entry
+    assert entry.status == "rolled-back" and entry.data["rolled_back_because"] == because
+    assert entry.data["verification"] == verification
+    err = capsys.readouterr().err
+    assert f"rolled back ({because}):" in err
+    if behaviour == "fail":
+        assert entry.data["steps"] == [dict(entry.data["steps"][0], status="failed", returncode=1)]
+        assert "step 1 failed (exit 1)" in err and "No matching distribution found for idna<4" in err
+    if behaviour == "breaks":
+        assert "verification failed: new error REQ001 broken 1.0 requires missing-thing" in err
+    if behaviour == "nothing":
+        assert "verification failed: REQ002 requests 2.32.3 requires idna<4,>=2.5" in err
+    # A closed entry is not in the way of the next fix, and there is nothing to undo.
+    with pytest.raises(UsageError, match="nothing to undo"):
+        flow.undo(str(env / "bin" / "python"), None, False, [].append)
+
+
+def test_an_error_that_was_there_before_is_not_new(tmp_path):
+    env = make_target(tmp_path, "good")
+    site = env / SITE_REL
+    (site / "broken-1.0.dist-info").mkdir()
+    # An unpinned torch is never planned (reinstall.py): REQ001 stays, unfixable, before and after.
+    (site / "broken-1.0.dist-info" / "METADATA").write_text(_metadata("broken", "1.0", ["torch"]))
+    run = Run(env)
+    assert run.code == 1  # still not clean, but the fix is verified: the old error is not new
+    assert run.entry.status == "verified"
+    assert "REQ001" in run.written[0]  # listed as what cannot be fixed automatically
+
+
+def test_interrupted_during_a_step_is_rolled_back_and_reraised(tmp_path):
+    env = make_target(tmp_path, "good")
+    before = tree_state(env)
+
+    def interrupt(index):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Run(env, after_step=interrupt)
+    assert without_journal(tree_state(env)) == without_journal(before)
+    entry = Journal(str(env)).entries()[0]
+    assert entry.status == "rolled-back" and entry.data["rolled_back_because"] == "interrupted"
+
+
+def test_interrupted_verification_is_rolled_back_and_reraised(tmp_path):
+    env = make_target(tmp_path, "good")
+    before = tree_state(env)
+    calls = []
+
+    def probe():
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return collect(env)
+
+    with pytest.raises(KeyboardInterrupt):
+        flow.fix(YES, probe, CHECKS, [].append)
+    assert without_journal(tree_state(env)) == without_journal(before)
+    assert Journal(str(env)).entries()[0].data["rolled_back_because"] == "verification could not run"
+
+
+def test_a_killed_fix_must_be_undone_before_the_next(tmp_path):
+    env = make_target(tmp_path, "good")
+    before = tree_state(env)
+
+    class Killed(Exception):
+        """Stands for kill -9 after the step: no handler of envdoctor's runs."""
+
+    def kill(index):
+        raise Killed
+
+    with pytest.raises(Killed):
+        Run(env, after_step=kill)
+    entry = Journal(str(env)).entries()[0]
+    assert entry.status == "applying"
+    with pytest.raises(UsageError, match=f"earlier fix \\({entry.id}, status applying\\) did not finish; "
+                                         f"run `envdoctor undo {entry.id} --python {env}/bin/python` first"):
+        Run(env)
+    listed: List[str] = []
+    assert flow.undo(str(env / "bin" / "python"), None, True, listed.append) == 0
+    assert listed == [f"{entry.id}  applying     {entry.data['created']}  install idna<4,>=2.5\n"]
+    assert flow.undo(str(env / "bin" / "python"), entry.id, False, [].append) == 0
+    assert without_journal(tree_state(env)) == without_journal(before)
+    assert Run(env).code == 0  # the next fix goes ahead
+
+
+def test_undo_of_a_fix_killed_while_backing_up_discards_the_backup(tmp_path, capsys):
+    env = make_target(tmp_path, "good")
+    facts = collect(env)
+    plans, _ = flow.build_plans(flow.run_checks(CHECKS, facts), facts)
+    entry = Journal(str(env)).create(facts.target.python, plans, flow.versions(facts))
+    entry.snapshot_dir.mkdir()
+    assert flow.undo(str(env / "bin" / "python"), None, False, [].append) == 0
+    entry = Journal(str(env)).entries()[0]
+    assert entry.status == "abandoned" and not entry.snapshot_dir.exists()
+    assert "stopped before changing anything; marked abandoned" in capsys.readouterr().err
+
+
+def test_undo_list_without_entries(tmp_path):
+    env = make_target(tmp_path, "good")
+    out: List[str] = []
+    assert flow.undo(str(env / "bin" / "python"), None, True, out.append) == 0
+    assert out == [f"no journal entries in {env}/.envdoctor/journal\n"]
+
+
+@pytest.mark.parametrize("options, confirm, applied", [
+    (FixOptions(yes=False, dry_run=True, unsafe=False), None, False),
+    (FixOptions(yes=True, dry_run=True, unsafe=False), None, False),
+    (FixOptions(yes=False, dry_run=False, unsafe=False), None, False),
+    (FixOptions(yes=False, dry_run=False, unsafe=False), lambda plans: False, False),
+    (FixOptions(yes=False, dry_run=False, unsafe=False), lambda plans: True, True),
+])
+def test_only_a_yes_or_a_confirmation_applies(tmp_path, options, confirm, applied):
+    env = make_target(tmp_path, "good")
+    before = tree_state(env)
+    run = Run(env, options, confirm=confirm)
+    assert run.code == (0 if applied else 1)
+    assert "install idna<4,>=2.5" in run.written[0]
+    if applied:
+        assert run.entry.status == "verified"
+    else:
+        assert tree_state(env) == before  # no journal either
+
+
+def test_unsafe_plans_need_unsafe(tmp_path, capsys):
+    env = make_target(tmp_path, "good")
+    facts = collect(env)
+    plans, _ = flow.build_plans(flow.run_checks(CHECKS, facts), facts)
+    unsafe = [plan.__class__(**{**plan.__dict__, "safe": False}) for plan in plans]
+    assert flow._choose(unsafe, YES, None) == []
+    assert "it is unsafe; add --unsafe to apply it" in capsys.readouterr().err
+    assert flow._choose(unsafe, FixOptions(yes=True, dry_run=False, unsafe=True), None) == unsafe
+    assert flow._choose(plans, YES, None) == plans
+
+
+def test_one_plan_for_findings_that_need_the_same_command(tmp_path):
+    env = make_target(tmp_path, "good", requirers=("requests", "httpx"))
+    facts = collect(env)
+    run = flow.run_checks(CHECKS, facts)
+    assert sorted(f.subject for f in run.findings) == ["httpx", "requests"]
+    plans, unfixable = flow.build_plans(run, facts)
+    assert len(plans) == 1 and unfixable == []
+    assert Run(env).code == 0
+
+
+def test_nothing_to_fix(tmp_path):
+    env = make_target(tmp_path, "good", requirers=())
+    before = tree_state(env)
+    assert Run(env).code == 0
+    assert tree_state(env) == before
+
+
+def test_target_prefix(tmp_path):
+    env = make_target(tmp_path, "good")
+    assert flow.target_prefix(str(env / "bin" / "python")) == str(env)  # from pyvenv.cfg, nothing run
+    # Elsewhere the interpreter is asked (with -S): stand-ins that answer, and one that fails.
+    (tmp_path / "sys" / "bin").mkdir(parents=True)
+    answering = tmp_path / "sys" / "bin" / "python"
+    answering.write_text('#!/bin/sh\n[ "$1" = -S ] && echo /opt/base\n')
+    answering.chmod(0o755)
+    assert flow.target_prefix(str(answering)) == "/opt/base"
+    answering.write_text("#!/bin/sh\necho broken site >&2; exit 1\n")
+    with pytest.raises(UsageError, match="cannot find the prefix of .*: broken site"):
+        flow.target_prefix(str(answering))
+    with pytest.raises(UsageError, match="cannot run"):
+        flow.target_prefix(str(tmp_path / "no" / "bin" / "python"))
