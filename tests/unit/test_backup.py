@@ -1,0 +1,104 @@
+"""The journal's backup on a real file system: hard links, copies, the manifest, restore exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from envdoctor.fixes import backup
+from tests.helpers.venvs import tree_state
+
+
+def test_folders_are_hard_linked_and_single_files_copied(tmp_path):
+    site = tmp_path / "site"
+    (site / "pkg").mkdir(parents=True)
+    (site / "pkg" / "m.py").write_text("m")
+    os.symlink("pkg", site / "alias")
+    lone = tmp_path / "lone.txt"
+    lone.write_text("lone")
+    backup.take([str(site), str(lone), str(tmp_path / "absent")], tmp_path / "snap")
+    copy = tmp_path / "snap" / "0" / "pkg" / "m.py"
+    assert os.path.samefile(copy, site / "pkg" / "m.py")  # a hard link: no copy of torch's 15,000 files
+    assert not os.path.samefile(tmp_path / "snap" / "1", lone) and (tmp_path / "snap" / "1").read_text() == "lone"
+    assert not (tmp_path / "snap" / "0" / "alias").exists()  # links are recorded, not followed
+    manifest = json.loads((tmp_path / "snap" / backup.MANIFEST).read_text())
+    assert manifest == [
+        {"root": str(site), "state": "dir", "entries": {"pkg": "dir", "alias": "link:pkg", os.path.join("pkg", "m.py"): "file"}},
+        {"root": str(lone), "state": "file"},
+        {"root": str(tmp_path / "absent"), "state": None},
+    ]
+
+
+def test_restore_of_an_unchanged_tree_changes_nothing(tmp_path):
+    site = tmp_path / "site"
+    (site / "pkg").mkdir(parents=True)
+    (site / "pkg" / "m.py").write_text("m")
+    lone = tmp_path / "lone.txt"
+    lone.write_text("lone")
+    backup.take([str(site), str(lone), str(tmp_path / "absent")], tmp_path / "snap")
+    assert backup.restore(tmp_path / "snap") == []
+
+
+def test_a_root_that_became_something_else_is_put_back(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "m.py").write_text("m")
+    link = tmp_path / "link"
+    os.symlink("site", link)
+    lone = tmp_path / "lone.txt"
+    lone.write_text("lone")
+    before = tree_state(tmp_path)
+    backup.take([str(site), str(link), str(lone)], tmp_path / "snap")
+    backup.remove_path(str(site))
+    site.write_text("a file now")
+    link.unlink()
+    link.mkdir()
+    lone.unlink()
+    changed = backup.restore(tmp_path / "snap")
+    assert changed == [("restored", str(site)), ("restored", str(site / "m.py")), ("restored", str(link)),
+                       ("restored", str(lone))]
+    after = {k: v for k, v in tree_state(tmp_path).items() if not k.startswith("snap")}
+    assert after == before
+
+
+def test_a_changed_file_with_the_same_size_is_restored(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "m.py").write_text("aaaa")
+    backup.take([str(site)], tmp_path / "snap")
+    (site / "m.py").unlink()
+    (site / "m.py").write_text("bbbb")
+    assert backup.restore(tmp_path / "snap") == [("restored", str(site / "m.py"))]
+    assert (site / "m.py").read_text() == "aaaa"
+
+
+def test_nested_new_folders_are_removed_deepest_first(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    backup.take([str(site)], tmp_path / "snap")
+    (site / "a" / "b" / "c").mkdir(parents=True)
+    (site / "a" / "b" / "c" / "f").write_text("f")
+    changed = backup.restore(tmp_path / "snap")
+    assert os.listdir(site) == []
+    assert changed[0] == ("removed", str(site / "a" / "b" / "c" / "f"))
+
+
+def test_remove_path(tmp_path):
+    (tmp_path / "d" / "e").mkdir(parents=True)
+    os.symlink("d", tmp_path / "l")
+    backup.remove_path(str(tmp_path / "l"))
+    assert (tmp_path / "d" / "e").is_dir() and not os.path.lexists(tmp_path / "l")  # the link, not its target
+    backup.remove_path(str(tmp_path / "d"))
+    assert not (tmp_path / "d").exists()
+    backup.remove_path(str(tmp_path / "nothing"))
+
+
+def test_a_link_that_cannot_be_made_is_a_copy(tmp_path, monkeypatch):
+    (tmp_path / "a").write_text("a")
+
+    def no_links(*args, **kwargs):
+        raise OSError(18, "Invalid cross-device link")  # EXDEV: what another file system answers
+
+    monkeypatch.setattr(os, "link", no_links)
+    backup._link_or_copy(str(tmp_path / "a"), str(tmp_path / "b"))
+    assert (tmp_path / "b").read_text() == "a" and not os.path.samefile(tmp_path / "a", tmp_path / "b")
