@@ -97,3 +97,6 @@ def test_tail_of_a_missing_log_is_empty(tmp_path):
     assert executor._tail(tmp_path / "none") == ""
     (tmp_path / "log").write_text("a\nb\nc\n")
     assert executor._tail(tmp_path / "log", lines=2) == "b\nc"
+    # A command may print bytes that are not UTF-8: its tail is still shown.
+    (tmp_path / "log").write_bytes(b"ok\n\xff\xfe bad\n")
+    assert executor._tail(tmp_path / "log") == "ok\n\ufffd\ufffd bad"

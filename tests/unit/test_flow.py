@@ -258,7 +258,6 @@ def test_undo_of_a_fix_killed_while_backing_up_discards_the_backup(tmp_path, cap
     facts = collect(env)
     plans, _ = flow.build_plans(flow.run_checks(CHECKS, facts), facts)
     entry = Journal(str(env)).create(facts.target.python, plans, flow.versions(facts))
-    entry.snapshot_dir.mkdir()
     assert flow.undo(str(env / "bin" / "python"), None, False, [].append) == 0
     entry = Journal(str(env)).entries()[0]
     assert entry.status == "abandoned" and not entry.snapshot_dir.exists()
@@ -322,14 +321,50 @@ def test_nothing_to_fix(tmp_path):
 def test_target_prefix(tmp_path):
     env = make_target(tmp_path, "good")
     assert flow.target_prefix(str(env / "bin" / "python")) == str(env)  # from pyvenv.cfg, nothing run
-    # Elsewhere the interpreter is asked (with -S): stand-ins that answer, and one that fails.
+    # Elsewhere the interpreter is asked, with -S: stand-ins that answer only that exact question, or fail.
     (tmp_path / "sys" / "bin").mkdir(parents=True)
     answering = tmp_path / "sys" / "bin" / "python"
-    answering.write_text('#!/bin/sh\n[ "$1" = -S ] && echo /opt/base\n')
+    answering.write_text('#!/bin/sh\n[ "$*" = "-S -c import sys; print(sys.prefix)" ] && echo /opt/base\n')
     answering.chmod(0o755)
     assert flow.target_prefix(str(answering)) == "/opt/base"
-    answering.write_text("#!/bin/sh\necho broken site >&2; exit 1\n")
-    with pytest.raises(UsageError, match="cannot find the prefix of .*: broken site"):
+    long_error = "e" * 299 + "broken site"
+    answering.write_text(f"#!/bin/sh\necho /opt/base; echo start{long_error} >&2; exit 1\n")
+    with pytest.raises(UsageError) as failure:
+        flow.target_prefix(str(answering))
+    assert str(failure.value) == f"cannot find the prefix of {answering}: {long_error[-300:]}"
+    answering.write_text("#!/bin/sh\nexit 0\n")  # says nothing
+    with pytest.raises(UsageError, match="cannot find the prefix of"):
         flow.target_prefix(str(answering))
     with pytest.raises(UsageError, match="cannot run"):
         flow.target_prefix(str(tmp_path / "no" / "bin" / "python"))
+
+
+def _entry_with_changes(env: Path, count: int):
+    """An applied entry whose undo puts back `count` paths: files created after the backup."""
+    site = env / SITE_REL
+    facts = collect(env)
+    plans, _ = flow.build_plans(flow.run_checks(CHECKS, facts), facts)
+    second = plans[0].__class__(**{**plans[0].__dict__, "summary": "second plan"})
+    entry = Journal(str(env)).create(facts.target.python, [plans[0], second], {})
+    from envdoctor.fixes import backup
+    backup.take(entry.data["roots"], entry.snapshot_dir)
+    entry.update(status="applied")
+    for index in range(count):
+        (site / f"new-{index:02d}.py").write_text("x")
+    return entry
+
+
+@pytest.mark.parametrize("count, more", [(20, None), (21, "  ... and 1 more\n"), (25, "  ... and 5 more\n")])
+def test_undo_lists_twenty_changes_and_counts_the_rest(tmp_path, capsys, count, more):
+    env = make_target(tmp_path, "good")
+    entry = _entry_with_changes(env, count)
+    listed: List[str] = []
+    flow.undo(str(env / "bin" / "python"), None, True, listed.append)
+    assert listed == [f"{entry.id}  applied      {entry.data['created']}  install idna<4,>=2.5; second plan\n"]
+    out: List[str] = []
+    assert flow.undo(str(env / "bin" / "python"), entry.id, False, out.append) == 0
+    assert f"undid {entry.id}: {count} path(s) put back as they were" in capsys.readouterr().err
+    assert len(out) == min(count, 20) + (more is not None)
+    shown = out[:20]
+    assert len(set(shown)) == len(shown) and all(line.startswith(f"  removed {env / SITE_REL}/new-") for line in shown)
+    assert out[20:] == ([more] if more else [])

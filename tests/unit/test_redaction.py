@@ -164,3 +164,48 @@ def test_crash_log_and_error_messages_are_redacted(monkeypatch, tmp_path):
     text = logs[0].read_text()
     assert "RuntimeError" in text and "check" in text
     assert token not in text and "hunter22" not in text
+
+
+# --- Cases added for the mutation run (tests/mutation): each kills mutants no case above noticed. ---
+
+def test_every_spelling_of_a_secret_value_is_masked_exactly():
+    from envdoctor.redaction import _forms
+    value = 'a&b<c>"d\\e'
+    assert list(_forms(value)) == [
+        value,
+        'a&b<c>\\"d\\\\e',  # inside a JSON string
+        "a&amp;b&lt;c&gt;&quot;d\\e",  # an XML attribute
+        'a&amp;b&lt;c&gt;"d\\e',  # XML text
+    ]
+
+
+def test_secret_values_in_json_and_xml_output_are_masked(monkeypatch):
+    import xml.etree.ElementTree as ElementTree
+    password = 'pa&ss<w>"rd\\x'
+    monkeypatch.setenv("MY_SERVICE_PASSWORD", password)
+    element = ElementTree.Element("e", {"value": password})
+    element.text = password
+    for rendered in (json.dumps({"v": password}), ElementTree.tostring(element, encoding="unicode")):
+        masked = redact_text(rendered)
+        assert TEXT_MASK in masked and "pa&" not in masked and "ss&lt;" not in masked and "ss<" not in masked
+
+
+def test_only_long_values_of_secret_named_variables_are_searched():
+    from envdoctor.redaction import secret_values
+    assert secret_values({"A_TOKEN": "abcd", "B_TOKEN": "abc", "PATH": "/usr/bin", "C_KEY": 1234}, None) == {"abcd"}
+    assert secret_values({"A_TOKEN": "abcd"}, {"B_SECRET": "efgh"}) == {"abcd", "efgh"}
+
+
+def test_home_with_a_trailing_slash_and_a_home_that_is_the_root(monkeypatch):
+    monkeypatch.setenv("HOME", "/home/alice/")
+    assert redact_text("/home/alice/.venv /home/alicex", home=True) == "~/.venv /home/alicex"
+    assert redact_text("/home/alice", home=True) == "~"
+    monkeypatch.setenv("HOME", "/")
+    assert redact_text("/usr/lib a/b", home=True) == "/usr/lib a/b"  # no home to mask, not every "/"
+
+
+def test_redacted_json_is_indented_and_masks_the_given_environment():
+    assert redacted_json({"a": [1]}) == '{\n "a": [\n  1\n ]\n}\n'
+    assert redacted_json({"a": 1}, indent=None) == '{"a": 1}\n'
+    assert redacted_json({"log": "the value target-secret-1"}, {"THE_TOKEN": "target-secret-1"}) == (
+        '{\n "log": "the value ' + TEXT_MASK + '"\n}\n')

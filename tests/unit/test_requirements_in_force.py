@@ -27,7 +27,7 @@ def test_version_helpers():
     assert versions.parse_version("2.11.0+cu130").public == "2.11.0"
     assert versions.parse_version("nope") is None and versions.parse_version(None) is None
     assert versions.release("2.11.0+cu130") == (2, 11, 0) and versions.release("x") is None
-    assert versions.major_minor("2.11.0") == (2, 11) and versions.major_minor("3") == (3, 0)
+    assert versions.major_minor("2.11.0") == (2, 11) and versions.major_minor("2.11") == (2, 11) and versions.major_minor("3") == (3, 0)
     assert versions.major_minor("x") is None and versions.major_minor(None) is None
     assert versions.public("2.11.0+cu130") == "2.11.0" and versions.public("2.11.0") == "2.11.0"
     assert versions.public("") == "" and versions.public(None) is None
