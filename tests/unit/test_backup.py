@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from envdoctor.fixes import backup
 from tests.helpers.venvs import tree_state
 
@@ -78,9 +80,59 @@ def test_nested_new_folders_are_removed_deepest_first(tmp_path):
     backup.take([str(site)], tmp_path / "snap")
     (site / "a" / "b" / "c").mkdir(parents=True)
     (site / "a" / "b" / "c" / "f").write_text("f")
+    (site / "z").write_text("z")
     changed = backup.restore(tmp_path / "snap")
     assert os.listdir(site) == []
     assert changed[0] == ("removed", str(site / "a" / "b" / "c" / "f"))
+    depths = [path.count(os.sep) for _, path in changed]
+    assert depths == sorted(depths, reverse=True)
+
+
+def test_vanished_folders_come_back_parents_first(tmp_path):
+    site = tmp_path / "site"
+    for folder in ("a/x/y", "b"):
+        (site / folder).mkdir(parents=True)
+    (site / "a" / "x" / "y" / "f").write_text("f")
+    (site / "b" / "g").write_text("g")
+    before = tree_state(site)
+    backup.take([str(site)], tmp_path / "snap")
+    for name in ("a", "b"):
+        backup.remove_path(str(site / name))
+    changed = backup.restore(tmp_path / "snap")
+    assert tree_state(site) == before
+    depths = [path.count(os.sep) for _, path in changed]
+    assert depths == sorted(depths) and len(changed) == 6
+
+
+def test_a_file_rewritten_in_place_with_the_same_size_and_time_is_restored(tmp_path):
+    lone = tmp_path / "lone.txt"
+    lone.write_text("aaaa")
+    stat = lone.stat()
+    backup.take([str(lone)], tmp_path / "snap")
+    lone.write_text("bbbb")
+    os.utime(lone, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # only the content tells them apart
+    assert backup.restore(tmp_path / "snap") == [("restored", str(lone))]
+    assert lone.read_text() == "aaaa"
+
+
+def test_a_backup_missing_its_copy_does_not_claim_the_file_is_back(tmp_path):
+    lone = tmp_path / "lone.txt"
+    lone.write_text("aaaa")
+    backup.take([str(lone)], tmp_path / "snap")
+    (tmp_path / "snap" / "0").unlink()
+    lone.write_text("bbbb")
+    with pytest.raises(OSError):
+        backup.restore(tmp_path / "snap")
+
+
+def test_an_absent_root_does_not_stop_the_roots_after_it(tmp_path):
+    absent, site = tmp_path / "absent", tmp_path / "site"
+    site.mkdir()
+    (site / "m.py").write_text("m")
+    backup.take([str(absent), str(site)], tmp_path / "snap")
+    absent.write_text("created")
+    (site / "m.py").unlink()
+    assert backup.restore(tmp_path / "snap") == [("removed", str(absent)), ("restored", str(site / "m.py"))]
 
 
 def test_remove_path(tmp_path):

@@ -368,3 +368,29 @@ def test_undo_lists_twenty_changes_and_counts_the_rest(tmp_path, capsys, count, 
     shown = out[:20]
     assert len(set(shown)) == len(shown) and all(line.startswith(f"  removed {env / SITE_REL}/new-") for line in shown)
     assert out[20:] == ([more] if more else [])
+
+
+def test_a_warning_left_after_a_verified_fix_is_not_a_failure(tmp_path):
+    from envdoctor.api import CHECK_ATTRIBUTE, Severity, check, report
+
+    @check(code="TST001", name="always-warns", summary="A warning that no fix removes.", needs=("distributions",))
+    def always_warns(facts):
+        """Warns about every target."""
+        yield report(Severity.WARNING, "a warning that stays", subject="target")
+
+    env = make_target(tmp_path, "good")
+    code = flow.fix(YES, lambda: collect(env), CHECKS + [getattr(always_warns, CHECK_ATTRIBUTE)], [].append)
+    assert code == 0
+    assert Journal(str(env)).entries()[0].status == "verified"
+
+
+def test_dry_run_says_so(tmp_path, capsys):
+    env = make_target(tmp_path, "good")
+    assert Run(env, FixOptions(yes=True, dry_run=True, unsafe=False)).code == 1
+    assert "envdoctor: dry run: nothing was changed" in capsys.readouterr().err
+
+
+def test_a_crashed_verification_says_why(tmp_path, capsys):
+    env = make_target(tmp_path, "crash")
+    assert Run(env).code == 1
+    assert "verification could not run: the target's interpreter exited at start-up (crash.pth)" in capsys.readouterr().err

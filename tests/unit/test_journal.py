@@ -75,14 +75,23 @@ def test_entries_find_and_undoable(tmp_path):
     assert [e.id for e in journal.entries()] == sorted([first.id, second.id])
     assert journal.find(None).id == first.id  # the latest not closed
     assert journal.find(second.id).status == "undone"
-    with pytest.raises(UsageError, match=r"no journal entry 'nope' in .* \(entries: "):
+    with pytest.raises(UsageError) as missing:
         journal.find("nope")
+    assert str(missing.value) == f"no journal entry 'nope' in {journal.root} (entries: {', '.join(sorted([first.id, second.id]))})"
     assert not first.undoable()  # no backup yet
     backup.take([str(tmp_path / "site")], first.snapshot_dir)
     assert first.undoable()
     assert not journal.find(second.id).undoable()
     journal.discard_snapshot(first)
     assert not first.snapshot_dir.exists() and not first.undoable()
+
+
+def test_find_in_an_empty_journal_names_none(tmp_path):
+    journal = Journal(str(tmp_path))
+    journal.root.mkdir(parents=True)
+    with pytest.raises(UsageError) as missing:
+        journal.find("nope")
+    assert str(missing.value) == f"no journal entry 'nope' in {journal.root} (entries: none)"
 
 
 def test_statuses():
