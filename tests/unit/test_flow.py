@@ -139,7 +139,10 @@ def test_a_fix_that_works_is_verified_and_can_be_undone(tmp_path, capsys):
     assert entry.data["verification"] == {"still_present": [], "new_errors": []}
     assert entry.data["versions_before"]["idna"] == "2.0" and entry.data["versions_after"]["idna"] == "3.7"
     assert [step["status"] for step in entry.data["steps"]] == ["done"]
+    assert entry.data["target_python"] == str(env / "bin" / "python")
+    assert [(p["fixer"], p["kind"]) for p in entry.data["plans"]] == [("install-requirement", "reinstall")]
     err = capsys.readouterr().err
+    assert f"journal entry {entry.id} ({entry.path})" in err and "nothing applied" not in err
     assert "fixed: REQ002" in err and f"undo with: envdoctor undo {entry.id} --python {env}/bin/python" in err
 
     out: List[str] = []
@@ -271,17 +274,25 @@ def test_undo_list_without_entries(tmp_path):
     assert out == [f"no journal entries in {env}/.envdoctor/journal\n"]
 
 
-@pytest.mark.parametrize("options, confirm, applied", [
-    (FixOptions(yes=False, dry_run=True, unsafe=False), None, False),
-    (FixOptions(yes=True, dry_run=True, unsafe=False), None, False),
-    (FixOptions(yes=False, dry_run=False, unsafe=False), None, False),
-    (FixOptions(yes=False, dry_run=False, unsafe=False), lambda plans: False, False),
-    (FixOptions(yes=False, dry_run=False, unsafe=False), lambda plans: True, True),
+def _one_install_plan(plans) -> bool:
+    return [plan.summary for plan in plans] == ["install idna<4,>=2.5"]
+
+
+NOT_A_TERMINAL = "not a terminal and no --yes: nothing was changed (run again with --yes to apply)"
+
+
+@pytest.mark.parametrize("options, confirm, applied, said", [
+    (FixOptions(yes=False, dry_run=True, unsafe=False), None, False, "dry run: nothing was changed"),
+    (FixOptions(yes=True, dry_run=True, unsafe=False), None, False, "dry run: nothing was changed"),
+    (FixOptions(yes=False, dry_run=False, unsafe=False), None, False, NOT_A_TERMINAL),
+    (FixOptions(yes=False, dry_run=False, unsafe=False), lambda plans: False, False, "nothing applied"),
+    (FixOptions(yes=False, dry_run=False, unsafe=False), _one_install_plan, True, "fixed: REQ002"),
 ])
-def test_only_a_yes_or_a_confirmation_applies(tmp_path, options, confirm, applied):
+def test_only_a_yes_or_a_confirmation_applies(tmp_path, capsys, options, confirm, applied, said):
     env = make_target(tmp_path, "good")
     before = tree_state(env)
     run = Run(env, options, confirm=confirm)
+    assert f"envdoctor: {said}" in capsys.readouterr().err
     assert run.code == (0 if applied else 1)
     assert "install idna<4,>=2.5" in run.written[0]
     if applied:
@@ -296,19 +307,23 @@ def test_unsafe_plans_need_unsafe(tmp_path, capsys):
     plans, _ = flow.build_plans(flow.run_checks(CHECKS, facts), facts)
     unsafe = [plan.__class__(**{**plan.__dict__, "safe": False}) for plan in plans]
     assert flow._choose(unsafe, YES, None) == []
-    assert "it is unsafe; add --unsafe to apply it" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "it is unsafe; add --unsafe to apply it" in err and "envdoctor: nothing applied" in err
     assert flow._choose(unsafe, FixOptions(yes=True, dry_run=False, unsafe=True), None) == unsafe
     assert flow._choose(plans, YES, None) == plans
 
 
 def test_one_plan_for_findings_that_need_the_same_command(tmp_path):
     env = make_target(tmp_path, "good", requirers=("requests", "httpx"))
+    site = env / SITE_REL
+    for name, version, requires in (("zlib-user", "1.0", ["zzz>=1"]), ("zzz", "0.5", [])):
+        (site / f"{name}-{version}.dist-info").mkdir()
+        (site / f"{name}-{version}.dist-info" / "METADATA").write_text(_metadata(name, version, requires))
     facts = collect(env)
     run = flow.run_checks(CHECKS, facts)
-    assert sorted(f.subject for f in run.findings) == ["httpx", "requests"]
+    assert [f.subject for f in run.findings] == ["httpx", "requests", "zlib-user"]
     plans, unfixable = flow.build_plans(run, facts)
-    assert len(plans) == 1 and unfixable == []
-    assert Run(env).code == 0
+    assert [plan.summary for plan in plans] == ["install idna<4,>=2.5", "install zzz>=1"] and unfixable == []
 
 
 def test_nothing_to_fix(tmp_path):
@@ -316,6 +331,27 @@ def test_nothing_to_fix(tmp_path):
     before = tree_state(env)
     assert Run(env).code == 0
     assert tree_state(env) == before
+    # Only an error without an automatic fix: nothing to apply, and still a failure.
+    (env / SITE_REL / "broken-1.0.dist-info").mkdir()
+    (env / SITE_REL / "broken-1.0.dist-info" / "METADATA").write_text(_metadata("broken", "1.0", ["torch"]))
+    assert Run(env).code == 1
+    assert not (env / ".envdoctor").exists()
+
+
+def _always_warns():
+    from envdoctor.api import CHECK_ATTRIBUTE, Severity, check, report
+
+    @check(code="TST001", name="always-warns", summary="A warning that no fix removes.", needs=("distributions",))
+    def always_warns(facts):
+        """Warns about every target."""
+        yield report(Severity.WARNING, "a warning that stays", subject="target")
+
+    return getattr(always_warns, CHECK_ATTRIBUTE)
+
+
+def test_only_a_warning_without_a_fix_is_not_a_failure(tmp_path):
+    env = make_target(tmp_path, "good", requirers=())
+    assert flow.fix(YES, lambda: collect(env), CHECKS + [_always_warns()], [].append) == 0
 
 
 def test_target_prefix(tmp_path):
@@ -371,15 +407,8 @@ def test_undo_lists_twenty_changes_and_counts_the_rest(tmp_path, capsys, count, 
 
 
 def test_a_warning_left_after_a_verified_fix_is_not_a_failure(tmp_path):
-    from envdoctor.api import CHECK_ATTRIBUTE, Severity, check, report
-
-    @check(code="TST001", name="always-warns", summary="A warning that no fix removes.", needs=("distributions",))
-    def always_warns(facts):
-        """Warns about every target."""
-        yield report(Severity.WARNING, "a warning that stays", subject="target")
-
     env = make_target(tmp_path, "good")
-    code = flow.fix(YES, lambda: collect(env), CHECKS + [getattr(always_warns, CHECK_ATTRIBUTE)], [].append)
+    code = flow.fix(YES, lambda: collect(env), CHECKS + [_always_warns()], [].append)
     assert code == 0
     assert Journal(str(env)).entries()[0].status == "verified"
 
