@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -23,7 +24,8 @@ def entry_for(tmp_path, *actions):
     return Journal(str(tmp_path)).create(sys.executable, [plan(*actions)], {})
 
 
-def test_every_action_really_runs_and_is_journaled(tmp_path):
+def test_every_action_really_runs_and_is_journaled(tmp_path, monkeypatch):
+    monkeypatch.delenv("PIP_DISABLE_PIP_VERSION_CHECK", raising=False)  # the executor sets it, not the caller
     site = tmp_path / "site"
     site.mkdir()
     (site / "old").mkdir()
@@ -100,3 +102,21 @@ def test_tail_of_a_missing_log_is_empty(tmp_path):
     # A command may print bytes that are not UTF-8: its tail is still shown.
     (tmp_path / "log").write_bytes(b"ok\n\xff\xfe bad\n")
     assert executor._tail(tmp_path / "log") == "ok\n\ufffd\ufffd bad"
+
+
+def test_a_running_step_is_journaled_as_started_and_reads_no_terminal(tmp_path):
+    """The command itself reads entry.json while it runs (what a crash at that moment leaves)
+    and looks at its standard input, which must be /dev/null: pip must never wait for a prompt."""
+    site = tmp_path / "site"
+    report = tmp_path / "seen.json"
+    journal = tmp_path / ".envdoctor" / "journal"
+    script = (
+        "import glob, json, os; "
+        f"[path] = glob.glob({str(journal)!r} + '/*/entry.json'); entry = json.load(open(path)); "
+        "stdin, null = os.fstat(0), os.stat(os.devnull); "
+        "json.dump([entry['status'], entry['steps'][0]['status'], (stdin.st_rdev, stdin.st_ino) == (null.st_rdev, null.st_ino)], "
+        f"open({str(report)!r}, 'w'))"
+    )
+    entry = entry_for(tmp_path, RunCommand((sys.executable, "-c", script), "c", (str(site),)))
+    executor.apply(entry, [].append)
+    assert json.loads(report.read_text()) == ["applying", "started", True]

@@ -423,3 +423,8 @@ def test_a_crashed_verification_says_why(tmp_path, capsys):
     env = make_target(tmp_path, "crash")
     assert Run(env).code == 1
     assert "verification could not run: the target's interpreter exited at start-up (crash.pth)" in capsys.readouterr().err
+
+
+def test_versions_of_a_distribution_without_one_are_empty():
+    from tests.helpers.facts import make_facts
+    assert flow.versions(make_facts(dists=[dist("a", "1.0"), dist("b", None)])) == {"a": "1.0", "b": ""}

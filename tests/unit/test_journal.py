@@ -58,6 +58,10 @@ def test_steps_are_recorded_and_their_logs_redacted_when_over(tmp_path):
     assert read(entry)["steps"][1] == {"status": "started", "action": "write", "returncode": 0} | {"status": "done"}
     entry.step(0, status="failed", returncode=1)  # no log: nothing was run
     assert read(entry)["steps"][0] == {"status": "failed", "returncode": 1}
+    # A failed step's log is redacted too, even with bytes that are not UTF-8 in it.
+    entry.log_path(2).write_bytes(b"\xff " + TOKEN.encode() + b"\n")
+    entry.step(2, status="failed", returncode=1)
+    assert entry.log_path(2).read_text(encoding="utf-8") == f"\ufffd {TEXT_MASK}\n"
     entry.update(status="applied", extra="kept")
     assert read(entry)["status"] == "applied" and read(entry)["extra"] == "kept"
 
