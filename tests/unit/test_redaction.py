@@ -209,3 +209,21 @@ def test_redacted_json_is_indented_and_masks_the_given_environment():
     assert redacted_json({"a": 1}, indent=None) == '{"a": 1}\n'
     assert redacted_json({"log": "the value target-secret-1"}, {"THE_TOKEN": "target-secret-1"}) == (
         '{\n "log": "the value ' + TEXT_MASK + '"\n}\n')
+
+
+def test_a_secret_inside_another_is_masked_whole():
+    # The longer value first: masking "b1234" first would leave "a…x" of the longer one.
+    environment = {"SHORT_TOKEN": "b1234", "LONG_TOKEN": "ab1234x"}
+    assert redact_text("ab1234x and b1234", environment) == f"{TEXT_MASK} and {TEXT_MASK}"
+
+
+def test_document_keys_that_are_not_text_stay():
+    assert redact_document({1: "a", None: [2.5]}) == {1: "a", None: [2.5]}
+
+
+def test_document_home_and_target_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path / "bob"))
+    document = {"path": f"{tmp_path}/bob/.venv", "log": "the value target-secret-1"}
+    assert redact_document(document, {"THE_TOKEN": "target-secret-1"}, home=True) == {
+        "path": "~/.venv", "log": f"the value {TEXT_MASK}"}
+    assert redact_document(document)["path"] == f"{tmp_path}/bob/.venv"
