@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import pytest
@@ -118,5 +119,14 @@ def test_a_running_step_is_journaled_as_started_and_reads_no_terminal(tmp_path):
         f"open({str(report)!r}, 'w'))"
     )
     entry = entry_for(tmp_path, RunCommand((sys.executable, "-c", script), "c", (str(site),)))
-    executor.apply(entry, [].append)
+    # envdoctor's own stdin is a pipe here (a terminal in real use): the command must not inherit it.
+    read_end, write_end = os.pipe()
+    saved_stdin = os.dup(0)
+    os.dup2(read_end, 0)
+    try:
+        executor.apply(entry, [].append)
+    finally:
+        os.dup2(saved_stdin, 0)
+        for descriptor in (saved_stdin, read_end, write_end):
+            os.close(descriptor)
     assert json.loads(report.read_text()) == ["applying", "started", True]
