@@ -227,3 +227,15 @@ def test_document_home_and_target_environment(monkeypatch, tmp_path):
     assert redact_document(document, {"THE_TOKEN": "target-secret-1"}, home=True) == {
         "path": "~/.venv", "log": f"the value {TEXT_MASK}"}
     assert redact_document(document)["path"] == f"{tmp_path}/bob/.venv"
+
+
+def test_home_is_masked_only_when_asked_of_a_redactor_too(monkeypatch, tmp_path):
+    from envdoctor.redaction import redactor
+    monkeypatch.setenv("HOME", str(tmp_path / "carol"))
+    assert redactor().text(f"{tmp_path}/carol/x") == f"{tmp_path}/carol/x"
+    assert redactor(home=True).text(f"{tmp_path}/carol/x") == "~/x"
+
+
+def test_a_home_ending_in_a_letter_x_is_masked_whole(monkeypatch):
+    monkeypatch.setenv("HOME", "/home/userX")
+    assert redact_text("/home/userX/.venv", home=True) == "~/.venv"
