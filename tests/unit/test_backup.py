@@ -155,3 +155,9 @@ def test_a_link_that_cannot_be_made_is_a_copy(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "link", no_links)
     backup._link_or_copy(str(tmp_path / "a"), str(tmp_path / "b"))
     assert (tmp_path / "b").read_text() == "a" and not os.path.samefile(tmp_path / "a", tmp_path / "b")
+
+
+def test_the_backup_folder_is_made_with_its_parents(tmp_path):
+    (tmp_path / "site").mkdir()
+    backup.take([str(tmp_path / "site")], tmp_path / "journal" / "entry" / "snapshot")
+    assert backup.is_complete(tmp_path / "journal" / "entry" / "snapshot")

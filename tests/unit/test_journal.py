@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -106,5 +107,17 @@ def test_statuses():
 
 def test_unwritable_prefix_is_a_usage_error(tmp_path):
     (tmp_path / ".envdoctor").write_text("a file where the folder should be")
-    with pytest.raises(UsageError, match="cannot write the fix journal in"):
+    with pytest.raises(UsageError) as failure:
         Journal(str(tmp_path)).create("/py", [], {})
+    assert str(failure.value) == f"cannot write the fix journal in {tmp_path / JOURNAL_FOLDER}: Not a directory"
+
+
+def test_ids_and_times_have_their_documented_shape(tmp_path):
+    entry = Journal(str(tmp_path)).create("/py", [], {})
+    assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{4}", entry.id)
+    entry.update(status="applying")
+    data = read(entry)
+    assert sorted(data) == sorted(["id", "created", "updated", "target_python", "status", "plans", "roots", "steps",
+                                   "versions_before", "versions_after", "verification"])
+    for stamp in (data["created"], data["updated"]):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", stamp)
