@@ -164,3 +164,78 @@ def test_crash_log_and_error_messages_are_redacted(monkeypatch, tmp_path):
     text = logs[0].read_text()
     assert "RuntimeError" in text and "check" in text
     assert token not in text and "hunter22" not in text
+
+
+# --- Cases added for the mutation run (tests/mutation): each kills mutants no case above noticed. ---
+
+def test_every_spelling_of_a_secret_value_is_masked_exactly():
+    from envdoctor.redaction import _forms
+    value = 'a&b<c>"d\\e'
+    assert list(_forms(value)) == [
+        value,
+        'a&b<c>\\"d\\\\e',  # inside a JSON string
+        "a&amp;b&lt;c&gt;&quot;d\\e",  # an XML attribute
+        'a&amp;b&lt;c&gt;"d\\e',  # XML text
+    ]
+
+
+def test_secret_values_in_json_and_xml_output_are_masked(monkeypatch):
+    import xml.etree.ElementTree as ElementTree
+    password = 'pa&ss<w>"rd\\x'
+    monkeypatch.setenv("MY_SERVICE_PASSWORD", password)
+    element = ElementTree.Element("e", {"value": password})
+    element.text = password
+    for rendered in (json.dumps({"v": password}), ElementTree.tostring(element, encoding="unicode")):
+        masked = redact_text(rendered)
+        assert TEXT_MASK in masked and "pa&" not in masked and "ss&lt;" not in masked and "ss<" not in masked
+
+
+def test_only_long_values_of_secret_named_variables_are_searched():
+    from envdoctor.redaction import secret_values
+    assert secret_values({"A_TOKEN": "abcd", "B_TOKEN": "abc", "PATH": "/usr/bin", "C_KEY": 1234}, None) == {"abcd"}
+    assert secret_values({"A_TOKEN": "abcd"}, {"B_SECRET": "efgh"}) == {"abcd", "efgh"}
+
+
+def test_home_with_a_trailing_slash_and_a_home_that_is_the_root(monkeypatch):
+    monkeypatch.setenv("HOME", "/home/alice/")
+    assert redact_text("/home/alice/.venv /home/alicex", home=True) == "~/.venv /home/alicex"
+    assert redact_text("/home/alice", home=True) == "~"
+    monkeypatch.setenv("HOME", "/")
+    assert redact_text("/usr/lib a/b", home=True) == "/usr/lib a/b"  # no home to mask, not every "/"
+
+
+def test_redacted_json_is_indented_and_masks_the_given_environment():
+    assert redacted_json({"a": [1]}) == '{\n "a": [\n  1\n ]\n}\n'
+    assert redacted_json({"a": 1}, indent=None) == '{"a": 1}\n'
+    assert redacted_json({"log": "the value target-secret-1"}, {"THE_TOKEN": "target-secret-1"}) == (
+        '{\n "log": "the value ' + TEXT_MASK + '"\n}\n')
+
+
+def test_a_secret_inside_another_is_masked_whole():
+    # The longer value first: masking "b1234" first would leave "a…x" of the longer one.
+    environment = {"SHORT_TOKEN": "b1234", "LONG_TOKEN": "ab1234x"}
+    assert redact_text("ab1234x and b1234", environment) == f"{TEXT_MASK} and {TEXT_MASK}"
+
+
+def test_document_keys_that_are_not_text_stay():
+    assert redact_document({1: "a", None: [2.5]}) == {1: "a", None: [2.5]}
+
+
+def test_document_home_and_target_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path / "bob"))
+    document = {"path": f"{tmp_path}/bob/.venv", "log": "the value target-secret-1"}
+    assert redact_document(document, {"THE_TOKEN": "target-secret-1"}, home=True) == {
+        "path": "~/.venv", "log": f"the value {TEXT_MASK}"}
+    assert redact_document(document)["path"] == f"{tmp_path}/bob/.venv"
+
+
+def test_home_is_masked_only_when_asked_of_a_redactor_too(monkeypatch, tmp_path):
+    from envdoctor.redaction import redactor
+    monkeypatch.setenv("HOME", str(tmp_path / "carol"))
+    assert redactor().text(f"{tmp_path}/carol/x") == f"{tmp_path}/carol/x"
+    assert redactor(home=True).text(f"{tmp_path}/carol/x") == "~/x"
+
+
+def test_a_home_ending_in_a_letter_x_is_masked_whole(monkeypatch):
+    monkeypatch.setenv("HOME", "/home/userX")
+    assert redact_text("/home/userX/.venv", home=True) == "~/.venv"

@@ -68,6 +68,17 @@ def _agrees_with_packaging(text):
         assert _evaluations(mine.marker) == _evaluations(reference.marker)
 
 
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Parse every text anew: the parsers cache per text, and a cached answer would hide what
+    the code computes now (mutmut forks each mutant from a process that already ran the tests)."""
+    from envdoctor.vocabulary import requires_dist, versions as version_module
+    for cached in (requires_dist._parse, requires_dist._parsed, requires_dist._marker, version_module.parse_version,
+                   version_module.specifier_set, version_module.requires_python_spec):
+        cached.cache_clear()
+    yield
+
+
 @pytest.mark.parametrize("text", CASES)
 def test_fast_path_matches_packaging(text):
     _agrees_with_packaging(text)

@@ -1,0 +1,430 @@
+"""The fix flow on a real temporary environment: plan, confirm, apply, verify, roll back, undo.
+
+The target is a folder laid out like a venv (pyvenv.cfg, bin/python, site-packages with
+dist-info folders). Its `bin/python` is a stand-in shell script: the plan's real command
+`bin/python -m pip install 'idna<4,>=2.5'` runs it, and it does what the file `behaviour`
+says (install idna 3.7, fail with exit 1, install idna and break another distribution, do
+nothing). `collect` reads the folder's dist-info METADATA files into Facts every time it is
+called, as the probe reads metadata, so verification sees what the command really did.
+Fast (no venv is built): tests/mutation runs these against every mutant of fixes/flow.py.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from envdoctor.errors import ProbeError, UsageError
+from envdoctor.fixes import flow
+from envdoctor.fixes.flow import FixOptions
+from envdoctor.fixes.journal import Journal
+from envdoctor.model.facts import FACTS_SCHEMA_VERSION, Facts
+from envdoctor.registry import load_registry
+from tests.helpers.facts import MARKERS, dist, interpreter
+from tests.helpers.venvs import tree_state
+
+SITE_REL = "lib/python3.11/site-packages"
+
+STAND_IN_PYTHON = """#!/bin/sh
+# Stand-in for the target's python: only `-m pip install ...` is ever run by these tests.
+env="$(cd "$(dirname "$0")/.." && pwd)"
+site="$env/lib/python3.11/site-packages"
+install_idna() {
+    rm -rf "$site/idna-2.0.dist-info"
+    mkdir "$site/idna-3.7.dist-info"
+    printf 'Metadata-Version: 2.1\\nName: idna\\nVersion: 3.7\\n' > "$site/idna-3.7.dist-info/METADATA"
+}
+echo "stand-in pip: $*"
+case "$(cat "$env/behaviour")" in
+    good) install_idna ;;
+    fail) rm -rf "$site/idna-2.0.dist-info"; echo "ERROR: No matching distribution found for idna<4" >&2; exit 1 ;;
+    breaks) install_idna
+            mkdir "$site/broken-1.0.dist-info"
+            printf 'Name: broken\\nVersion: 1.0\\nRequires-Dist: missing-thing\\n' > "$site/broken-1.0.dist-info/METADATA" ;;
+    crash) install_idna; touch "$site/crash.pth" ;;
+    nothing) ;;
+esac
+"""
+
+
+def _metadata(name: str, version: str, requires: List[str] = ()) -> str:
+    lines = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    return "\n".join(lines + [f"Requires-Dist: {r}" for r in requires]) + "\n"
+
+
+def make_target(root: Path, behaviour: str, requirers=("requests",)) -> Path:
+    """A venv-shaped folder: requirers need idna<4,>=2.5 and idna 2.0 is installed (REQ002)."""
+    env = root / "env"
+    site = env / SITE_REL
+    site.mkdir(parents=True)
+    (env / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (env / "behaviour").write_text(behaviour)
+    python = env / "bin" / "python"
+    python.parent.mkdir()
+    python.write_text(STAND_IN_PYTHON)
+    python.chmod(python.stat().st_mode | stat.S_IXUSR)
+    installed = [("pip", "24.0", []), ("idna", "2.0", [])] + [(name, "2.32.3", ["idna<4,>=2.5"]) for name in requirers]
+    for name, version, requires in installed:
+        info = site / f"{name}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(_metadata(name, version, requires))
+    return env
+
+
+def collect(env: Path) -> Facts:
+    """Facts of the folder as it is now: every dist-info's Name, Version and Requires-Dist."""
+    site = str(env / SITE_REL)
+    if os.path.exists(os.path.join(site, "crash.pth")):
+        raise ProbeError("the target's interpreter exited at start-up (crash.pth)")  # as run_probe does
+    dists = []
+    for folder in sorted(os.listdir(site)):
+        if not folder.endswith(".dist-info"):
+            continue
+        fields = {"Requires-Dist": []}
+        for line in Path(site, folder, "METADATA").read_text().splitlines():
+            key, _, value = line.partition(": ")
+            fields["Requires-Dist"].append(value) if key == "Requires-Dist" else fields.setdefault(key, value)
+        dists.append(dist(fields["Name"], fields["Version"], requires=fields["Requires-Dist"], location=site))
+    facts = interpreter()
+    facts.update(executable=str(env / "bin" / "python"), prefix=str(env), exec_prefix=str(env), site_packages=[site])
+    return Facts.from_dict({
+        "schema_version": FACTS_SCHEMA_VERSION, "envdoctor_version": "test",
+        "target": {"python": str(env / "bin" / "python"), "cwd": str(env), "source": "--python"},
+        "interpreter": facts, "markers": dict(MARKERS), "distributions": dists,
+    })
+
+
+CHECKS = [load_registry().by_code()[code] for code in ("REQ001", "REQ002")]
+YES = FixOptions(yes=True, dry_run=False, unsafe=False)
+
+
+class Run:
+    """One `fix` over a target: its exit code, what it wrote, and the journal entry it left."""
+
+    def __init__(self, env: Path, options: FixOptions = YES, **keywords):
+        self.env = env
+        self.written: List[str] = []
+        self.probes = 0
+        self.code = flow.fix(options, self.probe, CHECKS, self.written.append, **keywords)
+
+    def probe(self) -> Facts:
+        self.probes += 1
+        return collect(self.env)
+
+    @property
+    def entry(self):
+        entries = Journal(str(self.env)).entries()
+        assert len(entries) == 1, entries
+        return entries[0]
+
+
+def without_journal(state: dict) -> dict:
+    return {path: value for path, value in state.items() if not path.startswith(".envdoctor")}
+
+
+def test_a_fix_that_works_is_verified_and_can_be_undone(tmp_path, capsys):
+    env = make_target(tmp_path, "good")
+    before = tree_state(env)
+    run = Run(env)
+    assert run.code == 0 and run.probes == 2
+    assert "install idna<4,>=2.5" in run.written[0]
+    site = env / SITE_REL
+    assert (site / "idna-3.7.dist-info").is_dir() and not (site / "idna-2.0.dist-info").exists()
+    entry = run.entry
+    assert entry.status == "verified"
+    assert entry.data["verification"] == {"still_present": [], "new_errors": []}
+    assert entry.data["versions_before"]["idna"] == "2.0" and entry.data["versions_after"]["idna"] == "3.7"
+    assert [step["status"] for step in entry.data["steps"]] == ["done"]
+    assert entry.data["target_python"] == str(env / "bin" / "python")
+    assert [(p["fixer"], p["kind"]) for p in entry.data["plans"]] == [("install-requirement", "reinstall")]
+    err = capsys.readouterr().err
+    assert f"journal entry {entry.id} ({entry.path})" in err and "nothing applied" not in err
+    assert "fixed: REQ002" in err and f"undo with: envdoctor undo {entry.id} --python {env}/bin/python" in err
+
+    out: List[str] = []
+    assert flow.undo(str(env / "bin" / "python"), None, False, out.append) == 0
+    assert without_journal(tree_state(env)) == without_journal(before)
+    assert Journal(str(env)).entries()[0].status == "undone"
+    assert ("  removed " + str(site / "idna-3.7.dist-info") + "\n") in out
+    assert ("  restored " + str(site / "idna-2.0.dist-info") + "\n") in out
+    with pytest.raises(UsageError, match="nothing to undo"):
+        flow.undo(str(env / "bin" / "python"), None, False, out.append)
+    with pytest.raises(UsageError, match=f"is undone; there is nothing to undo"):
+        flow.undo(str(env / "bin" / "python"), entry.id, False, out.append)
+
+
+@pytest.mark.parametrize("behaviour, because, verification", [
+    ("fail", "a step failed", None),
+    ("breaks", "verification failed", {"still_present": [], "new_errors": [
+        "REQ001 broken 1.0 requires missing-thing, which is not installed"]}),
+    ("nothing", "verification failed", {"still_present": ["REQ002 requests"], "new_errors": []}),
+    ("crash", "verification could not run", None),
+])
+def test_a_fix_that_fails_or_breaks_something_is_rolled_back_byte_identical(tmp_path, capsys, behaviour, because,
+                                                                            verification):
+    env = make_target(tmp_path, behaviour)
+    before = tree_state(env)
+    run = Run(env)
+    assert run.code == 1
+    assert without_journal(tree_state(env)) == without_journal(before)
+    entry = run.entry
+    assert entry.status == "rolled-back" and entry.data["rolled_back_because"] == because
+    assert entry.data["verification"] == verification
+    err = capsys.readouterr().err
+    assert f"rolled back ({because}):" in err
+    if behaviour == "fail":
+        assert entry.data["steps"] == [dict(entry.data["steps"][0], status="failed", returncode=1)]
+        assert "step 1 failed (exit 1)" in err and "No matching distribution found for idna<4" in err
+    if behaviour == "breaks":
+        assert "verification failed: new error REQ001 broken 1.0 requires missing-thing" in err
+    if behaviour == "nothing":
+        assert "verification failed: REQ002 requests 2.32.3 requires idna<4,>=2.5" in err
+    # A closed entry is not in the way of the next fix, and there is nothing to undo.
+    with pytest.raises(UsageError, match="nothing to undo"):
+        flow.undo(str(env / "bin" / "python"), None, False, [].append)
+
+
+def test_an_error_that_was_there_before_is_not_new(tmp_path):
+    env = make_target(tmp_path, "good")
+    site = env / SITE_REL
+    (site / "broken-1.0.dist-info").mkdir()
+    # An unpinned torch is never planned (reinstall.py): REQ001 stays, unfixable, before and after.
+    (site / "broken-1.0.dist-info" / "METADATA").write_text(_metadata("broken", "1.0", ["torch"]))
+    run = Run(env)
+    assert run.code == 1  # still not clean, but the fix is verified: the old error is not new
+    assert run.entry.status == "verified"
+    assert "REQ001" in run.written[0]  # listed as what cannot be fixed automatically
+
+
+def test_interrupted_during_a_step_is_rolled_back_and_reraised(tmp_path):
+    env = make_target(tmp_path, "good")
+    before = tree_state(env)
+
+    def interrupt(index):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Run(env, after_step=interrupt)
+    assert without_journal(tree_state(env)) == without_journal(before)
+    entry = Journal(str(env)).entries()[0]
+    assert entry.status == "rolled-back" and entry.data["rolled_back_because"] == "interrupted"
+
+
+def test_interrupted_verification_is_rolled_back_and_reraised(tmp_path):
+    env = make_target(tmp_path, "good")
+    before = tree_state(env)
+    calls = []
+
+    def probe():
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return collect(env)
+
+    with pytest.raises(KeyboardInterrupt):
+        flow.fix(YES, probe, CHECKS, [].append)
+    assert without_journal(tree_state(env)) == without_journal(before)
+    assert Journal(str(env)).entries()[0].data["rolled_back_because"] == "verification could not run"
+
+
+def test_a_killed_fix_must_be_undone_before_the_next(tmp_path):
+    env = make_target(tmp_path, "good")
+    before = tree_state(env)
+
+    class Killed(Exception):
+        """Stands for kill -9 after the step: no handler of envdoctor's runs."""
+
+    def kill(index):
+        raise Killed
+
+    with pytest.raises(Killed):
+        Run(env, after_step=kill)
+    entry = Journal(str(env)).entries()[0]
+    assert entry.status == "applying"
+    with pytest.raises(UsageError, match=f"earlier fix \\({entry.id}, status applying\\) did not finish; "
+                                         f"run `envdoctor undo {entry.id} --python {env}/bin/python` first"):
+        Run(env)
+    listed: List[str] = []
+    assert flow.undo(str(env / "bin" / "python"), None, True, listed.append) == 0
+    assert listed == [f"{entry.id}  applying     {entry.data['created']}  install idna<4,>=2.5\n"]
+    assert flow.undo(str(env / "bin" / "python"), entry.id, False, [].append) == 0
+    assert without_journal(tree_state(env)) == without_journal(before)
+    assert Run(env).code == 0  # the next fix goes ahead
+
+
+def test_undo_of_a_fix_killed_while_backing_up_discards_the_backup(tmp_path, capsys):
+    env = make_target(tmp_path, "good")
+    facts = collect(env)
+    plans, _ = flow.build_plans(flow.run_checks(CHECKS, facts), facts)
+    entry = Journal(str(env)).create(facts.target.python, plans, flow.versions(facts))
+    assert flow.undo(str(env / "bin" / "python"), None, False, [].append) == 0
+    entry = Journal(str(env)).entries()[0]
+    assert entry.status == "abandoned" and not entry.snapshot_dir.exists()
+    assert "stopped before changing anything; marked abandoned" in capsys.readouterr().err
+
+
+def test_undo_list_without_entries(tmp_path):
+    env = make_target(tmp_path, "good")
+    out: List[str] = []
+    assert flow.undo(str(env / "bin" / "python"), None, True, out.append) == 0
+    assert out == [f"no journal entries in {env}/.envdoctor/journal\n"]
+
+
+def _one_install_plan(plans) -> bool:
+    return [plan.summary for plan in plans] == ["install idna<4,>=2.5"]
+
+
+NOT_A_TERMINAL = "not a terminal and no --yes: nothing was changed (run again with --yes to apply)"
+
+
+@pytest.mark.parametrize("options, confirm, applied, said", [
+    (FixOptions(yes=False, dry_run=True, unsafe=False), None, False, "dry run: nothing was changed"),
+    (FixOptions(yes=True, dry_run=True, unsafe=False), None, False, "dry run: nothing was changed"),
+    (FixOptions(yes=False, dry_run=False, unsafe=False), None, False, NOT_A_TERMINAL),
+    (FixOptions(yes=False, dry_run=False, unsafe=False), lambda plans: False, False, "nothing applied"),
+    (FixOptions(yes=False, dry_run=False, unsafe=False), _one_install_plan, True, "fixed: REQ002"),
+])
+def test_only_a_yes_or_a_confirmation_applies(tmp_path, capsys, options, confirm, applied, said):
+    env = make_target(tmp_path, "good")
+    before = tree_state(env)
+    run = Run(env, options, confirm=confirm)
+    assert f"envdoctor: {said}" in capsys.readouterr().err
+    assert run.code == (0 if applied else 1)
+    assert "install idna<4,>=2.5" in run.written[0]
+    if applied:
+        assert run.entry.status == "verified"
+    else:
+        assert tree_state(env) == before  # no journal either
+
+
+def test_unsafe_plans_need_unsafe(tmp_path, capsys):
+    env = make_target(tmp_path, "good")
+    facts = collect(env)
+    plans, _ = flow.build_plans(flow.run_checks(CHECKS, facts), facts)
+    unsafe = [plan.__class__(**{**plan.__dict__, "safe": False}) for plan in plans]
+    assert flow._choose(unsafe, YES, None) == []
+    err = capsys.readouterr().err
+    assert "it is unsafe; add --unsafe to apply it" in err and "envdoctor: nothing applied" in err
+    assert flow._choose(unsafe, FixOptions(yes=True, dry_run=False, unsafe=True), None) == unsafe
+    assert flow._choose(plans, YES, None) == plans
+
+
+def test_one_plan_for_findings_that_need_the_same_command(tmp_path):
+    env = make_target(tmp_path, "good", requirers=("requests", "httpx"))
+    site = env / SITE_REL
+    for name, version, requires in (("zlib-user", "1.0", ["zzz>=1"]), ("zzz", "0.5", [])):
+        (site / f"{name}-{version}.dist-info").mkdir()
+        (site / f"{name}-{version}.dist-info" / "METADATA").write_text(_metadata(name, version, requires))
+    facts = collect(env)
+    run = flow.run_checks(CHECKS, facts)
+    assert [f.subject for f in run.findings] == ["httpx", "requests", "zlib-user"]
+    plans, unfixable = flow.build_plans(run, facts)
+    assert [plan.summary for plan in plans] == ["install idna<4,>=2.5", "install zzz>=1"] and unfixable == []
+
+
+def test_nothing_to_fix(tmp_path):
+    env = make_target(tmp_path, "good", requirers=())
+    before = tree_state(env)
+    assert Run(env).code == 0
+    assert tree_state(env) == before
+    # Only an error without an automatic fix: nothing to apply, and still a failure.
+    (env / SITE_REL / "broken-1.0.dist-info").mkdir()
+    (env / SITE_REL / "broken-1.0.dist-info" / "METADATA").write_text(_metadata("broken", "1.0", ["torch"]))
+    assert Run(env).code == 1
+    assert not (env / ".envdoctor").exists()
+
+
+def _always_warns():
+    from envdoctor.api import CHECK_ATTRIBUTE, Severity, check, report
+
+    @check(code="TST001", name="always-warns", summary="A warning that no fix removes.", needs=("distributions",))
+    def always_warns(facts):
+        """Warns about every target."""
+        yield report(Severity.WARNING, "a warning that stays", subject="target")
+
+    return getattr(always_warns, CHECK_ATTRIBUTE)
+
+
+def test_only_a_warning_without_a_fix_is_not_a_failure(tmp_path):
+    env = make_target(tmp_path, "good", requirers=())
+    assert flow.fix(YES, lambda: collect(env), CHECKS + [_always_warns()], [].append) == 0
+
+
+def test_target_prefix(tmp_path):
+    env = make_target(tmp_path, "good")
+    assert flow.target_prefix(str(env / "bin" / "python")) == str(env)  # from pyvenv.cfg, nothing run
+    # Elsewhere the interpreter is asked, with -S: stand-ins that answer only that exact question, or fail.
+    (tmp_path / "sys" / "bin").mkdir(parents=True)
+    answering = tmp_path / "sys" / "bin" / "python"
+    answering.write_text('#!/bin/sh\n[ "$*" = "-S -c import sys; print(sys.prefix)" ] && echo /opt/base\n')
+    answering.chmod(0o755)
+    assert flow.target_prefix(str(answering)) == "/opt/base"
+    long_error = "e" * 299 + "broken site"
+    answering.write_text(f"#!/bin/sh\necho /opt/base; echo start{long_error} >&2; exit 1\n")
+    with pytest.raises(UsageError) as failure:
+        flow.target_prefix(str(answering))
+    assert str(failure.value) == f"cannot find the prefix of {answering}: {long_error[-300:]}"
+    answering.write_text("#!/bin/sh\nexit 0\n")  # says nothing
+    with pytest.raises(UsageError, match="cannot find the prefix of"):
+        flow.target_prefix(str(answering))
+    with pytest.raises(UsageError, match="cannot run"):
+        flow.target_prefix(str(tmp_path / "no" / "bin" / "python"))
+
+
+def _entry_with_changes(env: Path, count: int):
+    """An applied entry whose undo puts back `count` paths: files created after the backup."""
+    site = env / SITE_REL
+    facts = collect(env)
+    plans, _ = flow.build_plans(flow.run_checks(CHECKS, facts), facts)
+    second = plans[0].__class__(**{**plans[0].__dict__, "summary": "second plan"})
+    entry = Journal(str(env)).create(facts.target.python, [plans[0], second], {})
+    from envdoctor.fixes import backup
+    backup.take(entry.data["roots"], entry.snapshot_dir)
+    entry.update(status="applied")
+    for index in range(count):
+        (site / f"new-{index:02d}.py").write_text("x")
+    return entry
+
+
+@pytest.mark.parametrize("count, more", [(20, None), (21, "  ... and 1 more\n"), (25, "  ... and 5 more\n")])
+def test_undo_lists_twenty_changes_and_counts_the_rest(tmp_path, capsys, count, more):
+    env = make_target(tmp_path, "good")
+    entry = _entry_with_changes(env, count)
+    listed: List[str] = []
+    flow.undo(str(env / "bin" / "python"), None, True, listed.append)
+    assert listed == [f"{entry.id}  applied      {entry.data['created']}  install idna<4,>=2.5; second plan\n"]
+    out: List[str] = []
+    assert flow.undo(str(env / "bin" / "python"), entry.id, False, out.append) == 0
+    assert f"undid {entry.id}: {count} path(s) put back as they were" in capsys.readouterr().err
+    assert len(out) == min(count, 20) + (more is not None)
+    shown = out[:20]
+    assert len(set(shown)) == len(shown) and all(line.startswith(f"  removed {env / SITE_REL}/new-") for line in shown)
+    assert out[20:] == ([more] if more else [])
+
+
+def test_a_warning_left_after_a_verified_fix_is_not_a_failure(tmp_path):
+    env = make_target(tmp_path, "good")
+    code = flow.fix(YES, lambda: collect(env), CHECKS + [_always_warns()], [].append)
+    assert code == 0
+    assert Journal(str(env)).entries()[0].status == "verified"
+
+
+def test_dry_run_says_so(tmp_path, capsys):
+    env = make_target(tmp_path, "good")
+    assert Run(env, FixOptions(yes=True, dry_run=True, unsafe=False)).code == 1
+    assert "envdoctor: dry run: nothing was changed" in capsys.readouterr().err
+
+
+def test_a_crashed_verification_says_why(tmp_path, capsys):
+    env = make_target(tmp_path, "crash")
+    assert Run(env).code == 1
+    assert "verification could not run: the target's interpreter exited at start-up (crash.pth)" in capsys.readouterr().err
+
+
+def test_versions_of_a_distribution_without_one_are_empty():
+    from tests.helpers.facts import make_facts
+    assert flow.versions(make_facts(dists=[dist("a", "1.0"), dist("b", None)])) == {"a": "1.0", "b": ""}
