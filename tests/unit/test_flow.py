@@ -38,6 +38,9 @@ install_idna() {
     mkdir "$site/idna-3.7.dist-info"
     printf 'Metadata-Version: 2.1\\nName: idna\\nVersion: 3.7\\n' > "$site/idna-3.7.dist-info/METADATA"
 }
+case " $* " in
+    *" --dry-run "*) echo '{"install": []}'; exit 0 ;;  # fix's resolution in advance: changes nothing
+esac
 echo "stand-in pip: $*"
 case "$(cat "$env/behaviour")" in
     good) install_idna ;;
@@ -259,7 +262,7 @@ def test_a_killed_fix_must_be_undone_before_the_next(tmp_path):
 def test_undo_of_a_fix_killed_while_backing_up_discards_the_backup(tmp_path, capsys):
     env = make_target(tmp_path, "good")
     facts = collect(env)
-    plans, _ = flow.build_plans(flow.run_checks(CHECKS, facts), facts)
+    plans = list(flow.build_plans(flow.run_checks(CHECKS, facts), facts).plans)
     entry = Journal(str(env)).create(facts.target.python, plans, flow.versions(facts))
     assert flow.undo(str(env / "bin" / "python"), None, False, [].append) == 0
     entry = Journal(str(env)).entries()[0]
@@ -304,7 +307,7 @@ def test_only_a_yes_or_a_confirmation_applies(tmp_path, capsys, options, confirm
 def test_unsafe_plans_need_unsafe(tmp_path, capsys):
     env = make_target(tmp_path, "good")
     facts = collect(env)
-    plans, _ = flow.build_plans(flow.run_checks(CHECKS, facts), facts)
+    plans = list(flow.build_plans(flow.run_checks(CHECKS, facts), facts).plans)
     unsafe = [plan.__class__(**{**plan.__dict__, "safe": False}) for plan in plans]
     assert flow._choose(unsafe, YES, None) == []
     err = capsys.readouterr().err
@@ -322,8 +325,14 @@ def test_one_plan_for_findings_that_need_the_same_command(tmp_path):
     facts = collect(env)
     run = flow.run_checks(CHECKS, facts)
     assert [f.subject for f in run.findings] == ["httpx", "requests", "zlib-user"]
-    plans, unfixable = flow.build_plans(run, facts)
-    assert [plan.summary for plan in plans] == ["install idna<4,>=2.5", "install zzz>=1"] and unfixable == []
+    combined = flow.build_plans(run, facts)
+    # Two findings needing the same command share one plan; the distinct install joins it in the
+    # run's one resolution (fixes/combined.py), and its own plan says so.
+    assert [plan.summary for plan in combined.plans] == [
+        "install idna<4,>=2.5, zzz>=1",
+        "install zzz>=1 (in the one resolution of REQ002 httpx's plan)",
+    ] and combined.unfixable == ()
+    assert [len(plan.actions) for plan in combined.plans] == [1, 0]
 
 
 def test_nothing_to_fix(tmp_path):
@@ -379,7 +388,7 @@ def _entry_with_changes(env: Path, count: int):
     """An applied entry whose undo puts back `count` paths: files created after the backup."""
     site = env / SITE_REL
     facts = collect(env)
-    plans, _ = flow.build_plans(flow.run_checks(CHECKS, facts), facts)
+    plans = list(flow.build_plans(flow.run_checks(CHECKS, facts), facts).plans)
     second = plans[0].__class__(**{**plans[0].__dict__, "summary": "second plan"})
     entry = Journal(str(env)).create(facts.target.python, [plans[0], second], {})
     from envdoctor.fixes import backup
