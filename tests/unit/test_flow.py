@@ -437,3 +437,44 @@ def test_a_crashed_verification_says_why(tmp_path, capsys):
 def test_versions_of_a_distribution_without_one_are_empty():
     from tests.helpers.facts import make_facts
     assert flow.versions(make_facts(dists=[dist("a", "1.0"), dist("b", None)])) == {"a": "1.0", "b": ""}
+
+
+# --- what the OS package manager owns is never changed (issue 16) ------------------------------
+
+
+def _with(facts: Facts, interpreter=None, dists=None) -> Facts:
+    import dataclasses
+
+    changed = {}
+    if interpreter:
+        changed["interpreter"] = dataclasses.replace(facts.interpreter, **interpreter)
+    if dists:
+        changed["distributions"] = tuple(dataclasses.replace(d, **dists.get(d.name, {})) for d in facts.distributions)
+    return dataclasses.replace(facts, **changed)
+
+
+def test_an_externally_managed_prefix_gets_no_plan_and_is_told_why(tmp_path):
+    env = make_target(tmp_path, "good")
+    facts = _with(collect(env), interpreter={"externally_managed": "/usr/lib/python3.11/EXTERNALLY-MANAGED"})
+    combined = flow.build_plans(flow.run_checks(CHECKS, facts), facts)
+    assert combined.plans == () and [f.code for f in combined.unfixable] == ["REQ002"]
+    assert combined.conflict == (
+        f"{env} is externally managed (PEP 668, /usr/lib/python3.11/EXTERNALLY-MANAGED): envdoctor changes "
+        "nothing the OS package manager owns; install into a virtual environment "
+        "(python3 -m venv --system-site-packages VENV) or use the OS package")
+
+
+def test_a_dpkg_owned_distribution_is_not_reinstalled_by_pip(tmp_path):
+    env = make_target(tmp_path, "good", requirers=())
+    (env / SITE_REL / "idna-2.0.dist-info" / "RECORD").write_text("idna/__init__.py,,\n")  # its code is gone: INT001
+    facts = collect(env)
+    facts = _with(facts, dists={"idna": {"record": "RECORD", "record_count": 1, "missing_count": 1,
+                                          "missing_files": ("idna/__init__.py",)}})
+    checks = [load_registry().by_code()["INT001"]]
+    planned = flow.build_plans(flow.run_checks(checks, facts), facts)
+    assert [plan.code for plan in planned.plans] == ["INT001"] and planned.conflict == ""  # the near miss
+    owned = _with(facts, dists={"idna": {"os_package": "python3-idna"}})
+    refused = flow.build_plans(flow.run_checks(checks, owned), owned)
+    assert refused.plans == () and [f.code for f in refused.unfixable] == ["INT001"]
+    assert refused.conflict == ("idna: installed by the OS package manager; reinstall the OS package "
+                                "(apt-get install --reinstall ...) instead")
