@@ -478,3 +478,13 @@ def test_a_dpkg_owned_distribution_is_not_reinstalled_by_pip(tmp_path):
     assert refused.plans == () and [f.code for f in refused.unfixable] == ["INT001"]
     assert refused.conflict == ("idna: installed by the OS package manager; reinstall the OS package "
                                 "(apt-get install --reinstall ...) instead")
+
+
+def test_fix_prints_why_nothing_was_planned(tmp_path, capsys):
+    env = make_target(tmp_path, "good")
+    marker = "/usr/lib/python3.11/EXTERNALLY-MANAGED"
+    written: List[str] = []
+    code = flow.fix(YES, lambda: _with(collect(env), interpreter={"externally_managed": marker}), CHECKS, written.append)
+    assert code == 1  # the REQ002 error stays
+    assert f"Not planned: {env} is externally managed (PEP 668, {marker})" in written[0]
+    assert "No automatic fix for:\n  REQ002" in written[0]
