@@ -39,7 +39,9 @@ install_idna() {
     printf 'Metadata-Version: 2.1\\nName: idna\\nVersion: 3.7\\n' > "$site/idna-3.7.dist-info/METADATA"
 }
 case " $* " in
-    *" --dry-run "*) echo '{"install": []}'; exit 0 ;;  # fix's resolution in advance: changes nothing
+    *" --dry-run "*)  # fix's resolution in advance: changes nothing
+        if [ "$(cat "$env/behaviour")" = unresolvable ]; then echo "ERROR: ResolutionImpossible" >&2; exit 1; fi
+        echo '{"install": []}'; exit 0 ;;
 esac
 echo "stand-in pip: $*"
 case "$(cat "$env/behaviour")" in
@@ -488,3 +490,23 @@ def test_fix_prints_why_nothing_was_planned(tmp_path, capsys):
     assert code == 1  # the REQ002 error stays
     assert f"Not planned: {env} is externally managed (PEP 668, {marker})" in written[0]
     assert "No automatic fix for:\n  REQ002" in written[0]
+
+
+def test_every_reason_for_not_planning_is_said_once(tmp_path):
+    """Two dpkg-owned incomplete distributions refused, and an install the resolver cannot satisfy:
+    one sentence each, joined."""
+    env = make_target(tmp_path, "unresolvable")
+    site = env / SITE_REL
+    for name in ("idna", "pip"):
+        info = next(site.glob(f"{name}-*.dist-info"))
+        (info / "RECORD").write_text(f"{name}/__init__.py,,\n")
+    missing = {"record": "RECORD", "record_count": 1, "missing_count": 1}
+    facts = _with(collect(env), dists={
+        "idna": {**missing, "missing_files": ("idna/__init__.py",), "os_package": "python3-idna"},
+        "pip": {**missing, "missing_files": ("pip/__init__.py",), "os_package": "python3-pip"}})
+    checks = [load_registry().by_code()[code] for code in ("INT001", "REQ002")]
+    combined = flow.build_plans(flow.run_checks(checks, facts), facts)
+    assert combined.plans == ()
+    assert combined.conflict == (
+        "idna, pip: installed by the OS package manager; reinstall the OS package (apt-get install --reinstall ...) "
+        "instead; pip cannot resolve idna<4,>=2.5 together: ERROR: ResolutionImpossible")
