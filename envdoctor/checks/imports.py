@@ -54,12 +54,22 @@ def _is_own(problem: ImportProblem) -> bool:
     return problem.kind == "beyond-top-level" or (problem.provider is not None and problem.provider == problem.importer)
 
 
+# How the scanner names the standard library as a provider (envdoctor/scan/resolve.py).
+STANDARD_LIBRARY = "the standard library"
+
+
 def _severity(problem: ImportProblem) -> Severity:
     if problem.type_checking:
+        return Severity.INFO
+    if problem.conditional:
+        # Only a run-time condition (an `if` the scanner cannot decide, a module that nothing
+        # imports statically) makes it run: it may never fail anywhere, so it is not a warning.
         return Severity.INFO
     if problem.guarded:
         if _is_own(problem) and problem.kind == "missing-module":
             return Severity.INFO  # the package's own optional part, absent by design
+        if problem.provider == STANDARD_LIBRARY:
+            return Severity.INFO  # feature detection across Python versions (`types.UnionType`)
         return Severity.WARNING  # the provider is installed and lost the API: a fallback hides it
     return Severity.ERROR
 
@@ -75,7 +85,7 @@ def _context(problem: ImportProblem) -> str:
     if problem.guarded:
         notes.append("inside try/except ImportError: the failure is swallowed and a fallback runs")
     if problem.conditional:
-        notes.append("under an `if` decided at run time")
+        notes.append("runs only under a condition decided at run time")
     return "; ".join([where] + notes)
 
 
@@ -375,7 +385,7 @@ def unparsable_source(facts: Facts) -> Iterator:
         if problem.kind != "unparsable":
             continue
         yield report(
-            Severity.INFO if host_older else Severity.WARNING,
+            Severity.INFO if host_older or problem.conditional else Severity.WARNING,
             f"{_who(problem.importer, problem.importer_version)}: {problem.importer_module} does not parse: {problem.detail}",
             subject=problem.importer_module,
             message="Importing this module raises SyntaxError."

@@ -19,7 +19,14 @@ from envdoctor.scan.conditions import TargetTraits, reachable
 from envdoctor.scan.exports import Exports, absolute_module, import_target
 from envdoctor.scan.modules import StaticFinder
 from envdoctor.scan.sources import ScanUnit, distribution_unit
-from envdoctor.scan.summary import CONDITIONS, GUARDED, KIND, MODULE, NAMES, SCOPE, TYPE_CHECKING
+from envdoctor.scan.summary import CONDITIONS, FALLBACK, GUARDED, KIND, LEVEL, LINE, MODULE, NAMES, SCOPE, TYPE_CHECKING
+
+# Words that name a platform in a module name (`_macosx`, `_win32`): such a module is built
+# only on that platform, so on another one its absence is by design, not a broken import.
+PLATFORM_WORDS = {
+    "darwin": frozenset(("macosx", "macos", "darwin", "osx", "cocoa")),
+    "win32": frozenset(("win32", "win64", "windows", "winreg", "msvcrt")),
+}
 
 # The most homes listed for one name: beyond that a suggestion stops being useful.
 MAX_HOMES = 5
@@ -29,9 +36,15 @@ STDLIB = "the standard library"
 SITES_WITH_TEXT = 5
 
 
+def _site_of(record: tuple) -> tuple:
+    """(kind, level, module, names) of a stored import, as _check_site takes them."""
+    return record[KIND], record[LEVEL], record[MODULE], record[NAMES]
+
+
 def _runs_on_import(record: tuple) -> bool:
-    """A module-level import with no try/except around it and not under TYPE_CHECKING."""
-    return record[SCOPE] == "module" and not record[GUARDED] and not record[TYPE_CHECKING]
+    """A module-level import with no try/except around it, not under TYPE_CHECKING, and not
+    a fallback in an `except ImportError:` handler (which runs only when its try failed)."""
+    return record[SCOPE] == "module" and not record[GUARDED] and not record[TYPE_CHECKING] and record[FALLBACK] is None
 
 
 class Resolver:
@@ -64,32 +77,87 @@ class Resolver:
             "importer_version": importer.version if importer else None,
         }
         eager = self._eager_modules(unit, summaries)
+        referenced = self._referenced_modules(unit, summaries)
         for source in unit.files:
             summary = summaries.get(source.path)
             if summary is None:
                 continue
+            # A module that no import of its own package reaches on this target runs only when
+            # something names it at run time (a plugin loader) or never (a code template).
+            unreferenced = "." in source.module and source.module not in referenced
+            note = f"; nothing in {base['importer']} imports {source.module} on this target" if unreferenced else ""
             if summary["error"]:
                 yield ImportProblem(
                     kind="unparsable", path=source.path, line=summary["error_line"], statement="",
-                    importer_module=source.module,
-                    module=source.module, missing=source.module, detail=summary["error"], **base,
+                    importer_module=source.module, conditional=unreferenced,
+                    module=source.module, missing=source.module, detail=summary["error"] + note, **base,
                 )
                 continue
-            lines = _LazyLines(source.path)
-            for record in summary["imports"]:
-                line, end_line, kind, level, module, names, scope, guarded, type_checking, conditions = record
-                reach = reachable(conditions, self.traits)
-                if reach is False:
+            yield from self._file_problems(unit, source, summary, eager, unreferenced, note, base)
+
+    def _file_problems(self, unit: ScanUnit, source, summary: dict, eager: Set[str], unreferenced: bool, note: str, base: dict) -> Iterator[ImportProblem]:
+        lines = _LazyLines(source.path)
+        for record in summary["imports"]:
+            line, end_line, kind, level, module, names, scope, guarded, type_checking, conditions, fallback = record
+            reach = reachable(conditions, self.traits)
+            if reach is not False and fallback is not None:
+                reach = self._fallback_runs(source, summary, fallback, reach)
+            if reach is False:
+                continue
+            self.imports_seen += 1
+            context = dict(
+                path=source.path, line=line, importer_module=source.module, scope=scope, guarded=guarded, type_checking=type_checking,
+                conditional=reach is None or unreferenced, eager=source.module in eager and _runs_on_import(record) and reach is True, **base,
+            )
+            for problem in self._check_site(source.module, source.is_package, kind, level, module, names):
+                kind_, absolute, missing, detail, imported = problem
+                if self._other_platform(missing):
                     continue
-                self.imports_seen += 1
-                context = dict(
-                    path=source.path, line=line, importer_module=source.module, scope=scope, guarded=guarded, type_checking=type_checking,
-                    conditional=reach is None, eager=source.module in eager and _runs_on_import(record) and reach is True, **base,
-                )
-                for problem in self._check_site(source.module, source.is_package, kind, level, module, names):
-                    kind_, absolute, missing, detail, imported = problem
-                    statement = lines.text(line, end_line) if self._wants_statement(unit, kind_, missing) else ""
-                    yield self._problem(unit, kind_, absolute, missing, detail, imported, statement, context)
+                statement = lines.text(line, end_line) if self._wants_statement(unit, kind_, missing) else ""
+                yield self._problem(unit, kind_, absolute, missing, detail + note, imported, statement, context)
+
+    def _fallback_runs(self, source, summary: dict, fallback: Tuple[int, int], reach: Optional[bool]) -> Optional[bool]:
+        """An import in an `except ImportError:` handler runs only when its try failed: never
+        (False) when every import of the try body resolves on this target, as the first thing
+        tried when one of them fails (`reach` unchanged), and unknown (None) when the try body
+        imports nothing the scanner can judge (it fails, or not, at run time)."""
+        first, last = fallback
+        tried = [
+            record for record in summary["imports"]
+            if first <= record[LINE] <= last and reachable(record[CONDITIONS], self.traits) is not False
+        ]
+        if not tried:
+            return None
+        for record in tried:
+            if next(self._check_site(source.module, source.is_package, *_site_of(record)), None) is not None:
+                return reach
+        return False
+
+    def _other_platform(self, missing: str) -> bool:
+        """A module named for another platform than the target's (`_macosx` on Linux)."""
+        words = set(missing.rpartition(".")[2].lower().strip("_").split("_"))
+        platform = self.traits.strings.get("sys.platform", "")
+        return any(words & names for name, names in PLATFORM_WORDS.items() if not platform.startswith(name))
+
+    def _referenced_modules(self, unit: ScanUnit, summaries: Dict[str, dict]) -> Set[str]:
+        """Every module of the unit that some import statement in the unit names, with its
+        parents, in any scope, on this target (imports under False branches do not count)."""
+        referenced: Set[str] = set()
+        for source in unit.files:
+            summary = summaries.get(source.path)
+            if summary is None or summary["error"]:
+                continue
+            for record in summary["imports"]:
+                if reachable(record[CONDITIONS], self.traits) is False:
+                    continue
+                target = import_target(source.module, source.is_package, record)
+                if not target:
+                    continue
+                named = [target] + ([f"{target}.{name}" for name in record[NAMES]] if record[KIND] == "from" else [])
+                for name in named:
+                    parts = name.split(".")
+                    referenced.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+        return referenced
 
     def _wants_statement(self, unit: ScanUnit, kind: str, missing: str) -> bool:
         """Statement text for every dead import, but only for the first few sites of a module

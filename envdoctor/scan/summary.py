@@ -17,7 +17,7 @@ import re
 from typing import Any, Dict, List, Optional
 
 # Bump whenever the shape or meaning of a summary changes: the cache keys on it.
-SUMMARY_VERSION = 3
+SUMMARY_VERSION = 4
 
 
 def scanner_fingerprint() -> str:
@@ -39,14 +39,16 @@ def scanner_fingerprint() -> str:
     return f"{SUMMARY_VERSION}|{__version__}|" + ",".join(stamps)
 
 # One import as stored: (line, end_line, kind, level, module, names, scope, guarded,
-# type_checking, conditions).  kind: "import" (`import a.b`, names None) or "from"
+# type_checking, conditions, fallback).  kind: "import" (`import a.b`, names None) or "from"
 # (names: the imported names, "*" for a star import).  scope: "module" (runs on import,
 # class bodies included) or "function".  conditions: ((encoded condition, polarity), ...)
-# for every enclosing `if` whose outcome depends on the target or is unknown.
-IMPORT_FIELDS = ("line", "end_line", "kind", "level", "module", "names", "scope", "guarded", "type_checking", "conditions")
+# for every enclosing `if` whose outcome depends on the target or is unknown.  fallback:
+# (first line, last line) of the `try` body when the import sits in a handler of that try
+# that catches ImportError: it runs only when the try failed, so it is judged by the try.
+IMPORT_FIELDS = ("line", "end_line", "kind", "level", "module", "names", "scope", "guarded", "type_checking", "conditions", "fallback")
 # Positions in that tuple, for readers of stored records (a plain tuple marshals; a
 # NamedTuple does not, and converting 50,000 records on every run would cost more).
-LINE, END_LINE, KIND, LEVEL, MODULE, NAMES, SCOPE, GUARDED, TYPE_CHECKING, CONDITIONS = range(len(IMPORT_FIELDS))
+LINE, END_LINE, KIND, LEVEL, MODULE, NAMES, SCOPE, GUARDED, TYPE_CHECKING, CONDITIONS, FALLBACK = range(len(IMPORT_FIELDS))
 
 # Exceptions whose handler makes a failed import survivable.
 _GUARD_EXCEPTIONS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
@@ -62,6 +64,10 @@ _DYNAMIC_PATH = re.compile(rb"__path__\s*(?:=|\+=|\.append|\.extend|\.insert)|ex
 # search, and most files contain none of them.
 _DYNAMIC_HINTS = (b"globals()", b"locals()", b"vars()", b"sys.modules[", b"exec(")
 _PATH_HINTS = (b"__path__", b"extend_path")
+# `setattr(target, ...)`: the names a module sets on a module object at run time.  numpy's
+# dtypes.py fills itself through `setattr(dtypes, ...)`; matplotlib's `_Backend.export`
+# decorator sets names in its caller's module through `setattr(sys.modules[...], ...)`.
+_SETATTR = re.compile(rb"\bsetattr\(\s*([A-Za-z_][\w.]*(?:\[)?)")
 
 
 def _mentions(source: bytes, hints) -> bool:
@@ -81,6 +87,10 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
         "getattr": False,
         "path_dynamic": _mentions(source, _PATH_HINTS) and bool(_DYNAMIC_PATH.search(source)),
         "sys_modules": b"sys.modules" in source or b"meta_path" in source,
+        # First arguments of `setattr(...)` calls ("sys.modules[" for `setattr(sys.modules[x], ...)`).
+        "setattr_targets": sorted({m.decode() for m in _SETATTR.findall(source)}) if b"setattr(" in source else [],
+        # Root names of the decorators of module-level defs and classes (`_Backend` for `@_Backend.export`).
+        "decorators": [],
         "error": None,
         "error_line": 0,
     }
@@ -99,6 +109,7 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
     summary["bound"] = sorted(walker.bound | walker.globals_declared)
     summary["all"] = walker.all_names
     summary["all_dynamic"] = walker.all_dynamic
+    summary["decorators"] = sorted(walker.decorators)
     summary["getattr"] = "__getattr__" in walker.defs or "__getattr__" in walker.assigned or "__getattr__" in walker.bound
     return summary
 
@@ -110,13 +121,24 @@ class _Context:
     import is found below them: most `if`s in a function body guard no import at all.
     """
 
-    __slots__ = ("scope", "guarded", "type_checking", "tests")
+    __slots__ = ("scope", "guarded", "type_checking", "tests", "fallback")
 
-    def __init__(self, scope: str = "module", guarded: bool = False, type_checking: bool = False, tests: tuple = ()):
+    def __init__(self, scope: str = "module", guarded: bool = False, type_checking: bool = False, tests: tuple = (), fallback=None):
         self.scope = scope  # module | class | function
         self.guarded = guarded
         self.type_checking = type_checking
         self.tests = tests
+        self.fallback = fallback  # (first, last) line of the try body whose handler this is
+
+    def inside(self, scope: Optional[str] = None, guarded: Optional[bool] = None, type_checking: Optional[bool] = None, tests: Optional[tuple] = None) -> "_Context":
+        """This context with some of its parts replaced (the rest, the fallback included, kept)."""
+        return _Context(
+            self.scope if scope is None else scope,
+            self.guarded if guarded is None else guarded,
+            self.type_checking if type_checking is None else type_checking,
+            self.tests if tests is None else tests,
+            self.fallback,
+        )
 
 
 class _Walker:
@@ -128,6 +150,7 @@ class _Walker:
         self.globals_declared: set = set()  # `global x` inside functions: x is a module name
         self.all_names: Optional[List[str]] = None
         self.all_dynamic = False
+        self.decorators: set = set()
         self._encoded: Dict[int, tuple] = {}  # id(test node) -> encoded condition
 
     # -- statements -------------------------------------------------------------------
@@ -154,7 +177,7 @@ class _Walker:
         scope = "function" if ctx.scope == "function" else "module"
         end_line = getattr(node, "end_lineno", None) or node.lineno
         conditions = tuple((self._condition(test), polarity) for test, polarity in ctx.tests)
-        self.imports.append((node.lineno, end_line, kind, level, module, names, scope, ctx.guarded, ctx.type_checking, conditions))
+        self.imports.append((node.lineno, end_line, kind, level, module, names, scope, ctx.guarded, ctx.type_checking, conditions, ctx.fallback))
 
     def _condition(self, test: ast.expr) -> tuple:
         encoded = self._encoded.get(id(test))
@@ -162,19 +185,31 @@ class _Walker:
             encoded = self._encoded[id(test)] = encode_condition(test)
         return encoded
 
+    def _note_decorators(self, node, ctx: _Context) -> None:
+        if ctx.scope != "module":
+            return
+        for decorator in node.decorator_list:
+            root = decorator.func if isinstance(decorator, ast.Call) else decorator
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name):
+                self.decorators.add(root.id)
+
     def _FunctionDef(self, node, ctx: _Context) -> None:
         if ctx.scope == "module":
             self.defs.add(node.name)
-        self.body(node.body, _Context("function", ctx.guarded, ctx.type_checking, ctx.tests))
+        self._note_decorators(node, ctx)
+        self.body(node.body, ctx.inside(scope="function"))
 
     _AsyncFunctionDef = _FunctionDef
 
     def _ClassDef(self, node: ast.ClassDef, ctx: _Context) -> None:
         if ctx.scope == "module":
             self.defs.add(node.name)
+        self._note_decorators(node, ctx)
         # A class body runs when its module is imported: its imports are module-level in effect.
         scope = "class" if ctx.scope == "module" else ctx.scope
-        self.body(node.body, _Context(scope, ctx.guarded, ctx.type_checking, ctx.tests))
+        self.body(node.body, ctx.inside(scope=scope))
 
     def _Global(self, node: ast.Global, ctx: _Context) -> None:
         if ctx.scope == "function":
@@ -184,21 +219,26 @@ class _Walker:
         test = node.test
         # The two tests decided here, at parse time, whatever the target.
         if _dotted(test) in _TYPE_CHECKING_NAMES:
-            self.body(node.body, _Context(ctx.scope, ctx.guarded, True, ctx.tests))
+            self.body(node.body, ctx.inside(type_checking=True))
             self.body(node.orelse, ctx)
             return
         if isinstance(test, ast.Constant):  # `if False:` never runs; `if True:` always does
             self.body(node.body if test.value else node.orelse, ctx)
             return
-        self.body(node.body, _Context(ctx.scope, ctx.guarded, ctx.type_checking, ctx.tests + ((test, True),)))
+        self.body(node.body, ctx.inside(tests=ctx.tests + ((test, True),)))
         if node.orelse:
-            self.body(node.orelse, _Context(ctx.scope, ctx.guarded, ctx.type_checking, ctx.tests + ((test, False),)))
+            self.body(node.orelse, ctx.inside(tests=ctx.tests + ((test, False),)))
 
     def _Try(self, node, ctx: _Context) -> None:
         guards = any(_catches_import_error(handler.type) for handler in node.handlers)
-        self.body(node.body, _Context(ctx.scope, True, ctx.type_checking, ctx.tests) if guards else ctx)
+        self.body(node.body, ctx.inside(guarded=True) if guards else ctx)
+        try_lines = (node.body[0].lineno, getattr(node.body[-1], "end_lineno", None) or node.body[-1].lineno)
         for handler in node.handlers:
-            self.body(handler.body, ctx)
+            # A handler that catches ImportError runs only when the try failed: its imports are
+            # fallbacks, judged by whether the try's own imports succeed on the target.
+            catches = _catches_import_error(handler.type)
+            inner = _Context(ctx.scope, ctx.guarded, ctx.type_checking, ctx.tests, try_lines if catches else ctx.fallback)
+            self.body(handler.body, inner)
         self.body(node.orelse, ctx)
         self.body(node.finalbody, ctx)
 
@@ -210,7 +250,7 @@ class _Walker:
             if ctx.scope == "module" and item.optional_vars is not None:
                 self._bind_target(item.optional_vars)
             guards = guards or _is_suppress_import_error(item.context_expr)
-        self.body(node.body, _Context(ctx.scope, True, ctx.type_checking, ctx.tests) if guards else ctx)
+        self.body(node.body, ctx.inside(guarded=True) if guards else ctx)
 
     _AsyncWith = _With
 
