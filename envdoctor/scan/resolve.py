@@ -15,8 +15,9 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from envdoctor.model.facts import Distribution, Facts, ImportProblem, canonicalize
 from envdoctor.scan.cache import SummaryStore
-from envdoctor.scan.conditions import TargetTraits, reachable
+from envdoctor.scan.conditions import INSTALLED_VERSION, TargetTraits, reachable, undecided_roots
 from envdoctor.scan.exports import Exports, absolute_module, import_target
+from envdoctor.scan.flags import Flags
 from envdoctor.scan.modules import StaticFinder
 from envdoctor.scan.sources import ScanUnit, distribution_unit
 from envdoctor.scan.summary import CONDITIONS, FALLBACK, GUARDED, KIND, LEVEL, LINE, MODULE, NAMES, SCOPE, TYPE_CHECKING
@@ -66,6 +67,9 @@ class Resolver:
         self.imports_seen = 0
         self._uninstalled_sites: Dict[Tuple[str, str], int] = {}
         self._unit_tops: Dict[str, Set[str]] = {}
+        versions = {canonicalize(dist.name): dist.version for dist in facts.active_distributions().values()}
+        module_versions = {top: dist.version for top, dist in self.owner_by_top.items()}
+        self.flags = Flags(finder, exports, traits, versions, module_versions)
         # Served at run time by a stand-in finder (envdoctor's triton stub): every import below resolves.
         self.stubbed: Set[str] = set(facts.import_system.stubbed_modules if facts.import_system else ())
 
@@ -77,16 +81,18 @@ class Resolver:
             "importer_version": importer.version if importer else None,
         }
         eager = self._eager_modules(unit, summaries)
-        referenced = self._referenced_modules(unit, summaries)
+        never, left_out = self._not_imported(unit, summaries)
         for source in unit.files:
             summary = summaries.get(source.path)
             if summary is None:
                 continue
             # A module that no import of its own package reaches on this target runs only when
             # something names it at run time (a plugin loader) or never (a code template).
-            unreferenced = "." in source.module and source.module not in referenced
+            unreferenced = source.module in (never if summary["error"] else left_out)
             note = f"; nothing in {base['importer']} imports {source.module} on this target" if unreferenced else ""
             if summary["error"]:
+                # A file nothing imports and that does not parse is a helper for another Python
+                # (torch's py312_intrinsics.py) far more often than a broken module.
                 yield ImportProblem(
                     kind="unparsable", path=source.path, line=summary["error_line"], statement="",
                     importer_module=source.module, conditional=unreferenced,
@@ -97,17 +103,22 @@ class Resolver:
 
     def _file_problems(self, unit: ScanUnit, source, summary: dict, eager: Set[str], unreferenced: bool, note: str, base: dict) -> Iterator[ImportProblem]:
         lines = _LazyLines(source.path)
+        lookup = self.flags.lookup(source.module, source.is_package, summary)
+        # Names an undecided condition may start from to count as a question about the
+        # environment (an imported module or flag, an installed version), not about a value.
+        environment = set(summary["bound"]) | {INSTALLED_VERSION}
         for record in summary["imports"]:
             line, end_line, kind, level, module, names, scope, guarded, type_checking, conditions, fallback = record
-            reach = reachable(conditions, self.traits)
+            reach = reachable(conditions, self.traits, lookup)
             if reach is not False and fallback is not None:
                 reach = self._fallback_runs(source, summary, fallback, reach)
             if reach is False:
                 continue
             self.imports_seen += 1
+            asks_environment = reach is None and (fallback is not None or bool(undecided_roots(conditions, self.traits, lookup) & environment))
             context = dict(
                 path=source.path, line=line, importer_module=source.module, scope=scope, guarded=guarded, type_checking=type_checking,
-                conditional=reach is None or unreferenced, eager=source.module in eager and _runs_on_import(record) and reach is True, **base,
+                conditional=asks_environment or unreferenced, eager=source.module in eager and _runs_on_import(record) and reach is True, **base,
             )
             for problem in self._check_site(source.module, source.is_package, kind, level, module, names):
                 kind_, absolute, missing, detail, imported = problem
@@ -122,9 +133,10 @@ class Resolver:
         tried when one of them fails (`reach` unchanged), and unknown (None) when the try body
         imports nothing the scanner can judge (it fails, or not, at run time)."""
         first, last = fallback
+        lookup = self.flags.lookup(source.module, source.is_package, summary)
         tried = [
             record for record in summary["imports"]
-            if first <= record[LINE] <= last and reachable(record[CONDITIONS], self.traits) is not False
+            if first <= record[LINE] <= last and reachable(record[CONDITIONS], self.traits, lookup) is not False
         ]
         if not tried:
             return None
@@ -139,25 +151,41 @@ class Resolver:
         platform = self.traits.strings.get("sys.platform", "")
         return any(words & names for name, names in PLATFORM_WORDS.items() if not platform.startswith(name))
 
-    def _referenced_modules(self, unit: ScanUnit, summaries: Dict[str, dict]) -> Set[str]:
-        """Every module of the unit that some import statement in the unit names, with its
-        parents, in any scope, on this target (imports under False branches do not count)."""
-        referenced: Set[str] = set()
+    def _not_imported(self, unit: ScanUnit, summaries: Dict[str, dict]) -> Tuple[Set[str], Set[str]]:
+        """(never imported, left out): the unit's submodules that no import statement of the unit
+        reaches on this target, and among them those that are left out on purpose: imported
+        only under branches that cannot run here, or left out of a package whose `__init__`
+        imports its other submodules (transformers' `modular_*.py` code templates beside the
+        `modeling_*.py` its `__init__` names).  A plugin folder that a loader reads at run time
+        (an empty `__init__`, or none) names no submodule, so its modules are not left out."""
+        reached: Set[str] = set()
+        named_anywhere: Set[str] = set()
+        declared: Dict[str, Set[str]] = {}  # package -> submodules its own __init__ imports
         for source in unit.files:
             summary = summaries.get(source.path)
             if summary is None or summary["error"]:
                 continue
+            lookup = self.flags.lookup(source.module, source.is_package, summary)
             for record in summary["imports"]:
-                if reachable(record[CONDITIONS], self.traits) is False:
-                    continue
                 target = import_target(source.module, source.is_package, record)
                 if not target:
                     continue
                 named = [target] + ([f"{target}.{name}" for name in record[NAMES]] if record[KIND] == "from" else [])
+                runs = reachable(record[CONDITIONS], self.traits, lookup) is not False
                 for name in named:
                     parts = name.split(".")
-                    referenced.update(".".join(parts[: i + 1]) for i in range(len(parts)))
-        return referenced
+                    prefixes = {".".join(parts[: i + 1]) for i in range(len(parts))}
+                    named_anywhere.update(prefixes)
+                    if runs:
+                        reached.update(prefixes)
+                    if source.is_package and name.startswith(source.module + "."):
+                        declared.setdefault(source.module, set()).add(name)
+        never = {source.module for source in unit.files if "." in source.module and source.module not in reached}
+        left_out = {
+            module for module in never
+            if module in named_anywhere or declared.get(module.rpartition(".")[0], set()) - {module}
+        }
+        return never, left_out
 
     def _wants_statement(self, unit: ScanUnit, kind: str, missing: str) -> bool:
         """Statement text for every dead import, but only for the first few sites of a module

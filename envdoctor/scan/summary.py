@@ -91,6 +91,7 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
         "setattr_targets": sorted({m.decode() for m in _SETATTR.findall(source)}) if b"setattr(" in source else [],
         # Root names of the decorators of module-level defs and classes (`_Backend` for `@_Backend.export`).
         "decorators": [],
+        "flags": {},
         "error": None,
         "error_line": 0,
     }
@@ -110,6 +111,7 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
     summary["all"] = walker.all_names
     summary["all_dynamic"] = walker.all_dynamic
     summary["decorators"] = sorted(walker.decorators)
+    summary["flags"] = walker.flags
     summary["getattr"] = "__getattr__" in walker.defs or "__getattr__" in walker.assigned or "__getattr__" in walker.bound
     return summary
 
@@ -151,6 +153,7 @@ class _Walker:
         self.all_names: Optional[List[str]] = None
         self.all_dynamic = False
         self.decorators: set = set()
+        self.flags: Dict[str, tuple] = {}  # module-level NAME -> encoded condition (or version source)
         self._encoded: Dict[int, tuple] = {}  # id(test node) -> encoded condition
 
     # -- statements -------------------------------------------------------------------
@@ -273,6 +276,7 @@ class _Walker:
     def _Assign(self, node: ast.Assign, ctx: _Context) -> None:
         if ctx.scope != "module":
             return
+        self._note_flag(node.targets, node.value, ctx)
         for target in node.targets:
             if isinstance(target, ast.Name) and target.id == "__all__":
                 self._set_all(node.value, replace=True)
@@ -308,6 +312,20 @@ class _Walker:
             self.all_dynamic = True
 
     # -- helpers ---------------------------------------------------------------------
+    def _note_flag(self, targets, value: ast.expr, ctx: _Context) -> None:
+        """`py310 = sys.version_info >= (3, 10)` or `V = version("transformers")` at module
+        level, outside any `if`/try: a flag (or version) other modules' conditions may ask."""
+        if len(targets) != 1 or not isinstance(targets[0], ast.Name) or ctx.tests or ctx.guarded or ctx.fallback:
+            return
+        name = targets[0].id
+        source = _version_source(value)
+        if source is not None and source[0] != "name":
+            self.flags[name] = ("version_of", source)
+            return
+        encoded = encode_condition(value)
+        if encoded[0] not in ("unknown", "flag", "const"):
+            self.flags[name] = encoded
+
     def _bind_target(self, target: ast.expr, defines: bool = False) -> None:
         into = self.assigned if defines else self.bound
         if isinstance(target, ast.Name):
@@ -388,19 +406,31 @@ def _is_suppress_import_error(expr: ast.expr) -> bool:
 #   ("str", subject, op, value)            sys.platform / os.name / platform.system() <op> "..."
 #   ("startswith", subject, prefix)        sys.platform.startswith("linux")
 #   ("not", c) ("and", (c, ...)) ("or", (c, ...))
-#   ("unknown",)                           anything else: a runtime flag, a function call
+#   ("flag", "compat.py310")               a name or attribute: a module-level flag, looked up
+#                                          per target in the module that defines it
+#   ("dist_version", source, op, "5.17")   Version(importlib.metadata.version("x")) <op> Version("5.17"),
+#                                          source ("dist", "x") | ("module", "x") (x.__version__) | ("name", "X")
+#   ("unknown", roots)                     anything else; roots: the names it starts from (`config`
+#                                          of `config.is_fbcode()`), to tell a question about the
+#                                          environment (an imported module) from one about a value
 # ---------------------------------------------------------------------------------------
 
 _TYPE_CHECKING_NAMES = ("TYPE_CHECKING", "typing.TYPE_CHECKING", "t.TYPE_CHECKING")
 _OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.In: "in", ast.NotIn: "not in"}
-UNKNOWN = ("unknown",)
+UNKNOWN = ("unknown", ())
+# Calls that turn a version string into something comparable.
+_VERSION_PARSERS = ("Version", "parse", "version.parse", "packaging.version.parse", "version.Version", "packaging.version.Version", "LooseVersion")
+_VERSION_GETTERS = ("version", "importlib.metadata.version", "metadata.version", "importlib_metadata.version")
 
 
 def encode_condition(test: ast.expr) -> tuple:
     if isinstance(test, ast.Constant):
         return ("const", bool(test.value))
-    if _dotted(test) in _TYPE_CHECKING_NAMES:
+    dotted = _dotted(test)
+    if dotted in _TYPE_CHECKING_NAMES:
         return ("type_checking",)
+    if dotted is not None:
+        return ("flag", dotted)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = encode_condition(test.operand)
         if inner[0] == "const":
@@ -411,17 +441,57 @@ def encode_condition(test: ast.expr) -> tuple:
         return ("and" if isinstance(test.op, ast.And) else "or", parts)
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         op = _OPS.get(type(test.ops[0]))
-        return _encode_comparison(test.left, op, test.comparators[0]) or UNKNOWN
+        return _encode_comparison(test.left, op, test.comparators[0]) or _unknown(test)
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith":
         subject = _string_subject(test.func.value)
         if subject and len(test.args) == 1 and _is_str(test.args[0]):
             return ("startswith", subject, test.args[0].value)
-    return UNKNOWN
+    return _unknown(test)
+
+
+def _unknown(test: ast.expr) -> tuple:
+    """An undecidable test, with the names it starts from (`config` of `config.is_fbcode()`)."""
+    roots = set()
+    stack = [test]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            roots.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            stack.append(node.value)
+        elif isinstance(node, ast.Call):
+            stack.append(node.func)
+            stack.extend(node.args)
+        elif isinstance(node, (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.BinOp, ast.Subscript)):
+            stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
+    return ("unknown", tuple(sorted(roots)))
+
+
+def _version_source(node: ast.expr) -> Optional[tuple]:
+    """What a version string comes from: version("x") / x.__version__ / a module-level NAME."""
+    if isinstance(node, ast.Call) and _dotted(node.func) in _VERSION_GETTERS and len(node.args) == 1 and _is_str(node.args[0]):
+        return ("dist", node.args[0].value)
+    if isinstance(node, ast.Attribute) and node.attr == "__version__" and _dotted(node.value):
+        return ("module", _dotted(node.value))
+    if isinstance(node, ast.Name):
+        return ("name", node.id)
+    return None
+
+
+def _parsed_version(node: ast.expr) -> Optional[ast.expr]:
+    """The argument of Version(...) / parse(...), or None."""
+    if isinstance(node, ast.Call) and _dotted(node.func) in _VERSION_PARSERS and len(node.args) == 1:
+        return node.args[0]
+    return None
 
 
 def _encode_comparison(left: ast.expr, op: Optional[str], right: ast.expr) -> Optional[tuple]:
     if op is None:
         return None
+    left_arg, right_arg = _parsed_version(left), _parsed_version(right)
+    if left_arg is not None and right_arg is not None and _is_str(right_arg):
+        source = _version_source(left_arg)
+        return ("dist_version", source, op, right_arg.value) if source is not None else None
     version = _version_subject(left)
     if version is not None:
         value = _literal_version(right)

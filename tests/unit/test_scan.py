@@ -270,7 +270,9 @@ def test_context_of_each_site(tmp_path):
     assert get("b").guarded and get("b").scope == "module"
     assert get("c").scope == "function" and not get("c").guarded
     assert get("d").scope == "module"  # a class body runs on import
-    assert get("e").conditional and get("e").scope == "function"
+    # `if flag:` on an argument is a code path the caller picks, not a question about the
+    # environment: the import fails whenever that path runs, so it keeps its severity.
+    assert not get("e").conditional and get("e").scope == "function"
     assert get("f").guarded
     assert not get("g").guarded  # KeyError does not catch ImportError
 
@@ -420,7 +422,8 @@ def test_summary_is_plain_data_for_marshal():
     summary = summarize_source(b"import a\nfrom .b import c\nif x:\n    from d import e\n__all__ = ['c']\n")
     assert marshal.loads(marshal.dumps(summary)) == summary
     assert summary["all"] == ["c"] and summary["bound"] == ["a", "c", "e"]
-    assert summary["imports"][2][summary_module.CONDITIONS] == ((("unknown",), True),)
+    # A bare name is a module-level flag, looked up per target (envdoctor/scan/flags.py).
+    assert summary["imports"][2][summary_module.CONDITIONS] == ((("flag", "x"), True),)
 
 
 def test_a_def_is_a_home_and_a_fallback_assignment_is_not(tmp_path):
