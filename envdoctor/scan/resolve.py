@@ -105,8 +105,9 @@ class Resolver:
         lines = _LazyLines(source.path)
         lookup = self.flags.lookup(source.module, source.is_package, summary)
         # Names an undecided condition may start from to count as a question about the
-        # environment (an imported module or flag, an installed version), not about a value.
-        environment = set(summary["bound"]) | {INSTALLED_VERSION}
+        # environment (an imported module or flag, an installed version, how the file is run:
+        # `if __name__ == "__main__":`), not about a value of a code path the caller picks.
+        environment = set(summary["bound"]) | {INSTALLED_VERSION, "__name__"}
         for record in summary["imports"]:
             line, end_line, kind, level, module, names, scope, guarded, type_checking, conditions, fallback = record
             reach = reachable(conditions, self.traits, lookup)

@@ -450,20 +450,25 @@ def encode_condition(test: ast.expr) -> tuple:
 
 
 def _unknown(test: ast.expr) -> tuple:
-    """An undecidable test, with the names it starts from (`config` of `config.is_fbcode()`)."""
+    """An undecidable test, with the names it asks (`config` of `config.is_fbcode()`): the
+    subject of a comparison, the function called, a flag; never the values it is compared
+    with (`torch` of `x.dtype == torch.bfloat16` is not a question about torch)."""
     roots = set()
     stack = [test]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.Name):
             roots.add(node.id)
-        elif isinstance(node, ast.Attribute):
+        elif isinstance(node, (ast.Attribute, ast.Subscript)):
             stack.append(node.value)
         elif isinstance(node, ast.Call):
             stack.append(node.func)
-            stack.extend(node.args)
-        elif isinstance(node, (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.BinOp, ast.Subscript)):
-            stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
+        elif isinstance(node, ast.Compare):
+            stack.append(node.left)
+        elif isinstance(node, ast.BoolOp):
+            stack.extend(node.values)
+        elif isinstance(node, ast.UnaryOp):
+            stack.append(node.operand)
     return ("unknown", tuple(sorted(roots)))
 
 
