@@ -163,10 +163,12 @@ def test_stack2_torch_and_hugging_face_have_only_their_triaged_findings(run_envd
 def test_stack3_on_the_oldest_and_newest_python(run_envdoctor, tmp_path_factory, cache_dir, minor):
     venv = built(tmp_path_factory, f"stack3-{minor}", minor, STACK3[minor])
     assert above_info(check(run_envdoctor, venv, cache_dir)) == {}
-    assert above_info(check(run_envdoctor, venv, cache_dir, *[arg for name in STACK3_SCAN for arg in ("--scan", name)])) == {}
+    scan = check(run_envdoctor, venv, cache_dir, *[arg for name in STACK3_SCAN for arg in ("--scan", name)])
+    assert above_info(scan) == {}
     if minor == "3.8":
         # SQLAlchemy's `if compat.py310: from types import NoneType` cannot run on 3.8: it is
-        # skipped, not reported, and the module imports.
+        # decided and skipped (not even info), and the module imports.
+        assert [f["title"] for f in scan.json["findings"] if "NoneType" in f["title"]] == []
         assert venv.run("import sqlalchemy.util.typing").returncode == 0
 
 
@@ -179,6 +181,8 @@ def test_vllm_over_stack2_has_no_import_error_that_the_venv_disproves(run_envdoc
     # vllm was scanned (a stack package, by default): its missing dependencies are info.
     assert any(f["title"].startswith("vllm 0.33.0 imports") for f in result.json["findings"])
     assert above_info(result) == {}
+    # The `else:` of `if TRANSFORMERS_WITH_AXIAL_ROPE:` is decided and skipped, not even info.
+    assert [f["title"] for f in result.json["findings"] if "PixtralRotaryEmbedding" in f["title"]] == []
     # vllm's `if TRANSFORMERS_WITH_AXIAL_ROPE:` is True with transformers 5.24, so the `else`
     # imports (names transformers 5.24 no longer has) never run: the module's flag agrees.
     flag = stack2.run(
