@@ -4,7 +4,10 @@ The static import scanner (envdoctor/scan/) collected the problems; these checks
 them.  Severity follows what happens at run time: an import that runs unguarded crashes
 (error); behind `try/except ImportError` it silently switches a feature off, which
 matters when the provider is installed and merely lost the API (warning); under `if
-TYPE_CHECKING:` it never runs (info).
+TYPE_CHECKING:` it never runs, and under a question about the environment the scanner
+could not decide, or in a module nothing imports, it may never run anywhere (info).
+Imports that cannot run on the target (a False branch, the fallback of a try that
+succeeds) are not problems at all: the scanner drops them.
 """
 
 from __future__ import annotations
@@ -54,12 +57,22 @@ def _is_own(problem: ImportProblem) -> bool:
     return problem.kind == "beyond-top-level" or (problem.provider is not None and problem.provider == problem.importer)
 
 
+# How the scanner names the standard library as a provider (envdoctor/scan/resolve.py).
+STANDARD_LIBRARY = "the standard library"
+
+
 def _severity(problem: ImportProblem) -> Severity:
     if problem.type_checking:
+        return Severity.INFO
+    if problem.conditional:
+        # Only a run-time condition (an `if` the scanner cannot decide, a module that nothing
+        # imports statically) makes it run: it may never fail anywhere, so it is not a warning.
         return Severity.INFO
     if problem.guarded:
         if _is_own(problem) and problem.kind == "missing-module":
             return Severity.INFO  # the package's own optional part, absent by design
+        if problem.provider == STANDARD_LIBRARY:
+            return Severity.INFO  # feature detection across Python versions (`types.UnionType`)
         return Severity.WARNING  # the provider is installed and lost the API: a fallback hides it
     return Severity.ERROR
 
@@ -75,7 +88,7 @@ def _context(problem: ImportProblem) -> str:
     if problem.guarded:
         notes.append("inside try/except ImportError: the failure is swallowed and a fallback runs")
     if problem.conditional:
-        notes.append("under an `if` decided at run time")
+        notes.append("runs only under a condition decided at run time")
     return "; ".join([where] + notes)
 
 
@@ -195,6 +208,19 @@ def dead_import(facts: Facts) -> Iterator:
     Why it breaks
         The import raises ImportError when it runs: at start-up for a module-level import, or
         the first time a rarely used function is called (a fallback kernel, a config branch).
+        Error when it runs on import or in a code path the caller picks (`if self.mode ==
+        "mrope":`): it fails whenever that path runs. Warning behind `try/except ImportError`
+        when a name is gone (a fallback hides it). Info under `TYPE_CHECKING`, for a module of
+        its own that is simply absent behind a guard (an optional part), under a question
+        about the environment the scanner cannot decide (`if config.is_fbcode():`, a flag of
+        another module it cannot compute, `if __name__ == "__main__":`), and in a module the
+        package leaves out (transformers' `modular_*.py` templates, which its `__init__` never
+        names). Never reported: branches that cannot run on the target (`sys.version_info`,
+        `sys.platform`, `platform.system()` and module-level flags computed from them or from
+        installed versions), the fallback of a `try` whose imports succeed, names a module
+        creates at run time (`setattr` on itself, a registration decorator that sets names in
+        its module, `globals()`, module `__getattr__`, C extensions), and modules named for
+        another platform (`_macosx` on Linux).
 
     Example
         sglang 0.5.x imports swiglu_with_alpha_and_limit from
@@ -229,10 +255,19 @@ def api_drift(facts: Facts) -> Iterator:
         library counts as a provider too (`from collections import Mapping` on Python 3.10+).
 
     Why it breaks
-        The import raises ImportError when it runs. Behind `try/except ImportError` it does not
-        crash but silently switches a feature off: a fast path disabled, a kernel replaced by a
-        slow fallback, an error only in the logs. That case is a warning, not info, because the
-        provider is installed and has merely lost the API.
+        The import raises ImportError when it runs: an error at module level or in a code path
+        the caller picks. Behind `try/except ImportError` it does not crash but silently
+        switches a feature off: a fast path disabled, a kernel replaced by a slow fallback, an
+        error only in the logs. That case is a warning, not info, because the provider is
+        installed and has merely lost the API; but info when the provider is the standard
+        library (`try: from types import UnionType`: feature detection across Python
+        versions). Info under `TYPE_CHECKING`, under a question about the environment the
+        scanner cannot decide, and in a module the package leaves out. Not reported at all
+        when the branch cannot run on the target: SQLAlchemy's `if compat.py310:` on 3.8,
+        vllm's `if TRANSFORMERS_WITH_AXIAL_ROPE:` decided from the installed transformers'
+        version, the `except ImportError:` fallback of a try that succeeds (`from collections
+        import Mapping` behind `collections.abc`), or names the provider creates at run time
+        (`numpy.dtypes.StringDType`, matplotlib's backend names).
 
     Example
         consumerx 2.0 imports routing from providerx.routing; providerx 2.0 (installed) has no
@@ -354,10 +389,12 @@ def unparsable_source(facts: Facts) -> Iterator:
         cannot be read.
 
     Why it breaks
-        Importing the module raises SyntaxError. A file written for a newer Python than the
-        target's fails only there (e.g. `match` or PEP 695 syntax on an older interpreter).
-        envdoctor parses with its own interpreter: when that is older than the target, the
-        file may be fine on the target, and the finding is info.
+        Importing the module raises SyntaxError: a warning. A file written for a newer Python
+        than the target's fails only there (e.g. `match` or PEP 695 syntax on an older
+        interpreter). envdoctor parses with its own interpreter: when that is older than the
+        target, the file may be fine on the target, and the finding is info. It is info too
+        when nothing in the package imports the file on this target (torch's
+        `py312_intrinsics.py`, a helper for a newer Python).
 
     Example
         pkg 1.0: pkg/broken.py does not parse: SyntaxError: invalid syntax (line 3)
@@ -375,7 +412,7 @@ def unparsable_source(facts: Facts) -> Iterator:
         if problem.kind != "unparsable":
             continue
         yield report(
-            Severity.INFO if host_older else Severity.WARNING,
+            Severity.INFO if host_older or problem.conditional else Severity.WARNING,
             f"{_who(problem.importer, problem.importer_version)}: {problem.importer_module} does not parse: {problem.detail}",
             subject=problem.importer_module,
             message="Importing this module raises SyntaxError."

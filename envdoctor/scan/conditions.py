@@ -8,7 +8,13 @@ unknown (`if is_cuda():`) still runs on some machines and is reported as conditi
 from __future__ import annotations
 
 import operator
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Set, Tuple
+
+# Answers the conditions that need more than the target's traits: a module-level flag
+# ("flag", "compat.py310") or an installed version ("dist_version", ...); None when unknown.
+Lookup = Callable[[tuple], Optional[bool]]
+# The root undecided_roots gives a version comparison it could not decide.
+INSTALLED_VERSION = "<installed version>"
 
 _COMPARE = {
     "==": operator.eq,
@@ -43,25 +49,27 @@ class TargetTraits:
         return cls(version, {key: value for key, value in strings.items() if value})
 
 
-def evaluate(condition: tuple, traits: TargetTraits) -> Optional[bool]:
+def evaluate(condition: tuple, traits: TargetTraits, lookup: Optional[Lookup] = None) -> Optional[bool]:
     kind = condition[0]
     if kind == "const":
         return condition[1]
+    if kind in ("flag", "dist_version"):
+        return lookup(condition) if lookup is not None else None
     if kind == "not":
-        inner = evaluate(condition[1], traits)
+        inner = evaluate(condition[1], traits, lookup)
         return None if inner is None else not inner
     if kind in ("and", "or"):
-        results = [evaluate(part, traits) for part in condition[1]]
+        results = [evaluate(part, traits, lookup) for part in condition[1]]
         if kind == "and":
             return False if False in results else (None if None in results else True)
         return True if True in results else (None if None in results else False)
     if kind == "version":
         _, subject, op, value = condition
-        return _compare(_version_value(subject, traits.version_info), op, value)
+        return compare(_version_value(subject, traits.version_info), op, value)
     if kind == "str":
         _, subject, op, value = condition
         actual = traits.strings.get(subject)
-        return None if actual is None else _compare(actual, op, value)
+        return None if actual is None else compare(actual, op, value)
     if kind == "startswith":
         actual = traits.strings.get(condition[1])
         return None if actual is None else actual.startswith(condition[2])
@@ -77,7 +85,7 @@ def _version_value(subject: Any, version: Tuple[int, ...]) -> Any:
     return version[:number]
 
 
-def _compare(actual: Any, op: str, value: Any) -> Optional[bool]:
+def compare(actual: Any, op: str, value: Any) -> Optional[bool]:
     if actual is None:
         return None
     try:
@@ -86,13 +94,37 @@ def _compare(actual: Any, op: str, value: Any) -> Optional[bool]:
         return None
 
 
-def reachable(conditions: tuple, traits: TargetTraits) -> Optional[bool]:
+def reachable(conditions: tuple, traits: TargetTraits, lookup: Optional[Lookup] = None) -> Optional[bool]:
     """False: some enclosing branch cannot be taken on this target; None: depends on run time."""
     verdict: Optional[bool] = True
     for condition, polarity in conditions:
-        result = evaluate(condition, traits)
+        result = evaluate(condition, traits, lookup)
         if result is None:
             verdict = None
         elif result != polarity:
             return False
     return verdict
+
+
+def undecided_roots(conditions: tuple, traits: TargetTraits, lookup: Optional[Lookup] = None) -> Set[str]:
+    """The names the undecided conditions start from (`config` of `config.is_fbcode()`,
+    `compat` of an unresolved `compat.py310`): the caller tells from them whether a condition
+    asks about the environment (an imported module or flag) or about a run-time value."""
+    roots: Set[str] = set()
+    stack = [condition for condition, _ in conditions]
+    while stack:
+        condition = stack.pop()
+        if evaluate(condition, traits, lookup) is not None:
+            continue
+        kind = condition[0]
+        if kind == "unknown":
+            roots.update(condition[1])
+        elif kind == "flag":
+            roots.add(condition[1].partition(".")[0])
+        elif kind == "dist_version":
+            roots.add(INSTALLED_VERSION)
+        elif kind == "not":
+            stack.append(condition[1])
+        elif kind in ("and", "or"):
+            stack.extend(condition[1])
+    return roots

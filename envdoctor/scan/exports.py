@@ -93,6 +93,8 @@ class Exports:
         summary = self.summary(info)
         if summary is None or summary["error"] or summary["dynamic"] or summary["getattr"]:
             return None
+        if self._sets_own_names(info, summary) or self._registered_by_decorator(info, summary):
+            return None
         names = set(IMPLICIT)
         names.update(summary["defs"])
         names.update(summary["assigned"])
@@ -111,3 +113,27 @@ class Exports:
                 return None
             names.update(brought)
         return frozenset(names)
+
+    def _sets_own_names(self, info: ModuleInfo, summary: dict) -> bool:
+        """`setattr(dtypes, ...)` inside numpy/dtypes.py (after `from numpy import dtypes`): the
+        module adds names to itself at run time, so which names it has is unknown."""
+        own = info.name.rpartition(".")[2]
+        return any(target.split(".")[-1] == own for target in summary.get("setattr_targets", ()))
+
+    def _registered_by_decorator(self, info: ModuleInfo, summary: dict) -> bool:
+        """A module-level decorator that comes from a module which sets names in other modules
+        (`setattr(sys.modules[...], ...)`): matplotlib's `@_Backend.export` gives each backend
+        module its FigureCanvas and new_figure_manager at import time."""
+        decorators = set(summary.get("decorators", ()))
+        if not decorators:
+            return False
+        is_package = info.kind == "package"
+        for record in summary["imports"]:
+            if record[KIND] != "from" or record[SCOPE] != "module" or not decorators.intersection(record[NAMES] or ()):
+                continue
+            source = import_target(info.name, is_package, record)
+            origin = self.finder.find(source) if source else None
+            origin_summary = self.summary(origin) if origin is not None else None
+            if origin_summary is not None and "sys.modules[" in origin_summary.get("setattr_targets", ()):
+                return True
+        return "sys.modules[" in summary.get("setattr_targets", ()) and bool(decorators & set(summary["defs"]))

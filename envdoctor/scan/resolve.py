@@ -15,11 +15,19 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from envdoctor.model.facts import Distribution, Facts, ImportProblem, canonicalize
 from envdoctor.scan.cache import SummaryStore
-from envdoctor.scan.conditions import TargetTraits, reachable
+from envdoctor.scan.conditions import INSTALLED_VERSION, TargetTraits, reachable, undecided_roots
 from envdoctor.scan.exports import Exports, absolute_module, import_target
+from envdoctor.scan.flags import Flags
 from envdoctor.scan.modules import StaticFinder
 from envdoctor.scan.sources import ScanUnit, distribution_unit
-from envdoctor.scan.summary import CONDITIONS, GUARDED, KIND, MODULE, NAMES, SCOPE, TYPE_CHECKING
+from envdoctor.scan.summary import CONDITIONS, FALLBACK, GUARDED, KIND, LEVEL, LINE, MODULE, NAMES, SCOPE, TYPE_CHECKING
+
+# Words that name a platform in a module name (`_macosx`, `_win32`): such a module is built
+# only on that platform, so on another one its absence is by design, not a broken import.
+PLATFORM_WORDS = {
+    "darwin": frozenset(("macosx", "macos", "darwin", "osx", "cocoa")),
+    "win32": frozenset(("win32", "win64", "windows", "winreg", "msvcrt")),
+}
 
 # The most homes listed for one name: beyond that a suggestion stops being useful.
 MAX_HOMES = 5
@@ -29,9 +37,15 @@ STDLIB = "the standard library"
 SITES_WITH_TEXT = 5
 
 
+def _site_of(record: tuple) -> tuple:
+    """(kind, level, module, names) of a stored import, as _check_site takes them."""
+    return record[KIND], record[LEVEL], record[MODULE], record[NAMES]
+
+
 def _runs_on_import(record: tuple) -> bool:
-    """A module-level import with no try/except around it and not under TYPE_CHECKING."""
-    return record[SCOPE] == "module" and not record[GUARDED] and not record[TYPE_CHECKING]
+    """A module-level import with no try/except around it, not under TYPE_CHECKING, and not
+    a fallback in an `except ImportError:` handler (which runs only when its try failed)."""
+    return record[SCOPE] == "module" and not record[GUARDED] and not record[TYPE_CHECKING] and record[FALLBACK] is None
 
 
 class Resolver:
@@ -53,6 +67,9 @@ class Resolver:
         self.imports_seen = 0
         self._uninstalled_sites: Dict[Tuple[str, str], int] = {}
         self._unit_tops: Dict[str, Set[str]] = {}
+        versions = {canonicalize(dist.name): dist.version for dist in facts.active_distributions().values()}
+        module_versions = {top: dist.version for top, dist in self.owner_by_top.items()}
+        self.flags = Flags(finder, exports, traits, versions, module_versions)
         # Served at run time by a stand-in finder (envdoctor's triton stub): every import below resolves.
         self.stubbed: Set[str] = set(facts.import_system.stubbed_modules if facts.import_system else ())
 
@@ -64,32 +81,112 @@ class Resolver:
             "importer_version": importer.version if importer else None,
         }
         eager = self._eager_modules(unit, summaries)
+        never, left_out = self._not_imported(unit, summaries)
         for source in unit.files:
             summary = summaries.get(source.path)
             if summary is None:
                 continue
+            # A module that no import of its own package reaches on this target runs only when
+            # something names it at run time (a plugin loader) or never (a code template).
+            unreferenced = source.module in (never if summary["error"] else left_out)
+            note = f"; nothing in {base['importer']} imports {source.module} on this target" if unreferenced else ""
             if summary["error"]:
+                # A file nothing imports and that does not parse is a helper for another Python
+                # (torch's py312_intrinsics.py) far more often than a broken module.
                 yield ImportProblem(
                     kind="unparsable", path=source.path, line=summary["error_line"], statement="",
-                    importer_module=source.module,
-                    module=source.module, missing=source.module, detail=summary["error"], **base,
+                    importer_module=source.module, conditional=unreferenced,
+                    module=source.module, missing=source.module, detail=summary["error"] + note, **base,
                 )
                 continue
-            lines = _LazyLines(source.path)
-            for record in summary["imports"]:
-                line, end_line, kind, level, module, names, scope, guarded, type_checking, conditions = record
-                reach = reachable(conditions, self.traits)
-                if reach is False:
+            yield from self._file_problems(unit, source, summary, eager, unreferenced, note, base)
+
+    def _file_problems(self, unit: ScanUnit, source, summary: dict, eager: Set[str], unreferenced: bool, note: str, base: dict) -> Iterator[ImportProblem]:
+        lines = _LazyLines(source.path)
+        lookup = self.flags.lookup(source.module, source.is_package, summary)
+        # Names an undecided condition may start from to count as a question about the
+        # environment (an imported module or flag, an installed version, how the file is run:
+        # `if __name__ == "__main__":`), not about a value of a code path the caller picks.
+        environment = set(summary["bound"]) | {INSTALLED_VERSION, "__name__"}
+        for record in summary["imports"]:
+            line, end_line, kind, level, module, names, scope, guarded, type_checking, conditions, fallback = record
+            reach = reachable(conditions, self.traits, lookup)
+            if reach is not False and fallback is not None:
+                reach = self._fallback_runs(source, summary, fallback, reach)
+            if reach is False:
+                continue
+            self.imports_seen += 1
+            asks_environment = reach is None and (fallback is not None or bool(undecided_roots(conditions, self.traits, lookup) & environment))
+            context = dict(
+                path=source.path, line=line, importer_module=source.module, scope=scope, guarded=guarded, type_checking=type_checking,
+                conditional=asks_environment or unreferenced, eager=source.module in eager and _runs_on_import(record) and reach is True, **base,
+            )
+            for problem in self._check_site(source.module, source.is_package, kind, level, module, names):
+                kind_, absolute, missing, detail, imported = problem
+                if self._other_platform(missing):
                     continue
-                self.imports_seen += 1
-                context = dict(
-                    path=source.path, line=line, importer_module=source.module, scope=scope, guarded=guarded, type_checking=type_checking,
-                    conditional=reach is None, eager=source.module in eager and _runs_on_import(record) and reach is True, **base,
-                )
-                for problem in self._check_site(source.module, source.is_package, kind, level, module, names):
-                    kind_, absolute, missing, detail, imported = problem
-                    statement = lines.text(line, end_line) if self._wants_statement(unit, kind_, missing) else ""
-                    yield self._problem(unit, kind_, absolute, missing, detail, imported, statement, context)
+                statement = lines.text(line, end_line) if self._wants_statement(unit, kind_, missing) else ""
+                yield self._problem(unit, kind_, absolute, missing, detail + note, imported, statement, context)
+
+    def _fallback_runs(self, source, summary: dict, fallback: Tuple[int, int], reach: Optional[bool]) -> Optional[bool]:
+        """An import in an `except ImportError:` handler runs only when its try failed: never
+        (False) when every import of the try body resolves on this target, as the first thing
+        tried when one of them fails (`reach` unchanged), and unknown (None) when the try body
+        imports nothing the scanner can judge (it fails, or not, at run time)."""
+        first, last = fallback
+        lookup = self.flags.lookup(source.module, source.is_package, summary)
+        tried = [
+            record for record in summary["imports"]
+            if first <= record[LINE] <= last and reachable(record[CONDITIONS], self.traits, lookup) is not False
+        ]
+        if not tried:
+            return None
+        for record in tried:
+            if next(self._check_site(source.module, source.is_package, *_site_of(record)), None) is not None:
+                return reach
+        return False
+
+    def _other_platform(self, missing: str) -> bool:
+        """A module named for another platform than the target's (`_macosx` on Linux)."""
+        words = set(missing.rpartition(".")[2].lower().strip("_").split("_"))
+        platform = self.traits.strings.get("sys.platform", "")
+        return any(words & names for name, names in PLATFORM_WORDS.items() if not platform.startswith(name))
+
+    def _not_imported(self, unit: ScanUnit, summaries: Dict[str, dict]) -> Tuple[Set[str], Set[str]]:
+        """(never imported, left out): the unit's submodules that no import statement of the unit
+        reaches on this target, and among them those that are left out on purpose: imported
+        only under branches that cannot run here, or left out of a package whose `__init__`
+        imports its other submodules (transformers' `modular_*.py` code templates beside the
+        `modeling_*.py` its `__init__` names).  A plugin folder that a loader reads at run time
+        (an empty `__init__`, or none) names no submodule, so its modules are not left out."""
+        reached: Set[str] = set()
+        named_anywhere: Set[str] = set()
+        declared: Dict[str, Set[str]] = {}  # package -> submodules its own __init__ imports
+        for source in unit.files:
+            summary = summaries.get(source.path)
+            if summary is None or summary["error"]:
+                continue
+            lookup = self.flags.lookup(source.module, source.is_package, summary)
+            for record in summary["imports"]:
+                target = import_target(source.module, source.is_package, record)
+                if not target:
+                    continue
+                named = [target] + ([f"{target}.{name}" for name in record[NAMES]] if record[KIND] == "from" else [])
+                runs = reachable(record[CONDITIONS], self.traits, lookup) is not False
+                for name in named:
+                    parts = name.split(".")
+                    prefixes = {".".join(parts[: i + 1]) for i in range(len(parts))}
+                    named_anywhere.update(prefixes)
+                    if runs:
+                        reached.update(prefixes)
+                    if source.is_package and name.startswith(source.module + "."):
+                        declared.setdefault(source.module, set()).add(name)
+        never = {source.module for source in unit.files if "." in source.module and source.module not in reached}
+        left_out = {
+            module for module in never
+            if module in named_anywhere or declared.get(module.rpartition(".")[0], set()) - {module}
+        }
+        return never, left_out
 
     def _wants_statement(self, unit: ScanUnit, kind: str, missing: str) -> bool:
         """Statement text for every dead import, but only for the first few sites of a module

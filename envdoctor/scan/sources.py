@@ -55,18 +55,30 @@ def requested(facts: Facts, items: Sequence[str], include_stack: bool) -> Reques
             if all(unit.label != folder for unit in folders):
                 folders.append(folder_unit(folder))
             continue
-        key = canonicalize(item)
-        if key not in active:
+        key = _distribution_key(item, active)
+        if key is None:
             raise UsageError(f"--scan {item}: neither a folder nor a distribution installed in the target")
         keys.append(key)
     return Requested(tuple(folders), tuple(active[key] for key in dict.fromkeys(keys)))
+
+
+def _distribution_key(item: str, active) -> Optional[str]:
+    """The installed distribution `--scan ITEM` names: by its own name (`scikit-learn`), else
+    by a top-level module it provides (`sklearn`, `yaml`), as a user who imports it knows it."""
+    key = canonicalize(item)
+    if key in active:
+        return key
+    for name, dist in active.items():
+        if item in dist.top_level or item in dist.record_modules:
+            return name
+    return None
 
 
 def _as_folder(item: str, facts: Facts) -> Optional[str]:
     cwd = facts.interpreter.cwd if facts.interpreter else os.getcwd()
     looks_like_path = os.sep in item or item.startswith(".") or bool(os.altsep and os.altsep in item)
     candidate = os.path.abspath(os.path.join(cwd, os.path.expanduser(item)))
-    if os.path.isdir(candidate) and (looks_like_path or canonicalize(item) not in facts.active_distributions()):
+    if os.path.isdir(candidate) and (looks_like_path or _distribution_key(item, facts.active_distributions()) is None):
         return candidate
     if looks_like_path:
         raise UsageError(f"--scan {item}: no such folder")

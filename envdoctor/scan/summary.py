@@ -17,7 +17,7 @@ import re
 from typing import Any, Dict, List, Optional
 
 # Bump whenever the shape or meaning of a summary changes: the cache keys on it.
-SUMMARY_VERSION = 3
+SUMMARY_VERSION = 4
 
 
 def scanner_fingerprint() -> str:
@@ -39,14 +39,16 @@ def scanner_fingerprint() -> str:
     return f"{SUMMARY_VERSION}|{__version__}|" + ",".join(stamps)
 
 # One import as stored: (line, end_line, kind, level, module, names, scope, guarded,
-# type_checking, conditions).  kind: "import" (`import a.b`, names None) or "from"
+# type_checking, conditions, fallback).  kind: "import" (`import a.b`, names None) or "from"
 # (names: the imported names, "*" for a star import).  scope: "module" (runs on import,
 # class bodies included) or "function".  conditions: ((encoded condition, polarity), ...)
-# for every enclosing `if` whose outcome depends on the target or is unknown.
-IMPORT_FIELDS = ("line", "end_line", "kind", "level", "module", "names", "scope", "guarded", "type_checking", "conditions")
+# for every enclosing `if` whose outcome depends on the target or is unknown.  fallback:
+# (first line, last line) of the `try` body when the import sits in a handler of that try
+# that catches ImportError: it runs only when the try failed, so it is judged by the try.
+IMPORT_FIELDS = ("line", "end_line", "kind", "level", "module", "names", "scope", "guarded", "type_checking", "conditions", "fallback")
 # Positions in that tuple, for readers of stored records (a plain tuple marshals; a
 # NamedTuple does not, and converting 50,000 records on every run would cost more).
-LINE, END_LINE, KIND, LEVEL, MODULE, NAMES, SCOPE, GUARDED, TYPE_CHECKING, CONDITIONS = range(len(IMPORT_FIELDS))
+LINE, END_LINE, KIND, LEVEL, MODULE, NAMES, SCOPE, GUARDED, TYPE_CHECKING, CONDITIONS, FALLBACK = range(len(IMPORT_FIELDS))
 
 # Exceptions whose handler makes a failed import survivable.
 _GUARD_EXCEPTIONS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
@@ -62,6 +64,10 @@ _DYNAMIC_PATH = re.compile(rb"__path__\s*(?:=|\+=|\.append|\.extend|\.insert)|ex
 # search, and most files contain none of them.
 _DYNAMIC_HINTS = (b"globals()", b"locals()", b"vars()", b"sys.modules[", b"exec(")
 _PATH_HINTS = (b"__path__", b"extend_path")
+# `setattr(target, ...)`: the names a module sets on a module object at run time.  numpy's
+# dtypes.py fills itself through `setattr(dtypes, ...)`; matplotlib's `_Backend.export`
+# decorator sets names in its caller's module through `setattr(sys.modules[...], ...)`.
+_SETATTR = re.compile(rb"\bsetattr\(\s*([A-Za-z_][\w.]*(?:\[)?)")
 
 
 def _mentions(source: bytes, hints) -> bool:
@@ -81,6 +87,11 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
         "getattr": False,
         "path_dynamic": _mentions(source, _PATH_HINTS) and bool(_DYNAMIC_PATH.search(source)),
         "sys_modules": b"sys.modules" in source or b"meta_path" in source,
+        # First arguments of `setattr(...)` calls ("sys.modules[" for `setattr(sys.modules[x], ...)`).
+        "setattr_targets": sorted({m.decode() for m in _SETATTR.findall(source)}) if b"setattr(" in source else [],
+        # Root names of the decorators of module-level defs and classes (`_Backend` for `@_Backend.export`).
+        "decorators": [],
+        "flags": {},
         "error": None,
         "error_line": 0,
     }
@@ -99,6 +110,8 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
     summary["bound"] = sorted(walker.bound | walker.globals_declared)
     summary["all"] = walker.all_names
     summary["all_dynamic"] = walker.all_dynamic
+    summary["decorators"] = sorted(walker.decorators)
+    summary["flags"] = walker.flags
     summary["getattr"] = "__getattr__" in walker.defs or "__getattr__" in walker.assigned or "__getattr__" in walker.bound
     return summary
 
@@ -110,13 +123,24 @@ class _Context:
     import is found below them: most `if`s in a function body guard no import at all.
     """
 
-    __slots__ = ("scope", "guarded", "type_checking", "tests")
+    __slots__ = ("scope", "guarded", "type_checking", "tests", "fallback")
 
-    def __init__(self, scope: str = "module", guarded: bool = False, type_checking: bool = False, tests: tuple = ()):
+    def __init__(self, scope: str = "module", guarded: bool = False, type_checking: bool = False, tests: tuple = (), fallback=None):
         self.scope = scope  # module | class | function
         self.guarded = guarded
         self.type_checking = type_checking
         self.tests = tests
+        self.fallback = fallback  # (first, last) line of the try body whose handler this is
+
+    def inside(self, scope: Optional[str] = None, guarded: Optional[bool] = None, type_checking: Optional[bool] = None, tests: Optional[tuple] = None) -> "_Context":
+        """This context with some of its parts replaced (the rest, the fallback included, kept)."""
+        return _Context(
+            self.scope if scope is None else scope,
+            self.guarded if guarded is None else guarded,
+            self.type_checking if type_checking is None else type_checking,
+            self.tests if tests is None else tests,
+            self.fallback,
+        )
 
 
 class _Walker:
@@ -128,6 +152,8 @@ class _Walker:
         self.globals_declared: set = set()  # `global x` inside functions: x is a module name
         self.all_names: Optional[List[str]] = None
         self.all_dynamic = False
+        self.decorators: set = set()
+        self.flags: Dict[str, tuple] = {}  # module-level NAME -> encoded condition (or version source)
         self._encoded: Dict[int, tuple] = {}  # id(test node) -> encoded condition
 
     # -- statements -------------------------------------------------------------------
@@ -154,7 +180,7 @@ class _Walker:
         scope = "function" if ctx.scope == "function" else "module"
         end_line = getattr(node, "end_lineno", None) or node.lineno
         conditions = tuple((self._condition(test), polarity) for test, polarity in ctx.tests)
-        self.imports.append((node.lineno, end_line, kind, level, module, names, scope, ctx.guarded, ctx.type_checking, conditions))
+        self.imports.append((node.lineno, end_line, kind, level, module, names, scope, ctx.guarded, ctx.type_checking, conditions, ctx.fallback))
 
     def _condition(self, test: ast.expr) -> tuple:
         encoded = self._encoded.get(id(test))
@@ -162,19 +188,31 @@ class _Walker:
             encoded = self._encoded[id(test)] = encode_condition(test)
         return encoded
 
+    def _note_decorators(self, node, ctx: _Context) -> None:
+        if ctx.scope != "module":
+            return
+        for decorator in node.decorator_list:
+            root = decorator.func if isinstance(decorator, ast.Call) else decorator
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name):
+                self.decorators.add(root.id)
+
     def _FunctionDef(self, node, ctx: _Context) -> None:
         if ctx.scope == "module":
             self.defs.add(node.name)
-        self.body(node.body, _Context("function", ctx.guarded, ctx.type_checking, ctx.tests))
+        self._note_decorators(node, ctx)
+        self.body(node.body, ctx.inside(scope="function"))
 
     _AsyncFunctionDef = _FunctionDef
 
     def _ClassDef(self, node: ast.ClassDef, ctx: _Context) -> None:
         if ctx.scope == "module":
             self.defs.add(node.name)
+        self._note_decorators(node, ctx)
         # A class body runs when its module is imported: its imports are module-level in effect.
         scope = "class" if ctx.scope == "module" else ctx.scope
-        self.body(node.body, _Context(scope, ctx.guarded, ctx.type_checking, ctx.tests))
+        self.body(node.body, ctx.inside(scope=scope))
 
     def _Global(self, node: ast.Global, ctx: _Context) -> None:
         if ctx.scope == "function":
@@ -184,21 +222,26 @@ class _Walker:
         test = node.test
         # The two tests decided here, at parse time, whatever the target.
         if _dotted(test) in _TYPE_CHECKING_NAMES:
-            self.body(node.body, _Context(ctx.scope, ctx.guarded, True, ctx.tests))
+            self.body(node.body, ctx.inside(type_checking=True))
             self.body(node.orelse, ctx)
             return
         if isinstance(test, ast.Constant):  # `if False:` never runs; `if True:` always does
             self.body(node.body if test.value else node.orelse, ctx)
             return
-        self.body(node.body, _Context(ctx.scope, ctx.guarded, ctx.type_checking, ctx.tests + ((test, True),)))
+        self.body(node.body, ctx.inside(tests=ctx.tests + ((test, True),)))
         if node.orelse:
-            self.body(node.orelse, _Context(ctx.scope, ctx.guarded, ctx.type_checking, ctx.tests + ((test, False),)))
+            self.body(node.orelse, ctx.inside(tests=ctx.tests + ((test, False),)))
 
     def _Try(self, node, ctx: _Context) -> None:
         guards = any(_catches_import_error(handler.type) for handler in node.handlers)
-        self.body(node.body, _Context(ctx.scope, True, ctx.type_checking, ctx.tests) if guards else ctx)
+        self.body(node.body, ctx.inside(guarded=True) if guards else ctx)
+        try_lines = (node.body[0].lineno, getattr(node.body[-1], "end_lineno", None) or node.body[-1].lineno)
         for handler in node.handlers:
-            self.body(handler.body, ctx)
+            # A handler that catches ImportError runs only when the try failed: its imports are
+            # fallbacks, judged by whether the try's own imports succeed on the target.
+            catches = _catches_import_error(handler.type)
+            inner = _Context(ctx.scope, ctx.guarded, ctx.type_checking, ctx.tests, try_lines if catches else ctx.fallback)
+            self.body(handler.body, inner)
         self.body(node.orelse, ctx)
         self.body(node.finalbody, ctx)
 
@@ -210,7 +253,7 @@ class _Walker:
             if ctx.scope == "module" and item.optional_vars is not None:
                 self._bind_target(item.optional_vars)
             guards = guards or _is_suppress_import_error(item.context_expr)
-        self.body(node.body, _Context(ctx.scope, True, ctx.type_checking, ctx.tests) if guards else ctx)
+        self.body(node.body, ctx.inside(guarded=True) if guards else ctx)
 
     _AsyncWith = _With
 
@@ -233,6 +276,7 @@ class _Walker:
     def _Assign(self, node: ast.Assign, ctx: _Context) -> None:
         if ctx.scope != "module":
             return
+        self._note_flag(node.targets, node.value, ctx)
         for target in node.targets:
             if isinstance(target, ast.Name) and target.id == "__all__":
                 self._set_all(node.value, replace=True)
@@ -268,6 +312,20 @@ class _Walker:
             self.all_dynamic = True
 
     # -- helpers ---------------------------------------------------------------------
+    def _note_flag(self, targets, value: ast.expr, ctx: _Context) -> None:
+        """`py310 = sys.version_info >= (3, 10)` or `V = version("transformers")` at module
+        level, outside any `if`/try: a flag (or version) other modules' conditions may ask."""
+        if len(targets) != 1 or not isinstance(targets[0], ast.Name) or ctx.tests or ctx.guarded or ctx.fallback:
+            return
+        name = targets[0].id
+        source = _version_source(value)
+        if source is not None and source[0] != "name":
+            self.flags[name] = ("version_of", source)
+            return
+        encoded = encode_condition(value)
+        if encoded[0] not in ("unknown", "flag", "const"):
+            self.flags[name] = encoded
+
     def _bind_target(self, target: ast.expr, defines: bool = False) -> None:
         into = self.assigned if defines else self.bound
         if isinstance(target, ast.Name):
@@ -348,19 +406,31 @@ def _is_suppress_import_error(expr: ast.expr) -> bool:
 #   ("str", subject, op, value)            sys.platform / os.name / platform.system() <op> "..."
 #   ("startswith", subject, prefix)        sys.platform.startswith("linux")
 #   ("not", c) ("and", (c, ...)) ("or", (c, ...))
-#   ("unknown",)                           anything else: a runtime flag, a function call
+#   ("flag", "compat.py310")               a name or attribute: a module-level flag, looked up
+#                                          per target in the module that defines it
+#   ("dist_version", source, op, "5.17")   Version(importlib.metadata.version("x")) <op> Version("5.17"),
+#                                          source ("dist", "x") | ("module", "x") (x.__version__) | ("name", "X")
+#   ("unknown", roots)                     anything else; roots: the names it starts from (`config`
+#                                          of `config.is_fbcode()`), to tell a question about the
+#                                          environment (an imported module) from one about a value
 # ---------------------------------------------------------------------------------------
 
 _TYPE_CHECKING_NAMES = ("TYPE_CHECKING", "typing.TYPE_CHECKING", "t.TYPE_CHECKING")
 _OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.In: "in", ast.NotIn: "not in"}
-UNKNOWN = ("unknown",)
+UNKNOWN = ("unknown", ())
+# Calls that turn a version string into something comparable.
+_VERSION_PARSERS = ("Version", "parse", "version.parse", "packaging.version.parse", "version.Version", "packaging.version.Version", "LooseVersion")
+_VERSION_GETTERS = ("version", "importlib.metadata.version", "metadata.version", "importlib_metadata.version")
 
 
 def encode_condition(test: ast.expr) -> tuple:
     if isinstance(test, ast.Constant):
         return ("const", bool(test.value))
-    if _dotted(test) in _TYPE_CHECKING_NAMES:
+    dotted = _dotted(test)
+    if dotted in _TYPE_CHECKING_NAMES:
         return ("type_checking",)
+    if dotted is not None:
+        return ("flag", dotted)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = encode_condition(test.operand)
         if inner[0] == "const":
@@ -371,17 +441,62 @@ def encode_condition(test: ast.expr) -> tuple:
         return ("and" if isinstance(test.op, ast.And) else "or", parts)
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         op = _OPS.get(type(test.ops[0]))
-        return _encode_comparison(test.left, op, test.comparators[0]) or UNKNOWN
+        return _encode_comparison(test.left, op, test.comparators[0]) or _unknown(test)
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith":
         subject = _string_subject(test.func.value)
         if subject and len(test.args) == 1 and _is_str(test.args[0]):
             return ("startswith", subject, test.args[0].value)
-    return UNKNOWN
+    return _unknown(test)
+
+
+def _unknown(test: ast.expr) -> tuple:
+    """An undecidable test, with the names it asks (`config` of `config.is_fbcode()`): the
+    subject of a comparison, the function called, a flag; never the values it is compared
+    with (`torch` of `x.dtype == torch.bfloat16` is not a question about torch)."""
+    roots = set()
+    stack = [test]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            roots.add(node.id)
+        elif isinstance(node, (ast.Attribute, ast.Subscript)):
+            stack.append(node.value)
+        elif isinstance(node, ast.Call):
+            stack.append(node.func)
+        elif isinstance(node, ast.Compare):
+            stack.append(node.left)
+        elif isinstance(node, ast.BoolOp):
+            stack.extend(node.values)
+        elif isinstance(node, ast.UnaryOp):
+            stack.append(node.operand)
+    return ("unknown", tuple(sorted(roots)))
+
+
+def _version_source(node: ast.expr) -> Optional[tuple]:
+    """What a version string comes from: version("x") / x.__version__ / a module-level NAME."""
+    if isinstance(node, ast.Call) and _dotted(node.func) in _VERSION_GETTERS and len(node.args) == 1 and _is_str(node.args[0]):
+        return ("dist", node.args[0].value)
+    if isinstance(node, ast.Attribute) and node.attr == "__version__" and _dotted(node.value):
+        return ("module", _dotted(node.value))
+    if isinstance(node, ast.Name):
+        return ("name", node.id)
+    return None
+
+
+def _parsed_version(node: ast.expr) -> Optional[ast.expr]:
+    """The argument of Version(...) / parse(...), or None."""
+    if isinstance(node, ast.Call) and _dotted(node.func) in _VERSION_PARSERS and len(node.args) == 1:
+        return node.args[0]
+    return None
 
 
 def _encode_comparison(left: ast.expr, op: Optional[str], right: ast.expr) -> Optional[tuple]:
     if op is None:
         return None
+    left_arg, right_arg = _parsed_version(left), _parsed_version(right)
+    if left_arg is not None and right_arg is not None and _is_str(right_arg):
+        source = _version_source(left_arg)
+        return ("dist_version", source, op, right_arg.value) if source is not None else None
     version = _version_subject(left)
     if version is not None:
         value = _literal_version(right)

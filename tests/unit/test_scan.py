@@ -270,7 +270,9 @@ def test_context_of_each_site(tmp_path):
     assert get("b").guarded and get("b").scope == "module"
     assert get("c").scope == "function" and not get("c").guarded
     assert get("d").scope == "module"  # a class body runs on import
-    assert get("e").conditional and get("e").scope == "function"
+    # `if flag:` on an argument is a code path the caller picks, not a question about the
+    # environment: the import fails whenever that path runs, so it keeps its severity.
+    assert not get("e").conditional and get("e").scope == "function"
     assert get("f").guarded
     assert not get("g").guarded  # KeyError does not catch ImportError
 
@@ -420,7 +422,8 @@ def test_summary_is_plain_data_for_marshal():
     summary = summarize_source(b"import a\nfrom .b import c\nif x:\n    from d import e\n__all__ = ['c']\n")
     assert marshal.loads(marshal.dumps(summary)) == summary
     assert summary["all"] == ["c"] and summary["bound"] == ["a", "c", "e"]
-    assert summary["imports"][2][summary_module.CONDITIONS] == ((("unknown",), True),)
+    # A bare name is a module-level flag, looked up per target (envdoctor/scan/flags.py).
+    assert summary["imports"][2][summary_module.CONDITIONS] == ((("flag", "x"), True),)
 
 
 def test_a_def_is_a_home_and_a_fallback_assignment_is_not(tmp_path):
@@ -435,3 +438,237 @@ def test_a_def_is_a_home_and_a_fallback_assignment_is_not(tmp_path):
     }, dists=[dist("prov", "1.0", location=site, top_level=["prov"])])
     assert only(result, module="prov.old").homes == ("fused=prov.kernels",)
     assert only(result, module="prov.old_consts").homes == ("BLOCK=prov.consts",)  # assignments when nothing defines it
+
+
+# --- only what will fail (issue 16) -------------------------------------------------------------
+
+def test_a_fallback_in_an_except_importerror_handler_is_judged_by_its_try(tmp_path):
+    result = scan(tmp_path, {
+        "consumer/__init__.py": "",
+        # numpy.linalg.linalg / collections.Mapping: the try succeeds, so the fallback never runs.
+        "consumer/works.py": """
+            try:
+                from collections.abc import Mapping
+            except ImportError:
+                from collections import Mapping
+            def later():
+                try:
+                    from consumer.here import x
+                except Exception:
+                    from consumer.gone_never import x
+        """,
+        "consumer/here.py": "x = 1\n",
+        # The try fails here: the fallback is what runs, and it fails too.
+        "consumer/fails.py": """
+            try:
+                from consumer.gone_first import y
+            except ImportError:
+                from consumer.gone_second import y
+        """,
+    })
+    assert problems(result) == {
+        ("missing-module", "consumer.gone_first", "consumer.gone_first"),
+        ("missing-module", "consumer.gone_second", "consumer.gone_second"),
+    }
+    assert only(result, missing="consumer.gone_first").guarded
+    assert not only(result, missing="consumer.gone_second").guarded
+
+
+SQLALCHEMY_LIKE = {
+    "consumer/__init__.py": "",
+    "consumer/compat.py": "import sys\npy310 = sys.version_info >= (3, 10)\npy38 = sys.version_info >= (3, 8)\n",
+    "consumer/typing_a.py": """
+        from . import compat
+        if compat.py310:
+            from types import NoneType
+        else:
+            NoneType = type(None)
+    """,
+    "consumer/typing_b.py": """
+        from consumer.compat import py310
+        if not py310:
+            from collections import Mapping
+    """,
+}
+
+
+def test_module_level_version_flags_are_decided_for_the_target(tmp_path):
+    # SQLAlchemy's `if compat.py310:` on 3.8: the branch cannot run, so NoneType is not missing
+    # (the standard library scanned is the test runner's, so typing_b is left out on 3.8).
+    on_38 = {k: v for k, v in SQLALCHEMY_LIKE.items() if not k.endswith("typing_b.py")}
+    assert scan(tmp_path / "38", on_38, version=(3, 8, 18)).problems == ()
+    # ... and on 3.11 the `not py310` branch (through `from .compat import py310`) cannot run.
+    assert scan(tmp_path / "311", SQLALCHEMY_LIKE, version=(3, 11, 7)).problems == ()
+    # Near miss: a flag the scanner cannot compute stays undecided (and is reported).
+    files = {
+        "consumer/__init__.py": "",
+        "consumer/compat.py": "import os\npy310 = os.environ.get('X')\n",
+        "consumer/typing_c.py": "from . import compat\nif compat.py310:\n    from consumer.gone_xyz import a\n",
+    }
+    undecided = scan(tmp_path / "x", files, version=(3, 8, 18))
+    assert problems(undecided) == {("missing-module", "consumer.gone_xyz", "consumer.gone_xyz")}
+    assert undecided.problems[0].conditional  # a question about the environment
+    decided = dict(files, **{"consumer/compat.py": "import sys\npy310 = sys.version_info >= (3, 10)\n"})
+    assert scan(tmp_path / "y", decided, version=(3, 8, 18)).problems == ()
+
+
+def _versioned_provider(tmp_path: Path, version: str) -> ImportScan:
+    site = str(tmp_path / "site")
+    return scan(tmp_path, {
+        "providerx/__init__.py": "",
+        "providerx/new.py": "def rope(): pass\n",
+        "consumer/__init__.py": "",
+        "consumer/versions.py": "def Version(text):\n    return text\n",
+        # vllm's `if TRANSFORMERS_WITH_AXIAL_ROPE:` over the installed transformers' version.
+        "consumer/pixtral.py": """
+            import importlib.metadata
+            from consumer.versions import Version
+            PROVIDER_VERSION = importlib.metadata.version("providerx")
+            PROVIDER_WITH_NEW = Version(PROVIDER_VERSION) >= Version("2.0.dev0")
+            if PROVIDER_WITH_NEW:
+                from providerx.new import rope
+            else:
+                from providerx.old import rope
+        """,
+    }, dists=[dist("providerx", version, location=site, top_level=["providerx"])])
+
+
+def test_flags_computed_from_installed_versions_are_decided(tmp_path):
+    assert _versioned_provider(tmp_path / "new", "2.1").problems == ()
+    old = _versioned_provider(tmp_path / "old", "1.5")
+    assert problems(old) == {("missing-module", "providerx.old", "providerx.old")}
+    assert not only(old, module="providerx.old").conditional  # decided: it runs here
+
+
+def test_an_undecided_question_about_the_environment_is_conditional_a_code_path_is_not(tmp_path):
+    result = scan(tmp_path, {
+        "consumer/__init__.py": "",
+        "consumer/config.py": "def is_fbcode():\n    return False\n",
+        "consumer/choices.py": """
+            from consumer import config
+            if config.is_fbcode():
+                from consumer.fb.shape_logging import log
+            def pick(self, hidden, defer):
+                if defer and self.fast and hidden.dtype == config.bfloat16:
+                    from consumer.gone_kernel import gemv
+            if __name__ == "__main__":
+                from consumer.gone_script import main
+        """,
+    })
+    assert only(result, missing="consumer.fb").conditional
+    assert only(result, missing="consumer.gone_script").conditional
+    # sglang's dead imports sit in branches the caller picks: they fail whenever those run.
+    assert not only(result, missing="consumer.gone_kernel").conditional
+
+
+def test_names_a_module_sets_on_itself_or_a_registration_decorator_sets_are_unknown(tmp_path):
+    files = {
+        "consumer/__init__.py": "",
+        # numpy/dtypes.py fills itself at import time.
+        "consumer/dtypes.py": "def _add(dtype):\n    from consumer import dtypes\n    setattr(dtypes, dtype.__name__, dtype)\n",
+        # matplotlib's @_Backend.export sets FigureCanvas in the decorated class's module.
+        "consumer/backend_bases.py": """
+            import sys
+            class _Backend:
+                @staticmethod
+                def export(cls):
+                    setattr(sys.modules[cls.__module__], "FigureCanvas", cls.FigureCanvas)
+                    return cls
+        """,
+        "consumer/backend_agg.py": """
+            from consumer.backend_bases import _Backend
+            @_Backend.export
+            class _BackendAgg(_Backend):
+                FigureCanvas = object
+        """,
+        "consumer/plain.py": "def plain(x):\n    return x\n",
+        "consumer/backend_plain.py": "from consumer.plain import plain\n@plain\nclass _B:\n    pass\n",
+        "consumer/use.py": """
+            from consumer.dtypes import StringDType
+            from consumer.backend_agg import FigureCanvas
+            from consumer.backend_plain import FigureCanvas as Missing
+        """,
+    }
+    result = scan(tmp_path, files)
+    # Near miss: a decorator from a module that sets nothing elsewhere proves nothing dynamic.
+    assert problems(result) == {("missing-name", "consumer.backend_plain", "FigureCanvas")}
+
+
+def test_a_module_for_another_platform_is_not_missing(tmp_path):
+    result = scan(tmp_path, {
+        "consumer/__init__.py": "",
+        "consumer/backend_macosx.py": "from . import _macosx\nfrom . import _gone\n",
+    })
+    # matplotlib's macOS extension is not built on Linux, by design; `_gone` is simply missing.
+    assert problems(result) == {("missing-name", "consumer", "_gone")}
+
+
+def test_modules_a_package_leaves_out_are_conditional_plugin_folders_are_not(tmp_path):
+    result = scan(tmp_path, {
+        "consumer/__init__.py": "",
+        # transformers: the package's __init__ names its modeling_* modules, never modular_*.
+        "consumer/models/__init__.py": "",
+        "consumer/models/gemma/__init__.py": """
+            from typing import TYPE_CHECKING
+            if TYPE_CHECKING:
+                from .modeling_gemma import *
+        """,
+        "consumer/models/gemma/modeling_gemma.py": "class Gemma: pass\n",
+        "consumer/models/gemma/modular_gemma.py": "from consumer.utils import logger\n",
+        "consumer/utils.py": "",
+        # A plugin folder a loader reads at run time: its modules are real code paths.
+        "consumer/plugins/__init__.py": "",
+        "consumer/plugins/moe.py": "from consumer.utils import routing\n",
+        # Imported only where the target's Python cannot take the branch: left out too.
+        "consumer/py312_helpers.py": "from consumer.utils import helper\n",
+        "consumer/loader.py": "import sys\nif sys.version_info >= (3, 12):\n    from consumer import py312_helpers\n",
+    })
+    assert only(result, missing="logger").conditional
+    assert "nothing in consumer" not in only(result, missing="routing").detail
+    assert not only(result, missing="routing").conditional
+    assert only(result, missing="helper").conditional
+
+
+def test_an_unparsable_file_nothing_imports_is_conditional(tmp_path):
+    result = scan(tmp_path, {
+        "consumer/__init__.py": "from consumer import used\n",
+        "consumer/used.py": "def broken(:\n",
+        "consumer/py312_intrinsics.py": "type Alias[T] = list[T]\ndef broken(:\n",
+    })
+    assert not only(result, importer_module="consumer.used").conditional
+    assert only(result, importer_module="consumer.py312_intrinsics").conditional
+
+
+def test_severity_of_undecided_and_stdlib_feature_detection(tmp_path):
+    from envdoctor.checks.imports import _severity
+    from envdoctor.model.finding import Severity
+
+    result = scan(tmp_path, {
+        "consumer/__init__.py": "",
+        "consumer/compat.py": """
+            try:
+                from types import NoSuchTypeXyz
+            except ImportError:
+                NoSuchTypeXyz = None
+            from consumer import config
+            if config.is_fbcode():
+                from consumer.fb import x
+            from consumer.gone import y
+        """,
+        "consumer/config.py": "def is_fbcode(): return False\n",
+    })
+    assert _severity(only(result, missing="NoSuchTypeXyz")) == Severity.INFO  # pydantic's UnionType probe
+    assert _severity(only(result, missing="consumer.fb")) == Severity.INFO
+    assert _severity(only(result, missing="consumer.gone")) == Severity.ERROR
+
+
+def test_scan_accepts_an_import_name(tmp_path):
+    from envdoctor.errors import UsageError
+    from envdoctor.scan.sources import requested
+
+    facts = make_facts(dists=[dist("scikit-learn", "1.9.1", top_level=["sklearn"])])
+    (chosen,) = requested(facts, ["sklearn"], include_stack=False).distributions
+    assert chosen.name == "scikit-learn"
+    assert requested(facts, ["scikit_learn"], include_stack=False).distributions[0].name == "scikit-learn"
+    with pytest.raises(UsageError):
+        requested(facts, ["sklearnx"], include_stack=False)

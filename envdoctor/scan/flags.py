@@ -1,0 +1,109 @@
+"""Module-level flags, decided per target: `if compat.py310:`, `if TRANSFORMERS_WITH_AXIAL_ROPE:`.
+
+A summary records module-level assignments whose value is a condition the scanner can
+encode (`py310 = sys.version_info >= (3, 10)`, `X = Version(version("transformers")) >=
+Version("5.17")`) or a version source (`V = importlib.metadata.version("transformers")`).
+A condition that names such a flag, in the same module or through an import (`from . import
+compat` then `compat.py310`, or `from .compat import py310`), is evaluated with the target's
+traits and installed versions, so the branch that cannot run is skipped.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Optional, Tuple
+
+from envdoctor.scan.conditions import TargetTraits, evaluate
+from envdoctor.scan.exports import Exports, absolute_module
+from envdoctor.scan.modules import StaticFinder
+from envdoctor.scan.summary import KIND, LEVEL, MODULE, NAMES, SCOPE
+
+# Flags defined through flags: deeper chains are left unknown.
+MAX_DEPTH = 4
+
+
+class Flags:
+    def __init__(self, finder: StaticFinder, exports: Exports, traits: TargetTraits, versions: Dict[str, str], module_versions: Dict[str, str]):
+        self.finder = finder
+        self.exports = exports
+        self.traits = traits
+        self.versions = versions  # canonical distribution name -> installed version
+        self.module_versions = module_versions  # top-level module -> its distribution's version
+
+    def lookup(self, module: str, is_package: bool, summary: dict, depth: int = 0):
+        """The Lookup for conditions written in `module` (whose summary is given)."""
+        return lambda condition: self._decide(module, is_package, summary, condition, depth)
+
+    def _decide(self, module: str, is_package: bool, summary: dict, condition: tuple, depth: int) -> Optional[bool]:
+        if depth > MAX_DEPTH:
+            return None
+        if condition[0] == "dist_version":
+            _, source, op, wanted = condition
+            installed = self._version(module, is_package, summary, source, depth)
+            return None if installed is None else _compare_versions(installed, op, wanted)
+        found = self._flag(module, is_package, summary, condition[1], depth)
+        if found is None:
+            return None
+        where, where_is_package, where_summary, encoded = found
+        return evaluate(encoded, self.traits, self.lookup(where, where_is_package, where_summary, depth + 1))
+
+    def _flag(self, module: str, is_package: bool, summary: dict, dotted: str, depth: int) -> Optional[Tuple[str, bool, dict, tuple]]:
+        """(module, is package, summary, encoded value) of the flag `dotted` seen from `module`."""
+        root, _, rest = dotted.partition(".")
+        if not rest:
+            if root in summary.get("flags", {}):
+                return module, is_package, summary, summary["flags"][root]
+            origin = self._imported(module, is_package, summary, root)
+            if origin is None or depth >= MAX_DEPTH:
+                return None
+            return self._flag_in(origin, root, depth)
+        if "." in rest:
+            return None
+        bound = self._imported(module, is_package, summary, root)
+        # `from . import compat`: the flag lives in the module sqlalchemy.util.compat.
+        owner = f"{bound}.{root}" if bound is not None and self.finder.find(f"{bound}.{root}") is not None else self._imported_module(summary, root)
+        return self._flag_in(owner, rest, depth) if owner else None
+
+    def _flag_in(self, module: str, name: str, depth: int) -> Optional[Tuple[str, bool, dict, tuple]]:
+        info = self.finder.find(module)
+        summary = self.exports.summary(info) if info is not None else None
+        if summary is None or summary["error"]:
+            return None
+        return self._flag(module, info.kind == "package", summary, name, depth + 1)
+
+    def _imported(self, module: str, is_package: bool, summary: dict, name: str) -> Optional[str]:
+        """The absolute module of the module-level `from M import name` that binds `name`."""
+        for record in summary["imports"]:
+            if record[SCOPE] == "module" and record[KIND] == "from" and name in (record[NAMES] or ()):
+                return absolute_module(module, is_package, record[LEVEL], record[MODULE])
+        return None
+
+    def _imported_module(self, summary: dict, name: str) -> Optional[str]:
+        """`import sqlalchemy.util.compat as compat` / `import compat`: the module bound to `name`."""
+        for record in summary["imports"]:
+            if record[SCOPE] == "module" and record[KIND] == "import" and record[MODULE].partition(".")[0] == name:
+                return record[MODULE] if "." not in record[MODULE] else None
+        return None
+
+    def _version(self, module: str, is_package: bool, summary: dict, source: tuple, depth: int) -> Optional[str]:
+        kind, value = source
+        if kind == "dist":
+            from envdoctor.model.facts import canonicalize
+
+            return self.versions.get(canonicalize(value))
+        if kind == "module":
+            return self.module_versions.get(value.partition(".")[0])
+        found = self._flag(module, is_package, summary, value, depth)  # a NAME holding a version
+        if found is None or found[3][0] != "version_of":
+            return None
+        return self._version(found[0], found[1], found[2], found[3][1], depth + 1)
+
+
+def _compare_versions(installed: str, op: str, wanted: str) -> Optional[bool]:
+    from packaging.version import InvalidVersion, Version
+
+    from envdoctor.scan.conditions import compare
+
+    try:
+        return compare(Version(installed), op, Version(wanted))
+    except InvalidVersion:
+        return None
