@@ -284,7 +284,9 @@ class ImportProblem(Record):
     scope: str = "module"  # module (runs on import) | function (runs when called)
     guarded: bool = False  # inside try/except ImportError (or Exception, or bare)
     type_checking: bool = False  # under `if TYPE_CHECKING:`
-    conditional: bool = False  # under an `if` whose outcome is decided at run time
+    # an undecided question about the environment (a flag the scanner cannot compute, `__main__`),
+    # or a module the package leaves out; a branch the caller picks is not conditional
+    conditional: bool = False
     eager: bool = False  # runs whenever the importer's top-level package is imported
     importer: Optional[str] = None  # the scanned distribution (or folder label)
     importer_version: Optional[str] = None
