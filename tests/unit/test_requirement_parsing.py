@@ -12,6 +12,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.caches import clear_requirement_caches
 from packaging.requirements import InvalidRequirement, Requirement
 
 from envdoctor.model.facts import canonicalize
@@ -70,13 +72,8 @@ def _agrees_with_packaging(text):
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
-    """Parse every text anew: the parsers cache per text, and a cached answer would hide what
-    the code computes now (mutmut forks each mutant from a process that already ran the tests)."""
-    from envdoctor.vocabulary import requires_dist, versions as version_module
-    for cached in (requires_dist._parse, requires_dist._parsed, requires_dist._marker, version_module.parse_version,
-                   version_module.specifier_set, version_module.requires_python_spec):
-        cached.cache_clear()
-    yield
+    """Parse every text anew (tests/helpers/caches.py says why)."""
+    clear_requirement_caches()
 
 
 @pytest.mark.parametrize("text", CASES)

@@ -12,18 +12,14 @@ from packaging.markers import Marker
 from envdoctor.vocabulary import versions
 from envdoctor.vocabulary.requires_dist import MarkerEvaluator, ParsedRequirement, parse_requirement, parsed_requirements
 from envdoctor.vocabulary.requirements_in_force import active_requirements, unmet_requirements
+from tests.helpers.caches import clear_requirement_caches
 from tests.helpers.facts import dist, make_facts
 
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
-    """Parse every text anew: the parsers cache per text, and a cached answer would hide what
-    the code computes now (mutmut forks each mutant from a process that already ran the tests)."""
-    from envdoctor.vocabulary import requires_dist, versions as version_module
-    for cached in (requires_dist._parse, requires_dist._parsed, requires_dist._marker, version_module.parse_version,
-                   version_module.specifier_set, version_module.requires_python_spec):
-        cached.cache_clear()
-    yield
+    """Parse every text anew (tests/helpers/caches.py says why)."""
+    clear_requirement_caches()
 
 
 @pytest.mark.parametrize("version, spec, expected", [
