@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from tests.e2e.test_fix import offline_env, state, venv_with_pip
 from tests.helpers.venvs import cached_wheels
@@ -51,7 +52,10 @@ def test_numpy_2_under_old_pandas_is_repaired_by_one_resolution(run_envdoctor, t
     assert len(steps) == 1 and steps[0][-1] == "pandas>=2.2.2", steps
     versions = venv.run("import pandas, numpy; print(pandas.__version__, numpy.__version__)")
     assert versions.returncode == 0, versions.stderr
-    assert versions.stdout.split() == ["2.2.3", "2.0.0"]
+    # The newest pandas the shared wheel cache holds (2.2.3 here, newer where another test cached
+    # one), and NumPy still 2: the numpy<2 only pandas 2.1.4 asked for was not installed.
+    pandas_version, numpy_version = (Version(text) for text in versions.stdout.split())
+    assert pandas_version >= Version("2.2.2") and numpy_version.major == 2, versions.stdout
     again = run_envdoctor("check", "--python", venv.python, "--no-scan", "--format", "json", cwd=tmp_path)
     assert again.codes() == [], again.stdout
 
