@@ -185,12 +185,7 @@ def inputs_for(settings, against: Optional[str]) -> Dict[str, object]:
 def checked(request: Request, scope: ProgressScope = quiet_scope) -> Outcome:
     """Settings, selection, facts, the run, severity overrides and the baseline: what check and report share."""
     started = time.perf_counter()
-    settings = settings_for(request.cwd, request.config)
-    checks = select_checks(registry_for(settings), settings, request.select, request.ignore,
-                           inputs_for(settings, request.against))
-    scan = scan_request(request.scan, request.no_scan, settings)
-    if not any("imports" in spec.needs for spec in checks):
-        scan = scan._replace(enabled=False)  # no selected check reads the scan
+    settings, checks, scan = _selection(request)
     baseline = _baseline_entries(request.baseline)
     if request.facts_file and request.deep:
         raise UsageError("--deep needs a live target, not --facts (take the snapshot with `snapshot --deep`)")
@@ -199,6 +194,18 @@ def checked(request: Request, scope: ProgressScope = quiet_scope) -> Outcome:
     else:
         facts = facts_for(request.python, request.cwd, request.timeout, scan, request.deep, scope)
     return _judged(checks, facts, settings, baseline, request.strict or settings.strict, time.perf_counter() - started)
+
+
+def _selection(request: Request):
+    """(settings, the selected checks with their inputs, the scan request): what check, report and
+    fix decide before anything is probed.  No selected check reads the scan: it is not run."""
+    settings = settings_for(request.cwd, request.config)
+    checks = select_checks(registry_for(settings), settings, request.select, request.ignore,
+                           inputs_for(settings, request.against))
+    scan = scan_request(request.scan, request.no_scan, settings)
+    if not any("imports" in spec.needs for spec in checks):
+        scan = scan._replace(enabled=False)
+    return settings, checks, scan
 
 
 def _baseline_entries(path: Optional[str]):
@@ -224,10 +231,7 @@ def _judged(checks, facts: Facts, settings, baseline, strict: bool, elapsed: flo
 def fix_inputs(request: Request, scope: ProgressScope = quiet_scope):
     """For `fix`: the selected checks, and a function that collects the target's facts anew
     (before the plan, and again to verify after the changes)."""
-    settings = settings_for(request.cwd, request.config)
-    checks = select_checks(registry_for(settings), settings, request.select, request.ignore,
-                           inputs_for(settings, request.against))
-    scan = scan_request(request.scan, request.no_scan, settings)
+    _, checks, scan = _selection(request)
     target = resolve(request.python, request.cwd)
 
     def collect_again() -> Facts:

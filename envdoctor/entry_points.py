@@ -17,7 +17,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import List, Optional
+from functools import lru_cache
+from typing import Dict, List, Optional, Tuple
 
 from envdoctor.model.record import Record, record
 
@@ -70,9 +71,28 @@ def _normalized(name: str) -> str:
 
 
 def _read_files(group: str, folders: List[str]) -> List[EntryPoint]:
-    found: List[EntryPoint] = []
-    seen_distributions = set()
+    return list(_every_group(_folders_as_they_are(folders)).get(group, ()))
+
+
+def _folders_as_they_are(folders: List[str]) -> Tuple[Tuple[str, int], ...]:
+    """The search path with each folder's mtime: a distribution added or removed changes its
+    folder's mtime, so the entry points read for an unchanged path can be reused."""
+    key = []
     for entry in folders:
+        try:
+            key.append((entry, os.stat(entry or os.getcwd()).st_mtime_ns))
+        except OSError:
+            key.append((entry, -1))
+    return tuple(key)
+
+
+# One `check` asks for checks, rule providers and reporters (twice): the metadata folders are
+# read once per unchanged search path, for every group at the same time.
+@lru_cache(maxsize=4)
+def _every_group(folders: Tuple[Tuple[str, int], ...]) -> Dict[str, Tuple[EntryPoint, ...]]:
+    found: Dict[str, List[EntryPoint]] = {}
+    seen_distributions = set()
+    for entry, _ in folders:
         directory = entry or os.getcwd()
         try:
             names = sorted(os.listdir(directory))
@@ -91,10 +111,10 @@ def _read_files(group: str, folders: List[str]) -> List[EntryPoint]:
                     sections = _sections(handle.read())
             except (OSError, UnicodeDecodeError):
                 continue
-            if group in sections:
-                provider = _provider(meta_dir, folder)
-                found.extend(EntryPoint(name, value, group, provider) for name, value in sections[group])
-    return found
+            provider = _provider(meta_dir, folder) if sections else ""
+            for group, points in sections.items():
+                found.setdefault(group, []).extend(EntryPoint(name, value, group, provider) for name, value in points)
+    return {group: tuple(points) for group, points in found.items()}
 
 
 def _sections(text: str) -> dict:

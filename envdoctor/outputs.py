@@ -59,9 +59,11 @@ def record_baseline(run, path: str) -> int:
 
 def redacting(write: Callable[[str], object]) -> Callable[[str], None]:
     """`write` with every text masked first (fix and undo print plans, commands and pip's output)."""
-    from envdoctor.redaction import redact_text
+    from envdoctor.redaction import redactor
+
+    mask = redactor().text  # the secret values looked up once for the whole command
 
     def write_redacted(text: str) -> None:
-        write(redact_text(text))
+        write(mask(text))
 
     return write_redacted

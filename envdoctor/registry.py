@@ -20,7 +20,6 @@ from envdoctor.model.facts import SECTIONS
 from envdoctor.model.record import Record, record
 from envdoctor.plugins import CHECKS_GROUP, RULES_GROUP, load_callables, load_plugins, origin
 
-ENTRY_POINT_GROUP = CHECKS_GROUP
 
 # Codes the engine itself uses; plugins may not claim them.
 ENGINE_CODES = {"EDR001": "check-crashed"}
@@ -109,7 +108,7 @@ def provided_rules(provider: RuleProvider) -> list:
     return rules
 
 
-def load_registry(group: str = ENTRY_POINT_GROUP, rule_files: Sequence[str] = (),
+def load_registry(group: str = CHECKS_GROUP, rule_files: Sequence[str] = (),
                   rules_group: str = RULES_GROUP) -> Registry:
     """The checks of every check plugin, and one check per rule of every rule provider: the
     `rules_group` plugins' and, when given, the user's `rule_files`."""

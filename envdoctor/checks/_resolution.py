@@ -65,9 +65,13 @@ def _is_under(path: str, root: str) -> bool:
     return not rest or rest[0] in SEPARATORS or (rest[0] == "." and not any(sep in rest for sep in SEPARATORS))
 
 
+def resolution_paths(resolution: ModuleResolution) -> List[str]:
+    """Where a module resolved: its file, or a namespace package's folders."""
+    return [resolution.origin] if resolution.origin else list(resolution.locations)
+
+
 def resolves_as_expected(expect: ModuleExpectation, resolution: ModuleResolution) -> bool:
-    paths = [resolution.origin] if resolution.origin else list(resolution.locations)
-    return any(_is_under(path, root) for path in paths for root in expect.roots)
+    return any(_is_under(path, root) for path in resolution_paths(resolution) for root in expect.roots)
 
 
 def is_within(path: str, folder: str) -> bool:
@@ -98,9 +102,9 @@ def distinct_copies(facts: Facts, copies: Sequence[Distribution]) -> List[Distri
     return [d for d in copies if not any(o is not d and _restates(facts, d, o) for o in copies)]
 
 
-def _lands_in_another_copy(resolution: ModuleResolution, others: Sequence[Distribution]) -> bool:
-    paths = [resolution.origin] if resolution.origin else list(resolution.locations)
-    return any(is_within(p, other.location) for p in paths if p for other in others)
+def lands_in_another_copy(resolution: ModuleResolution, others: Sequence[Distribution]) -> bool:
+    """The module resolved inside one of `others`' folders."""
+    return any(is_within(p, other.location) for p in resolution_paths(resolution) if p for other in others)
 
 
 @per_facts  # SHD001 and NSP001 both need it
@@ -115,7 +119,7 @@ def expectations(facts: Facts) -> List[Tuple[ModuleExpectation, ModuleResolution
             resolution = (facts.modules or {}).get(module)
             if resolution is None or not resolution.found:
                 continue
-            if others and _lands_in_another_copy(resolution, others):
+            if others and lands_in_another_copy(resolution, others):
                 continue  # the code of another copy of the project: INT003's error, not shadowing
             expect = expectation(dist, module, resolution, facts)
             if expect is not None:

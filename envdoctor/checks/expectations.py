@@ -3,7 +3,7 @@
     require = ["torch>=2.9", "triton", "cuda>=12.4", "driver>=550", "gpu>=2"]
 
 Each entry is a PEP 508 requirement.  Most name distributions; the names in
-MACHINE_FACTS name a property of the machine or the build instead (the CUDA
+MACHINE_NAMES (vocabulary/require_entries.py) name a property of the machine or the build instead (the CUDA
 runtime torch was built for, the NVIDIA driver, GPUs present, ...).  The config
 loader parses every entry up front (a bad one is a usage error naming it); the
 check compares each with the facts and reports what does not hold.
@@ -11,7 +11,7 @@ check compares each with the facts and reports what does not hold.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterator, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, NamedTuple, Optional, Sequence
 
 from envdoctor.api import check, report
 from envdoctor.model.facts import Facts
@@ -111,16 +111,12 @@ _READERS: Dict[str, Callable[[Facts], Observed]] = {
     "mps": _mps,
     "accelerator": _accelerators,
 }
-# What each means and how it is read.
-MACHINE_FACTS: Dict[str, Tuple[str, Callable[[Facts], Observed]]] = {
-    name: (meaning, _READERS[name]) for name, meaning in MACHINE_NAMES.items()
-}
 
 
 def _machine_finding(expectation: Expectation, facts: Facts, location: Location):
     name, spec = expectation.name, expectation.specifier
-    meaning, read = MACHINE_FACTS[name]
-    observed = read(facts)
+    meaning = MACHINE_NAMES[name]
+    observed = _READERS[name](facts)
     wanted = spec or (">=1" if name in COUNTED else "")
     if satisfies(observed.value, wanted):
         return None

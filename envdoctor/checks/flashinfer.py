@@ -14,9 +14,6 @@ from envdoctor.vocabulary.stack import ENGINES, FLASHINFER_COMPANIONS, FLASHINFE
 from envdoctor.vocabulary.versions import parse_version, public
 from envdoctor.model.plan import InstallRequest
 
-COMPANIONS = FLASHINFER_COMPANIONS
-CONSUMERS = ENGINES
-FLASHINFER_NAMES = FLASHINFER_DISTRIBUTIONS
 JIT_CACHE_INDEX = "https://flashinfer.ai/whl/{tag}"
 
 
@@ -60,7 +57,7 @@ def flashinfer_companions(facts: Facts) -> Iterator:
     wanted = public(main.version)
     build = torch_build(facts)
     torch_tag = build.local if build and build.local and build.local.startswith("cu") else None
-    for name in COMPANIONS:
+    for name in FLASHINFER_COMPANIONS:
         dist = installed(facts, name)
         if dist is None or not dist.version:
             continue
@@ -126,7 +123,7 @@ def flashinfer_consumer_pin(facts: Facts) -> Iterator:
         https://docs.flashinfer.ai/installation.html
     """
     for item, provider in unmet_requirements(facts):
-        if item.requirer.canonical_name not in CONSUMERS or item.parsed.key not in FLASHINFER_NAMES:
+        if item.requirer.canonical_name not in ENGINES or item.parsed.key not in FLASHINFER_DISTRIBUTIONS:
             continue
         wanted = spec_text(item.requirement)
         have = f"{provider.display} is installed" if provider else "it is not installed"

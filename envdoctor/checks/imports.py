@@ -21,6 +21,7 @@ from envdoctor.api import check, report
 from envdoctor.checks._shared import first_lines
 from envdoctor.model.facts import Facts, ImportProblem, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
+from envdoctor.vocabulary.labels import STANDARD_LIBRARY
 from envdoctor.vocabulary.requirements_in_force import active_requirements
 from envdoctor.vocabulary.requires_dist import parsed_requirements
 from envdoctor.vocabulary.stack import FLASHINFER_MODULE, FLASHINFER_PYTHON
@@ -55,10 +56,6 @@ MODULE_DISTRIBUTIONS = {
 def _is_own(problem: ImportProblem) -> bool:
     """The import points into the importing package itself (IMP001), not another one (IMP002)."""
     return problem.kind == "beyond-top-level" or (problem.provider is not None and problem.provider == problem.importer)
-
-
-# How the scanner names the standard library as a provider (envdoctor/scan/resolve.py).
-STANDARD_LIBRARY = "the standard library"
 
 
 def _severity(problem: ImportProblem) -> Severity:

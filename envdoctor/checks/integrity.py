@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Dict, Iterator, List, Optional, Sequence
 
 from envdoctor.api import check, report
-from envdoctor.checks._resolution import distinct_copies, is_within
+from envdoctor.checks._resolution import distinct_copies, is_within, lands_in_another_copy, resolution_paths
 from envdoctor.checks._shared import first_lines
 from envdoctor.model.facts import Distribution, Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
@@ -177,8 +177,6 @@ SITE_LAYERS = frozenset(("venv-site", "system-site", "user-site", "site-packages
 def _layer(facts: Facts, dist: Distribution) -> str:
     """The provenance of the sys.path entry a copy was found through (its origin for facts
     collected before provenance existed)."""
-    if dist.provenance:
-        return dist.provenance
     entry = facts.sys_path_entry(dist.path_index)
     return (entry.provenance or entry.origin) if entry else "unknown"
 
@@ -190,10 +188,9 @@ def _code_elsewhere(facts: Facts, first: Distribution, copies: Sequence[Distribu
         resolution = (facts.modules or {}).get(module)
         if resolution is None or not resolution.found:
             continue
-        paths = [resolution.origin] if resolution.origin else list(resolution.locations)
-        if any(is_within(p, first.location) for p in paths):
+        if any(is_within(p, first.location) for p in resolution_paths(resolution)):
             continue
-        if any(is_within(p, other.location) for p in paths for other in copies if other is not first):
+        if lands_in_another_copy(resolution, [other for other in copies if other is not first]):
             return True
     return False
 
@@ -283,7 +280,7 @@ def _duplicate_finding(facts: Facts, copies: Sequence[Distribution], severity: S
     else:
         message = ("Tools disagree about which version is installed: importlib.metadata reports the first, pip may "
                    "act on another, and the modules that import can come from either.")
-        managed = next((os_managed(facts, d) for d in copies if os_managed(facts, d)), None)
+        managed = next((why for why in (os_managed(facts, d) for d in copies) if why), None)
         fix = (FixProposal("manual", f"{managed}: remove the stale copy with the OS package manager") if managed else
                FixProposal("reinstall", "remove the stale copy, keeping the one whose files are present", safe=False))
     return report(

@@ -62,22 +62,6 @@ def pin_fields(facts: Facts, item: ActiveRequirement, provider: Optional[Distrib
     }
 
 
-def _in_working_directory(facts: Facts, dist: Distribution) -> bool:
-    """Metadata found only through the working directory (sys.path[0]): a project's build
-    artefact (`*.egg-info` of `python setup.py egg_info`), not an installed distribution.
-    pip removes the working directory from sys.path before it looks (its own test
-    test_check_skip_work_dir_pkg), so its requirements are not in force."""
-    entry = facts.sys_path_entry(dist.path_index)
-    return bool(entry and entry.origin == "cwd")
-
-
-def checked_requirements(facts: Facts):
-    """(requirement, installed provider or None) pairs not met, of installed distributions."""
-    for item, provider in unmet_requirements(facts):
-        if not _in_working_directory(facts, item.requirer):
-            yield item, provider
-
-
 def os_requirement_severity(item: ActiveRequirement, provider: Optional[Distribution]) -> Severity:
     """info when the OS package manager (dpkg) installed the requirer and everything it found
     installed: dpkg resolves that package's dependencies from its own control file, and what
@@ -131,7 +115,7 @@ def missing_requirement(facts: Facts) -> Iterator:
     References
         https://packaging.python.org/en/latest/specifications/core-metadata/#requires-dist-multiple-use
     """
-    for item, provider in checked_requirements(facts):
+    for item, provider in unmet_requirements(facts):
         if provider is not None:
             continue
         wanted = spec_text(item.requirement)
@@ -187,7 +171,7 @@ def conflicting_requirement(facts: Facts) -> Iterator:
     References
         https://packaging.python.org/en/latest/specifications/version-specifiers/
     """
-    for item, provider in checked_requirements(facts):
+    for item, provider in unmet_requirements(facts):
         if provider is None:
             continue  # REQ001's
         wanted = spec_text(item.requirement)

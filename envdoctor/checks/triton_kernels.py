@@ -8,7 +8,7 @@ from envdoctor.api import check, report
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.vocabulary.installed import installed
-from envdoctor.vocabulary.stack import PYTORCH_TRITON, PYTORCH_TRITON_ROCM, SGLANG, TRITON, TRITON_KERNELS_MODULE
+from envdoctor.vocabulary.stack import SGLANG, TRITON_DISTRIBUTIONS, TRITON_KERNELS_MODULE
 from envdoctor.vocabulary.versions import release
 
 # Modules every triton_kernels release has; consumers import them first.
@@ -113,7 +113,7 @@ def triton_kernels_triton(facts: Facts) -> Iterator:
     resolution = (facts.modules or {}).get(TRITON_KERNELS_MODULE)
     if resolution is None or not resolution.found:
         return
-    triton = next((d for d in (installed(facts, n) for n in (TRITON, PYTORCH_TRITON, PYTORCH_TRITON_ROCM)) if d), None)
+    triton = next((d for d in (installed(facts, n) for n in TRITON_DISTRIBUTIONS) if d), None)
     if triton is None:
         yield report(
             Severity.ERROR, "triton_kernels is installed, but no triton is",

@@ -28,6 +28,7 @@ from envdoctor.model.facts import Facts, canonicalize
 from envdoctor.model.finding import Finding
 from envdoctor.model.plan import FixPlan, InstallRequest, RunCommand
 from envdoctor.model.record import Record, record
+from envdoctor.vocabulary.installer import PIP
 from envdoctor.vocabulary.requirements_in_force import active_requirements
 from envdoctor.vocabulary.requires_dist import parse_requirement
 
@@ -183,7 +184,7 @@ def resolve_dry_run(context, request: InstallRequest) -> Tuple[bool, str]:
         if "no such option: --dry-run" in result.stderr or "no such option: --report" in result.stderr:
             return True, "this pip cannot resolve without installing (pip 22.2 and later can); not checked in advance"
         return False, _last_lines(result.stderr or result.stdout)
-    if installer.name == "pip":
+    if installer.name == PIP:
         return True, _pip_changes(result.stdout)
     return True, _last_lines(result.stderr or result.stdout) or "nothing to change"
 

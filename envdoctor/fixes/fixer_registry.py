@@ -16,9 +16,8 @@ from envdoctor.errors import PluginError
 from envdoctor.fixes.fixer_api import FIXER_ATTRIBUTE, FixerSpec
 from envdoctor.model.plan import FIXER_KINDS
 from envdoctor.model.record import Record, record
-from envdoctor.plugins import load_plugins
+from envdoctor.plugins import FIXERS_GROUP, load_plugins
 
-ENTRY_POINT_GROUP = "envdoctor.fixers"
 
 
 def _validate(spec: FixerSpec, origin: str) -> None:
@@ -53,7 +52,7 @@ class FixerRegistry(Record):
 def load_fixers() -> FixerRegistry:
     by_code: Dict[str, FixerSpec] = {}
     by_name: Dict[str, FixerSpec] = {}
-    for point, origin, specs in load_plugins(ENTRY_POINT_GROUP, FIXER_ATTRIBUTE, "fixers", "envdoctor.fixes.fixer_api.fixer"):
+    for point, origin, specs in load_plugins(FIXERS_GROUP, FIXER_ATTRIBUTE, "fixers", "envdoctor.fixes.fixer_api.fixer"):
         for spec in specs:
             _validate(spec, origin)
             spec = dataclasses.replace(spec, provider=point.provider)

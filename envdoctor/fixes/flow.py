@@ -24,6 +24,7 @@ from envdoctor.model.facts import Facts, canonicalize
 from envdoctor.model.finding import Severity
 from envdoctor.model.plan import FixPlan
 from envdoctor.model.record import Record, record
+from envdoctor.redaction import redact_text
 from envdoctor.report.plans import render_plans
 
 # Asked once before applying, with the plans; True applies them all.  The CLI passes a prompt
@@ -39,7 +40,9 @@ class FixOptions(Record):
 
 
 def _say(text: str) -> None:
-    sys.stderr.write(f"envdoctor: {text}\n")
+    """A progress line on stderr; masked like every output (a step's argv may hold an index URL's
+    credentials, an exception's text a token)."""
+    sys.stderr.write(f"envdoctor: {redact_text(text)}\n")
     sys.stderr.flush()
 
 

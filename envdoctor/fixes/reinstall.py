@@ -12,6 +12,7 @@ import os
 from typing import List, Optional
 
 from envdoctor.fixes.fixer_api import FixContext, FixPlan, InstallRequest, RemovePath, fixer
+from envdoctor.vocabulary.installed import installed
 from envdoctor.vocabulary.requires_dist import parse_requirement
 from envdoctor.vocabulary.stack import TORCH
 from envdoctor.vocabulary.requirements_in_force import active_requirements
@@ -25,7 +26,7 @@ def _installed(context: FixContext, finding: Finding) -> Optional[Distribution]:
     for dist in context.facts.distributions or ():
         if path and dist.metadata_path == path:
             return dist
-    return context.facts.active_distributions().get(canonicalize(finding.subject))
+    return installed(context.facts, finding.subject)
 
 
 @fixer(name="reinstall-incomplete", kind="reinstall", codes=("INT001",))
@@ -71,7 +72,7 @@ def install_requirement(finding: Finding, context: FixContext) -> Optional[FixPl
 def reinstall_editable_compat(finding: Finding, context: FixContext) -> Optional[FixPlan]:
     """Reinstall an editable project in setuptools' compat mode, so a same-named folder cannot mask it."""
     name = finding.location.distribution if finding.location else None
-    dist = context.facts.active_distributions().get(canonicalize(name or ""))
+    dist = installed(context.facts, name or "")
     source = dist.source_dir if dist is not None else None
     if dist is None or not dist.editable or not source:
         return None

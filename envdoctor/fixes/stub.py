@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Optional
 
 from envdoctor.fixes.fixer_api import FixContext, FixPlan, fixer
+from envdoctor.vocabulary.installed import installed
 from envdoctor.vocabulary.stack import TRITON_MODULE
 from envdoctor.fixes.shim import shim_files
-from envdoctor.model.facts import canonicalize
 from envdoctor.model.finding import Finding
 
 
@@ -22,7 +22,7 @@ def real_module_present(context: FixContext, name: str) -> bool:
     """A distribution or a folder on sys.path already provides `name`: a stub must never shadow it."""
     facts = context.facts
     module = (facts.modules or {}).get(name)
-    return canonicalize(name) in facts.active_distributions() or bool(module and module.found)
+    return installed(facts, name) is not None or bool(module and module.found)
 
 
 @fixer(name="stub-triton", kind="stub", codes=("MPS003", "STK003"))

@@ -133,7 +133,6 @@ class Distribution(Record):
     # RECORD entries found away from where pip's rule puts them, as (RECORD path, real path):
     # `pip install --target DIR` writes `../../bin/NAME` and moves bin/ into DIR.
     relocated: Tuple[Tuple[str, str], ...] = ()
-    provenance: Optional[str] = None  # its sys.path entry's provenance
     os_package: Optional[str] = None  # the dpkg package that installed its metadata folder
     # For a project installed more than once in one folder only: whether this copy's RECORD
     # hashes match the files on disk (the code is this copy's); None when not checked.
@@ -542,8 +541,6 @@ def to_dict(obj: Any) -> Any:
         return {
             _RENAMED_BACK.get(f.name, f.name): to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)
         }
-    if hasattr(obj, "_asdict"):  # a named tuple (Target)
-        return {k: to_dict(v) for k, v in obj._asdict().items()}
     if isinstance(obj, (list, tuple)):
         return [to_dict(v) for v in obj]
     if isinstance(obj, dict):
@@ -573,8 +570,6 @@ def _converter(tp: Any):
         return lambda data: None if data is None else inner(data)
     if dataclasses.is_dataclass(tp):
         return _record_converter(tp)
-    if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):  # a named tuple
-        return _named_tuple_converter(tp)
     if origin is tuple:
         return _tuple_converter(_converter(args[0]) if args else _identity)
     if origin in (dict, Dict):
@@ -619,15 +614,6 @@ def _record_converter(tp: Any):
         return instance
 
     return convert_record
-
-
-def _named_tuple_converter(tp: Any):
-    def convert_named_tuple(data):
-        if not isinstance(data, Mapping):
-            raise TypeError(f"{tp.__name__}: expected an object, got {type(data).__name__}")
-        return tp(**{name: data.get(name) for name in tp._fields})
-
-    return convert_named_tuple
 
 
 def _tuple_converter(item: Callable[[Any], Any]):

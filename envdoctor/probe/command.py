@@ -72,16 +72,14 @@ def facts_options() -> Dict[str, Any]:
         "environment_prefixes": stack.ENVIRONMENT_PREFIXES,
         "secret_words": secrets.SECRET_NAME_WORDS,
         "mask": secrets.MASK,
-        # torch's build facts are read next to the module of the distribution's name.
-        "torch_module": stack.TORCH,
+        "torch_module": stack.TORCH_MODULE,  # torch's build facts are read next to this module
         "listed_packages": stack.LISTED_PACKAGES,
     }
 
 
 def deep_options() -> Dict[str, Any]:
     """What a deep probe needs: which imported modules get torch's and triton's runtime checks."""
-    # Both are imported under their distribution's name.
-    return {"torch_module": stack.TORCH, "triton_module": stack.TRITON}
+    return {"torch_module": stack.TORCH_MODULE, "triton_module": stack.TRITON_MODULE}
 
 
 def payload_argv(python: str, mode: str, nonce: str, options: Optional[Dict[str, Any]] = None,

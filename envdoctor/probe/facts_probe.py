@@ -13,7 +13,6 @@ from typing import Optional
 
 from envdoctor.model.facts import Facts, Startup
 from envdoctor.model.target import Target
-from envdoctor.probe.diagnosis import diagnose
 from envdoctor.probe.facts_document import facts_from_document, parse_pth_errors
 from envdoctor.probe.frame import extract_document
 from envdoctor.probe.process import Completed
@@ -31,4 +30,7 @@ def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optiona
     if document is not None:
         startup = Startup(ok=True, pth_errors=tuple(parse_pth_errors(result.stderr)))
         return facts_from_document(document, target, startup)
+    # Imported only when no document came back: every ordinary run would pay for it.
+    from envdoctor.probe.diagnosis import diagnose
+
     return diagnose(target, timeout, result)

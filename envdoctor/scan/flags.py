@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
 
-from envdoctor.scan.conditions import TargetTraits, evaluate
+from envdoctor.model.facts import canonicalize
+from envdoctor.scan.conditions import TargetTraits, compare, evaluate
 from envdoctor.scan.exports import Exports, absolute_module
 from envdoctor.scan.modules import StaticFinder
 from envdoctor.scan.summary import KIND, LEVEL, MODULE, NAMES, SCOPE
+from envdoctor.vocabulary.versions import parse_version
 
 # Flags defined through flags: deeper chains are left unknown.
 MAX_DEPTH = 4
@@ -87,8 +89,6 @@ class Flags:
     def _version(self, module: str, is_package: bool, summary: dict, source: tuple, depth: int) -> Optional[str]:
         kind, value = source
         if kind == "dist":
-            from envdoctor.model.facts import canonicalize
-
             return self.versions.get(canonicalize(value))
         if kind == "module":
             return self.module_versions.get(value.partition(".")[0])
@@ -99,11 +99,5 @@ class Flags:
 
 
 def _compare_versions(installed: str, op: str, wanted: str) -> Optional[bool]:
-    from packaging.version import InvalidVersion, Version
-
-    from envdoctor.scan.conditions import compare
-
-    try:
-        return compare(Version(installed), op, Version(wanted))
-    except InvalidVersion:
-        return None
+    mine, theirs = parse_version(installed), parse_version(wanted)
+    return None if mine is None or theirs is None else compare(mine, op, theirs)

@@ -20,6 +20,7 @@ from envdoctor.scan.exports import Exports, absolute_module, import_target
 from envdoctor.scan.flags import Flags
 from envdoctor.scan.modules import StaticFinder
 from envdoctor.scan.sources import ScanUnit, distribution_unit
+from envdoctor.vocabulary.labels import STANDARD_LIBRARY
 from envdoctor.scan.summary import CONDITIONS, FALLBACK, GUARDED, KIND, LEVEL, LINE, MODULE, NAMES, SCOPE, TYPE_CHECKING
 
 # Words that name a platform in a module name (`_macosx`, `_win32`): such a module is built
@@ -32,7 +33,6 @@ PLATFORM_WORDS = {
 # The most homes listed for one name: beyond that a suggestion stops being useful.
 MAX_HOMES = 5
 # The provider named for modules of the target's standard library.
-STDLIB = "the standard library"
 # Sites of one uninstalled module that keep their statement text (the check shows five).
 SITES_WITH_TEXT = 5
 
@@ -213,8 +213,9 @@ class Resolver:
             summary = summaries.get(source.path)
             if summary is None or summary["error"]:
                 continue
+            lookup = self.flags.lookup(name, source.is_package, summary)  # flags decided as _file_problems decides them
             for record in summary["imports"]:
-                if not _runs_on_import(record) or reachable(record[CONDITIONS], self.traits) is not True:
+                if not _runs_on_import(record) or reachable(record[CONDITIONS], self.traits, lookup) is not True:
                     continue
                 target = import_target(name, source.is_package, record)
                 if not target:
@@ -307,7 +308,7 @@ class Resolver:
             return dist.name, dist.version
         info = self.finder.find(top)
         if info is not None and (info.kind == "builtin" or self._in_stdlib(info)):
-            return STDLIB, self.facts.interpreter.version if self.facts.interpreter else None
+            return STANDARD_LIBRARY, self.facts.interpreter.version if self.facts.interpreter else None
         return None
 
     def _top_level_of(self, unit: ScanUnit) -> Set[str]:
@@ -322,7 +323,7 @@ class Resolver:
 
     def _homes(self, unit: ScanUnit, provider, absolute: str, missing: str, kind: str, names) -> Tuple[str, ...]:
         """Where the missing names live now: "name=module" for each definition found."""
-        if provider is None or provider[0] == STDLIB:
+        if provider is None or provider[0] == STANDARD_LIBRARY:
             return ()
         index = self._definition_index(unit, provider[0])
         wanted = [missing] if kind == "missing-name" else [n for n in names or () if n != "*"]

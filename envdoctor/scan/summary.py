@@ -417,7 +417,6 @@ def _is_suppress_import_error(expr: ast.expr) -> bool:
 
 _TYPE_CHECKING_NAMES = ("TYPE_CHECKING", "typing.TYPE_CHECKING", "t.TYPE_CHECKING")
 _OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.In: "in", ast.NotIn: "not in"}
-UNKNOWN = ("unknown", ())
 # Calls that turn a version string into something comparable.
 _VERSION_PARSERS = ("Version", "parse", "version.parse", "packaging.version.parse", "version.Version", "packaging.version.Version", "LooseVersion")
 _VERSION_GETTERS = ("version", "importlib.metadata.version", "metadata.version", "importlib_metadata.version")

@@ -9,13 +9,17 @@ from typing import Optional
 
 from envdoctor.model.facts import SysPathEntry
 
+# The provider the import scan names for a module of the standard library; the IMP checks weigh
+# such an import by it.
+STANDARD_LIBRARY = "the standard library"
+
 ORIGIN_LABELS = {
     "cwd": "the working directory",
     "pythonpath": "from PYTHONPATH",
     "site-packages": "site-packages",
     "user-site": "the user site directory",
     "pth": "added by a .pth file",
-    "stdlib": "the standard library",
+    "stdlib": STANDARD_LIBRARY,
     "unknown": "added at start-up by code (sitecustomize or a .pth import line)",
 }
 

@@ -37,6 +37,18 @@ class ActiveRequirement(NamedTuple):
         return self.parsed.text
 
 
+def _requirers(facts: Facts) -> Dict[str, Distribution]:
+    """The active distributions whose requirements are in force: not metadata found only through
+    the working directory (sys.path[0]), a project's build artefact (`*.egg-info` of `python
+    setup.py egg_info`) that pip leaves out before it looks (its test test_check_skip_work_dir_pkg)."""
+    requirers = {}
+    for key, dist in facts.active_distributions().items():
+        entry = facts.sys_path_entry(dist.path_index)
+        if not (entry and entry.origin == "cwd"):
+            requirers[key] = dist
+    return requirers
+
+
 @per_facts  # REQ001 and REQ002 both need it
 def active_requirements(facts: Facts) -> List[ActiveRequirement]:
     """Requirements in force, after propagating the extras installed distributions request.
@@ -47,7 +59,7 @@ def active_requirements(facts: Facts) -> List[ActiveRequirement]:
     requirements plus requested extras (5,000 requirements take ~10 ms: this runs on
     every check, so the loops keep per-requirement work to a list slot).
     """
-    active = facts.active_distributions()
+    active = _requirers(facts)
     holds = MarkerEvaluator(facts.markers or {}).holds
     requested: Dict[str, Set[str]] = defaultdict(set)
     requested_by: Dict[Tuple[str, str], Set[str]] = defaultdict(set)

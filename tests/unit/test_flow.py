@@ -510,3 +510,12 @@ def test_every_reason_for_not_planning_is_said_once(tmp_path):
     assert combined.conflict == (
         "idna, pip: installed by the OS package manager; reinstall the OS package (apt-get install --reinstall ...) "
         "instead; pip cannot resolve idna<4,>=2.5 together: ERROR: ResolutionImpossible")
+
+
+def test_progress_lines_on_stderr_are_masked(tmp_path, capsys):
+    """The step lines name the command, whose argv holds the target's path: a token in it is masked."""
+    token = "ghp_" + "T" * 36
+    env = make_target(tmp_path / token, "good")
+    assert Run(env).code == 0
+    err = capsys.readouterr().err
+    assert "[1] run" in err and "[redacted]" in err and token not in err

@@ -156,12 +156,12 @@ def test_the_facts_probe_gets_the_vocabulary_in_its_options():
         "environment_prefixes": list(stack.ENVIRONMENT_PREFIXES),
         "secret_words": list(secrets.SECRET_NAME_WORDS),
         "mask": secrets.MASK,
-        "torch_module": stack.TORCH,
+        "torch_module": stack.TORCH_MODULE,
         "listed_packages": list(stack.LISTED_PACKAGES),
         "exact_modules": True,
     }
     assert json.loads(command.deep_argv("python", "n0nce", "triton")[-1]) == {
-        "torch_module": stack.TORCH, "triton_module": stack.TRITON}
+        "torch_module": stack.TORCH_MODULE, "triton_module": stack.TRITON_MODULE}
 
 
 @pytest.mark.parametrize("options", [

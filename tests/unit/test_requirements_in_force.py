@@ -118,3 +118,13 @@ def test_unmet_requirements():
     ])
     unmet = [(item.text, provider.display if provider else None) for item, provider in unmet_requirements(facts)]
     assert unmet == [("lib<2", "lib 2.0"), ("missing", None), ("again<2", "again 3.0")]
+
+
+def test_metadata_found_only_through_the_working_directory_requires_nothing():
+    """A build artefact's egg-info in the working directory (sys.path[0]) is not an installed
+    distribution (pip's test_check_skip_work_dir_pkg): its requirements are not in force for any
+    check (REQ001/REQ002, TOR001, FLI002) or fixer; the same metadata in site-packages is."""
+    artefact = dist("myproject", requires=["missing-one"], location="/work", path_index=0)
+    assert active_requirements(make_facts(dists=[artefact])) == []
+    installed = dist("myproject", requires=["missing-one"], path_index=2)
+    assert [item.text for item in active_requirements(make_facts(dists=[installed]))] == ["missing-one"]

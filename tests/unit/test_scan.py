@@ -672,3 +672,19 @@ def test_scan_accepts_an_import_name(tmp_path):
     assert requested(facts, ["scikit_learn"], include_stack=False).distributions[0].name == "scikit-learn"
     with pytest.raises(UsageError):
         requested(facts, ["sklearnx"], include_stack=False)
+
+
+def test_a_module_imported_under_a_decided_flag_runs_on_import(tmp_path):
+    """`if compat.py3: from consumer import fast` (decided True here) makes fast's own imports run
+    whenever `import consumer` runs: eager, as STK003/MPS003 and IMP003's hard case need."""
+    files = {
+        "consumer/__init__.py": "from . import compat\nif compat.py3:\n    from consumer import fast\n",
+        "consumer/compat.py": "import sys\npy3 = sys.version_info >= (3, 0)\n",
+        "consumer/fast.py": "import tritonxyz_missing\n",
+    }
+    found = scan(tmp_path / "decided", files, version=(3, 11, 7))
+    assert [(p.module, p.eager) for p in found.problems] == [("tritonxyz_missing", True)]
+    # Near miss: a flag the scanner cannot compute leaves the import not eager.
+    undecided = dict(files, **{"consumer/compat.py": "import os\npy3 = os.environ.get('X')\n"})
+    found = scan(tmp_path / "undecided", undecided, version=(3, 11, 7))
+    assert [(p.module, p.eager) for p in found.problems] == [("tritonxyz_missing", False)]

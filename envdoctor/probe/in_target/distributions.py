@@ -211,7 +211,7 @@ def _new_distribution(meta_dir, kind, location, path_index):
         "installer": None, "top_level": [], "record": None, "record_count": 0,
         "missing_files": [], "missing_count": 0, "missing_other": [], "missing_other_count": 0,
         "relocated": [], "direct_url": None, "editable_mapping": None, "pth_files": [], "problems": [],
-        "editable_source": None, "editable_mode": None, "provenance": None, "os_package": None,
+        "editable_source": None, "editable_mode": None, "os_package": None,
     }
 
 
@@ -363,7 +363,6 @@ def _read_or_report(meta_dir, kind, location, entry, dircache, module_files):
         dist = {"name": os.path.basename(meta_dir), "version": None, "metadata_path": meta_dir, "kind": kind,
                 "location": location, "path_index": entry["index"],
                 "problems": ["cannot read metadata: %s: %s" % (type(exc).__name__, exc)]}
-    dist["provenance"] = entry.get("provenance")
     return dist
 
 
@@ -414,11 +413,6 @@ def mark_editable_sources(path_entries, dists):
         if entry.get("origin") in ("pth", "cwd", "pythonpath", "unknown") and any(
                 key == source or key.startswith(source + os.sep) for source in sources):
             entry["provenance"] = "editable-source"
-    by_index = dict((entry["index"], entry) for entry in path_entries)
-    for dist in dists:
-        entry = by_index.get(dist.get("path_index"))
-        if entry is not None:
-            dist["provenance"] = entry.get("provenance")
 
 
 def shared_module_files(dists, files_of):
