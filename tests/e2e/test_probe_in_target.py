@@ -46,7 +46,7 @@ INTERPRETERS = ("running", OLDEST)
 
 
 def interpreter(which: str) -> str:
-    return sys.executable if which == "running" else require_python(which, "(the oldest the probe supports)")
+    return sys.executable if which == "running" else require_python(which, "to test the oldest Python the probe supports")
 
 
 @pytest.mark.parametrize("which", INTERPRETERS)
