@@ -29,7 +29,6 @@ Libraries are compiled once per source text into a cache folder for the test ses
 
 from __future__ import annotations
 
-import base64
 import glob
 import hashlib
 import json
@@ -43,7 +42,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 from tests.conftest import clean_env
 from tests.helpers.venvs import WHEEL_CACHE, Venv, cached_wheels, make_venv
-from tests.helpers.wheels import build_wheel
+from tests.helpers.wheels import build_wheel, write_wheel
 
 GCC = shutil.which("gcc") or "/usr/bin/gcc"
 TORCH_RELEASE = "2.13.0"
@@ -328,11 +327,6 @@ def _real_torch_wheel() -> Path:
     return Path(found[0])
 
 
-def _record_line(path: str, data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{path},sha256={digest},{len(data)}\n"
-
-
 def torch_standin_wheel(folder: Path, build: TorchBuild) -> Path:
     """torch 2.13.0+local: the real METADATA and version.py, with the build's version, cuda and hip.
 
@@ -349,21 +343,11 @@ def torch_standin_wheel(folder: Path, build: TorchBuild) -> Path:
     for line in version_py.splitlines():
         name = line.split(" = ", 1)[0]
         lines.append(f"{name} = {replaced[name]}" if name in replaced and " = " in line else line)
-    dist_info = f"torch-{version}.dist-info"
-    contents = {
+    return write_wheel(folder, "torch", version, {
         "torch/__init__.py": TORCH_INIT.encode(),
         "torch/version.py": ("\n".join(lines) + "\n").encode(),
-        f"{dist_info}/METADATA": metadata.encode(),
-        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: envdoctor-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = "".join(_record_line(path, data) for path, data in contents.items()) + f"{dist_info}/RECORD,,\n"
-    contents[f"{dist_info}/RECORD"] = record.encode()
-    folder.mkdir(parents=True, exist_ok=True)
-    wheel = folder / f"torch-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for path, data in contents.items():
-            archive.writestr(path, data)
-    return wheel
+        f"torch-{version}.dist-info/METADATA": metadata.encode(),
+    })
 
 
 class TorchVenvs:
