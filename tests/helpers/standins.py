@@ -90,6 +90,10 @@ class TorchBuild:
 
 H200 = NvidiaGpu("NVIDIA H200", "9.0", 143771)
 DRIVER_580 = NvidiaDriver("580.159.04", "13.0", (H200,))
+CU130, ROCM64 = TorchBuild("cu130", cuda="13.0"), TorchBuild("rocm6.4", hip="6.4.43482")
+
+# The checks that read what a stand-in machine provides (GPUs, drivers, ROCm, environment variables).
+SELECT = "GPU,ENV,KB,ROC,MPS,STK,TOR"
 
 # Real text of /proc/driver/nvidia/version on the H200 machine, with the version substituted.
 PROC_VERSION = (
@@ -312,6 +316,13 @@ class StandinMachine:
             env["LD_PRELOAD"] = " ".join(self.preload)
         env.update(extra)
         return env
+
+
+def check_on(run_envdoctor, venv: Venv, machine: StandinMachine, cwd: Path, **variables: str):
+    """`envdoctor check --python VENV --select SELECT --format json` run on `machine`, with `variables`
+    added to its environment."""
+    return run_envdoctor("check", "--python", venv.python, "--select", SELECT, "--format", "json", cwd=cwd,
+                         env=machine.env(**variables))
 
 
 # --- a torch distribution with torch 2.13.0's real metadata ----------------------------------------
