@@ -74,12 +74,17 @@ class CliResult:
         return [f for f in self.json["findings"] if f["code"] == code]
 
 
-def envdoctor_executable() -> str:
-    candidate = Path(sys.executable).parent / "envdoctor"
-    found = str(candidate) if candidate.exists() else shutil.which("envdoctor")
+def console_script(name: str, hint: str) -> str:
+    """The console script `name` beside the test runner's Python (else on PATH); fails with `hint` when absent."""
+    candidate = Path(sys.executable).parent / name
+    found = str(candidate) if candidate.exists() else shutil.which(name)
     if not found:
-        pytest.fail("the envdoctor console script is not installed: run `pip install -e '.[test]'` first")
+        pytest.fail(f"{name} is not installed: {hint}")
     return found
+
+
+def envdoctor_executable() -> str:
+    return console_script("envdoctor", "run `pip install -e '.[test]'` first")
 
 
 @pytest.fixture(scope="session")

@@ -30,14 +30,13 @@ def rendered() -> dict:
 
 def main(argv) -> int:
     check_only = "--check" in argv
-    stale = [path for path, text in rendered().items()
-             if not path.exists() or path.read_text(encoding="utf-8") != text]
+    texts = rendered()
+    stale = [path for path, text in texts.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
     for path in stale:
         print(f"{'differs' if check_only else 'wrote'}: {path.relative_to(REPOSITORY)}")
     if not check_only:
-        for path, text in rendered().items():
-            if path in stale:
-                path.write_text(text, encoding="utf-8")
+        for path in stale:
+            path.write_text(texts[path], encoding="utf-8")
     return 1 if check_only and stale else 0
 
 

@@ -13,16 +13,12 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from tests.e2e.test_fix import offline_env, state, venv_with_pip
+from tests.e2e.test_fix import fix, state, venv_with_pip
 from tests.helpers.venvs import cached_wheels
 
 pytestmark = pytest.mark.slow
 
 PANDAS_OLD = ("pandas==2.1.4", "numpy==1.26.4", "python-dateutil==2.9.0.post0", "pytz==2024.2", "tzdata==2024.2", "six==1.16.0")
-
-
-def run_fix(run_envdoctor, venv, *extra, cwd):
-    return run_envdoctor("fix", "--python", venv.python, "--no-scan", *extra, cwd=cwd, env=offline_env())
 
 
 def commands_run(venv) -> list:
@@ -45,7 +41,7 @@ def test_numpy_2_under_old_pandas_is_repaired_by_one_resolution(run_envdoctor, t
     venv.install("numpy==2.0.0", no_deps=True)
     assert venv.run("import pandas").returncode != 0  # broken for real: pandas 2.1.4 on NumPy 2
 
-    fixed = run_fix(run_envdoctor, venv, "--yes", cwd=tmp_path)
+    fixed = fix(run_envdoctor, venv, "--no-scan", "--yes", cwd=tmp_path)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert "fixed: KB015" in fixed.stderr and "fixed: REQ002" in fixed.stderr
     steps = commands_run(venv)
@@ -74,7 +70,7 @@ def test_known_good_and_missing_requirement_install_once(run_envdoctor, tmp_path
     venv.run("import subprocess, sys; subprocess.check_call([sys.executable, '-m', 'pip', 'uninstall', '-y', '-q', 'idna'])")
     assert venv.run("import requests").returncode != 0
 
-    fixed = run_fix(run_envdoctor, venv, "--yes", "--against", snapshot, cwd=tmp_path)
+    fixed = fix(run_envdoctor, venv, "--no-scan", "--yes", "--against", snapshot, cwd=tmp_path)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     steps = commands_run(venv)
     assert len(steps) == 1, steps
@@ -91,7 +87,7 @@ def test_constraints_that_cannot_hold_together_change_nothing(run_envdoctor, tmp
     (tmp_path / "pyproject.toml").write_text('[tool.envdoctor]\nrequire = ["idna>=4"]\n')
     before = state(venv)
 
-    attempted = run_fix(run_envdoctor, venv, "--yes", cwd=tmp_path)
+    attempted = fix(run_envdoctor, venv, "--no-scan", "--yes", cwd=tmp_path)
     assert attempted.returncode == 1, attempted.stdout + attempted.stderr
     assert "Not planned: pip cannot resolve idna" in attempted.stdout, attempted.stdout
     assert "No automatic fix for:" in attempted.stdout and "EXP001" in attempted.stdout

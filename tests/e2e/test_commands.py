@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import uuid
-from pathlib import Path
 
 import pytest
 
 from envdoctor.registry import load_registry
+from tests.conftest import clean_env
 from tests.helpers.venvs import make_venv
 
 
@@ -58,18 +56,16 @@ def test_closed_stdout_is_not_a_crash(envdoctor_bin):
 
 @pytest.mark.slow
 def test_report_replaces_the_home_directory_with_a_tilde(run_envdoctor, tmp_path):
-    """`envdoctor report` is pasted into bug reports: the user's home directory becomes `~`.  The
-    target lives under $HOME (removed afterwards), so its path is in the facts and the mask has work."""
-    home = Path.home()
-    root = home / ".cache" / "envdoctor-tests" / f"home-target-{uuid.uuid4().hex[:8]}"
-    try:
-        venv = make_venv(root / "venv")
-        inside_home = "~/" + str(venv.python.relative_to(home))
-        checked = run_envdoctor("check", "--python", venv.python, "--format", "json", cwd=tmp_path)
-        assert checked.json["target"]["python"] == str(venv.python)  # other outputs keep the full path
-        report = run_envdoctor("report", "--python", venv.python, cwd=tmp_path)
-        assert report.returncode == 0, report.stderr
-        assert inside_home in report.stdout, report.stdout
-        assert f"{home}/" not in report.stdout + report.stderr
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    """`envdoctor report` is pasted into bug reports: the user's home directory becomes `~`.  envdoctor
+    runs with HOME=tmp_path and the target lives there, so its path is in the facts and the mask has
+    work (and the test writes nothing outside tmp_path)."""
+    home = tmp_path
+    env = clean_env(HOME=str(home))
+    venv = make_venv(home / "target" / "venv")
+    inside_home = "~/" + str(venv.python.relative_to(home))
+    checked = run_envdoctor("check", "--python", venv.python, "--format", "json", cwd=tmp_path, env=env)
+    assert checked.json["target"]["python"] == str(venv.python)  # other outputs keep the full path
+    report = run_envdoctor("report", "--python", venv.python, cwd=tmp_path, env=env)
+    assert report.returncode == 0, report.stderr
+    assert inside_home in report.stdout, report.stdout
+    assert f"{home}/" not in report.stdout + report.stderr

@@ -27,11 +27,10 @@ def test_the_copy_whose_record_hashes_match_is_kept(run_envdoctor, tmp_path):
     evidence = "\n".join(found[0]["evidence"])
     first = venv.run("import importlib.metadata as m; print(m.version('idna'))").stdout.strip()
     assert f"({first}; files complete; seen first by importlib.metadata" in evidence.splitlines()[0]
-    for line in evidence.splitlines():
-        if "idna-3.20.dist-info" in line:
-            assert "RECORD hashes match the files" in line, line
-        if "idna-3.10.dist-info" in line:
-            assert "RECORD hashes do not match the files" in line, line
+    (live,) = [line for line in evidence.splitlines() if "idna-3.20.dist-info" in line]
+    assert "RECORD hashes match the files" in live, evidence
+    (stale,) = [line for line in evidence.splitlines() if "idna-3.10.dist-info" in line]
+    assert "RECORD hashes do not match the files" in stale, evidence
 
     fixed = fix(run_envdoctor, venv, "--yes", "--unsafe", "--select", "INT003", cwd=tmp_path)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr

@@ -13,30 +13,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.standins import DRIVER_580, H200, AmdGpus, NvidiaDriver, StandinMachine, TorchBuild, TorchVenvs
+from tests.helpers.standins import CU130, DRIVER_580, H200, ROCM64, AmdGpus, NvidiaDriver, check_on
 
 pytestmark = pytest.mark.slow
 
-SELECT = "GPU,ENV,KB,ROC,MPS,STK,TOR"
-CU130, ROCM64 = TorchBuild("cu130", cuda="13.0"), TorchBuild("rocm6.4", hip="6.4.43482")
 TWO_H200 = NvidiaDriver(DRIVER_580.version, DRIVER_580.cuda, (H200, H200))
 MI300X = AmdGpus(("gfx942",), "6.4.1-83")
 SECOND_UUID = H200.uuid(1)
 
 
-@pytest.fixture(scope="module")
-def torch_venvs(tmp_path_factory):
-    return TorchVenvs(tmp_path_factory.mktemp("torch-builds"))
-
-
-@pytest.fixture
-def machine(tmp_path, tmp_path_factory):
-    return StandinMachine(tmp_path / "machine", tmp_path_factory.getbasetemp() / "standin-libraries")
-
-
 def findings_on(run_envdoctor, venv, machine, cwd, **variables):
-    result = run_envdoctor("check", "--python", venv.python, "--select", SELECT, "--format", "json", cwd=cwd,
-                           env=machine.env(**variables))
+    result = check_on(run_envdoctor, venv, machine, cwd, **variables)
     return result, [(f["code"], f["severity"], f["title"]) for f in result.json["findings"]]
 
 
@@ -48,8 +35,8 @@ def findings_on(run_envdoctor, venv, machine, cwd, **variables):
     ("CUDA_VISIBLE_DEVICES", "1,0", None),
     ("CUDA_VISIBLE_DEVICES", SECOND_UUID[:12], None),  # a UUID prefix, as CUDA accepts it
 ], ids=["empty", "minus-one", "index-beyond", "unknown-uuid", "healthy-indices", "healthy-uuid"])
-def test_env001_cuda_visible_devices_against_the_nvml_gpus(run_envdoctor, torch_venvs, machine, tmp_path, variable, value, expected):
-    machine.with_gpus(TWO_H200)
+def test_env001_cuda_visible_devices_against_the_nvml_gpus(run_envdoctor, torch_venvs, new_machine, tmp_path, variable, value, expected):
+    machine = new_machine(TWO_H200)
     result, findings = findings_on(run_envdoctor, torch_venvs.venv(CU130), machine, tmp_path, **{variable: value})
     assert findings == ([("ENV001", *expected)] if expected else []), result.stdout
     assert result.returncode == (1 if expected and expected[0] == "error" else 0)
@@ -59,14 +46,14 @@ def test_env001_cuda_visible_devices_against_the_nvml_gpus(run_envdoctor, torch_
     ("1", "ROCR_VISIBLE_DEVICES='1' names device 1 that this machine does not have (1 GPU)"),
     ("0", None),
 ])
-def test_env001_rocr_visible_devices_against_the_kfd_gpus(run_envdoctor, torch_venvs, machine, tmp_path, value, expected):
-    machine.with_gpus(MI300X)
+def test_env001_rocr_visible_devices_against_the_kfd_gpus(run_envdoctor, torch_venvs, new_machine, tmp_path, value, expected):
+    machine = new_machine(MI300X)
     result, findings = findings_on(run_envdoctor, torch_venvs.venv(ROCM64), machine, tmp_path, ROCR_VISIBLE_DEVICES=value)
     assert findings == ([("ENV001", "error", expected)] if expected else []), result.stdout
 
 
-def test_env003_a_real_ld_preload_of_a_cuda_library(run_envdoctor, torch_venvs, machine, tmp_path):
-    machine.with_gpus(DRIVER_580)
+def test_env003_a_real_ld_preload_of_a_cuda_library(run_envdoctor, torch_venvs, new_machine, tmp_path):
+    machine = new_machine(DRIVER_580)
     machine.preloaded("libjemalloc.so.2")  # an allocator, often preloaded: not a CUDA library
     nccl = machine.preloaded("libnccl.so.2")
     result, findings = findings_on(run_envdoctor, torch_venvs.venv(CU130), machine, tmp_path)
@@ -76,8 +63,8 @@ def test_env003_a_real_ld_preload_of_a_cuda_library(run_envdoctor, torch_venvs, 
     assert result.returncode == 0  # a warning
 
 
-def test_env003_healthy_neighbour_preloads_only_a_non_cuda_library(run_envdoctor, torch_venvs, machine, tmp_path):
-    machine.with_gpus(DRIVER_580)
+def test_env003_healthy_neighbour_preloads_only_a_non_cuda_library(run_envdoctor, torch_venvs, new_machine, tmp_path):
+    machine = new_machine(DRIVER_580)
     machine.preloaded("libjemalloc.so.2")
     result, findings = findings_on(run_envdoctor, torch_venvs.venv(CU130), machine, tmp_path)
     assert findings == [] and result.returncode == 0, result.stdout

@@ -9,25 +9,20 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env
+from tests.conftest import clean_env, console_script
 from tests.helpers.venvs import WHEEL_CACHE, Venv, cached_wheels, tree_state
 
 pytestmark = pytest.mark.slow
 
 
 def uv_executable() -> str:
-    candidate = Path(sys.executable).parent / "uv"
-    found = str(candidate) if candidate.exists() else shutil.which("uv")
-    if not found:
-        pytest.fail("uv is not installed: run `pip install -e '.[test]'` (the test extra has uv)")
-    return found
+    return console_script("uv", "run `pip install -e '.[test]'` (the test extra has uv)")
 
 
 def uv_env(uv: str, tmp_path: Path) -> dict:

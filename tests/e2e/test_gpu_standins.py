@@ -21,17 +21,14 @@ from typing import Tuple, Union
 import pytest
 
 from tests.helpers.standins import (
-    DRIVER_580, H200, AmdGpus, NvidiaDriver, NvidiaGpu, StandinMachine, TorchBuild, TorchVenvs,
+    CU130, DRIVER_580, H200, ROCM64, AmdGpus, NvidiaDriver, NvidiaGpu, TorchBuild, check_on,
 )
 
 pytestmark = pytest.mark.slow
 
-SELECT = "GPU,ENV,KB,ROC,MPS,STK,TOR"
-
 CPU = TorchBuild("cpu")
 CU117, CU118 = TorchBuild("cu117", cuda="11.7"), TorchBuild("cu118", cuda="11.8")
-CU126, CU128, CU130 = TorchBuild("cu126", cuda="12.6"), TorchBuild("cu128", cuda="12.8"), TorchBuild("cu130", cuda="13.0")
-ROCM64 = TorchBuild("rocm6.4", hip="6.4.43482")
+CU126, CU128 = TorchBuild("cu126", cuda="12.6"), TorchBuild("cu128", cuda="12.8")
 
 V100 = NvidiaGpu("Tesla V100-SXM2-16GB", "7.0", 16384)
 T4 = NvidiaGpu("Tesla T4", "7.5", 15360)
@@ -88,22 +85,6 @@ CASES = {
     "ROC001": Case("ROC001", "torch 2.13.0+rocm6.4 is built for ROCm 6.4, but the system ROCm is 6.2.4",
                    (MI300X_ROCM_624, ROCM64), (MI300X_ROCM_641, ROCM64), severity="warning"),
 }
-
-
-@pytest.fixture(scope="module")
-def torch_venvs(tmp_path_factory):
-    return TorchVenvs(tmp_path_factory.mktemp("torch-builds"))
-
-
-@pytest.fixture
-def new_machine(tmp_path, tmp_path_factory):
-    libraries = tmp_path_factory.getbasetemp() / "standin-libraries"  # compiled once per session
-    counter = iter(range(10))
-    return lambda gpus: StandinMachine(tmp_path / f"machine{next(counter)}", libraries).with_gpus(gpus)
-
-
-def check_on(run_envdoctor, venv, machine, cwd):
-    return run_envdoctor("check", "--python", venv.python, "--select", SELECT, "--format", "json", cwd=cwd, env=machine.env())
 
 
 @pytest.mark.parametrize("name", list(CASES))

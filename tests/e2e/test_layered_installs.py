@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env
-from tests.helpers.venvs import Venv, pyenv_python
+from tests.conftest import clean_env, require_python
+from tests.helpers.venvs import Venv
 from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
@@ -86,9 +86,7 @@ def test_system_site_packages_venv_over_debian(run_envdoctor, tmp_path):
 def layered_base(root: Path) -> Venv:
     """A real base prefix: pyenv's 3.11 binary copied, its standard library linked, and an empty
     site-packages of its own (what Debian, NGC and conda bases have)."""
-    python = pyenv_python("3.11")
-    if python is None:
-        pytest.skip("no Python 3.11 interpreter (install it with pyenv)")
+    python = require_python("3.11", "for the layered base prefix")
     home = Path(python).resolve().parent.parent
     stdlib = root / "lib" / "python3.11"
     (stdlib / "site-packages").mkdir(parents=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.venvs import make_venv, pyenv_python
+from tests.conftest import require_python
+from tests.helpers.venvs import make_venv
 from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
@@ -38,9 +39,7 @@ def install():
 
 
 def legacy_venv(tmp_path, minor):
-    python = pyenv_python(minor)
-    if python is None:
-        pytest.skip(f"no Python {minor} interpreter (install it with pyenv)")
+    python = require_python(minor)
     venv = make_venv(tmp_path / f"venv{minor}", python)
     wheel = build_wheel(tmp_path / "wheels", "legacyhook", "1.0", {
         "legacyhook_finder.py": FINDER,

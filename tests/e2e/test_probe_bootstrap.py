@@ -16,7 +16,7 @@ import pytest
 
 from envdoctor.probe.command import FACTS_PROGRAM, IN_TARGET, new_nonce, payload_argv, program_source
 from envdoctor.probe.frame import extract_document
-from tests.helpers.venvs import pyenv_python
+from tests.conftest import require_python
 
 OTHER_MINOR = "3.9" if sys.version_info[:2] != (3, 9) else "3.10"
 
@@ -73,9 +73,7 @@ def test_bytecode_compiled_for_the_target_is_used(tmp_path):
 
 
 def test_another_python_version_compiles_the_source(tmp_path):
-    other = pyenv_python(OTHER_MINOR)
-    if other is None:
-        pytest.skip(f"no Python {OTHER_MINOR} interpreter installed (pyenv)")
+    other = require_python(OTHER_MINOR)
     part = part_with_stale_source(tmp_path, sys.executable)  # bytecode for this Python only
     assert run_bootstrap(other, part) == "from source!!"
 
@@ -83,9 +81,7 @@ def test_another_python_version_compiles_the_source(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("minor", [f"{sys.version_info[0]}.{sys.version_info[1]}", OTHER_MINOR, "3.8"])
 def test_probe_runs_and_writes_no_bytecode_next_to_its_files(minor, tmp_path):
-    python = pyenv_python(minor)
-    if python is None:
-        pytest.skip(f"no Python {minor} interpreter installed (pyenv)")
+    python = require_python(minor)
     before = probe_files_state()
     assert len(before) >= len(FACTS_PROGRAM)
     nonce = new_nonce()

@@ -16,7 +16,7 @@ import pytest
 
 from envdoctor.probe.command import new_nonce, payload_argv
 from envdoctor.probe.frame import extract_document
-from tests.helpers.venvs import pyenv_python
+from tests.conftest import require_python
 from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
@@ -43,9 +43,7 @@ def extension_suffix(python) -> str:
 
 @pytest.mark.parametrize("minor", ["3.8", "3.11", "3.12", "3.13"])
 def test_listing_resolution_agrees_with_find_spec(minor, new_venv, tmp_path):
-    base = pyenv_python(minor)
-    if base is None:
-        pytest.skip(f"no Python {minor} interpreter installed (pyenv)")
+    base = require_python(minor)
     venv = new_venv(base)
     wheels = tmp_path / "wheels"
     suffix = extension_suffix(venv.python)

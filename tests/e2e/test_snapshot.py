@@ -65,8 +65,8 @@ def test_text_output_for_people(run_envdoctor, new_venv, tmp_path):
 
 def test_snapshot_carries_no_credentials(run_envdoctor, new_venv, tmp_path):
     """Index URLs with a password or a bare token, and a direct_url.json whose URL has credentials:
-    neither the snapshot file (-o) nor stdout holds any of them.  (Fails until cli.py's snapshot
-    writes through envdoctor.redaction.redacted_json.)"""
+    neither the snapshot file (-o) nor stdout holds any of them.  Each credential becomes
+    `[redacted]` with the rest of its URL kept, and the variables stay listed."""
     from tests.conftest import clean_env
 
     venv = new_venv()

@@ -50,15 +50,21 @@ sys.meta_path.insert(0, LegacyStubFinder())
 """
 
 
+def torch_wheel(folder: Path) -> Path:
+    """torch 2.2.2+cu121: its real version.py values and Requires-Dist pins (triton, NCCL), and an
+    __init__.py that leaves a marker when imported."""
+    linux_x86 = 'platform_system == "Linux" and platform_machine == "x86_64"'
+    return build_wheel(folder, "torch", "2.2.2+cu121", {
+        "torch/__init__.py": STANDIN_TORCH_INIT,
+        "torch/version.py": "from typing import Optional\n__version__ = '2.2.2+cu121'\ndebug = False\n"
+                            "cuda: Optional[str] = '12.1'\ngit_version = '39901f229520a5256505ec24782f716ee7ddc843'\nhip: Optional[str] = None\n",
+    }, requires=[f"triton==2.2.0; {linux_x86}", f"nvidia-nccl-cu12==2.19.3; {linux_x86}", "filelock"])
+
+
 def stack_wheels(folder: Path):
     """torch 2.2.2+cu121 with what goes wrong around it, in local wheels with the real metadata."""
-    linux_x86 = 'platform_system == "Linux" and platform_machine == "x86_64"'
     return [
-        build_wheel(folder, "torch", "2.2.2+cu121", {
-            "torch/__init__.py": STANDIN_TORCH_INIT,
-            "torch/version.py": "from typing import Optional\n__version__ = '2.2.2+cu121'\ndebug = False\n"
-                                "cuda: Optional[str] = '12.1'\ngit_version = '39901f229520a5256505ec24782f716ee7ddc843'\nhip: Optional[str] = None\n",
-        }, requires=[f"triton==2.2.0; {linux_x86}", f"nvidia-nccl-cu12==2.19.3; {linux_x86}", "filelock"]),
+        torch_wheel(folder),
         build_wheel(folder, "triton", "2.1.0", {"triton/__init__.py": "__version__ = '2.1.0'\n"}),
         build_wheel(folder, "pytorch-triton-rocm", "2.2.0", {"triton/_rocm_marker.py": ""}),
         build_wheel(folder, "nvidia-nccl-cu12", "2.19.3", {"nvidia/nccl/lib/.keep": ""}),
@@ -124,12 +130,8 @@ def test_stack_problems_are_found_without_importing_anything(run_envdoctor, stac
 def healthy_stack_wheels(folder: Path):
     """The same stack one step from each breakage above: triton at torch's pin, torchvision of torch's
     release, NumPy 1.x, flashinfer-cubin at flashinfer-python's release and sglang's pin, no ROCm triton."""
-    linux_x86 = 'platform_system == "Linux" and platform_machine == "x86_64"'
     return [
-        build_wheel(folder, "torch", "2.2.2+cu121", {
-            "torch/__init__.py": STANDIN_TORCH_INIT,
-            "torch/version.py": "__version__ = '2.2.2+cu121'\ncuda = '12.1'\nhip = None\n",
-        }, requires=[f"triton==2.2.0; {linux_x86}", f"nvidia-nccl-cu12==2.19.3; {linux_x86}", "filelock"]),
+        torch_wheel(folder),
         build_wheel(folder, "triton", "2.2.0", {"triton/__init__.py": "__version__ = '2.2.0'\n"}),
         build_wheel(folder, "nvidia-nccl-cu12", "2.19.3", {"nvidia/nccl/lib/.keep": ""}),
         build_wheel(folder, "filelock", "3.13.1", {"filelock.py": ""}),

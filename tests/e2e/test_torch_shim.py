@@ -15,8 +15,9 @@ import re
 
 import pytest
 
+from tests.conftest import require_python
 from tests.e2e.test_fix import fix, state
-from tests.helpers.venvs import make_venv, pyenv_python
+from tests.helpers.venvs import make_venv
 from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
@@ -52,9 +53,7 @@ def set_torch_version(venv, version: str) -> None:
 
 @pytest.fixture
 def pre_fix_torch(tmp_path):
-    python = pyenv_python("3.11")  # the torch 2.13.0 CPU wheel on disk is for CPython 3.11
-    if python is None:
-        pytest.skip("no Python 3.11 interpreter for the torch 2.13.0 cp311 wheel")
+    python = require_python("3.11", "for the torch 2.13.0 cp311 wheel")
     venv = make_venv(tmp_path / "venv", python)
     venv.install("torch==2.13.0")
     source = venv.site_packages / "torch" / "_dynamo" / "convert_frame.py"

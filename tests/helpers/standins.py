@@ -29,7 +29,6 @@ Libraries are compiled once per source text into a cache folder for the test ses
 
 from __future__ import annotations
 
-import base64
 import glob
 import hashlib
 import json
@@ -43,7 +42,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 from tests.conftest import clean_env
 from tests.helpers.venvs import WHEEL_CACHE, Venv, cached_wheels, make_venv
-from tests.helpers.wheels import build_wheel
+from tests.helpers.wheels import build_wheel, write_wheel
 
 GCC = shutil.which("gcc") or "/usr/bin/gcc"
 TORCH_RELEASE = "2.13.0"
@@ -91,6 +90,10 @@ class TorchBuild:
 
 H200 = NvidiaGpu("NVIDIA H200", "9.0", 143771)
 DRIVER_580 = NvidiaDriver("580.159.04", "13.0", (H200,))
+CU130, ROCM64 = TorchBuild("cu130", cuda="13.0"), TorchBuild("rocm6.4", hip="6.4.43482")
+
+# The checks that read what a stand-in machine provides (GPUs, drivers, ROCm, environment variables).
+SELECT = "GPU,ENV,KB,ROC,MPS,STK,TOR"
 
 # Real text of /proc/driver/nvidia/version on the H200 machine, with the version substituted.
 PROC_VERSION = (
@@ -315,6 +318,13 @@ class StandinMachine:
         return env
 
 
+def check_on(run_envdoctor, venv: Venv, machine: StandinMachine, cwd: Path, **variables: str):
+    """`envdoctor check --python VENV --select SELECT --format json` run on `machine`, with `variables`
+    added to its environment."""
+    return run_envdoctor("check", "--python", venv.python, "--select", SELECT, "--format", "json", cwd=cwd,
+                         env=machine.env(**variables))
+
+
 # --- a torch distribution with torch 2.13.0's real metadata ----------------------------------------
 
 TORCH_INIT = 'raise ImportError("stand-in torch: only its metadata and version.py are real")\n'
@@ -326,11 +336,6 @@ def _real_torch_wheel() -> Path:
     if not found:
         raise RuntimeError(f"no torch {TORCH_RELEASE} wheel in {WHEEL_CACHE}: the stand-in copies its METADATA")
     return Path(found[0])
-
-
-def _record_line(path: str, data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{path},sha256={digest},{len(data)}\n"
 
 
 def torch_standin_wheel(folder: Path, build: TorchBuild) -> Path:
@@ -349,21 +354,11 @@ def torch_standin_wheel(folder: Path, build: TorchBuild) -> Path:
     for line in version_py.splitlines():
         name = line.split(" = ", 1)[0]
         lines.append(f"{name} = {replaced[name]}" if name in replaced and " = " in line else line)
-    dist_info = f"torch-{version}.dist-info"
-    contents = {
+    return write_wheel(folder, "torch", version, {
         "torch/__init__.py": TORCH_INIT.encode(),
         "torch/version.py": ("\n".join(lines) + "\n").encode(),
-        f"{dist_info}/METADATA": metadata.encode(),
-        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: envdoctor-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = "".join(_record_line(path, data) for path, data in contents.items()) + f"{dist_info}/RECORD,,\n"
-    contents[f"{dist_info}/RECORD"] = record.encode()
-    folder.mkdir(parents=True, exist_ok=True)
-    wheel = folder / f"torch-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for path, data in contents.items():
-            archive.writestr(path, data)
-    return wheel
+        f"torch-{version}.dist-info/METADATA": metadata.encode(),
+    })
 
 
 class TorchVenvs:

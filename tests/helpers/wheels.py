@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Dict, Iterable, Optional
 
 
+WHEEL_FILE = b"Wheel-Version: 1.0\nGenerator: envdoctor-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+
+
 def _hash(data: bytes) -> str:
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"sha256={digest}"
@@ -40,7 +43,14 @@ def build_wheel(
     metadata += [f"Requires-Dist: {req}" for req in requires]
     contents = {path: text.encode() for path, text in files.items()}
     contents[f"{info}/METADATA"] = ("\n".join(metadata) + "\n\n").encode()
-    contents[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: envdoctor-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    return write_wheel(out_dir, dist, version, contents)
+
+
+def write_wheel(out_dir: Path, dist: str, version: str, contents: Dict[str, bytes]) -> Path:
+    """out_dir/DIST-VERSION-py3-none-any.whl holding `contents` (path -> bytes, METADATA included),
+    with the dist-info's WHEEL and a RECORD of every file added."""
+    info = f"{dist}-{version}.dist-info"
+    contents = {**contents, f"{info}/WHEEL": WHEEL_FILE}
     record = "".join(f"{path},{_hash(data)},{len(data)}\n" for path, data in contents.items())
     record += f"{info}/RECORD,,\n"
     contents[f"{info}/RECORD"] = record.encode()

@@ -1,4 +1,5 @@
-"""Docs come from the code: the generated check pages must match the docstrings."""
+"""Docs come from the code: the generated check pages must match the docstrings, and the README's
+test command is the one CI runs."""
 
 import subprocess
 import sys
@@ -10,6 +11,20 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_check_docs_are_current():
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_check_docs.py"), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_readme_test_command_is_what_ci_runs():
+    """The README's test command (the sh block after "Install the test dependencies") is exactly the
+    last line of .ci/run, which the README says CI runs."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    after = readme[readme.index("Install the test dependencies"):]
+    block = re.search(r"```sh\n(.*?)```", after, re.S)
+    assert block, "no ```sh block after \"Install the test dependencies\" in README.md"
+    command = block.group(1).strip()
+    last_line = (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip("\n").splitlines()[-1]
+    assert command == last_line, f"README.md runs the tests with\n  {command}\nbut .ci/run with\n  {last_line}"
 
 
 def test_text_report_in_colour_and_plain_says_the_same():

@@ -73,14 +73,10 @@ IMPORTED_ONLY_FROM_WITHIN = ("envdoctor.checks",)
 
 # Code that runs inside another interpreter (the probe's target side, the runtime shims a fixer
 # installs into the target): it imports nothing of envdoctor's at all, since envdoctor is not
-# importable there.  The probe's target-side parts are its private package (probe/inside/ on
-# the probe's branch; the four underscore modules before it).
+# importable there.  The probe's target-side part is its private package probe/in_target/ (its
+# modules import one another only, through relative imports).
 RUNS_IN_THE_TARGET = (
-    "envdoctor.probe.inside",
-    "envdoctor.probe._payload",
-    "envdoctor.probe._stack",
-    "envdoctor.probe._deep",
-    "envdoctor.probe._finders",
+    "envdoctor.probe.in_target",
     "envdoctor.fixes.runtime",
 )
 
@@ -290,6 +286,8 @@ def test_checks_are_imported_by_no_module_outside_them():
 
 
 def test_code_that_runs_in_the_target_imports_nothing_of_envdoctor():
+    missing = [name for name in RUNS_IN_THE_TARGET if name not in SOURCES]
+    assert not missing, "RUNS_IN_THE_TARGET names modules that do not exist: " + ", ".join(missing)
     broken = []
     for module, targets in GRAPH.items():
         if _under(module, RUNS_IN_THE_TARGET):
