@@ -38,6 +38,9 @@ def torch_triton_pin(facts: Facts) -> Iterator:
         `triton.compiler`, or in kernels with "unexpected keyword argument". It happens when
         a package pins its own triton, or `pip install -U triton` upgrades it alone.
 
+        Severity: always an error: a requirement that pip enforces is unmet, and
+        torch.compile and Triton-based kernels fail against another Triton.
+
     Example
         torch 2.11.0+cu130 pins triton==3.6.0, but triton 3.5.1 is installed
 
@@ -86,6 +89,9 @@ def two_tritons(facts: Facts) -> Iterator:
         installed last wins file by file, and uninstalling one deletes files the other needs.
         `import triton` then reports one version and behaves like another (CUDA backends on a
         ROCm machine, "cannot import name" errors inside triton).
+
+        Severity: always an error: the `triton` package that imports is a mix of files from
+        several distributions, and uninstalling one deletes files the other imports.
 
     Example
         triton 3.6.0 and pytorch-triton-rocm 3.6.0 both install the `triton` package
@@ -142,6 +148,9 @@ def torch_companion_mismatch(facts: Facts) -> Iterator:
         With another torch they fail at import with "undefined symbol" or
         "operator torchvision::nms does not exist"; with another CUDA variant their kernels
         load a second CUDA runtime or none.
+
+        Severity: always an error: the companion's compiled extension fails at import or at
+        its first operator with this torch.
 
     Example
         torchvision 0.25.0 pairs with torch 2.10, but torch 2.11.0+cu130 is installed
