@@ -52,9 +52,9 @@ def apple(machine="arm64", translated=False, torch=None, deep=None, dists=(), im
     )
 
 
-def rocm_machine(system="6.4.1", torch_local="rocm6.4", env=None, modules=None):
+def rocm_machine(system="6.4.1", torch_local="rocm6.4", env=None, modules=None, dists=()):
     return make_facts(
-        dists=[dist("torch", f"2.9.0+{torch_local}")],
+        dists=[dist("torch", f"2.9.0+{torch_local}"), *dists],
         stack={"torch": torch_version_py(f"2.9.0+{torch_local}", hip=torch_local[4:] + ".43482"),
                "rocm": {"version": system, "path": "/opt/rocm", "source": "/opt/rocm/.info/version", "gfx_targets": ["gfx942"]}},
         environment=env, modules=modules,
@@ -336,3 +336,16 @@ def test_rule_file_errors_name_the_file_and_key(tmp_path):
     with pytest.raises(PluginError) as raised:
         load_rules([str(bad)])
     assert str(bad) in str(raised.value) and "severity" in str(raised.value) and "'distributoins'" in str(raised.value)
+
+def test_aiter_switch_is_an_error_only_where_its_framework_is_installed():
+    """SGLANG_USE_AITER is read by sglang, VLLM_ROCM_USE_AITER by vllm: without the framework a
+    missing aiter breaks nothing (info); with it, the server stops at start-up (error)."""
+    missing = {"aiter": module("aiter", None, namespace=True, locations=["/workspace/aiter"])}
+    (alone,) = findings(rocm_machine(env={"SGLANG_USE_AITER": "1"}, modules=missing), "ROC002")
+    assert alone.severity is Severity.INFO and "no sglang is installed" in alone.message
+    sglang = [dist("sglang", "0.5.9")]
+    (read,) = findings(rocm_machine(env={"SGLANG_USE_AITER": "1"}, modules=missing, dists=sglang), "ROC002")
+    assert read.severity is Severity.ERROR and read.message.startswith("sglang imports aiter's kernels")
+    (other,) = findings(rocm_machine(env={"VLLM_ROCM_USE_AITER": "1"}, modules=missing, dists=sglang), "ROC002")
+    assert other.severity is Severity.INFO  # sglang does not read vLLM's switch
+

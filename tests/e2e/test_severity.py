@@ -1,0 +1,58 @@
+"""End to end: a finding's severity follows its consequence for the user (issue 16).
+
+An error when something the user runs breaks, a warning when it breaks under a foreseeable
+change, info otherwise; no finding when nothing is wrong. Each case is a real venv filled by
+real pip with small local wheels carrying the real project names, checked by the installed
+`envdoctor check --python`, beside the near-miss that keeps the other severity.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import clean_env
+from tests.helpers.wheels import build_wheel
+
+pytestmark = pytest.mark.slow
+
+
+def check(run_envdoctor, venv, cwd: Path, select: str, **variables: str):
+    env = clean_env(**variables)
+    return run_envdoctor("check", "--python", venv.python, "--select", select, "--no-scan", "--format", "json",
+                         cwd=cwd, env=env)
+
+
+def severities(result) -> list:
+    return [(f["code"], f["severity"], f["title"]) for f in result.json["findings"]]
+
+
+def test_aiter_switch_without_its_framework_is_info_and_with_it_an_error(run_envdoctor, new_venv, tmp_path):
+    """SGLANG_USE_AITER=1 (set image-wide, say) in a venv without sglang: nothing reads the switch,
+    so a missing aiter breaks nothing (info, exit 0). With sglang installed its server stops at
+    start-up (error, exit 1); with aiter installed too, no finding."""
+    wheels = tmp_path / "wheels"
+    venv = new_venv()
+    alone = check(run_envdoctor, venv, tmp_path, "ROC002", SGLANG_USE_AITER="1")
+    assert severities(alone) == [("ROC002", "info", "SGLANG_USE_AITER=1 is set, but aiter is not installed")], alone.stdout
+    assert alone.returncode == 0, alone.stdout
+    assert "no sglang is installed" in alone.json["findings"][0]["message"]
+
+    venv.install_files(build_wheel(wheels, "sglang", "0.5.9", {"sglang/__init__.py": ""}), extra=["--no-deps"])
+    read = check(run_envdoctor, venv, tmp_path, "ROC002", SGLANG_USE_AITER="1")
+    assert severities(read) == [("ROC002", "error", "SGLANG_USE_AITER=1 is set, but aiter is not installed")], read.stdout
+    assert read.returncode == 1, read.stdout
+
+    venv.install_files(build_wheel(wheels, "amd-aiter", "0.1.5", {"aiter/__init__.py": ""}), extra=["--no-deps"])
+    healthy = check(run_envdoctor, venv, tmp_path, "ROC002", SGLANG_USE_AITER="1")
+    assert healthy.codes() == [] and healthy.returncode == 0, healthy.stdout
+
+
+def test_vllm_switch_needs_vllm_not_sglang(run_envdoctor, new_venv, tmp_path):
+    """Each switch belongs to one framework: VLLM_ROCM_USE_AITER with only sglang installed is info."""
+    venv = new_venv()
+    venv.install_files(build_wheel(tmp_path / "wheels", "sglang", "0.5.9", {"sglang/__init__.py": ""}), extra=["--no-deps"])
+    result = check(run_envdoctor, venv, tmp_path, "ROC002", VLLM_ROCM_USE_AITER="1")
+    assert severities(result) == [("ROC002", "info", "VLLM_ROCM_USE_AITER=1 is set, but aiter is not installed")], result.stdout
+
