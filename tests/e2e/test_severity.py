@@ -56,3 +56,20 @@ def test_vllm_switch_needs_vllm_not_sglang(run_envdoctor, new_venv, tmp_path):
     result = check(run_envdoctor, venv, tmp_path, "ROC002", VLLM_ROCM_USE_AITER="1")
     assert severities(result) == [("ROC002", "info", "VLLM_ROCM_USE_AITER=1 is set, but aiter is not installed")], result.stdout
 
+
+def test_flashinfer_with_its_jit_cache_needs_no_toolkit(run_envdoctor, new_venv, tmp_path):
+    """KB004 says "without flashinfer-jit-cache and without a CUDA toolkit": with the JIT cache
+    installed on a runtime-only image there is nothing to compile, so no finding; without it,
+    the warning."""
+    wheels = tmp_path / "wheels"
+    no_toolkit = str(tmp_path / "no-toolkit")  # CUDA_HOME of a runtime-only image: no nvcc, no version file
+    venv = new_venv()
+    venv.install_files(build_wheel(wheels, "flashinfer-python", "0.6.11.post1", {"flashinfer/__init__.py": ""}), extra=["--no-deps"])
+    without = check(run_envdoctor, venv, tmp_path, "KB004", CUDA_HOME=no_toolkit)
+    assert [(code, severity) for code, severity, _ in severities(without)] == [("KB004", "warning")], without.stdout
+
+    venv.install_files(build_wheel(wheels, "flashinfer-jit-cache", "0.6.11.post1+cu130", {"flashinfer_jit_cache/__init__.py": ""}),
+                       extra=["--no-deps"])
+    with_cache = check(run_envdoctor, venv, tmp_path, "KB004", CUDA_HOME=no_toolkit)
+    assert with_cache.codes() == [] and with_cache.returncode == 0, with_cache.stdout
+    assert "KB004" in with_cache.json["checks_run"]
