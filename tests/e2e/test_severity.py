@@ -73,3 +73,32 @@ def test_flashinfer_with_its_jit_cache_needs_no_toolkit(run_envdoctor, new_venv,
     with_cache = check(run_envdoctor, venv, tmp_path, "KB004", CUDA_HOME=no_toolkit)
     assert with_cache.codes() == [] and with_cache.returncode == 0, with_cache.stdout
     assert "KB004" in with_cache.json["checks_run"]
+
+
+def torch_cu128(folder: Path) -> Path:
+    """torch 2.11.0+cu128 as its wheel describes itself (version.py), without its code."""
+    return build_wheel(folder, "torch", "2.11.0+cu128", {
+        "torch/__init__.py": "",
+        "torch/version.py": "from typing import Optional\n__version__ = '2.11.0+cu128'\ndebug = False\n"
+                            "cuda: Optional[str] = '12.8'\nhip: Optional[str] = None\n",
+    })
+
+
+def test_torchvision_of_another_cuda_minor_is_info_and_torchaudio_an_error(run_envdoctor, new_venv, tmp_path):
+    """torchvision >= 0.16 compares only the CUDA major with torch's when it loads its extension
+    (pytorch/vision#7726), so +cu126 beside torch +cu128 runs: info, exit 0. torchaudio compares
+    the minor too and raises at import: the same pair is an error."""
+    wheels = tmp_path / "wheels"
+    venv = new_venv()
+    venv.install_files(torch_cu128(wheels), build_wheel(wheels, "torchvision", "0.26.0+cu126", {"torchvision/__init__.py": ""}),
+                       extra=["--no-deps"])
+    vision = check(run_envdoctor, venv, tmp_path, "TOR003")
+    assert severities(vision) == [("TOR003", "info", "torchvision 0.26.0+cu126 does not match torch 2.11.0+cu128: "
+                                                     "torchvision is a +cu126 build, torch a +cu128 build")], vision.stdout
+    assert vision.returncode == 0, vision.stdout
+
+    venv.install_files(build_wheel(wheels, "torchaudio", "2.11.0+cu126", {"torchaudio/__init__.py": ""}), extra=["--no-deps"])
+    audio = check(run_envdoctor, venv, tmp_path, "TOR003")
+    by_subject = {f["subject"]: f["severity"] for f in audio.findings("TOR003")}
+    assert by_subject == {"torchvision": "info", "torchaudio": "error"} and len(audio.json["findings"]) == 2, audio.stdout
+    assert audio.returncode == 1

@@ -384,3 +384,15 @@ def test_distributions_absent_must_be_a_list_of_names(tmp_path):
     with pytest.raises(PluginError) as raised:
         load_rules([str(bad)])
     assert "distributions_absent must be a list" in str(raised.value)
+
+
+@pytest.mark.parametrize("torch,companion,severity", [
+    ("2.11.0+cu128", ("torchvision", "0.26.0+cu126"), Severity.INFO),  # torchvision >= 0.16 checks the CUDA major only
+    ("2.11.0+cu130", ("torchvision", "0.26.0+cu126"), Severity.ERROR),  # another CUDA major
+    ("2.11.0+cu128", ("torchvision", "0.26.0+cpu"), Severity.ERROR),  # another variant: no CUDA kernels
+    ("2.0.1+cu118", ("torchvision", "0.15.2+cu117"), Severity.ERROR),  # torchvision before 0.16 checks the minor
+    ("2.11.0+cu128", ("torchaudio", "2.11.0+cu126"), Severity.ERROR),  # torchaudio checks the minor
+])
+def test_companion_build_tag_severity_follows_its_load_check(torch, companion, severity):
+    (finding,) = findings(make_facts(dists=[dist("torch", torch), dist(*companion)]), "TOR003")
+    assert finding.severity is severity, finding.message
