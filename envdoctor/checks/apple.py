@@ -37,6 +37,10 @@ def mps_unavailable(facts: Facts) -> Iterator:
         Frameworks pick `mps` when it is available and the CPU otherwise, so the workload runs
         ten to fifty times slower without an error; code that asks for `device="mps"` fails.
 
+        Severity: always an error: code that asks for `device="mps"` fails, and frameworks
+        that pick the device themselves run on the CPU. The check runs only on Apple
+        silicon, where the GPU is what torch is installed for.
+
     Example
         torch 2.13.0 on Apple silicon: torch.backends.mps.is_available() is False
 
@@ -89,6 +93,10 @@ def rosetta_python(facts: Facts) -> Iterator:
         processes, and everything runs several times slower. Usually the cause is an Intel
         Homebrew or Anaconda installation in /usr/local carried over by Migration Assistant.
 
+        Severity: always an error: pip for this interpreter installs only x86_64 wheels, so
+        installing or upgrading the stack fails or resolves a torch older than 2.2, and code
+        that asks for MPS fails.
+
     Example
         the target Python is x86_64 under Rosetta 2 on an Apple-silicon Mac
 
@@ -131,6 +139,8 @@ def triton_on_macos(facts: Facts) -> Iterator:
         Triton has no macOS wheels, so `import sglang.srt...` on a Mac (MPS) stops with
         "No module named 'triton'" before any MPS code path is chosen. SGLang installs a
         stand-in triton on macOS for this reason (sgl-project/sglang#21551).
+
+        Severity: always an error: importing the package fails on this Mac.
 
     Example
         sglang 0.5.23 imports triton at module level in sglang/srt/layers/activation.py:12, and triton does not exist on macOS

@@ -191,6 +191,10 @@ def unmet_expectations(facts: Facts, expectations: Sequence[Expectation] = ()) -
         the runtime, a runner without a GPU. Declared once, the expectation turns that
         drift into a preflight failure instead of a crash an hour into a job.
 
+        Severity: always an error: the project declared the entry a requirement of its
+        environment, and the point of declaring it is that `envdoctor check` fails (exit 1)
+        in CI when it does not hold.
+
     Example
         `require = ["torch>=2.9", "cuda>=12.4", "gpu"]` on a machine with torch 2.8.0+cu121
         and no GPU: three findings, exit 1.

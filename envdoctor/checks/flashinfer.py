@@ -39,6 +39,10 @@ def flashinfer_companions(facts: Facts) -> Iterator:
         silent fallbacks to slow JIT builds at server start, or crashes inside attention
         kernels. The packages come from different indexes, so upgrading one alone is easy.
 
+        Severity: always an error: flashinfer-python looks up the kernels of its own
+        release, so attention kernels of the workload fail, crash or fall back to a JIT
+        build that a runtime-only image cannot do.
+
     Example
         flashinfer-cubin 0.6.8 is installed with flashinfer-python 0.6.11.post1
 
@@ -110,6 +114,9 @@ def flashinfer_consumer_pin(facts: Facts) -> Iterator:
         arguments are added (FlashInfer 0.6.10 made the allreduce-fusion workspace take the
         process group, and SGLang versions that do not pass it hang in TP/EP subgroups), and
         modules move. The mismatch surfaces as a TypeError at the first request or as a hang.
+
+        Severity: always an error: a requirement that pip enforces is unmet, and the serving
+        framework calls FlashInfer's changed internals at its first request.
 
     Example
         sglang 0.5.23 pins flashinfer_python==0.6.11.post1, but flashinfer-python 0.6.8 is installed

@@ -45,8 +45,8 @@ def driver_too_old(facts: Facts) -> Iterator:
 
     What it detects
         A CUDA build of torch (torch/version.py `cuda = '13.0'`) on a machine whose NVIDIA
-        driver reports an older CUDA version (cuDriverGetVersion, NVML). A different major is
-        an error; the same major with an older minor is a warning.
+        driver reports an older CUDA version (cuDriverGetVersion, NVML), or, when only the
+        driver version is known, a driver older than the oldest one that CUDA major runs on.
 
     Why it breaks
         A newer major fails at the first CUDA call: "CUDA driver version is insufficient for
@@ -54,6 +54,13 @@ def driver_too_old(facts: Facts) -> Iterator:
         minor-version compatibility runs precompiled kernels, but anything that JIT-compiles
         PTX for the newer toolkit (Triton kernels, torch.compile, FlashInfer's JIT) fails with
         "the provided PTX was compiled with an unsupported toolchain".
+
+        Severity: an error when torch's CUDA major is newer than the driver's (or, with only
+        the driver version known, the driver is older than that major's minimum): every CUDA
+        call the workload makes fails. A warning when only the minor is newer: torch's
+        precompiled kernels run under minor-version compatibility, so the workload starts;
+        what JIT-compiles PTX (Triton kernels, torch.compile, FlashInfer's JIT) fails the
+        first time it is used.
 
     Example
         torch 2.11.0+cu130 needs CUDA 13.0, but driver 550.54.14 supports CUDA up to 12.4
@@ -175,6 +182,9 @@ def arch_not_in_build(facts: Facts) -> Iterator:
         function"). New GPUs (sm_120 Blackwell desktop) on older builds and old GPUs on new
         builds both hit it.
 
+        Severity: always an error: the GPU is listed, but no kernel of this build runs on
+        it, so the first GPU operation the workload runs fails.
+
     Example
         GPU 0 NVIDIA GeForce RTX 5090 (capability 12.0) is not in torch 2.6.0+cu124's arch list sm_50 ... sm_90
 
@@ -252,6 +262,10 @@ def wrong_torch_variant(facts: Facts) -> Iterator:
         The usual cause is an unpinned `pip install torch` resolving the CPU wheel, or a
         dependency reinstalling torch from the default index.
 
+        Severity: always an error: code that asks for the GPU (`.cuda()`, `device="cuda"`, a
+        serving framework) fails with "Torch not compiled with CUDA enabled" or "No CUDA
+        GPUs are available", and code that picks the device itself silently runs on the CPU.
+
     Example
         torch 2.13.0+cpu is a CPU-only build, but this machine has 8 NVIDIA GPUs (NVIDIA H100 80GB HBM3)
 
@@ -312,6 +326,9 @@ def gpu_unusable(facts: Facts) -> Iterator:
         first one CUDA gives, before a server's own error handling hides it (driver/library
         mismatch, GPUs hidden by CUDA_VISIBLE_DEVICES, a busy or faulted GPU, missing
         /dev/nvidia* in a container).
+
+        Severity: always an error: the deep probe ran torch on this machine and it failed,
+        so every GPU code path of the workload fails the same way.
 
     Example
         torch.cuda.is_available() is False, but the driver lists 1 GPU (NVIDIA H100 80GB HBM3)

@@ -62,6 +62,11 @@ def visible_devices(facts: Facts) -> Iterator:
         reads the list up to the first invalid entry and silently drops the rest, so `0,4,1`
         on a 2-GPU machine gives one GPU, not two.
 
+        Severity: an error when the value leaves no GPU visible (empty, -1, or a first entry
+        that names no device): every GPU code path fails. A warning when a valid prefix
+        remains: the workload runs, on fewer GPUs than the variable asks for, and a job that
+        needs them all (tensor parallelism over the list) fails.
+
     Example
         CUDA_VISIBLE_DEVICES='' hides all 8 GPUs of this machine
 
@@ -143,6 +148,11 @@ def library_path_override(facts: Facts) -> Iterator:
         instead of the wheel's, and torch fails with "undefined symbol: ncclCommRegister" (or
         a cuDNN/cuBLAS version error) or, worse, runs with the wrong library's bugs.
 
+        Severity: a warning: the two copies share a soname major, so torch usually loads and
+        runs with the other copy; it breaks when torch calls a symbol that copy lacks (often
+        after a torch upgrade) or hits that version's bugs. envdoctor cannot tell which
+        symbols torch needs, so it does not say error.
+
     Example
         LD_LIBRARY_PATH folder /usr/local/cuda/lib64 has libnccl.so.2.21.5, but torch uses nvidia-nccl-cu12 2.27.3
 
@@ -195,6 +205,10 @@ def preloaded_cuda_library(facts: Facts) -> Iterator:
         JIT-compiled extensions all bind to it, whatever version they were built for. It is a
         common leftover of debugging an NCCL problem (`LD_PRELOAD=/path/libnccl.so.2`) that
         then breaks the next torch upgrade.
+
+        Severity: a warning: a preloaded library works as long as its version suits
+        everything built against it; the next torch, NCCL or driver upgrade that needs
+        another version breaks every process at once.
 
     Example
         LD_PRELOAD loads /opt/nccl/lib/libnccl.so.2 into every process

@@ -23,15 +23,17 @@ def legacy_finder(facts: Facts) -> Iterator:
     What it detects
         Entries of `sys.meta_path` present after start-up (and path-entry finders in
         `sys.path_importer_cache`) that have `find_module()` but no `find_spec()`; with
-        `--deep`, also the finders a stack package inserts when it is imported. On
-        Python 3.12 and newer this is an error; before 3.12 a warning, because upgrading the
-        interpreter will break it.
+        `--deep`, also the finders a stack package inserts when it is imported.
 
     Why it breaks
         Python 3.4-3.11 fell back to `find_module()`/`load_module()` when a finder lacked
         `find_spec()`. Python 3.12 removed that fallback, so the finder is silently skipped and
         every module it used to provide fails with ModuleNotFoundError - e.g. the triton stub
         SGLang installs on macOS: `import triton.compiler` fails on 3.12.
+
+        Severity: an error on Python 3.12 and newer: the finder is skipped, so every module
+        it provides fails to import. A warning before 3.12: the interpreter still falls back
+        to `find_module()`, and upgrading it to 3.12 breaks those imports.
 
     Example
         sys.meta_path[0] triton_stub.StubFinder implements only find_module(); Python 3.12 never calls it

@@ -139,6 +139,10 @@ def invalid_metadata(facts: Facts) -> Iterator:
         resolvers may ignore its requirements. It is usually the trace of a crashed install or a
         disk error.
 
+        Severity: always an error: `importlib.metadata.version()` and the version checks
+        built on it raise or misread, pip may skip the distribution or ignore its
+        requirements, and envdoctor cannot check its requirements.
+
     Example
         metadata of corrupt 1.0 is invalid: METADATA is not UTF-8 text (invalid start byte at byte 0)
 
@@ -314,6 +318,10 @@ def overlapping_files(facts: Facts) -> Iterator:
         The last install overwrote the first one's files, so the code that runs is a mix of both
         or all of the later one, whatever the metadata says. Uninstalling either deletes files
         the other needs.
+
+        Severity: always an error: the files on disk are not what either distribution
+        installed, so the code that runs on import is a mix, and uninstalling either one
+        deletes files the other imports.
 
     Example
         triton 3.1.0 and pytorch-triton-rocm 3.1.0 both install triton/__init__.py (and 120 more files)

@@ -43,6 +43,22 @@ def drift_from_known_good(facts: Facts, known_good: Optional[Facts] = None, know
         bump or a driver update, and nothing says what moved. The known-good snapshot is
         the reference; each difference is a lead, ordered by how likely it is to matter.
 
+        Severity: from how likely the difference is to change what the code does
+        (vocabulary/facts_diff.py rates it): the known-good environment is the reference,
+        and each difference is a lead, not a proven breakage. An error (high impact) for
+        another Python minor release, implementation or platform, Rosetta 2 translation,
+        another torch build tag, CUDA or HIP runtime, NVIDIA driver, GPU set or ROCm, what
+        the deep probe saw of torch on the GPU, an ML-stack package changed, another
+        package's major release, or any distribution removed (code that imports it fails). A
+        warning (medium) for another Python patch release, a venv where there was none or
+        the reverse, another minor release of a package that is not in the ML stack, an
+        ML-stack package added, a changed install kind or location, a second copy, the CUDA
+        toolkit, macOS or the libraries found through LD_LIBRARY_PATH changed, import-system
+        changes (`.pth` files and lines, finders, shims, sys.path order) and variables that
+        steer the stack (CUDA_VISIBLE_DEVICES, LD_LIBRARY_PATH, ...). Info (low) for patch
+        releases, other distributions added and sys.path entries added or removed. Variables
+        that only describe the shell are not reported.
+
     Example
         `envdoctor check --against known-good.json` after `pip install -U flashinfer-python`:
         an error "flashinfer-python: 0.5.2 -> 0.6.0 (changed since the known-good snapshot)".

@@ -35,6 +35,10 @@ def namespace_masquerade(facts: Facts) -> Iterator:
         `from pkg import x` fails with "cannot import name 'x' from 'pkg' (unknown location)";
         the same command works from any other directory, which makes it look random.
 
+        Severity: always an error: `from pkg import name` fails for the resolved package
+        whenever Python starts with this sys.path (for a folder in the working directory:
+        when run from there).
+
     Example
         `aiter` resolves as a namespace package (/sgl-workspace/aiter) instead of the editable install of amd-aiter 0.1
 

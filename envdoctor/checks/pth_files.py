@@ -36,6 +36,11 @@ def pth_missing_path(facts: Facts) -> Iterator:
         installed to pip and importlib.metadata, but `import` fails, or silently picks up
         another copy.
 
+        Severity: a warning: `site` skips the line, so nothing fails at start-up, and the
+        finding cannot tell whether anything still imports from the missing folder; when
+        something does (the usual case for an editable install), that import fails or picks
+        up another copy.
+
     Example
         /venv/lib/python3.11/site-packages/__editable__.mypkg-0.1.pth line 1 adds /src/mypkg, which does not exist
 
@@ -90,6 +95,9 @@ def pth_import_error(facts: Facts) -> Iterator:
         Whatever the line was meant to set up (an editable finder, a coverage or profiler hook,
         a compatibility patch) is missing, along with every later line of the file, and the
         traceback scrolls past at each start of Python.
+
+        Severity: always an error: the traceback appears at every start of this interpreter,
+        and whatever the line and the rest of its file set up is missing.
 
     Example
         line 1 of /venv/lib/python3.11/site-packages/broken.pth raises ModuleNotFoundError: No module named 'gone_hook'

@@ -211,6 +211,10 @@ def requires_python_mismatch(facts: Facts) -> Iterator:
         The package may use syntax or standard-library APIs the interpreter lacks, or rely on
         behaviour a newer Python removed; it fails at import or in rarely used paths.
 
+        Severity: always an error: Requires-Python is a requirement pip enforces (it would
+        not install this release on this interpreter), and code written for other Pythons
+        may fail at import or in less used paths.
+
     Example
         oldlib 1.0 requires Python <3.8; this is Python 3.11.7
 

@@ -8,12 +8,13 @@ from envdoctor.api import check, report
 from envdoctor.checks._shared import environment
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
-from envdoctor.vocabulary.installed import torch_build, torch_variant
-from envdoctor.vocabulary.stack import AITER_MODULE, TORCH
+from envdoctor.vocabulary.installed import installed, torch_build, torch_variant
+from envdoctor.vocabulary.stack import AITER_MODULE, SGLANG, TORCH, VLLM
 from envdoctor.vocabulary.versions import major_minor
 from envdoctor.model.plan import InstallRequest
 
-AITER_SWITCHES = ("SGLANG_USE_AITER", "VLLM_ROCM_USE_AITER")
+# Each switch, and the framework that reads it: without that framework nothing imports aiter.
+AITER_SWITCHES = {"SGLANG_USE_AITER": SGLANG, "VLLM_ROCM_USE_AITER": VLLM}
 TRUE = ("1", "true", "yes", "on")
 
 
@@ -36,6 +37,10 @@ def rocm_version_mismatch(facts: Facts) -> Iterator:
         links the system's: aiter's and SGLang's JIT kernels, vLLM's custom ops, flash-attention
         builds. Two ROCm versions in one process give "hipErrorNoBinaryForGpu", undefined HIP
         symbols, or kernels built for the wrong code object version.
+
+        Severity: a warning: torch runs its own bundled ROCm, so torch itself works; what
+        compiles against the system ROCm on this machine (aiter, SGLang/vLLM custom ops,
+        flash-attention builds) breaks when it is built or loaded.
 
     Example
         torch 2.9.0+rocm6.4 is built for ROCm 6.4, but /opt/rocm is ROCm 6.2.4
@@ -70,7 +75,7 @@ def rocm_version_mismatch(facts: Facts) -> Iterator:
     code="ROC002",
     name="aiter-switched-on-but-missing",
     summary="SGLANG_USE_AITER / VLLM_ROCM_USE_AITER is on, but aiter is not importable (missing or an empty namespace package).",
-    needs=("interpreter", "modules"),
+    needs=("interpreter", "modules", "distributions"),
     fix="manual",
 )
 def aiter_switched_on_but_missing(facts: Facts) -> Iterator:
@@ -85,6 +90,11 @@ def aiter_switched_on_but_missing(facts: Facts) -> Iterator:
         The framework imports aiter's kernels unconditionally once the switch is on: the server
         stops at start-up with "No module named 'aiter'" or "cannot import name ... from 'aiter'
         (unknown location)".
+
+        Severity: an error when the framework the switch belongs to (SGLANG_USE_AITER:
+        sglang, VLLM_ROCM_USE_AITER: vllm) is installed: its server stops at start-up. Info
+        when it is not: nothing installed reads the switch, so nothing breaks until that
+        framework is installed.
 
     Example
         SGLANG_USE_AITER=1, but aiter resolves to a namespace package at /workspace/aiter (unknown location)
@@ -107,11 +117,17 @@ def aiter_switched_on_but_missing(facts: Facts) -> Iterator:
         state = f"resolves to a namespace package at {', '.join(resolution.locations) or '?'} (unknown location)"
     else:
         state = "is not installed"
+    readers = [AITER_SWITCHES[v] for v in switched if installed(facts, AITER_SWITCHES[v]) is not None]
+    if readers:
+        message = f"{' and '.join(readers)} imports aiter's kernels once the switch is on; the server stops at start-up."
+    else:
+        message = (f"Nothing installed reads the switch (no {' or '.join(AITER_SWITCHES[v] for v in switched)} is installed), "
+                   "so nothing breaks now; installing that framework here makes its server stop at start-up.")
     yield report(
-        Severity.ERROR,
+        Severity.ERROR if readers else Severity.INFO,
         f"{', '.join(f'{v}={env[v]}' for v in switched)} is set, but aiter {state}",
         subject=AITER_MODULE,
-        message="The framework imports aiter's kernels once the switch is on; the server stops at start-up.",
+        message=message,
         evidence=tuple(f"{v}={env[v]!r}" for v in switched) + (f"aiter: {state}",),
         location=Location(module=AITER_MODULE),
         references=("sgl-project/sglang#22363",),

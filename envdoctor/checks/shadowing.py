@@ -34,6 +34,10 @@ def shadowed_module(facts: Facts) -> Iterator:
         your code, instead of the installed package: attribute errors, missing submodules and
         version checks that read the wrong `__version__` follow, and only in that directory.
 
+        Severity: always an error: `import` runs other code than the installed
+        distribution's whenever Python starts with this sys.path (for the working directory:
+        when run from there).
+
     Example
         `packaging` resolves to /work/proj/packaging.py (sys.path[0], the working directory) instead of packaging 24.1
 

@@ -32,6 +32,9 @@ def stack_import_fails(facts: Facts) -> Iterator:
         workload. A crash or hang at import usually means mixed native libraries (two CUDA
         runtimes, an extension built for another torch), which no Python traceback explains.
 
+        Severity: always an error: the import was run in a subprocess and failed, so every
+        program that imports the module here stops the same way.
+
     Example
         import flashinfer: ImportError: libcudart.so.12: cannot open shared object file: No such file or directory
 
@@ -76,6 +79,9 @@ def triton_kernel_fails(facts: Facts) -> Iterator:
         Every Triton-based path (torch.compile, FlashInfer and SGLang/vLLM Triton kernels,
         triton_kernels MoE) compiles the same way: if this kernel fails, those do too, at the
         first request instead of at start-up.
+
+        Severity: always an error: the kernel was compiled and launched on this machine and
+        failed, so every Triton kernel of the workload fails the same way.
 
     Example
         triton 3.6.0 kernel: RuntimeError: PTX was compiled with an unsupported toolchain

@@ -11,7 +11,7 @@ from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.vocabulary.installed import installed, torch_build
 from envdoctor.vocabulary.requirements_in_force import unmet_requirements
 from envdoctor.vocabulary.stack import TORCH, TORCHAUDIO, TORCHVISION, TRITON_DISTRIBUTIONS, TRITON_MODULE
-from envdoctor.vocabulary.versions import major_minor, public
+from envdoctor.vocabulary.versions import major_minor, public, release
 from envdoctor.model.plan import InstallRequest
 
 
@@ -37,6 +37,9 @@ def torch_triton_pin(facts: Facts) -> Iterator:
         fails at compile time with AttributeErrors inside `torch._inductor` or
         `triton.compiler`, or in kernels with "unexpected keyword argument". It happens when
         a package pins its own triton, or `pip install -U triton` upgrades it alone.
+
+        Severity: always an error: a requirement that pip enforces is unmet, and
+        torch.compile and Triton-based kernels fail against another Triton.
 
     Example
         torch 2.11.0+cu130 pins triton==3.6.0, but triton 3.5.1 is installed
@@ -87,6 +90,9 @@ def two_tritons(facts: Facts) -> Iterator:
         `import triton` then reports one version and behaves like another (CUDA backends on a
         ROCm machine, "cannot import name" errors inside triton).
 
+        Severity: always an error: the `triton` package that imports is a mix of files from
+        several distributions, and uninstalling one deletes files the other imports.
+
     Example
         triton 3.6.0 and pytorch-triton-rocm 3.6.0 both install the `triton` package
 
@@ -109,6 +115,27 @@ def two_tritons(facts: Facts) -> Iterator:
         fix=FixProposal("manual", "uninstall all of them, then install the one torch pins",
                         install=InstallRequest(tuple(d.name for d in found), uninstall=True)),
     )
+
+
+# The companions compare their CUDA version with torch's when they load their extension.
+# torchvision compares only the major since 0.16 (pytorch/vision#7726); torchaudio compares the
+# minor too, and raises "compiled with different CUDA versions".
+MAJOR_ONLY_CUDA_CHECK = {TORCHVISION: (0, 16)}
+
+
+def _cuda_major(tag: str) -> Optional[int]:
+    """13 for cu130, 12 for cu126; None for cpu, rocm6.4 and other tags."""
+    return int(tag[2:-1]) if tag.startswith("cu") and tag[2:].isdigit() and len(tag) > 3 else None
+
+
+def _tag_mismatch_breaks(name: str, version: str, companion_tag: str, torch_tag: str) -> bool:
+    """Whether a companion built for another variant than torch's fails: always for another variant
+    (cpu, rocm) or CUDA major; for another CUDA minor only where its load check compares minors."""
+    ours, theirs = _cuda_major(companion_tag), _cuda_major(torch_tag)
+    if ours is None or ours != theirs:
+        return True
+    since, have = MAJOR_ONLY_CUDA_CHECK.get(name), release(version)
+    return since is None or have is None or have[:2] < since
 
 
 def _expected_companion(name: str, torch_version) -> Optional[str]:
@@ -141,7 +168,17 @@ def torch_companion_mismatch(facts: Facts) -> Iterator:
         Both ship C++/CUDA extensions compiled against one torch ABI and one CUDA runtime.
         With another torch they fail at import with "undefined symbol" or
         "operator torchvision::nms does not exist"; with another CUDA variant their kernels
-        load a second CUDA runtime or none.
+        load a second CUDA runtime or none, and their load check raises "PyTorch and
+        torchvision were compiled with different CUDA major versions" (torchaudio: "different
+        CUDA versions", the minor included).
+
+        Severity: an error when the companion belongs to another torch release, or to
+        another variant (cpu, rocm) or CUDA major: its extension fails at import or at its
+        first operator with this torch. Also an error for another CUDA minor of torchaudio
+        (and of torchvision before 0.16), whose load check compares minors and raises. Info
+        for torchvision 0.16 or newer built for another CUDA minor of torch's major (+cu126
+        beside +cu128): its check compares only the major (pytorch/vision#7726), and it runs
+        on the CUDA runtime torch loads, so nothing breaks.
 
     Example
         torchvision 0.25.0 pairs with torch 2.10, but torch 2.11.0+cu130 is installed
@@ -153,6 +190,7 @@ def torch_companion_mismatch(facts: Facts) -> Iterator:
     References
         https://github.com/pytorch/vision#installation
         https://github.com/pytorch/audio#dependencies
+        pytorch/vision#7726
     """
     torch = installed(facts, TORCH)
     build = torch_build(facts)
@@ -165,20 +203,28 @@ def torch_companion_mismatch(facts: Facts) -> Iterator:
             continue
         expected = _expected_companion(name, torch_release)
         companion_local = dist.version.split("+", 1)[1] if "+" in dist.version else None
-        problems = []
+        problems, breaks = [], False
         if expected and major_minor(dist.version) != major_minor(expected):
             problems.append(f"{name} {public(dist.version)} pairs with another torch release; torch {public(torch.version)} needs {name} {expected}.x")
+            breaks = True
         if companion_local and build.local and companion_local != build.local:
             problems.append(f"{name} is a +{companion_local} build, torch a +{build.local} build")
+            breaks = breaks or _tag_mismatch_breaks(name, dist.version, companion_local, build.local)
         if not problems:
             continue
         index = build.local if build.local else "cu130"
+        message = (f"{name}'s compiled extensions are built against one torch ABI and CUDA runtime; with another they fail at "
+                   f"import ('undefined symbol', 'operator {name}::... does not exist', 'compiled with different CUDA versions')."
+                   if breaks else
+                   f"{name} {public(dist.version)} checks only the CUDA major against torch's, and both use the CUDA "
+                   f"{_cuda_major(build.local)} runtime torch loads: it imports and runs. The index of torch's own build has "
+                   f"the {name} built with it.")
         yield report(
-            Severity.ERROR,
+            Severity.ERROR if breaks else Severity.INFO,
             f"{dist.display} does not match torch {torch.version}: " + "; ".join(problems),
             subject=name,
             key=f"{dist.canonical_name}->torch",
-            message=f"{name}'s compiled extensions are built against one torch ABI and CUDA runtime; with another they fail at import ('undefined symbol', 'operator {name}::... does not exist').",
+            message=message,
             evidence=(f"{dist.display}: {dist.metadata_path}", f"torch {torch.version}: {torch.metadata_path}"),
             location=Location(path=dist.metadata_path, distribution=name),
             fix=FixProposal("manual", f"install the {name} built for torch {public(torch.version)}",

@@ -40,6 +40,11 @@ def triton_kernels_partial(facts: Facts) -> Iterator:
         or copied into an image; a half-copied tree imports at the top and fails at the first
         submodule, or makes SGLang silently fall back to slower MoE kernels.
 
+        Severity: an error when matmul_ogs.py or tensor.py is missing: the consumers' first
+        `from triton_kernels.matmul_ogs import ...` fails. A warning when only the file
+        SGLang probes is missing: SGLang runs, silently on other MoE kernels than the ones
+        installed for it, and any code that imports the missing module fails.
+
     Example
         triton_kernels at /usr/lib/python3/site-packages/triton_kernels lacks matmul_ogs.py, tensor.py
 
@@ -100,6 +105,11 @@ def triton_kernels_triton(facts: Facts) -> Iterator:
         language changes; it does not pin triton in its metadata, so nothing stops it from
         landing next to an older triton (or none, on a CPU image). Its kernels then fail to
         compile with errors about unknown `tl.` functions or arguments.
+
+        Severity: an error when no triton is installed: every triton_kernels module imports
+        triton. A warning when triton is older than 3.4: triton_kernels does not pin triton
+        and its commit is unknown, so its kernels may still compile; those written for a
+        newer Triton fail when first compiled.
 
     Example
         triton_kernels is installed, but triton 3.2.0 is older than 3.4

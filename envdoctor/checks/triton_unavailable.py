@@ -44,6 +44,8 @@ def triton_without_gpu(facts: Facts) -> Iterator:
         compile or launch a kernel without a GPU, so CPU-only images leave it out; the
         package's CPU path never calls it, but its import still needs the module.
 
+        Severity: always an error: importing the package fails on this machine.
+
     Example
         sglang 0.5.23 imports triton at module level in sglang/srt/layers/activation.py:12; this machine has no GPU and no triton
 

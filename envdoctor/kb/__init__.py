@@ -10,6 +10,7 @@ docs/knowledge-base.md.
 from __future__ import annotations
 
 import os
+import textwrap
 from dataclasses import field
 from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
@@ -21,6 +22,7 @@ RULES_FOLDER = os.path.join(os.path.dirname(__file__), "rules")
 SEVERITIES = ("error", "warning", "info")
 MATCH_KEYS = {
     "distributions": "installed distributions and version specifiers: {torch = \"<2.12\", vllm = \"\"}",
+    "distributions_absent": "distributions none of which is installed: [\"flashinfer-jit-cache\"]",
     "pins": "a distribution's exact Requires-Dist pin on another: {sglang = {flashinfer-python = \"<0.6.10\"}}",
     "python": "a specifier on the target's Python version",
     "platform": "sys.platform prefixes: [\"linux\", \"darwin\"]",
@@ -47,6 +49,7 @@ class Rule(Record):
     references: Tuple[str, ...] = ()
     fix: Dict[str, str] = field(default_factory=dict)
     example: str = ""
+    severity_reason: str = ""  # why this severity, for the docs: what breaks for the user, and when
     source: str = ""  # the rule file
 
 
@@ -63,9 +66,13 @@ def _rule(table: Dict[str, Any], path: str) -> Rule:
         problems.append("match must be a non-empty table")
     else:
         problems += [f"unknown match key {k!r} (known: {', '.join(MATCH_KEYS)})" for k in match if k not in MATCH_KEYS]
+        absent = match.get("distributions_absent", [])
+        if not isinstance(absent, list) or not all(isinstance(name, str) for name in absent):
+            problems.append("distributions_absent must be a list of distribution names")
     fix = table.get("fix", {})
     problems += [f"unknown fix key {k!r}" for k in fix if k not in FIX_KEYS]
-    unknown = set(table) - {"code", "name", "severity", "title", "summary", "explanation", "match", "references", "fix", "example"}
+    unknown = set(table) - {"code", "name", "severity", "title", "summary", "explanation", "match", "references", "fix", "example",
+                            "severity_reason"}
     problems += [f"unknown key {k!r}" for k in sorted(unknown)]
     if problems:
         raise PluginError(f"{where}: " + "; ".join(problems))
@@ -73,6 +80,7 @@ def _rule(table: Dict[str, Any], path: str) -> Rule:
         code=table["code"], name=table["name"], severity=table["severity"], title=table["title"],
         summary=table["summary"], explanation=table["explanation"].strip(), match=match,
         references=tuple(table.get("references", ())), fix=dict(fix), example=table.get("example", ""), source=path,
+        severity_reason=" ".join(str(table.get("severity_reason", "")).split()),
     )
 
 
@@ -94,6 +102,8 @@ def describe_match(match: Dict[str, Any]) -> Iterator[str]:
     """The match as sentences, for the rule's documentation."""
     for name, spec in (match.get("distributions") or {}).items():
         yield f"{name} {spec or '(any version)'} is installed"
+    for name in match.get("distributions_absent") or ():
+        yield f"{name} is not installed"
     for requirer, pins in (match.get("pins") or {}).items():
         for dependency, spec in pins.items():
             yield f"{requirer} pins {dependency} to a version {spec}"
@@ -115,6 +125,15 @@ def describe_match(match: Dict[str, Any]) -> Iterator[str]:
         yield f"{variable}={value}"
 
 
+SEVERITY_WORDS = {"error": "an error", "warning": "a warning", "info": "info"}
+
+
+def severity_statement(rule: Rule) -> str:
+    """The Severity paragraph of a rule's page, like the one every check's docstring has."""
+    statement = f"Severity: {SEVERITY_WORDS[rule.severity]}"
+    return statement + (f": {rule.severity_reason}" if rule.severity_reason else ".")
+
+
 def rule_doc(rule: Rule) -> str:
     detects = "All of:\n" + "\n".join(f"- {line}" for line in describe_match(rule.match))
     fix = rule.fix.get("summary", "")
@@ -122,7 +141,7 @@ def rule_doc(rule: Rule) -> str:
         fix += f" (`{rule.fix.get('command') or 'pip install ' + repr(rule.fix['requirement'])}`)"
     sections = {
         "What it detects": detects,
-        "Why it breaks": rule.explanation,
+        "Why it breaks": rule.explanation + "\n\n" + textwrap.fill(severity_statement(rule), 92, break_on_hyphens=False),
         "Example": rule.example or rule.title,
         "Fix": fix or "See the references.",
         "References": "\n".join(rule.references) or "(none)",

@@ -48,6 +48,10 @@ def matches(rule: Rule, facts: Facts) -> Optional[List[str]]:
         if dist is None or (spec and not satisfies(dist.version, spec)):
             return None
         evidence.append(f"{dist.display} ({dist.metadata_path})")
+    for name in match.get("distributions_absent") or ():
+        if installed(facts, name) is not None:
+            return None
+        evidence.append(f"{name} is not installed")
     for requirer, pins in (match.get("pins") or {}).items():
         for dependency, spec in pins.items():
             pinned = _pinned(facts, requirer, dependency)

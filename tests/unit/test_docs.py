@@ -13,6 +13,22 @@ def test_check_docs_are_current():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_every_check_page_says_when_it_is_an_error_a_warning_or_info():
+    """Issue 16: each check's page states its severities and why; a page without a "Severity:"
+    paragraph (a new check, a rule without severity_reason) fails the docs tool."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_check_docs", ROOT / "tools" / "gen_check_docs.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    pages = tool.render()
+    assert tool.lacking_severity(pages) == []
+    assert len(pages) - 1 - len(tool.SEVERITY_PENDING) >= 51  # every check and rule but the pending ones was looked at
+    new_check = "# NEW001 new-check\n\n## Why it breaks\n\nAn import fails.\n"
+    assert tool.lacking_severity({**pages, "NEW001.md": new_check}) == ["NEW001.md"]
+    assert tool.lacking_severity({"NEW001.md": new_check.replace("An import", "Severity: an error: an import")}) == []
+
+
 def test_the_readme_test_command_is_what_ci_runs():
     """The README's test command (the sh block after "Install the test dependencies") is exactly the
     last line of .ci/run, which the README says CI runs."""

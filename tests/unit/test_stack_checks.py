@@ -10,7 +10,7 @@ import pytest
 from envdoctor.checks.gpu import arch_supports
 from envdoctor.engine import run_checks
 from envdoctor.errors import PluginError
-from envdoctor.kb import load_rules
+from envdoctor.kb import builtin_rule_files, load_rules
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import Severity
 from envdoctor.registry import load_registry
@@ -52,9 +52,9 @@ def apple(machine="arm64", translated=False, torch=None, deep=None, dists=(), im
     )
 
 
-def rocm_machine(system="6.4.1", torch_local="rocm6.4", env=None, modules=None):
+def rocm_machine(system="6.4.1", torch_local="rocm6.4", env=None, modules=None, dists=()):
     return make_facts(
-        dists=[dist("torch", f"2.9.0+{torch_local}")],
+        dists=[dist("torch", f"2.9.0+{torch_local}"), *dists],
         stack={"torch": torch_version_py(f"2.9.0+{torch_local}", hip=torch_local[4:] + ".43482"),
                "rocm": {"version": system, "path": "/opt/rocm", "source": "/opt/rocm/.info/version", "gfx_targets": ["gfx942"]}},
         environment=env, modules=modules,
@@ -336,3 +336,63 @@ def test_rule_file_errors_name_the_file_and_key(tmp_path):
     with pytest.raises(PluginError) as raised:
         load_rules([str(bad)])
     assert str(bad) in str(raised.value) and "severity" in str(raised.value) and "'distributoins'" in str(raised.value)
+
+
+def test_aiter_switch_is_an_error_only_where_its_framework_is_installed():
+    """SGLANG_USE_AITER is read by sglang, VLLM_ROCM_USE_AITER by vllm: without the framework a
+    missing aiter breaks nothing (info); with it, the server stops at start-up (error)."""
+    missing = {"aiter": module("aiter", None, namespace=True, locations=["/workspace/aiter"])}
+    (alone,) = findings(rocm_machine(env={"SGLANG_USE_AITER": "1"}, modules=missing), "ROC002")
+    assert alone.severity is Severity.INFO and "no sglang is installed" in alone.message
+    sglang = [dist("sglang", "0.5.9")]
+    (read,) = findings(rocm_machine(env={"SGLANG_USE_AITER": "1"}, modules=missing, dists=sglang), "ROC002")
+    assert read.severity is Severity.ERROR and read.message.startswith("sglang imports aiter's kernels")
+    (other,) = findings(rocm_machine(env={"VLLM_ROCM_USE_AITER": "1"}, modules=missing, dists=sglang), "ROC002")
+    assert other.severity is Severity.INFO  # sglang does not read vLLM's switch
+
+
+def test_kb004_not_with_the_jit_cache_installed():
+    """The JIT cache holds the kernels nvcc would build: no toolkit is needed beside it."""
+    facts = make_facts(dists=[dist("flashinfer-python", "0.6.11.post1"), dist("flashinfer-jit-cache", "0.6.11.post1+cu130")], stack={})
+    assert findings(facts, "KB004") == []
+
+
+def test_kb008_is_info_since_the_frameworks_leave_deep_gemm_off_below_sm90():
+    (finding,) = findings(cuda_machine(dists=[dist("deep-gemm", "2.1.0")], gpus=[("NVIDIA A100-SXM4-80GB", "8.0")]), "KB008")
+    assert finding.severity is Severity.INFO
+
+
+def test_every_shipped_rule_says_why_it_has_its_severity():
+    rules = load_rules(builtin_rule_files())
+    assert [rule.code for rule in rules if not rule.severity_reason] == []
+
+
+def test_distributions_absent_must_be_a_list_of_names(tmp_path):
+    bad = tmp_path / "rules.toml"
+    bad.write_text(textwrap.dedent("""
+        [[rule]]
+        code = "ACME002"
+        name = "acme"
+        severity = "info"
+        severity_reason = "nothing breaks"
+        title = "t"
+        summary = "s"
+        explanation = "e"
+        [rule.match]
+        distributions_absent = "flashinfer-jit-cache"
+    """))
+    with pytest.raises(PluginError) as raised:
+        load_rules([str(bad)])
+    assert "distributions_absent must be a list" in str(raised.value)
+
+
+@pytest.mark.parametrize("torch,companion,severity", [
+    ("2.11.0+cu128", ("torchvision", "0.26.0+cu126"), Severity.INFO),  # torchvision >= 0.16 checks the CUDA major only
+    ("2.11.0+cu130", ("torchvision", "0.26.0+cu126"), Severity.ERROR),  # another CUDA major
+    ("2.11.0+cu128", ("torchvision", "0.26.0+cpu"), Severity.ERROR),  # another variant: no CUDA kernels
+    ("2.0.1+cu118", ("torchvision", "0.15.2+cu117"), Severity.ERROR),  # torchvision before 0.16 checks the minor
+    ("2.11.0+cu128", ("torchaudio", "2.11.0+cu126"), Severity.ERROR),  # torchaudio checks the minor
+])
+def test_companion_build_tag_severity_follows_its_load_check(torch, companion, severity):
+    (finding,) = findings(make_facts(dists=[dist("torch", torch), dist(*companion)]), "TOR003")
+    assert finding.severity is severity, finding.message
