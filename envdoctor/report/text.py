@@ -14,6 +14,7 @@ from envdoctor import __version__
 from envdoctor.model.finding import Severity
 from envdoctor.vocabulary.installer import fix_command
 from envdoctor.report import plural
+from envdoctor.report.escape import escape_controls
 from envdoctor.vocabulary.labels import ORIGIN_LABELS
 
 Span = Tuple[str, str]  # (text, rich style or "")
@@ -122,7 +123,9 @@ def report_lines(context) -> List[Line]:
 
 
 def render_text(context) -> str:
-    lines = report_lines(context)
+    # Every span may hold the target's text: no control character reaches the terminal, and
+    # no newline from metadata splits a line (or forges one that looks like a finding).
+    lines = [[(escape_controls(text, one_line=True), style) for text, style in line] for line in report_lines(context)]
     if not context.color:
         return "".join("".join(text for text, _ in line) + "\n" for line in lines)
     import io

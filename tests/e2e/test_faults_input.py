@@ -74,3 +74,50 @@ def test_python_3_8_is_accepted(run_envdoctor, new_venv, tmp_path):  # the near 
     venv = new_venv(require_python("3.8"))
     result = check_json(run_envdoctor, venv, cwd=tmp_path)
     assert result.returncode == 0 and pairs(result) == []
+
+
+# --- control characters and raw bytes in what reports print ----------------------------------------
+
+# No \r or \n: they end the header line (str.splitlines), as in any metadata reader.
+HOSTILE_VERSION = "1.0\x1b[2J\x1b]0;pwned\x07\x9b31m"
+
+
+@pytest.fixture
+def hostile_venv(new_venv, tmp_path):
+    """A hand-written dist-info whose Version holds escape sequences (INT002 prints it), and a .pth
+    whose file name holds a raw byte (\\xff, not UTF-8) pointing to a missing folder (PTH001)."""
+    venv = new_venv()
+    dist_info = venv.site_packages / "evil-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: evil\nVersion: {HOSTILE_VERSION}\n\n")
+    raw_name = os.fsencode(venv.site_packages) + b"/stale\xff.pth"
+    with open(raw_name, "wb") as handle:
+        handle.write(os.fsencode(tmp_path / "gone\x1b[2J") + b"\n")
+    return venv
+
+
+RAW = ("\x1b", "\x07", "\x9b", "\udcff")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github", "markdown"])
+def test_hostile_metadata_never_reaches_the_output_raw(envdoctor_bin, hostile_venv, tmp_path, fmt):
+    completed = subprocess.run([envdoctor_bin, "check", "--python", str(hostile_venv.python), "--no-scan", "--format", fmt],
+                               capture_output=True, cwd=tmp_path, env=clean_env(), timeout=300)
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stderr == b""
+    text = completed.stdout.decode("utf-8")  # valid UTF-8: no raw byte from the file name
+    assert not [char for char in RAW if char in text], text
+    if fmt in ("json", "sarif"):
+        json.loads(text)  # their encoder escapes every control character
+        return
+    if fmt == "junit":
+        ET.fromstring(completed.stdout)  # well-formed XML
+    # The escapes are visible where the characters were: \x1b[2J, the raw \xff of the file name.
+    assert "1.0\\x1b[2J\\x1b]0;pwned\\x07\\x9b31m" in text
+    assert "stale\\xff.pth" in text
+
+
+def test_hostile_findings_are_exactly_these(run_envdoctor, hostile_venv, tmp_path):
+    result = check_json(run_envdoctor, hostile_venv, cwd=tmp_path)
+    site = str(hostile_venv.site_packages)
+    assert pairs(result) == [("INT002", "evil"), ("PTH001", site + "/stale\udcff.pth")]
