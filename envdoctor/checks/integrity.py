@@ -131,7 +131,8 @@ def invalid_metadata(facts: Facts) -> Iterator:
     What it detects
         METADATA / PKG-INFO that is not UTF-8 text, lacks Name or Version, or has malformed
         headers; Requires-Dist lines, versions or Requires-Python values that do not parse;
-        an unreadable RECORD or direct_url.json.
+        an unreadable RECORD or direct_url.json; a `.dist-info` that is a file, not a folder
+        (importlib.metadata still yields a distribution for it).
 
     Why it breaks
         pip, importlib.metadata and every tool that reads metadata disagree about such a
@@ -352,3 +353,59 @@ def overlapping_files(facts: Facts) -> Iterator:
             location=Location(path=paths[0], distribution=dists[0].name, module=module),
             fix=FixProposal("reinstall", f"uninstall {names} and install only the one this platform needs", safe=False),
         )
+
+
+@check(
+    code="INT005",
+    name="unreadable-path",
+    summary="A sys.path folder or a distribution's metadata folder cannot be read, so it was not checked.",
+    needs=("sys_path", "distributions"),
+    fix="manual",
+)
+def unreadable_path(facts: Facts) -> Iterator:
+    """Find the folders envdoctor could not read: what they hold was not checked.
+
+    What it detects
+        A folder on `sys.path` (site-packages, a `.pth` or `PYTHONPATH` entry) that exists but
+        cannot be listed, or a `.dist-info`/`.egg-info` folder that cannot be listed (permission
+        denied, a symlink loop), read as the user who runs the target interpreter.
+
+    Why it breaks
+        Python run by that user cannot import from such a folder either, and tools see an
+        installed distribution without metadata. envdoctor cannot say the environment is
+        healthy: every distribution and module in that folder is missing from its facts, so
+        `check` exits 2 ("could not check") rather than 0.
+
+    Example
+        could not read /venv/lib/python3.11/site-packages: Permission denied
+
+    Fix
+        Give the user who runs Python read and search permission on the folder (`chmod`,
+        `chown`), or run envdoctor as the user the environment belongs to.
+
+    References
+        https://docs.python.org/3/library/site.html
+    """
+    for entry in facts.sys_path or ():
+        if entry.unreadable:
+            yield _unreadable_finding(entry.path, entry.unreadable, subject=entry.path,
+                                      held="the modules and distributions in it")
+    for dist in facts.distributions or ():
+        if dist.unreadable:
+            yield _unreadable_finding(dist.metadata_path, dist.unreadable, subject=dist.name,
+                                      held=f"the metadata of {dist.name} (requirements, files)", distribution=dist.name)
+
+
+def _unreadable_finding(path: str, error: str, *, subject: str, held: str, distribution: Optional[str] = None):
+    return report(
+        Severity.ERROR,
+        f"could not read {path}: {error}",
+        subject=subject,
+        message=(
+            f"envdoctor could not check {held}, and Python run by this user cannot read them either; "
+            "the run is incomplete, not clean."
+        ),
+        evidence=[f"{path}: {error}"],
+        location=Location(path=path, distribution=distribution),
+        fix=FixProposal("manual", f"make {path} readable by the user who runs Python, or run envdoctor as its owner"),
+    )

@@ -113,8 +113,9 @@ def report_lines(context) -> List[Line]:
     counts = run.counts()
     dists = f" on {plural(len(facts.distributions), 'distribution')}" if facts.distributions is not None else ""
     failed = run.failed(context.strict)
+    verdict = "COULD NOT CHECK" if run.could_not_check() else "FAILED" if failed else "OK"
     lines += [[], [
-        ("FAILED" if failed else "OK", "bold red" if failed else "bold green"),
+        (verdict, "bold green" if verdict == "OK" else "bold red"),
         (f" {plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, {counts['info']} info"
          f" · {plural(len(run.ran), 'check')}{dists}" + (f", {len(run.skipped)} skipped" if run.skipped else "")
          + f" · {context.elapsed:.2f} s", ""),

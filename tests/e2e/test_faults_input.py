@@ -76,6 +76,89 @@ def test_python_3_8_is_accepted(run_envdoctor, new_venv, tmp_path):  # the near 
     assert result.returncode == 0 and pairs(result) == []
 
 
+# --- unreadable metadata ----------------------------------------------------------------------------
+
+def run_as_unprivileged_user(envdoctor_bin: str, *args, cwd: Path) -> CliResult:
+    """envdoctor run by a user whom file permissions bind.  root ignores them (CAP_DAC_OVERRIDE):
+    then it runs in a user namespace mapping root to uid 1000, the owner of every file here,
+    without capabilities, so mode 000 denies it as it denies a plain user."""
+    command = [envdoctor_bin, *map(str, args)]
+    if os.geteuid() == 0:
+        if shutil.which("unshare") is None:
+            skip_or_fail("running as root, and no `unshare` to drop the root's permission override")
+        command = ["unshare", "--user", "--map-user=1000", "--map-group=1000", *command]
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=clean_env(), timeout=300)
+    if "unshare:" in completed.stderr:
+        skip_or_fail(f"running as root, and user namespaces are not allowed here: {completed.stderr.strip()}")
+    assert "Traceback" not in completed.stderr, completed.stderr
+    return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+@pytest.fixture
+def venv_with_tiny(new_venv, tmp_path):
+    venv = new_venv()
+    venv.install_files(build_wheel(tmp_path / "wheels", "tiny", "1.0", {"tiny/__init__.py": "X = 1\n"}))
+    return venv
+
+
+def test_unreadable_dist_info_is_int005_and_could_not_check(envdoctor_bin, venv_with_tiny, tmp_path):
+    venv = venv_with_tiny
+    dist_info = venv.site_packages / "tiny-1.0.dist-info"
+    dist_info.chmod(0o000)
+    try:
+        result = run_as_unprivileged_user(envdoctor_bin, "check", "--python", venv.python, "--no-scan",
+                                          "--format", "json", cwd=tmp_path)
+        dist_info.chmod(0o500)  # the near miss: read-only, but readable
+        healthy = run_as_unprivileged_user(envdoctor_bin, "check", "--python", venv.python, "--no-scan",
+                                           "--format", "json", cwd=tmp_path)
+    finally:
+        dist_info.chmod(0o755)
+    assert result.returncode == 2, result.stderr
+    assert pairs(result) == [("INT005", "tiny")]
+    (finding,) = result.findings("INT005")
+    assert finding["title"] == f"could not read {dist_info}: Permission denied"
+    assert healthy.returncode == 0 and pairs(healthy) == []
+
+
+def test_unreadable_site_packages_is_int005_not_ok_with_0_distributions(envdoctor_bin, venv_with_tiny, tmp_path):
+    venv = venv_with_tiny
+    site = venv.site_packages
+    site.chmod(0o000)
+    try:
+        result = run_as_unprivileged_user(envdoctor_bin, "check", "--python", venv.python, "--no-scan", cwd=tmp_path)
+    finally:
+        site.chmod(0o755)
+    assert result.returncode == 2, result.stderr
+    assert f"✖ INT005 could not read {site}: Permission denied (unreadable-path)" in result.stdout.splitlines()
+    assert result.stdout.splitlines()[-1].startswith("COULD NOT CHECK 1 error, 0 warnings, 0 info")
+
+
+# --- a .dist-info that is a file --------------------------------------------------------------------
+
+def test_dist_info_that_is_a_file_is_int002(run_envdoctor, venv_with_tiny, tmp_path):
+    venv = venv_with_tiny
+    ghost = venv.site_packages / "ghost-2.0.dist-info"
+    ghost.write_text("")
+    seen = venv.run("import importlib.metadata as m; print(sorted(str(d.metadata['Name']) for d in m.distributions()))")
+    assert seen.stdout.strip() == "['None', 'tiny']"  # Python yields a distribution without a name for it
+
+    result = check_json(run_envdoctor, venv, cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert pairs(result) == [("INT002", "ghost")]
+    (finding,) = result.findings("INT002")
+    assert finding["title"] == ("metadata of ghost 2.0 is invalid: ghost-2.0.dist-info is a file, not a folder: "
+                                "importlib.metadata still yields a distribution for it")
+
+    # The near miss: a single-file .egg-info is a legitimate PKG-INFO.
+    ghost.unlink()
+    (venv.site_packages / "ghost-2.0.egg-info").write_text("Metadata-Version: 1.1\nName: ghost\nVersion: 2.0\n")
+    healthy = check_json(run_envdoctor, venv, cwd=tmp_path)
+    assert healthy.returncode == 0 and pairs(healthy) == []
+    assert "ghost" in {d["name"] for d in json.loads(run_envdoctor(
+        "snapshot", "--python", venv.python, "--no-scan", cwd=tmp_path).stdout)["distributions"]}
+
+
 # --- control characters and raw bytes in what reports print ----------------------------------------
 
 # No \r or \n: they end the header line (str.splitlines), as in any metadata reader.
