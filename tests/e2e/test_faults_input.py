@@ -204,3 +204,22 @@ def test_hostile_findings_are_exactly_these(run_envdoctor, hostile_venv, tmp_pat
     result = check_json(run_envdoctor, hostile_venv, cwd=tmp_path)
     site = str(hostile_venv.site_packages)
     assert pairs(result) == [("INT002", "evil"), ("PTH001", site + "/stale\udcff.pth")]
+
+
+# --- a config that never ends, a selection that leaves nothing -------------------------------------
+
+def test_endless_config_is_a_usage_error(run_envdoctor, tmp_path):
+    result = run_envdoctor("check", "--config", "/dev/zero", "--no-scan", cwd=tmp_path, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == "envdoctor: error: config /dev/zero: larger than 64 MiB; not read\n"
+
+
+def test_selection_that_leaves_no_check_is_a_usage_error(run_envdoctor, venv_with_tiny, tmp_path):
+    result = run_envdoctor("check", "--python", venv_with_tiny.python, "--select", "REQ", "--ignore", "REQ", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == ("envdoctor: error: the selection leaves no check to run (select: REQ; ignore: REQ); "
+                             "see `envdoctor list`\n")
+    # The near miss: the REQ checks but one run, and the venv is clean.
+    kept = check_json(run_envdoctor, venv_with_tiny, "--select", "REQ", "--ignore", "REQ001", cwd=tmp_path)
+    assert kept.returncode == 0 and pairs(kept) == []
+    assert kept.json["checks_run"] == ["REQ002", "REQ003"]
