@@ -200,6 +200,19 @@ def test_hostile_metadata_never_reaches_the_output_raw(envdoctor_bin, hostile_ve
     assert "stale\\xff.pth" in text
 
 
+@pytest.mark.parametrize("command", ["fix --dry-run", "diff"])
+def test_hostile_metadata_never_reaches_fix_plans_or_diff_raw(envdoctor_bin, hostile_venv, new_venv, tmp_path, command):
+    if command == "diff":  # the hostile venv against a clean one: evil's version and the .pth are differences
+        args = ["diff", str(new_venv().python), str(hostile_venv.python)]
+    else:  # INT002 and PTH001 have no automatic fix: listed by title
+        args = ["fix", "--python", str(hostile_venv.python), "--no-scan", "--dry-run"]
+    completed = subprocess.run([envdoctor_bin, *args], capture_output=True, cwd=tmp_path, env=clean_env(), timeout=300)
+    assert completed.returncode == 1, completed.stderr
+    text = completed.stdout.decode("utf-8")
+    assert not [char for char in RAW if char in text], text
+    assert "1.0\\x1b[2J\\x1b]0;pwned\\x07" in text and "stale\\xff.pth" in text
+
+
 def test_hostile_findings_are_exactly_these(run_envdoctor, hostile_venv, tmp_path):
     result = check_json(run_envdoctor, hostile_venv, cwd=tmp_path)
     site = str(hostile_venv.site_packages)
