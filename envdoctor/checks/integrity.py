@@ -367,8 +367,9 @@ def unreadable_path(facts: Facts) -> Iterator:
 
     What it detects
         A folder on `sys.path` (site-packages, a `.pth` or `PYTHONPATH` entry) that exists but
-        cannot be listed, or a `.dist-info`/`.egg-info` folder that cannot be listed (permission
-        denied, a symlink loop), read as the user who runs the target interpreter.
+        cannot be listed, a `.dist-info`/`.egg-info` folder that cannot be listed (permission
+        denied, a symlink loop), or a METADATA/PKG-INFO file that this user may not read, read
+        as the user who runs the target interpreter.
 
     Why it breaks
         Python run by that user cannot import from such a folder either, and tools see an

@@ -120,6 +120,21 @@ def test_unreadable_dist_info_is_int005_and_could_not_check(envdoctor_bin, venv_
     assert healthy.returncode == 0 and pairs(healthy) == []
 
 
+def test_unreadable_metadata_file_is_int005_not_invalid_metadata(envdoctor_bin, venv_with_tiny, tmp_path):
+    venv = venv_with_tiny
+    dist_info = venv.site_packages / "tiny-1.0.dist-info"
+    (dist_info / "METADATA").chmod(0o000)
+    try:
+        result = run_as_unprivileged_user(envdoctor_bin, "check", "--python", venv.python, "--no-scan",
+                                          "--format", "json", cwd=tmp_path)
+    finally:
+        (dist_info / "METADATA").chmod(0o644)
+    assert result.returncode == 2, result.stderr
+    assert pairs(result) == [("INT005", "tiny")]
+    (finding,) = result.findings("INT005")
+    assert finding["title"] == f"could not read {dist_info}: METADATA: Permission denied"
+
+
 def test_unreadable_site_packages_is_int005_not_ok_with_0_distributions(envdoctor_bin, venv_with_tiny, tmp_path):
     venv = venv_with_tiny
     site = venv.site_packages

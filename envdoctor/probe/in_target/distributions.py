@@ -231,7 +231,10 @@ def _read_core_metadata(dist, metadata_file):
     except UnicodeDecodeError as exc:
         problems.append("%s is not UTF-8 text (%s at byte %d)" % (os.path.basename(metadata_file), exc.reason, exc.start))
         return
-    except OSError as exc:
+    except PermissionError as exc:  # the metadata may be fine: this user cannot check it (INT005)
+        dist["unreadable"] = "%s: %s" % (os.path.basename(metadata_file), exc.strerror or exc)
+        return
+    except OSError as exc:  # missing, or not a file: the metadata is broken (INT002)
         problems.append("cannot read %s: %s" % (os.path.basename(metadata_file), exc.strerror or exc))
         return
     headers, error = parse_headers(text)
