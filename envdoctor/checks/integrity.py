@@ -358,24 +358,25 @@ def overlapping_files(facts: Facts) -> Iterator:
 @check(
     code="INT005",
     name="unreadable-path",
-    summary="A sys.path folder or a distribution's metadata folder cannot be read, so it was not checked.",
-    needs=("sys_path", "distributions"),
+    summary="A sys.path folder, a distribution's metadata or a .pth file cannot be read, so it was not checked.",
+    needs=("sys_path", "distributions", "pth_files"),
     fix="manual",
 )
 def unreadable_path(facts: Facts) -> Iterator:
-    """Find the folders envdoctor could not read: what they hold was not checked.
+    """Find what envdoctor could not read: what it holds was not checked.
 
     What it detects
         A folder on `sys.path` (site-packages, a `.pth` or `PYTHONPATH` entry) that exists but
         cannot be listed, a `.dist-info`/`.egg-info` folder that cannot be listed (permission
-        denied, a symlink loop), or a METADATA/PKG-INFO file that this user may not read, read
-        as the user who runs the target interpreter.
+        denied, a symlink loop), a METADATA/PKG-INFO file or a `.pth` file of a site folder
+        that this user may not read, read as the user who runs the target interpreter.
 
     Why it breaks
-        Python run by that user cannot import from such a folder either, and tools see an
-        installed distribution without metadata. envdoctor cannot say the environment is
-        healthy: every distribution and module in that folder is missing from its facts, so
-        `check` exits 2 ("could not check") rather than 0.
+        Python run by that user cannot import from such a folder either, tools see an installed
+        distribution without metadata, and site skips an unreadable `.pth` file without a word
+        (whatever it adds to `sys.path` is missing). envdoctor cannot say the environment is
+        healthy: what these hold is missing from its facts, so `check` exits 2 ("could not
+        check") rather than 0.
 
     Example
         could not read /venv/lib/python3.11/site-packages: Permission denied
@@ -395,6 +396,9 @@ def unreadable_path(facts: Facts) -> Iterator:
         if dist.unreadable:
             yield _unreadable_finding(dist.metadata_path, dist.unreadable, subject=dist.name,
                                       held=f"the metadata of {dist.name} (requirements, files)", distribution=dist.name)
+    for pth in facts.pth_files or ():
+        if pth.error:
+            yield _unreadable_finding(pth.path, pth.error, subject=pth.path, held="the folders and imports it adds")
 
 
 def _unreadable_finding(path: str, error: str, *, subject: str, held: str, distribution: Optional[str] = None):

@@ -101,7 +101,7 @@ class PthFile(Record):
     path: str
     site_dir: str
     lines: Tuple[PthLine, ...] = ()
-    error: Optional[str] = None
+    error: Optional[str] = None  # why it could not be read ("Permission denied"); site skips it silently
 
 
 @record

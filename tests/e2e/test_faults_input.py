@@ -135,6 +135,24 @@ def test_unreadable_metadata_file_is_int005_not_invalid_metadata(envdoctor_bin, 
     assert finding["title"] == f"could not read {dist_info}: METADATA: Permission denied"
 
 
+def test_unreadable_pth_is_int005_not_silently_skipped(envdoctor_bin, venv_with_tiny, tmp_path):
+    venv = venv_with_tiny
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    pth = venv.site_packages / "extra.pth"
+    pth.write_text(str(extra) + "\n")
+    pth.chmod(0o000)
+    try:
+        result = run_as_unprivileged_user(envdoctor_bin, "check", "--python", venv.python, "--no-scan",
+                                          "--format", "json", cwd=tmp_path)
+    finally:
+        pth.chmod(0o644)
+    assert result.returncode == 2, result.stderr
+    assert pairs(result) == [("INT005", str(pth))]
+    (finding,) = result.findings("INT005")
+    assert finding["title"] == f"could not read {pth}: Permission denied"
+
+
 def test_unreadable_site_packages_is_int005_not_ok_with_0_distributions(envdoctor_bin, venv_with_tiny, tmp_path):
     venv = venv_with_tiny
     site = venv.site_packages
