@@ -104,7 +104,7 @@ def _render_check(outcome, fmt: str, outputs, verbose: bool) -> int:
         write_file(path, render(out_format, plain), "--output")
     if fmt == Format.github or any(f == Format.github for f, _ in outputs):
         append_step_summary(context)
-    return 1 if outcome.run.failed(outcome.strict) else 0
+    return outcome.run.exit_code(outcome.strict)
 
 
 @app.command()

@@ -113,6 +113,12 @@ def select_checks(registry, settings, select: Sequence[str], ignore: Sequence[st
             bound.append(_bind(spec, {name: inputs[name] for name in spec.inputs}))
         elif spec.code in named or spec.name in named:
             raise UsageError(f"{spec.code} ({spec.name}) needs {INPUT_SOURCES.get(missing[0], missing[0])}")
+    if not bound:  # "OK" after running nothing would read as a clean environment
+        ignored = list(settings.ignore) + list(ignore)
+        raise UsageError(
+            "the selection leaves no check to run (select: " + (", ".join(chosen) or "all") + "; ignore: "
+            + (", ".join(ignored) or "none") + "); see `envdoctor list`"
+        )
     return tuple(bound)
 
 

@@ -7,9 +7,15 @@ import traceback
 from typing import Sequence, Tuple
 
 from envdoctor.api import CheckSpec
+from envdoctor.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import Finding, Severity, Skipped
 from envdoctor.model.record import Record, record
+
+
+# Codes whose findings say that part of the target could not be read: such a run is not
+# "checked, with findings" but "could not check", and exits 2 whatever else it found.
+COULD_NOT_CHECK = frozenset(("INT005",))
 
 
 @record
@@ -27,6 +33,14 @@ class CheckRun(Record):
     def failed(self, strict: bool) -> bool:
         worst = Severity.WARNING.rank if strict else Severity.ERROR.rank
         return any(f.severity.rank >= worst for f in self.findings)
+
+    def could_not_check(self) -> bool:
+        return any(f.code in COULD_NOT_CHECK for f in self.findings)
+
+    def exit_code(self, strict: bool) -> int:
+        if self.could_not_check():
+            return EXIT_USAGE  # "could not check": the same code as a probe that gave no facts
+        return EXIT_FINDINGS if self.failed(strict) else EXIT_OK
 
 
 def _crash_finding(spec: CheckSpec, exc: BaseException) -> Finding:

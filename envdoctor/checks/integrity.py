@@ -131,7 +131,8 @@ def invalid_metadata(facts: Facts) -> Iterator:
     What it detects
         METADATA / PKG-INFO that is not UTF-8 text, lacks Name or Version, or has malformed
         headers; Requires-Dist lines, versions or Requires-Python values that do not parse;
-        an unreadable RECORD or direct_url.json.
+        an unreadable RECORD or direct_url.json; a `.dist-info` that is a file, not a folder
+        (importlib.metadata still yields a distribution for it).
 
     Why it breaks
         pip, importlib.metadata and every tool that reads metadata disagree about such a
@@ -360,3 +361,64 @@ def overlapping_files(facts: Facts) -> Iterator:
             location=Location(path=paths[0], distribution=dists[0].name, module=module),
             fix=FixProposal("reinstall", f"uninstall {names} and install only the one this platform needs", safe=False),
         )
+
+
+@check(
+    code="INT005",
+    name="unreadable-path",
+    summary="A sys.path folder, a distribution's metadata or a .pth file cannot be read, so it was not checked.",
+    needs=("sys_path", "distributions", "pth_files"),
+    fix="manual",
+)
+def unreadable_path(facts: Facts) -> Iterator:
+    """Find what envdoctor could not read: what it holds was not checked.
+
+    What it detects
+        A folder on `sys.path` (site-packages, a `.pth` or `PYTHONPATH` entry) that exists but
+        cannot be listed, a `.dist-info`/`.egg-info` folder that cannot be listed (permission
+        denied, a symlink loop), a METADATA/PKG-INFO file or a `.pth` file of a site folder
+        that this user may not read, read as the user who runs the target interpreter.
+
+    Why it breaks
+        Python run by that user cannot import from such a folder either, tools see an installed
+        distribution without metadata, and site skips an unreadable `.pth` file without a word
+        (whatever it adds to `sys.path` is missing). envdoctor cannot say the environment is
+        healthy: what these hold is missing from its facts, so `check` exits 2 ("could not
+        check") rather than 0.
+
+    Example
+        could not read /venv/lib/python3.11/site-packages: Permission denied
+
+    Fix
+        Give the user who runs Python read and search permission on the folder (`chmod`,
+        `chown`), or run envdoctor as the user the environment belongs to.
+
+    References
+        https://docs.python.org/3/library/site.html
+    """
+    for entry in facts.sys_path or ():
+        if entry.unreadable:
+            yield _unreadable_finding(entry.path, entry.unreadable, subject=entry.path,
+                                      held="the modules and distributions in it")
+    for dist in facts.distributions or ():
+        if dist.unreadable:
+            yield _unreadable_finding(dist.metadata_path, dist.unreadable, subject=dist.name,
+                                      held=f"the metadata of {dist.name} (requirements, files)", distribution=dist.name)
+    for pth in facts.pth_files or ():
+        if pth.error:
+            yield _unreadable_finding(pth.path, pth.error, subject=pth.path, held="the folders and imports it adds")
+
+
+def _unreadable_finding(path: str, error: str, *, subject: str, held: str, distribution: Optional[str] = None):
+    return report(
+        Severity.ERROR,
+        f"could not read {path}: {error}",
+        subject=subject,
+        message=(
+            f"envdoctor could not check {held}, and Python run by this user cannot read them either; "
+            "the run is incomplete, not clean."
+        ),
+        evidence=[f"{path}: {error}"],
+        location=Location(path=path, distribution=distribution),
+        fix=FixProposal("manual", f"make {path} readable by the user who runs Python, or run envdoctor as its owner"),
+    )

@@ -9,6 +9,10 @@ from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 
 
+# What StartupFailure.file holds when a customize module, not a .pth file, is the culprit.
+CUSTOMIZE_MODULES = ("sitecustomize", "usercustomize")
+
+
 def _owner(facts: Facts, pth_path: str):
     for dist in facts.distributions or ():
         if pth_path in dist.pth_files:
@@ -139,7 +143,9 @@ def startup_failure(facts: Facts) -> Iterator:
         When the target interpreter does not start, envdoctor re-runs it without site
         processing and replays every `.pth` line, then `sitecustomize` and `usercustomize`,
         one at a time with a progress marker; the step during which it exited, crashed or hung
-        is the culprit. The other checks then run on facts collected with that step skipped.
+        is the culprit. A `.pth` file that site cannot decode (bytes that are not UTF-8, nor the
+        locale's encoding) kills start-up before any of its lines runs: the whole file is named.
+        The other checks then run on facts collected with that step skipped.
 
     Why it breaks
         Every `python` of the environment fails before running a line of your code: an import
@@ -175,14 +181,17 @@ def startup_failure(facts: Facts) -> Iterator:
     if owner is not None:
         evidence.append(f"the .pth belongs to {owner.display}")
     if facts.startup.replayed:
-        evidence.append("the other checks ran on facts collected with this line skipped")
+        skipped = "line" if failure.line is not None else "module" if failure.file in CUSTOMIZE_MODULES else "file"
+        evidence.append(f"the other checks ran on facts collected with this {skipped} skipped")
     yield report(
         Severity.ERROR,
         f"Python {what} at start-up in {place} ({status})",
         subject=failure.file or "start-up",
         message="Every interpreter start of this environment runs that line before any of your code, so nothing works.",
         evidence=evidence,
-        location=Location(path=failure.file if failure.line is not None else None, line=failure.line,
+        # A customize module is named, not located; a .pth file is located even when the
+        # whole file is the culprit (one that cannot be decoded, line None).
+        location=Location(path=None if failure.file in CUSTOMIZE_MODULES else failure.file, line=failure.line,
                           distribution=owner.name if owner else None),
         fix=FixProposal("manual", f"remove or repair {place}"),
     )

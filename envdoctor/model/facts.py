@@ -83,6 +83,8 @@ class SysPathEntry(Record):
     # dist-packages under a --system-site-packages venv) | user-site | pythonpath | pth | cwd |
     # editable-source (an editable install's source folder) | stdlib | unknown.
     provenance: Optional[str] = None
+    # Why a folder (kind dir) could not be listed ("Permission denied"): what it holds is unknown.
+    unreadable: Optional[str] = None
 
 
 @record
@@ -99,7 +101,7 @@ class PthFile(Record):
     path: str
     site_dir: str
     lines: Tuple[PthLine, ...] = ()
-    error: Optional[str] = None
+    error: Optional[str] = None  # why it could not be read ("Permission denied"); site skips it silently
 
 
 @record
@@ -139,6 +141,8 @@ class Distribution(Record):
     record_hashes_match: Optional[bool] = None
     editable_source: Optional[str] = None  # an editable install's source folder
     editable_mode: Optional[str] = None  # finder | pth | unknown
+    # Why its metadata folder could not be listed ("Permission denied"): nothing else is known.
+    unreadable: Optional[str] = None
 
     @property
     def canonical_name(self) -> str:

@@ -16,11 +16,10 @@ from envdoctor.errors import ProbeError, TargetError
 from envdoctor.model.facts import Facts, Startup, StartupFailure
 from envdoctor.model.target import Target
 from envdoctor.probe.command import new_nonce, payload_argv
-from envdoctor.probe.facts_document import facts_from_document
+from envdoctor.probe.facts_document import facts_from_document, require_supported_python
 from envdoctor.probe.frame import extract_document
 from envdoctor.probe.process import Completed, describe_exit, run_target, stderr_tail
 
-MIN_TARGET_PYTHON = (3, 8)
 SANITY_SOURCE = "import sys; sys.stdout.write('@@ENVDOCTOR-PY %d.%d@@' % tuple(sys.version_info[:2]))"
 
 
@@ -35,11 +34,7 @@ def check_is_python(target: Target, timeout: float) -> None:
             + ")"
         )
     version = tuple(int(part) for part in result.stdout[marker + 15 :].split("@@")[0].split("."))
-    if version < MIN_TARGET_PYTHON:
-        raise TargetError(
-            f"{target.python} is Python {version[0]}.{version[1]}; envdoctor inspects Python "
-            f"{MIN_TARGET_PYTHON[0]}.{MIN_TARGET_PYTHON[1]} and newer"
-        )
+    require_supported_python(target, version)
 
 
 def trace_startup(target: Target, timeout: float):
@@ -74,15 +69,17 @@ def diagnose(target: Target, timeout: float, first: Completed) -> Facts:
         raise probe_failure(target, first, timeout)
     file = culprit.get("file")
     is_module = file in ("sitecustomize", "usercustomize")
+    line = culprit.get("line")
     failure = StartupFailure(
         kind="hang" if traced.timed_out else "crash",
         file=file,
-        line=None if is_module else culprit.get("line"),
+        # Line 0 is the whole .pth file (site_replay.WHOLE_FILE): one that cannot be decoded.
+        line=None if is_module or line == 0 else line,
         text=culprit.get("text"),
         returncode=traced.returncode,
         stderr_tail=stderr_tail(first.stderr or traced.stderr),
     )
-    skip = file if is_module else [file, culprit.get("line")]
+    skip = file if is_module else [file, line]
     nonce = new_nonce()
     options = {"replay_site_skip": skip}
     replay = run_target(payload_argv(target.python, "facts", nonce, options, no_site=True), target.cwd, timeout)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 from envdoctor import __version__
 from envdoctor.model.facts import FACTS_SCHEMA_VERSION, Facts, PthError, Startup
+from envdoctor.errors import TargetError
 from envdoctor.model.target import Target
+
+# The oldest Python envdoctor inspects (the probe is written in 3.8 syntax; 3.6 and 3.7
+# happen to run it, but the checks' facts assume 3.8's importlib.metadata and site).
+MIN_TARGET_PYTHON = (3, 8)
 
 _PTH_ERROR = re.compile(r"^Error processing line (\d+) of (.+?):\s*$")
 
@@ -34,7 +39,19 @@ def parse_pth_errors(stderr: str) -> List[PthError]:
     return errors
 
 
+def require_supported_python(target: Target, version: Sequence[int]) -> None:
+    """TargetError (exit 2) for a Python older than MIN_TARGET_PYTHON."""
+    if tuple(version[:2]) < MIN_TARGET_PYTHON:
+        raise TargetError(
+            f"{target.python} is Python {version[0]}.{version[1]}; envdoctor inspects Python "
+            f"{MIN_TARGET_PYTHON[0]}.{MIN_TARGET_PYTHON[1]} and newer"
+        )
+
+
 def facts_from_document(document: Dict[str, Any], target: Target, startup: Startup) -> Facts:
+    version = (document.get("interpreter") or {}).get("version_info")
+    if version:  # absent only from the empty document of a start-up failure without a replay
+        require_supported_python(target, version)
     data = dict(document)
     data.update(
         schema_version=FACTS_SCHEMA_VERSION,

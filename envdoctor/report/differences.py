@@ -12,6 +12,7 @@ from typing import List, NamedTuple, Optional, Sequence
 from envdoctor import __version__
 from envdoctor.vocabulary.facts_diff import AREAS, IMPACTS, Difference
 from envdoctor.report import plural
+from envdoctor.report.escape import escape_controls
 
 DIFF_SCHEMA_VERSION = 1
 MARKS = {"high": "!!", "medium": "! ", "low": "· "}
@@ -54,6 +55,10 @@ def render_diff_json(before: Side, after: Side, differences: Sequence[Difference
 
 
 def render_diff_text(before: Side, after: Side, differences: Sequence[Difference]) -> str:
+    return escape_controls(_diff_text(before, after, differences))
+
+
+def _diff_text(before: Side, after: Side, differences: Sequence[Difference]) -> str:
     lines: List[str] = [
         f"before: {before.label}" + (f"  (Python {before.python_version})" if before.python_version else ""),
         f"after:  {after.label}" + (f"  (Python {after.python_version})" if after.python_version else ""),

@@ -12,12 +12,15 @@ import os
 
 from envdoctor.model.finding import Severity
 from envdoctor.report import plural
+from envdoctor.report.escape import escape_controls
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # Newlines are the runner's to decode (%0A); every other control character from the
+    # target is shown as an escape, never passed to the log (or the terminal) raw.
+    return escape_controls(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _property(text: str) -> str:

@@ -14,6 +14,7 @@ import time
 from xml.etree import ElementTree as ET
 
 from envdoctor.model.finding import Severity
+from envdoctor.report.escape import escape_controls
 from envdoctor.vocabulary.installer import fix_command
 
 
@@ -72,7 +73,19 @@ def junit_element(context) -> ET.Element:
     return root
 
 
+def _xml_safe(root: ET.Element) -> None:
+    """XML 1.0 cannot hold most control characters, lone surrogates (a file name's raw
+    bytes) or U+FFFE/U+FFFF, not even escaped: ElementTree would write them and leave the
+    document ill-formed.  They become visible escapes in every text and attribute."""
+    for element in root.iter():
+        if element.text:
+            element.text = escape_controls(element.text)
+        for name, value in element.attrib.items():
+            element.attrib[name] = escape_controls(value)
+
+
 def render_junit(context) -> str:
     root = junit_element(context)
+    _xml_safe(root)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

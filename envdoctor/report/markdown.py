@@ -13,6 +13,7 @@ from envdoctor import __version__
 from envdoctor.model.finding import Severity
 from envdoctor.vocabulary.installer import fix_command
 from envdoctor.report import plural
+from envdoctor.report.escape import escape_controls
 from envdoctor.vocabulary.stack import REPORTED
 
 ICONS = {Severity.ERROR: "❌ error", Severity.WARNING: "⚠️ warning", Severity.INFO: "ℹ️ info"}
@@ -92,4 +93,6 @@ def render_markdown(context, with_environment: bool = False) -> str:
     if with_environment:
         lines += environment_markdown(context.facts) + ["", "## Findings", ""]
     lines += findings_markdown(context)
-    return "\n".join(lines) + "\n"
+    # Each item is one line of Markdown: the target's text in it may neither reach the terminal
+    # as control characters nor split the line (a heading, a table row, the ``` block).
+    return "\n".join(escape_controls(line, one_line=True) for line in lines) + "\n"

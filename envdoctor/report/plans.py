@@ -14,6 +14,7 @@ import shlex
 from typing import List, Optional, Sequence
 
 from envdoctor.model.plan import Action, FixPlan, RemovePath, RunCommand, WriteFile
+from envdoctor.report.escape import escape_controls
 
 NEW_FILE_PREVIEW = 10  # lines of a new file shown in the plan
 
@@ -73,7 +74,7 @@ def render_plans(plans: Sequence[FixPlan], unfixable: Sequence, conflict: str = 
         lines.append("")
     if not plans:
         lines.append("Nothing envdoctor can fix automatically.")
-    return "\n".join(lines).rstrip() + "\n"
+    return escape_controls("\n".join(lines).rstrip() + "\n")  # titles and diffs hold the target's text
 
 
 def _read(path: str) -> Optional[str]:

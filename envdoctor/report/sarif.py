@@ -45,8 +45,9 @@ def _artifact(path: str, root: str) -> dict:
     except ValueError:  # another drive on Windows
         relative = None
     if relative is not None and not relative.startswith(".."):
-        # A URI reference: a space or '#' in a folder name must be percent-encoded (as_uri does the same).
-        return {"uri": quote(Path(relative).as_posix()), "uriBaseId": "%SRCROOT%"}
+        # A URI reference: a space or '#' in a folder name must be percent-encoded (as_uri does the same),
+        # and so must a file name's raw bytes, which fsencode gives back (str holds them as surrogates).
+        return {"uri": quote(os.fsencode(Path(relative).as_posix())), "uriBaseId": "%SRCROOT%"}
     return {"uri": Path(absolute).as_uri()}
 
 

@@ -14,6 +14,7 @@ from envdoctor import __version__
 from envdoctor.model.finding import Severity
 from envdoctor.vocabulary.installer import fix_command
 from envdoctor.report import plural
+from envdoctor.report.escape import escape_controls
 from envdoctor.vocabulary.labels import ORIGIN_LABELS
 
 Span = Tuple[str, str]  # (text, rich style or "")
@@ -112,8 +113,9 @@ def report_lines(context) -> List[Line]:
     counts = run.counts()
     dists = f" on {plural(len(facts.distributions), 'distribution')}" if facts.distributions is not None else ""
     failed = run.failed(context.strict)
+    verdict = "COULD NOT CHECK" if run.could_not_check() else "FAILED" if failed else "OK"
     lines += [[], [
-        ("FAILED" if failed else "OK", "bold red" if failed else "bold green"),
+        (verdict, "bold green" if verdict == "OK" else "bold red"),
         (f" {plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, {counts['info']} info"
          f" · {plural(len(run.ran), 'check')}{dists}" + (f", {len(run.skipped)} skipped" if run.skipped else "")
          + f" · {context.elapsed:.2f} s", ""),
@@ -122,7 +124,9 @@ def report_lines(context) -> List[Line]:
 
 
 def render_text(context) -> str:
-    lines = report_lines(context)
+    # Every span may hold the target's text: no control character reaches the terminal, and
+    # no newline from metadata splits a line (or forges one that looks like a finding).
+    lines = [[(escape_controls(text, one_line=True), style) for text, style in line] for line in report_lines(context)]
     if not context.color:
         return "".join("".join(text for text, _ in line) + "\n" for line in lines)
     import io

@@ -153,6 +153,14 @@ def int004_neg():  # the same file claimed twice, but by two copies of one proje
     return make_facts(dists=[a, b], shared_files=[{"path": f"{SITE}/triton/__init__.py", "metadata_paths": [a["metadata_path"], b["metadata_path"]]}])
 
 
+def int005_pos():  # a metadata folder that could not be listed
+    return make_facts(dists=[dist("tiny", "1.0", unreadable="Permission denied", record=None, record_count=0)])
+
+
+def int005_neg():  # the same distribution, its folder readable
+    return make_facts(dists=[dist("tiny", "1.0", record=None, record_count=0)])
+
+
 def pth002_neg():  # the same .pth import line, and the module it imports exists: site printed nothing
     return make_facts(
         pth_files=[{"path": f"{SITE}/bad.pth", "site_dir": SITE, "lines": [{"line": 1, "text": "import gone_hook", "kind": "import"}]}],
@@ -208,6 +216,7 @@ CASES = {
     "INT002": (int002_pos, int002_neg, "corrupt"),
     "INT003": (int003_pos, int003_neg, "six"),
     "INT004": (int004_pos, int004_neg, "triton"),
+    "INT005": (int005_pos, int005_neg, "tiny"),
     "SHD001": (shd001_pos, shd001_neg, "packaging"),
     "NSP001": (nsp001_pos, nsp001_neg, "aiter"),
     "HOOK001": (hook001_pos, hook001_neg, "triton_stub.StubFinder"),
@@ -493,3 +502,18 @@ def test_a_requirement_in_force_through_two_extras_names_the_first_and_who_asked
     assert (speedup.via_extra, speedup.extra_requested_by) == ("a", ("two 1.0",))
     always = by_text['always; extra == "b" or python_version > "2"']
     assert (always.via_extra, always.extra_requested_by) == ("", ())
+
+
+def test_int005_names_an_unreadable_sys_path_folder_and_makes_the_run_could_not_check():
+    from envdoctor.errors import EXIT_OK, EXIT_USAGE
+    from tests.helpers.facts import sys_path
+
+    path = sys_path()
+    path[2] = dict(path[2], unreadable="Permission denied")
+    facts = make_facts(path=path)
+    (finding,) = findings(facts, "INT005")
+    assert finding.title == f"could not read {path[2]['path']}: Permission denied"
+    assert finding.subject == path[2]["path"]
+    specs = [load_registry().by_code()["INT005"]]
+    assert run_checks(specs, facts).exit_code(strict=False) == EXIT_USAGE
+    assert run_checks(specs, make_facts()).exit_code(strict=False) == EXIT_OK

@@ -99,3 +99,34 @@ def test_github_annotation_escapes_properties_and_data():
     assert line.startswith("::warning file=/venv/lib/python3.11/site-packages/stale.pth,line=1,title=PTH001 pth-missing-path::")
     assert "a%2C b" not in line and "100%25" in line
     assert annotation(FINDINGS[0], CWD).startswith("::error file=src/server.py,line=12,title=IMP001 dead-import::")
+
+
+# The target's text as a hostile environment holds it: escape sequences (clear screen, an OSC
+# window title, a one-byte CSI), a carriage return, and a file name's raw byte (surrogateescape).
+HOSTILE = "evil 1.0\x1b[2J\x1b]0;pwned\x07\r\x9b31m"
+HOSTILE_PATH = f"{SITE}/stale\udcff.pth"
+
+
+def hostile_context() -> ReportContext:
+    finding = Finding("PTH001", "pth-missing-path", Severity.WARNING, f"{HOSTILE_PATH} adds {HOSTILE}",
+                      subject=HOSTILE_PATH, message=f"why: {HOSTILE}", evidence=(f"{HOSTILE_PATH}:1: {HOSTILE}",),
+                      location=Location(path=HOSTILE_PATH, line=1), fix=FixProposal("manual", f"delete {HOSTILE_PATH}"))
+    run = CheckRun(findings=(finding,), skipped=(), ran=("PTH001",))
+    checks = tuple(s for s in load_registry().checks if s.code == "PTH001")
+    return ReportContext(facts=make_facts(), run=run, elapsed=0.1, checks=checks, verbose=True)
+
+
+@pytest.mark.parametrize("fmt", list(Format))
+def test_hostile_text_is_escaped_and_every_format_stays_valid(fmt, monkeypatch):
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    text = render(fmt, hostile_context())
+    text.encode("utf-8")  # no lone surrogate left: the write to stdout cannot fail
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]", text), repr(text)
+    if fmt in (Format.json, Format.sarif):
+        json.loads(text)
+        return
+    if fmt is Format.junit:
+        ET.fromstring(text.encode("utf-8"))
+    carriage_return = "%0D" if fmt is Format.github else "\\x0d"  # the runner's own encoding of \r
+    assert f"1.0\\x1b[2J\\x1b]0;pwned\\x07{carriage_return}\\x9b31m" in text
+    assert "stale\\xff.pth" in text

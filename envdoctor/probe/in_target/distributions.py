@@ -211,7 +211,7 @@ def _new_distribution(meta_dir, kind, location, path_index):
         "installer": None, "top_level": [], "record": None, "record_count": 0,
         "missing_files": [], "missing_count": 0, "missing_other": [], "missing_other_count": 0,
         "relocated": [], "direct_url": None, "editable_mapping": None, "pth_files": [], "problems": [],
-        "editable_source": None, "editable_mode": None, "os_package": None,
+        "editable_source": None, "editable_mode": None, "os_package": None, "unreadable": None,
     }
 
 
@@ -231,7 +231,10 @@ def _read_core_metadata(dist, metadata_file):
     except UnicodeDecodeError as exc:
         problems.append("%s is not UTF-8 text (%s at byte %d)" % (os.path.basename(metadata_file), exc.reason, exc.start))
         return
-    except OSError as exc:
+    except PermissionError as exc:  # the metadata may be fine: this user cannot check it (INT005)
+        dist["unreadable"] = "%s: %s" % (os.path.basename(metadata_file), exc.strerror or exc)
+        return
+    except OSError as exc:  # missing, or not a file: the metadata is broken (INT002)
         problems.append("cannot read %s: %s" % (os.path.basename(metadata_file), exc.strerror or exc))
         return
     headers, error = parse_headers(text)
@@ -341,10 +344,7 @@ def _metadata_folders(location):
     """
     if location.endswith(".egg") and os.path.isdir(os.path.join(location, "EGG-INFO")):
         return [(os.path.join(location, "EGG-INFO"), "egg")]
-    try:
-        names = os.listdir(location)
-    except OSError:
-        return []
+    names = os.listdir(location)  # an OSError is the caller's to report
     groups = {}
     for name in names:
         low = name.lower()
@@ -366,7 +366,29 @@ def _read_or_report(meta_dir, kind, location, entry, dircache, module_files):
     return dist
 
 
+def _unlistable_metadata(meta_dir, kind, location, entry):
+    """The distribution importlib.metadata yields for a metadata folder that cannot be
+    listed (it yields one for every matching name, without looking inside).  A .dist-info
+    that is a file is invalid metadata (INT002); a folder that cannot be read (permission
+    denied, a symlink loop) leaves this distribution unchecked (`unreadable`, INT005)."""
+    if os.path.isfile(meta_dir):
+        problem = "%s is a file, not a folder: importlib.metadata still yields a distribution for it"
+        dist = _new_distribution(meta_dir, kind, location, entry["index"])
+        dist["problems"].append(problem % os.path.basename(meta_dir))
+    else:
+        dist = _new_distribution(meta_dir, kind, location, entry["index"])
+        try:
+            os.listdir(meta_dir)
+            dist["unreadable"] = "the folder changed while it was read"
+        except OSError as exc:
+            dist["unreadable"] = exc.strerror or str(exc)
+    _read_side_files(dist, meta_dir, kind, set())  # the name and version from the folder's name
+    return dist
+
+
 def distributions(path_entries, dircache):
+    """The distributions of every sys.path folder; a folder that cannot be listed gets
+    `unreadable` (why) on its sys.path entry rather than silently holding nothing."""
     found = []
     files_of = {}  # metadata path -> the module files its RECORD lists
     seen_dirs = set()
@@ -376,8 +398,16 @@ def distributions(path_entries, dircache):
         if entry["kind"] != "dir" or key in seen_dirs:
             continue
         seen_dirs.add(key)
-        for meta_dir, kind in _metadata_folders(location):
-            if kind == "dist-info" and dircache.names(meta_dir) is None:  # not a folder (the listing is reused)
+        try:
+            folders = _metadata_folders(location)
+        except OSError as exc:
+            entry["unreadable"] = exc.strerror or str(exc)
+            continue
+        for meta_dir, kind in folders:
+            # Not a listable folder (the listing is reused), and not a single-file .egg-info
+            # (a legitimate PKG-INFO, read below).
+            if dircache.names(meta_dir) is None and not (kind == "egg-info" and os.path.isfile(meta_dir)):
+                found.append(_unlistable_metadata(meta_dir, kind, location, entry))
                 continue
             module_files = []
             found.append(_read_or_report(meta_dir, kind, location, entry, dircache, module_files))

@@ -22,7 +22,7 @@ def read_text(path):
 
 
 def read_pth(fullname):
-    """A .pth file's text, decoded as site decodes it."""
+    """A .pth file's text, decoded as site decodes it, undecodable bytes replaced (for facts)."""
     with open(fullname, "rb") as handle:
         raw = handle.read()
     try:
@@ -30,6 +30,26 @@ def read_pth(fullname):
     except UnicodeDecodeError:
         import locale
         return raw.decode(locale.getpreferredencoding(False), "replace")
+
+
+def read_pth_strictly(fullname):
+    """A .pth file's text exactly as this interpreter's site decodes it: raises
+    UnicodeDecodeError where site does, which kills start-up ("Fatal Python error:
+    init_import_site") because site decodes outside its per-line error handling."""
+    import locale
+    import sys
+
+    with open(fullname, "rb") as handle:
+        raw = handle.read()
+    if sys.version_info >= (3, 13):  # UTF-8 (a BOM allowed), then the locale's encoding
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return raw.decode(locale.getencoding())
+    # 3.8-3.12 wrap the file in TextIOWrapper with the locale's encoding (3.11 and 3.12
+    # name it encoding="locale", which is locale.getencoding()).
+    encoding = locale.getencoding() if sys.version_info >= (3, 11) else locale.getpreferredencoding(False)
+    return raw.decode(encoding)
 
 
 class DirCache(object):

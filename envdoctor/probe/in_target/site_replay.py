@@ -9,7 +9,10 @@ import os
 import sys
 
 from .emit import write_raw
-from .filesystem import read_pth
+from .filesystem import read_pth_strictly
+
+# The line number that stands for a whole .pth file: one that site cannot decode.
+WHOLE_FILE = 0
 
 
 def _make_replaying_addpackage(site, before_line, skip_line):
@@ -20,10 +23,17 @@ def _make_replaying_addpackage(site, before_line, skip_line):
         if reset:
             known_paths = site._init_pathinfo()
         fullname = os.path.join(sitedir, name)
+        if skip_line == [fullname, WHOLE_FILE]:
+            return None if reset else known_paths
         try:
-            text = read_pth(fullname)
+            text = read_pth_strictly(fullname)
         except OSError:
             return None if reset else known_paths
+        except UnicodeDecodeError as exc:
+            # site dies here, before any line of the file runs: the whole file is the culprit.
+            before_line(fullname, WHOLE_FILE, "cannot be decoded as %s (byte 0x%02x at offset %d)"
+                        % (exc.encoding, exc.object[exc.start], exc.start))
+            raise
         for lineno, line in enumerate(text.splitlines(), 1):
             before_line(fullname, lineno, line)
             if skip_line == [fullname, lineno]:

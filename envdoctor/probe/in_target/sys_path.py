@@ -45,8 +45,8 @@ def pth_files(site_dirs, user_site, user_enabled):
             entry = {"path": fullname, "site_dir": sitedir, "lines": [], "error": None}
             try:
                 text = read_pth(fullname)
-            except OSError as exc:
-                entry["error"] = "%s: %s" % (type(exc).__name__, exc)
+            except OSError as exc:  # site skips such a file without a word
+                entry["error"] = exc.strerror or str(exc)
                 result.append(entry)
                 continue
             for lineno, line in enumerate(text.splitlines(), 1):
