@@ -386,6 +386,10 @@ def unreadable_path(facts: Facts) -> Iterator:
         healthy: what these hold is missing from its facts, so `check` exits 2 ("could not
         check") rather than 0.
 
+        Severity: always an error, and the run's exit code is 2 ("could not check"): Python
+        run by this user cannot read it either (an import or a `.pth` it should apply fails),
+        and envdoctor cannot vouch for what it did not read.
+
     Example
         could not read /venv/lib/python3.11/site-packages: Permission denied
 

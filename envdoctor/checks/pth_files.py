@@ -152,6 +152,9 @@ def startup_failure(facts: Facts) -> Iterator:
         line calling `sys.exit()`/`os._exit()`, segfaulting in an extension, or blocking on a
         lock or the network. Nothing names the `.pth` file in the error.
 
+        Severity: always an error: every `python` of the environment (and so every script,
+        console script and `pip` run through it) dies or hangs before it runs anything.
+
     Example
         Python exits at start-up in line 1 of /venv/lib/python3.11/site-packages/evil.pth (exit status 3)
 
