@@ -1,0 +1,195 @@
+"""No planted secret leaves envdoctor, by any door: every command's stdout and stderr, every file it
+writes (`-o` files in every format, the GitHub job summary, baselines, snapshots), the fix journal
+(entry.json and step logs) and crash logs.
+
+One real venv holds a secret of every kind a user's machine has: secret-named environment
+variables (HF_TOKEN, AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN, a custom *_TOKEN), index URLs with a
+password and with a bare token (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, the venv's pip.conf), a
+direct_url.json with credentials, a token in a `.pth` line's path and in a folder name (the
+project folder every output path goes through), and tokens in Requires-Dist URLs.  Then every
+command that prints or writes runs on it, a real fix included, and every byte is searched.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+from tests.conftest import clean_env
+from tests.e2e.test_fix import install_fixer_plugin, offline_env, venv_with_pip
+from tests.helpers.wheels import build_wheel
+
+pytestmark = pytest.mark.slow
+
+# Built from parts, so that no secret scanner takes this file for a leak.  Each value is unique
+# text, so finding it anywhere can only mean it was copied there.
+HF_TOKEN = "hf_" + "PlantedHfEnvVariable0123456"
+GITHUB_TOKEN = "ghp_" + "PlantedGithubEnvVariable" + "0123456789ab"
+AWS_SECRET = "wJalrXUtnFEMI" + "/K7MDENG/bPxRfiCYplanted+"
+CUSTOM_TOKEN = "acme-" + "planted-custom-token-value"
+INDEX_PASSWORD = "PipIndexPassword" + "-planted"
+EXTRA_INDEX_TOKEN = "PipExtraIndexBareToken" + "-planted"
+CONF_PASSWORD = "PipConfPassword" + "-planted"
+CONF_TOKEN = "PipConfBareToken" + "-planted"
+DIRECT_URL_PASSWORD = "DirectUrlPassword" + "-planted"
+PTH_PATH_TOKEN = "glpat-" + "PlantedPthPathToken012345"
+FOLDER_TOKEN = "sk-" + "PlantedFolderNameToken012345"
+REQUIRES_TOKEN = "RequiresDistBareToken" + "-planted"
+REQUIRES_PASSWORD = "RequiresDistPassword" + "-planted"
+
+SECRETS = {
+    "HF_TOKEN": HF_TOKEN, "GITHUB_TOKEN": GITHUB_TOKEN, "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
+    "ACME_DEPLOY_TOKEN": CUSTOM_TOKEN, "PIP_INDEX_URL password": INDEX_PASSWORD,
+    "PIP_EXTRA_INDEX_URL token": EXTRA_INDEX_TOKEN, "pip.conf password": CONF_PASSWORD, "pip.conf token": CONF_TOKEN,
+    "direct_url.json password": DIRECT_URL_PASSWORD, ".pth path token": PTH_PATH_TOKEN,
+    "folder-name token": FOLDER_TOKEN, "Requires-Dist token": REQUIRES_TOKEN, "Requires-Dist password": REQUIRES_PASSWORD,
+}
+# Nobody listens on the loopback discard port: a pip that tries one of these URLs fails at once.
+NOWHERE = "127.0.0.1:9"
+
+# A third-party fixer that installs from the user's private index, named in the command it plans:
+# the index URL's password is in the plan, the journal's argv and the "[1] run" progress line.
+PRIVATE_INDEX_FIXER = '''
+import os
+from envdoctor.fixes.fixer_api import fixer, FixPlan, InstallRequest
+
+
+@fixer(name="private-index", kind="reinstall", codes=("TST001",))
+def private_index(finding, context):
+    """Installs the marker's package from the private index."""
+    request = InstallRequest(("privdep==1.0",), index_url=os.environ["PIP_INDEX_URL"])
+    return FixPlan("install privdep from the private index", (context.install_command("install privdep", request),))
+'''
+
+# A reporter plugin with a bug: its exception quotes a secret, as a careless error message might.
+CRASHING_REPORTER = '''
+import os
+
+
+def render(context):
+    raise RuntimeError("could not render for " + os.environ["PIP_INDEX_URL"] + " as " + os.environ["ACME_DEPLOY_TOKEN"])
+'''
+
+
+def leaks(text: str) -> List[str]:
+    """The planted secrets found in `text` (JSON's escaped slashes undone)."""
+    return [name for name, value in SECRETS.items() if value in text or value in text.replace("\\/", "/")]
+
+
+def plant_secrets(tmp_path: Path):
+    """The venv, its project folder (named with a token) and the environment, secrets everywhere."""
+    venv = venv_with_pip(tmp_path / "venv")
+    venv.install("idna==3.20")
+    (venv.site_packages / "idna" / "core.py").unlink()  # INT001, fixed for real by a reinstall
+    app = build_wheel(tmp_path / "wheels", "planted-app", "1.0", {"planted_app.py": ""}, requires=[
+        f"privdep @ https://{REQUIRES_TOKEN}@{NOWHERE}/privdep-1.0-py3-none-any.whl",
+        f"otherdep @ https://ci:{REQUIRES_PASSWORD}@{NOWHERE}/otherdep-1.0-py3-none-any.whl",
+    ])
+    venv.install_files(app, extra=["--no-deps"])
+    info = next(venv.site_packages.glob("planted_app-1.0.dist-info"))
+    (info / "direct_url.json").write_text(json.dumps(
+        {"url": f"https://deployer:{DIRECT_URL_PASSWORD}@{NOWHERE}/planted_app-1.0-py3-none-any.whl", "archive_info": {}}))
+    (venv.site_packages / "planted-paths.pth").write_text(f"/opt/{PTH_PATH_TOKEN}/src\n")
+    (venv.root / "pip.conf").write_text(
+        f"[global]\nindex-url = https://confuser:{CONF_PASSWORD}@{NOWHERE}/simple\n"
+        f"extra-index-url = https://{CONF_TOKEN}@{NOWHERE}/simple\n")
+    project = tmp_path / FOLDER_TOKEN
+    project.mkdir()
+    plugins = install_fixer_plugin(tmp_path / "plugins", PRIVATE_INDEX_FIXER)  # TST001 (a missing marker) and its fixer
+    (plugins / "crashing_reporter.py").write_text(CRASHING_REPORTER)
+    metadata = plugins / "crashing_reporter-1.0.dist-info"
+    metadata.mkdir()
+    (metadata / "METADATA").write_text("Metadata-Version: 2.1\nName: crashing-reporter\nVersion: 1.0\n\n")
+    (metadata / "entry_points.txt").write_text("[envdoctor.reporters]\ncrashing = crashing_reporter:render\n")
+    env = offline_env(
+        HF_TOKEN=HF_TOKEN, GITHUB_TOKEN=GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY=AWS_SECRET, ACME_DEPLOY_TOKEN=CUSTOM_TOKEN,
+        PIP_INDEX_URL=f"https://pipuser:{INDEX_PASSWORD}@{NOWHERE}/simple",
+        PIP_EXTRA_INDEX_URL=f"https://{EXTRA_INDEX_TOKEN}@{NOWHERE}/simple",
+        PIP_RETRIES="0", PIP_TIMEOUT="2",
+        GITHUB_STEP_SUMMARY=str(project / "step-summary.md"), XDG_CACHE_HOME=str(tmp_path / "cache"),
+    )
+    return venv, project, plugins, env
+
+
+def test_no_planted_secret_appears_in_any_output(run_envdoctor, tmp_path):
+    venv, project, plugins, env = plant_secrets(tmp_path)
+    outputs: Dict[str, str] = {}
+
+    def run(*args, extra_env=None):
+        result = run_envdoctor(*args, cwd=project, env={**env, **(extra_env or {})})
+        command = " ".join(map(str, args)).replace(str(tmp_path), "$TMP").replace(FOLDER_TOKEN, "$FOLDER")
+        outputs[f"{command} (stdout)"] = result.stdout
+        outputs[f"{command} (stderr)"] = result.stderr
+        return result
+
+    common = ("--python", venv.python, "--cwd", project, "--no-scan")
+    formats = ("text", "json", "sarif", "junit", "github", "markdown")
+    for fmt in formats:
+        run("check", *common, "--format", fmt)
+    checked = run("check", *common, "--format", "json", *[item for fmt in formats for item in ("-o", f"{fmt}={project / ('out.' + fmt)}")])
+    assert checked.returncode == 1
+    codes = {f["code"] for f in checked.json["findings"]}
+    assert {"INT001", "PTH001", "REQ001"} <= codes, checked.stdout  # the planted breakages were seen
+    assert (project / "step-summary.md").exists()  # the github format appended the job summary
+
+    run("check", *common, "--write-baseline", project / "baseline.json")
+    run("check", *common, "--baseline", project / "baseline.json")
+    run("report", *common, "-o", project / "report.md")
+    run("report", *common)
+    run("snapshot", *common, "-o", project / "before.json")
+    run("snapshot", *common)
+    run("check", "--facts", project / "before.json", "--format", "json")
+    run("explain", "PTH001")
+    run("explain", GITHUB_TOKEN)  # an unknown code, quoted back in the error
+    run("fix", *common, "--dry-run")
+    run("fix", *common)  # not a terminal, no --yes: the plan only
+    plugin = {"PYTHONPATH": str(plugins)}
+    run("fix", *common, "--dry-run", "--select", "TST001", extra_env=plugin)
+    failed = run("fix", *common, "--yes", "--select", "TST001", extra_env=plugin)  # pip finds no privdep: rolled back
+    assert failed.returncode == 1 and "rolled back" in failed.stderr, failed.stdout + failed.stderr
+    fixed = run("fix", *common, "--yes", "--select", "INT001")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    run("diff", project / "before.json", venv.root, "--cwd", project)
+    run("diff", project / "before.json", venv.root, "--cwd", project, "--format", "json")
+    run("undo", "--list", "--python", venv.python)
+    undone = run("undo", "--python", venv.python)
+    assert undone.returncode == 0, undone.stdout + undone.stderr
+    crashed = run("check", *common, "--format", "crashing", extra_env=plugin)
+    assert crashed.returncode == 3 and "crash log" in crashed.stderr, crashed.stderr
+
+    written = sorted(project.iterdir())
+    journal = sorted(venv.root.glob(".envdoctor/journal/*/entry.json")) + sorted(venv.root.glob(".envdoctor/journal/*/step-*.log"))
+    crash_logs = sorted((tmp_path / "cache" / "envdoctor").glob("crash-*.log"))
+    assert len(crash_logs) == 1 and len(journal) >= 4, (crash_logs, journal)
+    for path in written + journal + crash_logs:
+        outputs[str(path.relative_to(tmp_path)).replace(FOLDER_TOKEN, "$FOLDER")] = path.read_text(errors="replace")
+
+    found = {where: leaks(text) for where, text in outputs.items() if leaks(text)}
+    assert found == {}, "\n".join(f"{where}: {names}" for where, names in found.items())
+
+
+def test_a_venv_in_a_folder_named_with_a_token_is_fixed_and_undone_without_showing_it(run_envdoctor, tmp_path):
+    """The journal on disk holds masked paths: `fix` and `undo` must still work from it (the backup's
+    own manifest keeps the real paths, as it keeps the files), and say nothing of the token."""
+    from tests.e2e.test_fix import state
+
+    venv = venv_with_pip(tmp_path / FOLDER_TOKEN / "venv")
+    venv.install("idna==3.20")
+    (venv.site_packages / "idna" / "core.py").unlink()
+    broken = state(venv)
+    env = offline_env()
+    results = [run_envdoctor("fix", "--python", venv.python, "--yes", "--no-scan", cwd=tmp_path, env=env)]
+    assert results[0].returncode == 0, results[0].stderr
+    assert venv.run("import idna").returncode == 0
+    results.append(run_envdoctor("undo", "--list", "--python", venv.python, cwd=tmp_path, env=env))
+    results.append(run_envdoctor("undo", "--python", venv.python, cwd=tmp_path, env=env))
+    assert results[-1].returncode == 0, results[-1].stderr
+    assert state(venv) == broken
+    journal = [*venv.root.glob(".envdoctor/journal/*/entry.json"), *venv.root.glob(".envdoctor/journal/*/step-*.log")]
+    assert len(journal) == 2
+    texts = [text for result in results for text in (result.stdout, result.stderr)] + [p.read_text() for p in journal]
+    assert [text for text in texts if FOLDER_TOKEN in text] == []
+    assert all("[redacted]/venv" in text for text in texts[:2])  # the paths are there, masked
