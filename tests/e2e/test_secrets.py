@@ -193,3 +193,46 @@ def test_a_venv_in_a_folder_named_with_a_token_is_fixed_and_undone_without_showi
     texts = [text for result in results for text in (result.stdout, result.stderr)] + [p.read_text() for p in journal]
     assert [text for text in texts if FOLDER_TOKEN in text] == []
     assert all("[redacted]/venv" in text for text in texts[:2])  # the paths are there, masked
+
+
+def run_on_a_terminal(*argv: str, cwd: Path) -> str:
+    """What `argv` shows on a terminal: stdout and stderr are a real pseudo-terminal (colour, rich's layout)."""
+    import os
+    import pty
+    import subprocess
+
+    controller, terminal = pty.openpty()
+    env = clean_env(TERM="xterm")
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal, cwd=cwd, env=env)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert process.wait(timeout=120) in (0, 1)
+    return shown.decode("utf-8", "replace")
+
+
+def test_a_token_cut_by_the_terminal_layout_is_masked_whole(envdoctor_bin, tmp_path):
+    """On a terminal the text report folds a word longer than the line (a path) at column 100: the
+    token in the venv's folder name must be masked before the fold cuts it in two, when neither half
+    looks like a token any more."""
+    from tests.helpers.venvs import make_venv
+    from envdoctor.report.text import WIDTH
+
+    # The path starts a line of its own (it does not fit after the header); the fold falls 12
+    # characters into the token: "sk-PlantedFo" | "lderNameToken012345".
+    padding = WIDTH - 12 - len(f"{tmp_path}//")
+    assert padding > 0, "the test's temporary folder is too long for the fold to cut the token"
+    venv = make_venv(tmp_path / ("p" * padding) / FOLDER_TOKEN / "venv")
+    shown = run_on_a_terminal(envdoctor_bin, "check", "--python", str(venv.python), "--no-scan", cwd=tmp_path)
+    assert "\x1b[" in shown  # coloured: laid out by rich
+    assert [part for part in (FOLDER_TOKEN[:12], FOLDER_TOKEN[12:]) if part in shown] == []
+    assert "[redacted]/venv" in shown.replace("\r\n", "")  # the path is shown (folded), masked
