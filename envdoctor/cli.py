@@ -185,7 +185,7 @@ def diff(
 
         old, new = (collect.operand_facts(item, cwd, timeout) for item in (before, after))
         old_side, new_side = Side.of(before, old), Side.of(after, new)
-        differences = diff_facts(old, new)
+        differences = diff_facts(old, new, mask=collect.snapshot_mask())
         render = render_diff_json if fmt is DiffFormat.json else render_diff_text
         sys.stdout.write(render(old_side, new_side, differences))
         return 1 if differences else 0

@@ -236,3 +236,30 @@ def test_a_token_cut_by_the_terminal_layout_is_masked_whole(envdoctor_bin, tmp_p
     assert "\x1b[" in shown  # coloured: laid out by rich
     assert [part for part in (FOLDER_TOKEN[:12], FOLDER_TOKEN[12:]) if part in shown] == []
     assert "[redacted]/venv" in shown.replace("\r\n", "")  # the path is shown (folded), masked
+
+
+def test_an_environment_compared_with_its_own_snapshot_shows_no_masked_difference(run_envdoctor, new_venv, tmp_path):
+    """A snapshot is written masked; the live side of `diff` and `check --against` is masked the
+    same way before comparing, or every token and index password would read as a change
+    ("/opt/[redacted]/src -> /opt/[redacted]/src").  A real change still shows."""
+    venv = new_venv()
+    pth = venv.site_packages / "planted-paths.pth"
+    pth.write_text(f"/opt/{PTH_PATH_TOKEN}/src\n")
+    env = clean_env(PIP_INDEX_URL=f"https://pipuser:{INDEX_PASSWORD}@{NOWHERE}/simple")
+    snapshot = tmp_path / "known-good.json"
+    assert run_envdoctor("snapshot", "--python", venv.python, "--no-scan", "-o", snapshot, cwd=tmp_path, env=env).returncode == 0
+
+    same = run_envdoctor("diff", snapshot, venv.python, "--format", "json", cwd=tmp_path, env=env)
+    assert (same.returncode, same.json["differences"]) == (0, []), same.stdout
+    against = run_envdoctor("check", "--python", venv.python, "--no-scan", "--against", snapshot, "--format", "json",
+                            "--select", "EXP002", cwd=tmp_path, env=env)
+    assert (against.returncode, against.codes()) == (0, []), against.stdout
+
+    pth.write_text("/opt/another/src\n")
+    changed = run_envdoctor("diff", snapshot, venv.python, "--format", "json", cwd=tmp_path, env=env)
+    assert changed.returncode == 1
+    assert [(d["subject"], d["before"], d["after"]) for d in changed.json["differences"]] == [
+        (f"<prefix>/{pth.relative_to(venv.root)} lines", "/opt/[redacted]/src", "/opt/another/src")]
+    drifted = run_envdoctor("check", "--python", venv.python, "--no-scan", "--against", snapshot, "--format", "json",
+                            "--select", "EXP002", cwd=tmp_path, env=env)
+    assert drifted.codes() == ["EXP002"], drifted.stdout
