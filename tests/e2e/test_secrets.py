@@ -263,3 +263,58 @@ def test_an_environment_compared_with_its_own_snapshot_shows_no_masked_differenc
     drifted = run_envdoctor("check", "--python", venv.python, "--no-scan", "--against", snapshot, "--format", "json",
                             "--select", "EXP002", cwd=tmp_path, env=env)
     assert drifted.codes() == ["EXP002"], drifted.stdout
+
+
+# A step that names the private index on its command line, prints it (as a downloader logs what it
+# fetches) and runs until it is killed: the step log holds the URL while the step runs.
+SLOW_STEP_FIXER = '''
+import os
+from envdoctor.fixes.fixer_api import fixer, FixPlan, RunCommand
+
+FETCH = "import os, sys, time; print('fetching', sys.argv[2], flush=True); open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(300)"
+
+
+@fixer(name="slow-private-fetch", kind="reinstall", codes=("TST001",))
+def slow_private_fetch(finding, context):
+    """Fetches from the private index, slowly."""
+    site = context.facts.interpreter.site_packages[0]
+    argv = (context.facts.target.python, "-c", FETCH, os.environ["STEP_MARKER"], os.environ["PIP_INDEX_URL"])
+    return FixPlan("fetch the marker from the private index", (RunCommand(argv, "fetch", (site,)),))
+'''
+
+
+def test_a_fix_killed_in_the_middle_of_a_step_leaves_no_secret_after_undo(run_envdoctor, envdoctor_bin, new_venv, tmp_path):
+    """kill -9 while a step runs: its log was never closed by the executor (which masks a log when
+    the step ends).  `undo` masks the logs of the entry it puts back; the command line written at
+    the top of the log is masked from the start."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    plugins = install_fixer_plugin(tmp_path / "plugins", SLOW_STEP_FIXER)
+    venv = new_venv()
+    marker = tmp_path / "step-running"
+    env = offline_env(PYTHONPATH=str(plugins), STEP_MARKER=str(marker),
+                      PIP_INDEX_URL=f"https://pipuser:{INDEX_PASSWORD}@{NOWHERE}/simple")
+    fixing = subprocess.Popen([envdoctor_bin, "fix", "--python", str(venv.python), "--yes", "--select", "TST001"],
+                              cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not marker.exists() or not marker.read_text():
+        assert fixing.poll() is None, "envdoctor fix ended before its step ran"
+        assert time.monotonic() < deadline, "the step never started"
+        time.sleep(0.1)
+    fixing.send_signal(signal.SIGKILL)
+    fixing.wait()
+    os.kill(int(marker.read_text()), signal.SIGKILL)  # the step's process too, as a reboot would
+    log = next(venv.root.glob(".envdoctor/journal/*/step-0.log"))
+    command_line, printed = log.read_text().splitlines()
+    assert command_line.startswith("$ ") and leaks(command_line) == []  # masked when it was written
+    assert leaks(printed) == ["PIP_INDEX_URL password"]  # the command's own output: as it printed it
+
+    undone = run_envdoctor("undo", "--python", venv.python, cwd=tmp_path, env=env)
+    assert undone.returncode == 0, undone.stderr
+    entry = log.parent / "entry.json"
+    texts = {"step-0.log": log.read_text(), "entry.json": entry.read_text(), "undo": undone.stdout + undone.stderr}
+    assert {where: leaks(text) for where, text in texts.items() if leaks(text)} == {}
+    assert texts["step-0.log"].count(f"https://[redacted]@{NOWHERE}/simple") == 2

@@ -239,3 +239,19 @@ def test_home_is_masked_only_when_asked_of_a_redactor_too(monkeypatch, tmp_path)
 def test_a_home_ending_in_a_letter_x_is_masked_whole(monkeypatch):
     monkeypatch.setenv("HOME", "/home/userX")
     assert redact_text("/home/userX/.venv", home=True) == "~/.venv"
+
+
+def test_every_step_log_of_an_entry_is_masked_on_demand(tmp_path):
+    """A step killed while running keeps its raw log; redact_logs (undo calls it) masks every step's,
+    the last one included, and a step without a log is no error."""
+    from envdoctor.fixes.journal import Journal
+
+    entry = Journal(str(tmp_path)).create("/venv/bin/python", [], {})
+    for step in range(3):
+        entry.step(step, status="started")
+    for step in (0, 1):
+        entry.log_path(step).write_text(f"fetching https://u:hunter22@host/simple from /opt/{GHP}\n")
+    entry.redact_logs()
+    for step in (0, 1):
+        assert entry.log_path(step).read_text() == f"fetching https://{TEXT_MASK}@host/simple from /opt/{TEXT_MASK}\n"
+    assert not entry.log_path(2).exists()
