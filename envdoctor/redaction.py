@@ -6,6 +6,8 @@ One policy (its word lists and token shapes are envdoctor/vocabulary/secrets.py)
   (JSON, XML), wherever they appear;
 - `NAME=value` and `"NAME": "value"` with a secret-looking NAME;
 - the userinfo of any URL (`https://user:pass@host`, `https://TOKEN@host`);
+- the value of a URL query parameter with a secret-looking name (`?private_token=...`, a presigned
+  download's `X-Amz-Signature=...`, an Azure SAS `sig=...`), XML-escaped `&amp;` included;
 - tokens of known shapes (Hugging Face, GitHub, GitLab, OpenAI-style, AWS, Slack, Bearer),
   paths included;
 - with `home=True` (`envdoctor report`, meant for pasting into a bug report), the user's
@@ -31,6 +33,8 @@ _NOT_SECRET = frozenset(NOT_SECRET_NAMES)
 # finding's "key" field or "--key=" options are not variables.
 _ASSIGNMENT = re.compile(r"""\b([A-Z][A-Z0-9_]*)(=|": ")([^\s"']+)""")
 _URL_USERINFO = re.compile(r"(?<=://)[^/\s@\"'<>]+(?=@)")
+# NAME=value after "?" or "&" ("&amp;" once a format escaped it for XML).
+_QUERY_PARAMETER = re.compile(r"(?:(?<=[?&])|(?<=&amp;))([A-Za-z][A-Za-z0-9_.-]*)=[^&\s\"'<>#]+")
 _TOKENS = re.compile("|".join(source for _, source in TOKEN_SHAPES))
 # One search for the literals: 3x faster than `any(literal in text ...)` over a snapshot's strings.
 _TOKEN_HINT = re.compile("|".join(re.escape(literal) for literal in dict.fromkeys(literal for literal, _ in TOKEN_SHAPES)))
@@ -70,6 +74,11 @@ def _home_pattern() -> Optional["re.Pattern"]:
     return re.compile(re.escape(directory) + r"(?=/|\b|$)")
 
 
+def _mask_query_parameter(match: "re.Match") -> str:
+    name = match.group(1)
+    return f"{name}={TEXT_MASK}" if is_secret_name(name) else match.group(0)
+
+
 def _mask_assignment(match: "re.Match") -> str:
     name, separator, value = match.groups()
     if value in (MASK, TEXT_MASK) or not is_secret_name(name):
@@ -92,6 +101,8 @@ class Redactor(Record):
             text = _ASSIGNMENT.sub(_mask_assignment, text)
         if "@" in text:
             text = _URL_USERINFO.sub(TEXT_MASK, text)
+        if "?" in text:  # a query string's parameters follow its "?"
+            text = _QUERY_PARAMETER.sub(_mask_query_parameter, text)
         if _TOKEN_HINT.search(text):
             text = _TOKENS.sub(TEXT_MASK, text)
         if self.home is not None:

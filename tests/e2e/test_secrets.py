@@ -5,9 +5,10 @@ writes (`-o` files in every format, the GitHub job summary, baselines, snapshots
 One real venv holds a secret of every kind a user's machine has: secret-named environment
 variables (HF_TOKEN, AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN, a custom *_TOKEN), index URLs with a
 password and with a bare token (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, the venv's pip.conf), a
-direct_url.json with credentials, a token in a `.pth` line's path and in a folder name (the
-project folder every output path goes through), and tokens in Requires-Dist URLs.  Then every
-command that prints or writes runs on it, a real fix included, and every byte is searched.
+direct_url.json with credentials and one with a presigned URL's signature, a token in a `.pth`
+line's path and in a folder name (the project folder every output path goes through), and tokens
+in Requires-Dist URLs (userinfo and query string).  Then every command that prints or writes runs
+on it, a real fix included, and every byte is searched.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ PTH_PATH_TOKEN = "glpat-" + "PlantedPthPathToken012345"
 FOLDER_TOKEN = "sk-" + "PlantedFolderNameToken012345"
 REQUIRES_TOKEN = "RequiresDistBareToken" + "-planted"
 REQUIRES_PASSWORD = "RequiresDistPassword" + "-planted"
+REQUIRES_QUERY_TOKEN = "RequiresDistQueryToken" + "-planted"
+PRESIGNED_SIGNATURE = "9f8e7d6c5b4a" + "presignedsignature"
 
 SECRETS = {
     "HF_TOKEN": HF_TOKEN, "GITHUB_TOKEN": GITHUB_TOKEN, "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
@@ -46,6 +49,7 @@ SECRETS = {
     "PIP_EXTRA_INDEX_URL token": EXTRA_INDEX_TOKEN, "pip.conf password": CONF_PASSWORD, "pip.conf token": CONF_TOKEN,
     "direct_url.json password": DIRECT_URL_PASSWORD, ".pth path token": PTH_PATH_TOKEN,
     "folder-name token": FOLDER_TOKEN, "Requires-Dist token": REQUIRES_TOKEN, "Requires-Dist password": REQUIRES_PASSWORD,
+    "Requires-Dist query token": REQUIRES_QUERY_TOKEN, "presigned URL signature": PRESIGNED_SIGNATURE,
 }
 # Nobody listens on the loopback discard port: a pip that tries one of these URLs fails at once.
 NOWHERE = "127.0.0.1:9"
@@ -87,11 +91,18 @@ def plant_secrets(tmp_path: Path):
     app = build_wheel(tmp_path / "wheels", "planted-app", "1.0", {"planted_app.py": ""}, requires=[
         f"privdep @ https://{REQUIRES_TOKEN}@{NOWHERE}/privdep-1.0-py3-none-any.whl",
         f"otherdep @ https://ci:{REQUIRES_PASSWORD}@{NOWHERE}/otherdep-1.0-py3-none-any.whl",
+        f"thirddep @ https://{NOWHERE}/thirddep-1.0-py3-none-any.whl?private_token={REQUIRES_QUERY_TOKEN}",
     ])
     venv.install_files(app, extra=["--no-deps"])
     info = next(venv.site_packages.glob("planted_app-1.0.dist-info"))
     (info / "direct_url.json").write_text(json.dumps(
         {"url": f"https://deployer:{DIRECT_URL_PASSWORD}@{NOWHERE}/planted_app-1.0-py3-none-any.whl", "archive_info": {}}))
+    # A wheel installed from a presigned download URL: pip records the URL with its signature.
+    presigned = build_wheel(tmp_path / "wheels", "presigned-app", "1.0", {"presigned_app.py": ""})
+    venv.install_files(presigned, extra=["--no-deps"])
+    (next(venv.site_packages.glob("presigned_app-1.0.dist-info")) / "direct_url.json").write_text(json.dumps(
+        {"url": f"https://bucket.s3.example.com/presigned_app-1.0-py3-none-any.whl?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+                f"&X-Amz-Signature={PRESIGNED_SIGNATURE}&X-Amz-Expires=3600", "archive_info": {}}))
     (venv.site_packages / "planted-paths.pth").write_text(f"/opt/{PTH_PATH_TOKEN}/src\n")
     (venv.root / "pip.conf").write_text(
         f"[global]\nindex-url = https://confuser:{CONF_PASSWORD}@{NOWHERE}/simple\n"

@@ -255,3 +255,32 @@ def test_every_step_log_of_an_entry_is_masked_on_demand(tmp_path):
     for step in (0, 1):
         assert entry.log_path(step).read_text() == f"fetching https://{TEXT_MASK}@host/simple from /opt/{TEXT_MASK}\n"
     assert not entry.log_path(2).exists()
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://b.s3.example.com/p.whl?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=9f8e7d&X-Amz-Date=20261130",
+     f"https://b.s3.example.com/p.whl?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature={TEXT_MASK}&X-Amz-Date=20261130"),
+    ("https://h/simple/?private_token=glt0k3n next", f"https://h/simple/?private_token={TEXT_MASK} next"),
+    ("https://acct.blob.example.net/w.whl?sv=2024&sig=abc%2Bdef#frag", f"https://acct.blob.example.net/w.whl?sv=2024&sig={TEXT_MASK}#frag"),
+    ('{"url": "https://h/x?access_token=a1b2"}', f'{{"url": "https://h/x?access_token={TEXT_MASK}"}}'),  # inside JSON
+    ("<r url='https://h/x?v=1&amp;X-Amz-Security-Token=zz9'/>", f"<r url='https://h/x?v=1&amp;X-Amz-Security-Token={TEXT_MASK}'/>"),  # XML
+    ("https://h/x?api.key=k1<", f"https://h/x?api.key={TEXT_MASK}<"),
+])
+def test_query_parameters_with_secret_names_are_masked(url, expected):
+    assert redact_text(url) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "https://download.pytorch.org/whl/cu128?version=1.0&X-Amz-Date=20261130",
+    "https://h/x.whl?a=1#sha256=abc123",  # the fragment after the query is not a parameter
+    "no query: token=abc key=value",
+    "https://h/x?token=",  # nothing to mask
+    "https://h/x?signal=SIGINT&pattern=a",  # SIG only as a whole part, PAT likewise
+])
+def test_query_parameter_near_misses_stay(text):
+    assert redact_text(text) == text
+
+
+def test_sig_is_secret_only_as_a_whole_part():
+    assert is_secret_name("sig") and is_secret_name("AZURE_SAS_SIG")
+    assert not is_secret_name("SIGNAL") and not is_secret_name("SIGINT_HANDLER")
