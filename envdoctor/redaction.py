@@ -3,7 +3,7 @@
 One policy (its word lists and token shapes are envdoctor/vocabulary/secrets.py):
 - the values of environment variables whose names look secret, from envdoctor's own
   environment and any other given (the target's), in the forms a format may escape them to
-  (JSON, XML), wherever they appear;
+  (JSON, XML, GitHub workflow commands, a SARIF URI), wherever they appear;
 - `NAME=value` and `"NAME": "value"` with a secret-looking NAME;
 - the userinfo of any URL (`https://user:pass@host`, `https://TOKEN@host`);
 - the value of a URL query parameter with a secret-looking name (`?private_token=...`, a presigned
@@ -60,11 +60,18 @@ def secret_values(*environments: Optional[Mapping[str, str]]) -> frozenset:
 
 def _forms(value: str) -> Iterable[str]:
     """The value as each output format may spell it."""
+    from urllib.parse import quote
+
     yield value
     yield json.dumps(value)[1:-1]
     # XML, as ElementTree writes text and attributes (not xml.sax.saxutils: it imports urllib.request)
     yield value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     yield value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # GitHub workflow commands (report/github.py): an annotation's message, then a property of it
+    message = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    yield message
+    yield message.replace(":", "%3A").replace(",", "%2C")
+    yield quote(value)  # a SARIF artifact's URI (report/sarif.py)
 
 
 def _home_pattern() -> Optional["re.Pattern"]:
