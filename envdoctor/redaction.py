@@ -3,7 +3,7 @@
 One policy (its word lists and token shapes are envdoctor/vocabulary/secrets.py):
 - the values of environment variables whose names look secret, from envdoctor's own
   environment and any other given (the target's), in the forms a format may escape them to
-  (JSON, XML, GitHub workflow commands, a SARIF URI), wherever they appear;
+  (JSON, XML, GitHub workflow commands, a SARIF URI, a Markdown cell), wherever they appear;
 - `NAME=value` and `"NAME": "value"` with a secret-looking NAME;
 - the userinfo of any URL (`https://user:pass@host`, `https://TOKEN@host`);
 - the value of a URL query parameter with a secret-looking name (`?private_token=...`, a presigned
@@ -72,6 +72,7 @@ def _forms(value: str) -> Iterable[str]:
     yield message
     yield message.replace(":", "%3A").replace(",", "%2C")
     yield quote(value)  # a SARIF artifact's URI (report/sarif.py)
+    yield value.replace("|", "\\|").replace("\n", " ")  # a Markdown table's cell (report/markdown.py)
 
 
 def _home_pattern() -> Optional["re.Pattern"]:

@@ -170,29 +170,32 @@ def test_crash_log_and_error_messages_are_redacted(monkeypatch, tmp_path):
 
 def test_every_spelling_of_a_secret_value_is_masked_exactly():
     from envdoctor.redaction import _forms
-    value = 'a&b<c>"d\\e%f:g,h\ri\nj k'
+    value = 'a&b<c>"d\\e%f:g,h\ri\nj k|l'
     assert list(_forms(value)) == [
         value,
-        'a&b<c>\\"d\\\\e%f:g,h\\ri\\nj k',  # inside a JSON string
-        'a&amp;b&lt;c&gt;&quot;d\\e%f:g,h\ri\nj k',  # an XML attribute
-        'a&amp;b&lt;c&gt;"d\\e%f:g,h\ri\nj k',  # XML text
-        'a&b<c>"d\\e%25f:g,h%0Di%0Aj k',  # a GitHub annotation's message
-        'a&b<c>"d\\e%25f%3Ag%2Ch%0Di%0Aj k',  # a GitHub annotation's property
-        "a%26b%3Cc%3E%22d%5Ce%25f%3Ag%2Ch%0Di%0Aj%20k",  # a SARIF URI
+        'a&b<c>\\"d\\\\e%f:g,h\\ri\\nj k|l',  # inside a JSON string
+        'a&amp;b&lt;c&gt;&quot;d\\e%f:g,h\ri\nj k|l',  # an XML attribute
+        'a&amp;b&lt;c&gt;"d\\e%f:g,h\ri\nj k|l',  # XML text
+        'a&b<c>"d\\e%25f:g,h%0Di%0Aj k|l',  # a GitHub annotation's message
+        'a&b<c>"d\\e%25f%3Ag%2Ch%0Di%0Aj k|l',  # a GitHub annotation's property
+        "a%26b%3Cc%3E%22d%5Ce%25f%3Ag%2Ch%0Di%0Aj%20k%7Cl",  # a SARIF URI
+        'a&b<c>"d\\e%f:g,h\ri j k\\|l',  # a Markdown table's cell
     ]
 
 
-def test_secret_values_in_github_annotations_and_sarif_uris_are_masked(monkeypatch):
-    """The reporters' own escaping (report/github.py, report/sarif.py) turns a secret's %, :, ,
-    and newlines into %-codes: those spellings are masked too."""
+def test_secret_values_in_github_annotations_sarif_uris_and_markdown_cells_are_masked(monkeypatch):
+    """The reporters' own escaping (report/github.py, report/sarif.py, report/markdown.py) turns a
+    secret's %, :, , and newlines into %-codes, its | into \\|: those spellings are masked too."""
     from urllib.parse import quote
 
     from envdoctor.report.github import _data, _property
 
-    password = "s3cr:et,pa%ss\nword+/x"
+    password = "s3cr:et,pa%ss\nword+/x|y"
     monkeypatch.setenv("DEPLOY_PASSWORD", password)
+    from envdoctor.report.markdown import _cell
+
     for rendered in (f"::error title=x::{_data(password)}", f"::error file={_property('/p/' + password)}::x",
-                     f'"uri": "{quote("p/" + password)}"'):
+                     f'"uri": "{quote("p/" + password)}"', f"| {_cell(password + '|')} |"):
         masked = redact_text(rendered)
         assert TEXT_MASK in masked and "pa%" not in masked and "pa%25" not in masked and "et%2C" not in masked
 
