@@ -166,6 +166,25 @@ def test_crash_log_and_error_messages_are_redacted(monkeypatch, tmp_path):
     assert token not in text and "hunter22" not in text
 
 
+def test_the_crash_message_masks_the_crash_log_path_too(monkeypatch, tmp_path, capsys):
+    import typer
+
+    from envdoctor.boundary import guarded
+
+    token = "ghp_" + "D" * 36
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / token))
+
+    def crash() -> int:
+        raise RuntimeError("a bug")
+
+    with pytest.raises(typer.Exit):
+        guarded(crash)
+    message = capsys.readouterr().err
+    assert message.startswith(f"envdoctor: internal error: RuntimeError: a bug; crash log: {tmp_path}/{TEXT_MASK}/envdoctor/crash-")
+    assert token not in message
+    assert (tmp_path / token / "envdoctor").is_dir()  # written where asked
+
+
 # --- Cases added for the mutation run (tests/mutation): each kills mutants no case above noticed. ---
 
 def test_every_spelling_of_a_secret_value_is_masked_exactly():
