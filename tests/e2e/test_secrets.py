@@ -140,6 +140,7 @@ def test_no_planted_secret_appears_in_any_output(run_envdoctor, tmp_path):
     formats = ("text", "json", "sarif", "junit", "github", "markdown")
     for fmt in formats:
         run("check", *common, "--format", fmt)
+    run("check", *common, "--verbose")  # the facts behind the findings, the environment included
     checked = run("check", *common, "--format", "json", *[item for fmt in formats for item in ("-o", f"{fmt}={project / ('out.' + fmt)}")])
     assert checked.returncode == 1
     codes = {f["code"] for f in checked.json["findings"]}
@@ -153,6 +154,7 @@ def test_no_planted_secret_appears_in_any_output(run_envdoctor, tmp_path):
     run("snapshot", *common, "-o", project / "before.json")
     run("snapshot", *common)
     run("check", "--facts", project / "before.json", "--format", "json")
+    run("report", "--facts", project / "before.json")
     run("explain", "PTH001")
     run("explain", GITHUB_TOKEN)  # an unknown code, quoted back in the error
     run("fix", *common, "--dry-run")
