@@ -6,8 +6,9 @@ One real venv holds a secret of every kind a user's machine has: secret-named en
 variables (HF_TOKEN, AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN, a custom *_TOKEN), index URLs with a
 password and with a bare token (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, the venv's pip.conf), a
 direct_url.json with credentials and one with a presigned URL's signature, a token in a `.pth`
-line's path and in a folder name (the project folder every output path goes through), and tokens
-in Requires-Dist URLs (userinfo and query string).  Then every command that prints or writes runs
+line's path and in a folder name (the project folder every output path goes through), a .pth
+whose import lines set secret-named variables, and tokens in Requires-Dist URLs (userinfo and
+query string).  Then every command that prints or writes runs
 on it, a real fix included, and every byte is searched.
 """
 
@@ -42,6 +43,8 @@ REQUIRES_TOKEN = "RequiresDistBareToken" + "-planted"
 REQUIRES_PASSWORD = "RequiresDistPassword" + "-planted"
 REQUIRES_QUERY_TOKEN = "RequiresDistQueryToken" + "-planted"
 PRESIGNED_SIGNATURE = "9f8e7d6c5b4a" + "presignedsignature"
+PTH_SET_KEY = "PthSetApiKeyValue" + "-planted"
+PTH_SET_TOKEN = "PthSetTokenValue" + "-planted"
 
 SECRETS = {
     "HF_TOKEN": HF_TOKEN, "GITHUB_TOKEN": GITHUB_TOKEN, "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
@@ -50,6 +53,7 @@ SECRETS = {
     "direct_url.json password": DIRECT_URL_PASSWORD, ".pth path token": PTH_PATH_TOKEN,
     "folder-name token": FOLDER_TOKEN, "Requires-Dist token": REQUIRES_TOKEN, "Requires-Dist password": REQUIRES_PASSWORD,
     "Requires-Dist query token": REQUIRES_QUERY_TOKEN, "presigned URL signature": PRESIGNED_SIGNATURE,
+    ".pth setdefault value": PTH_SET_KEY, ".pth os.environ value": PTH_SET_TOKEN,
 }
 # Nobody listens on the loopback discard port: a pip that tries one of these URLs fails at once.
 NOWHERE = "127.0.0.1:9"
@@ -104,6 +108,10 @@ def plant_secrets(tmp_path: Path):
         {"url": f"https://bucket.s3.example.com/presigned_app-1.0-py3-none-any.whl?X-Amz-Algorithm=AWS4-HMAC-SHA256"
                 f"&X-Amz-Signature={PRESIGNED_SIGNATURE}&X-Amz-Expires=3600", "archive_info": {}}))
     (venv.site_packages / "planted-paths.pth").write_text(f"/opt/{PTH_PATH_TOKEN}/src\n")
+    # A .pth that hands every process of the venv its keys (the values are in no environment envdoctor sees).
+    (venv.site_packages / "planted-keys.pth").write_text(
+        f'import os; os.environ.setdefault("ACME_API_KEY", "{PTH_SET_KEY}")\n'
+        f'import os; os.environ["ACME_UPLOAD_TOKEN"] = "{PTH_SET_TOKEN}"\n')
     (venv.root / "pip.conf").write_text(
         f"[global]\nindex-url = https://confuser:{CONF_PASSWORD}@{NOWHERE}/simple\n"
         f"extra-index-url = https://{CONF_TOKEN}@{NOWHERE}/simple\n")

@@ -324,3 +324,26 @@ def test_query_parameter_near_misses_stay(text):
 def test_sig_is_secret_only_as_a_whole_part():
     assert is_secret_name("sig") and is_secret_name("AZURE_SAS_SIG")
     assert not is_secret_name("SIGNAL") and not is_secret_name("SIGINT_HANDLER")
+
+
+@pytest.mark.parametrize("code, expected", [
+    ('import os; os.environ.setdefault("ACME_API_KEY", "k3y-v4lue")', f'import os; os.environ.setdefault("ACME_API_KEY", "{TEXT_MASK}")'),
+    ("os.putenv( 'DB_PASSWORD' , 'hunter2')", f"os.putenv( 'DB_PASSWORD' , '{TEXT_MASK}')"),
+    ('os.environ["UPLOAD_TOKEN"] = "t0k"; x = 1', f'os.environ["UPLOAD_TOKEN"] = "{TEXT_MASK}"; x = 1'),
+    ("{'DB_PASSWORD': 'hunter2', 'HOST': 'db'}", f"{{'DB_PASSWORD': '{TEXT_MASK}', 'HOST': 'db'}}"),
+    ('"text": "os.environ[\\"UPLOAD_TOKEN\\"]=\\"t0k\\""', f'"text": "os.environ[\\"UPLOAD_TOKEN\\"]=\\"{TEXT_MASK}\\""'),  # JSON-escaped
+    ('"setdefault(\\"A_KEY\\", \\"zz9\\")"', f'"setdefault(\\"A_KEY\\", \\"{TEXT_MASK}\\")"'),
+])
+def test_quoted_secret_names_and_their_values_in_code_and_data(code, expected):
+    assert redact_text(code) == expected
+
+
+@pytest.mark.parametrize("text", [
+    '["HF_TOKEN", "PATH"]',  # a list of names: no value follows a name
+    '{"CUDA_HOME": "/usr/local/cuda", "key": "requests->idna"}',
+    'os.environ.setdefault("CUDA_HOME", "/usr/local/cuda")',
+    f'{{"HF_TOKEN": "{MASK}"}}',  # the probe's mask stays as the facts have it
+    'token = os.environ.get("HF_TOKEN") or ask("HF_TOKEN")',  # read, not set
+])
+def test_quoted_near_misses_stay(text):
+    assert redact_text(text) == text
