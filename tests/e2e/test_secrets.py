@@ -15,13 +15,20 @@ on it, a real fix included, and every byte is searched.
 from __future__ import annotations
 
 import json
+import os
+import pty
+import signal
+import subprocess
+import time
 from pathlib import Path
 from typing import Dict, List
 
 import pytest
 
+from envdoctor.report.text import WIDTH
 from tests.conftest import clean_env
-from tests.e2e.test_fix import install_fixer_plugin, offline_env, venv_with_pip
+from tests.e2e.test_fix import install_fixer_plugin, offline_env, state, venv_with_pip
+from tests.helpers.venvs import make_venv
 from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
@@ -195,8 +202,6 @@ def test_no_planted_secret_appears_in_any_output(run_envdoctor, tmp_path):
 def test_a_venv_in_a_folder_named_with_a_token_is_fixed_and_undone_without_showing_it(run_envdoctor, tmp_path):
     """The journal on disk holds masked paths: `fix` and `undo` must still work from it (the backup's
     own manifest keeps the real paths, as it keeps the files), and say nothing of the token."""
-    from tests.e2e.test_fix import state
-
     venv = venv_with_pip(tmp_path / FOLDER_TOKEN / "venv")
     venv.install("idna==3.20")
     (venv.site_packages / "idna" / "core.py").unlink()
@@ -218,10 +223,6 @@ def test_a_venv_in_a_folder_named_with_a_token_is_fixed_and_undone_without_showi
 
 def run_on_a_terminal(*argv: str, cwd: Path) -> str:
     """What `argv` shows on a terminal: stdout and stderr are a real pseudo-terminal (colour, rich's layout)."""
-    import os
-    import pty
-    import subprocess
-
     controller, terminal = pty.openpty()
     env = clean_env(TERM="xterm")
     env.pop("NO_COLOR", None)
@@ -245,9 +246,6 @@ def test_a_token_cut_by_the_terminal_layout_is_masked_whole(envdoctor_bin, tmp_p
     """On a terminal the text report folds a word longer than the line (a path) at column 100: the
     token in the venv's folder name must be masked before the fold cuts it in two, when neither half
     looks like a token any more."""
-    from tests.helpers.venvs import make_venv
-    from envdoctor.report.text import WIDTH
-
     # The path starts a line of its own (it does not fit after the header); the fold falls 12
     # characters into the token: "sk-PlantedFo" | "lderNameToken012345".
     padding = WIDTH - 12 - len(f"{tmp_path}//")
@@ -308,11 +306,6 @@ def test_a_fix_killed_in_the_middle_of_a_step_leaves_no_secret_after_undo(run_en
     """kill -9 while a step runs: its log was never closed by the executor (which masks a log when
     the step ends).  `undo` masks the logs of the entry it puts back; the command line written at
     the top of the log is masked from the start."""
-    import os
-    import signal
-    import subprocess
-    import time
-
     plugins = install_fixer_plugin(tmp_path / "plugins", SLOW_STEP_FIXER)
     venv = new_venv()
     marker = tmp_path / "step-running"
