@@ -52,7 +52,8 @@ def guarded(body: Callable[[], int]) -> None:
             where = f"; crash log: {crash_log(exc)}"
         except OSError:
             where = ""
-        sys.stderr.write(f"envdoctor: internal error: {type(exc).__name__}: {_redacted(str(exc))}{where}\n")
+        # The crash log's path is masked too: the cache folder is the user's to name.
+        sys.stderr.write(_redacted(f"envdoctor: internal error: {type(exc).__name__}: {exc}{where}") + "\n")
         raise typer.Exit(EXIT_INTERNAL) from None
     raise typer.Exit(code)
 

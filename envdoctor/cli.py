@@ -22,7 +22,7 @@ from envdoctor.cli_options import (
     report_format, report_outputs, tokens,
 )
 from envdoctor.errors import EXIT_INTERRUPTED
-from envdoctor.outputs import append_step_summary, emit, record_baseline, redacting, write_file
+from envdoctor.outputs import append_step_summary, emit, note, record_baseline, redacting, write_file
 from envdoctor.probe.start import DEFAULT_TIMEOUT
 from envdoctor.terminal import color_wanted, terminal_confirm, terminal_scope
 from envdoctor.redaction import redacted_json
@@ -84,10 +84,10 @@ def _baseline_note(outcome, baseline: Optional[str]) -> None:
     if not baseline:
         return
     count = outcome.suppressed
-    note = f"envdoctor: {count} finding{'s' if count != 1 else ''} in the baseline {baseline} not shown"
+    text = f"{count} finding{'s' if count != 1 else ''} in the baseline {baseline} not shown"
     if outcome.expired:
-        note += f"; {outcome.expired} shown again because their baseline entry expired"
-    sys.stderr.write(note + "\n")
+        text += f"; {outcome.expired} shown again because their baseline entry expired"
+    note(text)
 
 
 def _render_check(outcome, fmt: str, outputs, verbose: bool) -> int:
@@ -185,7 +185,7 @@ def diff(
 
         old, new = (collect.operand_facts(item, cwd, timeout) for item in (before, after))
         old_side, new_side = Side.of(before, old), Side.of(after, new)
-        differences = diff_facts(old, new)
+        differences = diff_facts(old, new, mask=collect.snapshot_mask())
         render = render_diff_json if fmt is DiffFormat.json else render_diff_text
         sys.stdout.write(render(old_side, new_side, differences))
         return 1 if differences else 0

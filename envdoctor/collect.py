@@ -31,6 +31,7 @@ INPUT_SOURCES = {
     "expectations": "a `require` list in [tool.envdoctor]",
     "known_good": "--against KNOWN_GOOD.json",
     "known_good_source": "--against KNOWN_GOOD.json",
+    "known_good_mask": "--against KNOWN_GOOD.json",
 }
 
 # A probe launch.py started before typer was imported, if any (taken by the first probe).
@@ -185,7 +186,16 @@ def inputs_for(settings, against: Optional[str]) -> Dict[str, object]:
         "expectations": tuple(settings.require) or None,
         "known_good": known_good,
         "known_good_source": against if known_good is not None else None,
+        "known_good_mask": snapshot_mask() if known_good is not None else None,
     }
+
+
+def snapshot_mask():
+    """What `snapshot` masks in every text it writes: a live environment compared with a snapshot
+    (diff, --against) goes through it too, or every masked token would read as a difference."""
+    from envdoctor.redaction import redactor
+
+    return redactor().text
 
 
 def checked(request: Request, scope: ProgressScope = quiet_scope) -> Outcome:

@@ -1,7 +1,7 @@
-"""Where rendered text goes: files named on the command line and the GitHub job summary.
+"""Where rendered text goes: files named on the command line, the GitHub job summary, notes on stderr.
 
 Every text written here has been through the reporters' redaction already, or is
-redacted here (a snapshot's JSON), so no secret leaves the process by this door.
+redacted here (notes, fix and undo output), so no secret leaves the process by this door.
 """
 
 from __future__ import annotations
@@ -10,6 +10,14 @@ import os
 import sys
 from pathlib import Path
 from typing import Callable, Optional
+
+
+def note(text: str) -> None:
+    """A line for the user on stderr, masked like every output: it may name a path given on the
+    command line, and a folder's name can hold a token."""
+    from envdoctor.redaction import redact_text
+
+    sys.stderr.write(f"envdoctor: {redact_text(text)}\n")
 
 
 def write_file(path: str, text: str, option: str) -> None:
@@ -34,14 +42,14 @@ def append_step_summary(context) -> None:
         with open(summary, "a", encoding="utf-8") as handle:
             handle.write(redacted(render_markdown(context), context) + "\n")
     except OSError as exc:
-        sys.stderr.write(f"envdoctor: cannot append to GITHUB_STEP_SUMMARY {summary}: {exc.strerror or exc}\n")
+        note(f"cannot append to GITHUB_STEP_SUMMARY {summary}: {exc.strerror or exc}")
 
 
 def emit(text: str, output: Optional[str], what: str) -> None:
     """`text` to the -o file (with a note on stderr), or to stdout."""
     if output:
         write_file(output, text, "--output")
-        sys.stderr.write(f"envdoctor: {what} written to {output}\n")
+        note(f"{what} written to {output}")
     else:
         sys.stdout.write(text)
 
@@ -53,7 +61,7 @@ def record_baseline(run, path: str) -> int:
 
     text, count = write_baseline(run, keep_from=path if os.path.exists(path) else None)
     write_file(path, text, "--write-baseline")
-    sys.stderr.write(f"envdoctor: {count} finding{'s' if count != 1 else ''} recorded in the baseline {path}\n")
+    note(f"{count} finding{'s' if count != 1 else ''} recorded in the baseline {path}")
     return 0
 
 

@@ -3,9 +3,13 @@
 One policy (its word lists and token shapes are envdoctor/vocabulary/secrets.py):
 - the values of environment variables whose names look secret, from envdoctor's own
   environment and any other given (the target's), in the forms a format may escape them to
-  (JSON, XML), wherever they appear;
-- `NAME=value` and `"NAME": "value"` with a secret-looking NAME;
+  (JSON, XML, GitHub workflow commands, a SARIF URI, a Markdown cell), wherever they appear;
+- `NAME=value` with a secret-looking NAME, and the quoted forms code and data give it:
+  `"NAME": "value"` (JSON, Python dicts), `os.environ["NAME"] = "value"`,
+  `setdefault("NAME", "value")` (a `.pth` line or sitecustomize that sets a token);
 - the userinfo of any URL (`https://user:pass@host`, `https://TOKEN@host`);
+- the value of a URL query parameter with a secret-looking name (`?private_token=...`, a presigned
+  download's `X-Amz-Signature=...`, an Azure SAS `sig=...`), XML-escaped `&amp;` included;
 - tokens of known shapes (Hugging Face, GitHub, GitLab, OpenAI-style, AWS, Slack, Bearer),
   paths included;
 - with `home=True` (`envdoctor report`, meant for pasting into a bug report), the user's
@@ -29,8 +33,17 @@ MIN_SECRET_LENGTH = 4  # shorter values ("1", "yes") would mask unrelated text
 _NOT_SECRET = frozenset(NOT_SECRET_NAMES)
 # Upper-case names only: environment variables are spelled so, while lower-case words such as a
 # finding's "key" field or "--key=" options are not variables.
-_ASSIGNMENT = re.compile(r"""\b([A-Z][A-Z0-9_]*)(=|": ")([^\s"']+)""")
+_ASSIGNMENT = re.compile(r"""\b([A-Z][A-Z0-9_]*)=([^\s"']+)""")
+# A quoted secret-looking NAME and its quoted value, as data and code spell them (a .pth line or a
+# sitecustomize that sets a token): "NAME": "v" (JSON, dicts), os.environ["NAME"] = "v", and a
+# call's two arguments, setdefault("NAME", "v"); \" inside JSON text too.  Two patterns, each
+# starting with a literal character: re skips ahead to it (a choice at the start would make it try
+# every position, 8x slower over a snapshot's JSON).
+_QUOTED_ASSIGNMENT = re.compile(r"""(["'](?P<name>[A-Z][A-Z0-9_]*)\\?["']\]?\s*[:=]\s*\\?["'])(?P<value>[^"'\\]+)(?=\\?["'])""")
+_QUOTED_ARGUMENTS = re.compile(r"""(\(\s*\\?["'](?P<name>[A-Z][A-Z0-9_]*)\\?["']\s*,\s*\\?["'])(?P<value>[^"'\\]+)(?=\\?["'])""")
 _URL_USERINFO = re.compile(r"(?<=://)[^/\s@\"'<>]+(?=@)")
+# NAME=value after "?" or "&" ("&amp;" once a format escaped it for XML).
+_QUERY_PARAMETER = re.compile(r"(?:(?<=[?&])|(?<=&amp;))([A-Za-z][A-Za-z0-9_.-]*)=[^&\s\"'<>#]+")
 _TOKENS = re.compile("|".join(source for _, source in TOKEN_SHAPES))
 # One search for the literals: 3x faster than `any(literal in text ...)` over a snapshot's strings.
 _TOKEN_HINT = re.compile("|".join(re.escape(literal) for literal in dict.fromkeys(literal for literal, _ in TOKEN_SHAPES)))
@@ -56,11 +69,19 @@ def secret_values(*environments: Optional[Mapping[str, str]]) -> frozenset:
 
 def _forms(value: str) -> Iterable[str]:
     """The value as each output format may spell it."""
+    from urllib.parse import quote
+
     yield value
     yield json.dumps(value)[1:-1]
     # XML, as ElementTree writes text and attributes (not xml.sax.saxutils: it imports urllib.request)
     yield value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     yield value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # GitHub workflow commands (report/github.py): an annotation's message, then a property of it
+    message = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    yield message
+    yield message.replace(":", "%3A").replace(",", "%2C")
+    yield quote(value)  # a SARIF artifact's URI (report/sarif.py)
+    yield value.replace("|", "\\|").replace("\n", " ")  # a Markdown table's cell (report/markdown.py)
 
 
 def _home_pattern() -> Optional["re.Pattern"]:
@@ -70,11 +91,22 @@ def _home_pattern() -> Optional["re.Pattern"]:
     return re.compile(re.escape(directory) + r"(?=/|\b|$)")
 
 
+def _mask_query_parameter(match: "re.Match") -> str:
+    name = match.group(1)
+    return f"{name}={TEXT_MASK}" if is_secret_name(name) else match.group(0)
+
+
 def _mask_assignment(match: "re.Match") -> str:
-    name, separator, value = match.groups()
+    name, value = match.groups()
     if value in (MASK, TEXT_MASK) or not is_secret_name(name):
         return match.group(0)
-    return f"{name}{separator}{TEXT_MASK}"
+    return f"{name}={TEXT_MASK}"
+
+
+def _mask_quoted_value(match: "re.Match") -> str:
+    if match["value"] == MASK or not is_secret_name(match["name"]):
+        return match.group(0)
+    return match.group(1) + TEXT_MASK
 
 
 @record
@@ -88,10 +120,14 @@ class Redactor(Record):
         for form in self.forms:
             if form in text:
                 text = text.replace(form, TEXT_MASK)
-        if "=" in text or '": "' in text:
+        if "=" in text:
             text = _ASSIGNMENT.sub(_mask_assignment, text)
+        if '"' in text or "'" in text:
+            text = _QUOTED_ARGUMENTS.sub(_mask_quoted_value, _QUOTED_ASSIGNMENT.sub(_mask_quoted_value, text))
         if "@" in text:
             text = _URL_USERINFO.sub(TEXT_MASK, text)
+        if "?" in text:  # a query string's parameters follow its "?"
+            text = _QUERY_PARAMETER.sub(_mask_query_parameter, text)
         if _TOKEN_HINT.search(text):
             text = _TOKENS.sub(TEXT_MASK, text)
         if self.home is not None:

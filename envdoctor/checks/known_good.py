@@ -7,7 +7,7 @@ them by impact: high -> error, medium -> warning, low -> info.
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 from envdoctor.api import check, report
 from envdoctor.model.facts import Facts, canonicalize
@@ -23,9 +23,10 @@ SEVERITY_OF_IMPACT = {"high": Severity.ERROR, "medium": Severity.WARNING, "low":
     summary="The environment differs from a known-good snapshot (check --against): versions, builds, driver, GPUs.",
     needs=("interpreter", "distributions"),
     fix="reinstall",
-    inputs=("known_good", "known_good_source"),
+    inputs=("known_good", "known_good_source", "known_good_mask"),
 )
-def drift_from_known_good(facts: Facts, known_good: Optional[Facts] = None, known_good_source: str = "") -> Iterator:
+def drift_from_known_good(facts: Facts, known_good: Optional[Facts] = None, known_good_source: str = "",
+                          known_good_mask: Optional[Callable[[str], str]] = None) -> Iterator:
     """Compare the environment with a snapshot of one that worked.
 
     What it detects
@@ -76,7 +77,8 @@ def drift_from_known_good(facts: Facts, known_good: Optional[Facts] = None, know
     from envdoctor.vocabulary.facts_diff import diff_facts
 
     names = set(known_good.distributions_by_name) | set(facts.distributions_by_name)
-    for item in diff_facts(known_good, facts):
+    # The snapshot was masked when it was written: this environment is compared masked the same way.
+    for item in diff_facts(known_good, facts, mask=known_good_mask):
         if item.area == "environment" and item.impact == "low":
             continue  # a variable that only describes the shell
         was = "absent" if item.before is None else item.before

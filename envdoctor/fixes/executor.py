@@ -18,6 +18,7 @@ from envdoctor.errors import EnvdoctorError
 from envdoctor.fixes import backup
 from envdoctor.fixes.journal import Entry
 from envdoctor.model.plan import Action, RemovePath, RunCommand, WriteFile
+from envdoctor.redaction import redact_text
 from envdoctor.report.plans import headline
 
 # Commands run as shown in the plan and the reports; pip's "new version available" notice
@@ -59,7 +60,8 @@ def restore(entry: Entry) -> List[Tuple[str, str]]:
 def _run(action: Action, log_path: str) -> int:
     with open(log_path, "w", encoding="utf-8") as log:
         if isinstance(action, RunCommand):
-            log.write(f"$ {shlex.join(action.argv)}\n")
+            # Masked now, not only when the step ends: a kill while the command runs leaves the log as is.
+            log.write(f"$ {redact_text(shlex.join(action.argv))}\n")
             log.flush()
             try:
                 return subprocess.run(list(action.argv), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

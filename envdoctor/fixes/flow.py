@@ -235,6 +235,7 @@ def undo(python: str, entry_id: Optional[str], list_only: bool, write: Callable[
             write(f"{entry.id}  {entry.status:<12} {entry.data['created']}  {summary}\n")
         return 0
     entry = journal.find(entry_id)
+    entry.redact_logs()  # a step killed while it ran left its log as the command wrote it
     if entry.status == "snapshotting":
         # Killed before the first change: nothing to put back.
         journal.discard_snapshot(entry)

@@ -81,6 +81,12 @@ class Entry:
             self._redact_log(index)  # before the entry says the step is over, and before anyone shows its tail
         self.update()
 
+    def redact_logs(self) -> None:
+        """Mask every step's log: a step killed while running (kill -9, a reboot) never had its log
+        masked at its end; `undo` calls this on the entry it handles."""
+        for step in range(len(self.data["steps"])):
+            self._redact_log(step)
+
     def _redact_log(self, step: int) -> None:
         """Mask the secrets a command printed into its step log (the command wrote it directly)."""
         path = self.log_path(step)

@@ -62,7 +62,13 @@ def render(fmt: Union[Format, str], context) -> str:
 
 def redacted(text: str, context, home: bool = False) -> str:
     """`text` with the secrets of envdoctor's and the target's environment masked (envdoctor/redaction.py)."""
-    from envdoctor.redaction import redact_text
+    return redactor_for(context, home=home).text(text)
+
+
+def redactor_for(context, home: bool = False):
+    """The Redactor for envdoctor's and the target's environment, for a reporter that must mask
+    before its layout (the text reporter folds long words: a token cut in two no longer matches)."""
+    from envdoctor.redaction import redactor
 
     interpreter = context.facts.interpreter
-    return redact_text(text, interpreter.environment if interpreter else None, home=home)
+    return redactor(interpreter.environment if interpreter else None, home=home)

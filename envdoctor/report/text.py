@@ -134,8 +134,13 @@ def render_text(context) -> str:
     from rich.console import Console
     from rich.text import Text
 
+    from envdoctor.report import redactor_for
+
+    # Masked piece by piece before rich folds a word longer than the line (a path): a token cut in
+    # two by the fold would match no pattern when the whole report is masked afterwards.
+    mask = redactor_for(context).text
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=WIDTH, highlight=False)
     for line in lines:
-        console.print(Text.assemble(*line))
+        console.print(Text.assemble(*((mask(text), style) for text, style in line)))
     return buffer.getvalue()

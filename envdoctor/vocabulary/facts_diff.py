@@ -47,11 +47,15 @@ class Difference(Record):
         return dataclasses.asdict(self)
 
 
-def diff_facts(before: Facts, after: Facts) -> List[Difference]:
+def diff_facts(before: Facts, after: Facts, mask: Optional[Callable[[str], str]] = None) -> List[Difference]:
     """Every difference that matters, grouped by area; areas with the highest impact first,
-    and within an area by impact, then subject."""
+    and within an area by impact, then subject.
+
+    `mask` is applied to both sides' paths and values before they are compared: the redaction a
+    snapshot went through when it was written (envdoctor/redaction.py), so that a live environment
+    compares equal to its own snapshot where a token or an index URL's password was masked."""
     found: List[Difference] = []
-    paths = (_relative(before), _relative(after))  # each side's paths, as placeholders
+    paths = (_relative(before, mask), _relative(after, mask))  # each side's paths, as placeholders
     for compare in (_python, _accelerator, _torch_build, _distributions, _import_system, _environment):
         found.extend(compare(before, after, paths))
     rank = {impact: index for index, impact in enumerate(IMPACTS)}
@@ -83,8 +87,8 @@ def _sets(area: str, subject: str, before: Iterable[str], after: Iterable[str], 
         yield Difference(area, f"{subject}: {item}", "removed", item, None, impact)
 
 
-def _relative(facts: Facts) -> Callable[[Optional[str]], Optional[str]]:
-    """Paths with the environment's prefix and working directory replaced by placeholders."""
+def _relative(facts: Facts, mask: Optional[Callable[[str], str]]) -> Callable[[Optional[str]], Optional[str]]:
+    """Paths with the environment's prefix and working directory replaced by placeholders, masked."""
     interpreter = facts.interpreter
     roots = []
     if interpreter is not None:
@@ -98,7 +102,7 @@ def _relative(facts: Facts) -> Callable[[Optional[str]], Optional[str]]:
         for root, label in roots:
             if root != os.sep:
                 text = text.replace(root, label)
-        return text
+        return mask(text) if mask else text
 
     return relative
 

@@ -16,8 +16,9 @@ SECRET_NAME_WORDS = (
     "TOKEN", "KEY", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL", "AUTH", "COOKIE",
     "SESSION", "PRIVATE", "SIGNATURE",
 )
-# Secret only as a whole `_`-separated part: "PAT" inside PATH is not a personal access token.
-SECRET_NAME_PARTS = ("PAT",)
+# Secret only as a whole `_`-separated part: "PAT" inside PATH is not a personal access token,
+# "SIG" (an Azure SAS URL's signature parameter) inside SIGINT is not a signature.
+SECRET_NAME_PARTS = ("PAT", "SIG")
 # Names that contain a word above but hold nothing secret, and that a bug report needs.
 NOT_SECRET_NAMES = ("KEYTIMEOUT", "PYTHONHASHSEED", "SSH_AUTH_SOCK", "GPG_AGENT_INFO", "XAUTHORITY")
 

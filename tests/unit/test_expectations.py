@@ -31,7 +31,7 @@ def required(facts, *entries):
 
 
 def drifted(known_good, facts):
-    checks = with_inputs(known_good=known_good, known_good_source="known-good.json")
+    checks = with_inputs(known_good=known_good, known_good_source="known-good.json", known_good_mask=str)
     return list(run_checks([spec for spec in checks if spec.code == "EXP002"], facts).findings)
 
 

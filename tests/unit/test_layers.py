@@ -50,9 +50,11 @@ LAYERS = {
     "envdoctor.report": ("envdoctor.engine", "envdoctor.plugins", "envdoctor.redaction", *_WORDS),
     "envdoctor.fixes": ("envdoctor.api", "envdoctor.engine", "envdoctor.plugins", "envdoctor.redaction",
                         "envdoctor.report", *_WORDS),
-    # settings -> selection -> facts -> check run, for every command
+    # settings -> selection -> facts -> check run, for every command (redaction: a live environment
+    # compared with a snapshot, --against, is masked as the snapshot was)
     "envdoctor.collect": ("envdoctor.config", "envdoctor.engine", "envdoctor.policy", "envdoctor.probe",
-                          "envdoctor.registry", "envdoctor.scan", "envdoctor.target_choice", *_WORDS),
+                          "envdoctor.redaction", "envdoctor.registry", "envdoctor.scan", "envdoctor.target_choice",
+                          *_WORDS),
     # the command line: anything below it
     "envdoctor.cli": ("envdoctor",),
     "envdoctor.cli_options": ("envdoctor",),

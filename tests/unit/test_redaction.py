@@ -166,17 +166,57 @@ def test_crash_log_and_error_messages_are_redacted(monkeypatch, tmp_path):
     assert token not in text and "hunter22" not in text
 
 
+def test_the_crash_message_masks_the_crash_log_path_too(monkeypatch, tmp_path, capsys):
+    import typer
+
+    from envdoctor.boundary import guarded
+
+    token = "ghp_" + "D" * 36
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / token))
+
+    def crash() -> int:
+        raise RuntimeError("a bug")
+
+    with pytest.raises(typer.Exit):
+        guarded(crash)
+    message = capsys.readouterr().err
+    assert message.startswith(f"envdoctor: internal error: RuntimeError: a bug; crash log: {tmp_path}/{TEXT_MASK}/envdoctor/crash-")
+    assert token not in message
+    assert (tmp_path / token / "envdoctor").is_dir()  # written where asked
+
+
 # --- Cases added for the mutation run (tests/mutation): each kills mutants no case above noticed. ---
 
 def test_every_spelling_of_a_secret_value_is_masked_exactly():
     from envdoctor.redaction import _forms
-    value = 'a&b<c>"d\\e'
+    value = 'a&b<c>"d\\e%f:g,h\ri\nj k|l'
     assert list(_forms(value)) == [
         value,
-        'a&b<c>\\"d\\\\e',  # inside a JSON string
-        "a&amp;b&lt;c&gt;&quot;d\\e",  # an XML attribute
-        'a&amp;b&lt;c&gt;"d\\e',  # XML text
+        'a&b<c>\\"d\\\\e%f:g,h\\ri\\nj k|l',  # inside a JSON string
+        'a&amp;b&lt;c&gt;&quot;d\\e%f:g,h\ri\nj k|l',  # an XML attribute
+        'a&amp;b&lt;c&gt;"d\\e%f:g,h\ri\nj k|l',  # XML text
+        'a&b<c>"d\\e%25f:g,h%0Di%0Aj k|l',  # a GitHub annotation's message
+        'a&b<c>"d\\e%25f%3Ag%2Ch%0Di%0Aj k|l',  # a GitHub annotation's property
+        "a%26b%3Cc%3E%22d%5Ce%25f%3Ag%2Ch%0Di%0Aj%20k%7Cl",  # a SARIF URI
+        'a&b<c>"d\\e%f:g,h\ri j k\\|l',  # a Markdown table's cell
     ]
+
+
+def test_secret_values_in_github_annotations_sarif_uris_and_markdown_cells_are_masked(monkeypatch):
+    """The reporters' own escaping (report/github.py, report/sarif.py, report/markdown.py) turns a
+    secret's %, :, , and newlines into %-codes, its | into \\|: those spellings are masked too."""
+    from urllib.parse import quote
+
+    from envdoctor.report.github import _data, _property
+
+    password = "s3cr:et,pa%ss\nword+/x|y"
+    monkeypatch.setenv("DEPLOY_PASSWORD", password)
+    from envdoctor.report.markdown import _cell
+
+    for rendered in (f"::error title=x::{_data(password)}", f"::error file={_property('/p/' + password)}::x",
+                     f'"uri": "{quote("p/" + password)}"', f"| {_cell(password + '|')} |"):
+        masked = redact_text(rendered)
+        assert TEXT_MASK in masked and "pa%" not in masked and "pa%25" not in masked and "et%2C" not in masked
 
 
 def test_secret_values_in_json_and_xml_output_are_masked(monkeypatch):
@@ -239,3 +279,71 @@ def test_home_is_masked_only_when_asked_of_a_redactor_too(monkeypatch, tmp_path)
 def test_a_home_ending_in_a_letter_x_is_masked_whole(monkeypatch):
     monkeypatch.setenv("HOME", "/home/userX")
     assert redact_text("/home/userX/.venv", home=True) == "~/.venv"
+
+
+def test_every_step_log_of_an_entry_is_masked_on_demand(tmp_path):
+    """A step killed while running keeps its raw log; redact_logs (undo calls it) masks every step's,
+    the last one included, and a step without a log is no error."""
+    from envdoctor.fixes.journal import Journal
+
+    entry = Journal(str(tmp_path)).create("/venv/bin/python", [], {})
+    for step in range(3):
+        entry.step(step, status="started")
+    for step in (0, 1):
+        entry.log_path(step).write_text(f"fetching https://u:hunter22@host/simple from /opt/{GHP}\n")
+    entry.redact_logs()
+    for step in (0, 1):
+        assert entry.log_path(step).read_text() == f"fetching https://{TEXT_MASK}@host/simple from /opt/{TEXT_MASK}\n"
+    assert not entry.log_path(2).exists()
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://b.s3.example.com/p.whl?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=9f8e7d&X-Amz-Date=20261130",
+     f"https://b.s3.example.com/p.whl?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature={TEXT_MASK}&X-Amz-Date=20261130"),
+    ("https://h/simple/?private_token=glt0k3n next", f"https://h/simple/?private_token={TEXT_MASK} next"),
+    ("https://acct.blob.example.net/w.whl?sv=2024&sig=abc%2Bdef#frag", f"https://acct.blob.example.net/w.whl?sv=2024&sig={TEXT_MASK}#frag"),
+    ('{"url": "https://h/x?access_token=a1b2"}', f'{{"url": "https://h/x?access_token={TEXT_MASK}"}}'),  # inside JSON
+    ("<r url='https://h/x?v=1&amp;X-Amz-Security-Token=zz9'/>", f"<r url='https://h/x?v=1&amp;X-Amz-Security-Token={TEXT_MASK}'/>"),  # XML
+    ("https://h/x?api.key=k1<", f"https://h/x?api.key={TEXT_MASK}<"),
+])
+def test_query_parameters_with_secret_names_are_masked(url, expected):
+    assert redact_text(url) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "https://download.pytorch.org/whl/cu128?version=1.0&X-Amz-Date=20261130",
+    "https://h/x.whl?a=1#sha256=abc123",  # the fragment after the query is not a parameter
+    "no query: token=abc key=value",
+    "https://h/x?token=",  # nothing to mask
+    "https://h/x?signal=SIGINT&pattern=a",  # SIG only as a whole part, PAT likewise
+])
+def test_query_parameter_near_misses_stay(text):
+    assert redact_text(text) == text
+
+
+def test_sig_is_secret_only_as_a_whole_part():
+    assert is_secret_name("sig") and is_secret_name("AZURE_SAS_SIG")
+    assert not is_secret_name("SIGNAL") and not is_secret_name("SIGINT_HANDLER")
+
+
+@pytest.mark.parametrize("code, expected", [
+    ('import os; os.environ.setdefault("ACME_API_KEY", "k3y-v4lue")', f'import os; os.environ.setdefault("ACME_API_KEY", "{TEXT_MASK}")'),
+    ("os.putenv( 'DB_PASSWORD' , 'hunter2')", f"os.putenv( 'DB_PASSWORD' , '{TEXT_MASK}')"),
+    ('os.environ["UPLOAD_TOKEN"] = "t0k"; x = 1', f'os.environ["UPLOAD_TOKEN"] = "{TEXT_MASK}"; x = 1'),
+    ("{'DB_PASSWORD': 'hunter2', 'HOST': 'db'}", f"{{'DB_PASSWORD': '{TEXT_MASK}', 'HOST': 'db'}}"),
+    ('"text": "os.environ[\\"UPLOAD_TOKEN\\"]=\\"t0k\\""', f'"text": "os.environ[\\"UPLOAD_TOKEN\\"]=\\"{TEXT_MASK}\\""'),  # JSON-escaped
+    ('"setdefault(\\"A_KEY\\", \\"zz9\\")"', f'"setdefault(\\"A_KEY\\", \\"{TEXT_MASK}\\")"'),
+])
+def test_quoted_secret_names_and_their_values_in_code_and_data(code, expected):
+    assert redact_text(code) == expected
+
+
+@pytest.mark.parametrize("text", [
+    '["HF_TOKEN", "PATH"]',  # a list of names: no value follows a name
+    '{"CUDA_HOME": "/usr/local/cuda", "key": "requests->idna"}',
+    'os.environ.setdefault("CUDA_HOME", "/usr/local/cuda")',
+    f'{{"HF_TOKEN": "{MASK}"}}',  # the probe's mask stays as the facts have it
+    'token = os.environ.get("HF_TOKEN") or ask("HF_TOKEN")',  # read, not set
+])
+def test_quoted_near_misses_stay(text):
+    assert redact_text(text) == text
