@@ -21,7 +21,7 @@ CwdOption = Annotated[Optional[str], typer.Option("--cwd", help="Working directo
 
 
 def _checked_timeout(value: float) -> float:
-    """Positive, finite and sane (NaN and inf included), before anything is started."""
+    """Zero, negative, NaN, infinite and absurd values are a usage error, before anything is started."""
     problem = timeout_problem(value)
     if problem:
         raise typer.BadParameter(problem)

@@ -73,11 +73,14 @@ def start_early(args: List[str]):
         return None
 
 
-# PYTHON* variables that cannot change what envdoctor does: common in containers
-# (PYTHONUNBUFFERED, PYTHONDONTWRITEBYTECODE), they are not worth a second interpreter start.
+# PYTHON* variables that cannot change what envdoctor does: common in containers and shells
+# (PYTHONUNBUFFERED, PYTHONDONTWRITEBYTECODE, PYTHONSTARTUP, PYTHONIOENCODING=utf-8), they are
+# not worth a second interpreter start (one start-up time, only when another one is set).
 HARMLESS_VARIABLES = frozenset({
     "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONHASHSEED", "PYTHONFAULTHANDLER", "PYTHONPYCACHEPREFIX",
+    "PYTHONSTARTUP", "PYTHON_HISTORY", "PYTHON_BASIC_REPL",  # read by the interactive prompt only
 })
+HARMLESS_VALUES = {"PYTHONIOENCODING": ("utf-8", "utf8"), "PYTHONUTF8": ("1",)}
 # The -c program of the isolated interpreter: the caller's argv[0] and import path.
 ISOLATED_START = "import sys; sys.argv[0] = %r; sys.path[:] = %r; from envdoctor.launch import main; main()"
 
@@ -87,7 +90,13 @@ def _needs_isolation() -> bool:
         return False
     if sys.flags.optimize >= 2:  # -OO strips the docstrings that are envdoctor's check docs
         return True
-    return any(name.startswith("PYTHON") and name not in HARMLESS_VARIABLES for name in os.environ)
+    return any(name.startswith("PYTHON") and not _harmless(name, value) for name, value in os.environ.items())
+
+
+def _harmless(name: str, value: str) -> bool:
+    if not value or name in HARMLESS_VARIABLES:  # Python ignores an empty one
+        return True
+    return value.split(":")[0].strip().lower() in HARMLESS_VALUES.get(name, ())  # PYTHONIOENCODING=utf-8:strict
 
 
 def isolated_argv(args: List[str]) -> List[str]:
