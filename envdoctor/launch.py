@@ -100,17 +100,24 @@ def _harmless(name: str, value: str) -> bool:
 
 
 def isolated_argv(args: List[str]) -> List[str]:
-    """This command under `python -E`, with envdoctor's own import path less what PYTHONPATH added.
+    """This command under `python -E`, with envdoctor's own import path, PYTHONPATH's entries moved last.
 
-    The path is given explicitly rather than recomputed by the new interpreter: a --user
-    install found through PYTHONUSERBASE (ignored under -E) still imports.  sys.path[0]
-    (the script's folder, or the working directory under -m) is left out: a working
-    directory holding a `packaging.py` must not shadow envdoctor's."""
-    added = {os.path.abspath(entry) for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry}
-    path = [entry for entry in sys.path[1:] if os.path.abspath(entry) not in added]
+    Last, not left out: a plugin installed on PYTHONPATH still loads, and nothing there
+    shadows a module of envdoctor, its dependencies or the standard library (a `packaging.py`
+    meant for the target).  One exception: the folder this envdoctor was imported from
+    stays first when PYTHONPATH named it (a checkout run with PYTHONPATH=src).  The path is
+    given explicitly rather than recomputed by the new interpreter: a --user install found
+    through PYTHONUSERBASE (ignored under -E) still imports.  sys.path[0] (the script's
+    folder, or the working directory under -m) is left out, so that a working directory
+    holding a `packaging.py` does not shadow envdoctor's either; envdoctor itself, if it came
+    from there, goes last."""
+    added = [os.path.abspath(entry) for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    if package_root not in path:  # envdoctor itself came from PYTHONPATH or the working directory
-        path.append(package_root)
+    path = [package_root] if package_root in added else []
+    path += [entry for entry in sys.path[1:] if os.path.abspath(entry) not in added]
+    for entry in (*added, package_root):
+        if entry not in path:
+            path.append(entry)
     return [sys.executable, "-E", "-c", ISOLATED_START % (sys.argv[0], path), *args]
 
 
