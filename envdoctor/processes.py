@@ -71,19 +71,24 @@ class ProcessTree:
         tag = os.urandom(8).hex()
         child = subprocess.Popen(argv, env={**env, TAG_VARIABLE: tag}, start_new_session=True, **popen_options)
         # After Popen, not before: importing ctypes costs ~3 ms that the early probe's start
-        # would wait for, and a descendant can only be orphaned once the child's interpreter has
-        # started and run site, which takes longer than that.
+        # would wait for.  Only the first child starts before the prctl (every later one after
+        # it), and a Python child orphans nothing before its interpreter has started and run
+        # site, which takes longer than that.
         become_subreaper()
         return cls(child, tag)
 
     def end(self) -> None:
-        """Kill the child's group (the child too, if it still runs), reap the child, then end
-        every tagged descendant that left the group.  Idempotent.
+        """Kill the child's group (the child too, if it still runs), reap the child, close the
+        pipes to it, then end every tagged descendant that left the group.  Idempotent.
 
         The group is killed even when the child was already reaped: while any member of the
-        group lives, its id (the child's pid) cannot be given to a new process."""
+        group lives, its id (the child's pid) cannot be given to a new process, and once none
+        does, the kernel hands the id out again only after its pids have wrapped around."""
         _kill_group(self.child.pid)
         self.child.wait()
+        for stream in (self.child.stdin, self.child.stdout, self.child.stderr):
+            if stream is not None:
+                stream.close()
         end_tagged(self.tag)
 
 

@@ -74,8 +74,9 @@ class Running:
     def wait(self, answer_end: Optional[bytes] = None,
              waiting: Optional[Callable[[float], None]] = None, waiting_after: float = 10.0) -> Completed:
         """The child's output, read until it exits, its stdout holds `answer_end` (the end of
-        a framed answer), or the deadline.  `waiting(seconds)` is called once when no answer came after `waiting_after` s.
-        The child and every descendant are ended before it returns (and on Ctrl-C)."""
+        a framed answer), or the deadline.  `waiting(seconds)` is called once when no answer
+        came after `waiting_after` s.  The child and every descendant are ended before it
+        returns (and on Ctrl-C)."""
         if self.collected is None:
             try:
                 out, err, timed_out = self._read(answer_end, waiting, waiting_after)
