@@ -68,7 +68,16 @@ os.waitpid(first, 0)
 with open({record!r}, "a") as f:
     f.write(os.read(reader, 64).decode() + "\\n")
 """
-SITECUSTOMIZE = {"new-session": DAEMON_NEW_SESSION, "same-group": CHILD_SAME_GROUP, "double-fork": DAEMON_DOUBLE_FORK}
+# No fork at all: the interpreter itself does not exit after the probe has written its answer
+# (the probe ends with os._exit, which this start-up replaces with a wait).
+EXIT_THAT_HANGS = """
+import os, time
+with open({record!r}, "a") as f:
+    f.write("%d\\n" % os.getpid())
+os._exit = lambda code: time.sleep({sleep})
+"""
+SITECUSTOMIZE = {"new-session": DAEMON_NEW_SESSION, "same-group": CHILD_SAME_GROUP, "double-fork": DAEMON_DOUBLE_FORK,
+                 "exit-that-hangs": EXIT_THAT_HANGS}
 
 
 def alive(pid: int) -> bool:
