@@ -140,6 +140,9 @@ def main() -> None:
     # (25 ms of a 0.4 s check of 1,000 distributions).  Memory is still freed by
     # reference counting.
     gc.disable()
+    from envdoctor.processes import end_on_termination
+
+    end_on_termination()  # a SIGTERM must not leave the probe (or its daemons) running
     started = start_early(sys.argv[1:])
     try:
         from envdoctor import cli

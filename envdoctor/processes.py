@@ -12,8 +12,10 @@ killing by group reaches.  Three mechanisms together end them all:
   whose parent exits is re-parented to envdoctor rather than to init, so the tagged
   ones are found among envdoctor's own children, killed and reaped.
 
-Elsewhere (macOS) only the group is killed.  Standard library only, and light: launch.py
-imports it before the early probe starts.  Use:
+Elsewhere (macOS) only the group is killed.  When envdoctor itself is terminated (SIGTERM,
+SIGHUP: a CI job cancelled, `timeout`, a closed terminal), `end_on_termination()`'s handler
+kills every tree still running before envdoctor dies of the signal.  Standard library only,
+and light: launch.py imports it before the early probe starts.  Use:
 
     tree = ProcessTree.start(argv, env=..., stdout=PIPE, ...)
     ...  # talk to tree.child, a subprocess.Popen
@@ -36,6 +38,7 @@ SWEEP_ROUNDS = 20
 REAP_SECONDS = 2.0
 
 _subreaper = None  # decided on first use
+_running = set()  # the trees started and not yet ended, for the termination handler
 
 
 def become_subreaper() -> bool:
@@ -75,7 +78,9 @@ class ProcessTree:
         # it), and a Python child orphans nothing before its interpreter has started and run
         # site, which takes longer than that.
         become_subreaper()
-        return cls(child, tag)
+        tree = cls(child, tag)
+        _running.add(tree)
+        return tree
 
     def end(self) -> None:
         """Kill the child's group (the child too, if it still runs), reap the child, close the
@@ -90,6 +95,26 @@ class ProcessTree:
             if stream is not None:
                 stream.close()
         end_tagged(self.tag)
+        _running.discard(self)
+
+
+def end_on_termination() -> None:
+    """On SIGTERM or SIGHUP, kill every running tree, then die of the signal as before (the
+    exit status a caller expects; `fix`'s journal stays for `undo`, as after any kill).
+    Main thread only; a handler someone else installed is left alone."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_DFL:
+            signal.signal(signum, _terminated)
+
+
+def _terminated(signum, _frame) -> None:
+    # No Popen.wait() here: the interrupted code may hold that child's wait lock.  Killed
+    # processes are not reaped either: we are about to exit, and init reaps them.
+    for tree in list(_running):
+        _kill_group(tree.child.pid)
+        end_tagged(tree.tag, reap=False)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def _kill_group(pgid: int) -> None:
@@ -99,7 +124,7 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
-def end_tagged(tag: str) -> None:
+def end_tagged(tag: str, reap: bool = True) -> None:
     """Kill and reap envdoctor's children that carry `tag` (descendants re-parented to us), round
     after round, since a killed one's own children are re-parented to us in their turn."""
     if not (become_subreaper() and os.path.isdir("/proc")):
@@ -114,7 +139,10 @@ def end_tagged(tag: str) -> None:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        _reap(strays)
+        if reap:
+            _reap(strays)
+        else:  # let the kernel finish those exits, so that their children are re-parented to us
+            time.sleep(0.01)
 
 
 def _children():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -253,3 +254,36 @@ def test_without_docstrings_envdoctor_still_lists_explains_and_checks(envdoctor_
     checked = run("check", "--python", venv.python, "--no-scan", "--format", "sarif")
     assert checked.returncode == 1, checked.stderr
     assert [r["ruleId"] for r in json.loads(checked.stdout)["runs"][0]["results"]] == ["PTH002"]
+
+
+# The start-up forks a daemon into a new session, then hangs: envdoctor is terminated (a CI job
+# cancelled, `timeout 30 envdoctor check`) while it waits.
+DAEMON_THEN_HANG = DAEMON_NEW_SESSION + """
+with open({record!r}, "a") as f:
+    f.write("%d\\n" % os.getpid())
+time.sleep({sleep})
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_envdoctor_terminated_while_it_waits_takes_the_probe_and_its_daemon_with_it(envdoctor_bin, new_venv,
+                                                                                   tmp_path, signum):
+    venv = new_venv()
+    record = tmp_path / "pids"
+    misbehave(venv, DAEMON_THEN_HANG, record)
+    envdoctor = subprocess.Popen([envdoctor_bin, "check", "--python", venv.python, "--no-scan"], cwd=tmp_path,
+                                 env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(3000):  # the daemon's pid, then the hanging probe's
+            if len(recorded(record)) == 2:
+                break
+            time.sleep(0.01)
+        pids = recorded(record)
+        assert len(pids) == 2 and all(alive(pid) for pid in pids)
+        envdoctor.send_signal(signum)
+        assert envdoctor.wait(timeout=RUN_LIMIT) == -signum  # it still dies of the signal
+        assert not any(alive(pid) for pid in pids)
+    finally:
+        envdoctor.kill()
+        envdoctor.wait()
+        end_survivors(recorded(record))
