@@ -16,6 +16,7 @@ of the target's packages.  Register the module under the entry-point group
 from __future__ import annotations
 
 import re
+import sys
 from typing import Callable, Iterable, Optional, Sequence, Tuple
 
 from envdoctor.model.finding import Finding, FixProposal, Location, Severity
@@ -28,6 +29,8 @@ __all__ = ["check", "report", "CheckSpec", "Finding", "FixProposal", "InstallReq
 CODE_PATTERN = re.compile(r"^[A-Z]{2,4}[0-9]{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOC_SECTIONS = ("What it detects", "Why it breaks", "Example", "Fix", "References")
+# What a check's documentation says when python -OO stripped its docstring.
+STRIPPED_DOC = "(documentation not available: Python runs with -OO, which strips docstrings; run envdoctor without it)"
 CHECK_ATTRIBUTE = "__envdoctor_check__"
 
 
@@ -48,6 +51,8 @@ class CheckSpec(Record):
     def doc(self) -> str:
         import inspect
 
+        if self.function.__doc__ is None and sys.flags.optimize >= 2:
+            return STRIPPED_DOC
         return inspect.cleandoc(self.function.__doc__ or "")
 
 

@@ -11,13 +11,28 @@ from typing import Annotated, List, Optional, Tuple
 import typer
 
 from envdoctor.errors import UsageError
+from envdoctor.probe.start import timeout_problem
 
 PythonOption = Annotated[
     Optional[str],
     typer.Option("--python", "-p", help="Interpreter or venv/conda prefix to inspect [default: $VIRTUAL_ENV, $CONDA_PREFIX, this Python]."),
 ]
 CwdOption = Annotated[Optional[str], typer.Option("--cwd", help="Working directory the target runs from (it is sys.path[0]) [default: .].")]
-TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds the probe may take before it is killed.")]
+
+
+def _checked_timeout(value: float) -> float:
+    """Zero, negative, NaN, infinite and absurd values are a usage error, before anything is started."""
+    problem = timeout_problem(value)
+    if problem:
+        raise typer.BadParameter(problem)
+    return value
+
+
+TimeoutOption = Annotated[
+    float,
+    typer.Option("--timeout", callback=_checked_timeout,
+                 help="Seconds the target may take in all (the probe, the diagnosis of a hang, --deep's imports); then every process envdoctor started there is ended."),
+]
 ScanOption = Annotated[
     Optional[List[str]],
     typer.Option("--scan", help="Also scan the imports of this distribution or source folder (repeatable); installed stack packages (sglang, vllm, flashinfer, ...) are scanned by default."),

@@ -13,6 +13,7 @@ typo never costs a probe's wait.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from contextlib import nullcontext
 from typing import Callable, ContextManager, Dict, Optional, Sequence, Tuple
@@ -158,10 +159,11 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
     deep probes (with `deep`).  The scan is part of the facts: `fix` re-collects them to
     see a patched import gone."""
     global _early_probe
-    from envdoctor.probe.facts_probe import run_probe
+    from envdoctor.probe.facts_probe import probe_for, run_probe
 
-    started, _early_probe = _early_probe, None
-    facts = run_probe(target, timeout=timeout, started=started)
+    started = probe_for(target, timeout, _early_probe)
+    _early_probe = None
+    facts = run_probe(target, timeout, started, notice=_notice)
     if scan is not None:
         from envdoctor.scan import with_import_scan
 
@@ -170,8 +172,14 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
         from envdoctor.probe.deep_probes import run_deep
 
         with scope("deep probes") as progress:
-            facts = dataclasses.replace(facts, deep=run_deep(facts, target, timeout, progress=progress))
+            facts = dataclasses.replace(facts, deep=run_deep(facts, target, started.deadline, progress=progress))
     return facts
+
+
+def _notice(text: str) -> None:
+    """A line on stderr while the user waits on the target (stdout belongs to the report)."""
+    sys.stderr.write(f"envdoctor: {text}\n")
+    sys.stderr.flush()
 
 
 def facts_for(python: Optional[str], cwd: Optional[str], timeout: float, scan=None, deep: bool = False,

@@ -4,8 +4,13 @@
 the target interpreter spends producing facts.  Starting the probe
 subprocess first lets the two overlap.  Only the standard library and the
 small target_choice/probe modules are imported here; anything unusual in argv (help,
---facts, an option this scan does not understand) skips the early start, and
-cli.py simply starts the probe itself.
+--facts, an option this scan does not understand, a --timeout the CLI will refuse)
+skips the early start, and cli.py simply starts the probe itself.  A probe started
+early that no command takes (the CLI refused another option) is ended before exit.
+
+Before anything else, envdoctor isolates its own interpreter from the variables meant
+for the target (PYTHONPATH, PYTHONIOENCODING, PYTHONOPTIMIZE, ...): it re-executes itself
+under -E.  Its environment is left as it was, so the probe still gives them to the target.
 """
 
 from __future__ import annotations
@@ -56,33 +61,101 @@ def start_early(args: List[str]):
     if options is None:
         return None
     try:
-        from envdoctor.probe.start import DEFAULT_TIMEOUT, start_probe
+        from envdoctor.probe.start import DEFAULT_TIMEOUT, start_probe, timeout_problem
         from envdoctor.target_choice import choose_target
 
         timeout = DEFAULT_TIMEOUT if options["timeout"] is None else float(options["timeout"])
+        if timeout_problem(timeout):
+            return None  # the CLI refuses it: nothing may be started before that
         python, cwd, _source = choose_target(options["python"], options["cwd"])
         return start_probe(python, cwd, timeout)
     except Exception:  # any problem is reported properly by the real command
         return None
 
 
+# PYTHON* variables that cannot change what envdoctor does: common in containers and shells
+# (PYTHONUNBUFFERED, PYTHONDONTWRITEBYTECODE, PYTHONSTARTUP, PYTHONIOENCODING=utf-8), they are
+# not worth a second interpreter start (one start-up time, only when another one is set).
+HARMLESS_VARIABLES = frozenset({
+    "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONHASHSEED", "PYTHONFAULTHANDLER", "PYTHONPYCACHEPREFIX",
+    "PYTHONSTARTUP", "PYTHON_HISTORY", "PYTHON_BASIC_REPL",  # read by the interactive prompt only
+})
+HARMLESS_VALUES = {"PYTHONIOENCODING": ("utf-8", "utf8"), "PYTHONUTF8": ("1",)}
+# The -c program of the isolated interpreter: the caller's argv[0] and import path.
+ISOLATED_START = "import sys; sys.argv[0] = %r; sys.path[:] = %r; from envdoctor.launch import main; main()"
+
+
+def _needs_isolation() -> bool:
+    if sys.flags.ignore_environment:  # -E or -I already (the re-executed interpreter too)
+        return False
+    if sys.flags.optimize >= 2:  # -OO strips the docstrings that are envdoctor's check docs
+        return True
+    return any(name.startswith("PYTHON") and not _harmless(name, value) for name, value in os.environ.items())
+
+
+def _harmless(name: str, value: str) -> bool:
+    if not value or name in HARMLESS_VARIABLES:  # Python ignores an empty one
+        return True
+    return value.split(":")[0].strip().lower() in HARMLESS_VALUES.get(name, ())  # PYTHONIOENCODING=utf-8:strict
+
+
+def isolated_argv(args: List[str]) -> List[str]:
+    """This command under `python -E`, with envdoctor's own import path, PYTHONPATH's entries moved last.
+
+    Last, not left out: a plugin installed on PYTHONPATH still loads, and nothing there
+    shadows a module of envdoctor, its dependencies or the standard library (a `packaging.py`
+    meant for the target).  One exception: the folder this envdoctor was imported from
+    stays first when PYTHONPATH named it (a checkout run with PYTHONPATH=src).  The path is
+    given explicitly rather than recomputed by the new interpreter: a --user install found
+    through PYTHONUSERBASE (ignored under -E) still imports.  sys.path[0] (the script's
+    folder, or the working directory under -m) is left out, so that a working directory
+    holding a `packaging.py` does not shadow envdoctor's either; envdoctor itself, if it came
+    from there, goes last."""
+    added = [os.path.abspath(entry) for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = [package_root] if package_root in added else []
+    path += [entry for entry in sys.path[1:] if os.path.abspath(entry) not in added]
+    for entry in (*added, package_root):
+        if entry not in path:
+            path.append(entry)
+    return [sys.executable, "-E", "-c", ISOLATED_START % (sys.argv[0], path), *args]
+
+
+def isolate() -> None:
+    """Re-execute under -E when PYTHON* variables (meant for the target) would change envdoctor;
+    where the exec fails, carry on as we are."""
+    if not _needs_isolation() or not sys.executable:
+        return
+    try:
+        os.execv(sys.executable, isolated_argv(sys.argv[1:]))
+    except OSError:
+        pass
+
+
 def main() -> None:
+    isolate()
     # A short-lived command whose objects (the facts, every parsed requirement, the
     # imported modules) live until it exits, and which makes next to no cyclic garbage:
     # the cyclic collector would only traverse those ~300,000 objects again and again
     # (25 ms of a 0.4 s check of 1,000 distributions).  Memory is still freed by
     # reference counting.
     gc.disable()
-    started = start_early(sys.argv[1:])
-    from envdoctor import cli
+    from envdoctor.processes import end_on_termination
 
+    end_on_termination()  # a SIGTERM must not leave the probe (or its daemons) running
+    started = start_early(sys.argv[1:])
     try:
+        from envdoctor import cli
+
         cli.main(started)
         code = 0
     except SystemExit as exc:
         if isinstance(exc.code, str):
             sys.stderr.write(exc.code + "\n")
         code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    finally:
+        if started is not None:  # not taken when the CLI refused an option; a no-op when collected
+            started.running.cancel()
     # Everything is written; tearing down the interpreter (freeing the facts and every
     # parsed requirement one by one) would only add time to a short-lived command.
     try:

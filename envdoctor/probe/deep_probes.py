@@ -2,8 +2,9 @@
 
 What only an import can tell: does `import sglang` work, what did it add to
 sys.meta_path, is CUDA usable by torch, does a Triton kernel compile and run.
-Each module gets its own subprocess with the probe's timeout, so a segfault,
-a hang or a poisoned CUDA context costs that one answer, never the run.
+Each module gets its own subprocess, ended with every process it started by the
+collection's deadline (--timeout), so a segfault, a hang or a poisoned CUDA
+context costs that one answer, never the run.
 Several run at once; torch's import dominates and the rest overlap with it.
 """
 
@@ -18,7 +19,7 @@ from typing import Callable, List, Optional, Sequence
 from envdoctor.model.facts import Deep, Facts, from_dict
 from envdoctor.model.target import Target
 from envdoctor.probe.command import deep_argv, new_nonce
-from envdoctor.probe.frame import extract_document
+from envdoctor.probe.frame import end_marker, extract_document
 from envdoctor.probe.process import Completed, Running, describe_exit, stderr_tail
 from envdoctor.vocabulary.stack import DEEP_MODULES, TORCH_MODULE, TRITON_MODULE
 
@@ -31,20 +32,20 @@ def deep_modules(facts: Facts) -> List[str]:
     return [name for name in DEEP_MODULES if name in modules and modules[name].found]
 
 
-def _attempt(module: str, result: Completed, nonce: str, timeout: float) -> dict:
+def _attempt(module: str, result: Completed, nonce: str) -> dict:
     document = None if result.timed_out else extract_document(result.stdout, nonce)
     if document is not None:
         return document
     outcome = "timeout" if result.timed_out else "crash"
     tail = stderr_tail(result.stderr, lines=2).replace("\n", " | ")
-    error = f"the import {describe_exit(result, timeout)}" + (f": {tail}" if tail else "")
+    error = f"the import {describe_exit(result)}" + (f": {tail}" if tail else "")
     return {"module": module, "ok": False, "outcome": outcome, "error": error}
 
 
 def run_deep(
     facts: Facts,
     target: Target,
-    timeout: float,
+    deadline: float,
     modules: Optional[Sequence[str]] = None,
     progress: Optional[Callable[[str], None]] = None,
 ) -> Deep:
@@ -62,11 +63,11 @@ def run_deep(
                 module = pending.pop(0)
                 nonce = new_nonce()
                 argv = deep_argv(target.python, nonce, module)
-                running.append((module, nonce, Running(argv, target.cwd, timeout, environment)))
+                running.append((module, nonce, Running(argv, target.cwd, deadline, environment)))
             module, nonce, child = running.pop(0)
             if progress:
                 progress(f"importing {module}")
-            documents[module] = _attempt(module, child.wait(), nonce, timeout)
+            documents[module] = _attempt(module, child.wait(end_marker(nonce)), nonce)
     finally:
         for _, _, child in running:  # only after an interruption
             child.cancel()

@@ -6,11 +6,15 @@
    interpreter died or hung names the culprit.
 3. Collect the facts anyway by replaying site and skipping that one line, so
    the rest of the environment is still checked.
+
+All of it ends by the collection's deadline: steps 1 and 2 get the first half of the
+time left, step 3 the rest.
 """
 
 from __future__ import annotations
 
 import json
+import time
 
 from envdoctor.errors import ProbeError, TargetError
 from envdoctor.model.facts import Facts, Startup, StartupFailure
@@ -23,13 +27,13 @@ from envdoctor.probe.process import Completed, describe_exit, run_target, stderr
 SANITY_SOURCE = "import sys; sys.stdout.write('@@ENVDOCTOR-PY %d.%d@@' % tuple(sys.version_info[:2]))"
 
 
-def check_is_python(target: Target, timeout: float) -> None:
-    result = run_target([target.python, "-S", "-c", SANITY_SOURCE], target.cwd, timeout)
+def check_is_python(target: Target, deadline: float) -> None:
+    result = run_target([target.python, "-S", "-c", SANITY_SOURCE], target.cwd, deadline)
     marker = result.stdout.rfind("@@ENVDOCTOR-PY ")
     if marker < 0:
         tail = stderr_tail(result.stderr, 2)
         raise TargetError(
-            f"{target.python} is not a working Python interpreter ({describe_exit(result, timeout)}"
+            f"{target.python} is not a working Python interpreter ({describe_exit(result)}"
             + (f": {tail}" if tail else "")
             + ")"
         )
@@ -37,10 +41,10 @@ def check_is_python(target: Target, timeout: float) -> None:
     require_supported_python(target, version)
 
 
-def trace_startup(target: Target, timeout: float):
+def trace_startup(target: Target, deadline: float):
     """(culprit event or None, completed process) from a traced site replay."""
     nonce = new_nonce()
-    result = run_target(payload_argv(target.python, "trace-startup", nonce, no_site=True), target.cwd, timeout)
+    result = run_target(payload_argv(target.python, "trace-startup", nonce, no_site=True), target.cwd, deadline)
     marker = f"@@ENVDOCTOR-TRACE-{nonce}@@ "
     events = []
     for line in result.stdout.splitlines():
@@ -55,18 +59,20 @@ def trace_startup(target: Target, timeout: float):
     return last_line, result
 
 
-def probe_failure(target: Target, result: Completed, timeout: float) -> ProbeError:
+def probe_failure(target: Target, result: Completed) -> ProbeError:
     tail = stderr_tail(result.stderr)
     detail = f"\n{tail}" if tail else ""
-    return ProbeError(f"the probe failed in {target.python}: {describe_exit(result, timeout)}{detail}")
+    return ProbeError(f"the probe failed in {target.python}: {describe_exit(result)}{detail}")
 
 
-def diagnose(target: Target, timeout: float, first: Completed) -> Facts:
-    check_is_python(target, timeout)
-    culprit, traced = trace_startup(target, timeout)
+def diagnose(target: Target, deadline: float, first: Completed) -> Facts:
+    now = time.monotonic()
+    tracing_deadline = now + max(0.0, deadline - now) / 2
+    check_is_python(target, tracing_deadline)
+    culprit, traced = trace_startup(target, tracing_deadline)
     if culprit is None:
         # Start-up is fine without us; the probe itself failed.
-        raise probe_failure(target, first, timeout)
+        raise probe_failure(target, first)
     file = culprit.get("file")
     is_module = file in ("sitecustomize", "usercustomize")
     line = culprit.get("line")
@@ -82,7 +88,7 @@ def diagnose(target: Target, timeout: float, first: Completed) -> Facts:
     skip = file if is_module else [file, line]
     nonce = new_nonce()
     options = {"replay_site_skip": skip}
-    replay = run_target(payload_argv(target.python, "facts", nonce, options, no_site=True), target.cwd, timeout)
+    replay = run_target(payload_argv(target.python, "facts", nonce, options, no_site=True), target.cwd, deadline)
     document = None if replay.timed_out else extract_document(replay.stdout, nonce)
     startup = Startup(ok=False, failure=failure, replayed=document is not None)
     # Without a replayed document (even the replay failed), the start-up failure is reported alone.

@@ -3,29 +3,49 @@
     python -B -c <bootstrap: the in_target/ modules of command.FACTS_PROGRAM> facts <nonce> <options>
 
 runs from the target's working directory, so sys.path[0] is that directory, exactly
-as for the user's `python -c` / `python -m`.  When no frame comes back,
-probe.diagnosis finds out why.
+as for the user's `python -c` / `python -m`.  The document is read as soon as its end
+frame arrives.  When no frame comes back, probe.diagnosis finds out why, by the same
+deadline.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 from envdoctor.model.facts import Facts, Startup
 from envdoctor.model.target import Target
 from envdoctor.probe.facts_document import facts_from_document, parse_pth_errors
-from envdoctor.probe.frame import extract_document
+from envdoctor.probe.frame import end_marker, extract_document
 from envdoctor.probe.process import Completed
 from envdoctor.probe.start import DEFAULT_TIMEOUT, StartedProbe, start_probe
 
+# When the target has given no answer for this long (a quarter of a short --timeout), the
+# user is told why they wait.
+WAITING_NOTICE_AFTER = 10.0
+WAITING_NOTICE_FIRST = 2.0
 
-def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optional[StartedProbe] = None) -> Facts:
-    if started is None or not started.matches(target, timeout):
-        if started is not None:
-            started.running.cancel()
-        started = start_probe(target.python, target.cwd, timeout)
+
+def probe_for(target: Target, timeout: float, started: Optional[StartedProbe] = None) -> StartedProbe:
+    """The probe launch.py started early when it probes this target with this timeout; else a new one."""
+    if started is not None and started.matches(target, timeout):
+        return started
+    if started is not None:
+        started.running.cancel()
+    return start_probe(target.python, target.cwd, timeout)
+
+
+def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optional[StartedProbe] = None,
+              notice: Optional[Callable[[str], None]] = None) -> Facts:
+    """The target's facts.  `notice` gets one line when the target keeps envdoctor waiting."""
+    started = probe_for(target, timeout, started)
     nonce = started.nonce
-    result: Completed = started.running.wait()
+
+    def waiting(seconds: float) -> None:
+        notice(f"probe: no answer after {seconds:.0f} s, waiting up to {timeout:g} s"
+               " — a .pth or sitecustomize may hang")
+
+    notice_after = max(WAITING_NOTICE_FIRST, min(WAITING_NOTICE_AFTER, timeout / 4))
+    result: Completed = started.running.wait(end_marker(nonce), waiting if notice else None, notice_after)
     document = None if result.timed_out else extract_document(result.stdout, nonce)
     if document is not None:
         startup = Startup(ok=True, pth_errors=tuple(parse_pth_errors(result.stderr)))
@@ -33,4 +53,4 @@ def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optiona
     # Imported only when no document came back: every ordinary run would pay for it.
     from envdoctor.probe.diagnosis import diagnose
 
-    return diagnose(target, timeout, result)
+    return diagnose(target, started.deadline, result)

@@ -12,6 +12,11 @@ from typing import Any, Dict, Optional
 from envdoctor.errors import ProbeError
 
 
+def end_marker(nonce: str) -> bytes:
+    """The bytes that close the framed document: once they are on stdout, the answer is complete."""
+    return f"\n@@ENVDOCTOR-END-{nonce}@@".encode()
+
+
 def extract_document(stdout: str, nonce: str) -> Optional[Dict[str, Any]]:
     begin = f"@@ENVDOCTOR-BEGIN-{nonce}@@\n"
     end = f"\n@@ENVDOCTOR-END-{nonce}@@"

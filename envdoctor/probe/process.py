@@ -1,12 +1,16 @@
-"""Run a target-interpreter subprocess with a timeout that really ends it.
+"""Run a target-interpreter subprocess within a deadline that really ends it.
 
-The child gets its own process group: a .pth line that forks a helper
-holding our pipes open must not make us wait past the timeout.
+The child and everything it starts end when it is collected (envdoctor.processes: its
+own session, a tag, envdoctor as subreaper).  Its output is read as it comes, and the
+wait stops at the first of: the child exited (a forked helper may still hold our pipes:
+what it has not written by then is not waited for), the caller's `answered` says the
+output is complete (the probe's framed document), or the deadline.
 """
 
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import subprocess
 import time
@@ -16,16 +20,24 @@ from collections import namedtuple
 # (together ~25 ms), so the target interpreter starts that much sooner.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Mapping, Optional, Sequence
+    from typing import Callable, Mapping, Optional, Sequence
 
 from envdoctor.errors import TargetError
+from envdoctor.processes import ProcessTree
+
+# How often the wait looks whether the child has exited while its pipes stay open.
+POLL_SECONDS = 0.05
+# A child whose answer is complete has this long to exit by itself (its stderr is kept).
+EXIT_GRACE_SECONDS = 1.0
+READ_SIZE = 1 << 16
 
 
 # A named tuple, not a @record: launch.py imports this module before the probe starts,
 # and a record needs the dataclasses module (13-16 ms to import, measured on CPython 3.11),
 # which would delay the target's start by as much.  collections is loaded by subprocess anyway.
-class Completed(namedtuple("Completed", "returncode stdout stderr timed_out")):
-    """returncode is None when the process was killed at the timeout (timed_out True)."""
+class Completed(namedtuple("Completed", "returncode stdout stderr timed_out allowed")):
+    """returncode is None when the process was killed at the deadline (timed_out True);
+    `allowed` is the seconds it was given."""
 
     __slots__ = ()
 
@@ -38,65 +50,101 @@ def probe_environment(base: Mapping[str, str] = os.environ) -> dict:
 
 
 class Running:
-    """A started target subprocess; `wait` collects it, killing it at the deadline."""
+    """A started target subprocess; `wait` collects it by `deadline` (time.monotonic())."""
 
-    def __init__(self, argv: Sequence[str], cwd: str, timeout: float, extra_env: Optional[Mapping[str, str]] = None):
+    def __init__(self, argv: Sequence[str], cwd: str, deadline: float, extra_env: Optional[Mapping[str, str]] = None):
         self.argv = list(argv)
-        self.timeout = timeout
-        self.deadline = time.monotonic() + timeout
+        self.started = time.monotonic()
+        self.deadline = deadline
         try:
-            self.child = subprocess.Popen(
+            self.tree = ProcessTree.start(
                 self.argv,
+                {**probe_environment(), **(extra_env or {})},
                 cwd=cwd,
-                env={**probe_environment(), **(extra_env or {})},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                start_new_session=True,
             )
         except FileNotFoundError as exc:
             raise TargetError(f"{argv[0]}: cannot run it ({exc.strerror})") from exc
         except OSError as exc:  # ENOEXEC, EACCES: a file that is not a program
             raise TargetError(f"{argv[0]}: cannot run it ({exc.strerror or exc})") from exc
+        self.collected = None
 
-    def wait(self) -> Completed:
-        child = self.child
-        try:
-            out, err = child.communicate(timeout=max(0.0, self.deadline - time.monotonic()))
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            _kill_group(child)
-            out, err = child.communicate()
-            timed_out = True
-        except BaseException:  # Ctrl-C: never leave the target running behind us
-            self.cancel()
-            raise
-        return Completed(
-            returncode=None if timed_out else child.returncode,
-            stdout=out.decode("utf-8", "replace"),
-            stderr=err.decode("utf-8", "replace"),
-            timed_out=timed_out,
-        )
+    def wait(self, answer_end: Optional[bytes] = None,
+             waiting: Optional[Callable[[float], None]] = None, waiting_after: float = 10.0) -> Completed:
+        """The child's output, read until it exits, its stdout holds `answer_end` (the end of
+        a framed answer), or the deadline.  `waiting(seconds)` is called once when no answer
+        came after `waiting_after` s.  The child and every descendant are ended before it
+        returns (and on Ctrl-C)."""
+        if self.collected is None:
+            try:
+                out, err, timed_out = self._read(answer_end, waiting, waiting_after)
+            finally:
+                self.tree.end()
+            child = self.tree.child
+            self.collected = Completed(
+                returncode=None if timed_out else child.returncode,
+                stdout=out.decode("utf-8", "replace"),
+                stderr=err.decode("utf-8", "replace"),
+                timed_out=timed_out,
+                allowed=self.deadline - self.started,
+            )
+        return self.collected
+
+    def _read(self, answer_end, waiting, waiting_after):
+        child = self.tree.child
+        out, err = bytearray(), bytearray()
+        buffers = {child.stdout.fileno(): out, child.stderr.fileno(): err}
+        with selectors.DefaultSelector() as selector:
+            for fd in buffers:
+                selector.register(fd, selectors.EVENT_READ)
+            answered_at = None
+            while True:
+                now = time.monotonic()
+                if now >= self.deadline:
+                    return out, err, answered_at is None
+                if waiting is not None and now - self.started >= waiting_after:
+                    waiting(now - self.started)
+                    waiting = None
+                if answered_at is not None and now - answered_at >= EXIT_GRACE_SECONDS:
+                    return out, err, False
+                if not selector.get_map():  # both pipes closed: wait for the exit alone
+                    try:
+                        child.wait(timeout=min(POLL_SECONDS * 10, self.deadline - now))
+                    except subprocess.TimeoutExpired:
+                        continue
+                    return out, err, False
+                exited = child.poll() is not None
+                searched = len(out)
+                for key, _ in selector.select(timeout=0 if exited else min(POLL_SECONDS, self.deadline - now)):
+                    chunk = os.read(key.fd, READ_SIZE)
+                    if chunk:
+                        buffers[key.fd].extend(chunk)
+                    else:
+                        selector.unregister(key.fd)
+                if exited and not _readable(selector):
+                    return out, err, False  # what a forked helper holding the pipes writes later is not ours
+                if answered_at is None and answer_end and out.find(answer_end, max(0, searched - len(answer_end))) >= 0:
+                    answered_at = time.monotonic()
 
     def cancel(self) -> None:
-        _kill_group(self.child)
-        self.child.wait()
+        """End it without its answer (an early probe nobody asked for, an interrupted run)."""
+        if self.collected is None:
+            self.tree.end()
 
 
-def run_target(argv: Sequence[str], cwd: str, timeout: float) -> Completed:
-    return Running(argv, cwd, timeout).wait()
+def _readable(selector) -> bool:
+    return bool(selector.get_map()) and bool(selector.select(timeout=0))
 
 
-def _kill_group(child: subprocess.Popen) -> None:
-    try:
-        os.killpg(child.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        child.kill()
+def run_target(argv: Sequence[str], cwd: str, deadline: float) -> Completed:
+    return Running(argv, cwd, deadline).wait()
 
 
-def describe_exit(result: Completed, timeout: float) -> str:
+def describe_exit(result: Completed) -> str:
     if result.timed_out:
-        return f"no result within {timeout:g} s (killed)"
+        return f"no result within {result.allowed:.3g} s (killed)"
     code = result.returncode
     if code is not None and code < 0:
         try:

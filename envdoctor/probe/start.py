@@ -4,35 +4,58 @@ launch.py uses it to start the target interpreter before typer, rich and packagi
 imported, so the probe and envdoctor's own start-up overlap.  It takes plain strings
 (the interpreter and its working directory): the Target record, and the dataclasses
 machinery behind it, come later.
+
+--timeout bounds a whole collection of facts, from the probe's start: the probe, the
+diagnosis of a start-up that gives no answer, and the deep probes all end by
+`StartedProbe.deadline`.  The probe itself gets the first half, so that a .pth line that
+hangs still leaves time to name it (probe.diagnosis).
 """
 
 from __future__ import annotations
+
+import time
 
 # Imported by launch.py before the probe starts: no typing or dataclasses at run time
 # (together ~25 ms), so the target interpreter starts that much sooner.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Optional
+
     from envdoctor.model.target import Target
 
 from envdoctor.probe.command import new_nonce, payload_argv
 from envdoctor.probe.process import Running
 
 DEFAULT_TIMEOUT = 60.0
+# A day: a bound far above any real wait, and below what the OS's timers accept.
+MAX_TIMEOUT = 86400.0
+PROBE_SHARE = 0.5
+
+
+def timeout_problem(seconds: float) -> Optional[str]:
+    """Why `seconds` cannot be a --timeout, or None (NaN fails every comparison, so it fails here)."""
+    if not 0 < seconds <= MAX_TIMEOUT:
+        return f"{seconds:g}: expected seconds above 0 and at most {MAX_TIMEOUT:g}"
+    return None
 
 
 def start_probe(python: str, cwd: str, timeout: float = DEFAULT_TIMEOUT) -> "StartedProbe":
     nonce = new_nonce()
-    return StartedProbe(python, cwd, timeout, nonce, Running(payload_argv(python, "facts", nonce), cwd, timeout))
+    now = time.monotonic()
+    running = Running(payload_argv(python, "facts", nonce), cwd, now + timeout * PROBE_SHARE)
+    return StartedProbe(python, cwd, timeout, nonce, running, now + timeout)
 
 
 class StartedProbe:
     """A facts probe already running (perhaps started before envdoctor's heavier imports, see launch.py).
+    `deadline` (time.monotonic()) ends the whole collection it begins.
 
     A plain class, not a record: it holds a running process, and launch.py creates it before
     the dataclasses machinery is imported."""
 
-    def __init__(self, python: str, cwd: str, timeout: float, nonce: str, running: Running):
+    def __init__(self, python: str, cwd: str, timeout: float, nonce: str, running: Running, deadline: float):
         self.python, self.cwd, self.timeout, self.nonce, self.running = python, cwd, timeout, nonce, running
+        self.deadline = deadline
 
     def matches(self, target: Target, timeout: float) -> bool:
         return (self.python, self.cwd, self.timeout) == (target.python, target.cwd, timeout)

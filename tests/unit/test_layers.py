@@ -38,6 +38,7 @@ LAYERS = {
     "envdoctor.entry_points": _WORDS,
     "envdoctor.plugins": ("envdoctor.entry_points", *_WORDS),
     "envdoctor.target_choice": _WORDS,
+    "envdoctor.processes": (),  # subprocesses that end with envdoctor, every descendant included
     # the pieces
     "envdoctor.checks": ("envdoctor.api", "envdoctor.model", "envdoctor.vocabulary"),
     "envdoctor.kb": ("envdoctor.api", *_WORDS),
@@ -45,10 +46,10 @@ LAYERS = {
     "envdoctor.registry": ("envdoctor.api", "envdoctor.kb", "envdoctor.plugins", *_WORDS),
     "envdoctor.config": _WORDS,
     "envdoctor.policy": ("envdoctor.engine", "envdoctor.redaction", *_WORDS),
-    "envdoctor.probe": _WORDS,
+    "envdoctor.probe": ("envdoctor.processes", *_WORDS),
     "envdoctor.scan": _WORDS,
     "envdoctor.report": ("envdoctor.engine", "envdoctor.plugins", "envdoctor.redaction", *_WORDS),
-    "envdoctor.fixes": ("envdoctor.api", "envdoctor.engine", "envdoctor.plugins", "envdoctor.redaction",
+    "envdoctor.fixes": ("envdoctor.api", "envdoctor.engine", "envdoctor.plugins", "envdoctor.processes", "envdoctor.redaction",
                         "envdoctor.report", *_WORDS),
     # settings -> selection -> facts -> check run, for every command (redaction: a live environment
     # compared with a snapshot, --against, is masked as the snapshot was)

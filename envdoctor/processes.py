@@ -1,0 +1,189 @@
+"""Subprocesses that end with envdoctor, every descendant included.
+
+Whatever envdoctor starts runs code it does not trust: a .pth line or a sitecustomize
+may fork a helper, and a helper that calls setsid() leaves the process group that
+killing by group reaches.  Three mechanisms together end them all:
+
+- each child starts in a session (and process group) of its own: one killpg ends the
+  child and whatever stayed in its group;
+- each child's environment carries a tag (`ENVDOCTOR_PROCESS_TAG`), which every
+  descendant inherits unless it replaces its whole environment;
+- on Linux envdoctor is a child subreaper (prctl PR_SET_CHILD_SUBREAPER): a descendant
+  whose parent exits is re-parented to envdoctor rather than to init, so the tagged
+  ones are found among envdoctor's own children, killed and reaped.
+
+Elsewhere (macOS) only the group is killed.  When envdoctor itself is terminated (SIGTERM,
+SIGHUP: a CI job cancelled, `timeout`, a closed terminal), `end_on_termination()`'s handler
+kills every tree still running before envdoctor dies of the signal.  Standard library only,
+and light: launch.py imports it before the early probe starts.  Use:
+
+    tree = ProcessTree.start(argv, env=..., stdout=PIPE, ...)
+    ...  # talk to tree.child, a subprocess.Popen
+    tree.end()  # always, in a finally: kills what is left, reaps the child
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+TAG_VARIABLE = "ENVDOCTOR_PROCESS_TAG"
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+# A killed descendant may leave children of its own, re-parented to us in turn: a few rounds
+# end a chain; the bound keeps a fork loop from holding envdoctor forever.
+SWEEP_ROUNDS = 20
+REAP_SECONDS = 2.0
+
+_subreaper = None  # decided on first use
+_running = set()  # the trees started and not yet ended, for the termination handler
+
+
+def become_subreaper() -> bool:
+    """Linux: orphaned descendants of envdoctor's children are re-parented to envdoctor.
+    False where the kernel or the platform does not offer it."""
+    global _subreaper
+    if _subreaper is None:
+        _subreaper = _set_child_subreaper()
+    return _subreaper
+
+
+def _set_child_subreaper() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+class ProcessTree:
+    """A child in a session of its own, tagged, and everything it starts."""
+
+    def __init__(self, child: subprocess.Popen, tag: str):
+        self.child, self.tag = child, tag
+
+    @classmethod
+    def start(cls, argv, env, **popen_options) -> "ProcessTree":
+        """subprocess.Popen(argv, ...) with the tag in `env` and a new session; OSError as Popen raises it."""
+        tag = os.urandom(8).hex()
+        child = subprocess.Popen(argv, env={**env, TAG_VARIABLE: tag}, start_new_session=True, **popen_options)
+        # After Popen, not before: importing ctypes costs ~3 ms that the early probe's start
+        # would wait for.  Only the first child starts before the prctl (every later one after
+        # it), and a Python child orphans nothing before its interpreter has started and run
+        # site, which takes longer than that.
+        become_subreaper()
+        tree = cls(child, tag)
+        _running.add(tree)
+        return tree
+
+    def end(self) -> None:
+        """Kill the child's group (the child too, if it still runs), reap the child, close the
+        pipes to it, then end every tagged descendant that left the group.  Idempotent.
+
+        The group is killed even when the child was already reaped: while any member of the
+        group lives, its id (the child's pid) cannot be given to a new process, and once none
+        does, the kernel hands the id out again only after its pids have wrapped around."""
+        _kill_group(self.child.pid)
+        self.child.wait()
+        for stream in (self.child.stdin, self.child.stdout, self.child.stderr):
+            if stream is not None:
+                stream.close()
+        end_tagged(self.tag)
+        _running.discard(self)
+
+
+def end_on_termination() -> None:
+    """On SIGTERM or SIGHUP, kill every running tree, then die of the signal as before (the
+    exit status a caller expects; `fix`'s journal stays for `undo`, as after any kill).
+    Main thread only; a handler someone else installed is left alone."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_DFL:
+            signal.signal(signum, _terminated)
+
+
+def _terminated(signum, _frame) -> None:
+    # No Popen.wait() here: the interrupted code may hold that child's wait lock.  Killed
+    # processes are not reaped either: we are about to exit, and init reaps them.
+    for tree in list(_running):
+        _kill_group(tree.child.pid)
+        end_tagged(tree.tag, reap=False)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def end_tagged(tag: str, reap: bool = True) -> None:
+    """Kill and reap envdoctor's children that carry `tag` (descendants re-parented to us), round
+    after round, since a killed one's own children are re-parented to us in their turn."""
+    if not (become_subreaper() and os.path.isdir("/proc")):
+        return
+    marker = ("\0" + TAG_VARIABLE + "=" + tag + "\0").encode()
+    for _ in range(SWEEP_ROUNDS):
+        strays = [pid for pid in _children() if marker in _environment(pid)]
+        if not strays:
+            return
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if reap:
+            _reap(strays)
+        else:  # let the kernel finish those exits, so that their children are re-parented to us
+            time.sleep(0.01)
+
+
+def _children():
+    """The pids whose parent is this process, from /proc/PID/stat."""
+    me = os.getpid()
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/" + name + "/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'.
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 1 and fields[0] != b"Z" and int(fields[1]) == me:
+            found.append(int(name))
+    return found
+
+
+def _environment(pid: int) -> bytes:
+    try:
+        with open("/proc/%d/environ" % pid, "rb") as handle:
+            return b"\0" + handle.read()  # NUL-separated NAME=value entries, each ending in NUL
+    except OSError:
+        return b""
+
+
+def _reap(pids) -> None:
+    """Collect the killed strays, so none is left a zombie; a process stuck in the kernel
+    (uninterruptible sleep) is given up after a bound rather than waited for."""
+    waiting = set(pids)
+    stop = time.monotonic() + REAP_SECONDS
+    while waiting and time.monotonic() < stop:
+        for pid in list(waiting):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                waiting.discard(pid)
+        if waiting:
+            time.sleep(0.01)
