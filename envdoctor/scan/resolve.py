@@ -94,7 +94,7 @@ class Resolver:
                 # A file nothing imports and that does not parse is a helper for another Python
                 # (torch's py312_intrinsics.py) far more often than a broken module.
                 yield ImportProblem(
-                    kind="unparsable", path=source.path, line=summary["error_line"], statement="",
+                    kind="unscanned" if summary["unscanned"] else "unparsable", path=source.path, line=summary["error_line"], statement="",
                     importer_module=source.module, conditional=unreferenced,
                     module=source.module, missing=source.module, detail=summary["error"] + note, **base,
                 )

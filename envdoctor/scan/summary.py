@@ -17,7 +17,11 @@ import re
 from typing import Any, Dict, List, Optional
 
 # Bump whenever the shape or meaning of a summary changes: the cache keys on it.
-SUMMARY_VERSION = 4
+SUMMARY_VERSION = 5
+
+# Larger source files are not parsed: `ast.parse` needs about a hundred times a file's size in
+# memory, and no hand-written module comes near this (transformers' largest is under 1 MB).
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
 
 
 def scanner_fingerprint() -> str:
@@ -94,7 +98,14 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
         "flags": {},
         "error": None,
         "error_line": 0,
+        # True when the scanner, not Python, gave up on the file (too large, nested too deeply
+        # for its own walk): the module may import fine, so nothing is known about it.
+        "unscanned": False,
     }
+    if len(source) > MAX_SOURCE_BYTES:
+        summary["error"] = f"not scanned: {len(source) / 1048576:.1f} MB, above the scanner's limit of {MAX_SOURCE_BYTES // 1048576} MB"
+        summary["unscanned"] = True
+        return summary
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError) as exc:  # ValueError: source with NUL bytes
@@ -102,8 +113,20 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
         summary["error"] = f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}" + (f" (line {line})" if line else "")
         summary["error_line"] = line or 0
         return summary
+    except (RecursionError, MemoryError) as exc:
+        # Python's parser gives up on nesting past its limits (`1 + 1 + ...` x 100,000, 50,000
+        # nested `not`): importing the module fails the same way on the target.
+        summary["error"] = f"{type(exc).__name__}: nested too deeply for Python's parser"
+        return summary
     walker = _Walker()
-    walker.body(tree.body, _Context())
+    try:
+        walker.body(tree.body, _Context())
+    except RecursionError:
+        # Python parsed it, so it may import; only the scanner's own walk gave up.
+        del tree
+        summary["error"] = "not scanned: nested too deeply for the scanner"
+        summary["unscanned"] = True
+        return summary
     summary["imports"] = walker.imports
     summary["defs"] = sorted(walker.defs)
     summary["assigned"] = sorted(walker.assigned)
@@ -185,7 +208,11 @@ class _Walker:
     def _condition(self, test: ast.expr) -> tuple:
         encoded = self._encoded.get(id(test))
         if encoded is None:
-            encoded = self._encoded[id(test)] = encode_condition(test)
+            try:
+                encoded = encode_condition(test)
+            except RecursionError:  # `not not ... x` a thousand deep: a test nothing can decide
+                encoded = ("unknown", ())
+            self._encoded[id(test)] = encoded
         return encoded
 
     def _note_decorators(self, node, ctx: _Context) -> None:
@@ -219,18 +246,26 @@ class _Walker:
             self.globals_declared.update(node.names)
 
     def _If(self, node: ast.If, ctx: _Context) -> None:
-        test = node.test
-        # The two tests decided here, at parse time, whatever the target.
-        if _dotted(test) in _TYPE_CHECKING_NAMES:
-            self.body(node.body, ctx.inside(type_checking=True))
-            self.body(node.orelse, ctx)
+        # An `elif` chain is walked in a loop, not by recursion: a generated chain of thousands
+        # of branches parses, and must not exhaust the scanner's stack.
+        while True:
+            test = node.test
+            # The two tests decided here, at parse time, whatever the target.
+            if _dotted(test) in _TYPE_CHECKING_NAMES:
+                self.body(node.body, ctx.inside(type_checking=True))
+            elif isinstance(test, ast.Constant):  # `if False:` never runs; `if True:` always does
+                if test.value:
+                    self.body(node.body, ctx)
+                    return
+            else:
+                self.body(node.body, ctx.inside(tests=ctx.tests + ((test, True),)))
+                ctx = ctx.inside(tests=ctx.tests + ((test, False),))
+            orelse = node.orelse
+            if len(orelse) == 1 and isinstance(orelse[0], ast.If):
+                node = orelse[0]
+                continue
+            self.body(orelse, ctx)
             return
-        if isinstance(test, ast.Constant):  # `if False:` never runs; `if True:` always does
-            self.body(node.body if test.value else node.orelse, ctx)
-            return
-        self.body(node.body, ctx.inside(tests=ctx.tests + ((test, True),)))
-        if node.orelse:
-            self.body(node.orelse, ctx.inside(tests=ctx.tests + ((test, False),)))
 
     def _Try(self, node, ctx: _Context) -> None:
         guards = any(_catches_import_error(handler.type) for handler in node.handlers)
@@ -337,7 +372,10 @@ class _Walker:
             self._bind_target(target.value, defines)
 
     def _set_all(self, value: ast.expr, replace: bool) -> None:
-        names = _literal_strings(value)
+        try:
+            names = _literal_strings(value)
+        except RecursionError:  # `[...] + [...] + ...` a thousand terms long: read as computed
+            names = None
         if names is None:
             self.all_dynamic = True
         elif replace:

@@ -350,6 +350,28 @@ def test_unparsable_file(tmp_path):
     assert problem.importer_module == "consumer.bad" and problem.line == 1 and "SyntaxError" in problem.detail
 
 
+def test_a_file_too_large_or_too_deep_for_the_scanner_is_unscanned_not_unparsable(tmp_path, monkeypatch):
+    monkeypatch.setattr(summary_module, "MAX_SOURCE_BYTES", 1000)
+    result = scan(tmp_path, {"consumer/__init__.py": "", "consumer/big.py": "x = 1\n" * 500}, cache=False)
+    assert only(result, kind="unscanned").importer_module == "consumer.big"
+    monkeypatch.undo()
+    # Python parses a 1,000-term `__all__ = [...] + [...] + ...`: too deep to read, so computed.
+    deep = "__all__ = " + " + ".join(f"['n{i}']" for i in range(1000)) + "\n"
+    summary = summarize_source(deep.encode())
+    assert summary["error"] is None and summary["all_dynamic"]
+    # A test too deep to encode is undecided, and the file is still scanned.
+    summary = summarize_source(("if " + "not " * 2000 + "flag:\n    import os\n").encode())
+    assert summary["error"] is None and summary["imports"][0][9] == ((("unknown", ()), True),)
+
+
+def test_a_long_elif_chain_is_walked_without_recursion():
+    chain = "if x == 0:\n    import a0\n" + "".join(f"elif x == {i}:\n    import a{i}\n" for i in range(1, 1500)) + "else:\n    import last\n"
+    summary = summarize_source(chain.encode())
+    assert summary["error"] is None and len(summary["imports"]) == 1501
+    last = summary["imports"][-1]
+    assert last[4] == "last" and len(last[9]) == 1500 and all(polarity is False for _, polarity in last[9])
+
+
 # --- caching ----------------------------------------------------------------------------------
 
 def test_a_warm_scan_parses_nothing_and_a_change_is_seen(tmp_path):
