@@ -11,7 +11,8 @@ import operator
 from typing import Any, Callable, Dict, Optional, Set, Tuple
 
 # Answers the conditions that need more than the target's traits: a module-level flag
-# ("flag", "compat.py310") or an installed version ("dist_version", ...); None when unknown.
+# ("flag", "compat.py310"), an installed version ("dist_version", ...) or whether a try's
+# imports resolve ("try_ok", first, last); None when unknown.
 Lookup = Callable[[tuple], Optional[bool]]
 # The root undecided_roots gives a version comparison it could not decide.
 INSTALLED_VERSION = "<installed version>"
@@ -53,7 +54,7 @@ def evaluate(condition: tuple, traits: TargetTraits, lookup: Optional[Lookup] = 
     kind = condition[0]
     if kind == "const":
         return condition[1]
-    if kind in ("flag", "dist_version"):
+    if kind in ("flag", "dist_version", "try_ok"):
         return lookup(condition) if lookup is not None else None
     if kind == "not":
         inner = evaluate(condition[1], traits, lookup)
@@ -121,7 +122,7 @@ def undecided_roots(conditions: tuple, traits: TargetTraits, lookup: Optional[Lo
             roots.update(condition[1])
         elif kind == "flag":
             roots.add(condition[1].partition(".")[0])
-        elif kind == "dist_version":
+        elif kind in ("dist_version", "try_ok"):
             roots.add(INSTALLED_VERSION)
         elif kind == "not":
             stack.append(condition[1])

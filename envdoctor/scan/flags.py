@@ -5,12 +5,14 @@ encode (`py310 = sys.version_info >= (3, 10)`, `X = Version(version("transformer
 Version("5.17")`) or a version source (`V = importlib.metadata.version("transformers")`).
 A condition that names such a flag, in the same module or through an import (`from . import
 compat` then `compat.py310`, or `from .compat import py310`), is evaluated with the target's
-traits and installed versions, so the branch that cannot run is skipped.
+traits and installed versions, so the branch that cannot run is skipped.  A flag set by a
+module-level `try: import x` / `except ImportError:` (`HAS_X = True` / `HAS_X = False`, or
+`x = None`) is True where the try's imports resolve on the target.
 """
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 from envdoctor.model.facts import canonicalize
 from envdoctor.scan.conditions import TargetTraits, compare, evaluate
@@ -30,6 +32,9 @@ class Flags:
         self.traits = traits
         self.versions = versions  # canonical distribution name -> installed version
         self.module_versions = module_versions  # top-level module -> its distribution's version
+        # (module, is package, summary, (first, last)) -> do the imports of that try body resolve?
+        # Set by the Resolver, which owns import resolution.
+        self.try_succeeds: Optional[Callable[[str, bool, dict, Tuple[int, int]], Optional[bool]]] = None
 
     def lookup(self, module: str, is_package: bool, summary: dict, depth: int = 0):
         """The Lookup for conditions written in `module` (whose summary is given)."""
@@ -38,6 +43,9 @@ class Flags:
     def _decide(self, module: str, is_package: bool, summary: dict, condition: tuple, depth: int) -> Optional[bool]:
         if depth > MAX_DEPTH:
             return None
+        if condition[0] == "try_ok":
+            # Whether the imports of the try body resolve on the target: the resolver knows.
+            return self.try_succeeds(module, is_package, summary, condition[1:]) if self.try_succeeds else None
         if condition[0] == "dist_version":
             _, source, op, wanted = condition
             installed = self._version(module, is_package, summary, source, depth)

@@ -70,6 +70,8 @@ class Resolver:
         versions = {canonicalize(dist.name): dist.version for dist in facts.active_distributions().values()}
         module_versions = {top: dist.version for top, dist in self.owner_by_top.items()}
         self.flags = Flags(finder, exports, traits, versions, module_versions)
+        self.flags.try_succeeds = self._try_succeeds
+        self._tries: Dict[Tuple[str, Tuple[int, int]], Optional[bool]] = {}
         # Served at run time by a stand-in finder (envdoctor's triton stub): every import below resolves.
         self.stubbed: Set[str] = set(facts.import_system.stubbed_modules if facts.import_system else ())
 
@@ -133,18 +135,27 @@ class Resolver:
         (False) when every import of the try body resolves on this target, as the first thing
         tried when one of them fails (`reach` unchanged), and unknown (None) when the try body
         imports nothing the scanner can judge (it fails, or not, at run time)."""
-        first, last = fallback
-        lookup = self.flags.lookup(source.module, source.is_package, summary)
+        succeeds = self._try_succeeds(source.module, source.is_package, summary, fallback)
+        return None if succeeds is None else (False if succeeds else reach)
+
+    def _try_succeeds(self, module: str, is_package: bool, summary: dict, lines: Tuple[int, int]) -> Optional[bool]:
+        """Whether the imports of the try body on `lines` all resolve on this target (None:
+        it imports nothing the scanner can judge)."""
+        key = (module, lines)
+        if key in self._tries:
+            return self._tries[key]
+        self._tries[key] = None  # a flag asked again while deciding this try is unknown
+        first, last = lines
+        lookup = self.flags.lookup(module, is_package, summary)
         tried = [
             record for record in summary["imports"]
             if first <= record[LINE] <= last and reachable(record[CONDITIONS], self.traits, lookup) is not False
         ]
-        if not tried:
-            return None
-        for record in tried:
-            if next(self._check_site(source.module, source.is_package, *_site_of(record)), None) is not None:
-                return reach
-        return False
+        verdict: Optional[bool] = None
+        if tried:
+            verdict = all(next(self._check_site(module, is_package, *_site_of(record)), None) is None for record in tried)
+        self._tries[key] = verdict
+        return verdict
 
     def _other_platform(self, missing: str) -> bool:
         """A module named for another platform than the target's (`_macosx` on Linux)."""

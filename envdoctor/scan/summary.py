@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 # Bump whenever the shape or meaning of a summary changes: the cache keys on it.
 SUMMARY_VERSION = 5
@@ -96,6 +96,7 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
         # Root names of the decorators of module-level defs and classes (`_Backend` for `@_Backend.export`).
         "decorators": [],
         "flags": {},
+        "functions": [],
         "error": None,
         "error_line": 0,
         # True when the scanner, not Python, gave up on the file (too large, nested too deeply
@@ -135,6 +136,7 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
     summary["all_dynamic"] = walker.all_dynamic
     summary["decorators"] = sorted(walker.decorators)
     summary["flags"] = walker.flags
+    summary["functions"] = walker.functions
     summary["getattr"] = "__getattr__" in walker.defs or "__getattr__" in walker.assigned or "__getattr__" in walker.bound
     return summary
 
@@ -177,6 +179,8 @@ class _Walker:
         self.all_dynamic = False
         self.decorators: set = set()
         self.flags: Dict[str, tuple] = {}  # module-level NAME -> encoded condition (or version source)
+        self._defaults: Dict[str, Any] = {}  # module-level NAME -> constant it was last set to
+        self.functions: List[Tuple[str, int, int]] = []  # module-level (name, first line, last line)
         self._encoded: Dict[int, tuple] = {}  # id(test node) -> encoded condition
 
     # -- statements -------------------------------------------------------------------
@@ -228,6 +232,7 @@ class _Walker:
     def _FunctionDef(self, node, ctx: _Context) -> None:
         if ctx.scope == "module":
             self.defs.add(node.name)
+            self.functions.append((node.name, node.lineno, getattr(node, "end_lineno", None) or node.lineno))
         self._note_decorators(node, ctx)
         self.body(node.body, ctx.inside(scope="function"))
 
@@ -271,6 +276,8 @@ class _Walker:
         guards = any(_catches_import_error(handler.type) for handler in node.handlers)
         self.body(node.body, ctx.inside(guarded=True) if guards else ctx)
         try_lines = (node.body[0].lineno, getattr(node.body[-1], "end_lineno", None) or node.body[-1].lineno)
+        if guards and ctx.scope == "module" and not (ctx.tests or ctx.guarded or ctx.fallback):
+            self._note_try_flags(node, try_lines)
         for handler in node.handlers:
             # A handler that catches ImportError runs only when the try failed: its imports are
             # fallbacks, judged by whether the try's own imports succeed on the target.
@@ -312,6 +319,10 @@ class _Walker:
         if ctx.scope != "module":
             return
         self._note_flag(node.targets, node.value, ctx)
+        if not (ctx.tests or ctx.guarded or ctx.fallback):
+            for name, value in _constant_assignments([node]).items():
+                self._defaults[name] = value
+                self.flags.pop(name, None)  # a later plain assignment replaces a try's flag
         for target in node.targets:
             if isinstance(target, ast.Name) and target.id == "__all__":
                 self._set_all(node.value, replace=True)
@@ -361,6 +372,32 @@ class _Walker:
         if encoded[0] not in ("unknown", "flag", "const"):
             self.flags[name] = encoded
 
+    def _note_try_flags(self, node, try_lines: Tuple[int, int]) -> None:
+        """Flags a module-level `try: import x` sets: `HAS_X = True` in the body and `HAS_X =
+        False` in the `except ImportError:` handler (or before the try), or `x = None` in the
+        handler for a name the body imports.  Each is ("try_ok", first, last): True on a target
+        where the try's imports resolve (peft's `is_transformers_dtensor_tp`)."""
+        succeeded = _constant_assignments(node.body)
+        handler_values: Dict[str, Any] = {}
+        for handler in node.handlers:
+            if _catches_import_error(handler.type):
+                handler_values.update(_constant_assignments(handler.body))
+        imported = {
+            alias.asname or alias.name.partition(".")[0]
+            for statement in node.body if isinstance(statement, (ast.Import, ast.ImportFrom))
+            for alias in statement.names
+        }
+        try_ok = ("try_ok",) + try_lines
+        for name, value in handler_values.items():
+            if name in succeeded and isinstance(value, bool) and succeeded[name] is (not value):
+                self.flags[name] = try_ok if succeeded[name] else ("not", try_ok)
+            elif value is None and name in imported:  # `except ImportError: x = None`
+                self.flags[name] = try_ok
+        for name, value in succeeded.items():  # `HAS_X = False` before the try, True in it
+            before = self._defaults.get(name)
+            if name not in handler_values and isinstance(value, bool) and before is (not value):
+                self.flags[name] = try_ok if value else ("not", try_ok)
+
     def _bind_target(self, target: ast.expr, defines: bool = False) -> None:
         into = self.assigned if defines else self.bound
         if isinstance(target, ast.Name):
@@ -393,6 +430,22 @@ _HANDLERS = {
     for name, function in vars(_Walker).items()
     if name.startswith("_") and name[1:2].isupper() and hasattr(ast, name[1:])
 }
+
+
+def _constant_assignments(statements) -> Dict[str, Any]:
+    """NAME -> value of the `NAME = True`, `NAME = False`, `NAME = None` among `statements`."""
+    found: Dict[str, Any] = {}
+    for statement in statements:
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)):
+            continue
+        value = statement.value
+        if isinstance(value, ast.Constant) and (value.value is True or value.value is False or value.value is None):
+            found[statement.targets[0].id] = value.value
+    return found
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def _is_str(node: ast.expr) -> bool:
@@ -448,6 +501,8 @@ def _is_suppress_import_error(expr: ast.expr) -> bool:
 #                                          per target in the module that defines it
 #   ("dist_version", source, op, "5.17")   Version(importlib.metadata.version("x")) <op> Version("5.17"),
 #                                          source ("dist", "x") | ("module", "x") (x.__version__) | ("name", "X")
+#   ("try_ok", first, last)                the imports of a module-level `try:` body (lines first..last)
+#                                          resolve on the target: flags set by try/except ImportError
 #   ("unknown", roots)                     anything else; roots: the names it starts from (`config`
 #                                          of `config.is_fbcode()`), to tell a question about the
 #                                          environment (an imported module) from one about a value
@@ -477,6 +532,10 @@ def encode_condition(test: ast.expr) -> tuple:
         parts = tuple(encode_condition(value) for value in test.values)
         return ("and" if isinstance(test.op, ast.And) else "or", parts)
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        # `x is None` / `x is not None`, after `except ImportError: x = None`: a flag's negation / the flag.
+        if isinstance(test.ops[0], (ast.Is, ast.IsNot)) and isinstance(test.left, ast.Name) and _is_none(test.comparators[0]):
+            flag = ("flag", test.left.id)
+            return ("not", flag) if isinstance(test.ops[0], ast.Is) else flag
         op = _OPS.get(type(test.ops[0]))
         return _encode_comparison(test.left, op, test.comparators[0]) or _unknown(test)
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith":

@@ -710,3 +710,56 @@ def test_a_module_imported_under_a_decided_flag_runs_on_import(tmp_path):
     undecided = dict(files, **{"consumer/compat.py": "import os\npy3 = os.environ.get('X')\n"})
     found = scan(tmp_path / "undecided", undecided, version=(3, 11, 7))
     assert [(p.module, p.eager) for p in found.problems] == [("tritonxyz_missing", False)]
+
+
+def _try_flags(tmp_path: Path, provider_has: str) -> ImportScan:
+    """Flags set by try/except ImportError, in the three shapes real packages write (peft 0.21's
+    import_utils.is_transformers_dtensor_tp; `x = None`; a default before the try)."""
+    site = str(tmp_path / "site")
+    return scan(tmp_path, {
+        "providerx/__init__.py": "",
+        f"providerx/{provider_has}.py": "def apply(): pass\n",
+        "consumer/__init__.py": "",
+        "consumer/import_utils.py": """
+            try:
+                from providerx.fast import apply  # noqa: F401
+
+                is_fast = True
+            except ImportError:
+                is_fast = False
+
+            try:
+                import providerx.fast as fast_module
+            except ImportError:
+                fast_module = None
+
+            HAS_FAST = False
+            try:
+                import providerx.fast
+                HAS_FAST = True
+            except ImportError:
+                pass
+        """,
+        "consumer/use.py": """
+            from consumer.import_utils import is_fast, fast_module, HAS_FAST
+            if is_fast:
+                from providerx.fast import apply
+            else:
+                from providerx.slow import apply
+            if fast_module is not None and HAS_FAST:
+                from providerx.fast import apply as again
+            if fast_module is None or not HAS_FAST:
+                from providerx.slow import apply as slow_again
+            if not is_fast:
+                from providerx.slow import gone
+        """,
+    }, dists=[dist("providerx", "2.0", location=site, top_level=["providerx"])])
+
+
+def test_flags_set_by_try_except_importerror_are_decided_for_the_target(tmp_path):
+    # providerx.fast resolves: every `else`/`not` branch (providerx.slow, missing) cannot run.
+    assert [p for p in _try_flags(tmp_path / "fast", "fast").problems if p.importer_module == "consumer.use"] == []
+    # It does not: the flags are False, the fast branches cannot run, and the one import that
+    # fails where it runs is reported as decided (not conditional).
+    slow = [p for p in _try_flags(tmp_path / "slow", "slow").problems if p.importer_module == "consumer.use"]
+    assert [(p.line, p.missing, p.conditional) for p in slow] == [(12, "gone", False)]
