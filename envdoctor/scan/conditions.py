@@ -54,7 +54,7 @@ def evaluate(condition: tuple, traits: TargetTraits, lookup: Optional[Lookup] = 
     kind = condition[0]
     if kind == "const":
         return condition[1]
-    if kind in ("flag", "dist_version", "try_ok"):
+    if kind in ("flag", "dist_version", "try_ok", "call", "find_spec"):
         return lookup(condition) if lookup is not None else None
     if kind == "not":
         inner = evaluate(condition[1], traits, lookup)
@@ -120,9 +120,9 @@ def undecided_roots(conditions: tuple, traits: TargetTraits, lookup: Optional[Lo
         kind = condition[0]
         if kind == "unknown":
             roots.update(condition[1])
-        elif kind == "flag":
+        elif kind in ("flag", "call"):
             roots.add(condition[1].partition(".")[0])
-        elif kind in ("dist_version", "try_ok"):
+        elif kind in ("dist_version", "try_ok", "find_spec"):
             roots.add(INSTALLED_VERSION)
         elif kind == "not":
             stack.append(condition[1])

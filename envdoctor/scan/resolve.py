@@ -15,6 +15,8 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from envdoctor.model.facts import Distribution, Facts, ImportProblem, canonicalize
 from envdoctor.scan.cache import SummaryStore
+from envdoctor.scan.calls import CallSites
+from envdoctor.scan.calls import Source as CallSource
 from envdoctor.scan.conditions import INSTALLED_VERSION, TargetTraits, reachable, undecided_roots
 from envdoctor.scan.exports import Exports, absolute_module, import_target
 from envdoctor.scan.flags import Flags
@@ -84,6 +86,10 @@ class Resolver:
         }
         eager = self._eager_modules(unit, summaries)
         never, left_out = self._not_imported(unit, summaries)
+        calls = CallSites(
+            [CallSource(source.module, source.path, source.is_package, summaries[source.path]) for source in unit.files if source.path in summaries],
+            self.traits, self.flags.lookup,
+        )
         for source in unit.files:
             summary = summaries.get(source.path)
             if summary is None:
@@ -101,9 +107,9 @@ class Resolver:
                     module=source.module, missing=source.module, detail=summary["error"] + note, **base,
                 )
                 continue
-            yield from self._file_problems(unit, source, summary, eager, unreferenced, note, base)
+            yield from self._file_problems(unit, source, summary, eager, unreferenced, note, base, calls)
 
-    def _file_problems(self, unit: ScanUnit, source, summary: dict, eager: Set[str], unreferenced: bool, note: str, base: dict) -> Iterator[ImportProblem]:
+    def _file_problems(self, unit: ScanUnit, source, summary: dict, eager: Set[str], unreferenced: bool, note: str, base: dict, calls: CallSites) -> Iterator[ImportProblem]:
         lines = _LazyLines(source.path)
         lookup = self.flags.lookup(source.module, source.is_package, summary)
         # Names an undecided condition may start from to count as a question about the
@@ -123,7 +129,10 @@ class Resolver:
                 path=source.path, line=line, importer_module=source.module, scope=scope, guarded=guarded, type_checking=type_checking,
                 conditional=asks_environment or unreferenced, eager=source.module in eager and _runs_on_import(record) and reach is True, **base,
             )
-            for problem in self._check_site(source.module, source.is_package, kind, level, module, names):
+            site_problems = list(self._check_site(source.module, source.is_package, kind, level, module, names))
+            if site_problems and scope == "function" and _in_function_never_called(calls, source.module, line):
+                continue
+            for problem in site_problems:
                 kind_, absolute, missing, detail, imported = problem
                 if self._other_platform(missing):
                     continue
@@ -375,6 +384,12 @@ class Resolver:
                 index.setdefault("\0module:" + source.module.rpartition(".")[2], []).append(source.module)
         self._definitions[provider] = index
         return index
+
+
+def _in_function_never_called(calls: CallSites, module: str, line: int) -> bool:
+    """The line sits in a private module-level function that nothing calls on this target."""
+    function = calls.enclosing_function(module, line)
+    return function is not None and calls.never_runs(module, function)
 
 
 class _LazyLines:

@@ -97,36 +97,15 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
         "decorators": [],
         "flags": {},
         "functions": [],
+        "returns": {},
         "error": None,
         "error_line": 0,
         # True when the scanner, not Python, gave up on the file (too large, nested too deeply
         # for its own walk): the module may import fine, so nothing is known about it.
         "unscanned": False,
     }
-    if len(source) > MAX_SOURCE_BYTES:
-        summary["error"] = f"not scanned: {len(source) / 1048576:.1f} MB, above the scanner's limit of {MAX_SOURCE_BYTES // 1048576} MB"
-        summary["unscanned"] = True
-        return summary
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError) as exc:  # ValueError: source with NUL bytes
-        line = getattr(exc, "lineno", None)
-        summary["error"] = f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}" + (f" (line {line})" if line else "")
-        summary["error_line"] = line or 0
-        return summary
-    except (RecursionError, MemoryError) as exc:
-        # Python's parser gives up on nesting past its limits (`1 + 1 + ...` x 100,000, 50,000
-        # nested `not`): importing the module fails the same way on the target.
-        summary["error"] = f"{type(exc).__name__}: nested too deeply for Python's parser"
-        return summary
-    walker = _Walker()
-    try:
-        walker.body(tree.body, _Context())
-    except RecursionError:
-        # Python parsed it, so it may import; only the scanner's own walk gave up.
-        del tree
-        summary["error"] = "not scanned: nested too deeply for the scanner"
-        summary["unscanned"] = True
+    walker = _walked(source, summary)
+    if walker is None:
         return summary
     summary["imports"] = walker.imports
     summary["defs"] = sorted(walker.defs)
@@ -137,8 +116,38 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
     summary["decorators"] = sorted(walker.decorators)
     summary["flags"] = walker.flags
     summary["functions"] = walker.functions
+    summary["returns"] = walker.returns
     summary["getattr"] = "__getattr__" in walker.defs or "__getattr__" in walker.assigned or "__getattr__" in walker.bound
     return summary
+
+
+def _walked(source: bytes, summary: Dict[str, Any]) -> Optional["_Walker"]:
+    """The walk of the parsed source; None, with the reason in `summary`, when there is none."""
+    if len(source) > MAX_SOURCE_BYTES:
+        summary["error"] = f"not scanned: {len(source) / 1048576:.1f} MB, above the scanner's limit of {MAX_SOURCE_BYTES // 1048576} MB"
+        summary["unscanned"] = True
+        return None
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError) as exc:  # ValueError: source with NUL bytes
+        line = getattr(exc, "lineno", None)
+        summary["error"] = f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}" + (f" (line {line})" if line else "")
+        summary["error_line"] = line or 0
+        return None
+    except (RecursionError, MemoryError) as exc:
+        # Python's parser gives up on nesting past its limits (`1 + 1 + ...` x 100,000, 50,000
+        # nested `not`): importing the module fails the same way on the target.
+        summary["error"] = f"{type(exc).__name__}: nested too deeply for Python's parser"
+        return None
+    walker = _Walker()
+    try:
+        walker.body(tree.body, _Context())
+    except RecursionError:
+        # Python parsed it, so it may import; only the scanner's own walk gave up.
+        summary["error"] = "not scanned: nested too deeply for the scanner"
+        summary["unscanned"] = True
+        return None
+    return walker
 
 
 class _Context:
@@ -181,6 +190,7 @@ class _Walker:
         self.flags: Dict[str, tuple] = {}  # module-level NAME -> encoded condition (or version source)
         self._defaults: Dict[str, Any] = {}  # module-level NAME -> constant it was last set to
         self.functions: List[Tuple[str, int, int]] = []  # module-level (name, first line, last line)
+        self.returns: Dict[str, tuple] = {}  # module-level function -> encoded condition it returns
         self._encoded: Dict[int, tuple] = {}  # id(test node) -> encoded condition
 
     # -- statements -------------------------------------------------------------------
@@ -233,6 +243,11 @@ class _Walker:
         if ctx.scope == "module":
             self.defs.add(node.name)
             self.functions.append((node.name, node.lineno, getattr(node, "end_lineno", None) or node.lineno))
+            returned = _single_return(node)
+            if returned is not None and not (ctx.tests or ctx.guarded or ctx.fallback):
+                encoded = self._condition(returned)
+                if encoded[0] not in ("unknown", "const"):
+                    self.returns[node.name] = encoded
         self._note_decorators(node, ctx)
         self.body(node.body, ctx.inside(scope="function"))
 
@@ -432,6 +447,18 @@ _HANDLERS = {
 }
 
 
+def _single_return(node) -> Optional[ast.expr]:
+    """The expression of a function whose body is one `return <expr>` (after a docstring)."""
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and _is_str(body[0].value):
+        body = body[1:]
+    if node.args.args or node.args.posonlyargs or node.args.kwonlyargs or node.args.vararg or node.args.kwarg:
+        return None
+    if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None:
+        return body[0].value
+    return None
+
+
 def _constant_assignments(statements) -> Dict[str, Any]:
     """NAME -> value of the `NAME = True`, `NAME = False`, `NAME = None` among `statements`."""
     found: Dict[str, Any] = {}
@@ -442,6 +469,16 @@ def _constant_assignments(statements) -> Dict[str, Any]:
         if isinstance(value, ast.Constant) and (value.value is True or value.value is False or value.value is None):
             found[statement.targets[0].id] = value.value
     return found
+
+
+def _find_spec(node: ast.expr) -> Optional[tuple]:
+    """importlib.util.find_spec("x") -> ("find_spec", "x"): whether x resolves on the target."""
+    if (
+        isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and _is_str(node.args[0])
+        and (_dotted(node.func) or "").rpartition(".")[2] == "find_spec"
+    ):
+        return ("find_spec", node.args[0].value)
+    return None
 
 
 def _is_none(node: ast.expr) -> bool:
@@ -501,6 +538,9 @@ def _is_suppress_import_error(expr: ast.expr) -> bool:
 #                                          per target in the module that defines it
 #   ("dist_version", source, op, "5.17")   Version(importlib.metadata.version("x")) <op> Version("5.17"),
 #                                          source ("dist", "x") | ("module", "x") (x.__version__) | ("name", "X")
+#   ("call", "is_x")                       a call without arguments: decided when the module-level
+#                                          function it names is `return <a condition>`
+#   ("find_spec", "x")                     importlib.util.find_spec("x") (is not None): x resolves
 #   ("try_ok", first, last)                the imports of a module-level `try:` body (lines first..last)
 #                                          resolve on the target: flags set by try/except ImportError
 #   ("unknown", roots)                     anything else; roots: the names it starts from (`config`
@@ -533,11 +573,20 @@ def encode_condition(test: ast.expr) -> tuple:
         return ("and" if isinstance(test.op, ast.And) else "or", parts)
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         # `x is None` / `x is not None`, after `except ImportError: x = None`: a flag's negation / the flag.
-        if isinstance(test.ops[0], (ast.Is, ast.IsNot)) and isinstance(test.left, ast.Name) and _is_none(test.comparators[0]):
-            flag = ("flag", test.left.id)
-            return ("not", flag) if isinstance(test.ops[0], ast.Is) else flag
+        if isinstance(test.ops[0], (ast.Is, ast.IsNot)) and _is_none(test.comparators[0]):
+            spec = _find_spec(test.left)
+            flag = ("flag", test.left.id) if isinstance(test.left, ast.Name) else spec
+            if flag is not None:
+                return ("not", flag) if isinstance(test.ops[0], ast.Is) else flag
         op = _OPS.get(type(test.ops[0]))
         return _encode_comparison(test.left, op, test.comparators[0]) or _unknown(test)
+    if isinstance(test, ast.Call):
+        spec = _find_spec(test)
+        if spec is not None:
+            return spec
+        called = _dotted(test.func)
+        if called is not None and not test.args and not test.keywords:
+            return ("call", called)  # `is_x_available()`: decided when its function returns a flag
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith":
         subject = _string_subject(test.func.value)
         if subject and len(test.args) == 1 and _is_str(test.args[0]):

@@ -763,3 +763,113 @@ def test_flags_set_by_try_except_importerror_are_decided_for_the_target(tmp_path
     # fails where it runs is reported as decided (not conditional).
     slow = [p for p in _try_flags(tmp_path / "slow", "slow").problems if p.importer_module == "consumer.use"]
     assert [(p.line, p.missing, p.conditional) for p in slow] == [(12, "gone", False)]
+
+
+def _peft_like(tmp_path: Path, provider_files: Dict[str, str], function: str = "_maybe_shard_state_dict_for_tp") -> ImportScan:
+    """peft 0.21.2's shape: import_utils sets is_transformers_dtensor_tp by try/except ImportError;
+    save_and_load's private function imports from transformers.integrations.tensor_parallel; the
+    LoRA model calls it only under `if not is_transformers_dtensor_tp and ...`."""
+    site = str(tmp_path / "site")
+    return scan(tmp_path, {
+        **provider_files,
+        "providerx/__init__.py": "",
+        "providerx/integrations/__init__.py": "",
+        "providerx/integrations/tensor_parallel.py": "class RowwiseParallel: pass\n",
+        "consumer/__init__.py": "",
+        "consumer/import_utils.py": """
+            try:
+                from providerx.distributed.tensor_parallel import apply_tensor_parallelism  # noqa: F401
+
+                is_transformers_dtensor_tp = True
+            except ImportError:
+                is_transformers_dtensor_tp = False
+        """,
+        "consumer/save_and_load.py": f"""
+            from consumer.import_utils import is_transformers_dtensor_tp
+
+            def {function}(model, state_dict, adapter_name):
+                tp_lora_modules = []
+                if not tp_lora_modules:
+                    return
+
+                from providerx.integrations.tensor_parallel import (
+                    ColwiseParallel,
+                    RowwiseParallel,
+                )
+        """,
+        "consumer/model.py": f"""
+            import torch
+            from consumer.import_utils import is_transformers_dtensor_tp
+            from consumer.save_and_load import {function}
+
+            class LoraModel:
+                @classmethod
+                def _remap_adapter_state_dict_for_load(cls, model, config, adapter_name, state_dict):
+                    if not is_transformers_dtensor_tp and torch.distributed.is_available() and torch.distributed.is_initialized():
+                        {function}(model, state_dict, adapter_name)
+                    return state_dict
+        """,
+    }, dists=[dist("providerx", "5.24", location=site, top_level=["providerx"])])
+
+
+def test_a_private_function_called_only_under_a_false_condition_never_runs(tmp_path):
+    dtensor = {"providerx/distributed/__init__.py": "", "providerx/distributed/tensor_parallel.py": "def apply_tensor_parallelism(): pass\n"}
+    # transformers 5.24 has the dtensor TP API: the flag is True, the only call cannot run.
+    assert [p for p in _peft_like(tmp_path / "new", dtensor).problems if p.importer_module == "consumer.save_and_load"] == []
+    # Near misses: without that API the call may run (the rest of its test is decided at run
+    # time), and a public function may be called from anywhere: both stay reported.
+    older = _peft_like(tmp_path / "old", {})
+    assert {p.missing for p in older.problems if p.importer_module == "consumer.save_and_load"} == {"ColwiseParallel"}
+    public = _peft_like(tmp_path / "public", dtensor, function="maybe_shard_state_dict_for_tp")
+    assert {p.missing for p in public.problems if p.importer_module == "consumer.save_and_load"} == {"ColwiseParallel"}
+
+
+def test_private_functions_called_through_other_never_called_functions_and_mentions_that_keep_them(tmp_path):
+    base = {
+        "consumer/__init__.py": "",
+        "consumer/flags.py": "import sys\nON_WINDOWS = sys.platform == 'win32'\n",
+        "consumer/helpers.py": """
+            def _outer():
+                _inner()
+
+            def _inner():
+                from consumer.gone import thing
+        """,
+    }
+    dead = dict(base, **{"consumer/use.py": "from consumer.flags import ON_WINDOWS\nfrom consumer import helpers\nif ON_WINDOWS:\n    helpers._outer()\n"})
+    assert scan(tmp_path / "dead", dead).problems == ()  # _inner runs only from _outer, which never runs on Linux
+    # A mention by name in a string (getattr, a registry) keeps it: the call cannot be followed.
+    by_name = dict(dead, **{"consumer/registry.py": "import consumer.helpers as h\nrun = getattr(h, '_inner')\n"})
+    assert problems(scan(tmp_path / "named", by_name)) == {("missing-module", "consumer.gone", "consumer.gone")}
+    # A decorator on the function may register it: it stays too.
+    decorated = dict(dead, **{"consumer/helpers.py": base["consumer/helpers.py"].replace("def _inner", "@register\n            def _inner")})
+    assert problems(scan(tmp_path / "decorated", decorated)) == {("missing-module", "consumer.gone", "consumer.gone")}
+
+
+def test_a_call_of_a_function_that_returns_a_decidable_test_is_decided(tmp_path):
+    """transformers 5.24's integration_utils: `def is_clearml_available(): return
+    importlib.util.find_spec("clearml") is not None`, then `if is_clearml_available():`."""
+    files = {
+        "consumer/__init__.py": "",
+        "consumer/integration_utils.py": """
+            import importlib.util
+
+            def is_providerx_available():
+                return importlib.util.find_spec("providerx") is not None
+
+            HAS_PROVIDERX = is_providerx_available()
+        """,
+        "consumer/callbacks.py": """
+            from consumer.integration_utils import is_providerx_available, HAS_PROVIDERX
+            if is_providerx_available():
+                from providerx import gone
+            if HAS_PROVIDERX:
+                import providerx.also_gone
+        """,
+    }
+    # Not installed: both branches cannot run, so nothing is reported (before: IMP003 info sites).
+    assert scan(tmp_path / "absent", files).problems == ()
+    # Installed: they run, and the broken imports are reported as decided, not conditional.
+    site = str(tmp_path / "present" / "site")
+    present = scan(tmp_path / "present", dict(files, **{"providerx/__init__.py": ""}), dists=[dist("providerx", "1.0", location=site)])
+    assert {(p.missing, p.conditional) for p in present.problems} == {("gone", False), ("providerx.also_gone", False)}
