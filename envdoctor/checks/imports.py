@@ -213,8 +213,12 @@ def dead_import(facts: Facts) -> Iterator:
         another module it cannot compute, `if __name__ == "__main__":`), and in a module the
         package leaves out (transformers' `modular_*.py` templates, which its `__init__` never
         names). Never reported: branches that cannot run on the target (`sys.version_info`,
-        `sys.platform`, `platform.system()` and module-level flags computed from them or from
-        installed versions), the fallback of a `try` whose imports succeed, names a module
+        `sys.platform`, `platform.system()` and module-level flags computed from them, from
+        installed versions, from `importlib.util.find_spec` or from whether a `try: import x`
+        succeeds, and argument-less calls of functions that return such a test), imports in a
+        private function that nothing in the package calls on the target (peft's
+        `_maybe_shard_state_dict_for_tp`, called only under `if not
+        is_transformers_dtensor_tp`), the fallback of a `try` whose imports succeed, names a module
         creates at run time (`setattr` on itself, a registration decorator that sets names in
         its module, `globals()`, module `__getattr__`, C extensions), and modules named for
         another platform (`_macosx` on Linux).
@@ -262,7 +266,9 @@ def api_drift(facts: Facts) -> Iterator:
         scanner cannot decide, and in a module the package leaves out. Not reported at all
         when the branch cannot run on the target: SQLAlchemy's `if compat.py310:` on 3.8,
         vllm's `if TRANSFORMERS_WITH_AXIAL_ROPE:` decided from the installed transformers'
-        version, the `except ImportError:` fallback of a try that succeeds (`from collections
+        version, a flag set by `try: import x` / `except ImportError:` decided from whether x
+        resolves, a private function that nothing in its package calls on the target, the
+        `except ImportError:` fallback of a try that succeeds (`from collections
         import Mapping` behind `collections.abc`), or names the provider creates at run time
         (`numpy.dtypes.StringDType`, matplotlib's backend names).
 
