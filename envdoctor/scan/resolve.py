@@ -130,7 +130,10 @@ class Resolver:
                 conditional=asks_environment or unreferenced, eager=source.module in eager and _runs_on_import(record) and reach is True, **base,
             )
             site_problems = list(self._check_site(source.module, source.is_package, kind, level, module, names))
-            if site_problems and scope == "function" and _in_function_never_called(calls, source.module, line):
+            # Following calls costs a read of the package per function: it is paid only where the
+            # finding could be above info (a dead import or drift that runs when its path runs).
+            could_warn = not (type_checking or asks_environment or unreferenced) and any(p[0] != "uninstalled" for p in site_problems)
+            if could_warn and scope == "function" and _in_function_never_called(calls, source.module, line):
                 continue
             for problem in site_problems:
                 kind_, absolute, missing, detail, imported = problem
