@@ -213,8 +213,12 @@ def dead_import(facts: Facts) -> Iterator:
         another module it cannot compute, `if __name__ == "__main__":`), and in a module the
         package leaves out (transformers' `modular_*.py` templates, which its `__init__` never
         names). Never reported: branches that cannot run on the target (`sys.version_info`,
-        `sys.platform`, `platform.system()` and module-level flags computed from them or from
-        installed versions), the fallback of a `try` whose imports succeed, names a module
+        `sys.platform`, `platform.system()` and module-level flags computed from them, from
+        installed versions, from `importlib.util.find_spec` or from whether a `try: import x`
+        succeeds, and argument-less calls of functions that return such a test), imports in a
+        private function that nothing in the package calls on the target (peft's
+        `_maybe_shard_state_dict_for_tp`, called only under `if not
+        is_transformers_dtensor_tp`), the fallback of a `try` whose imports succeed, names a module
         creates at run time (`setattr` on itself, a registration decorator that sets names in
         its module, `globals()`, module `__getattr__`, C extensions), and modules named for
         another platform (`_macosx` on Linux).
@@ -262,7 +266,9 @@ def api_drift(facts: Facts) -> Iterator:
         scanner cannot decide, and in a module the package leaves out. Not reported at all
         when the branch cannot run on the target: SQLAlchemy's `if compat.py310:` on 3.8,
         vllm's `if TRANSFORMERS_WITH_AXIAL_ROPE:` decided from the installed transformers'
-        version, the `except ImportError:` fallback of a try that succeeds (`from collections
+        version, a flag set by `try: import x` / `except ImportError:` decided from whether x
+        resolves, a private function that nothing in its package calls on the target, the
+        `except ImportError:` fallback of a try that succeeds (`from collections
         import Mapping` behind `collections.abc`), or names the provider creates at run time
         (`numpy.dtypes.StringDType`, matplotlib's backend names).
 
@@ -375,44 +381,63 @@ def missing_distribution_import(facts: Facts) -> Iterator:
 @check(
     code="IMP004",
     name="unparsable-source",
-    summary="A scanned source file does not parse, so importing it raises SyntaxError.",
+    summary="A scanned source file does not parse, so importing it fails; or it is beyond what the scanner parses.",
     needs=("imports", "interpreter"),
 )
 def unparsable_source(facts: Facts) -> Iterator:
-    """Find scanned files that do not parse.
+    """Find scanned files that do not parse, and files the scanner could not scan.
 
     What it detects
-        A `.py` file of a scanned distribution or folder that Python's parser rejects, or that
-        cannot be read.
+        A `.py` file of a scanned distribution or folder that Python's parser rejects: a
+        SyntaxError, or nesting past the parser's limits (`x = 1 + 1 + ...` 100,000 times,
+        thousands of nested `not` or `lambda`: RecursionError or MemoryError), or a file that
+        cannot be read. Also a file the scanner itself did not scan: larger than 8 MB, or
+        nested too deeply for its own walk although Python parses it.
 
     Why it breaks
-        Importing the module raises SyntaxError: a warning. A file written for a newer Python
-        than the target's fails only there (e.g. `match` or PEP 695 syntax on an older
-        interpreter). envdoctor parses with its own interpreter: when that is older than the
-        target, the file may be fine on the target, and the finding is info. It is info too
-        when nothing in the package imports the file on this target (torch's
-        `py312_intrinsics.py`, a helper for a newer Python).
+        Importing a module that does not parse raises the parser's exception (SyntaxError,
+        RecursionError, MemoryError): a warning. A file written for a newer Python than the
+        target's fails only there (e.g. `match` or PEP 695 syntax on an older interpreter).
+        envdoctor parses with its own interpreter: when that is older than the target, the
+        file may be fine on the target, and the finding is info. It is info too when nothing
+        in the package imports the file on this target (torch's `py312_intrinsics.py`, a
+        helper for a newer Python), and when the scanner did not scan the file (too large,
+        or too deep for its walk): the module may import fine; only its imports are unchecked.
+        Either way the rest of the scan goes on and its findings are reported.
 
     Example
         pkg 1.0: pkg/broken.py does not parse: SyntaxError: invalid syntax (line 3)
 
     Fix
         Reinstall the distribution (a truncated file), or install a version that supports
-        the target's Python.
+        the target's Python; a generated file nested past the parser's limits must be
+        generated differently (a table as data, not as one expression).
 
     References
         https://docs.python.org/3/library/exceptions.html#SyntaxError
+        https://docs.python.org/3/library/exceptions.html#RecursionError
     """
     target = tuple(facts.interpreter.version_info[:2]) if facts.interpreter else sys.version_info[:2]
     host_older = tuple(sys.version_info[:2]) < tuple(target)
     for problem in facts.imports.problems if facts.imports else ():
+        if problem.kind == "unscanned":
+            yield report(
+                Severity.INFO,
+                f"{_who(problem.importer, problem.importer_version)}: {problem.importer_module} was {problem.detail}",
+                subject=problem.importer_module,
+                message="Its imports were not checked; the module itself may import fine.",
+                evidence=[problem.path],
+                location=Location(path=problem.path, distribution=problem.importer, module=problem.importer_module),
+            )
+            continue
         if problem.kind != "unparsable":
             continue
+        raised = problem.detail.partition(":")[0] if problem.detail.startswith(("RecursionError", "MemoryError")) else "SyntaxError"
         yield report(
             Severity.INFO if host_older or problem.conditional else Severity.WARNING,
             f"{_who(problem.importer, problem.importer_version)}: {problem.importer_module} does not parse: {problem.detail}",
             subject=problem.importer_module,
-            message="Importing this module raises SyntaxError."
+            message=f"Importing this module raises {raised}."
             + (f" envdoctor parsed it with Python {sys.version_info[0]}.{sys.version_info[1]}, older than the target's: it may be valid there." if host_older else ""),
             evidence=[f"{problem.path}:{problem.line}"],
             location=Location(path=problem.path, line=problem.line or None, distribution=problem.importer, module=problem.importer_module),

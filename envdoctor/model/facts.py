@@ -273,7 +273,7 @@ class ScannedCode(Record):
 class ImportProblem(Record):
     """An import in scanned code that cannot succeed against what is installed."""
 
-    kind: str  # missing-module | missing-name | uninstalled | beyond-top-level | unparsable
+    kind: str  # missing-module | missing-name | uninstalled | beyond-top-level | unparsable | unscanned
     path: str
     line: int
     importer_module: str  # the module the import statement is in

@@ -11,7 +11,8 @@ import operator
 from typing import Any, Callable, Dict, Optional, Set, Tuple
 
 # Answers the conditions that need more than the target's traits: a module-level flag
-# ("flag", "compat.py310") or an installed version ("dist_version", ...); None when unknown.
+# ("flag", "compat.py310"), an installed version ("dist_version", ...) or whether a try's
+# imports resolve ("try_ok", first, last); None when unknown.
 Lookup = Callable[[tuple], Optional[bool]]
 # The root undecided_roots gives a version comparison it could not decide.
 INSTALLED_VERSION = "<installed version>"
@@ -53,7 +54,7 @@ def evaluate(condition: tuple, traits: TargetTraits, lookup: Optional[Lookup] = 
     kind = condition[0]
     if kind == "const":
         return condition[1]
-    if kind in ("flag", "dist_version"):
+    if kind in ("flag", "dist_version", "try_ok", "call", "find_spec"):
         return lookup(condition) if lookup is not None else None
     if kind == "not":
         inner = evaluate(condition[1], traits, lookup)
@@ -119,9 +120,9 @@ def undecided_roots(conditions: tuple, traits: TargetTraits, lookup: Optional[Lo
         kind = condition[0]
         if kind == "unknown":
             roots.update(condition[1])
-        elif kind == "flag":
+        elif kind in ("flag", "call"):
             roots.add(condition[1].partition(".")[0])
-        elif kind == "dist_version":
+        elif kind in ("dist_version", "try_ok", "find_spec"):
             roots.add(INSTALLED_VERSION)
         elif kind == "not":
             stack.append(condition[1])

@@ -15,6 +15,8 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from envdoctor.model.facts import Distribution, Facts, ImportProblem, canonicalize
 from envdoctor.scan.cache import SummaryStore
+from envdoctor.scan.calls import CallSites
+from envdoctor.scan.calls import Source as CallSource
 from envdoctor.scan.conditions import INSTALLED_VERSION, TargetTraits, reachable, undecided_roots
 from envdoctor.scan.exports import Exports, absolute_module, import_target
 from envdoctor.scan.flags import Flags
@@ -70,6 +72,8 @@ class Resolver:
         versions = {canonicalize(dist.name): dist.version for dist in facts.active_distributions().values()}
         module_versions = {top: dist.version for top, dist in self.owner_by_top.items()}
         self.flags = Flags(finder, exports, traits, versions, module_versions)
+        self.flags.try_succeeds = self._try_succeeds
+        self._tries: Dict[Tuple[str, Tuple[int, int]], Optional[bool]] = {}
         # Served at run time by a stand-in finder (envdoctor's triton stub): every import below resolves.
         self.stubbed: Set[str] = set(facts.import_system.stubbed_modules if facts.import_system else ())
 
@@ -82,6 +86,10 @@ class Resolver:
         }
         eager = self._eager_modules(unit, summaries)
         never, left_out = self._not_imported(unit, summaries)
+        calls = CallSites(
+            [CallSource(source.module, source.path, source.is_package, summaries[source.path]) for source in unit.files if source.path in summaries],
+            self.traits, self.flags.lookup,
+        )
         for source in unit.files:
             summary = summaries.get(source.path)
             if summary is None:
@@ -94,14 +102,14 @@ class Resolver:
                 # A file nothing imports and that does not parse is a helper for another Python
                 # (torch's py312_intrinsics.py) far more often than a broken module.
                 yield ImportProblem(
-                    kind="unparsable", path=source.path, line=summary["error_line"], statement="",
+                    kind="unscanned" if summary["unscanned"] else "unparsable", path=source.path, line=summary["error_line"], statement="",
                     importer_module=source.module, conditional=unreferenced,
                     module=source.module, missing=source.module, detail=summary["error"] + note, **base,
                 )
                 continue
-            yield from self._file_problems(unit, source, summary, eager, unreferenced, note, base)
+            yield from self._file_problems(unit, source, summary, eager, unreferenced, note, base, calls)
 
-    def _file_problems(self, unit: ScanUnit, source, summary: dict, eager: Set[str], unreferenced: bool, note: str, base: dict) -> Iterator[ImportProblem]:
+    def _file_problems(self, unit: ScanUnit, source, summary: dict, eager: Set[str], unreferenced: bool, note: str, base: dict, calls: CallSites) -> Iterator[ImportProblem]:
         lines = _LazyLines(source.path)
         lookup = self.flags.lookup(source.module, source.is_package, summary)
         # Names an undecided condition may start from to count as a question about the
@@ -121,7 +129,13 @@ class Resolver:
                 path=source.path, line=line, importer_module=source.module, scope=scope, guarded=guarded, type_checking=type_checking,
                 conditional=asks_environment or unreferenced, eager=source.module in eager and _runs_on_import(record) and reach is True, **base,
             )
-            for problem in self._check_site(source.module, source.is_package, kind, level, module, names):
+            site_problems = list(self._check_site(source.module, source.is_package, kind, level, module, names))
+            # Following calls costs a read of the package per function: it is paid only where the
+            # finding could be above info (a dead import or drift that runs when its path runs).
+            could_warn = not (type_checking or asks_environment or unreferenced) and any(p[0] != "uninstalled" for p in site_problems)
+            if could_warn and scope == "function" and _in_function_never_called(calls, source.module, line):
+                continue
+            for problem in site_problems:
                 kind_, absolute, missing, detail, imported = problem
                 if self._other_platform(missing):
                     continue
@@ -133,18 +147,27 @@ class Resolver:
         (False) when every import of the try body resolves on this target, as the first thing
         tried when one of them fails (`reach` unchanged), and unknown (None) when the try body
         imports nothing the scanner can judge (it fails, or not, at run time)."""
-        first, last = fallback
-        lookup = self.flags.lookup(source.module, source.is_package, summary)
+        succeeds = self._try_succeeds(source.module, source.is_package, summary, fallback)
+        return None if succeeds is None else (False if succeeds else reach)
+
+    def _try_succeeds(self, module: str, is_package: bool, summary: dict, lines: Tuple[int, int]) -> Optional[bool]:
+        """Whether the imports of the try body on `lines` all resolve on this target (None:
+        it imports nothing the scanner can judge)."""
+        key = (module, lines)
+        if key in self._tries:
+            return self._tries[key]
+        self._tries[key] = None  # a flag asked again while deciding this try is unknown
+        first, last = lines
+        lookup = self.flags.lookup(module, is_package, summary)
         tried = [
             record for record in summary["imports"]
             if first <= record[LINE] <= last and reachable(record[CONDITIONS], self.traits, lookup) is not False
         ]
-        if not tried:
-            return None
-        for record in tried:
-            if next(self._check_site(source.module, source.is_package, *_site_of(record)), None) is not None:
-                return reach
-        return False
+        verdict: Optional[bool] = None
+        if tried:
+            verdict = all(next(self._check_site(module, is_package, *_site_of(record)), None) is None for record in tried)
+        self._tries[key] = verdict
+        return verdict
 
     def _other_platform(self, missing: str) -> bool:
         """A module named for another platform than the target's (`_macosx` on Linux)."""
@@ -364,6 +387,12 @@ class Resolver:
                 index.setdefault("\0module:" + source.module.rpartition(".")[2], []).append(source.module)
         self._definitions[provider] = index
         return index
+
+
+def _in_function_never_called(calls: CallSites, module: str, line: int) -> bool:
+    """The line sits in a private module-level function that nothing calls on this target."""
+    function = calls.enclosing_function(module, line)
+    return function is not None and calls.never_runs(module, function)
 
 
 class _LazyLines:

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 # Bump whenever the shape or meaning of a summary changes: the cache keys on it.
-SUMMARY_VERSION = 4
+SUMMARY_VERSION = 5
+
+# Larger source files are not parsed: `ast.parse` needs about a hundred times a file's size in
+# memory, and no hand-written module comes near this (transformers' largest is under 1 MB).
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
 
 
 def scanner_fingerprint() -> str:
@@ -92,18 +96,17 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
         # Root names of the decorators of module-level defs and classes (`_Backend` for `@_Backend.export`).
         "decorators": [],
         "flags": {},
+        "functions": [],
+        "returns": {},
         "error": None,
         "error_line": 0,
+        # True when the scanner, not Python, gave up on the file (too large, nested too deeply
+        # for its own walk): the module may import fine, so nothing is known about it.
+        "unscanned": False,
     }
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError) as exc:  # ValueError: source with NUL bytes
-        line = getattr(exc, "lineno", None)
-        summary["error"] = f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}" + (f" (line {line})" if line else "")
-        summary["error_line"] = line or 0
+    walker = _walked(source, summary)
+    if walker is None:
         return summary
-    walker = _Walker()
-    walker.body(tree.body, _Context())
     summary["imports"] = walker.imports
     summary["defs"] = sorted(walker.defs)
     summary["assigned"] = sorted(walker.assigned)
@@ -112,8 +115,39 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
     summary["all_dynamic"] = walker.all_dynamic
     summary["decorators"] = sorted(walker.decorators)
     summary["flags"] = walker.flags
+    summary["functions"] = walker.functions
+    summary["returns"] = walker.returns
     summary["getattr"] = "__getattr__" in walker.defs or "__getattr__" in walker.assigned or "__getattr__" in walker.bound
     return summary
+
+
+def _walked(source: bytes, summary: Dict[str, Any]) -> Optional["_Walker"]:
+    """The walk of the parsed source; None, with the reason in `summary`, when there is none."""
+    if len(source) > MAX_SOURCE_BYTES:
+        summary["error"] = f"not scanned: {len(source) / 1048576:.1f} MB, above the scanner's limit of {MAX_SOURCE_BYTES // 1048576} MB"
+        summary["unscanned"] = True
+        return None
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError) as exc:  # ValueError: source with NUL bytes
+        line = getattr(exc, "lineno", None)
+        summary["error"] = f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}" + (f" (line {line})" if line else "")
+        summary["error_line"] = line or 0
+        return None
+    except (RecursionError, MemoryError) as exc:
+        # Python's parser gives up on nesting past its limits (`1 + 1 + ...` x 100,000, 50,000
+        # nested `not`): importing the module fails the same way on the target.
+        summary["error"] = f"{type(exc).__name__}: nested too deeply for Python's parser"
+        return None
+    walker = _Walker()
+    try:
+        walker.body(tree.body, _Context())
+    except RecursionError:
+        # Python parsed it, so it may import; only the scanner's own walk gave up.
+        summary["error"] = "not scanned: nested too deeply for the scanner"
+        summary["unscanned"] = True
+        return None
+    return walker
 
 
 class _Context:
@@ -154,6 +188,9 @@ class _Walker:
         self.all_dynamic = False
         self.decorators: set = set()
         self.flags: Dict[str, tuple] = {}  # module-level NAME -> encoded condition (or version source)
+        self._defaults: Dict[str, Any] = {}  # module-level NAME -> constant it was last set to
+        self.functions: List[Tuple[str, int, int]] = []  # module-level (name, first line, last line)
+        self.returns: Dict[str, tuple] = {}  # module-level function -> encoded condition it returns
         self._encoded: Dict[int, tuple] = {}  # id(test node) -> encoded condition
 
     # -- statements -------------------------------------------------------------------
@@ -185,7 +222,11 @@ class _Walker:
     def _condition(self, test: ast.expr) -> tuple:
         encoded = self._encoded.get(id(test))
         if encoded is None:
-            encoded = self._encoded[id(test)] = encode_condition(test)
+            try:
+                encoded = encode_condition(test)
+            except RecursionError:  # `not not ... x` a thousand deep: a test nothing can decide
+                encoded = ("unknown", ())
+            self._encoded[id(test)] = encoded
         return encoded
 
     def _note_decorators(self, node, ctx: _Context) -> None:
@@ -201,6 +242,12 @@ class _Walker:
     def _FunctionDef(self, node, ctx: _Context) -> None:
         if ctx.scope == "module":
             self.defs.add(node.name)
+            self.functions.append((node.name, node.lineno, getattr(node, "end_lineno", None) or node.lineno))
+            returned = _single_return(node)
+            if returned is not None and not (ctx.tests or ctx.guarded or ctx.fallback):
+                encoded = self._condition(returned)
+                if encoded[0] not in ("unknown", "const"):
+                    self.returns[node.name] = encoded
         self._note_decorators(node, ctx)
         self.body(node.body, ctx.inside(scope="function"))
 
@@ -219,23 +266,33 @@ class _Walker:
             self.globals_declared.update(node.names)
 
     def _If(self, node: ast.If, ctx: _Context) -> None:
-        test = node.test
-        # The two tests decided here, at parse time, whatever the target.
-        if _dotted(test) in _TYPE_CHECKING_NAMES:
-            self.body(node.body, ctx.inside(type_checking=True))
-            self.body(node.orelse, ctx)
+        # An `elif` chain is walked in a loop, not by recursion: a generated chain of thousands
+        # of branches parses, and must not exhaust the scanner's stack.
+        while True:
+            test = node.test
+            # The two tests decided here, at parse time, whatever the target.
+            if _dotted(test) in _TYPE_CHECKING_NAMES:
+                self.body(node.body, ctx.inside(type_checking=True))
+            elif isinstance(test, ast.Constant):  # `if False:` never runs; `if True:` always does
+                if test.value:
+                    self.body(node.body, ctx)
+                    return
+            else:
+                self.body(node.body, ctx.inside(tests=ctx.tests + ((test, True),)))
+                ctx = ctx.inside(tests=ctx.tests + ((test, False),))
+            orelse = node.orelse
+            if len(orelse) == 1 and isinstance(orelse[0], ast.If):
+                node = orelse[0]
+                continue
+            self.body(orelse, ctx)
             return
-        if isinstance(test, ast.Constant):  # `if False:` never runs; `if True:` always does
-            self.body(node.body if test.value else node.orelse, ctx)
-            return
-        self.body(node.body, ctx.inside(tests=ctx.tests + ((test, True),)))
-        if node.orelse:
-            self.body(node.orelse, ctx.inside(tests=ctx.tests + ((test, False),)))
 
     def _Try(self, node, ctx: _Context) -> None:
         guards = any(_catches_import_error(handler.type) for handler in node.handlers)
         self.body(node.body, ctx.inside(guarded=True) if guards else ctx)
         try_lines = (node.body[0].lineno, getattr(node.body[-1], "end_lineno", None) or node.body[-1].lineno)
+        if guards and ctx.scope == "module" and not (ctx.tests or ctx.guarded or ctx.fallback):
+            self._note_try_flags(node, try_lines)
         for handler in node.handlers:
             # A handler that catches ImportError runs only when the try failed: its imports are
             # fallbacks, judged by whether the try's own imports succeed on the target.
@@ -277,6 +334,10 @@ class _Walker:
         if ctx.scope != "module":
             return
         self._note_flag(node.targets, node.value, ctx)
+        if not (ctx.tests or ctx.guarded or ctx.fallback):
+            for name, value in _constant_assignments([node]).items():
+                self._defaults[name] = value
+                self.flags.pop(name, None)  # a later plain assignment replaces a try's flag
         for target in node.targets:
             if isinstance(target, ast.Name) and target.id == "__all__":
                 self._set_all(node.value, replace=True)
@@ -326,6 +387,32 @@ class _Walker:
         if encoded[0] not in ("unknown", "flag", "const"):
             self.flags[name] = encoded
 
+    def _note_try_flags(self, node, try_lines: Tuple[int, int]) -> None:
+        """Flags a module-level `try: import x` sets: `HAS_X = True` in the body and `HAS_X =
+        False` in the `except ImportError:` handler (or before the try), or `x = None` in the
+        handler for a name the body imports.  Each is ("try_ok", first, last): True on a target
+        where the try's imports resolve (peft's `is_transformers_dtensor_tp`)."""
+        succeeded = _constant_assignments(node.body)
+        handler_values: Dict[str, Any] = {}
+        for handler in node.handlers:
+            if _catches_import_error(handler.type):
+                handler_values.update(_constant_assignments(handler.body))
+        imported = {
+            alias.asname or alias.name.partition(".")[0]
+            for statement in node.body if isinstance(statement, (ast.Import, ast.ImportFrom))
+            for alias in statement.names
+        }
+        try_ok = ("try_ok",) + try_lines
+        for name, value in handler_values.items():
+            if name in succeeded and isinstance(value, bool) and succeeded[name] is (not value):
+                self.flags[name] = try_ok if succeeded[name] else ("not", try_ok)
+            elif value is None and name in imported:  # `except ImportError: x = None`
+                self.flags[name] = try_ok
+        for name, value in succeeded.items():  # `HAS_X = False` before the try, True in it
+            before = self._defaults.get(name)
+            if name not in handler_values and isinstance(value, bool) and before is (not value):
+                self.flags[name] = try_ok if value else ("not", try_ok)
+
     def _bind_target(self, target: ast.expr, defines: bool = False) -> None:
         into = self.assigned if defines else self.bound
         if isinstance(target, ast.Name):
@@ -337,7 +424,10 @@ class _Walker:
             self._bind_target(target.value, defines)
 
     def _set_all(self, value: ast.expr, replace: bool) -> None:
-        names = _literal_strings(value)
+        try:
+            names = _literal_strings(value)
+        except RecursionError:  # `[...] + [...] + ...` a thousand terms long: read as computed
+            names = None
         if names is None:
             self.all_dynamic = True
         elif replace:
@@ -355,6 +445,44 @@ _HANDLERS = {
     for name, function in vars(_Walker).items()
     if name.startswith("_") and name[1:2].isupper() and hasattr(ast, name[1:])
 }
+
+
+def _single_return(node) -> Optional[ast.expr]:
+    """The expression of a function whose body is one `return <expr>` (after a docstring)."""
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and _is_str(body[0].value):
+        body = body[1:]
+    if node.args.args or node.args.posonlyargs or node.args.kwonlyargs or node.args.vararg or node.args.kwarg:
+        return None
+    if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None:
+        return body[0].value
+    return None
+
+
+def _constant_assignments(statements) -> Dict[str, Any]:
+    """NAME -> value of the `NAME = True`, `NAME = False`, `NAME = None` among `statements`."""
+    found: Dict[str, Any] = {}
+    for statement in statements:
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)):
+            continue
+        value = statement.value
+        if isinstance(value, ast.Constant) and (value.value is True or value.value is False or value.value is None):
+            found[statement.targets[0].id] = value.value
+    return found
+
+
+def _find_spec(node: ast.expr) -> Optional[tuple]:
+    """importlib.util.find_spec("x") -> ("find_spec", "x"): whether x resolves on the target."""
+    if (
+        isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and _is_str(node.args[0])
+        and (_dotted(node.func) or "").rpartition(".")[2] == "find_spec"
+    ):
+        return ("find_spec", node.args[0].value)
+    return None
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def _is_str(node: ast.expr) -> bool:
@@ -410,6 +538,11 @@ def _is_suppress_import_error(expr: ast.expr) -> bool:
 #                                          per target in the module that defines it
 #   ("dist_version", source, op, "5.17")   Version(importlib.metadata.version("x")) <op> Version("5.17"),
 #                                          source ("dist", "x") | ("module", "x") (x.__version__) | ("name", "X")
+#   ("call", "is_x")                       a call without arguments: decided when the module-level
+#                                          function it names is `return <a condition>`
+#   ("find_spec", "x")                     importlib.util.find_spec("x") (is not None): x resolves
+#   ("try_ok", first, last)                the imports of a module-level `try:` body (lines first..last)
+#                                          resolve on the target: flags set by try/except ImportError
 #   ("unknown", roots)                     anything else; roots: the names it starts from (`config`
 #                                          of `config.is_fbcode()`), to tell a question about the
 #                                          environment (an imported module) from one about a value
@@ -439,8 +572,21 @@ def encode_condition(test: ast.expr) -> tuple:
         parts = tuple(encode_condition(value) for value in test.values)
         return ("and" if isinstance(test.op, ast.And) else "or", parts)
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        # `x is None` / `x is not None`, after `except ImportError: x = None`: a flag's negation / the flag.
+        if isinstance(test.ops[0], (ast.Is, ast.IsNot)) and _is_none(test.comparators[0]):
+            spec = _find_spec(test.left)
+            flag = ("flag", test.left.id) if isinstance(test.left, ast.Name) else spec
+            if flag is not None:
+                return ("not", flag) if isinstance(test.ops[0], ast.Is) else flag
         op = _OPS.get(type(test.ops[0]))
         return _encode_comparison(test.left, op, test.comparators[0]) or _unknown(test)
+    if isinstance(test, ast.Call):
+        spec = _find_spec(test)
+        if spec is not None:
+            return spec
+        called = _dotted(test.func)
+        if called is not None and not test.args and not test.keywords:
+            return ("call", called)  # `is_x_available()`: decided when its function returns a flag
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith":
         subject = _string_subject(test.func.value)
         if subject and len(test.args) == 1 and _is_str(test.args[0]):

@@ -64,13 +64,11 @@ tzdata==2026.6 xxhash==4.1.0
 STACK2_SCAN = ("torch", "transformers", "accelerate", "datasets", "tokenizers", "safetensors", "peft")
 # What remains above info on stack (2), each read: (code, file under site-packages, line): why.
 STACK2_TRIAGED = {
-    # True: accelerate's TP + FSDP2 path (`if self.is_fsdp2:` in _prepare_tp) imports a name that
-    # transformers 5.24 no longer has (imported in the venv: ImportError); that path fails.
+    # True: accelerate's TP + FSDP2 path (`if self.is_fsdp2:` in _prepare_tp, a path the caller
+    # picks) imports a name that transformers 5.24 no longer has (imported in the venv:
+    # ImportError); that path fails.  accelerate 1.15.0 is the newest release on the index
+    # (`pip index versions accelerate`, 2026-11-30): no release to re-pin to fixes it.
     ("IMP002", "accelerate/accelerator.py", 1618): "true",
-    # False, not yet decided by the scanner: _maybe_shard_state_dict_for_tp is only called under
-    # `if not is_transformers_dtensor_tp` (peft/tuners/lora/model.py), True with transformers 5.24,
-    # so this function-level import never runs.  Following calls across functions is left to do.
-    ("IMP002", "peft/utils/save_and_load.py", 457): "known gap",
 }
 VLLM = "vllm==0.33.0"
 
@@ -155,8 +153,12 @@ def test_stack2_torch_and_hugging_face_have_only_their_triaged_findings(run_envd
     # The one kept as true is true: the import fails in the venv.
     failed = stack2.run("from transformers.integrations.tensor_parallel import ReplicateParallel")
     assert "cannot import name 'ReplicateParallel'" in failed.stderr
-    # ... and the branches the scanner decided are decided as Python decides them.
+    # ... and the branches the scanner decided are decided as Python decides them: peft's
+    # `_maybe_shard_state_dict_for_tp` (its function-level import of names transformers 5.24
+    # lacks) is called only under `if not is_transformers_dtensor_tp and ...`, True here.
     assert stack2.run("from peft.import_utils import is_transformers_dtensor_tp as t; assert t").returncode == 0
+    peft = [f for f in scan.json["findings"] if (f.get("location") or {}).get("path", "").endswith("peft/utils/save_and_load.py")]
+    assert [f for f in peft if f["location"]["line"] == 457] == []
 
 
 @pytest.mark.parametrize("minor", sorted(STACK3))

@@ -350,6 +350,28 @@ def test_unparsable_file(tmp_path):
     assert problem.importer_module == "consumer.bad" and problem.line == 1 and "SyntaxError" in problem.detail
 
 
+def test_a_file_too_large_or_too_deep_for_the_scanner_is_unscanned_not_unparsable(tmp_path, monkeypatch):
+    monkeypatch.setattr(summary_module, "MAX_SOURCE_BYTES", 1000)
+    result = scan(tmp_path, {"consumer/__init__.py": "", "consumer/big.py": "x = 1\n" * 500}, cache=False)
+    assert only(result, kind="unscanned").importer_module == "consumer.big"
+    monkeypatch.undo()
+    # Python parses a 1,000-term `__all__ = [...] + [...] + ...`: too deep to read, so computed.
+    deep = "__all__ = " + " + ".join(f"['n{i}']" for i in range(1000)) + "\n"
+    summary = summarize_source(deep.encode())
+    assert summary["error"] is None and summary["all_dynamic"]
+    # A test too deep to encode is undecided, and the file is still scanned.
+    summary = summarize_source(("if " + "not " * 2000 + "flag:\n    import os\n").encode())
+    assert summary["error"] is None and summary["imports"][0][9] == ((("unknown", ()), True),)
+
+
+def test_a_long_elif_chain_is_walked_without_recursion():
+    chain = "if x == 0:\n    import a0\n" + "".join(f"elif x == {i}:\n    import a{i}\n" for i in range(1, 1500)) + "else:\n    import last\n"
+    summary = summarize_source(chain.encode())
+    assert summary["error"] is None and len(summary["imports"]) == 1501
+    last = summary["imports"][-1]
+    assert last[4] == "last" and len(last[9]) == 1500 and all(polarity is False for _, polarity in last[9])
+
+
 # --- caching ----------------------------------------------------------------------------------
 
 def test_a_warm_scan_parses_nothing_and_a_change_is_seen(tmp_path):
@@ -688,3 +710,166 @@ def test_a_module_imported_under_a_decided_flag_runs_on_import(tmp_path):
     undecided = dict(files, **{"consumer/compat.py": "import os\npy3 = os.environ.get('X')\n"})
     found = scan(tmp_path / "undecided", undecided, version=(3, 11, 7))
     assert [(p.module, p.eager) for p in found.problems] == [("tritonxyz_missing", False)]
+
+
+def _try_flags(tmp_path: Path, provider_has: str) -> ImportScan:
+    """Flags set by try/except ImportError, in the three shapes real packages write (peft 0.21's
+    import_utils.is_transformers_dtensor_tp; `x = None`; a default before the try)."""
+    site = str(tmp_path / "site")
+    return scan(tmp_path, {
+        "providerx/__init__.py": "",
+        f"providerx/{provider_has}.py": "def apply(): pass\n",
+        "consumer/__init__.py": "",
+        "consumer/import_utils.py": """
+            try:
+                from providerx.fast import apply  # noqa: F401
+
+                is_fast = True
+            except ImportError:
+                is_fast = False
+
+            try:
+                import providerx.fast as fast_module
+            except ImportError:
+                fast_module = None
+
+            HAS_FAST = False
+            try:
+                import providerx.fast
+                HAS_FAST = True
+            except ImportError:
+                pass
+        """,
+        "consumer/use.py": """
+            from consumer.import_utils import is_fast, fast_module, HAS_FAST
+            if is_fast:
+                from providerx.fast import apply
+            else:
+                from providerx.slow import apply
+            if fast_module is not None and HAS_FAST:
+                from providerx.fast import apply as again
+            if fast_module is None or not HAS_FAST:
+                from providerx.slow import apply as slow_again
+            if not is_fast:
+                from providerx.slow import gone
+        """,
+    }, dists=[dist("providerx", "2.0", location=site, top_level=["providerx"])])
+
+
+def test_flags_set_by_try_except_importerror_are_decided_for_the_target(tmp_path):
+    # providerx.fast resolves: every `else`/`not` branch (providerx.slow, missing) cannot run.
+    assert [p for p in _try_flags(tmp_path / "fast", "fast").problems if p.importer_module == "consumer.use"] == []
+    # It does not: the flags are False, the fast branches cannot run, and the one import that
+    # fails where it runs is reported as decided (not conditional).
+    slow = [p for p in _try_flags(tmp_path / "slow", "slow").problems if p.importer_module == "consumer.use"]
+    assert [(p.line, p.missing, p.conditional) for p in slow] == [(12, "gone", False)]
+
+
+def _peft_like(tmp_path: Path, provider_files: Dict[str, str], function: str = "_maybe_shard_state_dict_for_tp") -> ImportScan:
+    """peft 0.21.2's shape: import_utils sets is_transformers_dtensor_tp by try/except ImportError;
+    save_and_load's private function imports from transformers.integrations.tensor_parallel; the
+    LoRA model calls it only under `if not is_transformers_dtensor_tp and ...`."""
+    site = str(tmp_path / "site")
+    return scan(tmp_path, {
+        **provider_files,
+        "providerx/__init__.py": "",
+        "providerx/integrations/__init__.py": "",
+        "providerx/integrations/tensor_parallel.py": "class RowwiseParallel: pass\n",
+        "consumer/__init__.py": "",
+        "consumer/import_utils.py": """
+            try:
+                from providerx.distributed.tensor_parallel import apply_tensor_parallelism  # noqa: F401
+
+                is_transformers_dtensor_tp = True
+            except ImportError:
+                is_transformers_dtensor_tp = False
+        """,
+        "consumer/save_and_load.py": f"""
+            from consumer.import_utils import is_transformers_dtensor_tp
+
+            def {function}(model, state_dict, adapter_name):
+                tp_lora_modules = []
+                if not tp_lora_modules:
+                    return
+
+                from providerx.integrations.tensor_parallel import (
+                    ColwiseParallel,
+                    RowwiseParallel,
+                )
+        """,
+        "consumer/model.py": f"""
+            import torch
+            from consumer.import_utils import is_transformers_dtensor_tp
+            from consumer.save_and_load import {function}
+
+            class LoraModel:
+                @classmethod
+                def _remap_adapter_state_dict_for_load(cls, model, config, adapter_name, state_dict):
+                    if not is_transformers_dtensor_tp and torch.distributed.is_available() and torch.distributed.is_initialized():
+                        {function}(model, state_dict, adapter_name)
+                    return state_dict
+        """,
+    }, dists=[dist("providerx", "5.24", location=site, top_level=["providerx"])])
+
+
+def test_a_private_function_called_only_under_a_false_condition_never_runs(tmp_path):
+    dtensor = {"providerx/distributed/__init__.py": "", "providerx/distributed/tensor_parallel.py": "def apply_tensor_parallelism(): pass\n"}
+    # transformers 5.24 has the dtensor TP API: the flag is True, the only call cannot run.
+    assert [p for p in _peft_like(tmp_path / "new", dtensor).problems if p.importer_module == "consumer.save_and_load"] == []
+    # Near misses: without that API the call may run (the rest of its test is decided at run
+    # time), and a public function may be called from anywhere: both stay reported.
+    older = _peft_like(tmp_path / "old", {})
+    assert {p.missing for p in older.problems if p.importer_module == "consumer.save_and_load"} == {"ColwiseParallel"}
+    public = _peft_like(tmp_path / "public", dtensor, function="maybe_shard_state_dict_for_tp")
+    assert {p.missing for p in public.problems if p.importer_module == "consumer.save_and_load"} == {"ColwiseParallel"}
+
+
+def test_private_functions_called_through_other_never_called_functions_and_mentions_that_keep_them(tmp_path):
+    base = {
+        "consumer/__init__.py": "",
+        "consumer/flags.py": "import sys\nON_WINDOWS = sys.platform == 'win32'\n",
+        "consumer/helpers.py": """
+            def _outer():
+                _inner()
+
+            def _inner():
+                from consumer.gone import thing
+        """,
+    }
+    dead = dict(base, **{"consumer/use.py": "from consumer.flags import ON_WINDOWS\nfrom consumer import helpers\nif ON_WINDOWS:\n    helpers._outer()\n"})
+    assert scan(tmp_path / "dead", dead).problems == ()  # _inner runs only from _outer, which never runs on Linux
+    # A mention by name in a string (getattr, a registry) keeps it: the call cannot be followed.
+    by_name = dict(dead, **{"consumer/registry.py": "import consumer.helpers as h\nrun = getattr(h, '_inner')\n"})
+    assert problems(scan(tmp_path / "named", by_name)) == {("missing-module", "consumer.gone", "consumer.gone")}
+    # A decorator on the function may register it: it stays too.
+    decorated = dict(dead, **{"consumer/helpers.py": base["consumer/helpers.py"].replace("def _inner", "@register\n            def _inner")})
+    assert problems(scan(tmp_path / "decorated", decorated)) == {("missing-module", "consumer.gone", "consumer.gone")}
+
+
+def test_a_call_of_a_function_that_returns_a_decidable_test_is_decided(tmp_path):
+    """transformers 5.24's integration_utils: `def is_clearml_available(): return
+    importlib.util.find_spec("clearml") is not None`, then `if is_clearml_available():`."""
+    files = {
+        "consumer/__init__.py": "",
+        "consumer/integration_utils.py": """
+            import importlib.util
+
+            def is_providerx_available():
+                return importlib.util.find_spec("providerx") is not None
+
+            HAS_PROVIDERX = is_providerx_available()
+        """,
+        "consumer/callbacks.py": """
+            from consumer.integration_utils import is_providerx_available, HAS_PROVIDERX
+            if is_providerx_available():
+                from providerx import gone
+            if HAS_PROVIDERX:
+                import providerx.also_gone
+        """,
+    }
+    # Not installed: both branches cannot run, so nothing is reported (before: IMP003 info sites).
+    assert scan(tmp_path / "absent", files).problems == ()
+    # Installed: they run, and the broken imports are reported as decided, not conditional.
+    site = str(tmp_path / "present" / "site")
+    present = scan(tmp_path / "present", dict(files, **{"providerx/__init__.py": ""}), dists=[dist("providerx", "1.0", location=site)])
+    assert {(p.missing, p.conditional) for p in present.problems} == {("gone", False), ("providerx.also_gone", False)}

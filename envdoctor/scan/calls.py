@@ -1,0 +1,179 @@
+"""Private functions that nothing runs on the target: their imports never run either.
+
+A module-level function with a private name (`_shard_for_tp`) is called from its own package
+only.  When every mention of its name in the package sits under a condition that is False on
+the target, or inside another private function that never runs, the function never runs
+there, nor does an import inside it: peft 0.21's `_maybe_shard_state_dict_for_tp` is called
+only under `if not is_transformers_dtensor_tp and ...`, False with transformers 5.24.
+
+Anything the walk cannot account for keeps the function alive: a mention in a string
+(`getattr(module, "_shard")`), an `import ... as` alias, a decorator on the function (a
+registry may call it).  A mention in a class body or a method counts unless its own `if` tests
+are False: the method's callers are not followed.
+Files are parsed again only when their text names the function, answers are cached per
+function, and callers are followed MAX_DEPTH functions deep.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from envdoctor.scan.conditions import TargetTraits, reachable
+from envdoctor.scan.summary import encode_condition
+
+# Callers of callers followed at most this deep; deeper chains keep the function alive.
+MAX_DEPTH = 3
+# A name mentioned in more files than this is treated as alive without reading them.
+MAX_FILES = 40
+
+# (module, is package, summary) -> the Lookup its conditions are decided with.
+LookupFor = Callable[[str, bool, dict], Callable]
+
+
+class Source:
+    __slots__ = ("module", "path", "is_package", "summary")
+
+    def __init__(self, module: str, path: str, is_package: bool, summary: dict):
+        self.module, self.path, self.is_package, self.summary = module, path, is_package, summary
+
+
+class CallSites:
+    def __init__(self, sources: Sequence[Source], traits: TargetTraits, lookup_for: LookupFor):
+        self.sources = [source for source in sources if not source.summary["error"]]
+        self.by_module = {source.module: source for source in self.sources}
+        self.traits = traits
+        self.lookup_for = lookup_for
+        self._texts: Dict[str, bytes] = {}
+        self._trees: Dict[str, Optional[ast.Module]] = {}
+        self._never: Dict[Tuple[str, str], bool] = {}
+
+    def enclosing_function(self, module: str, line: int) -> Optional[str]:
+        """The module-level function of `module` whose body holds `line`."""
+        source = self.by_module.get(module)
+        for name, first, last in source.summary.get("functions", ()) if source else ():
+            if first <= line <= last:
+                return name
+        return None
+
+    def never_runs(self, module: str, function: str, depth: int = 0) -> bool:
+        """True when nothing in the package can call the private `function` of `module` here."""
+        if not _is_private(function) or depth > MAX_DEPTH:
+            return False
+        key = (module, function)
+        if key not in self._never:
+            self._never[key] = False  # a recursive call while deciding this one keeps it alive
+            self._never[key] = self._decide(module, function, depth)
+        return self._never[key]
+
+    def _decide(self, module: str, function: str, depth: int) -> bool:
+        needle = function.encode()
+        mentioning = [source for source in self.sources if needle in self._text(source.path)]
+        if len(mentioning) > MAX_FILES:
+            return False
+        for source in mentioning:
+            tree = self._tree(source.path)
+            if tree is None:
+                return False
+            lookup = self.lookup_for(source.module, source.is_package, source.summary)
+            for mention in _mentions(tree, function):
+                if mention.alive_anyway:
+                    return False
+                if mention.defines:
+                    if source.module == module and mention.decorated:
+                        return False
+                    continue
+                if reachable(mention.conditions, self.traits, lookup) is False:
+                    continue
+                if mention.enclosing is not None and mention.enclosing != function and self.never_runs(source.module, mention.enclosing, depth + 1):
+                    continue
+                if mention.enclosing == function and source.module == module:
+                    continue  # it calls itself: only its callers matter
+                return False
+        return True
+
+    def _text(self, path: str) -> bytes:
+        text = self._texts.get(path)
+        if text is None:
+            try:
+                with open(path, "rb") as handle:
+                    text = handle.read()
+            except OSError:
+                text = b""
+            self._texts[path] = text
+        return text
+
+    def _tree(self, path: str) -> Optional[ast.Module]:
+        if path not in self._trees:
+            try:
+                self._trees[path] = ast.parse(self._text(path))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                self._trees[path] = None
+        return self._trees[path]
+
+
+class _Mention:
+    __slots__ = ("conditions", "enclosing", "defines", "decorated", "alive_anyway")
+
+    def __init__(self, conditions: tuple, enclosing: Optional[str], defines: bool = False, decorated: bool = False, alive_anyway: bool = False):
+        self.conditions = conditions  # ((encoded test, polarity), ...) of the enclosing ifs
+        self.enclosing = enclosing  # the module-level function it sits in, or None
+        self.defines = defines  # the module-level `def` of the function itself
+        self.decorated = decorated
+        self.alive_anyway = alive_anyway  # a mention the walk cannot follow
+
+
+def _mentions(tree: ast.Module, name: str) -> Iterator[_Mention]:
+    """Every mention of `name` in a module, with the `if` tests above it.  Walked with an
+    explicit stack: a deeply nested file must not exhaust the interpreter's."""
+    # (node, conditions, enclosing module-level function, inside a class)
+    stack: List[tuple] = [(child, (), None, False) for child in reversed(tree.body)]
+    while stack:
+        node, conditions, enclosing, in_class = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            at_module = enclosing is None and not in_class
+            if node.name == name:
+                if not at_module:
+                    yield _Mention(conditions, enclosing, alive_anyway=True)  # a method or inner def of that name
+                    continue
+                yield _Mention(conditions, None, defines=True, decorated=bool(node.decorator_list))
+            inner = node.name if at_module else enclosing
+            children = [*node.decorator_list, node.args, *node.body]
+            if node.returns is not None:
+                children.append(node.returns)
+            stack.extend((child, conditions, inner, in_class) for child in reversed(children))
+            continue
+        if isinstance(node, ast.ClassDef):
+            stack.extend((child, conditions, enclosing, True) for child in reversed([*node.decorator_list, *node.bases, *node.body]))
+            continue
+        if isinstance(node, ast.If):
+            test = _encoded(node.test)
+            stack.append((node.test, conditions, enclosing, in_class))
+            stack.extend((child, conditions + ((test, True),), enclosing, in_class) for child in reversed(node.body))
+            stack.extend((child, conditions + ((test, False),), enclosing, in_class) for child in reversed(node.orelse))
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name.rpartition(".")[2] == name and alias.asname not in (None, name):
+                    yield _Mention(conditions, enclosing, alive_anyway=True)  # renamed: followed no further
+            continue
+        mentioned = (
+            (isinstance(node, ast.Name) and node.id == name)
+            or (isinstance(node, ast.Attribute) and node.attr == name)
+            or (isinstance(node, ast.Constant) and isinstance(node.value, str) and name in node.value)
+        )
+        if mentioned:
+            # In a class body or a method `enclosing` is None: it counts unless its own tests are False.
+            yield _Mention(conditions, enclosing, alive_anyway=isinstance(node, ast.Constant))
+        stack.extend((child, conditions, enclosing, in_class) for child in reversed(list(ast.iter_child_nodes(node))))
+
+
+def _encoded(test: ast.expr) -> tuple:
+    try:
+        return encode_condition(test)
+    except RecursionError:
+        return ("unknown", ())
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
