@@ -205,7 +205,8 @@ def dead_import(facts: Facts) -> Iterator:
     Why it breaks
         The import raises ImportError when it runs: at start-up for a module-level import, or
         the first time a rarely used function is called (a fallback kernel, a config branch).
-        Error when it runs on import or in a code path the caller picks (`if self.mode ==
+
+        Severity: an error when it runs on import or in a code path the caller picks (`if self.mode ==
         "mrope":`): it fails whenever that path runs. Warning behind `try/except ImportError`
         when a name is gone (a fallback hides it). Info under `TYPE_CHECKING`, for a module of
         its own that is simply absent behind a guard (an optional part), under a question
@@ -256,10 +257,12 @@ def api_drift(facts: Facts) -> Iterator:
         library counts as a provider too (`from collections import Mapping` on Python 3.10+).
 
     Why it breaks
-        The import raises ImportError when it runs: an error at module level or in a code path
-        the caller picks. Behind `try/except ImportError` it does not crash but silently
+        The import raises ImportError when it runs. Behind `try/except ImportError` it does not crash but silently
         switches a feature off: a fast path disabled, a kernel replaced by a slow fallback, an
-        error only in the logs. That case is a warning, not info, because the provider is
+        error only in the logs.
+
+        Severity: an error at module level or in a code path the caller picks. Behind `try/except
+        ImportError` a warning, not info, because the provider is
         installed and has merely lost the API; but info when the provider is the standard
         library (`try: from types import UnionType`: feature detection across Python
         versions). Info under `TYPE_CHECKING`, under a question about the environment the
@@ -322,8 +325,9 @@ def missing_distribution_import(facts: Facts) -> Iterator:
         whether the importer declares a requirement for it.
 
     Why it breaks
-        Each site raises ModuleNotFoundError when it runs. When the importer declares the
-        requirement, REQ001 already reports it missing: this finding is then info. An
+        Each site raises ModuleNotFoundError when it runs.
+
+        Severity: when the importer declares the requirement, REQ001 already reports it missing: this finding is then info. An
         undeclared module that the package's own top-level import reaches (through module-level
         imports with no try/except and no run-time condition) breaks `import pkg` on every
         machine without it: a warning, unless some of the importer's own requirements are not
@@ -396,7 +400,9 @@ def unparsable_source(facts: Facts) -> Iterator:
 
     Why it breaks
         Importing a module that does not parse raises the parser's exception (SyntaxError,
-        RecursionError, MemoryError): a warning. A file written for a newer Python than the
+        RecursionError, MemoryError).
+
+        Severity: a warning (the package may never import that file on the paths you use). A file written for a newer Python than the
         target's fails only there (e.g. `match` or PEP 695 syntax on an older interpreter).
         envdoctor parses with its own interpreter: when that is older than the target, the
         file may be fine on the target, and the finding is info. It is info too when nothing
