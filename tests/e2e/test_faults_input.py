@@ -192,6 +192,45 @@ def test_dist_info_that_is_a_file_is_int002(run_envdoctor, venv_with_tiny, tmp_p
         "snapshot", "--python", venv.python, "--no-scan", cwd=tmp_path).stdout)["distributions"]}
 
 
+# --- what site and importlib.metadata skip or see as empty: not "unreadable" ----------------------
+
+def test_dangling_and_folder_pth_are_skipped_like_site_not_int005(run_envdoctor, venv_with_tiny, tmp_path):
+    venv = venv_with_tiny
+    (venv.site_packages / "dangling.pth").symlink_to("/nonexistent/old.pth")
+    (venv.site_packages / "dir.pth").mkdir()
+    started = venv.run("import tiny; print(tiny.X)")
+    assert started.returncode == 0 and started.stderr == ""  # site.addpackage returns on any OSError: Python is fine
+
+    result = check_json(run_envdoctor, venv, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stdout
+    assert pairs(result) == []
+
+
+def test_dangling_dist_info_symlink_is_int002_not_int005(run_envdoctor, venv_with_tiny, tmp_path):
+    venv = venv_with_tiny
+    gone = venv.site_packages / "gone-1.0.dist-info"
+    gone.symlink_to("/nonexistent/gone-1.0.dist-info")
+    seen = venv.run("import importlib.metadata as m; print(m.version('gone'))")
+    assert seen.stdout.strip() == "None"  # Python yields a distribution for it, without a version
+
+    result = check_json(run_envdoctor, venv, cwd=tmp_path)
+
+    assert result.returncode == 1, result.stdout
+    assert pairs(result) == [("INT002", "gone")]
+    (finding,) = result.findings("INT002")
+    assert finding["title"] == ("metadata of gone 1.0 is invalid: gone-1.0.dist-info is a symlink to "
+                                "/nonexistent/gone-1.0.dist-info, which does not exist: importlib.metadata yields "
+                                "a distribution without name or version for it")
+
+    # A symlink loop: importlib.metadata raises OSError reading it; broken metadata too.
+    gone.unlink()
+    gone.symlink_to(gone.name)
+    looped = check_json(run_envdoctor, venv, cwd=tmp_path)
+    assert looped.returncode == 1 and pairs(looped) == [("INT002", "gone")]
+    assert "cannot be listed (Too many levels of symbolic links)" in looped.findings("INT002")[0]["title"]
+
+
 # --- control characters and raw bytes in what reports print ----------------------------------------
 
 # No \r or \n: they end the header line (str.splitlines), as in any metadata reader.
