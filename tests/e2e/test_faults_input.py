@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CliResult, clean_env, require_python, skip_or_fail
+from tests.helpers.strict_json import strict_json_loads
 from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
@@ -263,7 +264,8 @@ def test_hostile_metadata_never_reaches_the_output_raw(envdoctor_bin, hostile_ve
     text = completed.stdout.decode("utf-8")  # valid UTF-8: no raw byte from the file name
     assert not [char for char in RAW if char in text], text
     if fmt in ("json", "sarif"):
-        json.loads(text)  # their encoder escapes every control character
+        strict_json_loads(text)  # controls escaped by the encoder; no escaped lone surrogate, which serde_json rejects
+        assert "stale\\\\xff.pth" in text  # the raw byte as visible \xff, its backslash JSON-escaped
         return
     if fmt == "junit":
         ET.fromstring(completed.stdout)  # well-formed XML
@@ -288,7 +290,23 @@ def test_hostile_metadata_never_reaches_fix_plans_or_diff_raw(envdoctor_bin, hos
 def test_hostile_findings_are_exactly_these(run_envdoctor, hostile_venv, tmp_path):
     result = check_json(run_envdoctor, hostile_venv, cwd=tmp_path)
     site = str(hostile_venv.site_packages)
-    assert pairs(result) == [("INT002", "evil"), ("PTH001", site + "/stale\udcff.pth")]
+    assert pairs(result) == [("INT002", "evil"), ("PTH001", site + "/stale\\xff.pth")]
+
+
+def test_snapshot_keeps_a_raw_file_name_byte_so_check_facts_sees_the_same_path(run_envdoctor, hostile_venv, tmp_path):
+    """The snapshot is envdoctor's own facts, read back by `check --facts` and `diff`: it keeps
+    the raw byte as Python's json writes it (an escaped surrogate, ASCII text), so the path
+    round-trips; the reports made from it show it as \\xff (docs/reference/json-output.md)."""
+    snapshot = run_envdoctor("snapshot", "--python", hostile_venv.python, "--no-scan", cwd=tmp_path)
+    assert snapshot.returncode == 0, snapshot.stderr
+    snapshot.stdout.encode("ascii")  # valid UTF-8 whatever the file names hold
+    raw_path = str(hostile_venv.site_packages) + "/stale\udcff.pth"
+    assert raw_path in [pth["path"] for pth in json.loads(snapshot.stdout)["pth_files"]]
+    facts_file = tmp_path / "facts.json"
+    facts_file.write_text(snapshot.stdout)
+    replayed = run_envdoctor("check", "--facts", facts_file, "--format", "json", cwd=tmp_path)
+    assert pairs(replayed) == pairs(check_json(run_envdoctor, hostile_venv, cwd=tmp_path))
+    strict_json_loads(replayed.stdout)
 
 
 # --- a config that never ends, a selection that leaves nothing -------------------------------------
