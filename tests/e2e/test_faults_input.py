@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CliResult, clean_env, require_python, skip_or_fail
+from tests.conftest import CliResult, clean_env, require_python
 from tests.helpers.strict_json import strict_json_loads
+from tests.helpers.unprivileged import permission_bound_prefix
 from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
@@ -80,19 +80,31 @@ def test_python_3_8_is_accepted(run_envdoctor, new_venv, tmp_path):  # the near 
 # --- unreadable metadata ----------------------------------------------------------------------------
 
 def run_as_unprivileged_user(envdoctor_bin: str, *args, cwd: Path) -> CliResult:
-    """envdoctor run by a user whom file permissions bind.  root ignores them (CAP_DAC_OVERRIDE):
-    then it runs in a user namespace mapping root to uid 1000, the owner of every file here,
-    without capabilities, so mode 000 denies it as it denies a plain user."""
-    command = [envdoctor_bin, *map(str, args)]
-    if os.geteuid() == 0:
-        if shutil.which("unshare") is None:
-            skip_or_fail("running as root, and no `unshare` to drop the root's permission override")
-        command = ["unshare", "--user", "--map-user=1000", "--map-group=1000", *command]
+    """envdoctor run by a user whom file permissions bind (as root: without its permission
+    override, see tests/helpers/unprivileged.py), so mode 000 denies it as it denies a plain user."""
+    command = [*permission_bound_prefix(), envdoctor_bin, *map(str, args)]
     completed = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=clean_env(), timeout=300)
-    if "unshare:" in completed.stderr:
-        skip_or_fail(f"running as root, and user namespaces are not allowed here: {completed.stderr.strip()}")
     assert "Traceback" not in completed.stderr, completed.stderr
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+def test_permission_bound_route_denies_mode_000_and_lets_the_owner_read_0400_and_0500(tmp_path):
+    denied, readable, folder = tmp_path / "denied", tmp_path / "readable", tmp_path / "folder"
+    denied.write_text("x")
+    readable.write_text("x")
+    folder.mkdir()
+    (folder / "inside").write_text("x")
+    denied.chmod(0o000)
+    readable.chmod(0o400)
+    folder.chmod(0o500)
+    try:
+        run = lambda *command: subprocess.run([*permission_bound_prefix(), *command], capture_output=True,  # noqa: E731
+                                              text=True, timeout=60)
+        assert "Permission denied" in run("cat", str(denied)).stderr
+        assert run("cat", str(readable)).stdout == "x"
+        assert run("ls", str(folder)).stdout == "inside\n"
+    finally:
+        folder.chmod(0o755)
 
 
 @pytest.fixture
