@@ -145,7 +145,10 @@ def test_unreadable_metadata_file_is_int005_not_invalid_metadata(envdoctor_bin, 
     assert result.returncode == 2, result.stderr
     assert pairs(result) == [("INT005", "tiny")]
     (finding,) = result.findings("INT005")
-    assert finding["title"] == f"could not read {dist_info}: METADATA: Permission denied"
+    assert finding["title"] == f"could not read {dist_info}/METADATA: Permission denied"
+    assert finding["severity"] == "warning"  # `import tiny` works: only its metadata is unreadable
+    assert finding["fix"]["summary"].startswith(f"make {dist_info}/METADATA readable")
+    assert finding["message"].startswith("tiny still imports, but importlib.metadata and pip see it without name")
 
 
 def test_unreadable_pth_is_int005_not_silently_skipped(envdoctor_bin, venv_with_tiny, tmp_path):
