@@ -131,8 +131,9 @@ def invalid_metadata(facts: Facts) -> Iterator:
     What it detects
         METADATA / PKG-INFO that is not UTF-8 text, lacks Name or Version, or has malformed
         headers; Requires-Dist lines, versions or Requires-Python values that do not parse;
-        an unreadable RECORD or direct_url.json; a `.dist-info` that is a file, not a folder
-        (importlib.metadata still yields a distribution for it).
+        an unreadable RECORD or direct_url.json; a `.dist-info` that is a file, not a folder, a
+        dangling symlink or a symlink loop (importlib.metadata still yields a distribution for
+        it).  Metadata this user may not read (permission denied) is INT005.
 
     Why it breaks
         pip, importlib.metadata and every tool that reads metadata disagree about such a
