@@ -98,8 +98,9 @@ def test_permission_bound_route_denies_mode_000_and_lets_the_owner_read_0400_and
     readable.chmod(0o400)
     folder.chmod(0o500)
     try:
-        run = lambda *command: subprocess.run([*permission_bound_prefix(), *command], capture_output=True,  # noqa: E731
-                                              text=True, timeout=60)
+        def run(*command):
+            return subprocess.run([*permission_bound_prefix(), *command], capture_output=True, text=True, timeout=60)
+
         assert "Permission denied" in run("cat", str(denied)).stderr
         assert run("cat", str(readable)).stdout == "x"
         assert run("ls", str(folder)).stdout == "inside\n"
