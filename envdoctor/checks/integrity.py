@@ -131,8 +131,9 @@ def invalid_metadata(facts: Facts) -> Iterator:
     What it detects
         METADATA / PKG-INFO that is not UTF-8 text, lacks Name or Version, or has malformed
         headers; Requires-Dist lines, versions or Requires-Python values that do not parse;
-        an unreadable RECORD or direct_url.json; a `.dist-info` that is a file, not a folder
-        (importlib.metadata still yields a distribution for it).
+        an unreadable RECORD or direct_url.json; a `.dist-info` that is a file, not a folder, a
+        dangling symlink or a symlink loop (importlib.metadata still yields a distribution for
+        it).  Metadata this user may not read (permission denied) is INT005.
 
     Why it breaks
         pip, importlib.metadata and every tool that reads metadata disagree about such a
@@ -374,54 +375,82 @@ def unreadable_path(facts: Facts) -> Iterator:
     """Find what envdoctor could not read: what it holds was not checked.
 
     What it detects
-        A folder on `sys.path` (site-packages, a `.pth` or `PYTHONPATH` entry) that exists but
-        cannot be listed, a `.dist-info`/`.egg-info` folder that cannot be listed (permission
-        denied, a symlink loop), a METADATA/PKG-INFO file or a `.pth` file of a site folder
-        that this user may not read, read as the user who runs the target interpreter.
+        What this user may not read (permission denied), read as the user who runs the target
+        interpreter: a folder on `sys.path` (site-packages, a `.pth` or `PYTHONPATH` entry), a
+        `.dist-info`/`.egg-info` folder or its METADATA/PKG-INFO file, or a `.pth` file of a
+        site folder.  A dangling symlink, a symlink loop or a folder named `*.pth` is not this:
+        site skips such a `.pth` as if it were absent, and such a metadata folder is invalid
+        metadata (INT002).
 
     Why it breaks
-        Python run by that user cannot import from such a folder either, tools see an installed
-        distribution without metadata, and site skips an unreadable `.pth` file without a word
-        (whatever it adds to `sys.path` is missing). envdoctor cannot say the environment is
-        healthy: what these hold is missing from its facts, so `check` exits 2 ("could not
-        check") rather than 0.
+        Each kind breaks something else for that user.  A `sys.path` folder: nothing can be
+        imported from it.  A `.pth` file: site skips it without a word, so the folders and
+        imports it adds are missing.  A distribution's metadata: the distribution still
+        imports, but importlib.metadata (and pip through it) sees it without name, version or
+        requirements, so `importlib.metadata.version()` of it returns None.  In every case
+        envdoctor cannot say the environment is healthy: what these hold is missing from its
+        facts, so `check` exits 2 ("could not check") rather than 0.
 
-        Severity: always an error, and the run's exit code is 2 ("could not check"): Python
-        run by this user cannot read it either (an import or a `.pth` it should apply fails),
-        and envdoctor cannot vouch for what it did not read.
+        Severity: an error for a `sys.path` folder or a `.pth` file (imports fail); a warning
+        for a distribution's metadata (imports still work; tools see no version or
+        requirements).  Whatever the severity, the run's exit code is 2 ("could not check"):
+        envdoctor cannot vouch for what it did not read.
 
     Example
         could not read /venv/lib/python3.11/site-packages: Permission denied
 
     Fix
-        Give the user who runs Python read and search permission on the folder (`chmod`,
-        `chown`), or run envdoctor as the user the environment belongs to.
+        Give the user who runs Python read permission on the file, or read and search
+        permission on the folder, named in the finding (`chmod`, `chown`), or run envdoctor
+        as the user the environment belongs to.
 
     References
         https://docs.python.org/3/library/site.html
+        https://docs.python.org/3/library/importlib.metadata.html
     """
     for entry in facts.sys_path or ():
         if entry.unreadable:
-            yield _unreadable_finding(entry.path, entry.unreadable, subject=entry.path,
-                                      held="the modules and distributions in it")
+            yield _unreadable_finding(
+                Severity.ERROR, entry.path, entry.unreadable, subject=entry.path,
+                breaks="Python run by this user cannot import anything from this folder, and envdoctor "
+                       "could not check the modules and distributions in it",
+            )
     for dist in facts.distributions or ():
         if dist.unreadable:
-            yield _unreadable_finding(dist.metadata_path, dist.unreadable, subject=dist.name,
-                                      held=f"the metadata of {dist.name} (requirements, files)", distribution=dist.name)
+            path, error = _unreadable_metadata_path(dist)
+            yield _unreadable_finding(
+                Severity.WARNING, path, error, subject=dist.name, distribution=dist.name,
+                breaks=f"{dist.name} still imports, but importlib.metadata and pip see it without name, version or "
+                       f"requirements, and envdoctor could not check its metadata (requirements, files)",
+            )
     for pth in facts.pth_files or ():
         if pth.error:
-            yield _unreadable_finding(pth.path, pth.error, subject=pth.path, held="the folders and imports it adds")
+            yield _unreadable_finding(
+                Severity.ERROR, pth.path, pth.error, subject=pth.path,
+                breaks="site skips this .pth file when Python starts, so the folders and imports it adds are "
+                       "missing, and envdoctor could not check them",
+            )
 
 
-def _unreadable_finding(path: str, error: str, *, subject: str, held: str, distribution: Optional[str] = None):
+def _unreadable_metadata_path(dist: Distribution):
+    """(the path that could not be read, why): the probe writes "METADATA: Permission denied"
+    when the folder was listed but its METADATA (or PKG-INFO) file could not be read, and only
+    the reason when the folder itself could not be listed."""
+    name, separator, reason = dist.unreadable.partition(": ")
+    if not separator or name not in ("METADATA", "PKG-INFO", os.path.basename(dist.metadata_path)):
+        return dist.metadata_path, dist.unreadable
+    if name == os.path.basename(dist.metadata_path):  # a single-file .egg-info is the PKG-INFO itself
+        return dist.metadata_path, reason
+    return os.path.join(dist.metadata_path, name), reason
+
+
+def _unreadable_finding(severity: Severity, path: str, error: str, *, subject: str, breaks: str,
+                        distribution: Optional[str] = None):
     return report(
-        Severity.ERROR,
+        severity,
         f"could not read {path}: {error}",
         subject=subject,
-        message=(
-            f"envdoctor could not check {held}, and Python run by this user cannot read them either; "
-            "the run is incomplete, not clean."
-        ),
+        message=f"{breaks}; the run is incomplete, not clean.",
         evidence=[f"{path}: {error}"],
         location=Location(path=path, distribution=distribution),
         fix=FixProposal("manual", f"make {path} readable by the user who runs Python, or run envdoctor as its owner"),

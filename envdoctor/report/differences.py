@@ -12,7 +12,7 @@ from typing import List, NamedTuple, Optional, Sequence
 from envdoctor import __version__
 from envdoctor.vocabulary.facts_diff import AREAS, IMPACTS, Difference
 from envdoctor.report import plural
-from envdoctor.report.escape import escape_controls
+from envdoctor.report.escape import escape_controls, without_surrogates
 
 DIFF_SCHEMA_VERSION = 1
 MARKS = {"high": "!!", "medium": "! ", "low": "· "}
@@ -51,7 +51,7 @@ def render_diff_json(before: Side, after: Side, differences: Sequence[Difference
         "differences": [item.to_dict() for item in differences],
         "summary": summary_counts(differences),
     }
-    return _redacted(json.dumps(document, indent=2) + "\n", before, after)
+    return _redacted(json.dumps(without_surrogates(document), indent=2) + "\n", before, after)
 
 
 def render_diff_text(before: Side, after: Side, differences: Sequence[Difference]) -> str:

@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict
 
 from envdoctor import __version__
+from envdoctor.report.escape import without_surrogates
 from envdoctor.vocabulary.installer import fix_command
 
 REPORT_SCHEMA_VERSION = 1
@@ -68,4 +69,4 @@ def report_dict(context) -> dict:
 
 
 def render_json(context) -> str:
-    return json.dumps(report_dict(context), indent=2) + "\n"
+    return json.dumps(without_surrogates(report_dict(context)), indent=2) + "\n"

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from envdoctor import DOCS_URL, __version__
 from envdoctor.model.finding import Severity
+from envdoctor.report.escape import without_surrogates
 from envdoctor.vocabulary.installer import fix_command
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -112,4 +113,4 @@ def sarif_dict(context) -> dict:
 
 
 def render_sarif(context) -> str:
-    return json.dumps(sarif_dict(context), indent=2) + "\n"
+    return json.dumps(without_surrogates(sarif_dict(context)), indent=2) + "\n"

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CliResult, clean_env, require_python, skip_or_fail
+from tests.conftest import CliResult, clean_env, require_python
+from tests.helpers.strict_json import strict_json_loads
+from tests.helpers.unprivileged import permission_bound_prefix
 from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
@@ -79,19 +80,32 @@ def test_python_3_8_is_accepted(run_envdoctor, new_venv, tmp_path):  # the near 
 # --- unreadable metadata ----------------------------------------------------------------------------
 
 def run_as_unprivileged_user(envdoctor_bin: str, *args, cwd: Path) -> CliResult:
-    """envdoctor run by a user whom file permissions bind.  root ignores them (CAP_DAC_OVERRIDE):
-    then it runs in a user namespace mapping root to uid 1000, the owner of every file here,
-    without capabilities, so mode 000 denies it as it denies a plain user."""
-    command = [envdoctor_bin, *map(str, args)]
-    if os.geteuid() == 0:
-        if shutil.which("unshare") is None:
-            skip_or_fail("running as root, and no `unshare` to drop the root's permission override")
-        command = ["unshare", "--user", "--map-user=1000", "--map-group=1000", *command]
+    """envdoctor run by a user whom file permissions bind (as root: without its permission
+    override, see tests/helpers/unprivileged.py), so mode 000 denies it as it denies a plain user."""
+    command = [*permission_bound_prefix(), envdoctor_bin, *map(str, args)]
     completed = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=clean_env(), timeout=300)
-    if "unshare:" in completed.stderr:
-        skip_or_fail(f"running as root, and user namespaces are not allowed here: {completed.stderr.strip()}")
     assert "Traceback" not in completed.stderr, completed.stderr
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+def test_permission_bound_route_denies_mode_000_and_lets_the_owner_read_0400_and_0500(tmp_path):
+    denied, readable, folder = tmp_path / "denied", tmp_path / "readable", tmp_path / "folder"
+    denied.write_text("x")
+    readable.write_text("x")
+    folder.mkdir()
+    (folder / "inside").write_text("x")
+    denied.chmod(0o000)
+    readable.chmod(0o400)
+    folder.chmod(0o500)
+    try:
+        def run(*command):
+            return subprocess.run([*permission_bound_prefix(), *command], capture_output=True, text=True, timeout=60)
+
+        assert "Permission denied" in run("cat", str(denied)).stderr
+        assert run("cat", str(readable)).stdout == "x"
+        assert run("ls", str(folder)).stdout == "inside\n"
+    finally:
+        folder.chmod(0o755)
 
 
 @pytest.fixture
@@ -132,7 +146,10 @@ def test_unreadable_metadata_file_is_int005_not_invalid_metadata(envdoctor_bin, 
     assert result.returncode == 2, result.stderr
     assert pairs(result) == [("INT005", "tiny")]
     (finding,) = result.findings("INT005")
-    assert finding["title"] == f"could not read {dist_info}: METADATA: Permission denied"
+    assert finding["title"] == f"could not read {dist_info}/METADATA: Permission denied"
+    assert finding["severity"] == "warning"  # `import tiny` works: only its metadata is unreadable
+    assert finding["fix"]["summary"].startswith(f"make {dist_info}/METADATA readable")
+    assert finding["message"].startswith("tiny still imports, but importlib.metadata and pip see it without name")
 
 
 def test_unreadable_pth_is_int005_not_silently_skipped(envdoctor_bin, venv_with_tiny, tmp_path):
@@ -192,6 +209,45 @@ def test_dist_info_that_is_a_file_is_int002(run_envdoctor, venv_with_tiny, tmp_p
         "snapshot", "--python", venv.python, "--no-scan", cwd=tmp_path).stdout)["distributions"]}
 
 
+# --- what site and importlib.metadata skip or see as empty: not "unreadable" ----------------------
+
+def test_dangling_and_folder_pth_are_skipped_like_site_not_int005(run_envdoctor, venv_with_tiny, tmp_path):
+    venv = venv_with_tiny
+    (venv.site_packages / "dangling.pth").symlink_to("/nonexistent/old.pth")
+    (venv.site_packages / "dir.pth").mkdir()
+    started = venv.run("import tiny; print(tiny.X)")
+    assert started.returncode == 0 and started.stderr == ""  # site.addpackage returns on any OSError: Python is fine
+
+    result = check_json(run_envdoctor, venv, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stdout
+    assert pairs(result) == []
+
+
+def test_dangling_dist_info_symlink_is_int002_not_int005(run_envdoctor, venv_with_tiny, tmp_path):
+    venv = venv_with_tiny
+    gone = venv.site_packages / "gone-1.0.dist-info"
+    gone.symlink_to("/nonexistent/gone-1.0.dist-info")
+    seen = venv.run("import importlib.metadata as m; print(m.version('gone'))")
+    assert seen.stdout.strip() == "None"  # Python yields a distribution for it, without a version
+
+    result = check_json(run_envdoctor, venv, cwd=tmp_path)
+
+    assert result.returncode == 1, result.stdout
+    assert pairs(result) == [("INT002", "gone")]
+    (finding,) = result.findings("INT002")
+    assert finding["title"] == ("metadata of gone 1.0 is invalid: gone-1.0.dist-info is a symlink to "
+                                "/nonexistent/gone-1.0.dist-info, which does not exist: importlib.metadata yields "
+                                "a distribution without name or version for it")
+
+    # A symlink loop: importlib.metadata raises OSError reading it; broken metadata too.
+    gone.unlink()
+    gone.symlink_to(gone.name)
+    looped = check_json(run_envdoctor, venv, cwd=tmp_path)
+    assert looped.returncode == 1 and pairs(looped) == [("INT002", "gone")]
+    assert "cannot be listed (Too many levels of symbolic links)" in looped.findings("INT002")[0]["title"]
+
+
 # --- control characters and raw bytes in what reports print ----------------------------------------
 
 # No \r or \n: they end the header line (str.splitlines), as in any metadata reader.
@@ -224,7 +280,8 @@ def test_hostile_metadata_never_reaches_the_output_raw(envdoctor_bin, hostile_ve
     text = completed.stdout.decode("utf-8")  # valid UTF-8: no raw byte from the file name
     assert not [char for char in RAW if char in text], text
     if fmt in ("json", "sarif"):
-        json.loads(text)  # their encoder escapes every control character
+        strict_json_loads(text)  # controls escaped by the encoder; no escaped lone surrogate, which serde_json rejects
+        assert "stale\\\\xff.pth" in text  # the raw byte as visible \xff, its backslash JSON-escaped
         return
     if fmt == "junit":
         ET.fromstring(completed.stdout)  # well-formed XML
@@ -249,7 +306,23 @@ def test_hostile_metadata_never_reaches_fix_plans_or_diff_raw(envdoctor_bin, hos
 def test_hostile_findings_are_exactly_these(run_envdoctor, hostile_venv, tmp_path):
     result = check_json(run_envdoctor, hostile_venv, cwd=tmp_path)
     site = str(hostile_venv.site_packages)
-    assert pairs(result) == [("INT002", "evil"), ("PTH001", site + "/stale\udcff.pth")]
+    assert pairs(result) == [("INT002", "evil"), ("PTH001", site + "/stale\\xff.pth")]
+
+
+def test_snapshot_keeps_a_raw_file_name_byte_so_check_facts_sees_the_same_path(run_envdoctor, hostile_venv, tmp_path):
+    """The snapshot is envdoctor's own facts, read back by `check --facts` and `diff`: it keeps
+    the raw byte as Python's json writes it (an escaped surrogate, ASCII text), so the path
+    round-trips; the reports made from it show it as \\xff (docs/reference/json-output.md)."""
+    snapshot = run_envdoctor("snapshot", "--python", hostile_venv.python, "--no-scan", cwd=tmp_path)
+    assert snapshot.returncode == 0, snapshot.stderr
+    snapshot.stdout.encode("ascii")  # valid UTF-8 whatever the file names hold
+    raw_path = str(hostile_venv.site_packages) + "/stale\udcff.pth"
+    assert raw_path in [pth["path"] for pth in json.loads(snapshot.stdout)["pth_files"]]
+    facts_file = tmp_path / "facts.json"
+    facts_file.write_text(snapshot.stdout)
+    replayed = run_envdoctor("check", "--facts", facts_file, "--format", "json", cwd=tmp_path)
+    assert pairs(replayed) == pairs(check_json(run_envdoctor, hostile_venv, cwd=tmp_path))
+    strict_json_loads(replayed.stdout)
 
 
 # --- a config that never ends, a selection that leaves nothing -------------------------------------

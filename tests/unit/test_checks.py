@@ -517,3 +517,40 @@ def test_int005_names_an_unreadable_sys_path_folder_and_makes_the_run_could_not_
     specs = [load_registry().by_code()["INT005"]]
     assert run_checks(specs, facts).exit_code(strict=False) == EXIT_USAGE
     assert run_checks(specs, make_facts()).exit_code(strict=False) == EXIT_OK
+
+
+def test_int005_says_what_breaks_for_each_kind_and_names_the_file_that_could_not_be_read():
+    from envdoctor.errors import EXIT_USAGE
+    from tests.helpers.facts import sys_path
+
+    path = sys_path()
+    path[2] = dict(path[2], unreadable="Permission denied")
+    pth = {"path": f"{SITE}/extra.pth", "site_dir": SITE, "lines": [], "error": "Permission denied"}
+    metadata = dist("tiny", "1.0", unreadable="METADATA: Permission denied")
+    folder = dist("other", "2.0", unreadable="Permission denied", record=None, record_count=0)
+    facts = make_facts(path=path, pth_files=[pth], dists=[metadata, folder])
+    by_subject = {finding.subject: finding for finding in findings(facts, "INT005")}
+
+    on_path = by_subject[path[2]["path"]]
+    assert on_path.severity is Severity.ERROR and "cannot import anything from this folder" in on_path.message
+    skipped_pth = by_subject[pth["path"]]
+    assert skipped_pth.severity is Severity.ERROR and "site skips this .pth file" in skipped_pth.message
+    # Unreadable metadata: the package still imports, so a warning, and no "Python cannot read them either".
+    unread_file = by_subject["tiny"]
+    assert unread_file.severity is Severity.WARNING
+    assert unread_file.message.startswith("tiny still imports, but importlib.metadata and pip see it without name")
+    metadata_file = f"{metadata['metadata_path']}/METADATA"
+    assert unread_file.title == f"could not read {metadata_file}: Permission denied"
+    assert unread_file.fix.summary.startswith(f"make {metadata_file} readable")  # the file, not its folder
+    unread_folder = by_subject["other"]
+    assert unread_folder.severity is Severity.WARNING
+    assert unread_folder.fix.summary.startswith(f"make {folder['metadata_path']} readable")
+    # A warning still makes the run "could not check".
+    specs = [load_registry().by_code()["INT005"]]
+    assert run_checks(specs, make_facts(dists=[metadata])).exit_code(strict=False) == EXIT_USAGE
+
+
+def test_int005_near_miss_metadata_whose_reason_holds_a_colon_is_not_taken_for_a_file():
+    odd = dist("tiny", "1.0", unreadable="Permission denied: by policy", record=None, record_count=0)
+    (finding,) = findings(make_facts(dists=[odd]), "INT005")
+    assert finding.title == f"could not read {odd['metadata_path']}: Permission denied: by policy"

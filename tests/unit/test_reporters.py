@@ -21,6 +21,7 @@ from envdoctor.report import Format, render
 from envdoctor.report.context import ReportContext
 from envdoctor.report.github import annotation
 from tests.helpers.facts import CWD, SITE, dist, make_facts
+from tests.helpers.strict_json import strict_json_loads
 
 GOLDEN = Path(__file__).resolve().parent.parent / "data" / "golden"
 SUFFIXES = {Format.text: "txt", Format.json: "json", Format.sarif: "sarif", Format.junit: "xml",
@@ -123,10 +124,22 @@ def test_hostile_text_is_escaped_and_every_format_stays_valid(fmt, monkeypatch):
     text.encode("utf-8")  # no lone surrogate left: the write to stdout cannot fail
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]", text), repr(text)
     if fmt in (Format.json, Format.sarif):
-        json.loads(text)
+        document = strict_json_loads(text)  # what serde_json accepts: no escaped lone surrogate either
+        assert document and "stale\\\\xff.pth" in text  # the raw byte shown as \xff, its backslash JSON-escaped
         return
     if fmt is Format.junit:
         ET.fromstring(text.encode("utf-8"))
     carriage_return = "%0D" if fmt is Format.github else "\\x0d"  # the runner's own encoding of \r
     assert f"1.0\\x1b[2J\\x1b]0;pwned\\x07{carriage_return}\\x9b31m" in text
     assert "stale\\xff.pth" in text
+
+
+def test_diff_json_writes_a_raw_file_name_byte_as_visible_text_for_strict_parsers():
+    from envdoctor.report.differences import Side, render_diff_json
+    from envdoctor.vocabulary.facts_diff import Difference
+
+    difference = Difference("import system", HOSTILE_PATH, "added", None, HOSTILE_PATH, "low")
+    side = Side("snap.json", "/venv/bin/python", "3.11.7", {})
+    text = render_diff_json(side, side, [difference])
+    document = strict_json_loads(text)
+    assert document["differences"][0]["subject"] == f"{SITE}/stale\\xff.pth"

@@ -368,20 +368,32 @@ def _read_or_report(meta_dir, kind, location, entry, dircache, module_files):
 
 def _unlistable_metadata(meta_dir, kind, location, entry):
     """The distribution importlib.metadata yields for a metadata folder that cannot be
-    listed (it yields one for every matching name, without looking inside).  A .dist-info
-    that is a file is invalid metadata (INT002); a folder that cannot be read (permission
-    denied, a symlink loop) leaves this distribution unchecked (`unreadable`, INT005)."""
+    listed (it yields one for every matching name, without looking inside).  A folder this
+    user may not read leaves the distribution unchecked (`unreadable`, INT005).  Anything
+    else is broken metadata (INT002): a .dist-info that is a file, a dangling symlink (its
+    metadata reads as empty: no name, no version), a symlink loop (reading its metadata
+    raises OSError in importlib.metadata)."""
+    dist = _new_distribution(meta_dir, kind, location, entry["index"])
+    name = os.path.basename(meta_dir)
     if os.path.isfile(meta_dir):
-        problem = "%s is a file, not a folder: importlib.metadata still yields a distribution for it"
-        dist = _new_distribution(meta_dir, kind, location, entry["index"])
-        dist["problems"].append(problem % os.path.basename(meta_dir))
+        problem = "%s is a file, not a folder: importlib.metadata still yields a distribution for it" % name
     else:
-        dist = _new_distribution(meta_dir, kind, location, entry["index"])
         try:
             os.listdir(meta_dir)
+            problem = None
             dist["unreadable"] = "the folder changed while it was read"
-        except OSError as exc:
+        except PermissionError as exc:
+            problem = None
             dist["unreadable"] = exc.strerror or str(exc)
+        except OSError as exc:
+            if isinstance(exc, FileNotFoundError) and os.path.islink(meta_dir):  # dangling
+                problem = "%s is a symlink to %s, which does not exist: importlib.metadata yields a distribution " \
+                          "without name or version for it" % (name, os.readlink(meta_dir))
+            else:
+                problem = "%s cannot be listed (%s): importlib.metadata still yields a distribution for it" % (
+                    name, exc.strerror or exc)
+    if problem:
+        dist["problems"].append(problem)
     _read_side_files(dist, meta_dir, kind, set())  # the name and version from the folder's name
     return dist
 

@@ -45,9 +45,14 @@ def pth_files(site_dirs, user_site, user_enabled):
             entry = {"path": fullname, "site_dir": sitedir, "lines": [], "error": None}
             try:
                 text = read_pth(fullname)
-            except OSError as exc:  # site skips such a file without a word
+            except PermissionError as exc:  # site skips it too, but what it adds may matter: INT005
                 entry["error"] = exc.strerror or str(exc)
                 result.append(entry)
+                continue
+            except OSError:
+                # A dangling symlink, a folder named *.pth, a symlink loop: site.addpackage
+                # (3.8-3.13) returns on any OSError from opening the file, so Python starts
+                # as if it were not there.  Nothing is lost: skip it as site does.
                 continue
             for lineno, line in enumerate(text.splitlines(), 1):
                 kind, target, exists = _classify_pth_line(sitedir, line)
