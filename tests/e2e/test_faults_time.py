@@ -217,6 +217,26 @@ def test_a_timeout_too_short_for_any_answer_says_so_and_does_not_call_the_python
     assert result.stdout == ""
 
 
+# A stack module whose import takes 2 s, in an environment whose every start takes 2 s more.
+SLOW_START = "import time\ntime.sleep(2.0)\n"
+
+
+def test_each_deep_import_has_its_own_timeout_so_a_slow_import_after_a_slow_probe_is_not_a_hang(
+        run_envdoctor, new_venv, tmp_path):
+    venv = new_venv()
+    wheel = build_wheel(tmp_path / "wheels", "flashinfer-python", "0.2.0",
+                        {"flashinfer/__init__.py": "import time\ntime.sleep(2.0)\n__version__ = '0.2.0'\n"})
+    venv.install_files(wheel)
+    (venv.site_packages / "sitecustomize.py").write_text(SLOW_START)
+    # The probe (~2.5 s) fits in its 3 s; the import (~4.5 s) fits in its own 6 s, not in the 3.5 s
+    # the probe would have left of one shared deadline.
+    result = run_envdoctor("snapshot", "--python", venv.python, "--deep", "--timeout", "6", "--no-scan",
+                           timeout=RUN_LIMIT)
+    assert result.returncode == 0, result.stderr
+    (attempt,) = result.json["deep"]["imports"]
+    assert (attempt["module"], attempt["ok"], attempt["outcome"]) == ("flashinfer", True, "ok"), attempt
+
+
 @pytest.mark.parametrize("value", ["nan", "inf", "1e9", "-1", "0"])
 def test_a_timeout_that_is_not_a_sane_number_of_seconds_is_refused_before_anything_starts(
         run_envdoctor, new_venv, tmp_path, value):
