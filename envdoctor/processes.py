@@ -1,8 +1,10 @@
 """Subprocesses that end with envdoctor, every descendant included.
 
-Whatever envdoctor starts runs code it does not trust: a .pth line or a sitecustomize
-may fork a helper, and a helper that calls setsid() leaves the process group that
-killing by group reaches.  Three mechanisms together end them all:
+Used for every subprocess of the target interpreter that probe/ starts (the facts probe,
+the diagnosis of its start-up, the deep imports): they run code envdoctor does not
+trust.  The fix side's commands (fixes/, flow.py, combined.py) do not go through it.
+A .pth line or a sitecustomize may fork a helper, and a helper that calls setsid()
+leaves the process group that killing by group reaches.  Three mechanisms together end them all:
 
 - each child starts in a session (and process group) of its own: one killpg ends the
   child and whatever stayed in its group;
