@@ -4,8 +4,8 @@
 
 runs from the target's working directory, so sys.path[0] is that directory, exactly
 as for the user's `python -c` / `python -m`.  The document is read as soon as its end
-frame arrives.  When no frame comes back, probe.diagnosis finds out why, by the same
-deadline.
+frame arrives.  When no frame comes back, probe.diagnosis finds out why, within the
+rest of --timeout (it says how the time is shared).
 """
 
 from __future__ import annotations

@@ -66,7 +66,8 @@ class Running:
         self.started = time.monotonic()
         self.deadline = deadline
         if deadline <= self.started:
-            raise OutOfTime(f"{argv[0]}: --timeout ran out before it could be started")
+            raise OutOfTime(f"could not check {argv[0]}: --timeout ran out before it could be started"
+                            " (nothing was found wrong; a larger --timeout gives it the time it needs)")
         try:
             self.tree = ProcessTree.start(
                 self.argv,

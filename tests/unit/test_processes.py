@@ -119,3 +119,18 @@ def subreaper_flag():
     flag = ctypes.c_int(-1)
     assert ctypes.CDLL(None, use_errno=True).prctl(37, ctypes.byref(flag), 0, 0, 0) == 0
     return flag.value
+
+
+def test_a_target_subprocess_whose_deadline_has_passed_is_not_started(tmp_path):
+    """probe.process.Running, the one way the probe side starts a target: no process is started
+    only to be killed, and no result says it was given a negative time."""
+    import time
+
+    import pytest
+
+    from envdoctor.probe.process import OutOfTime, Running
+
+    marker = tmp_path / "started"
+    with pytest.raises(OutOfTime, match="--timeout ran out before it could be started"):
+        Running(["/bin/sh", "-c", f"touch {marker}"], str(tmp_path), time.monotonic() - 0.001)
+    assert not marker.exists()
