@@ -114,9 +114,26 @@ def _terminated(signum, _frame) -> None:
     # processes are not reaped either: we are about to exit, and init reaps them.
     for tree in list(_running):
         _kill_group(tree.child.pid)
+        _await_exit(tree.child.pid)
         end_tagged(tree.tag, reap=False)
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
+
+
+def _await_exit(pid: int) -> None:
+    """Until our child `pid` has finished exiting, without reaping it (WNOWAIT: its Popen may
+    still wait for it).  Its orphaned descendants are re-parented to us only as its exit
+    completes: a sweep for them before that finds none, and they outlive envdoctor."""
+    if not hasattr(os, "waitid"):
+        return
+    stop = time.monotonic() + REAP_SECONDS
+    while time.monotonic() < stop:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return
+        except ChildProcessError:  # already reaped
+            return
+        time.sleep(0.005)
 
 
 def _kill_group(pgid: int) -> None:
