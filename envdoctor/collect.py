@@ -172,7 +172,7 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
         from envdoctor.probe.deep_probes import run_deep
 
         with scope("deep probes") as progress:
-            facts = dataclasses.replace(facts, deep=run_deep(facts, target, started.deadline, progress=progress))
+            facts = dataclasses.replace(facts, deep=run_deep(facts, target, timeout, progress=progress))
     return facts
 
 

@@ -1,8 +1,10 @@
 """Subprocesses that end with envdoctor, every descendant included.
 
-Whatever envdoctor starts runs code it does not trust: a .pth line or a sitecustomize
-may fork a helper, and a helper that calls setsid() leaves the process group that
-killing by group reaches.  Three mechanisms together end them all:
+Used for every subprocess of the target interpreter that probe/ starts (the facts probe,
+the diagnosis of its start-up, the deep imports): they run code envdoctor does not
+trust.  The fix side's commands (fixes/, flow.py, combined.py) do not go through it.
+A .pth line or a sitecustomize may fork a helper, and a helper that calls setsid()
+leaves the process group that killing by group reaches.  Three mechanisms together end them all:
 
 - each child starts in a session (and process group) of its own: one killpg ends the
   child and whatever stayed in its group;
@@ -112,9 +114,26 @@ def _terminated(signum, _frame) -> None:
     # processes are not reaped either: we are about to exit, and init reaps them.
     for tree in list(_running):
         _kill_group(tree.child.pid)
+        _await_exit(tree.child.pid)
         end_tagged(tree.tag, reap=False)
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
+
+
+def _await_exit(pid: int) -> None:
+    """Until our child `pid` has finished exiting, without reaping it (WNOWAIT: its Popen may
+    still wait for it).  Its orphaned descendants are re-parented to us only as its exit
+    completes: a sweep for them before that finds none, and they outlive envdoctor."""
+    if not hasattr(os, "waitid"):
+        return
+    stop = time.monotonic() + REAP_SECONDS
+    while time.monotonic() < stop:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return
+        except ChildProcessError:  # already reaped
+            return
+        time.sleep(0.005)
 
 
 def _kill_group(pgid: int) -> None:

@@ -2,9 +2,12 @@
 
 What only an import can tell: does `import sglang` work, what did it add to
 sys.meta_path, is CUDA usable by torch, does a Triton kernel compile and run.
-Each module gets its own subprocess, ended with every process it started by the
-collection's deadline (--timeout), so a segfault, a hang or a poisoned CUDA
-context costs that one answer, never the run.
+Each module gets its own subprocess and its own --timeout, counted from that
+subprocess's start (not what is left of the probe's: a cold torch or Triton import
+that takes most of a minute is slow, not hung); at its end the subprocess is ended
+with every process it started, so a segfault, a hang or a poisoned CUDA context
+costs that one answer, never the run.  An import that "hangs" (STK001) had its whole
+--timeout.
 Several run at once; torch's import dominates and the rest overlap with it.
 """
 
@@ -45,7 +48,7 @@ def _attempt(module: str, result: Completed, nonce: str) -> dict:
 def run_deep(
     facts: Facts,
     target: Target,
-    deadline: float,
+    timeout: float,
     modules: Optional[Sequence[str]] = None,
     progress: Optional[Callable[[str], None]] = None,
 ) -> Deep:
@@ -63,7 +66,7 @@ def run_deep(
                 module = pending.pop(0)
                 nonce = new_nonce()
                 argv = deep_argv(target.python, nonce, module)
-                running.append((module, nonce, Running(argv, target.cwd, deadline, environment)))
+                running.append((module, nonce, Running(argv, target.cwd, time.monotonic() + timeout, environment)))
             module, nonce, child = running.pop(0)
             if progress:
                 progress(f"importing {module}")

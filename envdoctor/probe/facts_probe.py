@@ -4,8 +4,8 @@
 
 runs from the target's working directory, so sys.path[0] is that directory, exactly
 as for the user's `python -c` / `python -m`.  The document is read as soon as its end
-frame arrives.  When no frame comes back, probe.diagnosis finds out why, by the same
-deadline.
+frame arrives.  When no frame comes back, probe.diagnosis finds out why, within the
+rest of --timeout (it says how the time is shared).
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optiona
     nonce = started.nonce
 
     def waiting(seconds: float) -> None:
-        notice(f"probe: no answer after {seconds:.0f} s, waiting up to {timeout:g} s"
-               " — a .pth or sitecustomize may hang")
+        notice(f"probe: no answer after {seconds:.0f} s, waiting up to {started.probe_seconds:g} s"
+               f" (half of --timeout {timeout:g}) — a .pth or sitecustomize may hang")
 
     notice_after = max(WAITING_NOTICE_FIRST, min(WAITING_NOTICE_AFTER, timeout / 4))
     result: Completed = started.running.wait(end_marker(nonce), waiting if notice else None, notice_after)
@@ -53,4 +53,4 @@ def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optiona
     # Imported only when no document came back: every ordinary run would pay for it.
     from envdoctor.probe.diagnosis import diagnose
 
-    return diagnose(target, started.deadline, result)
+    return diagnose(target, started, result)

@@ -35,9 +35,11 @@ READ_SIZE = 1 << 16
 # A named tuple, not a @record: launch.py imports this module before the probe starts,
 # and a record needs the dataclasses module (13-16 ms to import, measured on CPython 3.11),
 # which would delay the target's start by as much.  collections is loaded by subprocess anyway.
-class Completed(namedtuple("Completed", "returncode stdout stderr timed_out allowed")):
+class Completed(namedtuple("Completed", "returncode stdout stderr timed_out allowed silent")):
     """returncode is None when the process was killed at the deadline (timed_out True);
-    `allowed` is the seconds it was given."""
+    `allowed` is the seconds it was given; `silent`, the seconds its stdout had been silent
+    when the wait ended (since its start, if it wrote nothing): how long the step after its
+    last word took."""
 
     __slots__ = ()
 
@@ -49,13 +51,23 @@ def probe_environment(base: Mapping[str, str] = os.environ) -> dict:
     return env
 
 
+class OutOfTime(TargetError):
+    """--timeout ran out before the target answered: nothing is known about it, neither good nor bad."""
+
+
 class Running:
-    """A started target subprocess; `wait` collects it by `deadline` (time.monotonic())."""
+    """A started target subprocess; `wait` collects it by `deadline` (time.monotonic()).
+
+    A deadline already passed starts nothing: OutOfTime, so that the time a result reports
+    (`Completed.allowed`) is never zero or negative and no process is started only to be killed."""
 
     def __init__(self, argv: Sequence[str], cwd: str, deadline: float, extra_env: Optional[Mapping[str, str]] = None):
         self.argv = list(argv)
         self.started = time.monotonic()
         self.deadline = deadline
+        if deadline <= self.started:
+            raise OutOfTime(f"could not check {argv[0]}: --timeout ran out before it could be started"
+                            " (nothing was found wrong; a larger --timeout gives it the time it needs)")
         try:
             self.tree = ProcessTree.start(
                 self.argv,
@@ -79,20 +91,23 @@ class Running:
         returns (and on Ctrl-C)."""
         if self.collected is None:
             try:
-                out, err, timed_out = self._read(answer_end, waiting, waiting_after)
+                out, err, timed_out, last_output = self._read(answer_end, waiting, waiting_after)
             finally:
                 self.tree.end()
             child = self.tree.child
+            ended = time.monotonic()
             self.collected = Completed(
                 returncode=None if timed_out else child.returncode,
                 stdout=out.decode("utf-8", "replace"),
                 stderr=err.decode("utf-8", "replace"),
                 timed_out=timed_out,
                 allowed=self.deadline - self.started,
+                silent=min(ended, self.deadline) - last_output,
             )
         return self.collected
 
     def _read(self, answer_end, waiting, waiting_after):
+        """(stdout, stderr, timed out, when stdout last had something new)"""
         child = self.tree.child
         out, err = bytearray(), bytearray()
         buffers = {child.stdout.fileno(): out, child.stderr.fileno(): err}
@@ -100,31 +115,35 @@ class Running:
             for fd in buffers:
                 selector.register(fd, selectors.EVENT_READ)
             answered_at = None
+            last_output = self.started  # the last time stdout had something new
             while True:
                 now = time.monotonic()
                 if now >= self.deadline:
-                    return out, err, answered_at is None
+                    return out, err, answered_at is None, last_output
                 if waiting is not None and now - self.started >= waiting_after:
                     waiting(now - self.started)
                     waiting = None
                 if answered_at is not None and now - answered_at >= EXIT_GRACE_SECONDS:
-                    return out, err, False
+                    return out, err, False, last_output
                 if not selector.get_map():  # both pipes closed: wait for the exit alone
                     try:
                         child.wait(timeout=min(POLL_SECONDS * 10, self.deadline - now))
                     except subprocess.TimeoutExpired:
                         continue
-                    return out, err, False
+                    return out, err, False, last_output
                 exited = child.poll() is not None
                 searched = len(out)
                 for key, _ in selector.select(timeout=0 if exited else min(POLL_SECONDS, self.deadline - now)):
                     chunk = os.read(key.fd, READ_SIZE)
                     if chunk:
                         buffers[key.fd].extend(chunk)
+                        if key.fd == child.stdout.fileno():
+                            last_output = time.monotonic()
                     else:
                         selector.unregister(key.fd)
                 if exited and not _readable(selector):
-                    return out, err, False  # what a forked helper holding the pipes writes later is not ours
+                    # What a forked helper holding the pipes writes later is not ours.
+                    return out, err, False, last_output
                 if answered_at is None and answer_end and out.find(answer_end, max(0, searched - len(answer_end))) >= 0:
                     answered_at = time.monotonic()
 

@@ -5,10 +5,11 @@ imported, so the probe and envdoctor's own start-up overlap.  It takes plain str
 (the interpreter and its working directory): the Target record, and the dataclasses
 machinery behind it, come later.
 
---timeout bounds a whole collection of facts, from the probe's start: the probe, the
-diagnosis of a start-up that gives no answer, and the deep probes all end by
-`StartedProbe.deadline`.  The probe itself gets the first half, so that a .pth line that
-hangs still leaves time to name it (probe.diagnosis).
+--timeout bounds a whole collection of facts, from the probe's start (`StartedProbe.deadline`).
+The probe gets the first half (`probe_seconds`).  When it gives no answer, probe.diagnosis
+traces the start-up with as long again, so that a .pth line is called a hang only after
+the trace, too, was held there for as long as the probe was; a start-up that is only slow
+is "could not check within --timeout", never a hang.  See docs/reference/cli.md.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from envdoctor.probe.process import Running
 DEFAULT_TIMEOUT = 60.0
 # A day: a bound far above any real wait, and below what the OS's timers accept.
 MAX_TIMEOUT = 86400.0
+# The probe's share of --timeout; the start-up trace, when one is needed, gets as much again.
 PROBE_SHARE = 0.5
 
 
@@ -42,20 +44,23 @@ def timeout_problem(seconds: float) -> Optional[str]:
 def start_probe(python: str, cwd: str, timeout: float = DEFAULT_TIMEOUT) -> "StartedProbe":
     nonce = new_nonce()
     now = time.monotonic()
-    running = Running(payload_argv(python, "facts", nonce), cwd, now + timeout * PROBE_SHARE)
-    return StartedProbe(python, cwd, timeout, nonce, running, now + timeout)
+    probe_seconds = timeout * PROBE_SHARE
+    running = Running(payload_argv(python, "facts", nonce), cwd, now + probe_seconds)
+    return StartedProbe(python, cwd, timeout, nonce, running, now + timeout, probe_seconds)
 
 
 class StartedProbe:
     """A facts probe already running (perhaps started before envdoctor's heavier imports, see launch.py).
-    `deadline` (time.monotonic()) ends the whole collection it begins.
+    `deadline` (time.monotonic()) ends the whole collection it begins; the probe itself was
+    given `probe_seconds` of it.
 
     A plain class, not a record: it holds a running process, and launch.py creates it before
     the dataclasses machinery is imported."""
 
-    def __init__(self, python: str, cwd: str, timeout: float, nonce: str, running: Running, deadline: float):
+    def __init__(self, python: str, cwd: str, timeout: float, nonce: str, running: Running, deadline: float,
+                 probe_seconds: float):
         self.python, self.cwd, self.timeout, self.nonce, self.running = python, cwd, timeout, nonce, running
-        self.deadline = deadline
+        self.deadline, self.probe_seconds = deadline, probe_seconds
 
     def matches(self, target: Target, timeout: float) -> bool:
         return (self.python, self.cwd, self.timeout) == (target.python, target.cwd, timeout)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -76,6 +77,13 @@ import os, time
 with open({record!r}, "a") as f:
     f.write("%d\\n" % os.getpid())
 os._exit = lambda code: time.sleep({sleep})
+"""
+# The start-up forks a daemon into a new session, then hangs: only envdoctor can end it (a usage
+# error after the early start; envdoctor terminated while it waits).
+DAEMON_THEN_HANG = DAEMON_NEW_SESSION + """
+with open({record!r}, "a") as f:
+    f.write("%d\\n" % os.getpid())
+time.sleep({sleep})
 """
 SITECUSTOMIZE = {"new-session": DAEMON_NEW_SESSION, "same-group": CHILD_SAME_GROUP, "double-fork": DAEMON_DOUBLE_FORK,
                  "exit-that-hangs": EXIT_THAT_HANGS}
@@ -162,7 +170,71 @@ def test_a_pth_line_that_sleeps_is_named_within_the_timeout_with_a_word_while_wa
     (finding,) = result.findings("PTH003")
     assert "hangs" in finding["title"] and finding["location"]["line"] == 1
     assert result.stderr.splitlines()[0] == (
-        "envdoctor: probe: no answer after 3 s, waiting up to 12 s — a .pth or sitecustomize may hang")
+        "envdoctor: probe: no answer after 3 s, waiting up to 6 s (half of --timeout 12)"
+        " — a .pth or sitecustomize may hang")
+
+
+# --- a slow start-up is not a hang, and a --timeout that runs out is not a verdict ----------------
+
+# Start-up (site) takes 1 s and finishes; the probe's own work after it takes 2 s more.  With
+# --timeout 4 the probe (2 s) is killed, while a trace of start-up alone, given as long, finishes.
+SLOW_PROBE_AFTER_SLOW_START = """
+import sys, time
+time.sleep(1.0)
+if sys.argv[1:2] == ["facts"]:
+    time.sleep(2.0)
+"""
+
+
+def test_a_probe_that_runs_out_of_time_after_a_slow_but_finished_start_up_is_not_a_hang(run_envdoctor, new_venv):
+    venv = new_venv()
+    (venv.site_packages / "sitecustomize.py").write_text(SLOW_PROBE_AFTER_SLOW_START)
+    result, seconds = timed(run_envdoctor, "check", "--python", venv.python, "--timeout", "4", "--no-scan")
+    assert result.returncode == 2, result.stdout  # was 1: "PTH003 Python hangs at start-up in sitecustomize"
+    assert "PTH003" not in result.stdout
+    assert result.stderr.startswith(f"envdoctor: error: could not check {venv.python} within --timeout 4 s: ")
+    assert "slow, not stuck" in result.stderr
+    assert seconds < 12
+
+
+def test_a_slow_start_up_within_the_timeout_is_checked_as_healthy(run_envdoctor, new_venv):
+    """The near miss: the same slow start-up, given a --timeout it fits in, is simply checked."""
+    venv = new_venv()
+    (venv.site_packages / "sitecustomize.py").write_text(SLOW_PROBE_AFTER_SLOW_START)
+    result = run_envdoctor("check", "--python", venv.python, "--timeout", "20", "--no-scan", "--format", "json",
+                           timeout=RUN_LIMIT)
+    assert result.returncode == 0, result.stderr
+    assert result.codes() == []
+
+
+def test_a_timeout_too_short_for_any_answer_says_so_and_does_not_call_the_python_broken(run_envdoctor, new_venv):
+    venv = new_venv()
+    result = run_envdoctor("check", "--python", venv.python, "--timeout", "0.05", "--no-scan", timeout=RUN_LIMIT)
+    assert result.returncode == 2
+    # Was: "... is not a working Python interpreter (no result within -7.68e-06 s (killed))".
+    assert result.stderr.startswith(f"envdoctor: error: could not check {venv.python} within --timeout 0.05 s: ")
+    assert "not a working Python" not in result.stderr and not re.search(r"within -[0-9]", result.stderr)
+    assert result.stdout == ""
+
+
+# A stack module whose import takes 2 s, in an environment whose every start takes 2 s more.
+SLOW_START = "import time\ntime.sleep(2.0)\n"
+
+
+def test_each_deep_import_has_its_own_timeout_so_a_slow_import_after_a_slow_probe_is_not_a_hang(
+        run_envdoctor, new_venv, tmp_path):
+    venv = new_venv()
+    wheel = build_wheel(tmp_path / "wheels", "flashinfer-python", "0.2.0",
+                        {"flashinfer/__init__.py": "import time\ntime.sleep(2.0)\n__version__ = '0.2.0'\n"})
+    venv.install_files(wheel)
+    (venv.site_packages / "sitecustomize.py").write_text(SLOW_START)
+    # The probe (~2.5 s) fits in its 3 s; the import (~4.5 s) fits in its own 6 s, not in the 3.5 s
+    # the probe would have left of one shared deadline.
+    result = run_envdoctor("snapshot", "--python", venv.python, "--deep", "--timeout", "6", "--no-scan",
+                           timeout=RUN_LIMIT)
+    assert result.returncode == 0, result.stderr
+    (attempt,) = result.json["deep"]["imports"]
+    assert (attempt["module"], attempt["ok"], attempt["outcome"]) == ("flashinfer", True, "ok"), attempt
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "1e9", "-1", "0"])
@@ -183,15 +255,17 @@ def test_a_timeout_that_is_not_a_sane_number_of_seconds_is_refused_before_anythi
 
 @pytest.mark.parametrize("options", [["--format", "nope"], ["-o", "weird=path"], ["--select", "NOPE999"],
                                      ["--config", "/nonexistent.toml"]])
-def test_a_usage_error_leaves_no_probe_behind(run_envdoctor, new_venv, tmp_path, options):
+def test_a_usage_error_ends_the_probe_started_early(run_envdoctor, new_venv, tmp_path, options):
+    """The early probe really started (it recorded its daemon's pid and its own, then hangs: it
+    can only be gone because envdoctor ended it) and is gone, its daemon with it."""
     venv = new_venv()
     record = tmp_path / "pids"
-    misbehave(venv, DAEMON_NEW_SESSION, record)
+    misbehave(venv, DAEMON_THEN_HANG, record)
     result = run_envdoctor("check", "--python", venv.python, *options, timeout=RUN_LIMIT)
-    time.sleep(1)  # an early probe left running would have recorded its daemon by now
     pids = recorded(record)
     try:
         assert result.returncode == 2 and result.stderr.startswith("envdoctor: error: ")
+        assert len(pids) == 2, "no early probe was started: this run shows nothing"
         assert not any(alive(pid) for pid in pids)
     finally:
         end_survivors(pids)
@@ -254,15 +328,6 @@ def test_without_docstrings_envdoctor_still_lists_explains_and_checks(envdoctor_
     checked = run("check", "--python", venv.python, "--no-scan", "--format", "sarif")
     assert checked.returncode == 1, checked.stderr
     assert [r["ruleId"] for r in json.loads(checked.stdout)["runs"][0]["results"]] == ["PTH002"]
-
-
-# The start-up forks a daemon into a new session, then hangs: envdoctor is terminated (a CI job
-# cancelled, `timeout 30 envdoctor check`) while it waits.
-DAEMON_THEN_HANG = DAEMON_NEW_SESSION + """
-with open({record!r}, "a") as f:
-    f.write("%d\\n" % os.getpid())
-time.sleep({sleep})
-"""
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
