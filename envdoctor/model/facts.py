@@ -53,6 +53,8 @@ class TagInputs(Record):
     glibc: Optional[str] = None  # "2.36" (os.confstr CS_GNU_LIBC_VERSION)
     musl: Optional[str] = None  # the musl loader's path, where there is musl and no glibc
     macos: Optional[str] = None  # platform.mac_ver(): "14.5"
+    # The CPU (platform.mac_ver()): a universal2 Python on arm64 takes arm64 wheels, as packaging says.
+    macos_machine: Optional[str] = None
 
 
 @record

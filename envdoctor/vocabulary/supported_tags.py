@@ -91,10 +91,19 @@ def _platforms(inputs: TagInputs) -> List[str]:
     if name.startswith("linux_"):
         return _linux_platforms(name[len("linux_"):], inputs)
     if name.startswith("macosx_"):
-        _, version, arch = inputs.platform.split("-", 2)
-        major, _, minor = (inputs.macos or version).partition(".")
-        return list(mac_platforms((int(major), int(minor.split(".")[0] or 0)), arch))
+        return _mac_platforms(inputs)
     return [name]
+
+
+def _mac_platforms(inputs: TagInputs) -> List[str]:
+    """packaging's mac_platforms for the CPU the interpreter runs on (as sys_tags() does), not
+    sysconfig's universal2: a universal2 Python on arm64 takes arm64 and universal2 wheels."""
+    _, version, arch = inputs.platform.split("-", 2)
+    arch = inputs.macos_machine or arch
+    if inputs.pointer_bits == 32:
+        arch = {"x86_64": "i386", "ppc64": "ppc"}.get(arch, arch)
+    major, _, minor = (inputs.macos or version).partition(".")
+    return list(mac_platforms((int(major), int(minor.split(".")[0] or 0)), arch))
 
 
 def _linux_platforms(arch: str, inputs: TagInputs) -> List[str]:

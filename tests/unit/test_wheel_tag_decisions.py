@@ -22,13 +22,27 @@ from tests.helpers.facts import dist, make_facts
 CP311_SUFFIXES = (".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so")
 
 
-def facts_with(tags, compiled, *, glibc="2.36", musl=None, platform="linux-x86_64", **extra):
+def facts_with(tags, compiled, *, glibc="2.36", musl=None, platform="linux-x86_64", suffixes=CP311_SUFFIXES,
+               macos=None, macos_machine=None, **extra):
     """CPython 3.11 on `platform` with one distribution from a wheel with these tags and compiled files."""
     facts = make_facts(dists=[dist("pkg", "1.0", wheel_tags=None if tags is None else list(tags),
                                    compiled_files=list(compiled), compiled_count=len(compiled), **extra)])
-    inputs = TagInputs(platform=platform, glibc=glibc, musl=musl)
+    inputs = TagInputs(platform=platform, glibc=glibc, musl=musl, macos=macos, macos_machine=macos_machine)
     return dataclasses.replace(facts, interpreter=dataclasses.replace(
-        facts.interpreter, extension_suffixes=CP311_SUFFIXES, tag_inputs=inputs))
+        facts.interpreter, extension_suffixes=suffixes, tag_inputs=inputs))
+
+
+def on_a_mac(tags, machine):
+    """python.org's universal2 CPython 3.11 on macOS 14 with a CPU of `machine`."""
+    return facts_with(tags, ["pkg/_c.cpython-311-darwin.so"], glibc=None, platform="macosx-10.9-universal2",
+                      suffixes=(".cpython-311-darwin.so", ".abi3.so", ".so"), macos="14.5", macos_machine=machine)
+
+
+def test_a_universal2_python_takes_the_wheels_of_the_cpu_it_runs_on():
+    assert whl001(on_a_mac(["cp311-cp311-macosx_11_0_arm64"], "arm64")) == []
+    assert whl001(on_a_mac(["cp311-cp311-macosx_10_9_universal2"], "arm64")) == []
+    [finding] = whl001(on_a_mac(["cp311-cp311-macosx_11_0_arm64"], "x86_64"))
+    assert "arm64" in finding.title
 
 
 def whl001(facts):

@@ -107,6 +107,7 @@ def tag_inputs():
         "glibc": None,
         "musl": None,
         "macos": None,
+        "macos_machine": None,
     }
     if sys.platform.startswith("linux"):
         inputs["glibc"] = _glibc_version()
@@ -115,5 +116,7 @@ def tag_inputs():
     elif sys.platform == "darwin":
         import platform
 
-        inputs["macos"] = platform.mac_ver()[0] or None
+        release, _, machine = platform.mac_ver()
+        inputs["macos"] = release or None
+        inputs["macos_machine"] = machine or None
     return inputs
