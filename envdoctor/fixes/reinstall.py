@@ -41,6 +41,19 @@ def reinstall_incomplete(finding: Finding, context: FixContext) -> Optional[FixP
     return FixPlan(f"reinstall {pinned} in place", (command,), notes=(context.installer_note(),))
 
 
+@fixer(name="reinstall-for-interpreter", kind="reinstall", codes=("WHL001",))
+def reinstall_for_interpreter(finding: Finding, context: FixContext) -> Optional[FixPlan]:
+    """Reinstall the same version, so the installer picks the wheel built for this interpreter."""
+    proposed = finding.fix.install if finding.fix else None
+    dist = _installed(context, finding)
+    if proposed is None or dist is None or not dist.version or dist.editable:
+        return None  # no install proposed (an OS package's), or an editable project: nothing to pick a wheel for
+    command = context.install_command(f"replace {dist.display}'s compiled code with the build for this interpreter",
+                                      proposed)
+    return FixPlan(f"reinstall {dist.name}=={dist.version} for this interpreter", (command,),
+                   notes=(context.installer_note(),))
+
+
 @fixer(name="install-requirement", kind="reinstall", codes=("REQ001", "REQ002", "TOR001", "FLI002", "EXP001", "EXP002"))
 def install_requirement(finding: Finding, context: FixContext) -> Optional[FixPlan]:
     """Install a version that every installed distribution's requirement on it accepts."""

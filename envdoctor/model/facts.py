@@ -41,6 +41,23 @@ SECTIONS = (
 
 
 @record
+class TagInputs(Record):
+    """What decides the wheel tags an interpreter supports, with its version and extension suffixes.
+
+    The host lists the tags with packaging.tags (vocabulary/supported_tags.py)."""
+
+    platform: str  # sysconfig.get_platform(): linux-x86_64, macosx-11.0-arm64, win-amd64
+    abiflags: str = ""  # sys.abiflags: "t" free-threaded, "d" debug
+    debug: bool = False
+    pointer_bits: int = 64  # a 32-bit interpreter on a 64-bit kernel takes i686/armv7l wheels
+    glibc: Optional[str] = None  # "2.36" (os.confstr CS_GNU_LIBC_VERSION)
+    musl: Optional[str] = None  # the musl loader's path, where there is musl and no glibc
+    macos: Optional[str] = None  # platform.mac_ver(): "14.5"
+    # The CPU (platform.mac_ver()): a universal2 Python on arm64 takes arm64 wheels, as packaging says.
+    macos_machine: Optional[str] = None
+
+
+@record
 class Interpreter(Record):
     executable: str
     version: str
@@ -69,6 +86,7 @@ class Interpreter(Record):
     # PEP 668: the EXTERNALLY-MANAGED marker in the stdlib folder, when it applies (not in a venv):
     # the OS package manager owns this prefix and pip refuses to install into it.
     externally_managed: Optional[str] = None
+    tag_inputs: Optional[TagInputs] = None  # None in snapshots made before it was collected
 
 
 @record
@@ -143,6 +161,12 @@ class Distribution(Record):
     editable_mode: Optional[str] = None  # finder | pth | unknown
     # Why its metadata folder could not be listed ("Permission denied"): nothing else is known.
     unreadable: Optional[str] = None
+    # The WHEEL file's Tag lines (None: no WHEEL read) and Root-Is-Purelib, and the compiled
+    # files (.so, .pyd) its RECORD lists, relative to `location` (the first 500 of compiled_count).
+    wheel_tags: Optional[Tuple[str, ...]] = None
+    root_is_purelib: Optional[bool] = None
+    compiled_files: Tuple[str, ...] = ()
+    compiled_count: int = 0
 
     @property
     def canonical_name(self) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from envdoctor.engine import run_checks
+from envdoctor.model.facts import TagInputs
 from envdoctor.model.finding import Severity
 from envdoctor.model.plan import InstallRequest
 from envdoctor.registry import load_registry
@@ -208,6 +211,23 @@ def imports_clean():
     return _consumer_facts()
 
 
+def _wheel_facts(tags, compiled):
+    """CPython 3.11 on x86_64 glibc 2.36 with markupsafe installed from a wheel with these tags."""
+    facts = make_facts(dists=[dist("markupsafe", "2.1.5", wheel_tags=list(tags), root_is_purelib=False,
+                                   compiled_files=list(compiled), compiled_count=len(compiled))])
+    return dataclasses.replace(facts, interpreter=dataclasses.replace(
+        facts.interpreter, extension_suffixes=(".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so"),
+        tag_inputs=TagInputs(platform="linux-x86_64", glibc="2.36")))
+
+
+def whl001_pos():
+    return _wheel_facts(["cp312-cp312-manylinux_2_17_x86_64"], ["markupsafe/_speedups.cpython-312-x86_64-linux-gnu.so"])
+
+
+def whl001_neg():
+    return _wheel_facts(["cp311-cp311-manylinux_2_17_x86_64"], ["markupsafe/_speedups.cpython-311-x86_64-linux-gnu.so"])
+
+
 CASES = {
     "REQ001": (req001_pos, req001_neg, "requests"),
     "REQ002": (req002_pos, req001_neg, "requests"),
@@ -217,6 +237,7 @@ CASES = {
     "INT003": (int003_pos, int003_neg, "six"),
     "INT004": (int004_pos, int004_neg, "triton"),
     "INT005": (int005_pos, int005_neg, "tiny"),
+    "WHL001": (whl001_pos, whl001_neg, "markupsafe"),
     "SHD001": (shd001_pos, shd001_neg, "packaging"),
     "NSP001": (nsp001_pos, nsp001_neg, "aiter"),
     "HOOK001": (hook001_pos, hook001_neg, "triton_stub.StubFinder"),

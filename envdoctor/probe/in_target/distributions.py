@@ -10,6 +10,7 @@ import os
 
 from .filesystem import read_text
 from .module_names import module_name_from_path
+from .wheel_files import mark_wheel_tags
 
 MAX_LISTED_MISSING = 200
 
@@ -423,6 +424,7 @@ def distributions(path_entries, dircache):
                 continue
             module_files = []
             found.append(_read_or_report(meta_dir, kind, location, entry, dircache, module_files))
+            mark_wheel_tags(found[-1], meta_dir, module_files, dircache)
             files_of[meta_dir] = module_files
     return found, shared_module_files(found, files_of)
 

@@ -28,6 +28,7 @@ from .module_resolution import resolve_modules
 from .site_replay import replay_site, trace_startup
 from .stack_facts import stack_facts
 from .sys_path import pth_files, sys_path_facts
+from .wheel_files import tag_inputs
 
 
 def collect_facts(options):
@@ -48,8 +49,10 @@ def collect_facts(options):
     modules = resolve_modules(names, path_entries, dircache, exact=bool(options.get("exact_modules")))
     environment = collect_environment(options.get("environment_prefixes", ()), options.get("secret_words", ()),
                                       options.get("mask"))
+    interpreter = interpreter_facts(cwd, site_dirs, user_site, user_enabled, environment)
+    interpreter["tag_inputs"] = tag_inputs()
     return {
-        "interpreter": interpreter_facts(cwd, site_dirs, user_site, user_enabled, environment),
+        "interpreter": interpreter,
         "markers": marker_environment(),
         "sys_path": path_entries,
         "pth_files": pth,
