@@ -7,12 +7,14 @@ there, nor does an import inside it: peft 0.21's `_maybe_shard_state_dict_for_tp
 only under `if not is_transformers_dtensor_tp and ...`, False with transformers 5.24.
 
 Anything the walk cannot account for keeps the function alive: a mention in a string
-(`getattr(module, "_shard")`, `__all__`), an `import ... as` alias, a decorator on the function (a
-registry may call it), an entry point naming it (a console script, a GUI script or another
-distribution's plugin loader calls it: scan/outside_callers.py), and no mention at all (nothing in
-the package calls it, so something outside does, or nothing: the scan cannot tell).  A mention
-by name counts wherever it is (a call, a callback passed on, an assignment).  A mention in a class body or a method counts unless its own `if` tests
-are False: the method's callers are not followed.
+(`getattr(module, "_shard")`, `__all__`), an `import ... as` alias, a decorator on the function
+(a registry may call it), an entry point naming it (a console script, a GUI script or another
+distribution's plugin loader calls it: scan/outside_callers.py), and no mention at all (nothing
+in the package calls it, so something outside does, or nothing: the scan cannot tell).  A
+mention by name counts wherever it is (a call, a callback passed on, an assignment).  A mention
+in a class body or a method counts unless its own `if` tests are False: the method's callers
+are not followed.  The answer is a reason, not a yes: the caller reports the import as info
+with it, since a conclusion drawn from the package's own code may miss an outside caller.
 Files are parsed again only when their text names the function, answers are cached per
 function, and callers are followed MAX_DEPTH functions deep.
 """

@@ -855,6 +855,10 @@ def test_private_functions_called_through_other_never_called_functions_and_menti
     # A mention by name in a string (getattr, a registry) keeps it: the call cannot be followed.
     by_name = dict(dead, **{"consumer/registry.py": "import consumer.helpers as h\nrun = getattr(h, '_inner')\n"})
     assert problems(scan(tmp_path / "named", by_name)) == {("missing-module", "consumer.gone", "consumer.gone")}
+    # So does a mention by name that can run: a callback handed on, `__all__` (a string).
+    for label, text in [("callback", "from consumer.helpers import _inner\nHANDLERS = [_inner]\n"), ("all", "__all__ = ['_inner']\n")]:
+        kept = scan(tmp_path / label, dict(dead, **{"consumer/exported.py": text}))
+        assert [p.conditional for p in kept.problems if p.missing == "consumer.gone"] == [False], label
     # A decorator on the function may register it: it stays too.
     decorated = dict(dead, **{"consumer/helpers.py": base["consumer/helpers.py"].replace("def _inner", "@register\n            def _inner")})
     assert problems(scan(tmp_path / "decorated", decorated)) == {("missing-module", "consumer.gone", "consumer.gone")}
