@@ -5,6 +5,7 @@ One policy (its word lists and token shapes are envdoctor/vocabulary/secrets.py)
   environment and any other given (the target's), in the forms a format may escape them to
   (JSON, XML, GitHub workflow commands, a SARIF URI, a Markdown cell), wherever they appear;
 - `NAME=value` with a secret-looking NAME, and the quoted forms code and data give it:
+  `NAME = "value"` and `update(NAME="value")` (code, the quotes kept, JSON-escaped ones too),
   `"NAME": "value"` (JSON, Python dicts), `os.environ["NAME"] = "value"`,
   `setdefault("NAME", "value")` (a `.pth` line or sitecustomize that sets a token);
 - the userinfo of any URL (`https://user:pass@host`, `https://TOKEN@host`);
@@ -32,8 +33,10 @@ from envdoctor.vocabulary.secrets import MASK, NOT_SECRET_NAMES, SECRET_NAME_PAR
 MIN_SECRET_LENGTH = 4  # shorter values ("1", "yes") would mask unrelated text
 _NOT_SECRET = frozenset(NOT_SECRET_NAMES)
 # Upper-case names only: environment variables are spelled so, while lower-case words such as a
-# finding's "key" field or "--key=" options are not variables.
-_ASSIGNMENT = re.compile(r"""\b([A-Z][A-Z0-9_]*)=([^\s"']+)""")
+# finding's "key" field or "--key=" options are not variables.  The code form too: spaces round
+# "=" (not "=="), a quoted value, and its quote JSON-escaped once or more (NAME=\"v\", JSON text inside JSON): the
+# value stops before any quote or backslash, so the escaping backslashes stay and the JSON string stays whole.
+_ASSIGNMENT = re.compile(r"""(\b(?P<name>[A-Z][A-Z0-9_]*)[ \t]*=(?!=)[ \t]*\\*["']?)(?P<value>[^\s"'\\]+)""")
 # A quoted secret-looking NAME and its quoted value, as data and code spell them (a .pth line or a
 # sitecustomize that sets a token): "NAME": "v" (JSON, dicts), os.environ["NAME"] = "v", and a
 # call's two arguments, setdefault("NAME", "v"); \" inside JSON text too.  Two patterns, each
@@ -96,14 +99,8 @@ def _mask_query_parameter(match: "re.Match") -> str:
     return f"{name}={TEXT_MASK}" if is_secret_name(name) else match.group(0)
 
 
-def _mask_assignment(match: "re.Match") -> str:
-    name, value = match.groups()
-    if value in (MASK, TEXT_MASK) or not is_secret_name(name):
-        return match.group(0)
-    return f"{name}={TEXT_MASK}"
-
-
-def _mask_quoted_value(match: "re.Match") -> str:
+def _mask_value(match: "re.Match") -> str:
+    """An assignment's value masked, what comes before it (name, "=", quotes) kept as written."""
     if match["value"] == MASK or not is_secret_name(match["name"]):
         return match.group(0)
     return match.group(1) + TEXT_MASK
@@ -121,9 +118,9 @@ class Redactor(Record):
             if form in text:
                 text = text.replace(form, TEXT_MASK)
         if "=" in text:
-            text = _ASSIGNMENT.sub(_mask_assignment, text)
+            text = _ASSIGNMENT.sub(_mask_value, text)
         if '"' in text or "'" in text:
-            text = _QUOTED_ARGUMENTS.sub(_mask_quoted_value, _QUOTED_ASSIGNMENT.sub(_mask_quoted_value, text))
+            text = _QUOTED_ARGUMENTS.sub(_mask_value, _QUOTED_ASSIGNMENT.sub(_mask_value, text))
         if "@" in text:
             text = _URL_USERINFO.sub(TEXT_MASK, text)
         if "?" in text:  # a query string's parameters follow its "?"

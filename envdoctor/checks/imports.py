@@ -213,13 +213,15 @@ def dead_import(facts: Facts) -> Iterator:
         about the environment the scanner cannot decide (`if config.is_fbcode():`, a flag of
         another module it cannot compute, `if __name__ == "__main__":`), and in a module the
         package leaves out (transformers' `modular_*.py` templates, which its `__init__` never
-        names). Never reported: branches that cannot run on the target (`sys.version_info`,
+        names), and in a private function whose every caller in its package sits under a
+        condition False on the target (peft's `_maybe_shard_state_dict_for_tp`, called only under
+        `if not is_transformers_dtensor_tp`; the evidence names the condition). A private function
+        that an entry point names (a console script, a plugin) or that nothing in its package
+        calls keeps the severity: something outside calls it. Never reported: branches that cannot run on the target (`sys.version_info`,
         `sys.platform`, `platform.system()` and module-level flags computed from them, from
         installed versions, from `importlib.util.find_spec` or from whether a `try: import x`
-        succeeds, and argument-less calls of functions that return such a test), imports in a
-        private function that nothing in the package calls on the target (peft's
-        `_maybe_shard_state_dict_for_tp`, called only under `if not
-        is_transformers_dtensor_tp`), the fallback of a `try` whose imports succeed, names a module
+        succeeds, and argument-less calls of functions that return such a test), the fallback of
+        a `try` whose imports succeed, names a module
         creates at run time (`setattr` on itself, a registration decorator that sets names in
         its module, `globals()`, module `__getattr__`, C extensions), and modules named for
         another platform (`_macosx` on Linux).
@@ -266,12 +268,13 @@ def api_drift(facts: Facts) -> Iterator:
         installed and has merely lost the API; but info when the provider is the standard
         library (`try: from types import UnionType`: feature detection across Python
         versions). Info under `TYPE_CHECKING`, under a question about the environment the
-        scanner cannot decide, and in a module the package leaves out. Not reported at all
+        scanner cannot decide, in a module the package leaves out, and in a private function
+        whose every caller in its package sits under a condition False on the target (the
+        evidence names it). Not reported at all
         when the branch cannot run on the target: SQLAlchemy's `if compat.py310:` on 3.8,
         vllm's `if TRANSFORMERS_WITH_AXIAL_ROPE:` decided from the installed transformers'
         version, a flag set by `try: import x` / `except ImportError:` decided from whether x
-        resolves, a private function that nothing in its package calls on the target, the
-        `except ImportError:` fallback of a try that succeeds (`from collections
+        resolves, the `except ImportError:` fallback of a try that succeeds (`from collections
         import Mapping` behind `collections.abc`), or names the provider creates at run time
         (`numpy.dtypes.StringDType`, matplotlib's backend names).
 

@@ -18,6 +18,7 @@ from envdoctor.scan.cache import SummaryStore
 from envdoctor.scan.calls import CallSites
 from envdoctor.scan.calls import Source as CallSource
 from envdoctor.scan.conditions import INSTALLED_VERSION, TargetTraits, reachable, undecided_roots
+from envdoctor.scan.outside_callers import entry_point_functions
 from envdoctor.scan.exports import Exports, absolute_module, import_target
 from envdoctor.scan.flags import Flags
 from envdoctor.scan.modules import StaticFinder
@@ -88,7 +89,7 @@ class Resolver:
         never, left_out = self._not_imported(unit, summaries)
         calls = CallSites(
             [CallSource(source.module, source.path, source.is_package, summaries[source.path]) for source in unit.files if source.path in summaries],
-            self.traits, self.flags.lookup,
+            self.traits, self.flags.lookup, entry_point_functions(importer.metadata_path if importer else None),
         )
         for source in unit.files:
             summary = summaries.get(source.path)
@@ -133,14 +134,18 @@ class Resolver:
             # Following calls costs a read of the package per function: it is paid only where the
             # finding could be above info (a dead import or drift that runs when its path runs).
             could_warn = not (type_checking or asks_environment or unreferenced) and any(p[0] != "uninstalled" for p in site_problems)
-            if could_warn and scope == "function" and _in_function_never_called(calls, source.module, line):
-                continue
+            never_called = _why_never_called(calls, source.module, line) if could_warn and scope == "function" else None
+            site_note = note
+            if never_called is not None:
+                # Reported as info with the reason, never dropped: the scanner's "never runs" may be wrong.
+                context["conditional"] = True
+                site_note = f"; {never_called}{note}"
             for problem in site_problems:
                 kind_, absolute, missing, detail, imported = problem
                 if self._other_platform(missing):
                     continue
                 statement = lines.text(line, end_line) if self._wants_statement(unit, kind_, missing) else ""
-                yield self._problem(unit, kind_, absolute, missing, detail + note, imported, statement, context)
+                yield self._problem(unit, kind_, absolute, missing, detail + site_note, imported, statement, context)
 
     def _fallback_runs(self, source, summary: dict, fallback: Tuple[int, int], reach: Optional[bool]) -> Optional[bool]:
         """An import in an `except ImportError:` handler runs only when its try failed: never
@@ -389,10 +394,10 @@ class Resolver:
         return index
 
 
-def _in_function_never_called(calls: CallSites, module: str, line: int) -> bool:
-    """The line sits in a private module-level function that nothing calls on this target."""
+def _why_never_called(calls: CallSites, module: str, line: int) -> Optional[str]:
+    """Why the private module-level function holding the line cannot be called on this target, or None."""
     function = calls.enclosing_function(module, line)
-    return function is not None and calls.never_runs(module, function)
+    return calls.why_never_runs(module, function) if function is not None else None
 
 
 class _LazyLines:

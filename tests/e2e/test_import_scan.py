@@ -10,6 +10,7 @@ is shown to be true, not just consistent.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,80 @@ def test_config_scan_list_and_its_errors(run_envdoctor, tmp_path):
     (project / "pyproject.toml").write_text('[tool.envdoctor]\nscna = ["src"]\n')
     bad = check(run_envdoctor, venv, cwd=project, cache=tmp_path / "cache")
     assert bad.returncode == 2 and "unknown key 'scna' in [tool.envdoctor]" in bad.stderr
+
+
+# A package whose private functions are run from outside its own code (a console script, another
+# distribution's plugin loader) or from nowhere the scanner can see; each imports a module that is
+# gone.  Each function also has a caller inside the package under `if sys.platform == "win32":`,
+# False on Linux, which alone would make the scanner conclude "never runs" (except _orphan: no caller).
+LIBA = {
+    "liba/__init__.py": "",
+    "liba/cli.py": (
+        "import sys\n"
+        "\n"
+        "def _main():\n"
+        "    from liba.gone import run\n"
+        "    return run()\n"
+        "\n"
+        "def public():\n"
+        "    from liba.gone2 import run\n"
+        "    return run()\n"
+        "\n"
+        "if sys.platform == 'win32':\n"
+        "    _main()\n"
+    ),
+    "liba/plugin.py": (
+        "import sys\n"
+        "\n"
+        "def _register():\n"
+        "    from liba.gone3 import hook\n"
+        "    return hook\n"
+        "\n"
+        "if sys.platform == 'win32':\n"
+        "    _register()\n"
+    ),
+    "liba/helpers.py": (
+        "import sys\n"
+        "\n"
+        "def _orphan():\n"  # called by nothing in liba: something outside may (or nothing)
+        "    from liba.gone4 import thing\n"
+        "\n"
+        "def _windows_only():\n"  # the near miss: really never called on Linux
+        "    from liba.gone5 import thing\n"
+        "\n"
+        "if sys.platform == 'win32':\n"
+        "    _windows_only()\n"
+    ),
+    "liba-1.0.dist-info/entry_points.txt": (
+        "[console_scripts]\n"
+        "liba = liba.cli:_main\n"
+        "\n"
+        "[libhost.plugins]\n"
+        "liba = liba.plugin:_register [extra]\n"
+    ),
+}
+
+
+def test_private_functions_run_from_outside_their_package_keep_their_dead_imports(run_envdoctor, tmp_path):
+    """A private function an entry point names, or that nothing in its package calls, may run:
+    its dead import keeps its severity.  Only where every caller sits under a condition False on
+    the target is it info, with the reason, never dropped."""
+    venv = make_venv(tmp_path / "venv")
+    venv.install("pip")
+    venv.install_files(build_wheel(tmp_path / "wheels", "liba", "1.0", LIBA))
+    # The finding is true: the console script fails on every run.
+    command = venv.root / "bin" / "liba"
+    crash = subprocess.run([str(command)], capture_output=True, text=True, env=clean_env())
+    assert crash.returncode != 0 and "No module named 'liba.gone'" in crash.stderr, crash.stderr
+
+    result = check(run_envdoctor, venv, "--scan", "liba", "--select", "IMP", cwd=tmp_path, cache=tmp_path / "cache")
+    found = {(f["severity"], Path(f["location"]["path"]).name, f["location"]["line"]) for f in result.json["findings"]}
+    assert found == {
+        ("error", "cli.py", 4),  # _main: the console script
+        ("error", "cli.py", 8),  # public
+        ("error", "plugin.py", 4),  # _register: a plugin entry point, extras and all
+        ("error", "helpers.py", 4),  # _orphan: no caller in liba
+        ("info", "helpers.py", 7),  # _windows_only: only called under a False condition
+    }, result.stdout
+    windows_only = [f for f in result.json["findings"] if f["location"]["line"] == 7][0]
+    assert [line for line in windows_only["evidence"] if "_windows_only is only called under `sys.platform == 'win32'`, False here" in line], windows_only

@@ -52,6 +52,8 @@ REQUIRES_QUERY_TOKEN = "RequiresDistQueryToken" + "-planted"
 PRESIGNED_SIGNATURE = "9f8e7d6c5b4a" + "presignedsignature"
 PTH_SET_KEY = "PthSetApiKeyValue" + "-planted"
 PTH_SET_TOKEN = "PthSetTokenValue" + "-planted"
+SITE_KEYWORD_PASSWORD = "hunter3-" + "secretvalue"
+SITE_CODE_KEY = "s3cr3t-" + "value-1234"
 
 SECRETS = {
     "HF_TOKEN": HF_TOKEN, "GITHUB_TOKEN": GITHUB_TOKEN, "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
@@ -61,6 +63,7 @@ SECRETS = {
     "folder-name token": FOLDER_TOKEN, "Requires-Dist token": REQUIRES_TOKEN, "Requires-Dist password": REQUIRES_PASSWORD,
     "Requires-Dist query token": REQUIRES_QUERY_TOKEN, "presigned URL signature": PRESIGNED_SIGNATURE,
     ".pth setdefault value": PTH_SET_KEY, ".pth os.environ value": PTH_SET_TOKEN,
+    "sitecustomize keyword argument": SITE_KEYWORD_PASSWORD, "sitecustomize assignment": SITE_CODE_KEY,
 }
 # Nobody listens on the loopback discard port: a pip that tries one of these URLs fails at once.
 NOWHERE = "127.0.0.1:9"
@@ -332,3 +335,34 @@ def test_a_fix_killed_in_the_middle_of_a_step_leaves_no_secret_after_undo(run_en
     texts = {"step-0.log": log.read_text(), "entry.json": entry.read_text(), "undo": undone.stdout + undone.stderr}
     assert {where: leaks(text) for where, text in texts.items() if leaks(text)} == {}
     assert texts["step-0.log"].count(f"https://[redacted]@{NOWHERE}/simple") == 2
+
+
+# A sitecustomize that sets its secrets in code, then fails: the target's traceback quotes the lines.
+FAILING_SITECUSTOMIZE = f"""import os
+API_KEY = "{SITE_CODE_KEY}"
+os.environ.update(MY_PASSWORD="{SITE_KEYWORD_PASSWORD}"); raise SystemExit(3)
+"""
+
+
+def test_secrets_set_in_code_are_masked_and_every_json_output_still_loads(run_envdoctor, new_venv, tmp_path):
+    """Evidence that quotes code (`NAME="v"`, `NAME = "v"`) is masked in every format; in the JSON
+    formats the quotes are escaped (`NAME=\\"v\\"`), and masking must keep the escaping backslash or the
+    string ends early, the file is no longer JSON and the rest of the value is shown."""
+    venv = new_venv()
+    (venv.site_packages / "sitecustomize.py").write_text(FAILING_SITECUSTOMIZE)
+    common = ("--python", venv.python, "--no-scan")
+    outputs: Dict[str, str] = {}
+    for fmt in ("text", "json", "sarif", "junit", "github", "markdown"):
+        outputs[fmt] = run_envdoctor("check", *common, "--format", fmt, cwd=tmp_path).stdout
+    snapshot = tmp_path / "snapshot.json"
+    run_envdoctor("snapshot", *common, "-o", snapshot, cwd=tmp_path)
+    outputs["snapshot"] = snapshot.read_text()
+    outputs["diff json"] = run_envdoctor("diff", snapshot, venv.python, "--format", "json", cwd=tmp_path).stdout
+
+    assert SITE_CODE_KEY in (venv.site_packages / "sitecustomize.py").read_text()
+    assert "SystemExit" in outputs["text"] and "MY_PASSWORD" in outputs["text"], outputs["text"]  # the code is quoted
+    for fmt in ("json", "sarif", "snapshot", "diff json"):
+        json.loads(outputs[fmt])  # no JSONDecodeError
+    assert 'MY_PASSWORD=\\"[redacted]\\"' in outputs["json"], outputs["json"]
+    found = {fmt: leaks(text) for fmt, text in outputs.items() if leaks(text)}
+    assert found == {}, found

@@ -347,3 +347,36 @@ def test_quoted_secret_names_and_their_values_in_code_and_data(code, expected):
 ])
 def test_quoted_near_misses_stay(text):
     assert redact_text(text) == text
+
+
+@pytest.mark.parametrize("code, expected", [
+    ('os.environ.update(MY_PASSWORD="hunter3-secret")', f'os.environ.update(MY_PASSWORD="{TEXT_MASK}")'),  # a keyword argument
+    ('API_KEY = "s3cr3t-value-1234"', f'API_KEY = "{TEXT_MASK}"'),  # the plain code form: spaces round "="
+    ("API_KEY\t=\t's3cr3t'", f"API_KEY\t=\t'{TEXT_MASK}'"),
+    ('"update(MY_PASSWORD=\\"hunter3-secret\\")"', f'"update(MY_PASSWORD=\\"{TEXT_MASK}\\")"'),  # JSON-escaped: the backslash stays
+])
+def test_assignments_in_code_keep_their_quotes(code, expected):
+    assert redact_text(code) == expected
+
+
+@pytest.mark.parametrize("text", [
+    'if API_KEY == "s3cr3t-value-1234":',  # a comparison, not an assignment
+    'CUDA_HOME = "/usr/local/cuda"',
+    "API_KEY =\nvalue",  # "=" at the end of a line: the next line is not its value
+    'os.environ.update(MY_PASSWORD="<redacted>")',  # the probe's mask stays as the facts have it
+])
+def test_assignment_near_misses_stay(text):
+    assert redact_text(text) == text
+
+
+@pytest.mark.parametrize("indent", [None, 1, 2])
+def test_json_text_stays_json_once_assignments_in_it_are_masked(indent):
+    """A report's JSON (json, sarif, a snapshot, a diff) is redacted as text: masking a value must not
+    eat the backslash that escapes its quote, or the string ends early and the rest is not JSON."""
+    values = ['os.environ.update(MY_PASSWORD="hunter3-secret"); raise SystemExit(3)', 'API_KEY = "s3cr3t-value-1234"',
+              "os.environ.update(MY_PASSWORD='hunter3-secret')", 'API_KEY=\\"s3cr3t-value-1234\\"']
+    document = {"findings": [{"evidence": value, "lines": [value, value]} for value in values]}
+    text = redact_text(json.dumps(document, indent=indent))
+    loaded = json.loads(text)
+    assert "hunter3-secret" not in text and "s3cr3t-value-1234" not in text
+    assert loaded["findings"][0]["evidence"] == f'os.environ.update(MY_PASSWORD="{TEXT_MASK}"); raise SystemExit(3)'

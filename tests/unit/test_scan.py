@@ -17,6 +17,7 @@ import pytest
 from envdoctor.model.facts import ImportScan
 from envdoctor.scan import summary as summary_module
 from envdoctor.scan.conditions import TargetTraits, evaluate, reachable
+from envdoctor.scan.outside_callers import entry_point_functions
 from envdoctor.scan.pipeline import scan_imports
 from envdoctor.scan.request import ScanRequest
 from envdoctor.scan.summary import encode_condition, summarize_source
@@ -812,10 +813,21 @@ def _peft_like(tmp_path: Path, provider_files: Dict[str, str], function: str = "
     }, dists=[dist("providerx", "5.24", location=site, top_level=["providerx"])])
 
 
+def never_called(result: ImportScan, module: str):
+    """{(missing, reason)} of the problems of `module` reported as info because their function is never called."""
+    found = {(p.missing, p.detail.partition("; ")[2]) for p in result.problems if p.importer_module == module}
+    assert all(p.conditional for p in result.problems if p.importer_module == module), result.problems
+    return found
+
+
 def test_a_private_function_called_only_under_a_false_condition_never_runs(tmp_path):
     dtensor = {"providerx/distributed/__init__.py": "", "providerx/distributed/tensor_parallel.py": "def apply_tensor_parallelism(): pass\n"}
-    # transformers 5.24 has the dtensor TP API: the flag is True, the only call cannot run.
-    assert [p for p in _peft_like(tmp_path / "new", dtensor).problems if p.importer_module == "consumer.save_and_load"] == []
+    # transformers 5.24 has the dtensor TP API: the flag is True, the only call cannot run.  The
+    # import is kept, as info ("conditional") with the reason: the scanner's conclusion may be wrong.
+    assert never_called(_peft_like(tmp_path / "new", dtensor), "consumer.save_and_load") == {(
+        "ColwiseParallel", "_maybe_shard_state_dict_for_tp is only called under "
+        "`not is_transformers_dtensor_tp and torch.distributed.is_available() and torch...`, False here",
+    )}
     # Near misses: without that API the call may run (the rest of its test is decided at run
     # time), and a public function may be called from anywhere: both stay reported.
     older = _peft_like(tmp_path / "old", {})
@@ -837,13 +849,40 @@ def test_private_functions_called_through_other_never_called_functions_and_menti
         """,
     }
     dead = dict(base, **{"consumer/use.py": "from consumer.flags import ON_WINDOWS\nfrom consumer import helpers\nif ON_WINDOWS:\n    helpers._outer()\n"})
-    assert scan(tmp_path / "dead", dead).problems == ()  # _inner runs only from _outer, which never runs on Linux
+    # _inner runs only from _outer, which never runs on Linux: info, saying so.
+    assert never_called(scan(tmp_path / "dead", dead), "consumer.helpers") == {
+        ("consumer.gone", "_inner is only called from _outer; _outer is only called under `ON_WINDOWS`, False here")}
     # A mention by name in a string (getattr, a registry) keeps it: the call cannot be followed.
     by_name = dict(dead, **{"consumer/registry.py": "import consumer.helpers as h\nrun = getattr(h, '_inner')\n"})
     assert problems(scan(tmp_path / "named", by_name)) == {("missing-module", "consumer.gone", "consumer.gone")}
+    # So does a mention by name that can run: a callback handed on, `__all__` (a string).
+    for label, text in [("callback", "from consumer.helpers import _inner\nHANDLERS = [_inner]\n"), ("all", "__all__ = ['_inner']\n")]:
+        kept = scan(tmp_path / label, dict(dead, **{"consumer/exported.py": text}))
+        assert [p.conditional for p in kept.problems if p.missing == "consumer.gone"] == [False], label
     # A decorator on the function may register it: it stays too.
     decorated = dict(dead, **{"consumer/helpers.py": base["consumer/helpers.py"].replace("def _inner", "@register\n            def _inner")})
     assert problems(scan(tmp_path / "decorated", decorated)) == {("missing-module", "consumer.gone", "consumer.gone")}
+
+
+def test_a_private_function_nothing_in_its_package_calls_may_run(tmp_path):
+    """No caller in the package is no evidence that nothing calls it: a console script, a plugin
+    loader or another distribution may.  Its dead import keeps its severity."""
+    files = {"consumer/__init__.py": "", "consumer/cli.py": "def _main():\n    from consumer.gone import run\n"}
+    orphan = only(scan(tmp_path, files), missing="consumer.gone")
+    assert not orphan.conditional and "called" not in orphan.detail
+
+
+def test_entry_point_functions_are_read_from_every_group(tmp_path):
+    (tmp_path / "entry_points.txt").write_text(
+        "[console_scripts]\nliba = liba.cli:_main\n\n"
+        "[gui_scripts]\nliba-gui = liba.gui:_App.run\n\n"  # a method: called through its module-level class
+        "[libhost.plugins]\nCase = liba.plugin : _register [extra]\nwhole-module = liba.hooks\n"
+    )
+    assert entry_point_functions(str(tmp_path)) == {("liba.cli", "_main"), ("liba.gui", "_App"), ("liba.plugin", "_register")}
+    assert entry_point_functions(str(tmp_path / "missing")) == frozenset()
+    assert entry_point_functions(None) == frozenset()
+    (tmp_path / "entry_points.txt").write_text("no section header = x:y\n")
+    assert entry_point_functions(str(tmp_path)) == frozenset()  # unreadable: keeps nothing alive, as without the file
 
 
 def test_a_call_of_a_function_that_returns_a_decidable_test_is_decided(tmp_path):
