@@ -122,8 +122,9 @@ def test_a_backup_missing_its_copy_does_not_claim_the_file_is_back(tmp_path):
     backup.take([str(lone)], tmp_path / "snap")
     (tmp_path / "snap" / "0").unlink()
     lone.write_text("bbbb")
-    with pytest.raises(OSError):
+    with pytest.raises(backup.BackupDamaged, match=r"root 0: the backup copy .*/snap/0 of .*/lone.txt is missing"):
         backup.restore(tmp_path / "snap")
+    assert lone.read_text() == "bbbb"  # validated before anything is touched: the live file stays
 
 
 def test_an_absent_root_does_not_stop_the_roots_after_it(tmp_path):

@@ -76,8 +76,7 @@ def test_entries_find_and_undoable(tmp_path):
     first.update(status="verified")
     second = journal.create("/py", plans(tmp_path), {})
     second.update(status="undone")
-    (journal.root / "0-being-created").mkdir()  # skipped, not the end of the list: no entry.json
-    (journal.root / "zz-not-an-entry").mkdir()
+    (journal.root / ".new-0-being-created").mkdir()  # skipped: a fix killed while building it changed nothing
     assert [e.id for e in journal.entries()] == sorted([first.id, second.id])
     assert journal.find(None).id == first.id  # the latest not closed
     assert journal.find(second.id).status == "undone"
