@@ -79,7 +79,8 @@ class Entry:
         return self.path / "snapshot"
 
     def log_path(self, step: int) -> Path:
-        return self.path / f"step-{step}.log"
+        """Step `step`'s log, named as messages count steps: from 1 (step 0 is "step 1", step-1.log)."""
+        return self.path / f"step-{step + 1}.log"
 
     def save(self) -> None:
         temporary = self.path / "entry.json.tmp"

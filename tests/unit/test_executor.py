@@ -93,7 +93,7 @@ def test_restore_puts_the_prefix_back(tmp_path):
 
 def test_unknown_actions_are_refused(tmp_path):
     with pytest.raises(TypeError, match="unknown action"):
-        executor._run(object(), str(tmp_path / "log"))
+        executor._run(object(), str(tmp_path / "log"), lambda pid: None)
 
 
 def test_tail_of_a_missing_log_is_empty(tmp_path):

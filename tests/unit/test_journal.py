@@ -44,7 +44,7 @@ def test_create_writes_the_whole_entry(tmp_path):
     assert entry.plans == plans(tmp_path)  # the real values stay in memory
     assert TOKEN not in (entry.path / "entry.json").read_text() and f"one {TEXT_MASK}" == data["plans"][0]["summary"]
     assert not (entry.path / "entry.json.tmp").exists()
-    assert entry.snapshot_dir == entry.path / "snapshot" and entry.log_path(2) == entry.path / "step-2.log"
+    assert entry.snapshot_dir == entry.path / "snapshot" and entry.log_path(2) == entry.path / "step-3.log"  # counted from 1, as messages count steps
 
 
 def test_steps_are_recorded_and_their_logs_redacted_when_over(tmp_path):
@@ -55,7 +55,7 @@ def test_steps_are_recorded_and_their_logs_redacted_when_over(tmp_path):
     assert read(entry)["steps"] == [{}, {"status": "started", "action": "write"}]
     entry.step(1, status="done", returncode=0)
     assert entry.log_path(1).read_text() == f"token {TEXT_MASK}\n"
-    assert not entry.log_path(1).with_name("step-1.log.tmp").exists()
+    assert not entry.log_path(1).with_name("step-2.log.tmp").exists()
     assert read(entry)["steps"][1] == {"status": "started", "action": "write", "returncode": 0} | {"status": "done"}
     entry.step(0, status="failed", returncode=1)  # no log: nothing was run
     assert read(entry)["steps"][0] == {"status": "failed", "returncode": 1}
