@@ -174,6 +174,8 @@ def _refuse_if_changed_meanwhile(journal: Journal, checked_at: float) -> None:
 def _refuse_after_unfinished(journal: Journal, facts: Facts) -> None:
     unfinished = [e for e in journal.entries() if e.status in UNFINISHED]
     if unfinished:
+        with journal.locked():  # JournalBusy when that fix is still running: then it is not a leftover
+            pass
         # Whatever it left behind is part of what was just checked: undo it before anything else.
         raise UsageError(
             f"an earlier fix ({unfinished[-1].id}, status {unfinished[-1].status}) did not finish; "

@@ -127,6 +127,7 @@ class Entry:
 
 class Journal:
     def __init__(self, prefix: str):
+        self.prefix = prefix
         self.root = Path(prefix) / JOURNAL_FOLDER
 
     def locked(self) -> JournalLock:
@@ -152,6 +153,7 @@ class Journal:
             "created": _now(),
             "updated": _now(),
             "target_python": target_python,
+            "prefix": self.prefix,  # a copy of the environment carries the journal along: not its entry there
             "status": "snapshotting",
             "plans": [plan.to_dict() for plan in plans],
             "roots": list(dict.fromkeys(root for plan in plans for root in plan.roots())),
@@ -186,7 +188,7 @@ class Journal:
         for path in sorted(self.root.iterdir()):
             if path.name.startswith(NEW_PREFIX):
                 continue  # killed while it was built, before anything was changed
-            found.append(Entry(path, _load(path)))
+            found.append(Entry(path, _load(path, self.prefix)))
         return found
 
     def discard_unborn(self) -> None:
@@ -211,7 +213,7 @@ class Journal:
         shutil.rmtree(entry.snapshot_dir, ignore_errors=True)
 
 
-def _load(path: Path) -> Dict[str, Any]:
+def _load(path: Path, prefix: str) -> Dict[str, Any]:
     file = path / "entry.json"
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
@@ -224,6 +226,11 @@ def _load(path: Path) -> Dict[str, Any]:
     reason = problem(data, path.name)
     if reason is not None:
         raise _damaged(path, f"{file}: {reason}")
+    recorded = data.get("prefix", prefix)  # entries of earlier versions do not say
+    if not isinstance(recorded, str) or os.path.realpath(recorded) != os.path.realpath(prefix):
+        raise JournalError(
+            f"the fix journal entry {path} belongs to another environment ({recorded}): it was copied along with "
+            f"this one, and its backup would change that environment. Remove it here: rm -r {path}")
     return data
 
 

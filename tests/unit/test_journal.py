@@ -116,7 +116,7 @@ def test_ids_and_times_have_their_documented_shape(tmp_path):
     assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{4}", entry.id)
     entry.update(status="applying")
     data = read(entry)
-    assert sorted(data) == sorted(["id", "created", "updated", "target_python", "status", "plans", "roots", "steps",
+    assert sorted(data) == sorted(["id", "created", "updated", "target_python", "prefix", "status", "plans", "roots", "steps",
                                    "versions_before", "versions_after", "verification"])
     for stamp in (data["created"], data["updated"]):
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", stamp)
