@@ -94,11 +94,21 @@ def _status_is(venv, *statuses):
     return lambda: any(entry["status"] in statuses for entry in journal_entries(venv))
 
 
-def _pip_running_for(venv, seconds):
+def children(pid: int) -> list:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _pip_running_for(venv, seconds, fix):
+    """The step is "started" and envdoctor has a child (pip), since `seconds`: seen from outside,
+    not from the pid envdoctor records."""
     started = {}
 
     def reached() -> bool:
-        if step_pid(venv) is None:
+        steps = [step for entry in journal_entries(venv) for step in entry["steps"]]
+        if not any(step.get("status") == "started" for step in steps) or not children(fix.pid):
             return False
         started.setdefault("at", time.monotonic())
         return time.monotonic() - started["at"] >= seconds
@@ -113,16 +123,16 @@ def _step_over(venv):
 # (and then ran for 0.05 s ... 0.75 s: an offline reinstall of idna takes about a second); pip's
 # step is over; all steps are over (verification runs).
 KILL_POINTS = {
-    "entry-created": lambda venv: _status_is(venv, "snapshotting"),
-    "backup-taken": lambda venv: _status_is(venv, "applying"),
-    "pip-started": lambda venv: _pip_running_for(venv, 0),
-    "pip-0.05s": lambda venv: _pip_running_for(venv, 0.05),
-    "pip-0.15s": lambda venv: _pip_running_for(venv, 0.15),
-    "pip-0.3s": lambda venv: _pip_running_for(venv, 0.3),
-    "pip-0.5s": lambda venv: _pip_running_for(venv, 0.5),
-    "pip-0.75s": lambda venv: _pip_running_for(venv, 0.75),
-    "step-over": lambda venv: _step_over(venv),
-    "verifying": lambda venv: _status_is(venv, "applied"),
+    "entry-created": lambda venv, fix: _status_is(venv, "snapshotting"),
+    "backup-taken": lambda venv, fix: _status_is(venv, "applying"),
+    "pip-started": lambda venv, fix: _pip_running_for(venv, 0, fix),
+    "pip-0.05s": lambda venv, fix: _pip_running_for(venv, 0.05, fix),
+    "pip-0.15s": lambda venv, fix: _pip_running_for(venv, 0.15, fix),
+    "pip-0.3s": lambda venv, fix: _pip_running_for(venv, 0.3, fix),
+    "pip-0.5s": lambda venv, fix: _pip_running_for(venv, 0.5, fix),
+    "pip-0.75s": lambda venv, fix: _pip_running_for(venv, 0.75, fix),
+    "step-over": lambda venv, fix: _step_over(venv),
+    "verifying": lambda venv, fix: _status_is(venv, "applied"),
 }
 
 
@@ -133,7 +143,7 @@ def test_kill_9_during_a_reinstall_then_an_immediate_undo_restores_every_file(po
     before = state(venv)
     fix = start_fix(envdoctor_bin, venv, tmp_path)
     try:
-        wait_for(KILL_POINTS[point](venv), fix)
+        wait_for(KILL_POINTS[point](venv, fix), fix)
     finally:
         fix.send_signal(signal.SIGKILL)  # envdoctor only: whatever it started is left to fend for itself
         fix.communicate()
@@ -157,7 +167,7 @@ def test_kill_9_during_a_reinstall_then_an_immediate_undo_restores_every_file(po
 def test_the_step_process_dies_with_a_killed_fix(broken_venv, envdoctor_bin, tmp_path):
     venv = copy_of(broken_venv, tmp_path / "venv")
     fix = start_fix(envdoctor_bin, venv, tmp_path)
-    wait_for(_pip_running_for(venv, 0.2), fix)
+    wait_for(_pip_running_for(venv, 0.2, fix), fix)
     pid = step_pid(venv)
     fix.send_signal(signal.SIGKILL)
     fix.communicate()
