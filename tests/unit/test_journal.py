@@ -120,3 +120,186 @@ def test_ids_and_times_have_their_documented_shape(tmp_path):
                                    "versions_before", "versions_after", "verification"])
     for stamp in (data["created"], data["updated"]):
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", stamp)
+
+
+# --- a damaged, foreign or misplaced journal is one clear error ----------------------------------
+
+import errno  # noqa: E402
+
+from envdoctor.fixes.journal import NEW_PREFIX, JournalError, JournalWriteError, problem  # noqa: E402
+from envdoctor.fixes.lock import JournalBusy  # noqa: E402
+
+
+def good(entry_id="e1") -> dict:
+    return {"id": entry_id, "status": "applied", "created": "c", "plans": [], "roots": ["/r"], "steps": [{}],
+            "versions_before": {}}
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda d: d.pop("id"), "no 'id'"),
+    (lambda d: d.pop("status"), "no 'status'"),
+    (lambda d: d.pop("created"), "no 'created'"),
+    (lambda d: d.pop("plans"), "no 'plans'"),
+    (lambda d: d.pop("roots"), "no 'roots'"),
+    (lambda d: d.pop("steps"), "no 'steps'"),
+    (lambda d: d.pop("versions_before"), "no 'versions_before'"),
+    (lambda d: d.update(id=1), "'id' is not a str"),
+    (lambda d: d.update(status=None), "'status' is not a str"),
+    (lambda d: d.update(created=[]), "'created' is not a str"),
+    (lambda d: d.update(plans={}), "'plans' is not a list"),
+    (lambda d: d.update(roots="/r"), "'roots' is not a list"),
+    (lambda d: d.update(steps={}), "'steps' is not a list"),
+    (lambda d: d.update(versions_before=[]), "'versions_before' is not a dict"),
+    (lambda d: d.update(id="e2"), "its id 'e2' is not its folder's name"),
+    (lambda d: d.update(status="half"), "unknown status 'half'"),
+    (lambda d: d.update(roots=["/r", 3]), "'roots' holds something other than paths"),
+    (lambda d: d.update(steps=[{}, "x"]), "'steps' holds something other than objects"),
+    (lambda d: d.update(plans=[{"actions": 3}]), "a plan cannot be read (TypeError: "),
+    (lambda d: d.update(plans=[{"actions": [{"kind": "nope"}]}]), "a plan cannot be read (KeyError: 'nope')"),
+    (lambda d: d.update(plans=[{"actions": [{"kind": "write", "bad": 1}]}]), "a plan cannot be read (TypeError"),
+    (lambda d: d.update(plans=[{"actions": [5]}]), "a plan cannot be read (TypeError"),
+    (lambda d: d.update(plans=[3]), "a plan cannot be read ("),
+])
+def test_problem_names_what_is_wrong(change, reason):
+    data = good()
+    change(data)
+    assert problem(data, "e1").startswith(reason)
+
+
+def test_problem_accepts_every_status_and_real_plans(tmp_path):
+    assert problem([], "e1") == "not a JSON object"
+    for status in UNFINISHED + CLOSED + ("verified",):
+        assert problem({**good(), "status": status}, "e1") is None
+    assert problem({**good(), "plans": [p.to_dict() for p in plans(tmp_path)]}, "e1") is None
+
+
+def damaged_journal(tmp_path, damage):
+    journal = Journal(str(tmp_path))
+    entry = journal.create("/py", plans(tmp_path), {})
+    damage(entry.path / "entry.json")
+    return journal, entry
+
+
+@pytest.mark.parametrize("damage, reason", [
+    (lambda f: f.unlink(), "entry.json is missing"),
+    (lambda f: f.write_text('{"id": '), "entry.json is not complete JSON (truncated or half-written)"),
+    (lambda f: (f.unlink(), f.mkdir()), "entry.json cannot be read ("),
+    (lambda f: f.write_text('{"id": "x"}'), "entry.json: no 'status'"),
+])
+def test_a_damaged_entry_is_one_error_naming_it_and_what_to_do(tmp_path, damage, reason):
+    journal, entry = damaged_journal(tmp_path, damage)
+    for reader in (journal.entries, lambda: journal.find(None)):
+        with pytest.raises(JournalError) as failure:
+            reader()
+        message = str(failure.value)
+        assert message.startswith(f"the fix journal entry {entry.path} is damaged or not envdoctor's: {entry.path}/")
+        assert reason in message
+        assert message.endswith(f"move the entry out of the journal: mv {entry.path} {tmp_path}/.envdoctor/damaged-{entry.id}")
+        assert "envdoctor check" in message and "undoes nothing from it" in message
+
+
+def test_an_entry_of_another_environment_is_refused(tmp_path):
+    journal = Journal(str(tmp_path))
+    entry = journal.create("/py", [], {})
+    assert read(entry)["prefix"] == str(tmp_path)
+    assert Journal(str(tmp_path) + "/.").entries()[0].id == entry.id  # the same folder, spelled otherwise
+    data = read(entry)
+    data["prefix"] = "/elsewhere"
+    (entry.path / "entry.json").write_text(json.dumps(data))
+    with pytest.raises(JournalError) as failure:
+        journal.entries()
+    assert str(failure.value) == (f"the fix journal entry {entry.path} belongs to another environment (/elsewhere): it was "
+                                  "copied along with this one, and its backup would change that environment. "
+                                  f"Remove it here: rm -r {entry.path}")
+    data["prefix"] = 5
+    (entry.path / "entry.json").write_text(json.dumps(data))
+    with pytest.raises(JournalError, match="belongs to another environment"):
+        journal.entries()
+    del data["prefix"]  # written by an earlier version: trusted
+    (entry.path / "entry.json").write_text(json.dumps(data))
+    assert journal.entries()[0].id == entry.id
+
+
+def test_a_file_in_place_of_the_journal_is_an_error(tmp_path):
+    journal = Journal(str(tmp_path))
+    journal.root.parent.mkdir()
+    journal.root.write_text("x")
+    message = f"{journal.root} is not a folder, so it is not envdoctor's fix journal; move it away (mv {journal.root} {journal.root}.moved) and run this again"
+    for call in (journal.entries, journal.locked):
+        with pytest.raises(JournalError) as failure:
+            call()
+        assert str(failure.value) == message
+    journal.root.unlink()
+    journal.root.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(JournalError):
+        journal.entries()
+
+
+def test_entries_appear_whole_and_half_built_ones_are_discarded(tmp_path):
+    journal = Journal(str(tmp_path))
+    entry = journal.create("/py", [], {})
+    assert sorted(p.name for p in journal.root.iterdir()) == [entry.id]
+    unborn = journal.root / (NEW_PREFIX + "x")
+    unborn.mkdir()
+    (unborn / "entry.json").write_text("{")
+    assert [e.id for e in journal.entries()] == [entry.id]
+    journal.discard_unborn()
+    assert sorted(p.name for p in journal.root.iterdir()) == [entry.id]
+
+
+def _failing_fsync(number):
+    def fsync(descriptor):
+        raise OSError(number, os.strerror(number))
+    return fsync
+
+
+def test_a_full_disk_while_creating_leaves_no_entry(tmp_path, monkeypatch):
+    journal = Journal(str(tmp_path))
+    journal.root.mkdir(parents=True)
+    monkeypatch.setattr(os, "fsync", _failing_fsync(errno.ENOSPC))
+    with pytest.raises(JournalWriteError) as failure:
+        journal.create("/py", [], {})
+    assert str(failure.value).startswith("no space left on the device holding ")
+    assert str(failure.value).endswith("/entry.json: free some space, then run this again")
+    assert list(journal.root.iterdir()) == []
+
+
+def test_a_failing_save_keeps_the_last_entry_and_no_temporary(tmp_path, monkeypatch):
+    entry = Journal(str(tmp_path)).create("/py", [], {})
+    monkeypatch.setattr(os, "fsync", _failing_fsync(errno.EROFS))
+    with pytest.raises(JournalWriteError) as failure:
+        entry.update(status="applying")
+    assert str(failure.value) == f"cannot write {entry.path / 'entry.json'}: {os.strerror(errno.EROFS)}"
+    assert read(entry)["status"] == "snapshotting" and not (entry.path / "entry.json.tmp").exists()
+
+
+def test_a_folder_that_cannot_be_made_is_a_write_error(tmp_path, monkeypatch):
+    journal = Journal(str(tmp_path))
+    journal.root.mkdir(parents=True)
+    def full(source, destination):
+        raise OSError(errno.ENOSPC, "full")
+
+    monkeypatch.setattr(os, "rename", full)
+    with pytest.raises(JournalWriteError, match="^no space left on the device holding .*/.new-"):
+        journal.create("/py", [], {})
+    assert list(journal.root.iterdir()) == []
+
+
+def test_one_lock_at_a_time(tmp_path):
+    journal = Journal(str(tmp_path))
+    with journal.locked() as lock:
+        assert lock.fd is not None and journal.root.is_dir()
+        with pytest.raises(JournalBusy) as busy:
+            with journal.locked():
+                pass
+        assert str(busy.value).startswith(f"another `envdoctor fix` or `envdoctor undo` is changing this environment "
+                                          f"(its journal {journal.root} is locked)")
+    assert lock.fd is None
+    with journal.locked():  # released
+        pass
+
+
+def test_a_prefix_where_the_journal_cannot_be_made(tmp_path):
+    (tmp_path / ".envdoctor").write_text("a file")
+    with pytest.raises(UsageError, match="^cannot write the fix journal in .*: Not a directory$"):
+        Journal(str(tmp_path)).locked()
