@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from stat import S_ISDIR
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from envdoctor.errors import UsageError
@@ -266,4 +267,6 @@ def _signature(path: str) -> str:
         stat = os.lstat(path)
     except OSError:
         return "absent"
+    if S_ISDIR(stat.st_mode):
+        return "dir"  # its time changes when Python writes a byte cache into it; its files have their own
     return f"{stat.st_mode}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"

@@ -286,8 +286,18 @@ def test_the_fingerprint_changes_with_the_folders_but_not_with_byte_caches(tmp_p
     first = backup.fingerprint(snap)
     assert first["distributions"] == ["b.egg-info", "idna-3.7.dist-info"]
     assert backup.fingerprint(snap) == first
+    (site / "new").mkdir()  # a folder the fix made, into which Python then writes its byte cache
+    with_folder = backup.fingerprint(snap)
+    (site / "new" / "__pycache__").mkdir()
+    (site / "new" / "__pycache__" / "m.cpython-311.pyc").write_bytes(b"c")
+    os.utime(site / "new", ns=(7, 7))
+    assert backup.fingerprint(snap) == with_folder
     (site / "pkg" / "__pycache__").mkdir()
     (site / "pkg" / "__pycache__" / "m.cpython-311.pyc").write_bytes(b"c")
+    assert backup.fingerprint(snap) == with_folder
+    import shutil
+    shutil.rmtree(site / "new")
+    shutil.rmtree(site / "pkg" / "__pycache__")
     assert backup.fingerprint(snap) == first
     (site / "a.txt").write_text("b")  # same size, another content: another inode or time
     os.utime(site / "a.txt", ns=(1, 1))
