@@ -131,7 +131,7 @@ def fix(
     _refuse_unstartable(chosen, facts)
     with journal.locked() as lock:
         journal.discard_unborn()
-        _refuse_after_unfinished(journal, facts)  # again: another fix may have stopped half-way meanwhile
+        _refuse_after_unfinished(journal, facts, locked=True)  # again: another may have stopped half-way meanwhile
         _refuse_if_changed_meanwhile(journal, checked_at)
         entry = journal.create(facts.target.python, chosen, versions(facts))
         _say(f"journal entry {entry.id} ({entry.path})")
@@ -164,18 +164,21 @@ def _refuse_unstartable(chosen: List[FixPlan], facts: Facts) -> None:
 
 def _refuse_if_changed_meanwhile(journal: Journal, checked_at: float) -> None:
     """A fix or undo that ended while this one probed made its facts stale: its plans could undo
-    or repeat that work."""
+    or repeat that work.  (A file's time comes from a coarser clock, up to a tick behind: a last
+    write that close to `checked_at` may be missed, harmlessly, since that fix's last change to
+    the environment came before its verification and that last write.)"""
     for entry in journal.entries():
         if os.stat(entry.path / "entry.json").st_mtime >= checked_at:
             raise UsageError(f"another fix or undo ({entry.id}) changed this environment while this fix was "
                              "checking it; nothing was changed: run fix again to plan from what is there now")
 
 
-def _refuse_after_unfinished(journal: Journal, facts: Facts) -> None:
+def _refuse_after_unfinished(journal: Journal, facts: Facts, locked: bool = False) -> None:
     unfinished = [e for e in journal.entries() if e.status in UNFINISHED]
     if unfinished:
-        with journal.locked():  # JournalBusy when that fix is still running: then it is not a leftover
-            pass
+        if not locked:
+            with journal.locked():  # JournalBusy when that fix is still running: then it is not a leftover
+                pass
         # Whatever it left behind is part of what was just checked: undo it before anything else.
         raise UsageError(
             f"an earlier fix ({unfinished[-1].id}, status {unfinished[-1].status}) did not finish; "

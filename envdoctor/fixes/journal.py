@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from envdoctor.errors import UsageError
-from envdoctor.fixes import backup
 from envdoctor.fixes.lock import JournalLock
 from envdoctor.model.plan import FixPlan
 from envdoctor.redaction import redact_document, redact_text
@@ -120,9 +119,6 @@ class Entry:
             temporary = path.with_name(path.name + ".tmp")
             temporary.write_text(masked, encoding="utf-8")
             os.replace(temporary, path)
-
-    def undoable(self) -> bool:
-        return self.status not in CLOSED and backup.is_complete(self.snapshot_dir)
 
 
 class Journal:

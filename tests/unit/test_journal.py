@@ -83,12 +83,9 @@ def test_entries_find_and_undoable(tmp_path):
     with pytest.raises(UsageError) as missing:
         journal.find("nope")
     assert str(missing.value) == f"no journal entry 'nope' in {journal.root} (entries: {', '.join(sorted([first.id, second.id]))})"
-    assert not first.undoable()  # no backup yet
     backup.take([str(tmp_path / "site")], first.snapshot_dir)
-    assert first.undoable()
-    assert not journal.find(second.id).undoable()
     journal.discard_snapshot(first)
-    assert not first.snapshot_dir.exists() and not first.undoable()
+    assert not first.snapshot_dir.exists()
 
 
 def test_find_in_an_empty_journal_names_none(tmp_path):
