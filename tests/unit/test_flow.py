@@ -743,16 +743,16 @@ def test_half_built_entries_are_cleared_by_the_next_fix(tmp_path):
     assert not unborn.exists()
 
 
-def test_an_unfinished_entry_that_appeared_while_checking_is_a_leftover_under_the_lock(tmp_path):
+def test_an_unfinished_entry_that_appeared_while_asking_is_a_leftover_under_the_lock(tmp_path):
     env = make_target(tmp_path, "good")
     journal = Journal(str(env))
     other = {}
 
-    def probe():
-        if not other:  # another fix was killed half-way meanwhile
-            other["entry"] = journal.create(python_of(env), [], {})
-            other["entry"].update(status="applying")
-        return collect(env)
+    def confirm(plans):  # while the user read the question, another fix was killed half-way
+        other["entry"] = journal.create(python_of(env), [], {})
+        other["entry"].update(status="applying")
+        return True
 
     with pytest.raises(UsageError, match=r"^an earlier fix \(.*, status applying\) did not finish; run `envdoctor undo"):
-        flow.fix(YES, probe, CHECKS, [].append)
+        flow.fix(FixOptions(yes=False, dry_run=False, unsafe=False), lambda: collect(env), CHECKS, [].append,
+                 confirm=confirm)
