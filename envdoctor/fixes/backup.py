@@ -170,9 +170,9 @@ def _put(path: str, wanted: str, source: str) -> None:
     """Make `path` what `wanted` says; a file or link replaces what is there in one rename, so a
     crash leaves either the old or the backed-up content, never no file."""
     if wanted == "dir":
-        if os.path.lexists(path) and _state(path) != "dir":
-            remove_path(path)
-        os.makedirs(path, exist_ok=True)
+        if os.path.lexists(path):
+            remove_path(path)  # a file or link where the folder belongs (a folder there needs no change)
+        os.makedirs(path)
         return
     parent, name = os.path.split(path)
     os.makedirs(parent, exist_ok=True)
@@ -247,9 +247,9 @@ def fingerprint(into: Path) -> Dict[str, object]:
     of a fix and at undo mean nobody changed these folders in between; byte caches (__pycache__),
     which merely running Python writes, are left out."""
     digest = hashlib.sha256()
-    for _, path, _, _ in sorted(plan_restore(into), key=lambda change: change[1]):
+    for path in sorted(change[1] for change in plan_restore(into)):
         if "__pycache__" not in path.split(os.sep):
-            digest.update(f"{path}\0{_signature(path)}\0".encode("utf-8", "surrogateescape"))
+            digest.update(repr((path, _signature(path))).encode())  # repr escapes what is not UTF-8
     return {"changes": digest.hexdigest(), "distributions": distributions(into)}
 
 
@@ -262,11 +262,11 @@ def distributions(into: Path) -> List[str]:
     return sorted(names)
 
 
-def _signature(path: str) -> str:
+def _signature(path: str) -> Optional[Tuple[int, ...]]:
     try:
         stat = os.lstat(path)
     except OSError:
-        return "absent"
+        return None
     if S_ISDIR(stat.st_mode):
-        return "dir"  # its time changes when Python writes a byte cache into it; its files have their own
-    return f"{stat.st_mode}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
+        return (stat.st_mode,)  # not its time: that changes when Python writes a byte cache into it
+    return (stat.st_mode, stat.st_size, stat.st_mtime_ns, stat.st_ino)

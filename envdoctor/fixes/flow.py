@@ -290,8 +290,7 @@ def undo(python: str, entry_id: Optional[str], list_only: bool, write: Callable[
             return 0
         if entry.status in CLOSED:
             raise UsageError(f"journal entry {entry.id} is {entry.status}; there is nothing to undo")
-        backup.plan_restore(entry.snapshot_dir)  # the whole backup validated before anything is touched
-        changed_since = _changed_since_fix(entry)
+        changed_since = _changed_since_fix(entry)  # like restore, it validates the whole backup first
         if changed_since and not force:
             raise UsageError(f"{changed_since}; undo would revert that too. See what it would put back: "
                              f"envdoctor undo {entry.id} --dry-run --python {python}; undo anyway with --force")

@@ -35,6 +35,7 @@ STAND_IN_PYTHON = """#!/bin/sh
 env="$(cd "$(dirname "$0")/.." && pwd)"
 site="$env/lib/python3.11/site-packages"
 install_idna() {
+    ls -l /proc/$$/fd > "$env/../descriptors" 2>/dev/null  # beside the target: what the command inherited
     rm -rf "$site/idna-2.0.dist-info"
     mkdir "$site/idna-3.7.dist-info"
     printf 'Metadata-Version: 2.1\\nName: idna\\nVersion: 3.7\\n' > "$site/idna-3.7.dist-info/METADATA"
@@ -756,3 +757,9 @@ def test_an_unfinished_entry_that_appeared_while_asking_is_a_leftover_under_the_
     with pytest.raises(UsageError, match=r"^an earlier fix \(.*, status applying\) did not finish; run `envdoctor undo"):
         flow.fix(FixOptions(yes=False, dry_run=False, unsafe=False), lambda: collect(env), CHECKS, [].append,
                  confirm=confirm)
+
+
+def test_the_command_of_a_fix_holds_the_journal_lock(tmp_path):
+    env = make_target(tmp_path, "good")
+    assert Run(env).code == 0
+    assert f"-> {env}/.envdoctor/journal\n" in (tmp_path / "descriptors").read_text()
