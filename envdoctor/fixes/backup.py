@@ -114,7 +114,7 @@ def _same_file(a: str, b: str) -> bool:
 
 
 # One change undo makes: ("removed" | "restored", path, the state wanted, where a file's content is).
-Change = Tuple[str, str, Optional[str], str]
+Change = Tuple[str, str, Optional[str], Optional[str]]
 
 
 class BackupDamaged(UsageError):
@@ -130,7 +130,7 @@ def plan_restore(into: Path) -> List[Change]:
         current = _state(root)
         if wanted is None:
             if current is not None:
-                changes.append(("removed", root, None, ""))
+                changes.append(("removed", root, None, None))
             continue
         if _differs(root, wanted, copy, current):
             changes.append(("restored", root, wanted, copy))
@@ -141,7 +141,7 @@ def plan_restore(into: Path) -> List[Change]:
 
 def _entry_changes(root: str, entries: Dict[str, str], copy: str, now: Dict[str, str]) -> List[Change]:
     # Remove what appeared (deepest first, so folders are empty when their turn comes).
-    changes: List[Change] = [("removed", os.path.join(root, rel), None, "")
+    changes: List[Change] = [("removed", os.path.join(root, rel), None, None)
                              for rel in sorted(set(now) - set(entries), key=lambda r: r.count(os.sep), reverse=True)]
     # Then put back what changed or vanished, parents before children.
     for rel, wanted in sorted(entries.items(), key=lambda item: item[0].count(os.sep)):

@@ -237,8 +237,8 @@ def test_plan_restore_says_what_restore_does_and_touches_nothing(tmp_path):
     planned = backup.plan_restore(snap)
     assert tree_state(site) == changed and not lone.exists()
     assert planned == [  # root by root; in a folder, what appeared deepest first, then what changed
-        ("removed", str(site / "new" / "x.py"), None, ""),
-        ("removed", str(site / "new"), None, ""),
+        ("removed", str(site / "new" / "x.py"), None, None),
+        ("removed", str(site / "new"), None, None),
         ("restored", str(site / "pkg" / "m.py"), "file", str(snap / "0" / "pkg" / "m.py")),
         ("restored", str(lone), "file", str(snap / "1")),
     ]
@@ -329,3 +329,43 @@ def test_distributions_of_a_folder_that_is_gone(tmp_path):
     import shutil
     shutil.rmtree(site)
     assert backup.distributions(snap) == []
+
+
+def test_a_temporary_left_beside_a_single_file_by_a_killed_undo_is_replaced(tmp_path):
+    site, lone, snap = site_with_backup(tmp_path)
+    lone.unlink()
+    lone.write_text("changed")
+    leftover = tmp_path / ".lone.txt.envdoctor-undo"
+    leftover.write_text("left by a killed undo")
+    assert backup.restore(snap) == [("restored", str(lone))]
+    assert lone.read_text() == "lone" and not leftover.exists()
+
+
+def test_a_root_folder_now_a_link_is_not_followed(tmp_path):
+    site, lone, snap = site_with_backup(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "extra.py").write_text("not ours")
+    import shutil
+    shutil.rmtree(site)
+    os.symlink(elsewhere, site)
+    assert backup.restore(snap) == [("restored", str(site)), ("restored", str(site / "pkg")),
+                                    ("restored", str(site / "keep.py")), ("restored", str(site / "pkg" / "m.py"))]
+    assert (elsewhere / "extra.py").read_text() == "not ours" and not site.is_symlink()
+    assert tree_state(site) == {"pkg/": (0, "dir"), "keep.py": (4, tree_state(snap / "0")["keep.py"][1]),
+                                "pkg/m.py": (1, tree_state(snap / "0")["pkg/m.py"][1])}
+
+
+def test_a_missing_copy_under_a_folder_is_named_exactly(tmp_path):
+    site, lone, snap = site_with_backup(tmp_path)
+    (snap / "0" / "pkg" / "m.py").unlink()
+    with pytest.raises(backup.BackupDamaged) as failure:
+        backup.plan_restore(snap)
+    assert str(failure.value) == (f"the backup in {snap} is damaged: root 0: the backup copy of {site}/pkg/m.py is missing "
+                                  f"({snap}/0/pkg/m.py). Nothing was put back, and nothing was changed")
+    (snap / "1").unlink()
+    edit_manifest(snap, lambda records: records.pop(0))
+    with pytest.raises(backup.BackupDamaged) as failure:
+        backup.plan_restore(snap)
+    assert str(failure.value) == (f"the backup in {snap} is damaged: root 0: the backup copy {snap}/0 of {lone} is missing. "
+                                  "Nothing was put back, and nothing was changed")
