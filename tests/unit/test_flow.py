@@ -763,3 +763,35 @@ def test_the_command_of_a_fix_holds_the_journal_lock(tmp_path):
     env = make_target(tmp_path, "good")
     assert Run(env).code == 0
     assert f"-> {env}/.envdoctor/journal\n" in (tmp_path / "descriptors").read_text()
+
+
+def test_an_entry_written_at_the_very_moment_the_check_began_counts_as_meanwhile(tmp_path, monkeypatch):
+    env = make_target(tmp_path, "good")
+    journal = Journal(str(env))
+    moment = 2_000_000_000.0
+    monkeypatch.setattr(flow.time, "time", lambda: moment)
+
+    def probe():
+        if not journal.root.is_dir():
+            other = journal.create(python_of(env), [], {})
+            other.update(status="verified")
+            os.utime(other.path / "entry.json", (moment, moment))
+        return collect(env)
+
+    with pytest.raises(UsageError, match="changed this environment while this fix was checking it"):
+        flow.fix(YES, probe, CHECKS, [].append)
+
+
+def test_several_later_installs_and_removals_are_listed(tmp_path):
+    env = make_target(tmp_path, "good", requirers=("requests", "httpx"))
+    entry = Run(env).entry
+    site = env / SITE_REL
+    for name in ("a-1.dist-info", "b-1.dist-info"):
+        (site / name).mkdir()
+    for name in ("requests-2.32.3.dist-info", "httpx-2.32.3.dist-info"):
+        import shutil
+        shutil.rmtree(site / name)
+    with pytest.raises(UsageError, match="^" + re.escape(
+            f"the environment changed after fix {entry.id} (installed since: a-1.dist-info, b-1.dist-info; "
+            "removed since: httpx-2.32.3.dist-info, requests-2.32.3.dist-info); ")):
+        flow.undo(python_of(env), None, False, [].append)

@@ -184,7 +184,7 @@ def damaged_journal(tmp_path, damage):
 @pytest.mark.parametrize("damage, reason", [
     (lambda f: f.unlink(), "entry.json is missing"),
     (lambda f: f.write_text('{"id": '), "entry.json is not complete JSON (truncated or half-written)"),
-    (lambda f: (f.unlink(), f.mkdir()), "entry.json cannot be read ("),
+    (lambda f: (f.unlink(), f.mkdir()), f"entry.json cannot be read ({os.strerror(errno.EISDIR)})."),
     (lambda f: f.write_text('{"id": "x"}'), "entry.json: no 'status'"),
 ])
 def test_a_damaged_entry_is_one_error_naming_it_and_what_to_do(tmp_path, damage, reason):
