@@ -369,3 +369,11 @@ def test_a_missing_copy_under_a_folder_is_named_exactly(tmp_path):
         backup.plan_restore(snap)
     assert str(failure.value) == (f"the backup in {snap} is damaged: root 0: the backup copy {snap}/0 of {lone} is missing. "
                                   "Nothing was put back, and nothing was changed")
+
+
+def test_a_file_compared_with_nothing_is_not_the_same(tmp_path):
+    present = tmp_path / "present"
+    present.write_text("x")
+    assert backup._same_file(str(tmp_path / "absent"), str(present)) is False
+    assert backup._same_file(str(present), str(tmp_path / "absent")) is False
+    assert backup._same_file(str(present), str(present)) is True
