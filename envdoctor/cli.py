@@ -232,12 +232,15 @@ def undo(
     entry: Annotated[Optional[str], typer.Argument(help="The journal entry to revert [default: the last one applied].")] = None,
     python: PythonOption = None,
     list_entries: Annotated[bool, typer.Option("--list", help="List the journal's entries.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what undo would put back, and warn when the environment changed after the fix; change nothing.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Undo even though the environment changed after the fix (that change is reverted too).")] = False,
 ) -> None:
     """Revert a fix: put back every file it changed, from the journal's snapshot (works after a crash too)."""
 
     def body() -> int:
         from envdoctor.fixes.flow import undo as run_undo
-        return run_undo(collect.resolve(python, None).python, entry, list_entries, redacting(sys.stdout.write))
+        return run_undo(collect.resolve(python, None).python, entry, list_entries, redacting(sys.stdout.write),
+                        dry_run=dry_run, force=force)
 
     guarded(body)
 

@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import errno
 import filecmp
+import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
+from stat import S_ISDIR
 from typing import Dict, List, Optional, Sequence, Tuple
+
+from envdoctor.errors import UsageError
 
 MANIFEST = "manifest.json"
 
@@ -109,53 +113,160 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
-def _put(path: str, wanted: str, source: str, current: Optional[str]) -> bool:
-    """Make `path` what `wanted` says (a file's content comes from `source`); False if it already was."""
-    if current == wanted and (wanted != "file" or _same_file(source, path)):
-        return False
-    if current is not None:
-        remove_path(path)
-    if wanted == "dir":
-        os.makedirs(path)
-    elif wanted.startswith("link:"):
-        os.symlink(wanted[len("link:"):], path)
-    else:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        _link_or_copy(source, path)
-    return True
+# One change undo makes: ("removed" | "restored", path, the state wanted, where a file's content is).
+Change = Tuple[str, str, Optional[str], Optional[str]]
 
 
-def restore(into: Path) -> List[Tuple[str, str]]:
-    """Put every root back as it was; returns ("removed" | "restored", path) for each change."""
-    records = json.loads((into / MANIFEST).read_text(encoding="utf-8"))
-    changed: List[Tuple[str, str]] = []
-    for index, record in enumerate(records):
+class BackupDamaged(UsageError):
+    """The backup is not complete or not what envdoctor wrote: undo changes nothing."""
+
+
+def plan_restore(into: Path) -> List[Change]:
+    """Every change `restore` would make, in order; nothing is touched.  The whole backup is
+    validated first (BackupDamaged): a change is only made when every change can be made."""
+    changes: List[Change] = []
+    for index, record in enumerate(_records(into)):
         root, wanted, copy = record["root"], record["state"], str(into / str(index))
         current = _state(root)
         if wanted is None:
             if current is not None:
-                remove_path(root)
-                changed.append(("removed", root))
+                changes.append(("removed", root, None, None))
             continue
-        if _put(root, wanted, copy, current):
-            changed.append(("restored", root))
+        if _differs(root, wanted, copy, current):
+            changes.append(("restored", root, wanted, copy))
         if wanted == "dir":
-            changed.extend(_restore_entries(root, record["entries"], copy))
-    return changed
+            changes.extend(_entry_changes(root, record["entries"], copy, _walk(root) if current == "dir" else {}))
+    return changes
 
 
-def _restore_entries(root: str, entries: Dict[str, str], copy: str) -> List[Tuple[str, str]]:
-    changed: List[Tuple[str, str]] = []
-    now = _walk(root)
+def _entry_changes(root: str, entries: Dict[str, str], copy: str, now: Dict[str, str]) -> List[Change]:
     # Remove what appeared (deepest first, so folders are empty when their turn comes).
-    for rel in sorted(set(now) - set(entries), key=lambda r: r.count(os.sep), reverse=True):
-        full = os.path.join(root, rel)
-        if os.path.lexists(full):
-            remove_path(full)
-            changed.append(("removed", full))
+    changes: List[Change] = [("removed", os.path.join(root, rel), None, None)
+                             for rel in sorted(set(now) - set(entries), key=lambda r: r.count(os.sep), reverse=True)]
     # Then put back what changed or vanished, parents before children.
     for rel, wanted in sorted(entries.items(), key=lambda item: item[0].count(os.sep)):
-        full = os.path.join(root, rel)
-        if _put(full, wanted, os.path.join(copy, rel), now.get(rel)):
-            changed.append(("restored", full))
-    return changed
+        full, source = os.path.join(root, rel), os.path.join(copy, rel)
+        if _differs(full, wanted, source, now.get(rel)):
+            changes.append(("restored", full, wanted, source))
+    return changes
+
+
+def _differs(path: str, wanted: str, source: str, current: Optional[str]) -> bool:
+    return current != wanted or (wanted == "file" and not _same_file(source, path))
+
+
+def restore(into: Path) -> List[Tuple[str, str]]:
+    """Put every root back as it was; returns ("removed" | "restored", path) for each change."""
+    changes = plan_restore(into)
+    for what, path, wanted, source in changes:
+        if what == "removed":
+            remove_path(path)
+        else:
+            _put(path, wanted, source)
+    return [(what, path) for what, path, _, _ in changes]
+
+
+def _put(path: str, wanted: str, source: str) -> None:
+    """Make `path` what `wanted` says; a file or link replaces what is there in one rename, so a
+    crash leaves either the old or the backed-up content, never no file."""
+    if wanted == "dir":
+        if os.path.lexists(path):
+            remove_path(path)  # a file or link where the folder belongs (a folder there needs no change)
+        os.makedirs(path)
+        return
+    parent, name = os.path.split(path)
+    os.makedirs(parent, exist_ok=True)
+    if _state(path) == "dir":
+        remove_path(path)  # a folder where a file belongs: no rename can replace it
+    temporary = os.path.join(parent, f".{name}.envdoctor-undo")
+    remove_path(temporary)  # left by an undo that was killed
+    if wanted.startswith("link:"):
+        os.symlink(wanted[len("link:"):], temporary)
+    else:
+        _link_or_copy(source, temporary)
+    os.replace(temporary, path)
+
+
+# --- validation: a manifest is trusted only when every record and every backed-up file checks out
+
+def _records(into: Path) -> List[dict]:
+    manifest = into / MANIFEST
+    try:
+        records = json.loads(manifest.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _damaged(into, f"{manifest} is missing (the backup was never finished, or was deleted)") from None
+    except (OSError, ValueError) as exc:
+        raise _damaged(into, f"{manifest} cannot be read as JSON ({exc})") from None
+    if not isinstance(records, list):
+        raise _damaged(into, f"{manifest} is not a list of roots")
+    for index, record in enumerate(records):
+        reason = _record_problem(record, into / str(index))
+        if reason is not None:
+            raise _damaged(into, f"root {index}: {reason}")
+    return records
+
+
+def _record_problem(record, copy: Path) -> Optional[str]:
+    if not isinstance(record, dict) or not isinstance(record.get("root"), str) or not os.path.isabs(record["root"]):
+        return "not a record with an absolute 'root' path"
+    state = record.get("state")
+    if state is not None and not _is_state(state):
+        return f"unknown state {state!r} of {record['root']}"
+    if state == "file" and not _is_backed_up_file(str(copy)):
+        return f"the backup copy {copy} of {record['root']} is missing"
+    if state != "dir":
+        return None
+    entries = record.get("entries")
+    if not isinstance(entries, dict):
+        return f"no 'entries' listing for the folder {record['root']}"
+    for rel, what in entries.items():
+        if not isinstance(rel, str) or os.path.isabs(rel) or ".." in rel.split(os.sep) or not _is_state(what):
+            return f"a bad entry {rel!r}: {what!r} under {record['root']}"
+        if what == "file" and not _is_backed_up_file(os.path.join(copy, rel)):
+            return f"the backup copy of {os.path.join(record['root'], rel)} is missing ({os.path.join(copy, rel)})"
+    return None
+
+
+def _is_state(value) -> bool:
+    return value in ("dir", "file") or (isinstance(value, str) and value.startswith("link:"))
+
+
+def _is_backed_up_file(path: str) -> bool:
+    return os.path.isfile(path) and not os.path.islink(path)
+
+
+def _damaged(into: Path, reason: str) -> BackupDamaged:
+    return BackupDamaged(f"the backup in {into} is damaged: {reason}. Nothing was put back, and nothing was changed")
+
+
+# --- what the environment looks like after a fix, for undo to notice later changes
+
+def fingerprint(into: Path) -> Dict[str, object]:
+    """The distributions in the backed-up folders, and a digest of every path that differs from the
+    backup (what undo would change) with its size, mtime and inode.  Equal fingerprints at the end
+    of a fix and at undo mean nobody changed these folders in between; byte caches (__pycache__),
+    which merely running Python writes, are left out."""
+    digest = hashlib.sha256()
+    for path in sorted(change[1] for change in plan_restore(into)):
+        if "__pycache__" not in path.split(os.sep):
+            digest.update(repr((path, _signature(path))).encode())  # repr escapes what is not UTF-8
+    return {"changes": digest.hexdigest(), "distributions": distributions(into)}
+
+
+def distributions(into: Path) -> List[str]:
+    """The *.dist-info / *.egg-info names now in the backed-up folders."""
+    names: List[str] = []
+    for record in _records(into):
+        if record["state"] == "dir" and os.path.isdir(record["root"]):
+            names += [name for name in os.listdir(record["root"]) if name.endswith((".dist-info", ".egg-info"))]
+    return sorted(names)
+
+
+def _signature(path: str) -> Optional[Tuple[int, ...]]:
+    try:
+        stat = os.lstat(path)
+    except OSError:
+        return None
+    if S_ISDIR(stat.st_mode):
+        return (stat.st_mode,)  # not its time: that changes when Python writes a byte cache into it
+    return (stat.st_mode, stat.st_size, stat.st_mtime_ns, stat.st_ino)

@@ -3,6 +3,10 @@
 Exit codes of fix: 0 every planned fix applied and verified and nothing else
 fails; 1 something to fix was not applied (no --yes, dry run, declined, rolled
 back) or unfixable findings remain; 2 usage or target errors.
+
+fix and undo change the environment only while they hold the journal's lock (lock.py): one at a
+time per target.  undo refuses while a step process of the entry still runs, puts nothing back
+from a damaged backup, and refuses (without --force) when the environment changed after the fix.
 """
 
 from __future__ import annotations
@@ -11,18 +15,19 @@ import dataclasses
 import os
 import subprocess
 import sys
+import time
 from typing import Callable, Dict, List, Optional, Sequence
 
 from envdoctor.engine import CheckRun, run_checks
 from envdoctor.errors import EnvdoctorError, UsageError
-from envdoctor.fixes import executor
+from envdoctor.fixes import backup, executor, step_processes
 from envdoctor.fixes.combined import Combined, Planned, combine_installs
 from envdoctor.fixes.fixer_api import FixContext
 from envdoctor.fixes.fixer_registry import load_fixers
-from envdoctor.fixes.journal import UNFINISHED, Entry, Journal
+from envdoctor.fixes.journal import CLOSED, UNFINISHED, Entry, Journal
 from envdoctor.model.facts import Facts, canonicalize
 from envdoctor.model.finding import Severity
-from envdoctor.model.plan import FixPlan
+from envdoctor.model.plan import FixPlan, RunCommand
 from envdoctor.model.record import Record, record
 from envdoctor.redaction import redact_text
 from envdoctor.report.plans import render_plans
@@ -109,6 +114,7 @@ def fix(
     after_step: Optional[Callable[[int], None]] = None,
 ) -> int:
     """Plan, show, choose, apply, verify; `after_step` goes to the executor (tests stop there)."""
+    checked_at = time.time()
     facts = probe()
     before = run_checks(checks, facts)
     combined = build_plans(before, facts)
@@ -122,23 +128,57 @@ def fix(
     chosen = _choose(plans, options, confirm)
     if not chosen:
         return 1
-    entry = journal.create(facts.target.python, chosen, versions(facts))
-    _say(f"journal entry {entry.id} ({entry.path})")
-    try:
-        executor.apply(entry, _say, after_step)
-    except EnvdoctorError as exc:
-        _say(str(exc))
-        _roll_back(entry, "a step failed")
-        return 1
-    except KeyboardInterrupt:
-        _roll_back(entry, "interrupted")
-        raise
-    return _verify(entry, chosen, before, probe, checks)
+    _refuse_unstartable(chosen, facts)
+    with journal.locked() as lock:
+        journal.discard_unborn()
+        _refuse_after_unfinished(journal, facts, locked=True)  # again: another may have stopped half-way meanwhile
+        _refuse_if_changed_meanwhile(journal, checked_at)
+        entry = journal.create(facts.target.python, chosen, versions(facts))
+        _say(f"journal entry {entry.id} ({entry.path})")
+        try:
+            executor.apply(entry, _say, after_step, lock.fd)
+        except executor.BackupFailed:
+            raise  # nothing was changed, and no entry is left
+        except EnvdoctorError as exc:
+            _say(str(exc))
+            _roll_back(entry, "a step failed")
+            return 1
+        except KeyboardInterrupt:
+            _roll_back(entry, "interrupted")
+            raise
+        return _verify(entry, chosen, before, probe, checks)
 
 
-def _refuse_after_unfinished(journal: Journal, facts: Facts) -> None:
+def _refuse_unstartable(chosen: List[FixPlan], facts: Facts) -> None:
+    """pip runs through the target interpreter: when that dies at start-up (PTH003), every command
+    step would fail with an exit status that names nothing; say what to repair first."""
+    failure = facts.startup.failure if facts.startup is not None else None
+    if failure is None or not any(isinstance(action, RunCommand) for plan in chosen for action in plan.actions):
+        return
+    place = f"line {failure.line} of {failure.file}" if failure.line is not None else f"{failure.file}"
+    what = "hangs" if failure.kind == "hang" else "dies"
+    raise UsageError(
+        f"{facts.target.python} {what} at start-up in {place} (PTH003), and the fix would run pip through it; "
+        "nothing was changed. Fix PTH003 first (remove or repair that line), then run fix again")
+
+
+def _refuse_if_changed_meanwhile(journal: Journal, checked_at: float) -> None:
+    """A fix or undo that ended while this one probed made its facts stale: its plans could undo
+    or repeat that work.  (A file's time comes from a coarser clock, up to a tick behind: a last
+    write that close to `checked_at` may be missed, harmlessly, since that fix's last change to
+    the environment came before its verification and that last write.)"""
+    for entry in journal.entries():
+        if os.stat(entry.path / "entry.json").st_mtime >= checked_at:
+            raise UsageError(f"another fix or undo ({entry.id}) changed this environment while this fix was "
+                             "checking it; nothing was changed: run fix again to plan from what is there now")
+
+
+def _refuse_after_unfinished(journal: Journal, facts: Facts, locked: bool = False) -> None:
     unfinished = [e for e in journal.entries() if e.status in UNFINISHED]
     if unfinished:
+        if not locked:
+            with journal.locked():  # JournalBusy when that fix is still running: then it is not a leftover
+                pass
         # Whatever it left behind is part of what was just checked: undo it before anything else.
         raise UsageError(
             f"an earlier fix ({unfinished[-1].id}, status {unfinished[-1].status}) did not finish; "
@@ -196,7 +236,8 @@ def _verify(entry: Entry, chosen: List[FixPlan], before: CheckRun, probe: Callab
             _say(f"verification failed: new error {finding.code} {finding.title}")
         _roll_back(entry, "verification failed")
         return 1
-    entry.update(status="verified")
+    # What undo compares with, to notice installs made after the fix.
+    entry.update(status="verified", after_fix=backup.fingerprint(entry.snapshot_dir))
     for plan in chosen:
         _say(f"fixed: {plan.code} {plan.finding_title}")
     _say(f"undo with: envdoctor undo {entry.id} --python {after_facts.target.python}")
@@ -224,7 +265,8 @@ def target_prefix(python: str) -> str:
     return out.stdout.strip()
 
 
-def undo(python: str, entry_id: Optional[str], list_only: bool, write: Callable[[str], None]) -> int:
+def undo(python: str, entry_id: Optional[str], list_only: bool, write: Callable[[str], None],
+         dry_run: bool = False, force: bool = False) -> int:
     journal = Journal(target_prefix(python))
     if list_only:
         entries = journal.entries()
@@ -234,21 +276,86 @@ def undo(python: str, entry_id: Optional[str], list_only: bool, write: Callable[
             summary = "; ".join(p["summary"] for p in entry.data["plans"])
             write(f"{entry.id}  {entry.status:<12} {entry.data['created']}  {summary}\n")
         return 0
-    entry = journal.find(entry_id)
-    entry.redact_logs()  # a step killed while it ran left its log as the command wrote it
-    if entry.status == "snapshotting":
-        # Killed before the first change: nothing to put back.
-        journal.discard_snapshot(entry)
-        entry.update(status="abandoned")
-        _say(f"{entry.id} stopped before changing anything; marked abandoned")
-        return 0
-    if not entry.undoable():
-        raise UsageError(f"journal entry {entry.id} is {entry.status}; there is nothing to undo")
-    changed = executor.restore(entry)
-    entry.update(status="undone")
+    entry = journal.find(entry_id)  # before the lock: a journal that is not there is not created
+    if dry_run:
+        return _show_undo(entry, write)
+    with journal.locked():
+        entry = journal.find(entry_id)
+        _refuse_while_a_step_runs(entry)
+        entry.redact_logs()  # a step killed while it ran left its log as the command wrote it
+        if entry.status == "snapshotting":
+            # Killed before the first change: nothing to put back.
+            journal.discard_snapshot(entry)
+            entry.update(status="abandoned")
+            _say(f"{entry.id} stopped before changing anything; marked abandoned")
+            return 0
+        if entry.status in CLOSED:
+            raise UsageError(f"journal entry {entry.id} is {entry.status}; there is nothing to undo")
+        changed_since = _changed_since_fix(entry)  # like restore, it validates the whole backup first
+        if changed_since and not force:
+            raise UsageError(f"{changed_since}; undo would revert that too. See what it would put back: "
+                             f"envdoctor undo {entry.id} --dry-run --python {python}; undo anyway with --force")
+        changed = executor.restore(entry)
+        entry.update(status="undone")
     _say(f"undid {entry.id}: {len(changed)} path(s) put back as they were")
+    _list_changes(changed, write)
+    return 0
+
+
+def _show_undo(entry: Entry, write: Callable[[str], None]) -> int:
+    """undo --dry-run: what would be put back, and the warnings undo would stop at; changes nothing."""
+    if entry.status in CLOSED or entry.status == "snapshotting":
+        write(f"{entry.id} is {entry.status}: undo would put nothing back\n")
+        return 0
+    changes = backup.plan_restore(entry.snapshot_dir)
+    write(f"undo {entry.id} would put back {len(changes)} path(s):\n")
+    _list_changes([(what, path) for what, path, _, _ in changes], write, "would be ")
+    running = _running_steps(entry)
+    if running:
+        _say(f"warning: {running}; undo waits for it")
+    changed_since = _changed_since_fix(entry)
+    if changed_since:
+        _say(f"warning: {changed_since}; undo would revert that too (it asks for --force)")
+    return 0
+
+
+def _list_changes(changed, write: Callable[[str], None], tense: str = "") -> None:
     for what, path in changed[:20]:
-        write(f"  {what} {path}\n")
+        write(f"  {tense}{what} {path}\n")
     if len(changed) > 20:
         write(f"  ... and {len(changed) - 20} more\n")
-    return 0
+
+
+def _running_steps(entry: Entry) -> str:
+    """Which of the entry's step processes is still alive, in words; "" when none is."""
+    for number, step in enumerate(entry.data["steps"], start=1):
+        pid = step.get("pid")
+        if isinstance(pid, int) and step_processes.is_running(pid, step.get("pid_started")):
+            return f"step {number} of fix {entry.id} is still running (pid {pid})"
+    return ""
+
+
+def _refuse_while_a_step_runs(entry: Entry) -> None:
+    """A step's pip that outlived a killed fix still writes: what undo put back, it would overwrite."""
+    running = _running_steps(entry)
+    if running:
+        raise UsageError(f"{running}; undo now would be overwritten by it. Wait until it has ended "
+                         "(or end it: kill PID), then run undo again")
+
+
+def _changed_since_fix(entry: Entry) -> str:
+    """How the backed-up folders changed after the fix ended, in words; "" when they did not (or
+    the fix never ended: then everything there is the fix's own)."""
+    recorded = entry.data.get("after_fix")
+    if not isinstance(recorded, dict):
+        return ""
+    now = backup.fingerprint(entry.snapshot_dir)
+    if now == recorded:
+        return ""
+    before = set(recorded.get("distributions") or ())
+    added = sorted(set(now["distributions"]) - before)
+    removed = sorted(before - set(now["distributions"]))
+    parts = [f"installed since: {', '.join(added)}" if added else "",
+             f"removed since: {', '.join(removed)}" if removed else ""]
+    details = "; ".join(part for part in parts if part) or "files in the folders it changed were changed since"
+    return f"the environment changed after fix {entry.id} ({details})"

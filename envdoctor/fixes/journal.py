@@ -5,9 +5,13 @@
         snapshot/      the folders the plans may change, as they were (see snapshot.py)
         step-N.log     everything step N printed, never thrown away
 
-entry.json is rewritten atomically at every state change, before the change it
-announces, so that after a crash or `kill -9` it says how far the fix got and
-`envdoctor undo` can put the environment back from the snapshot.
+entry.json is rewritten atomically (write a temporary file, fsync, rename) at every state
+change, before the change it announces, so that after a crash or `kill -9` it says how far the
+fix got and `envdoctor undo` can put the environment back from the snapshot.  An entry folder
+appears whole: it is built under a dot-name and renamed into place.  Every entry read back is
+validated (`problem`); a damaged or foreign one is an error naming its file and what to do,
+never skipped (skipping it would hide an unfinished fix) and never half-used.
+A disk that fills up while the journal is written is an error that says so (JournalWriteError).
 
 Both files leave the process, so both are redacted (envdoctor/redaction.py): entry.json at
 every save (the entry in memory keeps the real values), a step's log once the step is over.
@@ -16,6 +20,7 @@ every save (the entry in memory keeps the real values), a step's log once the st
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -24,7 +29,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from envdoctor.errors import UsageError
-from envdoctor.fixes import backup
+from envdoctor.fixes.lock import JournalLock
 from envdoctor.model.plan import FixPlan
 from envdoctor.redaction import redact_document, redact_text
 
@@ -33,6 +38,22 @@ JOURNAL_FOLDER = os.path.join(".envdoctor", "journal")
 # abandoned (stopped while snapshotting, nothing changed).
 UNFINISHED = ("snapshotting", "applying", "applied")  # a crash or kill left it: undo before fixing again
 CLOSED = ("rolled-back", "undone", "abandoned")  # nothing of it is left in the environment
+STATUSES = UNFINISHED + ("verified",) + CLOSED
+NEW_PREFIX = ".new-"  # an entry folder being built; renamed to its id once entry.json is in it
+
+
+class JournalError(UsageError):
+    """The journal, or one of its entries, is not what envdoctor wrote: damaged or foreign."""
+
+
+class JournalWriteError(UsageError):
+    """entry.json could not be written (a full disk, a read-only file system)."""
+
+
+def write_error(path: Path, exc: OSError) -> JournalWriteError:
+    if exc.errno == errno.ENOSPC:
+        return JournalWriteError(f"no space left on the device holding {path}: free some space, then run this again")
+    return JournalWriteError(f"cannot write {path}: {exc.strerror or exc}")
 
 
 class Entry:
@@ -57,15 +78,20 @@ class Entry:
         return self.path / "snapshot"
 
     def log_path(self, step: int) -> Path:
-        return self.path / f"step-{step}.log"
+        """Step `step`'s log, named as messages count steps: from 1 (step 0 is "step 1", step-1.log)."""
+        return self.path / f"step-{step + 1}.log"
 
     def save(self) -> None:
         temporary = self.path / "entry.json.tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(redact_document(self.data), handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path / "entry.json")
+        try:
+            with open(temporary, "w", encoding="utf-8") as handle:
+                json.dump(redact_document(self.data), handle, indent=1)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, self.path / "entry.json")
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)  # the last complete entry.json stays as it was
+            raise write_error(self.path / "entry.json", exc) from exc
 
     def update(self, **values: Any) -> None:
         self.data.update(values)
@@ -100,27 +126,36 @@ class Entry:
             temporary.write_text(masked, encoding="utf-8")
             os.replace(temporary, path)
 
-    def undoable(self) -> bool:
-        return self.status not in CLOSED and backup.is_complete(self.snapshot_dir)
-
 
 class Journal:
     def __init__(self, prefix: str):
+        self.prefix = prefix
         self.root = Path(prefix) / JOURNAL_FOLDER
 
-    def create(self, target_python: str, plans: List[FixPlan], versions_before: Dict[str, str]) -> Entry:
+    def locked(self) -> JournalLock:
+        """The lock fix and undo hold while they read and change the journal and the environment."""
+        self._check_root()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot write the fix journal in {self.root}: {exc.strerror or exc}") from exc
+        return JournalLock(self.root)
+
+    def _check_root(self) -> None:
+        if os.path.lexists(self.root) and not self.root.is_dir():
+            raise JournalError(
+                f"{self.root} is not a folder, so it is not envdoctor's fix journal; move it away "
+                f"(mv {self.root} {self.root}.moved) and run this again")
+
+    def create(self, target_python: str, plans: List[FixPlan], versions_before: Dict[str, str]) -> Entry:
         entry_id = time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(2).hex()
-        path = self.root / entry_id
-        path.mkdir()
+        building = self.root / (NEW_PREFIX + entry_id)
         data = {
             "id": entry_id,
             "created": _now(),
             "updated": _now(),
             "target_python": target_python,
+            "prefix": self.prefix,  # a copy of the environment carries the journal along: not its entry there
             "status": "snapshotting",
             "plans": [plan.to_dict() for plan in plans],
             "roots": list(dict.fromkeys(root for plan in plans for root in plan.roots())),
@@ -129,21 +164,39 @@ class Journal:
             "versions_after": None,
             "verification": None,
         }
-        entry = Entry(path, data)
-        entry.save()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot write the fix journal in {self.root}: {exc.strerror or exc}") from exc
+        entry = Entry(building, data)
+        try:
+            building.mkdir()
+            entry.save()
+            os.rename(building, self.root / entry_id)
+        except (OSError, JournalWriteError) as exc:
+            shutil.rmtree(building, ignore_errors=True)  # nothing was changed yet: leave no trace
+            if isinstance(exc, OSError):
+                raise write_error(building, exc) from exc
+            raise
+        entry.path = self.root / entry_id
         return entry
 
     def entries(self) -> List[Entry]:
+        """Every entry, oldest first; JournalError on the first one that is not what envdoctor wrote."""
+        self._check_root()
         found = []
         if not self.root.is_dir():
             return found
         for path in sorted(self.root.iterdir()):
-            try:
-                data = json.loads((path / "entry.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue  # a folder being created, or not ours
-            found.append(Entry(path, data))
+            if path.name.startswith(NEW_PREFIX):
+                continue  # killed while it was built, before anything was changed
+            found.append(Entry(path, _load(path, self.prefix)))
         return found
+
+    def discard_unborn(self) -> None:
+        """Remove entry folders a killed fix left half-built (they changed nothing); under the lock."""
+        for path in self.root.glob(NEW_PREFIX + "*"):
+            shutil.rmtree(path, ignore_errors=True)
 
     def find(self, entry_id: Optional[str]) -> Entry:
         entries = self.entries()
@@ -160,6 +213,65 @@ class Journal:
 
     def discard_snapshot(self, entry: Entry) -> None:
         shutil.rmtree(entry.snapshot_dir, ignore_errors=True)
+
+
+def _load(path: Path, prefix: str) -> Dict[str, Any]:
+    file = path / "entry.json"
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _damaged(path, f"{file} is missing") from None
+    except OSError as exc:
+        raise _damaged(path, f"{file} cannot be read ({exc.strerror or exc})") from exc
+    except ValueError:
+        raise _damaged(path, f"{file} is not complete JSON (truncated or half-written)") from None
+    reason = problem(data, path.name)
+    if reason is not None:
+        raise _damaged(path, f"{file}: {reason}")
+    recorded = data.get("prefix", prefix)  # entries of earlier versions do not say
+    if not isinstance(recorded, str) or os.path.realpath(recorded) != os.path.realpath(prefix):
+        raise JournalError(
+            f"the fix journal entry {path} belongs to another environment ({recorded}): it was copied along with "
+            f"this one, and its backup would change that environment. Remove it here: rm -r {path}")
+    return data
+
+
+def _damaged(path: Path, reason: str) -> JournalError:
+    """One message for every damaged entry: what is wrong, and how to get going again."""
+    aside = path.parent.parent / f"damaged-{path.name}"
+    return JournalError(
+        f"the fix journal entry {path} is damaged or not envdoctor's: {reason}. envdoctor cannot tell "
+        f"what that fix changed, so it undoes nothing from it; check the environment (envdoctor check), "
+        f"repair it by hand if needed, then move the entry out of the journal: mv {path} {aside}")
+
+
+# What entry.json must hold for fix and undo to trust it: key -> the type of its value.
+_FIELDS = {"id": str, "status": str, "created": str, "plans": list, "roots": list, "steps": list,
+           "versions_before": dict}
+
+
+def problem(data: Any, folder_name: str) -> Optional[str]:
+    """Why `data` is not a journal entry envdoctor can act on, or None when it is."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    for key, kind in _FIELDS.items():
+        if key not in data:
+            return f"no {key!r}"
+        if not isinstance(data[key], kind):
+            return f"{key!r} is not a {kind.__name__}"
+    if data["id"] != folder_name:
+        return f"its id {data['id']!r} is not its folder's name"
+    if data["status"] not in STATUSES:
+        return f"unknown status {data['status']!r}"
+    if not all(isinstance(root, str) for root in data["roots"]):
+        return "'roots' holds something other than paths"
+    if not all(isinstance(step, dict) for step in data["steps"]):
+        return "'steps' holds something other than objects"
+    try:
+        [FixPlan.from_dict(plan) for plan in data["plans"]]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return f"a plan cannot be read ({type(exc).__name__}: {exc})"
+    return None
 
 
 def _now() -> str:

@@ -93,7 +93,7 @@ def test_restore_puts_the_prefix_back(tmp_path):
 
 def test_unknown_actions_are_refused(tmp_path):
     with pytest.raises(TypeError, match="unknown action"):
-        executor._run(object(), str(tmp_path / "log"))
+        executor._run(object(), str(tmp_path / "log"), lambda pid: None)
 
 
 def test_tail_of_a_missing_log_is_empty(tmp_path):
@@ -130,3 +130,129 @@ def test_a_running_step_is_journaled_as_started_and_reads_no_terminal(tmp_path):
         for descriptor in (saved_stdin, read_end, write_end):
             os.close(descriptor)
     assert json.loads(report.read_text()) == ["applying", "started", True]
+
+
+# --- a step's command: its own process group, killed with envdoctor, its pid journaled --------------
+
+import errno  # noqa: E402
+import subprocess  # noqa: E402
+import signal  # noqa: E402
+import time  # noqa: E402
+
+from envdoctor.fixes import backup, step_processes  # noqa: E402
+
+# Run by the step's command: what it can see of its own process (group, death signal, the lock).
+SELF_REPORT = """
+import ctypes, json, os, sys
+libc = ctypes.CDLL(None)
+signal_number = ctypes.c_int(0)
+libc.prctl(2, ctypes.byref(signal_number), 0, 0, 0)  # PR_GET_PDEATHSIG
+lock = int(sys.argv[2])
+try:
+    os.fstat(lock)
+    holds_lock = True
+except OSError:
+    holds_lock = False
+json.dump({"pid": os.getpid(), "group": os.getpgid(0), "session": os.getsid(0), "death_signal": signal_number.value,
+           "holds_lock": holds_lock}, open(sys.argv[1], "w"))
+"""
+
+
+def test_a_command_runs_in_its_own_group_dies_with_envdoctor_and_keeps_the_lock(tmp_path):
+    site = tmp_path / "site"
+    report = tmp_path / "report.json"
+    with Journal(str(tmp_path)).locked() as lock:
+        entry = entry_for(tmp_path, RunCommand((sys.executable, "-c", SELF_REPORT, str(report), str(lock.fd)), "c",
+                                               (str(site),)))
+        executor.apply(entry, [].append, lock_fd=lock.fd)
+    seen = json.loads(report.read_text())
+    assert seen["group"] == seen["pid"] == seen["session"]  # a new session: Ctrl-C on the terminal is envdoctor's
+    assert seen["death_signal"] == signal.SIGKILL
+    assert seen["holds_lock"] is True
+    step = Journal(str(tmp_path)).entries()[0].data["steps"][0]
+    assert step["pid"] == seen["pid"] and step["status"] == "done"
+    assert isinstance(step["pid_started"], str) and step["pid_started"].isdigit()
+
+
+def test_without_a_lock_the_command_inherits_no_descriptor(tmp_path):
+    site = tmp_path / "site"
+    report = tmp_path / "report.json"
+    spare = os.open(os.devnull, os.O_RDONLY)
+    try:
+        entry = entry_for(tmp_path, RunCommand((sys.executable, "-c", SELF_REPORT, str(report), str(spare)), "c",
+                                               (str(site),)))
+        executor.apply(entry, [].append)
+    finally:
+        os.close(spare)
+    assert json.loads(report.read_text())["holds_lock"] is False
+
+
+def test_a_step_ended_by_an_exception_kills_everything_its_command_started(tmp_path):
+    site = tmp_path / "site"
+    grandchild = tmp_path / "grandchild.pid"
+    script = ("import subprocess, sys, time; "
+              f"child = subprocess.Popen(['sleep', '300']); open({str(grandchild)!r}, 'w').write(str(child.pid)); "
+              "time.sleep(300)")
+    entry = entry_for(tmp_path, RunCommand((sys.executable, "-c", script), "c", (str(site),)))
+
+    def interrupt(signum, frame):  # Ctrl-C, once the command has started a child of its own
+        if grandchild.exists():
+            raise KeyboardInterrupt
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.1)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            executor.apply(entry, [].append)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    step = Journal(str(tmp_path)).entries()[0].data["steps"][0]
+    assert step["status"] == "started" and not step_processes.is_running(step["pid"], step["pid_started"])
+    deadline = time.monotonic() + 10
+    pid = int(grandchild.read_text())
+    while step_processes.is_running(pid, None) and time.monotonic() < deadline:
+        time.sleep(0.05)  # killed with its group; reaped by init once its parent is gone
+    assert not step_processes.is_running(pid, step_processes.start_time(pid))
+
+
+def test_a_backup_that_cannot_be_taken_leaves_no_entry_and_says_why(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    for number, why in ((errno.ENOSPC, "no space left on the device holding "), (errno.EIO, os.strerror(errno.EIO))):
+        entry = entry_for(tmp_path, WriteFile(str(site / "a.py"), "a", "w"))
+
+        def fail(roots, into, number=number):
+            into.mkdir(parents=True)
+            (into / "half").write_text("half-written")
+            raise OSError(number, os.strerror(number), str(into / "half"))
+
+        monkeypatch.setattr(backup, "take", fail)
+        with pytest.raises(executor.BackupFailed) as failure:
+            executor.apply(entry, [].append)
+        message = str(failure.value)
+        assert message.startswith("cannot back up what the fix would change: ") and why in message
+        assert message.endswith(". Nothing was changed; free some space (the backup needs little: hard links), "
+                                "then run fix again")
+        assert not entry.path.exists() and not (site / "a.py").exists()
+    assert message == (f"cannot back up what the fix would change: {os.strerror(errno.EIO)} ({entry.snapshot_dir}/half). "
+                       "Nothing was changed; free some space (the backup needs little: hard links), then run fix again")
+
+
+def test_processes_start_time_and_liveness(tmp_path):
+    sleeper = subprocess.Popen(["sleep", "300"])
+    try:
+        started = step_processes.start_time(sleeper.pid)
+        assert started is not None and started.isdigit()
+        assert step_processes.is_running(sleeper.pid, started)
+        assert step_processes.is_running(sleeper.pid, None)
+        assert not step_processes.is_running(sleeper.pid, str(int(started) + 1))  # the pid, reused by another process
+    finally:
+        sleeper.kill()
+        time.sleep(0.2)
+    assert not step_processes.is_running(sleeper.pid, started)  # a zombie until reaped: gone all the same
+    sleeper.wait()
+    assert not step_processes.is_running(sleeper.pid, started) and not step_processes.is_running(sleeper.pid, None)
+    assert step_processes.start_time(sleeper.pid) is None
+
+

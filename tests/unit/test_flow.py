@@ -12,6 +12,7 @@ Fast (no venv is built): tests/mutation runs these against every mutant of fixes
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 from typing import List
@@ -34,6 +35,7 @@ STAND_IN_PYTHON = """#!/bin/sh
 env="$(cd "$(dirname "$0")/.." && pwd)"
 site="$env/lib/python3.11/site-packages"
 install_idna() {
+    ls -l /proc/$$/fd > "$env/../descriptors" 2>/dev/null  # beside the target: what the command inherited
     rm -rf "$site/idna-2.0.dist-info"
     mkdir "$site/idna-3.7.dist-info"
     printf 'Metadata-Version: 2.1\\nName: idna\\nVersion: 3.7\\n' > "$site/idna-3.7.dist-info/METADATA"
@@ -519,3 +521,277 @@ def test_progress_lines_on_stderr_are_masked(tmp_path, capsys):
     assert Run(env).code == 0
     err = capsys.readouterr().err
     assert "[1] run" in err and "[redacted]" in err and token not in err
+
+
+# --- one fix or undo at a time; undo waits for step processes, notices later changes -------------
+
+import dataclasses  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+from envdoctor.fixes import backup, executor, step_processes  # noqa: E402
+from envdoctor.fixes.lock import JournalBusy  # noqa: E402
+from envdoctor.model.facts import Startup, StartupFailure  # noqa: E402
+from envdoctor.model.plan import FixPlan, WriteFile  # noqa: E402
+
+
+def python_of(env: Path) -> str:
+    return str(env / "bin" / "python")
+
+
+class Killed(Exception):
+    """Stands for kill -9 after the step: no handler of envdoctor's runs."""
+
+
+def killed_fix(env: Path):
+    def kill(index):
+        raise Killed
+
+    with pytest.raises(Killed):
+        Run(env, after_step=kill)
+    return Journal(str(env)).entries()[0]
+
+
+def test_undo_refuses_while_a_step_process_still_runs(tmp_path, capsys):
+    env = make_target(tmp_path, "good")
+    before = tree_state(env)
+    entry = killed_fix(env)
+    sleeper = subprocess.Popen(["sleep", "300"])
+    try:
+        entry.step(0, pid=sleeper.pid, pid_started=step_processes.start_time(sleeper.pid))
+        with pytest.raises(UsageError) as refused:
+            flow.undo(python_of(env), None, False, [].append)
+        assert str(refused.value) == (f"step 1 of fix {entry.id} is still running (pid {sleeper.pid}); undo now would be "
+                                      "overwritten by it. Wait until it has ended (or end it: kill PID), then run undo again")
+        shown: List[str] = []
+        assert flow.undo(python_of(env), None, False, shown.append, dry_run=True) == 0
+        assert shown[0] == f"undo {entry.id} would put back 4 path(s):\n" and len(shown) == 5
+        assert f"warning: step 1 of fix {entry.id} is still running (pid {sleeper.pid}); undo waits for it" in capsys.readouterr().err
+        assert Journal(str(env)).entries()[0].status == "applying"
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert flow.undo(python_of(env), None, False, [].append) == 0
+    assert without_journal(tree_state(env)) == without_journal(before)
+
+
+def test_a_step_pid_of_another_process_does_not_block_undo(tmp_path):
+    env = make_target(tmp_path, "good")
+    entry = killed_fix(env)
+    entry.step(0, pid=os.getpid(), pid_started="1")  # this pid now, but started at another time: reused
+    entry.step(1, pid="x")
+    assert flow.undo(python_of(env), None, False, [].append) == 0
+
+
+def test_undo_refuses_to_revert_what_was_installed_after_the_fix(tmp_path, capsys):
+    env = make_target(tmp_path, "good")
+    site = env / SITE_REL
+    run = Run(env)
+    entry = run.entry
+    assert entry.data["after_fix"] == backup.fingerprint(entry.snapshot_dir)
+    capsys.readouterr()
+    shown: List[str] = []
+    assert flow.undo(python_of(env), None, False, shown.append, dry_run=True) == 0
+    assert "warning" not in capsys.readouterr().err  # nothing changed since
+    (site / "six-1.17.0.dist-info").mkdir()
+    (site / "six.py").write_text("")
+    changed = tree_state(env)
+    with pytest.raises(UsageError) as refused:
+        flow.undo(python_of(env), None, False, [].append)
+    assert str(refused.value) == (
+        f"the environment changed after fix {entry.id} (installed since: six-1.17.0.dist-info); undo would revert that "
+        f"too. See what it would put back: envdoctor undo {entry.id} --dry-run --python {python_of(env)}; "
+        "undo anyway with --force")
+    shown = []
+    assert flow.undo(python_of(env), entry.id, False, shown.append, dry_run=True) == 0
+    assert f"  would be removed {site / 'six.py'}\n" in shown
+    assert f"warning: the environment changed after fix {entry.id} (installed since: six-1.17.0.dist-info); undo " \
+           "would revert that too (it asks for --force)" in capsys.readouterr().err
+    assert tree_state(env) == changed
+    assert flow.undo(python_of(env), None, False, [].append, force=True) == 0
+    assert not (site / "six.py").exists() and (site / "idna-2.0.dist-info").is_dir()
+
+
+@pytest.mark.parametrize("change, details", [
+    (lambda site: os.rename(site / "requests-2.32.3.dist-info", site / "requests-2.32.4.dist-info"),
+     "installed since: requests-2.32.4.dist-info; removed since: requests-2.32.3.dist-info"),
+    (lambda site: (site / "requests-2.32.3.dist-info" / "RECORD").write_text(""),
+     "files in the folders it changed were changed since"),
+    (lambda site: (site / "y-1.egg-info").mkdir(), "installed since: y-1.egg-info"),
+])
+def test_every_later_change_is_named(tmp_path, change, details):
+    env = make_target(tmp_path, "good")
+    entry = Run(env).entry
+    change(env / SITE_REL)
+    with pytest.raises(UsageError, match="^" + re.escape(f"the environment changed after fix {entry.id} ({details}); ")):
+        flow.undo(python_of(env), None, False, [].append)
+
+
+def test_undo_dry_run_of_closed_and_unstarted_entries(tmp_path):
+    env = make_target(tmp_path, "good")
+    facts = collect(env)
+    plans = list(flow.build_plans(flow.run_checks(CHECKS, facts), facts).plans)
+    entry = Journal(str(env)).create(facts.target.python, plans, flow.versions(facts))
+    shown: List[str] = []
+    assert flow.undo(python_of(env), None, False, shown.append, dry_run=True) == 0
+    assert shown == [f"{entry.id} is snapshotting: undo would put nothing back\n"]
+    assert Journal(str(env)).entries()[0].status == "snapshotting"  # a dry run changes nothing
+    entry.update(status="rolled-back")
+    shown = []
+    assert flow.undo(python_of(env), entry.id, False, shown.append, dry_run=True) == 0
+    assert shown == [f"{entry.id} is rolled-back: undo would put nothing back\n"]
+
+
+def test_undo_with_a_damaged_backup_changes_nothing(tmp_path):
+    env = make_target(tmp_path, "good")
+    entry = Run(env).entry
+    for copy in (entry.snapshot_dir / "0").rglob("METADATA"):
+        copy.unlink()
+    fixed = tree_state(env)
+    with pytest.raises(backup.BackupDamaged, match="is damaged: root 0: the backup copy of "):
+        flow.undo(python_of(env), None, False, [].append)
+    assert tree_state(env) == fixed and Journal(str(env)).entries()[0].status == "verified"
+
+
+def unstartable(failure: StartupFailure):
+    def probe(env):
+        return dataclasses.replace(collect(env), startup=Startup(ok=False, failure=failure))
+    return probe
+
+
+@pytest.mark.parametrize("failure, said", [
+    (StartupFailure("crash", "/s/evil.pth", 1, "import os; os._exit(3)", 3), "dies at start-up in line 1 of /s/evil.pth"),
+    (StartupFailure("hang", "sitecustomize", None, None, None), "hangs at start-up in sitecustomize"),
+])
+def test_fix_runs_no_pip_through_an_interpreter_that_cannot_start(tmp_path, failure, said):
+    env = make_target(tmp_path, "good")
+    before = tree_state(env)
+    with pytest.raises(UsageError) as refused:
+        flow.fix(YES, lambda: unstartable(failure)(env), CHECKS, [].append)
+    assert str(refused.value) == (f"{python_of(env)} {said} (PTH003), and the fix would run pip through it; nothing was "
+                                  "changed. Fix PTH003 first (remove or repair that line), then run fix again")
+    assert tree_state(env) == before
+
+
+def test_a_start_up_failure_does_not_stop_a_plan_without_commands(tmp_path):
+    env = make_target(tmp_path, "good")
+    facts = unstartable(StartupFailure("crash", "/s/evil.pth", 1, "x", 3))(env)
+    write = FixPlan(code="ABC001", subject="s", finding_title="t", fixer="f", kind="shim", summary="w", safe=True,
+                    actions=(WriteFile(str(env / "w.py"), "w", "w"),))
+    flow._refuse_unstartable([write], facts)
+    flow._refuse_unstartable([write], dataclasses.replace(facts, startup=None))
+
+
+def test_a_fix_waits_for_no_one_while_another_holds_the_lock(tmp_path):
+    env = make_target(tmp_path, "good")
+    before = tree_state(env)
+    with Journal(str(env)).locked():
+        with pytest.raises(JournalBusy):
+            Run(env)
+    assert without_journal(tree_state(env)) == without_journal(before)
+    assert Journal(str(env)).entries() == []
+
+
+def test_an_unfinished_fix_that_still_runs_is_busy_not_a_leftover(tmp_path):
+    env = make_target(tmp_path, "good")
+    entry = killed_fix(env)
+    with Journal(str(env)).locked():
+        with pytest.raises(JournalBusy):
+            Run(env)
+        with pytest.raises(JournalBusy):
+            flow.undo(python_of(env), entry.id, False, [].append)
+    assert Journal(str(env)).entries()[0].status == "applying"
+
+
+def test_a_fix_that_ended_while_this_one_checked_makes_it_start_over(tmp_path):
+    env = make_target(tmp_path, "good")
+    journal = Journal(str(env))
+    other = {}
+
+    def probe():
+        if not other:  # another fix ran to its end meanwhile
+            other["entry"] = journal.create(python_of(env), [], {})
+            other["entry"].update(status="verified")
+        return collect(env)
+
+    with pytest.raises(UsageError) as refused:
+        flow.fix(YES, probe, CHECKS, [].append)
+    assert str(refused.value) == (f"another fix or undo ({other['entry'].id}) changed this environment while this fix was "
+                                  "checking it; nothing was changed: run fix again to plan from what is there now")
+    assert [e.id for e in journal.entries()] == [other["entry"].id]
+    assert flow.fix(YES, lambda: collect(env), CHECKS, [].append) == 0  # checked afterwards: goes ahead
+
+
+def test_a_backup_that_cannot_be_taken_is_the_error_and_nothing_else(tmp_path, monkeypatch):
+    env = make_target(tmp_path, "good")
+    before = tree_state(env)
+
+    def full(roots, into):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backup, "take", full)
+    with pytest.raises(executor.BackupFailed, match="no space left"):
+        Run(env)
+    assert without_journal(tree_state(env)) == without_journal(before) and Journal(str(env)).entries() == []
+
+
+def test_half_built_entries_are_cleared_by_the_next_fix(tmp_path):
+    env = make_target(tmp_path, "good")
+    unborn = Journal(str(env)).root / ".new-x"
+    unborn.mkdir(parents=True)
+    assert Run(env).code == 0
+    assert not unborn.exists()
+
+
+def test_an_unfinished_entry_that_appeared_while_asking_is_a_leftover_under_the_lock(tmp_path):
+    env = make_target(tmp_path, "good")
+    journal = Journal(str(env))
+    other = {}
+
+    def confirm(plans):  # while the user read the question, another fix was killed half-way
+        other["entry"] = journal.create(python_of(env), [], {})
+        other["entry"].update(status="applying")
+        return True
+
+    with pytest.raises(UsageError, match=r"^an earlier fix \(.*, status applying\) did not finish; run `envdoctor undo"):
+        flow.fix(FixOptions(yes=False, dry_run=False, unsafe=False), lambda: collect(env), CHECKS, [].append,
+                 confirm=confirm)
+
+
+def test_the_command_of_a_fix_holds_the_journal_lock(tmp_path):
+    env = make_target(tmp_path, "good")
+    assert Run(env).code == 0
+    assert f"-> {env}/.envdoctor/journal\n" in (tmp_path / "descriptors").read_text()
+
+
+def test_an_entry_written_at_the_very_moment_the_check_began_counts_as_meanwhile(tmp_path, monkeypatch):
+    env = make_target(tmp_path, "good")
+    journal = Journal(str(env))
+    moment = 2_000_000_000.0
+    monkeypatch.setattr(flow.time, "time", lambda: moment)
+
+    def probe():
+        if not journal.root.is_dir():
+            other = journal.create(python_of(env), [], {})
+            other.update(status="verified")
+            os.utime(other.path / "entry.json", (moment, moment))
+        return collect(env)
+
+    with pytest.raises(UsageError, match="changed this environment while this fix was checking it"):
+        flow.fix(YES, probe, CHECKS, [].append)
+
+
+def test_several_later_installs_and_removals_are_listed(tmp_path):
+    env = make_target(tmp_path, "good", requirers=("requests", "httpx"))
+    entry = Run(env).entry
+    site = env / SITE_REL
+    for name in ("a-1.dist-info", "b-1.dist-info"):
+        (site / name).mkdir()
+    for name in ("requests-2.32.3.dist-info", "httpx-2.32.3.dist-info"):
+        import shutil
+        shutil.rmtree(site / name)
+    with pytest.raises(UsageError, match="^" + re.escape(
+            f"the environment changed after fix {entry.id} (installed since: a-1.dist-info, b-1.dist-info; "
+            "removed since: httpx-2.32.3.dist-info, requests-2.32.3.dist-info); ")):
+        flow.undo(python_of(env), None, False, [].append)
