@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
+import tempfile
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from envdoctor.model.facts import Facts, canonicalize
 from envdoctor.model.finding import Finding
 from envdoctor.model.plan import FixPlan, InstallRequest, RunCommand
 from envdoctor.model.record import Record, record
+from envdoctor.processes import ProcessTree
 from envdoctor.vocabulary.installer import PIP
 from envdoctor.vocabulary.requirements_in_force import active_requirements
 from envdoctor.vocabulary.requires_dist import parse_requirement
@@ -176,17 +179,33 @@ def resolve_dry_run(context, request: InstallRequest) -> Tuple[bool, str]:
     """(resolvable, what the installer said): pip's report as "name version" changes, uv's summary."""
     installer = context.installer()
     try:
-        result = subprocess.run(installer.dry_run_argv(request), capture_output=True, text=True,
-                                timeout=DRY_RUN_TIMEOUT, stdin=subprocess.DEVNULL)
+        returncode, stdout, stderr = _run_to_the_end(installer.dry_run_argv(request))
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, f"the dry run could not finish: {exc}"
-    if result.returncode != 0:
-        if "no such option: --dry-run" in result.stderr or "no such option: --report" in result.stderr:
+    if returncode != 0:
+        if "no such option: --dry-run" in stderr or "no such option: --report" in stderr:
             return True, "this pip cannot resolve without installing (pip 22.2 and later can); not checked in advance"
-        return False, _last_lines(result.stderr or result.stdout)
+        return False, _last_lines(stderr or stdout)
     if installer.name == PIP:
-        return True, _pip_changes(result.stdout)
-    return True, _last_lines(result.stderr or result.stdout) or "nothing to change"
+        return True, _pip_changes(stdout)
+    return True, _last_lines(stderr or stdout) or "nothing to change"
+
+
+def _run_to_the_end(argv: Sequence[str]) -> Tuple[int, str, str]:
+    """Run the installer's dry run through the target's interpreter, ending everything it started.
+
+    The interpreter runs the target's .pth files and sitecustomize, which may fork a helper that
+    keeps stdout open: output goes to files, not pipes, so the run is over when the installer
+    exits, and the helper is ended with it (envdoctor/processes.py)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        tree = ProcessTree.start(list(argv), dict(os.environ), stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        try:
+            returncode = tree.child.wait(timeout=DRY_RUN_TIMEOUT)
+        finally:
+            tree.end()
+        out.seek(0)
+        err.seek(0)
+        return returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
 
 
 def _pip_changes(report_json: str) -> str:
