@@ -1,8 +1,10 @@
 """Subprocesses that end with envdoctor, every descendant included.
 
 Used for every subprocess of the target interpreter that probe/ starts (the facts probe,
-the diagnosis of its start-up, the deep imports): they run code envdoctor does not
-trust.  The fix side's commands (fixes/, flow.py, combined.py) do not go through it.
+the diagnosis of its start-up, the deep imports), and for the installer's dry run of
+fixes/combined.py: they run code envdoctor does not trust.  A fix's steps have their own
+guard (fixes/step_processes.py: a process group, PR_SET_PDEATHSIG, the pid in the journal);
+flow.py's `python -S` prefix query runs no site code and needs neither.
 A .pth line or a sitecustomize may fork a helper, and a helper that calls setsid()
 leaves the process group that killing by group reaches.  Three mechanisms together end them all:
 
