@@ -229,11 +229,20 @@ def _load(path: Path, prefix: str) -> Dict[str, Any]:
     if reason is not None:
         raise _damaged(path, f"{file}: {reason}")
     recorded = data.get("prefix", prefix)  # entries of earlier versions do not say
-    if not isinstance(recorded, str) or os.path.realpath(recorded) != os.path.realpath(prefix):
+    if not _same_environment(recorded, prefix):
         raise JournalError(
             f"the fix journal entry {path} belongs to another environment ({recorded}): it was copied along with "
             f"this one, and its backup would change that environment. Remove it here: rm -r {path}")
     return data
+
+
+def _same_environment(recorded: Any, prefix: str) -> bool:
+    """Whether an entry's recorded prefix is this environment's.  entry.json is saved redacted,
+    so a prefix with a token in a folder name was written masked: compare it as it was written."""
+    if not isinstance(recorded, str):
+        return False
+    here = os.path.realpath(prefix)
+    return os.path.realpath(recorded) == here or recorded in (redact_text(prefix), redact_text(here))
 
 
 def _damaged(path: Path, reason: str) -> JournalError:

@@ -224,6 +224,27 @@ def test_an_entry_of_another_environment_is_refused(tmp_path):
     assert journal.entries()[0].id == entry.id
 
 
+def test_an_environment_in_a_folder_named_with_a_token_is_its_own(tmp_path):
+    """entry.json is saved redacted: a token in the prefix is written masked, and the entry is
+    still this environment's (read back through the folder spelled as given and as its real path),
+    while the same masked spelling under another parent is not."""
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    prefix = tmp_path / token / "venv"
+    prefix.mkdir(parents=True)
+    (tmp_path / "link").symlink_to(prefix)
+    journal = Journal(str(prefix))
+    entry = journal.create("/py", [], {})
+    recorded = read(entry)["prefix"]
+    assert token not in recorded and recorded == f"{tmp_path}/[redacted]/venv"
+    assert journal.entries()[0].id == entry.id
+    assert Journal(str(tmp_path / "link")).entries()[0].id == entry.id
+    data = read(entry)
+    data["prefix"] = f"/elsewhere/[redacted]/venv"
+    (entry.path / "entry.json").write_text(json.dumps(data))
+    with pytest.raises(JournalError, match="belongs to another environment"):
+        journal.entries()
+
+
 def test_a_file_in_place_of_the_journal_is_an_error(tmp_path):
     journal = Journal(str(tmp_path))
     journal.root.parent.mkdir()
