@@ -140,8 +140,9 @@ def main() -> None:
     # (25 ms of a 0.4 s check of 1,000 distributions).  Memory is still freed by
     # reference counting.
     gc.disable()
-    from envdoctor.processes import end_on_termination
+    from envdoctor.processes import adopt_orphans, end_on_termination
 
+    adopt_orphans()  # this process, and only this one, collects the daemons its targets leave
     end_on_termination()  # a SIGTERM must not leave the probe (or its daemons) running
     started = start_early(sys.argv[1:])
     try:

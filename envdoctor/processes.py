@@ -42,13 +42,28 @@ SWEEP_ROUNDS = 20
 REAP_SECONDS = 2.0
 
 _subreaper = None  # decided on first use
+_adopting = False  # set by the command line's entry point only (adopt_orphans)
 _running = set()  # the trees started and not yet ended, for the termination handler
 
 
+def adopt_orphans() -> None:
+    """Let this process become a child subreaper when it starts its first tree.
+
+    Only envdoctor's own command-line process asks for it (launch.main): being a subreaper is
+    a property of the whole process, and a program that imports envdoctor (a test runner, a
+    mutation tester that waits for its own workers with os.wait()) would start receiving
+    orphans it never started."""
+    global _adopting
+    _adopting = True
+
+
 def become_subreaper() -> bool:
-    """Linux: orphaned descendants of envdoctor's children are re-parented to envdoctor.
-    False where the kernel or the platform does not offer it."""
+    """Linux, once adopt_orphans() was called: orphaned descendants of envdoctor's children are
+    re-parented to envdoctor.  False otherwise, and where the kernel or the platform does not
+    offer it (then only the process group is ended)."""
     global _subreaper
+    if not _adopting:
+        return False
     if _subreaper is None:
         _subreaper = _set_child_subreaper()
     return _subreaper

@@ -42,7 +42,9 @@ time.sleep(0.2)
 # the tree's child to exit, ends the tree, and prints what was alive before and after, as JSON.
 SCENARIO = """
 import json, os, subprocess, sys, time
-from envdoctor.processes import ProcessTree, become_subreaper
+from envdoctor.processes import ProcessTree, adopt_orphans, become_subreaper
+if sys.argv[3:] == ["adopt"]:
+    adopt_orphans()  # as launch.main does
 
 record, escaping = sys.argv[1], sys.argv[2]
 
@@ -86,8 +88,8 @@ print(json.dumps({"subreaper": become_subreaper(), "before": before, "after": af
 """
 
 
-def run_scenario(tmp_path: Path) -> dict:
-    completed = subprocess.run([sys.executable, "-c", SCENARIO, str(tmp_path / "pids"), ESCAPING_DESCENDANTS],
+def run_scenario(tmp_path: Path, *adopt: str) -> dict:
+    completed = subprocess.run([sys.executable, "-c", SCENARIO, str(tmp_path / "pids"), ESCAPING_DESCENDANTS, *adopt],
                                capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
     return json.loads(completed.stdout)
@@ -95,7 +97,7 @@ def run_scenario(tmp_path: Path) -> dict:
 
 def test_end_kills_every_descendant_and_spares_other_children(tmp_path):
     runner_was = subreaper_flag()
-    outcome = run_scenario(tmp_path)
+    outcome = run_scenario(tmp_path, "adopt")
     # The test runner is left as it was: later tests' orphans do not become its zombies.
     assert subreaper_flag() == runner_was
     assert outcome["before"] == [True, True, True]  # the child is gone, its descendants are not
@@ -108,6 +110,16 @@ def test_end_kills_every_descendant_and_spares_other_children(tmp_path):
         # stayed in it ends, those that called setsid() are out of reach (docs/reliability.md).
         assert not outcome["subreaper"]
         assert outcome["after"][0] is False
+
+
+def test_a_process_that_only_imports_envdoctor_is_not_made_a_subreaper(tmp_path):
+    """Only envdoctor's command line adopts orphans (launch.main): a program using envdoctor as a
+    library (a test runner, mutmut waiting for its workers with os.wait()) must not start
+    receiving orphans it never started.  The tree's own group is still ended."""
+    outcome = run_scenario(tmp_path)
+    assert not outcome["subreaper"]
+    assert outcome["bystander_alive"]
+    assert outcome["after"][0] is False
 
 
 def subreaper_flag():
