@@ -32,6 +32,9 @@ print('{"install": [{"metadata": {"name": "idna", "version": "3.10"}}]}')
 CALLER = r'''
 import sys
 from envdoctor.fixes.combined import resolve_dry_run
+from envdoctor.processes import adopt_orphans
+
+adopt_orphans()  # as envdoctor's command line does (launch.main)
 
 class Installer:
     name = "pip"
