@@ -108,7 +108,7 @@ class ProcessTree:
         The group is killed even when the child was already reaped: while any member of the
         group lives, its id (the child's pid) cannot be given to a new process, and once none
         does, the kernel hands the id out again only after its pids have wrapped around."""
-        _kill_group(self.child.pid)
+        kill_group(self.child.pid)
         self.child.wait()
         for stream in (self.child.stdin, self.child.stdout, self.child.stderr):
             if stream is not None:
@@ -130,7 +130,7 @@ def _terminated(signum, _frame) -> None:
     # No Popen.wait() here: the interrupted code may hold that child's wait lock.  Killed
     # processes are not reaped either: we are about to exit, and init reaps them.
     for tree in list(_running):
-        _kill_group(tree.child.pid)
+        kill_group(tree.child.pid)
         _await_exit(tree.child.pid)
         end_tagged(tree.tag, reap=False)
     signal.signal(signum, signal.SIG_DFL)
@@ -153,7 +153,8 @@ def _await_exit(pid: int) -> None:
         time.sleep(0.005)
 
 
-def _kill_group(pgid: int) -> None:
+def kill_group(pgid: int) -> None:
+    """SIGKILL to the whole process group `pgid`; a group already gone is no error."""
     try:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

@@ -20,6 +20,8 @@ import subprocess
 import sys
 from typing import Callable, Optional
 
+from envdoctor.processes import kill_group
+
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
@@ -83,8 +85,5 @@ def _is_zombie(pid: int) -> bool:
 
 def end_group(process: subprocess.Popen) -> None:
     """Kill the step's whole process group (the command and anything it started) and reap it."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass  # the group is already gone
+    kill_group(process.pid)
     process.wait()
