@@ -183,22 +183,35 @@ def end_tagged(tag: str, reap: bool = True) -> None:
 
 
 def _children():
-    """The pids whose parent is this process, from /proc/PID/stat."""
+    """The pids whose parent is this process and that are not zombies, from /proc/PID/stat.
+
+    The candidates come from /proc/self/task/*/children (a few files, ~0.15 ms) where the
+    kernel has them (CONFIG_PROC_CHILDREN); otherwise every process of /proc is read (~5 ms
+    with 85 processes, more on a busy host), which every ProcessTree.end() would pay."""
     me = os.getpid()
     found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
+    for pid in _candidate_children(me):
         try:
-            with open("/proc/" + name + "/stat", "rb") as handle:
+            with open("/proc/%d/stat" % pid, "rb") as handle:
                 stat = handle.read()
         except OSError:
             continue
         # pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'.
         fields = stat[stat.rfind(b")") + 2 :].split()
         if len(fields) > 1 and fields[0] != b"Z" and int(fields[1]) == me:
-            found.append(int(name))
+            found.append(pid)
     return found
+
+
+def _candidate_children(me: int):
+    listed = set()
+    try:
+        for task in os.listdir("/proc/%d/task" % me):
+            with open("/proc/%d/task/%s/children" % (me, task), "rb") as handle:
+                listed.update(int(pid) for pid in handle.read().split())
+    except OSError:  # no children files on this kernel: every process is a candidate
+        return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    return sorted(listed)
 
 
 def _environment(pid: int) -> bytes:

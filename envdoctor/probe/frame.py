@@ -19,7 +19,7 @@ def end_marker(nonce: str) -> bytes:
 
 def extract_document(stdout: str, nonce: str) -> Optional[Dict[str, Any]]:
     begin = f"@@ENVDOCTOR-BEGIN-{nonce}@@\n"
-    end = f"\n@@ENVDOCTOR-END-{nonce}@@"
+    end = end_marker(nonce).decode()
     start = stdout.rfind(begin)
     if start < 0:
         return None
