@@ -108,7 +108,7 @@ def _every_group(folders: Tuple[Tuple[str, int], ...]) -> Dict[str, Tuple[EntryP
             meta_dir = os.path.join(directory, folder)
             try:
                 with open(os.path.join(meta_dir, "entry_points.txt"), encoding="utf-8") as handle:
-                    sections = _sections(handle.read())
+                    sections = entry_point_sections(handle.read())
             except (OSError, UnicodeDecodeError):
                 continue
             provider = _provider(meta_dir, folder) if sections else ""
@@ -117,7 +117,7 @@ def _every_group(folders: Tuple[Tuple[str, int], ...]) -> Dict[str, Tuple[EntryP
     return {group: tuple(points) for group, points in found.items()}
 
 
-def _sections(text: str) -> dict:
+def entry_point_sections(text: str) -> dict:
     """entry_points.txt's sections: {group: [(name, value), ...]} (the INI subset the spec allows)."""
     sections: dict = {}
     current: Optional[list] = None

@@ -8,24 +8,24 @@ from the metadata folder's entry_points.txt (an INI file: `name = module:attr.at
 
 from __future__ import annotations
 
-import configparser
 import os
 from typing import FrozenSet, Optional, Tuple
+
+from envdoctor.entry_points import entry_point_sections
 
 
 def entry_point_functions(metadata_path: Optional[str]) -> FrozenSet[Tuple[str, str]]:
     """(module, module-level name) for every entry point of the distribution at `metadata_path`."""
     if not metadata_path:
         return frozenset()
-    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=False)
-    parser.optionxform = str  # entry point names are case-sensitive
     try:
-        parser.read(os.path.join(metadata_path, "entry_points.txt"), encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError, OSError):
+        with open(os.path.join(metadata_path, "entry_points.txt"), encoding="utf-8") as handle:
+            sections = entry_point_sections(handle.read())
+    except (UnicodeDecodeError, OSError):
         return frozenset()  # unreadable: no function is kept alive by it, as before
     targets = set()
-    for section in parser.sections():
-        for value in parser[section].values():
+    for points in sections.values():
+        for _name, value in points:
             module, _, attribute = value.partition("[")[0].partition(":")
             if attribute.strip():
                 # `module:Class.method` is called through the module-level `Class`.

@@ -47,7 +47,7 @@ LAYERS = {
     "envdoctor.config": _WORDS,
     "envdoctor.policy": ("envdoctor.engine", "envdoctor.redaction", *_WORDS),
     "envdoctor.probe": ("envdoctor.processes", *_WORDS),
-    "envdoctor.scan": _WORDS,
+    "envdoctor.scan": ("envdoctor.entry_points", *_WORDS),  # entry points name functions called from outside
     "envdoctor.report": ("envdoctor.engine", "envdoctor.plugins", "envdoctor.redaction", *_WORDS),
     "envdoctor.fixes": ("envdoctor.api", "envdoctor.engine", "envdoctor.plugins", "envdoctor.processes", "envdoctor.redaction",
                         "envdoctor.report", *_WORDS),
