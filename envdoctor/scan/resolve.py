@@ -35,7 +35,6 @@ PLATFORM_WORDS = {
 
 # The most homes listed for one name: beyond that a suggestion stops being useful.
 MAX_HOMES = 5
-# The provider named for modules of the target's standard library.
 # Sites of one uninstalled module that keep their statement text (the check shows five).
 SITES_WITH_TEXT = 5
 
