@@ -124,7 +124,7 @@ def fix(
         _refuse_after_unfinished(journal, facts)
     write(render_plans(plans, combined.unfixable, combined.conflict))
     if not plans:
-        return 1 if before.failed(False) else 0
+        return before.exit_code(False)  # 2 when it could not check (INT005), as for `check`
     chosen = _choose(plans, options, confirm)
     if not chosen:
         return 1
@@ -241,7 +241,7 @@ def _verify(entry: Entry, chosen: List[FixPlan], before: CheckRun, probe: Callab
     for plan in chosen:
         _say(f"fixed: {plan.code} {plan.finding_title}")
     _say(f"undo with: envdoctor undo {entry.id} --python {after_facts.target.python}")
-    return 1 if after.failed(False) else 0
+    return after.exit_code(False)
 
 
 def _roll_back(entry, why: str) -> None:

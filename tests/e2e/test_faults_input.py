@@ -342,3 +342,16 @@ def test_selection_that_leaves_no_check_is_a_usage_error(run_envdoctor, venv_wit
     kept = check_json(run_envdoctor, venv_with_tiny, "--select", "REQ", "--ignore", "REQ001", cwd=tmp_path)
     assert kept.returncode == 0 and pairs(kept) == []
     assert kept.json["checks_run"] == ["REQ002", "REQ003"]
+
+
+def test_fix_says_could_not_check_like_check_does(envdoctor_bin, venv_with_tiny, tmp_path):
+    # `fix` runs the same checks first: an environment it could not read is exit 2 there too,
+    # not 1 ("errors found") or 0 ("nothing to fix").
+    venv = venv_with_tiny
+    dist_info = venv.site_packages / "tiny-1.0.dist-info"
+    dist_info.chmod(0o000)
+    try:
+        result = run_as_unprivileged_user(envdoctor_bin, "fix", "--python", venv.python, "--dry-run", cwd=tmp_path)
+    finally:
+        dist_info.chmod(0o755)
+    assert result.returncode == 2, (result.stdout, result.stderr)
