@@ -3,6 +3,7 @@ a positive and a negative case per code, then the details that decide severity a
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 
 import pytest
@@ -11,7 +12,8 @@ from envdoctor.checks.gpu import arch_supports
 from envdoctor.engine import run_checks
 from envdoctor.errors import PluginError
 from envdoctor.kb import builtin_rule_files, load_rules
-from envdoctor.model.facts import Facts
+from envdoctor.model.facts import Facts, from_dict
+from envdoctor.model.toolchain_facts import JitToolchain
 from envdoctor.model.finding import Severity
 from envdoctor.registry import load_registry
 from envdoctor.vocabulary.installer import fix_command
@@ -102,6 +104,22 @@ def triton_importer(guarded=False, extra_dists=(), markers=None):
         "uninstalled", "triton", "triton", importer="sglang 0.5.23", eager=True, guarded=guarded, statement="import triton")))
 
 
+def jit_machine(gpus=(H100,), triggers=("torch (CUDA 13.0)",), **toolchain):
+    """A CUDA 13.0 torch on an H100 with a healthy JIT toolchain, `toolchain` fields replaced."""
+    healthy = {"triggers": list(triggers), "cuda_home": "/usr/local/cuda-13.0", "cuda_home_via": "CUDA_HOME",
+               "nvcc": "/usr/local/cuda-13.0/bin/nvcc", "nvcc_version": "13.0",
+               "nvcc_source": "/usr/local/cuda-13.0/bin/nvcc --version",
+               "compiler": {"command": "gcc", "via": "default", "path": "/usr/bin/gcc", "family": "gcc", "version": "12.2.0"},
+               "compiler_range": {"source": "/usr/local/cuda-13.0/include/crt/host_config.h", "gcc_max_major": 15,
+                                  "clang_max_major": 20},
+               "ninja": "/usr/bin/ninja",
+               "cache_dirs": [{"module": "torch", "path": "/home/u/.cache/torch_extensions", "via": "default",
+                               "existing": "/home/u/.cache", "writable": True, "free_bytes": 50 << 30}]}
+    healthy.update(toolchain)
+    facts = cuda_machine(gpus=gpus)
+    return dataclasses.replace(facts, toolchain=from_dict(JitToolchain, healthy))
+
+
 CASES = {
     # GPU
     # near-misses: the driver's CUDA exactly the build's; the same torch release as a CUDA build
@@ -178,6 +196,19 @@ CASES = {
     "KB013": (lambda: plain(dist("opencv-python", "4.9.0.80"), dist("numpy", "2.0.0")), lambda: plain(dist("opencv-python", "4.10.0.84"), dist("numpy", "2.0.0")), "opencv-python"),
     "KB014": (lambda: plain(dist("scipy", "1.12.0"), dist("numpy", "2.0.1")), lambda: plain(dist("scipy", "1.13.0"), dist("numpy", "2.0.1")), "scipy"),
     "KB015": (lambda: plain(dist("pandas", "2.1.4"), dist("numpy", "2.0.0")), lambda: plain(dist("pandas", "2.2.2"), dist("numpy", "2.0.0")), "pandas"),
+    # the JIT toolchain; near-misses one step from the breakage
+    "JIT001": (lambda: jit_machine(cuda_home="/opt/cuda-gone", nvcc=None), lambda: jit_machine(), "CUDA_HOME"),
+    "JIT002": (lambda: jit_machine(nvcc_version="12.9"), lambda: jit_machine(nvcc_version="13.0"), "torch"),
+    "JIT003": (lambda: jit_machine(arch_lists={"TORCH_CUDA_ARCH_LIST": "8.0;8.6"}),
+               lambda: jit_machine(arch_lists={"TORCH_CUDA_ARCH_LIST": "8.0;8.6+PTX"}), "TORCH_CUDA_ARCH_LIST"),
+    "JIT004": (lambda: jit_machine(compiler_range={"source": "host_config.h", "gcc_max_major": 11}),
+               lambda: jit_machine(compiler_range={"source": "host_config.h", "gcc_max_major": 12}), "gcc"),
+    "JIT005": (lambda: jit_machine(ninja=None), lambda: jit_machine(), "ninja"),
+    "JIT006": (lambda: jit_machine(cache_dirs=[{"module": "triton", "path": "/ro/triton", "via": "TRITON_CACHE_DIR",
+                                                "existing": "/ro", "writable": False}]),
+               lambda: jit_machine(cache_dirs=[{"module": "triton", "path": "/ro/triton", "via": "TRITON_CACHE_DIR",
+                                                "existing": "/ro", "writable": True, "free_bytes": 2 << 30}]),
+               "/ro/triton"),
 }
 
 
@@ -396,3 +427,31 @@ def test_distributions_absent_must_be_a_list_of_names(tmp_path):
 def test_companion_build_tag_severity_follows_its_load_check(torch, companion, severity):
     (finding,) = findings(make_facts(dists=[dist("torch", torch), dist(*companion)]), "TOR003")
     assert finding.severity is severity, finding.message
+
+
+@pytest.mark.parametrize("arch_list, capability, runs", [
+    ("8.0", "8.6", True),  # a cubin runs on later minors of its major
+    ("8.6", "8.0", False),
+    ("8.0", "9.0", False),  # ... never on another major
+    ("8.0+PTX", "9.0", True),  # PTX is compiled by the driver for any later GPU
+    ("9.0a", "9.0", True),
+    ("9.0a+PTX", "10.0", False),  # architecture-specific code, PTX included, runs on that arch only
+    ("10.0 12.0", "12.0", True),  # spaces separate entries, as torch reads them
+    ("Blackwell", "12.1", True),  # a named generation, expanded as torch expands it
+])
+def test_arch_list_covers_capability(arch_list, capability, runs):
+    facts = jit_machine(gpus=[("GPU", capability)], arch_lists={"TORCH_CUDA_ARCH_LIST": arch_list})
+    assert (findings(facts, "JIT003") == []) == runs
+
+
+def test_jit_checks_are_silent_without_a_run_time_builder():
+    facts = jit_machine(triggers=(), cuda_home="/gone", nvcc=None, nvcc_version="12.4", ninja=None,
+                        arch_lists={"TORCH_CUDA_ARCH_LIST": "5.0"})
+    assert [f for code in ("JIT001", "JIT002", "JIT003", "JIT004", "JIT005", "JIT006") for f in findings(facts, code)] == []
+
+
+def test_missing_toolkit_is_a_warning_only_for_libraries_that_compile_on_first_use():
+    assert findings(jit_machine(cuda_home=None, cuda_home_via="", nvcc=None), "JIT001") == []
+    found = findings(jit_machine(triggers=("torch (CUDA 13.0)", "flashinfer"), cuda_home=None, cuda_home_via="",
+                                 nvcc=None), "JIT001")
+    assert [(f.severity, f.subject) for f in found] == [(Severity.WARNING, "flashinfer")]
