@@ -158,6 +158,8 @@ def test_the_facts_probe_gets_the_vocabulary_in_its_options():
         "mask": secrets.MASK,
         "torch_module": stack.TORCH_MODULE,
         "listed_packages": list(stack.LISTED_PACKAGES),
+        "jit_modules": list(stack.JIT_MODULES),
+        "jit_caches": [list(cache) for cache in stack.JIT_CACHES],
         "exact_modules": True,
     }
     assert json.loads(command.deep_argv("python", "n0nce", "triton")[-1]) == {
