@@ -426,3 +426,69 @@ def jit_cache_dir(facts: Facts) -> Iterator:
                 subject=folder.path, message="A JIT build writes hundreds of MB; a full disk fails it midway.",
                 evidence=evidence, fix=FixProposal("manual", "free space or point the variable at another disk"),
             )
+
+
+# The static checks whose findings explain a failed JIT build, by code.
+STATIC_CAUSES = (("JIT001", jit_cuda_home), ("JIT002", jit_nvcc_version), ("JIT003", jit_arch_list),
+                 ("JIT004", jit_host_compiler))
+
+
+@check(
+    code="JIT007",
+    name="jit-build-fails",
+    summary="--deep: a one-line CUDA kernel built at run time (nvcc, torch's arch flags) fails to build or to run.",
+    needs=("deep",),
+    fix="manual",
+)
+def jit_build_fails(facts: Facts) -> Iterator:
+    """Build a one-line CUDA kernel the way a run-time build does, load it into torch's context and run it.
+
+    What it detects
+        With `--deep`, on a machine where torch sees a GPU and something installed builds
+        kernels at run time: a kernel compiled by the toolkit's nvcc with the architecture
+        flags torch.utils.cpp_extension computes (`TORCH_CUDA_ARCH_LIST`, else the visible
+        GPUs) and `$CC` as host compiler, then loaded into torch's CUDA context and launched
+        on a tensor, that fails to compile, to load ("no kernel image is available for
+        execution on the device"), to run, or gives a wrong result. The build runs in a
+        temporary folder that is removed, within `--timeout`.
+
+    Why it breaks
+        It is the path FlashInfer's, SGLang's and DeepGEMM's JIT kernels and
+        `load_inline` take: what fails here fails there, at the first request. The static
+        JIT checks name the cause where they can (their codes are in the finding); otherwise
+        the compiler's or CUDA's own message is shown.
+
+        Severity: an error: run-time kernel builds fail on this machine.
+
+    Example
+        the run-time build of a one-line CUDA kernel fails at launch: CUDA error 209: no kernel
+        image is available for execution on the device (explained by JIT003)
+
+    Fix
+        Fix what the named static finding says; otherwise read the compiler's message.
+
+    References
+        https://github.com/pytorch/pytorch/blob/main/torch/utils/cpp_extension.py
+        https://docs.nvidia.com/cuda/cuda-driver-api/group__CUDA__MODULE.html
+    """
+    build = facts.deep.jit_build if facts.deep else None
+    if build is None or build.outcome in ("ok", "skipped"):
+        return
+    causes = [f"{code}: {finding.title}" for code, function in STATIC_CAUSES
+              for finding in function(facts) if finding.severity == Severity.ERROR]
+    stage = {"build-failed": "to build", "launch-failed": "at launch", "wrong-result": "with a wrong result",
+             "timeout": f"within --timeout ({build.seconds:.0f} s)"}.get(build.outcome, f"({build.outcome})")
+    first = (build.error or "").strip().splitlines()[-1:] or [""]
+    codes = dict.fromkeys(cause.split(":")[0] for cause in causes)  # one GPU model twice: one code
+    explained = f" (explained by {', '.join(codes)})" if causes else ""
+    yield report(
+        Severity.ERROR,
+        f"the run-time build of a one-line CUDA kernel fails {stage}: {first[0]}{explained}",
+        subject="jit-build",
+        message="FlashInfer, SGLang and DeepGEMM build their kernels this way at the first request; they fail the "
+                "same way on this machine.",
+        evidence=tuple(causes) + tuple((build.error or "").strip().splitlines()[-6:])
+        + ((f"TORCH_CUDA_ARCH_LIST={build.arch_list}",) if build.arch_list else ()),
+        references=(CPP_EXTENSION,),
+        fix=FixProposal("manual", "fix the named JIT finding first" if causes else "read the compiler's message"),
+    )

@@ -27,6 +27,9 @@ FACTS_PROGRAM = (
     "record_hashes", "finders", "module_resolution", "stack_facts", "toolchain_reader", "facts_entry",
 )
 DEEP_PROGRAM = ("emit", "finders", "deep_import")
+# --deep on GPUs (probe/gpu_runtime_probes.py): one JIT build and launch; one rank of an all-reduce.
+JIT_BUILD_PROGRAM = ("emit", "jit_build_probe")
+ALL_REDUCE_PROGRAM = ("emit", "all_reduce_probe")
 
 # The -c program.  It registers the package module and runs each part as a module of it,
 # with the code the import system's own SourceFileLoader gives, never through

@@ -12,7 +12,7 @@ from envdoctor.checks.gpu import arch_supports
 from envdoctor.engine import run_checks
 from envdoctor.errors import PluginError
 from envdoctor.kb import builtin_rule_files, load_rules
-from envdoctor.model.facts import Facts, from_dict
+from envdoctor.model.facts import Deep, Facts, from_dict
 from envdoctor.model.toolchain_facts import JitToolchain
 from envdoctor.model.finding import Severity
 from envdoctor.registry import load_registry
@@ -120,6 +120,20 @@ def jit_machine(gpus=(H100,), triggers=("torch (CUDA 13.0)",), **toolchain):
     return dataclasses.replace(facts, toolchain=from_dict(JitToolchain, healthy))
 
 
+def deep_gpus(jit_build=None, all_reduce=None, peer_access=((False, True), (True, False)), **toolchain):
+    """jit_machine's facts with --deep's JIT build and two-GPU all-reduce (healthy unless given)."""
+    facts = jit_machine(gpus=(H100, H100), **toolchain)
+    reduce = {"backend": "nccl", "world_size": 2, "outcome": "ok", "expected": 3.0, "observed": 3.0, "seconds": 0.4,
+              "environment": {"NCCL_NVLS_ENABLE": "0", "NCCL_DEBUG": "WARN"}}
+    reduce.update(all_reduce or {})
+    deep = deep_torch(device_count=2)
+    deep["jit_build"] = {"outcome": "ok", "seconds": 1.2, **(jit_build or {})}
+    deep["multi_gpu"] = {"device_count": 2, "peer_access": [list(row) for row in peer_access],
+                         "topology": {"GPU0": {"GPU1": "NV18"}, "GPU1": {"GPU0": "NV18"}},
+                         "topology_source": "nvidia-smi topo -m", "all_reduce": reduce}
+    return dataclasses.replace(facts, deep=from_dict(Deep, deep))
+
+
 CASES = {
     # GPU
     # near-misses: the driver's CUDA exactly the build's; the same torch release as a CUDA build
@@ -209,6 +223,13 @@ CASES = {
                lambda: jit_machine(cache_dirs=[{"module": "triton", "path": "/ro/triton", "via": "TRITON_CACHE_DIR",
                                                 "existing": "/ro", "writable": True, "free_bytes": 2 << 30}]),
                "/ro/triton"),
+    "JIT007": (lambda: deep_gpus(jit_build={"outcome": "launch-failed", "arch_list": "8.0",
+                                            "error": "CUDA error 209: no kernel image is available for execution on the device"}),
+               lambda: deep_gpus(), "jit-build"),
+    "MGPU001": (lambda: deep_gpus(all_reduce={"outcome": "failed", "observed": None,
+                                              "error": "DistBackendError: NCCL error: invalid usage"}),
+                lambda: deep_gpus(), "all-reduce"),
+    "MGPU002": (lambda: deep_gpus(peer_access=((False, False), (False, False))), lambda: deep_gpus(), "peer-access"),
 }
 
 
@@ -455,3 +476,24 @@ def test_missing_toolkit_is_a_warning_only_for_libraries_that_compile_on_first_u
     found = findings(jit_machine(triggers=("torch (CUDA 13.0)", "flashinfer"), cuda_home=None, cuda_home_via="",
                                  nvcc=None), "JIT001")
     assert [(f.severity, f.subject) for f in found] == [(Severity.WARNING, "flashinfer")]
+
+
+def test_a_failed_jit_build_names_the_static_cause():
+    facts = deep_gpus(jit_build={"outcome": "launch-failed", "arch_list": "8.0",
+                                 "error": "CUDA error 209: no kernel image is available for execution on the device"},
+                      arch_lists={"TORCH_CUDA_ARCH_LIST": "8.0"})
+    [found] = findings(facts, "JIT007")
+    assert found.title == ("the run-time build of a one-line CUDA kernel fails at launch: CUDA error 209: no kernel "
+                           "image is available for execution on the device (explained by JIT003)")
+    assert found.evidence[0] == "JIT003: TORCH_CUDA_ARCH_LIST=8.0 builds no code for GPU 0 NVIDIA H100 80GB HBM3 (capability 9.0)"
+
+
+def test_a_failed_all_reduce_lists_the_nccl_settings_in_force():
+    facts = deep_gpus(all_reduce={"outcome": "failed", "observed": None, "error": "DistBackendError: invalid usage",
+                                  "nccl_log": ["NCCL WARN Invalid NCCL_ALGO value nonsense"]})
+    facts = dataclasses.replace(facts, interpreter=dataclasses.replace(
+        facts.interpreter, environment={"NCCL_ALGO": "nonsense", "PATH": "/usr/bin"}))
+    [found] = findings(facts, "MGPU001")
+    assert found.title == "the all-reduce across 2 GPUs (nccl) fails: DistBackendError: invalid usage"
+    assert found.evidence[:2] == ("set: NCCL_ALGO=nonsense", "added by the probe: NCCL_DEBUG=WARN")
+    assert "NCCL WARN Invalid NCCL_ALGO value nonsense" in found.evidence
