@@ -497,3 +497,16 @@ def test_a_failed_all_reduce_lists_the_nccl_settings_in_force():
     assert found.title == "the all-reduce across 2 GPUs (nccl) fails: DistBackendError: invalid usage"
     assert found.evidence[:2] == ("set: NCCL_ALGO=nonsense", "added by the probe: NCCL_DEBUG=WARN")
     assert "NCCL WARN Invalid NCCL_ALGO value nonsense" in found.evidence
+
+
+def test_diff_names_toolchain_and_collective_differences():
+    from envdoctor.vocabulary.facts_diff import diff_facts
+
+    before = deep_gpus()
+    after = deep_gpus(nvcc_version="12.4", all_reduce={"outcome": "failed", "error": "invalid usage"},
+                      jit_build={"outcome": "launch-failed"})
+    found = [(d.subject, d.before, d.after) for d in diff_facts(before, after)]
+    assert ("nvcc that JIT builds use", "13.0 (CUDA_HOME)", "12.4 (CUDA_HOME)") in found
+    assert ("the all-reduce across GPUs", "ok", "failed") in found
+    assert ("a run-time CUDA kernel build", "ok", "launch-failed") in found
+    assert diff_facts(deep_gpus(), deep_gpus()) == []
