@@ -65,3 +65,22 @@ def runs_on(arch: Arch, capability: Tuple[int, int]) -> bool:
 def capability_of(text: Optional[str]) -> Optional[Tuple[int, int]]:
     match = re.match(r"^(\d+)\.(\d+)$", text or "")
     return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def flashinfer_arches(value: str) -> Optional[List[Arch]]:
+    """FLASHINFER_CUDA_ARCH_LIST as FlashInfer's CompilationContext reads it, or None where it cannot:
+    entries split on single spaces, each "X.Y" with an optional suffix; without one, 9.x and
+    10+ become architecture-specific ("9.0a"), 12.x the family target ("12.0f", cubins for every
+    12.x); no PTX is built."""
+    arches = []
+    for entry in value.split(" "):
+        match = re.match(r"^(\d+)\.(\d+)([a-z]?)$", entry)
+        if not match:
+            return None
+        major, minor, suffix = int(match.group(1)), int(match.group(2)), match.group(3)
+        if not suffix:
+            suffix = "f" if major == 12 else "a" if major >= 9 else ""
+        if suffix == "f":
+            minor = 0 if major == 12 else minor
+        arches.append(Arch(entry, major, minor, suffix == "a", False))
+    return arches

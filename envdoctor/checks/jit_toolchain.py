@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Iterator, List, Optional
 
 from envdoctor.api import check, report
-from envdoctor.checks._cuda_arches import TORCH_SUPPORTED, capability_of, parse, runs_on, split_entries
+from envdoctor.checks._cuda_arches import (
+    TORCH_SUPPORTED, capability_of, flashinfer_arches, parse, runs_on, split_entries,
+)
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Severity
 from envdoctor.model.toolchain_facts import JitToolchain
@@ -178,10 +180,11 @@ def jit_arch_list(facts: Facts) -> Iterator:
 
     What it detects
         `TORCH_CUDA_ARCH_LIST` (read by torch.utils.cpp_extension and the libraries built on
-        it) or `FLASHINFER_CUDA_ARCH_LIST` (FlashInfer) set to a list with no entry whose code
-        runs on a GPU of this machine: no cubin of the GPU's major version at or below its
-        minor, and no PTX at or below its capability that the driver could compile for it.
-        Also a `TORCH_CUDA_ARCH_LIST` entry torch does not know, which stops the build.
+        it) or `FLASHINFER_CUDA_ARCH_LIST` (FlashInfer, where installed) set to a list with no
+        entry whose code runs on a GPU of this machine: no cubin of the GPU's major version at or
+        below its minor, and no PTX at or below its capability that the driver could compile for
+        it. FlashInfer builds "9.0" as 9.0a and "10.0" as 10.0a (that architecture only) and no
+        PTX. Also an entry the library cannot read, which stops the build.
 
     Why it breaks
         The build succeeds and the kernel fails at its first launch with "no kernel image is
@@ -215,13 +218,16 @@ def jit_arch_list(facts: Facts) -> Iterator:
             continue
         if value.strip() in ("", "native"):
             continue  # torch builds for the visible GPUs
-        entries = split_entries(value, expand_named=is_torch)
-        unknown = [e for e in entries if (e not in TORCH_SUPPORTED and e.replace("+PTX", "") not in TORCH_SUPPORTED)
-                   or parse(e) is None] if is_torch else [e for e in entries if parse(e) is None]
+        if is_torch:
+            entries = split_entries(value, expand_named=True)
+            unknown = [e for e in entries if e.replace("+PTX", "") not in TORCH_SUPPORTED or parse(e) is None]
+            arches = [parse(entry) for entry in entries] if not unknown else []
+        else:
+            arches = flashinfer_arches(value) or []
+            unknown = [] if arches else [value]
         if unknown:
             yield _unknown_arch(toolchain, variable, value, unknown)
             continue
-        arches = [parse(entry) for entry in entries]
         for gpu, capability in gpus:
             if not any(runs_on(arch, capability) for arch in arches):
                 yield _missing_arch(toolchain, variable, value, gpu)
@@ -232,11 +238,14 @@ def _unknown_arch(toolchain: JitToolchain, variable: str, value: str, unknown: L
         Severity.ERROR,
         f"{variable}={value} has entries the build does not know: {', '.join(unknown)}",
         subject=variable,
-        message="torch.utils.cpp_extension stops with \"Unknown CUDA arch (...) or GPU not supported\" before "
-                "it compiles anything.",
+        message=("torch.utils.cpp_extension stops with \"Unknown CUDA arch (...) or GPU not supported\" before "
+                 "it compiles anything." if variable == "TORCH_CUDA_ARCH_LIST" else
+                 "FlashInfer reads it as 'X.Y' entries separated by single spaces and fails with a ValueError "
+                 "when it builds its first kernel."),
         evidence=(f"{variable}={value}", _triggered_by(toolchain)),
         references=(CPP_EXTENSION,),
-        fix=FixProposal("manual", f"write {variable} as 'X.Y' entries separated by ';' (e.g. 9.0;10.0+PTX)"),
+        fix=FixProposal("manual", "write it as 'X.Y' entries separated by ';' (e.g. 9.0;10.0+PTX)"
+                        if variable == "TORCH_CUDA_ARCH_LIST" else "write it as 'X.Y' entries separated by spaces (e.g. 9.0 10.0)"),
     )
 
 

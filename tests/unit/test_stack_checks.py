@@ -510,3 +510,25 @@ def test_diff_names_toolchain_and_collective_differences():
     assert ("the all-reduce across GPUs", "ok", "failed") in found
     assert ("a run-time CUDA kernel build", "ok", "launch-failed") in found
     assert diff_facts(deep_gpus(), deep_gpus()) == []
+
+
+@pytest.mark.parametrize("arch_list, capability, runs", [
+    ("9.0", "9.0", True),
+    ("8.0 9.0", "9.0", True),
+    ("8.0", "8.6", True),
+    ("8.0", "9.0", False),
+    ("9.0", "10.0", False),  # FlashInfer builds 9.0 as 9.0a: Hopper only
+    ("12.0", "12.1", True),  # ... and 12.x as the 12.0f family
+])
+def test_flashinfer_arch_list_is_read_as_flashinfer_reads_it(arch_list, capability, runs):
+    facts = jit_machine(gpus=[("GPU", capability)], triggers=("flashinfer",),
+                        arch_lists={"FLASHINFER_CUDA_ARCH_LIST": arch_list})
+    assert (findings(facts, "JIT003") == []) == runs
+
+
+def test_flashinfer_arch_list_it_cannot_parse():
+    facts = jit_machine(triggers=("flashinfer",), arch_lists={"FLASHINFER_CUDA_ARCH_LIST": "8.0;9.0"})
+    assert [f.title for f in findings(facts, "JIT003")] == [
+        "FLASHINFER_CUDA_ARCH_LIST=8.0;9.0 has entries the build does not know: 8.0;9.0"]
+    # FlashInfer not installed: its variable is nobody's business
+    assert findings(jit_machine(arch_lists={"FLASHINFER_CUDA_ARCH_LIST": "8.0;9.0"}), "JIT003") == []
