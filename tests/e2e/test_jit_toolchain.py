@@ -17,6 +17,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
+from tests.conftest import skip_or_fail
 from tests.helpers.standins import CU130, DRIVER_580, TorchBuild
 
 pytestmark = pytest.mark.slow
@@ -160,3 +161,63 @@ def test_probe_reads_the_toolchain_as_torch_finds_it(run_envdoctor, torch_venvs,
     assert facts["arch_lists"] == {"TORCH_CUDA_ARCH_LIST": "9.0a"}
     assert facts["ninja"] == str(tmp_path / "ninja-bin" / "ninja")
     assert [c["module"] for c in facts["cache_dirs"]] == ["torch"]
+
+
+@pytest.fixture(scope="module")
+def flashinfer_venv(tmp_path_factory):
+    """The CPU build of torch and flashinfer-python 0.6.11.post1 (its real name, a `flashinfer`
+    package): FlashInfer alone builds kernels at run time here."""
+    from tests.helpers.standins import torch_standin_wheel
+    from tests.helpers.venvs import make_venv
+    from tests.helpers.wheels import build_wheel
+
+    folder = tmp_path_factory.mktemp("flashinfer")
+    wheels = [torch_standin_wheel(folder / "wheels", TorchBuild("cpu")),
+              build_wheel(folder / "wheels", "flashinfer-python", "0.6.11.post1", {"flashinfer/__init__.py": ""})]
+    venv = make_venv(folder / "venv")
+    venv.install_files(*wheels, extra=["--no-deps"])
+    return venv
+
+
+REAL_TOOLKIT = Path("/usr/local/cuda")
+
+
+def test_flashinfer_alone_triggers_the_toolchain_checks(run_envdoctor, flashinfer_venv, toolchain, tmp_path):
+    machine, base = toolchain
+    cache = tmp_path / "workspace"
+    cases = {
+        "JIT001": ({"CUDA_HOME": str(tmp_path / "cuda-gone")},
+                   ("error", f"CUDA_HOME={tmp_path / 'cuda-gone'} has no bin/nvcc; flashinfer builds kernels with it")),
+        "JIT003": ({"FLASHINFER_CUDA_ARCH_LIST": "8.0"},
+                   ("error", "FLASHINFER_CUDA_ARCH_LIST=8.0 builds no code for GPU 0 NVIDIA H200 (capability 9.0)")),
+        "JIT006": ({"FLASHINFER_WORKSPACE_BASE": "/proc/1"},
+                   ("error", "FLASHINFER_WORKSPACE_BASE=/proc/1/.cache/flashinfer cannot be written: flashinfer "
+                             "builds kernels into it")),
+    }
+    good = make_toolkit(tmp_path, "13.0", gcc_max=gcc_major() + 3)
+    for name, (env, (severity, title)) in cases.items():
+        env = {"CUDA_HOME": str(good), "FLASHINFER_WORKSPACE_BASE": str(cache), **env}
+        code, findings, out = jit_findings(run_envdoctor, flashinfer_venv, machine, tmp_path, {**base, **env})
+        assert findings == [(name, severity, title)], (name, out)
+    code, findings, out = jit_findings(run_envdoctor, flashinfer_venv, machine, tmp_path,
+                                       {**base, "CUDA_HOME": str(good), "FLASHINFER_CUDA_ARCH_LIST": "9.0",
+                                        "FLASHINFER_WORKSPACE_BASE": str(cache)})
+    assert (code, findings) == (0, []), out
+
+
+def test_the_machines_real_toolkit_and_gcc_give_no_finding(run_envdoctor, flashinfer_venv, toolchain, tmp_path):
+    """No CUDA_HOME and no nvcc on PATH: torch's third guess, /usr/local/cuda, with its real nvcc,
+    its real host_config.h and the real gcc: a healthy toolchain, zero findings."""
+    if not (REAL_TOOLKIT / "bin" / "nvcc").exists():
+        skip_or_fail("no CUDA toolkit at /usr/local/cuda on this machine")
+    machine, base = toolchain
+    env = machine.env(**{**base, "FLASHINFER_WORKSPACE_BASE": str(tmp_path)})
+    del env["CUDA_HOME"]
+    result = run_envdoctor("check", "--python", flashinfer_venv.python, "--select", "JIT", "--format", "json",
+                           "--no-scan", cwd=tmp_path, env=env)
+    assert (result.returncode, result.json["findings"]) == (0, []), result.stdout
+    facts = run_envdoctor("snapshot", "--python", flashinfer_venv.python, "--no-scan", cwd=tmp_path,
+                          env=env).json["toolchain"]
+    assert (facts["triggers"], facts["cuda_home"], facts["cuda_home_via"]) == (["flashinfer"], "/usr/local/cuda",
+                                                                               "/usr/local/cuda")
+    assert facts["nvcc_version"] and facts["compiler_range"]["gcc_max_major"] >= 12, facts
