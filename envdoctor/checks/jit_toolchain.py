@@ -17,12 +17,14 @@ from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Severity
 from envdoctor.model.toolchain_facts import JitToolchain
 from envdoctor.vocabulary.installed import torch_build
-from envdoctor.vocabulary.stack import FLASHINFER_MODULE, RUNTIME_JIT_MODULES, TORCH_MODULE
+from envdoctor.vocabulary.stack import FLASHINFER_MODULE, FLASHINFER_PYTHON, RUNTIME_JIT_MODULES, TORCH_MODULE
 
 CPP_EXTENSION = "https://github.com/pytorch/pytorch/blob/main/torch/utils/cpp_extension.py"
 NVCC_HOST_COMPILERS = "https://docs.nvidia.com/cuda/cuda-installation-guide-linux/#host-compiler-support-policy"
 CUDA_COMPATIBILITY = "https://docs.nvidia.com/cuda/cuda-c-programming-guide/#binary-compatibility"
-LOW_SPACE_BYTES = 1 << 30  # one JIT build of FlashInfer's attention kernels writes a few hundred MB
+LOW_SPACE_BYTES = 1 << 30
+# KB004 (flashinfer-python without a toolkit), which JIT001 says more precisely when CUDA_HOME is set.
+KB004_FLASHINFER = "KB004:" + FLASHINFER_PYTHON  # one JIT build of FlashInfer's attention kernels writes a few hundred MB
 
 
 def _toolchain(facts: Facts) -> Optional[JitToolchain]:
@@ -50,10 +52,12 @@ def jit_cuda_home(facts: Facts) -> Iterator:
     """Find the CUDA toolkit the way torch.utils.cpp_extension does.
 
     What it detects
-        `CUDA_HOME` (or `CUDA_PATH`) set to a folder without `bin/nvcc`; or, where a library
-        that compiles kernels on first use is installed (FlashInfer, DeepGEMM), no toolkit at
-        all: no `CUDA_HOME`/`CUDA_PATH`, no `nvcc` on PATH, no `/usr/local/cuda`. The toolkit
-        is looked up in `torch.utils.cpp_extension._find_cuda_home`'s order.
+        `CUDA_HOME` (or `CUDA_PATH`) set to a folder without `bin/nvcc`; or, where DeepGEMM
+        (which compiles every kernel on first use) is installed, no toolkit at all: no
+        `CUDA_HOME`/`CUDA_PATH`, no `nvcc` on PATH, no `/usr/local/cuda`. The toolkit is looked
+        up in `torch.utils.cpp_extension._find_cuda_home`'s order. FlashInfer without a
+        toolkit is KB004's (its JIT-cache package makes nvcc unnecessary); where both would
+        speak, this finding names the variable and replaces KB004's.
 
     Why it breaks
         torch's `_check_cuda_version` raises "nvcc not found at '<CUDA_HOME>/bin/nvcc'" before
@@ -61,13 +65,13 @@ def jit_cuda_home(facts: Facts) -> Iterator:
         variable is not set". FlashInfer and DeepGEMM build their kernels with that nvcc the
         first time a model runs, so the server fails at its first request, not at start-up.
 
-        Severity: an error when CUDA_HOME/CUDA_PATH is set to a folder without nvcc (the
-        variable is only set for builds, and every build fails); a warning when no toolkit is
-        found and FlashInfer or DeepGEMM is installed (their precompiled kernels may cover
-        the model); nothing for a CUDA build of torch alone, which needs no toolkit to run.
+        Severity: a warning: every run-time build fails, but whether the workload needs one
+        (a kernel that is not precompiled, an explicit `load`) cannot be told from here, as
+        for KB004. Nothing is said when no toolkit is found and only torch builds at run time:
+        a CUDA build of torch needs no toolkit to run.
 
     Example
-        CUDA_HOME=/usr/local/cuda-12.4 has no bin/nvcc; torch (CUDA 13.0) builds kernels at run time
+        CUDA_HOME=/usr/local/cuda-12.4 has no bin/nvcc; torch (CUDA 13.0) builds kernels with it
 
     Fix
         Point CUDA_HOME at the toolkit that matches torch's CUDA (`export
@@ -83,7 +87,7 @@ def jit_cuda_home(facts: Facts) -> Iterator:
         return
     if toolchain.cuda_home and toolchain.cuda_home_via in ("CUDA_HOME", "CUDA_PATH"):
         yield report(
-            Severity.ERROR,
+            Severity.WARNING,
             f"{toolchain.cuda_home_via}={toolchain.cuda_home} has no bin/nvcc; {', '.join(toolchain.triggers)} "
             "builds kernels with it",
             subject=toolchain.cuda_home_via,
@@ -93,6 +97,7 @@ def jit_cuda_home(facts: Facts) -> Iterator:
                                              _triggered_by(toolchain)) if line),
             references=(CPP_EXTENSION,),
             fix=FixProposal("manual", f"point {toolchain.cuda_home_via} at a CUDA toolkit with bin/nvcc, or unset it"),
+            replaces=(KB004_FLASHINFER,),
         )
         return
     compilers = _runtime_jit(toolchain)
@@ -101,7 +106,7 @@ def jit_cuda_home(facts: Facts) -> Iterator:
             "no CUDA_HOME/CUDA_PATH, no nvcc on PATH, no /usr/local/cuda"
         yield report(
             Severity.WARNING,
-            f"no CUDA toolkit found, but {', '.join(compilers)} compiles kernels at run time",
+            f"no CUDA toolkit found, but {', '.join(compilers)} compiles its kernels at run time",
             subject=compilers[0],
             message="Kernels that are not precompiled are built with nvcc the first time they run; without a "
                     "toolkit that build fails at the first request.",

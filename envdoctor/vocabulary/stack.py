@@ -92,9 +92,10 @@ DEEP_MODULES = (
 # (torch only as a CUDA build).  The probe records which ones triggered.
 JIT_MODULES = (TORCH_MODULE, FLASHINFER_MODULE, SGLANG_MODULE, SGL_KERNEL_MODULE, DEEP_GEMM_MODULE, VLLM_MODULE,
                XFORMERS_MODULE)
-# Modules that compile on first use whatever the user does (not only on an explicit
-# torch.utils.cpp_extension.load): a missing toolkit is a problem only with one of these.
-RUNTIME_JIT_MODULES = (FLASHINFER_MODULE, DEEP_GEMM_MODULE)
+# Modules that compile every kernel on first use whatever the user does (not only on an explicit
+# torch.utils.cpp_extension.load): a missing toolkit is a problem with one of these.  FlashInfer
+# is judged by knowledge-base rule KB004 (its JIT-cache package makes nvcc unnecessary).
+RUNTIME_JIT_MODULES = (DEEP_GEMM_MODULE,)
 # The JIT cache folders: (module, variable naming the folder, variable naming its base, default
 # base, path under the base).  torch.utils.cpp_extension: TORCH_EXTENSIONS_DIR, else
 # torch._appdirs.user_cache_dir (XDG_CACHE_HOME or ~/.cache)/torch_extensions; FlashInfer's

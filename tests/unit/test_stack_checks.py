@@ -473,9 +473,16 @@ def test_jit_checks_are_silent_without_a_run_time_builder():
 
 def test_missing_toolkit_is_a_warning_only_for_libraries_that_compile_on_first_use():
     assert findings(jit_machine(cuda_home=None, cuda_home_via="", nvcc=None), "JIT001") == []
-    found = findings(jit_machine(triggers=("torch (CUDA 13.0)", "flashinfer"), cuda_home=None, cuda_home_via="",
+    # FlashInfer without a toolkit is KB004's (it knows the JIT-cache package)
+    assert findings(jit_machine(triggers=("flashinfer",), cuda_home=None, cuda_home_via="", nvcc=None), "JIT001") == []
+    found = findings(jit_machine(triggers=("torch (CUDA 13.0)", "deep_gemm"), cuda_home=None, cuda_home_via="",
                                  nvcc=None), "JIT001")
-    assert [(f.severity, f.subject) for f in found] == [(Severity.WARNING, "flashinfer")]
+    assert [(f.severity, f.subject) for f in found] == [(Severity.WARNING, "deep_gemm")]
+
+
+def test_cuda_home_without_nvcc_replaces_kb004():
+    [found] = findings(jit_machine(cuda_home="/opt/cuda-gone", nvcc=None), "JIT001")
+    assert (found.severity, found.replaces) == (Severity.WARNING, ("KB004:flashinfer-python",))
 
 
 def test_a_failed_jit_build_names_the_static_cause():
