@@ -407,7 +407,10 @@ def jit_cache_dir(facts: Facts) -> Iterator:
         first build with "Permission denied"; a full disk fails it midway with errors that
         name a temporary file.
 
-        Severity: an error when the folder cannot be written; a warning when space is low.
+        Severity: an error when Triton's or FlashInfer's folder cannot be written (they
+        compile on first use, whatever the program does); a warning for torch's extensions
+        folder (written only by an explicit `load`/`load_inline` or a package built on it)
+        and when space is low.
 
     Example
         TRITON_CACHE_DIR=/readonly/triton cannot be written (nearest existing folder /readonly)
@@ -429,7 +432,8 @@ def jit_cache_dir(facts: Facts) -> Iterator:
                     _triggered_by(toolchain))
         if folder.writable is False or folder.existing is None:
             yield report(
-                Severity.ERROR, f"{named} cannot be written: {folder.module} builds kernels into it",
+                Severity.WARNING if folder.module == TORCH_MODULE else Severity.ERROR,
+                f"{named} cannot be written: {folder.module} builds kernels into it",
                 subject=folder.path, message="The first run-time build fails with 'Permission denied'.",
                 evidence=evidence, fix=FixProposal("manual", "point the variable at a writable folder"),
             )

@@ -539,3 +539,13 @@ def test_flashinfer_arch_list_it_cannot_parse():
         "FLASHINFER_CUDA_ARCH_LIST=8.0;9.0 has entries the build does not know: 8.0;9.0"]
     # FlashInfer not installed: its variable is nobody's business
     assert findings(jit_machine(arch_lists={"FLASHINFER_CUDA_ARCH_LIST": "8.0;9.0"}), "JIT003") == []
+
+
+def test_an_unwritable_cache_is_an_error_where_compiling_is_automatic():
+    def severity(module):
+        facts = jit_machine(cache_dirs=[{"module": module, "path": "/ro/cache", "via": "default", "existing": "/ro",
+                                         "writable": False}])
+        return [f.severity for f in findings(facts, "JIT006")]
+
+    assert severity("triton") == [Severity.ERROR]  # every Triton kernel is compiled into it
+    assert severity("torch") == [Severity.WARNING]  # only an explicit load()/load_inline builds there
