@@ -108,10 +108,10 @@ def jit_cuda_home(facts: Facts) -> Iterator:
             Severity.WARNING,
             f"no CUDA toolkit found, but {', '.join(compilers)} compiles its kernels at run time",
             subject=compilers[0],
-            message="Kernels that are not precompiled are built with nvcc the first time they run; without a "
-                    "toolkit that build fails at the first request.",
+            message="Its kernels are built with the toolkit's nvcc the first time they run; without a toolkit "
+                    "that build fails at the first request.",
             evidence=(found, _triggered_by(toolchain)),
-            references=(CPP_EXTENSION, "https://docs.flashinfer.ai/installation.html"),
+            references=(CPP_EXTENSION,),
             fix=FixProposal("manual", "install the CUDA toolkit matching torch's CUDA and set CUDA_HOME"),
         )
 
