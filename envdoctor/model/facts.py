@@ -20,6 +20,7 @@ from envdoctor.errors import UsageError
 from envdoctor.data_files import read_json
 from envdoctor.model.record import Record, record
 from envdoctor.model.target import Target
+from envdoctor.model.toolchain_facts import JitBuild, JitToolchain, MultiGpu
 
 FACTS_SCHEMA_VERSION = 1
 
@@ -37,6 +38,7 @@ SECTIONS = (
     "imports",
     "stack",
     "deep",
+    "toolchain",
 )
 
 
@@ -475,6 +477,8 @@ class Deep(Record):
     torch: Optional[TorchRuntime] = None
     triton: Optional[TritonRuntime] = None
     seconds: float = 0.0
+    jit_build: Optional[JitBuild] = None  # model/toolchain_facts.py
+    multi_gpu: Optional[MultiGpu] = None
 
 
 @record
@@ -494,6 +498,7 @@ class Facts(Record):
     imports: Optional[ImportScan] = None
     stack: Optional[Stack] = None
     deep: Optional[Deep] = None
+    toolchain: Optional[JitToolchain] = None  # model/toolchain_facts.py
 
     def has(self, section: str) -> bool:
         return getattr(self, section, None) is not None

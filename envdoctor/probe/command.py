@@ -24,9 +24,12 @@ PACKAGE = "_envdoctor_probe"
 # imports: a test reads their imports and keeps it so); the last one's main() runs.
 FACTS_PROGRAM = (
     "emit", "filesystem", "module_names", "site_replay", "interpreter_facts", "sys_path", "wheel_files", "distributions",
-    "record_hashes", "finders", "module_resolution", "stack_facts", "facts_entry",
+    "record_hashes", "finders", "module_resolution", "stack_facts", "toolchain_reader", "facts_entry",
 )
 DEEP_PROGRAM = ("emit", "finders", "deep_import")
+# --deep on GPUs (probe/gpu_runtime_probes.py): one JIT build and launch; one rank of an all-reduce.
+JIT_BUILD_PROGRAM = ("emit", "jit_build_probe")
+ALL_REDUCE_PROGRAM = ("emit", "all_reduce_probe")
 
 # The -c program.  It registers the package module and runs each part as a module of it,
 # with the code the import system's own SourceFileLoader gives, never through
@@ -74,6 +77,8 @@ def facts_options() -> Dict[str, Any]:
         "mask": secrets.MASK,
         "torch_module": stack.TORCH_MODULE,  # torch's build facts are read next to this module
         "listed_packages": stack.LISTED_PACKAGES,
+        "jit_modules": stack.JIT_MODULES,  # the toolchain facts are read where one is installed
+        "jit_caches": stack.JIT_CACHES,
     }
 
 

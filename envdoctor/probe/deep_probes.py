@@ -23,6 +23,7 @@ from envdoctor.model.facts import Deep, Facts, from_dict
 from envdoctor.model.target import Target
 from envdoctor.probe.command import deep_argv, new_nonce
 from envdoctor.probe.frame import end_marker, extract_document
+from envdoctor.probe.gpu_runtime_probes import gpu_runtime
 from envdoctor.probe.process import Completed, Running, describe_exit, stderr_tail
 from envdoctor.vocabulary.stack import DEEP_MODULES, TORCH_MODULE, TRITON_MODULE
 
@@ -81,4 +82,6 @@ def run_deep(
         "triton": (documents.get(TRITON_MODULE) or {}).get("triton"),
         "seconds": round(time.perf_counter() - started, 3),
     }
+    # The JIT build and the multi-GPU collective, after the imports (probe/gpu_runtime_probes.py).
+    data.update(gpu_runtime(facts, target, timeout, data["torch"], progress))
     return from_dict(Deep, data)

@@ -56,7 +56,8 @@ def diff_facts(before: Facts, after: Facts, mask: Optional[Callable[[str], str]]
     compares equal to its own snapshot where a token or an index URL's password was masked."""
     found: List[Difference] = []
     paths = (_relative(before, mask), _relative(after, mask))  # each side's paths, as placeholders
-    for compare in (_python, _accelerator, _torch_build, _distributions, _import_system, _environment):
+    for compare in (_python, _accelerator, _jit_and_collectives, _torch_build, _distributions, _import_system,
+                    _environment):
         found.extend(compare(before, after, paths))
     rank = {impact: index for index, impact in enumerate(IMPACTS)}
     worst: Dict[str, int] = {}
@@ -154,6 +155,32 @@ def _accelerator(before: Facts, after: Facts, paths: Paths) -> Iterator[Differen
         yield from _compare(area, "GPUs torch sees", ta.device_count, tb.device_count, "high")
         yield from _compare(area, "torch's arch list", " ".join(ta.arch_list) or None, " ".join(tb.arch_list) or None, "high")
         yield from _compare(area, "a one-element kernel launch", ta.kernel, tb.kernel, "high")
+
+
+def _jit_and_collectives(before: Facts, after: Facts, paths: Paths) -> Iterator[Difference]:
+    """The run-time kernel build toolchain and --deep's JIT build, all-reduce and GPU links
+    (model/toolchain_facts.py): what differs when a JIT build or a multi-GPU job works on one
+    machine and not on another."""
+    area = "accelerator"
+    a, b = before.toolchain, after.toolchain
+    if a is not None and b is not None:
+        nvcc = lambda t: f"{t.nvcc_version} ({t.cuda_home_via})" if t.nvcc_version else None  # noqa: E731
+        compiler = lambda t: f"{t.compiler.family} {t.compiler.version}" if t.compiler and t.compiler.version else None  # noqa: E731
+        yield from _compare(area, "nvcc that JIT builds use", nvcc(a), nvcc(b), "medium")
+        yield from _compare(area, "host compiler nvcc runs", compiler(a), compiler(b), "medium")
+        yield from _compare(area, "ninja on PATH", bool(a.ninja), bool(b.ninja), "medium")
+    da, db = before.deep, after.deep
+    if da is None or db is None:
+        return
+    build = lambda d: d.jit_build.outcome if d.jit_build else None  # noqa: E731
+    yield from _compare(area, "a run-time CUDA kernel build", build(da), build(db), "high")
+    ma, mb = da.multi_gpu, db.multi_gpu
+    if ma is not None and mb is not None:
+        outcome = lambda m: m.all_reduce.outcome if m.all_reduce else None  # noqa: E731
+        yield from _compare(area, "the all-reduce across GPUs", outcome(ma), outcome(mb), "high")
+        yield from _compare(area, "GPU peer access", str(ma.peer_access), str(mb.peer_access), "medium")
+        links = lambda m: " ".join(f"{g}-{o}:{v}" for g, row in sorted(m.topology.items()) for o, v in sorted(row.items()))  # noqa: E731
+        yield from _compare(area, "GPU topology", links(ma) or None, links(mb) or None, "medium")
 
 
 def _torch_build(before: Facts, after: Facts, paths: Paths) -> Iterator[Difference]:

@@ -87,6 +87,25 @@ DEEP_MODULES = (
     VLLM_MODULE, AITER_MODULE, XFORMERS_MODULE, FLASH_ATTN_MODULE, DEEP_GEMM_MODULE, TORCHVISION_MODULE,
     TORCHAUDIO_MODULE, LMDEPLOY_MODULE,
 )
+# Modules that build GPU kernels at run time with the CUDA toolkit (nvcc, the host compiler,
+# ninja): the JIT toolchain checks judge the toolchain only where one of them is installed
+# (torch only as a CUDA build).  The probe records which ones triggered.
+JIT_MODULES = (TORCH_MODULE, FLASHINFER_MODULE, SGLANG_MODULE, SGL_KERNEL_MODULE, DEEP_GEMM_MODULE, VLLM_MODULE,
+               XFORMERS_MODULE)
+# Modules that compile every kernel on first use whatever the user does (not only on an explicit
+# torch.utils.cpp_extension.load): a missing toolkit is a problem with one of these.  FlashInfer
+# is judged by knowledge-base rule KB004 (its JIT-cache package makes nvcc unnecessary).
+RUNTIME_JIT_MODULES = (DEEP_GEMM_MODULE,)
+# The JIT cache folders: (module, variable naming the folder, variable naming its base, default
+# base, path under the base).  torch.utils.cpp_extension: TORCH_EXTENSIONS_DIR, else
+# torch._appdirs.user_cache_dir (XDG_CACHE_HOME or ~/.cache)/torch_extensions; FlashInfer's
+# jit/env.py: FLASHINFER_WORKSPACE_BASE (default ~)/.cache/flashinfer; Triton:
+# TRITON_CACHE_DIR, else (TRITON_HOME or ~)/.triton/cache.
+JIT_CACHES = (
+    (TORCH_MODULE, "TORCH_EXTENSIONS_DIR", "XDG_CACHE_HOME", "~/.cache", "torch_extensions"),
+    (FLASHINFER_MODULE, "", "FLASHINFER_WORKSPACE_BASE", "~", ".cache/" + FLASHINFER_MODULE),
+    (TRITON_MODULE, "TRITON_CACHE_DIR", "TRITON_HOME", "~", ".triton/cache"),
+)
 # Packages whose .py files the probe lists (a check compares them with what an engine imports).
 LISTED_PACKAGES = (TRITON_KERNELS_MODULE,)
 

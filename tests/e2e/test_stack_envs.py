@@ -102,7 +102,10 @@ def stack_venv(tmp_path_factory):
 STACK_CODES = {
     "TOR001": "torch", "TOR002": "triton", "TOR003": "torchvision", "FLI001": "flashinfer-cubin", "FLI002": "sglang",
     "TRK001": "triton_kernels", "TRK002": "triton_kernels", "ROC002": "aiter", "ENV002": None,  # None: the libnccl path
-    "KB001": "vllm", "KB002": "sglang", "KB003": "sglang", "KB004": "flashinfer-python",
+    "KB001": "vllm", "KB002": "sglang", "KB003": "sglang",
+    # CUDA_HOME names a runtime-only image's missing toolkit: JIT001 says it, replacing KB004's
+    # "flashinfer-python without a CUDA toolkit"
+    "JIT001": "CUDA_HOME",
     "KB012": "torch", "KB013": "opencv-python", "KB014": "scipy", "KB015": "pandas",
 }
 
@@ -152,8 +155,11 @@ def test_healthy_stack_has_no_finding_at_all(run_envdoctor, tmp_path):
     venv = make_venv(tmp_path / "venv")
     venv.install_files(*healthy_stack_wheels(tmp_path / "wheels"), extra=["--no-deps"])
     toolkit = tmp_path / "cuda-12.1"
-    toolkit.mkdir()
+    (toolkit / "bin").mkdir(parents=True)
     (toolkit / "version.json").write_text('{"cuda": {"name": "CUDA SDK", "version": "12.1.105"}}')
+    nvcc = toolkit / "bin" / "nvcc"  # what JIT builds run: its release, torch's CUDA (JIT001, JIT002)
+    nvcc.write_text("#!/bin/sh\necho 'Cuda compilation tools, release 12.1, V12.1.105'\n")
+    nvcc.chmod(0o755)
     env = clean_env(CUDA_HOME=str(toolkit), ENVDOCTOR_TEST_IMPORT_MARKER=str(tmp_path / "torch-imported"))
     for name in ("LD_LIBRARY_PATH", "LD_PRELOAD", "SGLANG_USE_AITER"):
         env.pop(name, None)

@@ -87,7 +87,8 @@ def test_the_implicit_name_check_finds_a_name_taken_from_another_part(tmp_path):
     assert undefined_names(part) == {"stack_facts"}
 
 
-@pytest.mark.parametrize("program", [command.FACTS_PROGRAM, command.DEEP_PROGRAM])
+@pytest.mark.parametrize("program", [command.FACTS_PROGRAM, command.DEEP_PROGRAM, command.JIT_BUILD_PROGRAM,
+                                     command.ALL_REDUCE_PROGRAM])
 def test_each_program_loads_a_module_after_the_modules_it_imports(program):
     loaded = set()
     for name in program:
@@ -97,7 +98,8 @@ def test_each_program_loads_a_module_after_the_modules_it_imports(program):
 
 
 def test_every_target_side_module_is_part_of_a_program():
-    assert set(command.FACTS_PROGRAM) | set(command.DEEP_PROGRAM) == set(TARGET_MODULES)
+    programs = (command.FACTS_PROGRAM, command.DEEP_PROGRAM, command.JIT_BUILD_PROGRAM, command.ALL_REDUCE_PROGRAM)
+    assert set().union(*programs) == set(TARGET_MODULES)
 
 
 def test_the_host_side_never_imports_the_target_side():
@@ -158,6 +160,8 @@ def test_the_facts_probe_gets_the_vocabulary_in_its_options():
         "mask": secrets.MASK,
         "torch_module": stack.TORCH_MODULE,
         "listed_packages": list(stack.LISTED_PACKAGES),
+        "jit_modules": list(stack.JIT_MODULES),
+        "jit_caches": [list(cache) for cache in stack.JIT_CACHES],
         "exact_modules": True,
     }
     assert json.loads(command.deep_argv("python", "n0nce", "triton")[-1]) == {

@@ -3,6 +3,7 @@ a positive and a negative case per code, then the details that decide severity a
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 
 import pytest
@@ -11,7 +12,8 @@ from envdoctor.checks.gpu import arch_supports
 from envdoctor.engine import run_checks
 from envdoctor.errors import PluginError
 from envdoctor.kb import builtin_rule_files, load_rules
-from envdoctor.model.facts import Facts
+from envdoctor.model.facts import Deep, Facts, from_dict
+from envdoctor.model.toolchain_facts import JitToolchain
 from envdoctor.model.finding import Severity
 from envdoctor.registry import load_registry
 from envdoctor.vocabulary.installer import fix_command
@@ -102,6 +104,36 @@ def triton_importer(guarded=False, extra_dists=(), markers=None):
         "uninstalled", "triton", "triton", importer="sglang 0.5.23", eager=True, guarded=guarded, statement="import triton")))
 
 
+def jit_machine(gpus=(H100,), triggers=("torch (CUDA 13.0)",), **toolchain):
+    """A CUDA 13.0 torch on an H100 with a healthy JIT toolchain, `toolchain` fields replaced."""
+    healthy = {"triggers": list(triggers), "cuda_home": "/usr/local/cuda-13.0", "cuda_home_via": "CUDA_HOME",
+               "nvcc": "/usr/local/cuda-13.0/bin/nvcc", "nvcc_version": "13.0",
+               "nvcc_source": "/usr/local/cuda-13.0/bin/nvcc --version",
+               "compiler": {"command": "gcc", "via": "default", "path": "/usr/bin/gcc", "family": "gcc", "version": "12.2.0"},
+               "compiler_range": {"source": "/usr/local/cuda-13.0/include/crt/host_config.h", "gcc_max_major": 15,
+                                  "clang_max_major": 20},
+               "ninja": "/usr/bin/ninja",
+               "cache_dirs": [{"module": "torch", "path": "/home/u/.cache/torch_extensions", "via": "default",
+                               "existing": "/home/u/.cache", "writable": True, "free_bytes": 50 << 30}]}
+    healthy.update(toolchain)
+    facts = cuda_machine(gpus=gpus)
+    return dataclasses.replace(facts, toolchain=from_dict(JitToolchain, healthy))
+
+
+def deep_gpus(jit_build=None, all_reduce=None, peer_access=((False, True), (True, False)), **toolchain):
+    """jit_machine's facts with --deep's JIT build and two-GPU all-reduce (healthy unless given)."""
+    facts = jit_machine(gpus=(H100, H100), **toolchain)
+    reduce = {"backend": "nccl", "world_size": 2, "outcome": "ok", "expected": 3.0, "observed": 3.0, "seconds": 0.4,
+              "environment": {"NCCL_NVLS_ENABLE": "0", "NCCL_DEBUG": "WARN"}}
+    reduce.update(all_reduce or {})
+    deep = deep_torch(device_count=2)
+    deep["jit_build"] = {"outcome": "ok", "seconds": 1.2, **(jit_build or {})}
+    deep["multi_gpu"] = {"device_count": 2, "peer_access": [list(row) for row in peer_access],
+                         "topology": {"GPU0": {"GPU1": "NV18"}, "GPU1": {"GPU0": "NV18"}},
+                         "topology_source": "nvidia-smi topo -m", "all_reduce": reduce}
+    return dataclasses.replace(facts, deep=from_dict(Deep, deep))
+
+
 CASES = {
     # GPU
     # near-misses: the driver's CUDA exactly the build's; the same torch release as a CUDA build
@@ -178,6 +210,26 @@ CASES = {
     "KB013": (lambda: plain(dist("opencv-python", "4.9.0.80"), dist("numpy", "2.0.0")), lambda: plain(dist("opencv-python", "4.10.0.84"), dist("numpy", "2.0.0")), "opencv-python"),
     "KB014": (lambda: plain(dist("scipy", "1.12.0"), dist("numpy", "2.0.1")), lambda: plain(dist("scipy", "1.13.0"), dist("numpy", "2.0.1")), "scipy"),
     "KB015": (lambda: plain(dist("pandas", "2.1.4"), dist("numpy", "2.0.0")), lambda: plain(dist("pandas", "2.2.2"), dist("numpy", "2.0.0")), "pandas"),
+    # the JIT toolchain; near-misses one step from the breakage
+    "JIT001": (lambda: jit_machine(cuda_home="/opt/cuda-gone", nvcc=None), lambda: jit_machine(), "CUDA_HOME"),
+    "JIT002": (lambda: jit_machine(nvcc_version="12.9"), lambda: jit_machine(nvcc_version="13.0"), "torch"),
+    "JIT003": (lambda: jit_machine(arch_lists={"TORCH_CUDA_ARCH_LIST": "8.0;8.6"}),
+               lambda: jit_machine(arch_lists={"TORCH_CUDA_ARCH_LIST": "8.0;8.6+PTX"}), "TORCH_CUDA_ARCH_LIST"),
+    "JIT004": (lambda: jit_machine(compiler_range={"source": "host_config.h", "gcc_max_major": 11}),
+               lambda: jit_machine(compiler_range={"source": "host_config.h", "gcc_max_major": 12}), "gcc"),
+    "JIT005": (lambda: jit_machine(ninja=None), lambda: jit_machine(), "ninja"),
+    "JIT006": (lambda: jit_machine(cache_dirs=[{"module": "triton", "path": "/ro/triton", "via": "TRITON_CACHE_DIR",
+                                                "existing": "/ro", "writable": False}]),
+               lambda: jit_machine(cache_dirs=[{"module": "triton", "path": "/ro/triton", "via": "TRITON_CACHE_DIR",
+                                                "existing": "/ro", "writable": True, "free_bytes": 2 << 30}]),
+               "/ro/triton"),
+    "JIT007": (lambda: deep_gpus(jit_build={"outcome": "launch-failed", "arch_list": "8.0",
+                                            "error": "CUDA error 209: no kernel image is available for execution on the device"}),
+               lambda: deep_gpus(), "jit-build"),
+    "MGPU001": (lambda: deep_gpus(all_reduce={"outcome": "failed", "observed": None,
+                                              "error": "DistBackendError: NCCL error: invalid usage"}),
+                lambda: deep_gpus(), "all-reduce"),
+    "MGPU002": (lambda: deep_gpus(peer_access=((False, False), (False, False))), lambda: deep_gpus(), "peer-access"),
 }
 
 
@@ -396,3 +448,104 @@ def test_distributions_absent_must_be_a_list_of_names(tmp_path):
 def test_companion_build_tag_severity_follows_its_load_check(torch, companion, severity):
     (finding,) = findings(make_facts(dists=[dist("torch", torch), dist(*companion)]), "TOR003")
     assert finding.severity is severity, finding.message
+
+
+@pytest.mark.parametrize("arch_list, capability, runs", [
+    ("8.0", "8.6", True),  # a cubin runs on later minors of its major
+    ("8.6", "8.0", False),
+    ("8.0", "9.0", False),  # ... never on another major
+    ("8.0+PTX", "9.0", True),  # PTX is compiled by the driver for any later GPU
+    ("9.0a", "9.0", True),
+    ("9.0a+PTX", "10.0", False),  # architecture-specific code, PTX included, runs on that arch only
+    ("10.0 12.0", "12.0", True),  # spaces separate entries, as torch reads them
+    ("Blackwell", "12.1", True),  # a named generation, expanded as torch expands it
+])
+def test_arch_list_covers_capability(arch_list, capability, runs):
+    facts = jit_machine(gpus=[("GPU", capability)], arch_lists={"TORCH_CUDA_ARCH_LIST": arch_list})
+    assert (findings(facts, "JIT003") == []) == runs
+
+
+def test_jit_checks_are_silent_without_a_run_time_builder():
+    facts = jit_machine(triggers=(), cuda_home="/gone", nvcc=None, nvcc_version="12.4", ninja=None,
+                        arch_lists={"TORCH_CUDA_ARCH_LIST": "5.0"})
+    assert [f for code in ("JIT001", "JIT002", "JIT003", "JIT004", "JIT005", "JIT006") for f in findings(facts, code)] == []
+
+
+def test_missing_toolkit_is_a_warning_only_for_libraries_that_compile_on_first_use():
+    assert findings(jit_machine(cuda_home=None, cuda_home_via="", nvcc=None), "JIT001") == []
+    # FlashInfer without a toolkit is KB004's (it knows the JIT-cache package)
+    assert findings(jit_machine(triggers=("flashinfer",), cuda_home=None, cuda_home_via="", nvcc=None), "JIT001") == []
+    found = findings(jit_machine(triggers=("torch (CUDA 13.0)", "deep_gemm"), cuda_home=None, cuda_home_via="",
+                                 nvcc=None), "JIT001")
+    assert [(f.severity, f.subject) for f in found] == [(Severity.WARNING, "deep_gemm")]
+
+
+def test_cuda_home_without_nvcc_replaces_kb004():
+    [found] = findings(jit_machine(cuda_home="/opt/cuda-gone", nvcc=None), "JIT001")
+    assert (found.severity, found.replaces) == (Severity.WARNING, ("KB004:flashinfer-python",))
+
+
+def test_a_failed_jit_build_names_the_static_cause():
+    facts = deep_gpus(jit_build={"outcome": "launch-failed", "arch_list": "8.0",
+                                 "error": "CUDA error 209: no kernel image is available for execution on the device"},
+                      arch_lists={"TORCH_CUDA_ARCH_LIST": "8.0"})
+    [found] = findings(facts, "JIT007")
+    assert found.title == ("the run-time build of a one-line CUDA kernel fails at launch: CUDA error 209: no kernel "
+                           "image is available for execution on the device (explained by JIT003)")
+    assert found.evidence[0] == "JIT003: TORCH_CUDA_ARCH_LIST=8.0 builds no code for GPU 0 NVIDIA H100 80GB HBM3 (capability 9.0)"
+
+
+def test_a_failed_all_reduce_lists_the_nccl_settings_in_force():
+    facts = deep_gpus(all_reduce={"outcome": "failed", "observed": None, "error": "DistBackendError: invalid usage",
+                                  "nccl_log": ["NCCL WARN Invalid NCCL_ALGO value nonsense"]})
+    facts = dataclasses.replace(facts, interpreter=dataclasses.replace(
+        facts.interpreter, environment={"NCCL_ALGO": "nonsense", "PATH": "/usr/bin"}))
+    [found] = findings(facts, "MGPU001")
+    assert found.title == "the all-reduce across 2 GPUs (nccl) fails: DistBackendError: invalid usage"
+    assert found.evidence[:2] == ("set: NCCL_ALGO=nonsense", "added by the probe: NCCL_DEBUG=WARN")
+    assert "NCCL WARN Invalid NCCL_ALGO value nonsense" in found.evidence
+
+
+def test_diff_names_toolchain_and_collective_differences():
+    from envdoctor.vocabulary.facts_diff import diff_facts
+
+    before = deep_gpus()
+    after = deep_gpus(nvcc_version="12.4", all_reduce={"outcome": "failed", "error": "invalid usage"},
+                      jit_build={"outcome": "launch-failed"})
+    found = [(d.subject, d.before, d.after) for d in diff_facts(before, after)]
+    assert ("nvcc that JIT builds use", "13.0 (CUDA_HOME)", "12.4 (CUDA_HOME)") in found
+    assert ("the all-reduce across GPUs", "ok", "failed") in found
+    assert ("a run-time CUDA kernel build", "ok", "launch-failed") in found
+    assert diff_facts(deep_gpus(), deep_gpus()) == []
+
+
+@pytest.mark.parametrize("arch_list, capability, runs", [
+    ("9.0", "9.0", True),
+    ("8.0 9.0", "9.0", True),
+    ("8.0", "8.6", True),
+    ("8.0", "9.0", False),
+    ("9.0", "10.0", False),  # FlashInfer builds 9.0 as 9.0a: Hopper only
+    ("12.0", "12.1", True),  # ... and 12.x as the 12.0f family
+])
+def test_flashinfer_arch_list_is_read_as_flashinfer_reads_it(arch_list, capability, runs):
+    facts = jit_machine(gpus=[("GPU", capability)], triggers=("flashinfer",),
+                        arch_lists={"FLASHINFER_CUDA_ARCH_LIST": arch_list})
+    assert (findings(facts, "JIT003") == []) == runs
+
+
+def test_flashinfer_arch_list_it_cannot_parse():
+    facts = jit_machine(triggers=("flashinfer",), arch_lists={"FLASHINFER_CUDA_ARCH_LIST": "8.0;9.0"})
+    assert [f.title for f in findings(facts, "JIT003")] == [
+        "FLASHINFER_CUDA_ARCH_LIST=8.0;9.0 has entries the build does not know: 8.0;9.0"]
+    # FlashInfer not installed: its variable is nobody's business
+    assert findings(jit_machine(arch_lists={"FLASHINFER_CUDA_ARCH_LIST": "8.0;9.0"}), "JIT003") == []
+
+
+def test_an_unwritable_cache_is_an_error_where_compiling_is_automatic():
+    def severity(module):
+        facts = jit_machine(cache_dirs=[{"module": module, "path": "/ro/cache", "via": "default", "existing": "/ro",
+                                         "writable": False}])
+        return [f.severity for f in findings(facts, "JIT006")]
+
+    assert severity("triton") == [Severity.ERROR]  # every Triton kernel is compiled into it
+    assert severity("torch") == [Severity.WARNING]  # only an explicit load()/load_inline builds there

@@ -27,6 +27,7 @@ from .interpreter_facts import collect_environment, interpreter_facts, marker_en
 from .module_resolution import resolve_modules
 from .site_replay import replay_site, trace_startup
 from .stack_facts import stack_facts
+from .toolchain_reader import toolchain_facts
 from .sys_path import pth_files, sys_path_facts
 from .wheel_files import tag_inputs
 
@@ -51,6 +52,7 @@ def collect_facts(options):
                                       options.get("mask"))
     interpreter = interpreter_facts(cwd, site_dirs, user_site, user_enabled, environment)
     interpreter["tag_inputs"] = tag_inputs()
+    stack = stack_facts(modules, options.get("torch_module"), options.get("listed_packages", ()))
     return {
         "interpreter": interpreter,
         "markers": marker_environment(),
@@ -60,7 +62,8 @@ def collect_facts(options):
         "shared_files": shared,
         "import_system": import_system(),
         "modules": modules,
-        "stack": stack_facts(modules, options.get("torch_module"), options.get("listed_packages", ())),
+        "stack": stack,
+        "toolchain": toolchain_facts(modules, stack["torch"], options),
     }
 
 
