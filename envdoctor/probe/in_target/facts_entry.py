@@ -25,6 +25,7 @@ from .finders import import_system
 from .record_hashes import mark_record_hashes
 from .interpreter_facts import collect_environment, interpreter_facts, marker_environment, site_directories
 from .module_resolution import resolve_modules
+from .network_devices import network_facts
 from .site_replay import replay_site, trace_startup
 from .stack_facts import stack_facts
 from .sys_path import pth_files, sys_path_facts
@@ -61,6 +62,7 @@ def collect_facts(options):
         "import_system": import_system(),
         "modules": modules,
         "stack": stack_facts(modules, options.get("torch_module"), options.get("listed_packages", ())),
+        "network": network_facts(),
     }
 
 
