@@ -208,6 +208,7 @@ def gloo_socket_interface(facts: Facts) -> Iterator:
 
     References
         https://docs.pytorch.org/docs/stable/distributed.html#choosing-the-network-interface-to-use
+        https://discuss.pytorch.org/t/runtime-error-using-distributed-with-gloo/16579
     """
     value = environment(facts).get("GLOO_SOCKET_IFNAME")
     names = facts.network.interface_names()
