@@ -96,3 +96,17 @@ def values_for(table: Tuple[ValueSet, ...], version: Optional[Tuple[int, ...]]) 
         if tuple(version[:2]) >= entry.since:
             chosen = entry
     return chosen
+
+
+# torch's own NCCL settings that carried NCCL_ names until torch 2.2 renamed them TORCH_NCCL_
+# (pytorch/pytorch#114077): torch 2.2 and later read the new name first and the old one with a
+# deprecation warning; torch before 2.2 knows only the old name.
+TORCH_RENAMED_IN = (2, 2)
+TORCH_RENAMED = (
+    ("NCCL_BLOCKING_WAIT", "TORCH_NCCL_BLOCKING_WAIT"),
+    ("NCCL_ASYNC_ERROR_HANDLING", "TORCH_NCCL_ASYNC_ERROR_HANDLING"),
+    ("NCCL_DESYNC_DEBUG", "TORCH_NCCL_DESYNC_DEBUG"),
+    ("NCCL_ENABLE_TIMING", "TORCH_NCCL_ENABLE_TIMING"),
+    ("NCCL_USE_TENSOR_REGISTER_ALLOCATOR_HOOK", "TORCH_NCCL_USE_TENSOR_REGISTER_ALLOCATOR_HOOK"),
+)
+TORCH_RENAMED_REFERENCE = "https://github.com/pytorch/pytorch/pull/114077"

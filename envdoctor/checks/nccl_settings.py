@@ -486,3 +486,79 @@ def nccl_debug_level(facts: Facts) -> Iterator:
         evidence=(f"NCCL_DEBUG={value!r}", f"NCCL {_shown(version)}: {source}", f"levels: {levels.reference}"),
         fix=FixProposal("manual", "set NCCL_DEBUG=WARN (or INFO)"),
     )
+
+
+# --- torch's renamed NCCL_ variables --------------------------------------------------------------
+
+
+def _renaming_problem(old: str, new: str, env, torch_release) -> Optional[Tuple[Severity, str, str]]:
+    """(severity, title, message) for one renamed pair, or None."""
+    renamed = torch_release >= known.TORCH_RENAMED_IN
+    if renamed and old in env and new in env and env[old] != env[new]:
+        return (Severity.WARNING, f"{old}={env[old]!r} is ignored: torch reads {new}={env[new]!r} first",
+                f"torch 2.2 renamed {old} to {new} and prefers the new name when both are set.")
+    if renamed and old in env and new not in env:
+        return (Severity.INFO, f"{old} is torch's old name for {new}: still read, with a deprecation warning",
+                f"torch 2.2 renamed it; every rank logs \"Environment variable {old} is deprecated\". It still works.")
+    if not renamed and new in env and old not in env:
+        return (Severity.WARNING, f"{new} is not read by torch {'.'.join(map(str, torch_release))}: it knows only {old}",
+                f"The TORCH_NCCL_ names arrived in torch 2.2; this torch ignores {new}.")
+    return None
+
+
+@check(
+    code="NCL007",
+    name="torch-nccl-renamed",
+    summary="A torch NCCL setting under its pre-2.2 NCCL_ name, or its TORCH_NCCL_ name on a torch too old for it.",
+    needs=("interpreter", "stack", "distributions"),
+    fix="manual",
+)
+def torch_nccl_renamed(facts: Facts) -> Iterator:
+    """Check torch's own NCCL settings against the names the installed torch reads.
+
+    What it detects
+        torch 2.2 renamed five of its ProcessGroupNCCL settings from `NCCL_` to `TORCH_NCCL_`
+        (`NCCL_ASYNC_ERROR_HANDLING`, `NCCL_BLOCKING_WAIT`, `NCCL_DESYNC_DEBUG`,
+        `NCCL_ENABLE_TIMING`, `NCCL_USE_TENSOR_REGISTER_ALLOCATOR_HOOK`), because NCCL itself
+        knows none of them. In an environment with NCCL and a CUDA build of torch: the old name
+        alone (torch 2.2 and later), both names with different values, or the new name on a
+        torch before 2.2.
+
+    Why it breaks
+        The old name alone still works, with a deprecation warning in every rank's log. With
+        both names set differently, torch uses the new name's value, so the old one silently
+        does nothing; a torch before 2.2 ignores the new names altogether (a job script written
+        for a newer torch loses its error handling or blocking wait).
+
+        Severity: info for the old name alone (it works); a warning when a value is ignored.
+
+    Example
+        NCCL_ASYNC_ERROR_HANDLING is torch's old name for TORCH_NCCL_ASYNC_ERROR_HANDLING: still read, with a deprecation warning
+
+    Fix
+        Use the TORCH_NCCL_ name on torch 2.2 and later, the NCCL_ name before; set only one.
+
+    References
+        https://github.com/pytorch/pytorch/pull/114077
+        https://docs.pytorch.org/docs/stable/torch_nccl_environment_variables.html
+    """
+    env = environment(facts)
+    pairs = [(old, new) for old, new in known.TORCH_RENAMED if old in env or new in env]
+    build = torch_build(facts) if pairs else None
+    torch_release = release(build.version) if build is not None else None
+    if not pairs or not torch_release or torch_variant(build) != "cuda" or nccl_in_target(facts) is None:
+        return
+    for old, new in pairs:
+        problem = _renaming_problem(old, new, env, tuple(torch_release[:2]))
+        if problem is None:
+            continue
+        severity, title, message = problem
+        yield report(
+            severity,
+            title,
+            subject=old if old in env else new,
+            message=message,
+            evidence=(*(f"{name}={env[name]!r}" for name in (old, new) if name in env), f"torch {build.version} ({build.source})"),
+            references=(known.TORCH_RENAMED_REFERENCE,),
+            fix=FixProposal("manual", f"use {new if torch_release[:2] >= known.TORCH_RENAMED_IN else old} only"),
+        )

@@ -111,6 +111,9 @@ BROKEN = {
     "rank-beyond-world": ({"RANK": "2", "WORLD_SIZE": "2", "MASTER_PORT": "29500"},
                           lambda t: [("DST002", "warning", "RANK=2 is not below WORLD_SIZE=2 (ranks are 0..1)")],
                           {"RANK": "1", "WORLD_SIZE": "2", "MASTER_PORT": "29500"}, ()),
+    "torch-renamed-both-set": ({"NCCL_ASYNC_ERROR_HANDLING": "1", "TORCH_NCCL_ASYNC_ERROR_HANDLING": "3"},
+                               lambda t: [("NCL007", "warning", "NCCL_ASYNC_ERROR_HANDLING='1' is ignored: torch reads TORCH_NCCL_ASYNC_ERROR_HANDLING='3' first")],
+                               {"TORCH_NCCL_ASYNC_ERROR_HANDLING": "3"}, ()),
     "debug-level-unknown": ({"NCCL_DEBUG": "verbose"},
                             lambda t: [("NCL006", "warning", "NCCL_DEBUG='verbose' is not a level NCCL knows (VERSION, WARN, INFO, ABORT, TRACE)")],
                             {"NCCL_DEBUG": "warn"}, ()),
@@ -132,7 +135,7 @@ def test_a_setting_and_its_near_miss_on_nccl_2_28_9(run_envdoctor, venvs, tmp_pa
 def test_healthy_environment_without_nccl_settings_has_no_finding(run_envdoctor, venvs, tmp_path):
     result = check(run_envdoctor, venvs["2.28.9"], tmp_path)
     assert (result.returncode, found(result)) == (0, []), result.stdout
-    assert {"NCL001", "NCL002", "NCL003", "NCL004", "NCL005", "NCL006", "DST001", "DST002", "DST003"} <= set(result.json["checks_run"])
+    assert {"NCL001", "NCL002", "NCL003", "NCL004", "NCL005", "NCL006", "NCL007", "DST001", "DST002", "DST003"} <= set(result.json["checks_run"])
 
 
 def test_settings_that_do_not_break_are_info(run_envdoctor, venvs, tmp_path):

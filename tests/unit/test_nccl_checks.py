@@ -50,6 +50,9 @@ CASES = {
     # near-miss: the variable set to its default
     "NCL005": (lambda: machine({"NCCL_P2P_DISABLE": "1"}), lambda: machine({"NCCL_P2P_DISABLE": "0"}), "NCCL_P2P_DISABLE"),
     "NCL006": (lambda: machine({"NCCL_DEBUG": "DEBUG"}), lambda: machine({"NCCL_DEBUG": "info"}), "NCCL_DEBUG"),
+    # near-miss: the new name
+    "NCL007": (lambda: machine({"NCCL_ASYNC_ERROR_HANDLING": "1"}), lambda: machine({"TORCH_NCCL_ASYNC_ERROR_HANDLING": "1"}),
+               "NCCL_ASYNC_ERROR_HANDLING"),
     "DST001": (lambda: machine({"WORLD_SIZE": "two"}), lambda: machine({"WORLD_SIZE": "2"}), "WORLD_SIZE"),
     # near-miss: the last rank of the world
     "DST002": (lambda: machine({"RANK": "2", "WORLD_SIZE": "2"}), lambda: machine({"RANK": "1", "WORLD_SIZE": "2"}), "RANK"),
@@ -240,3 +243,14 @@ def test_diff_compares_rdma_devices_and_usable_interfaces():
     assert found == [("network", "InfiniBand/RoCE device: mlx5_0 port 1 InfiniBand ACTIVE", "added", "medium"),
                      ("network", "usable network interface: eth0", "removed", "low")]
     assert [d for d in diff_facts(before, machine()) if d.area == "network"] == []
+
+
+def test_torch_renamed_nccl_variables_by_torch_release():
+    (old,) = findings(machine({"NCCL_BLOCKING_WAIT": "1"}), "NCL007")
+    assert (old.severity, old.subject) == (Severity.INFO, "NCCL_BLOCKING_WAIT")
+    (both,) = findings(machine({"NCCL_BLOCKING_WAIT": "1", "TORCH_NCCL_BLOCKING_WAIT": "0"}), "NCL007")
+    assert (both.severity, both.title) == (Severity.WARNING, "NCCL_BLOCKING_WAIT='1' is ignored: torch reads TORCH_NCCL_BLOCKING_WAIT='0' first")
+    assert findings(machine({"NCCL_BLOCKING_WAIT": "1", "TORCH_NCCL_BLOCKING_WAIT": "1"}), "NCL007") == []
+    (new_on_old,) = findings(machine({"TORCH_NCCL_BLOCKING_WAIT": "1"}, torch="2.1.2+cu121"), "NCL007")
+    assert new_on_old.title == "TORCH_NCCL_BLOCKING_WAIT is not read by torch 2.1: it knows only NCCL_BLOCKING_WAIT"
+    assert findings(machine({"NCCL_BLOCKING_WAIT": "1"}, torch="2.1.2+cu121"), "NCL007") == []
