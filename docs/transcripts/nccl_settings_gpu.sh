@@ -16,7 +16,9 @@ export NCCL_NVLS_ENABLE=0
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-"$PY" -m pip install -q --no-deps --target "$WORK/site" dist/envdoctor-*.whl || exit 1
+# envdoctor's dependencies (typer, rich, packaging) come from the target, as on the GPU machine, or
+# from wheels placed beside envdoctor's in dist/.
+"$PY" -m pip install -q --no-deps --target "$WORK/site" dist/*.whl || exit 1
 # envdoctor runs from $WORK/site without PYTHONPATH, so the probe sees the target exactly as it is.
 cat >"$WORK/envdoctor" <<EOF
 #!$PY

@@ -8,18 +8,22 @@ machine is this one: its real network interfaces (socket.if_nameindex) and, for 
 /sys/class/infiniband under ENVDOCTOR_TEST_SYSROOT. Every breaking setting has a near-miss
 beside it that gives no finding, and the venv with no NCCL_* set gives none at all.
 
-The same settings made on a real 2-GPU H200 machine: docs/transcripts/nccl_settings_gpu.sh.
+Gloo runs on the CPU, so DST003's premise is shown here too: torch 2.13.0 (CPU, from the wheel
+cache) runs a two-process Gloo all-reduce under torchrun, which fails with "Unable to find address
+for: nope0" and passes with GLOO_SOCKET_IFNAME=lo. The NCCL settings made on a real 2-GPU H200
+machine: docs/transcripts/nccl_settings_gpu.sh.
 """
 
 from __future__ import annotations
 
 import socket
+import subprocess
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
 
-from tests.conftest import clean_env
+from tests.conftest import clean_env, require_python
 from tests.helpers.standins import CU130, TorchBuild, torch_standin_wheel
 from tests.helpers.venvs import Venv, make_venv
 from tests.helpers.wheels import build_wheel
@@ -188,3 +192,48 @@ def test_snapshot_records_the_interfaces_and_rdma_devices(run_envdoctor, venvs, 
     assert network["ib_devices"] == [{"name": "mlx5_0", "ports": [{"number": 1, "state": "ACTIVE", "link_layer": "InfiniBand"}]}]
     assert network["ib_source"] == str(tmp_path / "rdma" / IB_FOLDER)
     assert not any(key in str(network) for key in ("127.0.0.1", "::1"))
+
+
+# --- the breakage itself, where this machine can show it: Gloo runs on the CPU -----------------
+
+GLOO_ALL_REDUCE = """
+import os, torch, torch.distributed as dist
+dist.init_process_group("gloo")
+tensor = torch.full((4,), float(int(os.environ["RANK"]) + 1))
+dist.all_reduce(tensor)
+assert tensor.tolist() == [3.0] * 4, tensor
+if os.environ["RANK"] == "0":
+    print("ALL-REDUCE OK")
+dist.destroy_process_group()
+"""
+
+
+@pytest.fixture(scope="module")
+def real_torch(tmp_path_factory) -> Venv:
+    """torch 2.13.0 (CPU) installed by pip from the wheel cache: its real Gloo backend and torchrun."""
+    python = require_python("3.11", "for the torch 2.13.0 cp311 wheel")
+    venv = make_venv(tmp_path_factory.mktemp("real-torch") / "venv", python)
+    venv.install("torch==2.13.0")
+    return venv
+
+
+def gloo_all_reduce(venv: Venv, tmp_path: Path, interface: str):
+    script = tmp_path / "gloo_all_reduce.py"
+    script.write_text(GLOO_ALL_REDUCE)
+    env = {k: v for k, v in clean_env().items() if not k.startswith(JUDGED_PREFIXES)}
+    env["GLOO_SOCKET_IFNAME"] = interface
+    return subprocess.run([str(venv.root / "bin" / "torchrun"), "--standalone", "--nproc-per-node", "2", str(script)],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+
+
+def test_gloo_socket_ifname_naming_no_interface_really_fails_a_gloo_all_reduce(run_envdoctor, real_torch, tmp_path):
+    """DST003's premise shown with torch's own Gloo backend: two processes, one all-reduce."""
+    broken = gloo_all_reduce(real_torch, tmp_path, "nope0")
+    assert broken.returncode != 0 and "Unable to find address for: nope0" in broken.stdout + broken.stderr, broken.stderr[-3000:]
+    result = check(run_envdoctor, real_torch, tmp_path, GLOO_SOCKET_IFNAME="nope0")
+    assert [f["code"] for f in result.json["findings"]] == ["DST003"] and result.returncode == 1, result.stdout
+
+    healthy = gloo_all_reduce(real_torch, tmp_path, "lo")
+    assert healthy.returncode == 0 and "ALL-REDUCE OK" in healthy.stdout, healthy.stderr[-3000:]
+    result = check(run_envdoctor, real_torch, tmp_path, GLOO_SOCKET_IFNAME="lo")
+    assert (result.returncode, found(result)) == (0, []), result.stdout
