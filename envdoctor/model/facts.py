@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from envdoctor.errors import UsageError
 from envdoctor.data_files import read_json
+from envdoctor.model.network_facts import Network
 from envdoctor.model.record import Record, record
 from envdoctor.model.target import Target
 from envdoctor.model.toolchain_facts import JitBuild, JitToolchain, MultiGpu
@@ -39,6 +40,7 @@ SECTIONS = (
     "stack",
     "deep",
     "toolchain",
+    "network",
 )
 
 
@@ -499,6 +501,7 @@ class Facts(Record):
     stack: Optional[Stack] = None
     deep: Optional[Deep] = None
     toolchain: Optional[JitToolchain] = None  # model/toolchain_facts.py
+    network: Optional[Network] = None  # interfaces and RDMA devices (model/network_facts.py)
 
     def has(self, section: str) -> bool:
         return getattr(self, section, None) is not None

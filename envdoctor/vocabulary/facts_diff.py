@@ -11,8 +11,9 @@ Impact says how likely a difference is to change what the code does:
           (torch, triton, flashinfer, nvidia-*, ...) changed or any distribution removed
   medium  other version changes of a major or minor release, install kind (editable),
           import-system changes (.pth files, finders, shims), behaviour-changing
-          environment variables (CUDA_VISIBLE_DEVICES, LD_LIBRARY_PATH, ...)
-  low     patch-level version changes, added distributions, other environment variables
+          environment variables (CUDA_VISIBLE_DEVICES, LD_LIBRARY_PATH, ...), InfiniBand/RoCE devices
+  low     patch-level version changes, added distributions, other environment variables, the network
+          interfaces NCCL could use (their names often differ between machines of one fleet)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from envdoctor.model.record import Record, record
 from envdoctor.vocabulary.stack import BEHAVIOUR_VARIABLES, is_stack
 from envdoctor.vocabulary.versions import release
 
-AREAS = ("python", "accelerator", "torch build", "distributions", "import system", "environment")
+AREAS = ("python", "accelerator", "network", "torch build", "distributions", "import system", "environment")
 IMPACTS = ("high", "medium", "low")
 
 
@@ -56,7 +57,7 @@ def diff_facts(before: Facts, after: Facts, mask: Optional[Callable[[str], str]]
     compares equal to its own snapshot where a token or an index URL's password was masked."""
     found: List[Difference] = []
     paths = (_relative(before, mask), _relative(after, mask))  # each side's paths, as placeholders
-    for compare in (_python, _accelerator, _jit_and_collectives, _torch_build, _distributions, _import_system,
+    for compare in (_python, _accelerator, _jit_and_collectives, _network, _torch_build, _distributions, _import_system,
                     _environment):
         found.extend(compare(before, after, paths))
     rank = {impact: index for index, impact in enumerate(IMPACTS)}
@@ -181,6 +182,19 @@ def _jit_and_collectives(before: Facts, after: Facts, paths: Paths) -> Iterator[
         yield from _compare(area, "GPU peer access", str(ma.peer_access), str(mb.peer_access), "medium")
         links = lambda m: " ".join(f"{g}-{o}:{v}" for g, row in sorted(m.topology.items()) for o, v in sorted(row.items()))  # noqa: E731
         yield from _compare(area, "GPU topology", links(ma) or None, links(mb) or None, "medium")
+
+
+def _network(before: Facts, after: Facts, paths: Paths) -> Iterator[Difference]:
+    """RDMA devices (what NCCL's IB transport uses between machines) and the interfaces NCCL's
+    socket transport can use (running, with an address): what NCCL_SOCKET_IFNAME/NCCL_IB_HCA name."""
+    a, b = before.network, after.network
+    if a is None or b is None:
+        return
+    area = "network"
+    device = lambda d: d.name + "".join(f" port {p.number} {p.link_layer or '?'} {p.state or '?'}" for p in d.ports)  # noqa: E731
+    yield from _sets(area, "InfiniBand/RoCE device", map(device, a.ib_devices), map(device, b.ib_devices), "medium")
+    usable = lambda n: [i.name for i in n.interfaces if i.running is not False and i.families]  # noqa: E731
+    yield from _sets(area, "usable network interface", usable(a), usable(b), "low")
 
 
 def _torch_build(before: Facts, after: Facts, paths: Paths) -> Iterator[Difference]:

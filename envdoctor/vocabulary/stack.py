@@ -54,6 +54,8 @@ REPORTED = (
     DEEP_GEMM, TRANSFORMERS, ACCELERATE, NUMPY,
     "nvidia-nccl-cu12", "nvidia-cudnn-cu12", "nvidia-nccl-cu13",
 )
+# The wheels that ship NCCL (libnccl.so.2), newest CUDA first.
+NCCL_DISTRIBUTIONS = ("nvidia-nccl-cu13", "nvidia-nccl-cu12", "nvidia-nccl-cu11")
 
 # Distributions whose change `diff` rates as stack changes: these names and prefixes.
 DIFF_NAMES = frozenset({
@@ -114,6 +116,8 @@ ENVIRONMENT_PREFIXES = (
     "PYTHON", "VIRTUAL_ENV", "CONDA_", "PIP_", "UV_", "LD_LIBRARY_PATH", "LD_PRELOAD",
     "CUDA_", "HIP_", "ROCR_", "ROCM_", "HSA_", "NCCL_", "TORCH_", "TRITON_", "SGLANG_",
     "VLLM_", "FLASHINFER_", "PYTORCH_", "DYLD_",
+    # torch.distributed's rendezvous and Gloo (what torchrun sets, and what a job script sets by hand)
+    "MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "GLOO_",
 )
 
 # Environment variables that change what the stack does (which GPUs, which libraries, which code).

@@ -253,9 +253,10 @@ CASES = {
 
 def test_every_registered_check_has_cases():
     from tests.unit.test_expectations import COVERED
+    from tests.unit.test_nccl_checks import CASES as NCCL_CASES
     from tests.unit.test_stack_checks import CASES as STACK_CASES
 
-    assert set(CASES) | set(STACK_CASES) | set(COVERED) == {spec.code for spec in load_registry().checks}
+    assert set(CASES) | set(STACK_CASES) | set(NCCL_CASES) | set(COVERED) == {spec.code for spec in load_registry().checks}
 
 
 @pytest.mark.parametrize("code", sorted(CASES))

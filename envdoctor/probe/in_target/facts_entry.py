@@ -25,6 +25,7 @@ from .finders import import_system
 from .record_hashes import mark_record_hashes
 from .interpreter_facts import collect_environment, interpreter_facts, marker_environment, site_directories
 from .module_resolution import resolve_modules
+from .network_devices import network_facts
 from .site_replay import replay_site, trace_startup
 from .stack_facts import stack_facts
 from .toolchain_reader import toolchain_facts
@@ -64,6 +65,7 @@ def collect_facts(options):
         "modules": modules,
         "stack": stack,
         "toolchain": toolchain_facts(modules, stack["torch"], options),
+        "network": network_facts(),
     }
 
 
