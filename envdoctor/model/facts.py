@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from envdoctor.errors import UsageError
 from envdoctor.data_files import read_json
+from envdoctor.model.native_facts import NativeLinkage
 from envdoctor.model.record import Record, record
 from envdoctor.model.target import Target
 
@@ -37,6 +38,7 @@ SECTIONS = (
     "imports",
     "stack",
     "deep",
+    "native_linkage",
 )
 
 
@@ -494,6 +496,7 @@ class Facts(Record):
     imports: Optional[ImportScan] = None
     stack: Optional[Stack] = None
     deep: Optional[Deep] = None
+    native_linkage: Optional[NativeLinkage] = None  # the stack's extensions as ld.so loads them
 
     def has(self, section: str) -> bool:
         return getattr(self, section, None) is not None

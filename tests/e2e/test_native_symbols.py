@@ -1,0 +1,203 @@
+"""SYM001/SYM002 on real shared objects: a real CPython extension module and the libraries it
+needs, built here by `gcc -shared`, installed as a stack package (sgl-kernel) into a real venv,
+checked through `envdoctor check --python`, and imported for real under the same environment:
+every verdict envdoctor gives is held to what ld.so does with the same files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sysconfig
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import pytest
+
+from tests.conftest import clean_env, skip_or_fail
+from tests.helpers.venvs import pip
+from tests.helpers.wheels import write_wheel
+
+pytestmark = pytest.mark.slow
+
+GCC = shutil.which("gcc")
+DIST, VERSION, PACKAGE, MODULE = "sgl-kernel", "0.3.0", "sgl_kernel", "common_ops"
+DOTTED = f"{PACKAGE}.{MODULE}"
+
+# The library the extension was built against (libfoo.so.1 in the package's lib/ folder).
+LIBFOO = "int foo_old(void) { return 1; }\nint foo_new(void) { return 2; }\n"
+# An older libfoo.so.1, as a container image might put in an LD_LIBRARY_PATH folder: no foo_new.
+LIBFOO_OLD = "int foo_old(void) { return 1; }\n"
+VERSIONED_MAP = "FOO_1 { global: foo_old; local: *; };\nFOO_2 { global: foo_new; } FOO_1;\n"
+VERSIONED_OLD_MAP = "FOO_1 { global: foo_old; foo_new; local: *; };\n"
+
+EXTENSION = r"""
+#include <Python.h>
+extern int foo_new(void);
+extern int foo_optional(void) __attribute__((weak));  /* absent everywhere: must not be reported */
+%(extra_decl)s
+static PyObject *call(PyObject *self, PyObject *args) {
+    return PyLong_FromLong(foo_new() + (foo_optional ? foo_optional() : 0) %(extra_call)s);
+}
+static PyMethodDef methods[] = {{"call", call, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "common_ops", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_common_ops(void) { return PyModule_Create(&module); }
+"""
+
+
+def _gcc(out: Path, source: str, *flags: str) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    source_file = out.parent / (out.name + ".c")
+    source_file.write_text(source)
+    subprocess.run([GCC, "-shared", "-fPIC", "-O1", "-o", str(out), str(source_file), *flags],
+                   check=True, capture_output=True, text=True)
+    return out
+
+
+def _library(folder: Path, source: str, version_map: Optional[str] = None, soname: str = "libfoo.so.1") -> Path:
+    flags = [f"-Wl,-soname,{soname}"]
+    if version_map is not None:
+        (folder / "foo.map").parent.mkdir(parents=True, exist_ok=True)
+        (folder / "foo.map").write_text(version_map)
+        flags.append(f"-Wl,--version-script={folder / 'foo.map'}")
+    return _gcc(folder / soname, source, *flags)
+
+
+class Build:
+    """The extension, its libfoo in $ORIGIN/lib, as a wheel; and a stand-in libfoo elsewhere."""
+
+    def __init__(self, root: Path, python: Path):
+        if GCC is None:
+            skip_or_fail("no gcc to build the test's shared objects")
+        self.root = root
+        self.python = python
+        paths = json.loads(subprocess.run([str(python), "-c", "import json, sysconfig; print(json.dumps("
+                                           "[sysconfig.get_paths()['include'], sysconfig.get_config_var('EXT_SUFFIX')]))"],
+                                          capture_output=True, text=True, check=True).stdout)
+        self.include, self.suffix = paths
+        if not Path(self.include, "Python.h").exists():
+            skip_or_fail(f"no Python.h in {self.include} to build a test extension")
+
+    def wheel(self, *, runpath: bool = True, version_map: Optional[str] = None, needs: Sequence[str] = (),
+              extra_call: str = "") -> Path:
+        """sgl-kernel with sgl_kernel/common_ops<EXT_SUFFIX> needing libfoo.so.1 (+ `needs`), found
+        through DT_RUNPATH (runpath=True) or DT_RPATH $ORIGIN/lib."""
+        build = self.root / "build"
+        shutil.rmtree(build, ignore_errors=True)
+        lib = _library(build / "lib", LIBFOO, version_map)
+        link = [f"-L{build / 'lib'}", "-l:libfoo.so.1", "-Wl,-rpath,$ORIGIN/lib",
+                "-Wl,--enable-new-dtags" if runpath else "-Wl,--disable-new-dtags", "-Wl,--no-as-needed"]
+        extra_decl = "".join(f"extern int {symbol}(void);\n" for symbol, _ in needs)
+        for symbol, soname in needs:
+            _library(build / "needs", f"int {symbol}(void) {{ return 0; }}\n", soname=soname)
+            link += [f"-L{build / 'needs'}", f"-l:{soname}"]
+        extension = _gcc(build / f"{MODULE}{self.suffix}", EXTENSION % {"extra_decl": extra_decl, "extra_call": extra_call},
+                         f"-I{self.include}", *link)
+        contents: Dict[str, bytes] = {
+            f"{PACKAGE}/__init__.py": b"",
+            f"{PACKAGE}/{MODULE}{self.suffix}": extension.read_bytes(),
+            f"{PACKAGE}/lib/libfoo.so.1": lib.read_bytes(),
+            f"{DIST.replace('-', '_')}-{VERSION}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {DIST}\nVersion: {VERSION}\n\n".encode(),
+        }
+        return write_wheel(self.root / "dist", DIST.replace("-", "_"), VERSION, contents)
+
+    def standin(self, source: str = LIBFOO_OLD, version_map: Optional[str] = None) -> Path:
+        """A folder holding another libfoo.so.1, for LD_LIBRARY_PATH."""
+        folder = self.root / "standin"
+        shutil.rmtree(folder, ignore_errors=True)
+        _library(folder, source, version_map)
+        return folder
+
+
+@pytest.fixture
+def build(tmp_path, new_venv):
+    venv = new_venv()
+    made = Build(tmp_path / "native", venv.python)
+    made.venv = venv
+    return made
+
+
+def _install(build: Build, wheel: Path) -> None:
+    pip("--python", str(build.python), "install", "--no-index", "--no-deps", "-q", str(wheel))
+
+
+def _check(run_envdoctor, build: Build, cwd: Path, **variables: str) -> Tuple[int, List[dict]]:
+    result = run_envdoctor("check", "--python", build.python, "--select", "SYM", "--format", "json", cwd=cwd,
+                           env=clean_env(**variables))
+    assert result.returncode in (0, 1), result.stderr
+    return result.returncode, json.loads(result.stdout)["findings"]
+
+
+def _import(build: Build, **variables: str) -> subprocess.CompletedProcess:
+    """The real import, by the target interpreter under the same variables: ld.so's own verdict."""
+    return subprocess.run([str(build.python), "-c", f"import {DOTTED} as m; print(m.call())"],
+                          capture_output=True, text=True, env=clean_env(**variables), cwd=build.root)
+
+
+def test_standin_library_in_ld_library_path_is_reported_and_real_import_fails(run_envdoctor, build, tmp_path):
+    _install(build, build.wheel(runpath=True))
+    folder = build.standin()
+    code, findings = _check(run_envdoctor, build, tmp_path, LD_LIBRARY_PATH=str(folder))
+    assert code == 1
+    assert [(f["code"], f["subject"]) for f in findings] == [("SYM001", DOTTED)]
+    finding = findings[0]
+    assert finding["severity"] == "error"
+    assert "undefined symbol foo_new" in finding["title"]
+    assert f"libfoo.so.1 = {folder / 'libfoo.so.1'}" in finding["title"]  # the why: LD_LIBRARY_PATH
+    assert f"libfoo.so.1 => {folder / 'libfoo.so.1'} (LD_LIBRARY_PATH)" in finding["evidence"]
+    assert "foo_optional" not in json.dumps(finding)  # weak: never reported
+    imported = _import(build, LD_LIBRARY_PATH=str(folder))
+    assert imported.returncode != 0 and "undefined symbol: foo_new" in imported.stderr
+
+
+def test_healthy_counterpart_without_the_override_has_no_finding_and_imports(run_envdoctor, build, tmp_path):
+    _install(build, build.wheel(runpath=True))
+    code, findings = _check(run_envdoctor, build, tmp_path)
+    assert (code, findings) == (0, [])
+    imported = _import(build)
+    assert imported.returncode == 0 and imported.stdout.strip() == "2", imported.stderr
+
+
+def test_rpath_is_searched_before_ld_library_path_so_the_standin_is_not_used(run_envdoctor, build, tmp_path):
+    """The same extension with DT_RPATH instead of DT_RUNPATH: ld.so takes $ORIGIN/lib first."""
+    _install(build, build.wheel(runpath=False))
+    folder = build.standin()
+    code, findings = _check(run_envdoctor, build, tmp_path, LD_LIBRARY_PATH=str(folder))
+    assert (code, findings) == (0, [])
+    imported = _import(build, LD_LIBRARY_PATH=str(folder))
+    assert imported.returncode == 0 and imported.stdout.strip() == "2", imported.stderr
+
+
+def test_missing_symbol_version_of_a_versioned_library_is_reported(run_envdoctor, build, tmp_path):
+    """foo_new@FOO_2 needed; the stand-in defines foo_new, but only at version FOO_1."""
+    _install(build, build.wheel(runpath=True, version_map=VERSIONED_MAP))
+    folder = build.standin(LIBFOO, VERSIONED_OLD_MAP)
+    code, findings = _check(run_envdoctor, build, tmp_path, LD_LIBRARY_PATH=str(folder))
+    assert [(f["code"], f["subject"]) for f in findings] == [("SYM001", DOTTED)] and code == 1
+    assert "version FOO_2 of libfoo.so.1" in findings[0]["title"]
+    imported = _import(build, LD_LIBRARY_PATH=str(folder))
+    assert imported.returncode != 0 and "version `FOO_2' not found" in imported.stderr
+
+
+def test_versioned_library_with_the_version_in_ld_library_path_is_healthy(run_envdoctor, build, tmp_path):
+    """Near miss: the stand-in in LD_LIBRARY_PATH is a copy that defines FOO_2."""
+    _install(build, build.wheel(runpath=True, version_map=VERSIONED_MAP))
+    folder = build.standin(LIBFOO, VERSIONED_MAP)
+    code, findings = _check(run_envdoctor, build, tmp_path, LD_LIBRARY_PATH=str(folder))
+    assert (code, findings) == (0, [])
+    assert _import(build, LD_LIBRARY_PATH=str(folder)).returncode == 0
+
+
+def test_needed_library_found_nowhere_is_sym002(run_envdoctor, build, tmp_path):
+    """libbar.so.7 was on the build machine only: the wheel does not ship it."""
+    _install(build, build.wheel(runpath=True, needs=[("bar_init", "libbar.so.7")], extra_call="+ bar_init()"))
+    code, findings = _check(run_envdoctor, build, tmp_path)
+    assert [(f["code"], f["subject"]) for f in findings] == [("SYM002", DOTTED)] and code == 1
+    assert "libbar.so.7 is found nowhere" in findings[0]["title"]
+    imported = _import(build)
+    assert imported.returncode != 0 and "libbar.so.7: cannot open shared object file" in imported.stderr
+    # ... and found through LD_LIBRARY_PATH, it resolves (bar_init included).
+    needs = build.root / "build" / "needs"
+    code, findings = _check(run_envdoctor, build, tmp_path, LD_LIBRARY_PATH=str(needs))
+    assert (code, findings) == (0, [])
+    assert _import(build, LD_LIBRARY_PATH=str(needs)).returncode == 0
