@@ -40,7 +40,7 @@ def _symbol_text(problem: UnresolvedReference) -> str:
 def _torch_reason(facts: Facts, problem: UnresolvedReference) -> Optional[str]:
     """'built for torch X, torch Y is installed' when the failing object links torch's libraries
     and its distribution's torch requirement excludes the installed torch."""
-    if not any(entry.name.startswith(_TORCH_LIBRARIES) for entry in problem.libraries):
+    if problem.distribution == TORCH or not any(entry.name.startswith(_TORCH_LIBRARIES) for entry in problem.libraries):
         return None
     torch = installed(facts, TORCH)
     dist = installed(facts, problem.distribution)

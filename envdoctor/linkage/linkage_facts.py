@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 import re
 import shutil
 import subprocess
 import time
+from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from envdoctor.linkage.elf_objects import ElfObject
 from envdoctor.linkage.linker_search import search_places
-from envdoctor.linkage.object_cache import ObjectCache
+from envdoctor.linkage import result_cache
+from envdoctor.linkage.object_cache import ObjectCache, default_cache_dir
 from envdoctor.linkage.resolution import Loaded, Linker, references, unresolved
 from envdoctor.model.facts import Distribution, Facts
 from envdoctor.model.native_facts import LIBRARY, NativeLinkage
@@ -20,22 +24,42 @@ from envdoctor.vocabulary.stack import TORCH, is_stack
 _REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
-def native_linkage(facts: Facts) -> NativeLinkage:
+def native_linkage(facts: Facts, cache_dir: Optional[Path] = None) -> NativeLinkage:
+    """The section, from the result cache when nothing it depends on changed (result_cache.py)."""
     started = time.perf_counter()
-    cache = ObjectCache()
+    cache_dir = cache_dir or default_cache_dir()
+    interpreter = facts.interpreter
+    order = [(dist, _extension_files(facts, dist), _requirements(facts, dist)) for dist in _in_dependency_order(facts)]
+    if not any(files for _, files, _ in order):
+        return NativeLinkage(seconds=round(time.perf_counter() - started, 3))  # nothing to resolve, nothing read
+    key = (os.path.realpath(interpreter.executable), interpreter.environment.get("LD_LIBRARY_PATH", ""),
+           interpreter.environment.get("LD_PRELOAD", ""), os.uname().machine,
+           tuple((dist.canonical_name, dist.version, tuple(files), tuple(required)) for dist, files, required in order))
+    result_file = cache_dir / ("result-" + hashlib.sha256(interpreter.prefix.encode()).hexdigest()[:16] + ".pickle")
+    result = result_cache.load(result_file, key)
+    if result is None:
+        objects = ObjectCache(cache_dir / "objects.pickle")
+        result, files, folders = _resolve(facts, order, objects)
+        result_cache.store(result_file, key, result_cache.validators(files, folders), result)
+        objects.save()
+    return dataclasses.replace(result, seconds=round(time.perf_counter() - started, 3))
+
+
+def _resolve(facts: Facts, order, objects: ObjectCache):
+    """(the section, the files read, the folders looked in) for the extensions of `order`."""
     interpreter = facts.interpreter
     executable_path = os.path.realpath(interpreter.executable)
     places = search_places(interpreter.environment.get("LD_LIBRARY_PATH", ""), os.path.dirname(executable_path))
-    linker = Linker(places, cache.read, None)
+    linker = Linker(places, objects.read, None)
     executable = linker.executable = linker.open(executable_path)
     start = linker.load(executable, None, []) if executable is not None else Loaded()
     _preload(linker, start, interpreter.environment.get("LD_PRELOAD", ""), executable)
     scope = tuple(start.objects)
     problems, count = [], 0
     loaded_by: Dict[str, Loaded] = {}
-    for dist in _in_dependency_order(facts):
-        before = _merged(start, [loaded_by[name] for name in _requirements(facts, dist) if name in loaded_by])
-        for path, module in _extension_files(facts, dist):
+    for dist, files, required in order:
+        before = _merged(start, [loaded_by[name] for name in required if name in loaded_by])
+        for path, module in files:
             obj = linker.open(path)
             if obj is None or "PyInit_" + module.rpartition(".")[2] not in obj.exports:
                 continue  # a plain library, not a module Python imports
@@ -48,10 +72,9 @@ def native_linkage(facts: Facts) -> NativeLinkage:
                                 for failing, kind, detail in unresolved(loaded, scope))
             before = loaded  # its other extensions come later, with this one loaded
         loaded_by[dist.canonical_name] = before
-    cache.save()
-    return NativeLinkage(extensions=count, problems=tuple(_demangled(problems)),
-                         unreadable=tuple(f"{path}: {why}" for path, why in sorted(linker.unreadable.items())),
-                         seconds=round(time.perf_counter() - started, 3))
+    section = NativeLinkage(extensions=count, problems=tuple(_demangled(problems)),
+                            unreadable=tuple(f"{path}: {why}" for path, why in sorted(linker.unreadable.items())))
+    return section, objects.used_paths(), linker.folders
 
 
 def _preload(linker: Linker, start: Loaded, value: str, executable: Optional[ElfObject]) -> None:
@@ -72,6 +95,8 @@ def _merged(start: Loaded, parts: Sequence[Loaded]) -> Loaded:
     for part in parts:
         for name, obj in part.by_name.items():
             merged.by_name.setdefault(name, obj)
+        for path, via in part.first_found.items():
+            merged.first_found.setdefault(path, via)
         for obj in part.objects:
             merged.add(obj)
     merged.new = []
@@ -134,8 +159,6 @@ def _extension_files(facts: Facts, dist: Distribution) -> List[Tuple[str, str]]:
 
 def _demangled(problems):
     """C++ symbols with their c++filt spelling (one c++filt for all; left out without it)."""
-    import dataclasses
-
     mangled = sorted({p.name for p in problems if p.name.startswith("_Z")})
     program = shutil.which("c++filt")
     if not mangled or program is None:

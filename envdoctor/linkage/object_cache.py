@@ -19,20 +19,21 @@ from envdoctor.linkage.elf_objects import ElfObject, NotElf, read_elf
 _Key = Tuple[str, int, int]
 
 
-def default_cache_file() -> Path:
+def default_cache_dir() -> Path:
+    """Where the linkage caches live (ENVDOCTOR_CACHE_DIR, as the import scan's)."""
     configured = os.environ.get("ENVDOCTOR_CACHE_DIR")
     if configured:
-        return Path(configured) / "linkage" / "objects.pickle"
+        return Path(configured) / "linkage"
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "envdoctor" / "linkage" / "objects.pickle"
+    return Path(base) / "envdoctor" / "linkage"
 
 
 class ObjectCache:
     """read(path) -> ElfObject, or NotElf; remembers both answers per file version."""
 
-    def __init__(self, cache_file: Optional[Path] = None):
-        self._file = cache_file or default_cache_file()
-        self._objects: Dict[_Key, Union[ElfObject, str]] = self._load()
+    def __init__(self, cache_file: Path):
+        self._file = cache_file
+        self._objects: Optional[Dict[_Key, Union[ElfObject, str]]] = None  # loaded on the first read
         self._used: Dict[_Key, Union[ElfObject, str]] = {}
         self._changed = False
 
@@ -47,6 +48,8 @@ class ObjectCache:
     def read(self, path: str) -> ElfObject:
         status = os.stat(path)
         key = (path, status.st_size, status.st_mtime_ns)
+        if self._objects is None:
+            self._objects = self._load()
         found = self._objects.get(key)
         if found is None:
             try:
@@ -60,9 +63,12 @@ class ObjectCache:
             raise NotElf(found)
         return found
 
+    def used_paths(self) -> Tuple[str, ...]:
+        return tuple(path for path, _, _ in self._used)
+
     def save(self) -> None:
         """Keep the objects this run used (files since removed or changed drop out)."""
-        if not self._changed and len(self._used) == len(self._objects):
+        if self._objects is None or (not self._changed and len(self._used) == len(self._objects)):
             return
         try:
             self._file.parent.mkdir(parents=True, exist_ok=True)

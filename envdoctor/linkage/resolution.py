@@ -20,7 +20,7 @@ from envdoctor.linkage.elf_objects import ElfObject, NotElf
 from envdoctor.linkage.linker_search import SearchPlaces, candidates
 from envdoctor.model.native_facts import LIBRARY, SYMBOL, VERSION, LoadedLibrary, UnresolvedReference
 
-VIA_LOADED = "already loaded"
+VIA_LOADED = "loaded before"
 
 # Symbols of the Python C API: answered by the interpreter (its executable or libpython).
 # An interpreter that exports none of them (read wrongly, or embedded) is not used to judge them.
@@ -36,6 +36,8 @@ class Loaded:
         self.objects: List[ElfObject] = list(before.objects) if before else []
         self.found: Dict[Tuple[str, str], LoadedLibrary] = {}
         self.new: List[ElfObject] = []
+        # How each library file was found the first time (its later users reuse it by name).
+        self.first_found: Dict[str, str] = dict(before.first_found) if before else {}
 
     def add(self, obj: ElfObject, *names: str) -> None:
         for name in names:
@@ -52,6 +54,7 @@ class Linker:
         self.read = read  # path -> ElfObject (cached), NotElf when it is none
         self.executable = executable
         self.unreadable: Dict[str, str] = {}
+        self.folders: Dict[str, None] = {}  # every folder a library was looked for in
 
     def load(self, root: ElfObject, before: Optional[Loaded], problems: List[tuple]) -> Loaded:
         """Load `root` and its DT_NEEDED tree breadth first, as ld.so does; a needed library
@@ -65,7 +68,8 @@ class Linker:
             for name in obj.needed:
                 known = loaded.by_name.get(name)
                 if known is not None:
-                    loaded.found[(obj.path, name)] = LoadedLibrary(name=name, path=known.path, via=VIA_LOADED)
+                    via = loaded.first_found.get(known.path, VIA_LOADED)
+                    loaded.found[(obj.path, name)] = LoadedLibrary(name=name, path=known.path, via=via)
                     continue
                 hit = self.find(name, obj, chain[obj.path])
                 if hit is None:
@@ -73,6 +77,7 @@ class Linker:
                     continue
                 library, via = hit
                 loaded.found[(obj.path, name)] = LoadedLibrary(name=name, path=library.path, via=via)
+                loaded.first_found.setdefault(library.path, via)
                 first_time = all(library.path != known.path for known in loaded.objects)
                 loaded.add(library, name, library.soname)
                 if first_time:
@@ -90,6 +95,7 @@ class Linker:
 
     def find(self, name: str, requester: ElfObject, loaders: Sequence[ElfObject]):
         for path, via in candidates(name, requester, loaders, self.executable, self.places):
+            self.folders[os.path.dirname(path)] = None
             library = self.open(path) if os.path.isfile(path) else None
             # ld.so passes over a file of another ELF class or machine and searches on.
             if library is not None and (library.elf_class, library.machine) == (requester.elf_class, requester.machine):

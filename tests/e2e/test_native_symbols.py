@@ -201,3 +201,53 @@ def test_needed_library_found_nowhere_is_sym002(run_envdoctor, build, tmp_path):
     code, findings = _check(run_envdoctor, build, tmp_path, LD_LIBRARY_PATH=str(needs))
     assert (code, findings) == (0, [])
     assert _import(build, LD_LIBRARY_PATH=str(needs)).returncode == 0
+
+
+def test_a_library_added_to_a_searched_folder_is_seen_on_the_next_run(run_envdoctor, build, tmp_path):
+    """The cached result is checked against the folders ld.so would look in: a library dropped
+    into an LD_LIBRARY_PATH folder after a clean run is found, not hidden by the cache."""
+    _install(build, build.wheel(runpath=True))
+    folder = tmp_path / "later"
+    folder.mkdir()
+    cache = {"ENVDOCTOR_CACHE_DIR": str(tmp_path / "cache")}
+    assert _check(run_envdoctor, build, tmp_path, LD_LIBRARY_PATH=str(folder), **cache) == (0, [])
+    shutil.copy(build.standin() / "libfoo.so.1", folder / "libfoo.so.1")
+    code, findings = _check(run_envdoctor, build, tmp_path, LD_LIBRARY_PATH=str(folder), **cache)
+    assert code == 1 and [(f["code"], f["subject"]) for f in findings] == [("SYM001", DOTTED)]
+    # ... and its removal too.
+    (folder / "libfoo.so.1").unlink()
+    assert _check(run_envdoctor, build, tmp_path, LD_LIBRARY_PATH=str(folder), **cache) == (0, [])
+
+
+# The real torch 2.13.0 CPU venv of test_healthy_torch.py (one per session when both run).
+from tests.e2e.test_healthy_torch import torch_venv  # noqa: E402,F401  (a fixture)
+
+LIBGOMP_STANDIN = "int gomp_standin(void) { return 0; }\n"
+
+
+def test_every_extension_of_real_torch_resolves(run_envdoctor, torch_venv, tmp_path):  # noqa: F811
+    result = run_envdoctor("snapshot", "--python", torch_venv.python, cwd=tmp_path)
+    linkage = json.loads(result.stdout)["native_linkage"]
+    # torch._C, functorch._C, torch._C_flatbuffer, ...: every one resolved, none unresolved, nothing unreadable.
+    assert linkage["extensions"] >= 10 and linkage["problems"] == [] and linkage["unreadable"] == [], linkage
+    checked = run_envdoctor("check", "--python", torch_venv.python, "--select", "SYM", "--format", "json", cwd=tmp_path)
+    assert (checked.returncode, json.loads(checked.stdout)["findings"]) == (0, [])
+
+
+def test_standin_libgomp_first_in_ld_library_path_breaks_real_torch(run_envdoctor, torch_venv, tmp_path):  # noqa: F811
+    """libtorch_cpu.so finds libgomp.so.1 through DT_RUNPATH $ORIGIN; a libgomp.so.1 in an
+    LD_LIBRARY_PATH folder is taken first (an NCCL or cuDNN does the same to a CUDA torch)."""
+    if GCC is None:
+        skip_or_fail("no gcc to build the stand-in libgomp.so.1")
+    folder = tmp_path / "standin"
+    _library(folder, LIBGOMP_STANDIN, soname="libgomp.so.1")
+    env = clean_env(LD_LIBRARY_PATH=str(folder))
+    result = run_envdoctor("check", "--python", torch_venv.python, "--select", "SYM", "--format", "json", cwd=tmp_path, env=env)
+    findings = json.loads(result.stdout)["findings"]
+    assert result.returncode == 1 and [(f["code"], f["subject"]) for f in findings] == [("SYM001", "torch._C")]
+    title, evidence = findings[0]["title"], findings[0]["evidence"]
+    assert "undefined symbol omp_" in title or "undefined symbol GOMP_" in title, title
+    assert f"taken from LD_LIBRARY_PATH ahead of the package's own: libgomp.so.1 = {folder / 'libgomp.so.1'}" in title
+    assert any(line.startswith("undefined: ") and line.endswith("torch/lib/libtorch_cpu.so)") for line in evidence)
+    imported = subprocess.run([str(torch_venv.python), "-c", "import torch"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert imported.returncode != 0 and "libtorch_cpu.so: undefined symbol: " in imported.stderr, imported.stderr
