@@ -20,6 +20,7 @@ _EVIDENCE = 10
 _TORCH_LIBRARIES = ("libc10", "libtorch", "libshm")
 _CUDA_DRIVER = "libcuda.so"
 _VIA_LD_LIBRARY_PATH = "LD_LIBRARY_PATH"
+LD_SO_MANUAL = "https://www.unix.com/man-page/posix/8/ld.so/"
 
 
 def _by_extension(facts: Facts, kinds: Tuple[str, ...]) -> Dict[str, List[UnresolvedReference]]:
@@ -88,6 +89,14 @@ def _fix(facts: Facts, problem: UnresolvedReference) -> FixProposal:
                                  "or the libraries it was built for")
 
 
+def _references(facts: Facts, problem: UnresolvedReference) -> Tuple[str, ...]:
+    if _driver_reason(facts, problem):
+        return ("sgl-project/sglang#8131",)
+    if not _override_reason(problem) and _torch_reason(facts, problem):
+        return ("Dao-AILab/flash-attention#931", "sgl-project/sglang#30562")
+    return (LD_SO_MANUAL,)
+
+
 def _evidence(problems: List[UnresolvedReference]) -> Tuple[str, ...]:
     first = problems[0]
     lines = [f"undefined: {_symbol_text(p)} (needed by {p.needed_by})" for p in problems[:_EVIDENCE]]
@@ -126,7 +135,7 @@ def unresolved_native_symbol(facts: Facts) -> Iterator:
         'X' not found`). The usual causes: an extension built for another torch release
         (sgl-kernel, flash-attn, vllm's `_C` against torch 2.8 when built for 2.7: torch's C++
         ABI is not stable across releases); a kernel package that calls a CUDA driver API
-        (`cuGreenCtxCreate`, `cuTensorMapEncodeTiled`) newer than the installed driver
+        (`cuGreenCtxStreamCreate`, `cuTensorMapEncodeTiled`) newer than the installed driver
         exports; an NCCL or cuDNN in `LD_LIBRARY_PATH` older than the wheel the package was
         built with, which ld.so takes before the package's DT_RUNPATH.
 
@@ -145,10 +154,12 @@ def unresolved_native_symbol(facts: Facts) -> Iterator:
         by (path, size, mtime).
 
     References
-        https://man7.org/linux/man-pages/man8/ld.so.8.html
-        https://github.com/pytorch/pytorch/issues/96370
-        https://github.com/sgl-project/sglang/issues/3476
-        https://github.com/Dao-AILab/flash-attention/issues/919
+        https://www.unix.com/man-page/posix/8/ld.so/ (ld.so(8): the search order)
+        Dao-AILab/flash-attention#931 (wheels built for torch 2.2.2 and 2.3.0 fail on 2.2.0: undefined symbol _ZN3c104cuda9SetDeviceEi)
+        Dao-AILab/flash-attention#1832 (flash-attn 2.8.3 on torch 2.8: undefined symbol _ZN3c104cuda9SetDeviceEa)
+        sgl-project/sglang#30562 (sgl-kernel next to another torch: undefined symbol c10::MessageLogger)
+        sgl-project/sglang#17460 (sgl-kernel built with torch 2.9 and torch 2.10 installed: symbol errors)
+        sgl-project/sglang#8131 (common_ops.abi3.so: undefined symbol cuGreenCtxStreamCreate with CUDA 12.4)
     """
     for extension, problems in _by_extension(facts, (SYMBOL, VERSION)).items():
         first = problems[0]
@@ -160,6 +171,7 @@ def unresolved_native_symbol(facts: Facts) -> Iterator:
             message=f"{os.path.basename(extension)} of {first.distribution} {first.distribution_version}: importing it fails "
                     "with 'undefined symbol' (or 'version not found'): no library in its load order defines this.",
             evidence=_evidence(problems),
+            references=_references(facts, first),
             fix=_fix(facts, first),
             key=first.module,
         )
@@ -196,7 +208,7 @@ def missing_native_library(facts: Facts) -> Iterator:
         add its folder to `LD_LIBRARY_PATH`.
 
     References
-        https://man7.org/linux/man-pages/man8/ld.so.8.html
+        https://www.unix.com/man-page/posix/8/ld.so/ (ld.so(8): the search order, DT_NEEDED names with a slash)
     """
     for extension, problems in _by_extension(facts, (LIBRARY,)).items():
         first = problems[0]
@@ -207,6 +219,7 @@ def missing_native_library(facts: Facts) -> Iterator:
             subject=first.module,
             message="ld.so finds no file of that name in DT_RPATH, LD_LIBRARY_PATH, DT_RUNPATH, ld.so.cache or the default folders.",
             evidence=tuple(f"{p.name} needed by {p.needed_by}" for p in problems[:_EVIDENCE]),
+            references=(LD_SO_MANUAL,),
             fix=FixProposal("manual", "install the package that ships the library, or add its folder to LD_LIBRARY_PATH"),
             key=first.module,
         )
