@@ -12,10 +12,14 @@ SYM checks that weigh its results are pure functions of the facts.
 
 
 def with_native_linkage(facts):
-    """The facts with their `native_linkage` section (left as they are without the sections it reads)."""
+    """The facts with their `native_linkage` section; left as they are (the SYM checks then say
+    they were skipped) without the sections it reads, or off Linux: ld.so's rules are Linux's."""
     import dataclasses
+    import sys
 
     if facts.interpreter is None or facts.distributions is None:
+        return facts
+    if not (sys.platform.startswith("linux") and facts.interpreter.platform.startswith("linux")):
         return facts
     from envdoctor.linkage.linkage_facts import native_linkage
 
