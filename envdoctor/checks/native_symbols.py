@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from envdoctor.api import check, report
 from envdoctor.model.facts import Facts
@@ -38,10 +38,10 @@ def _symbol_text(problem: UnresolvedReference) -> str:
     return f"{name} ({problem.demangled})" if problem.demangled else name
 
 
-def _torch_reason(facts: Facts, problem: UnresolvedReference) -> Optional[str]:
-    """'built for torch X, torch Y is installed' when the failing object links torch's libraries
+def _torch_reason(facts: Facts, problem: UnresolvedReference, libraries: Iterable[str]) -> Optional[str]:
+    """'built for torch X, torch Y is installed' when the failing object links torch's `libraries`
     and its distribution's torch requirement excludes the installed torch."""
-    if problem.distribution == TORCH or not any(entry.name.startswith(_TORCH_LIBRARIES) for entry in problem.libraries):
+    if problem.distribution == TORCH or not any(name.startswith(_TORCH_LIBRARIES) for name in libraries):
         return None
     torch = installed(facts, TORCH)
     dist = installed(facts, problem.distribution)
@@ -53,6 +53,10 @@ def _torch_reason(facts: Facts, problem: UnresolvedReference) -> Optional[str]:
         return f"{problem.distribution} {problem.distribution_version} was built against another torch than the installed torch {torch.version}"
     return (f"{problem.distribution} {problem.distribution_version} was built for torch{wanted.requirement.specifier} "
             f"(its Requires-Dist); torch {torch.version} is installed, and torch's C++ ABI changes between releases")
+
+
+def _needed(problem: UnresolvedReference) -> Tuple[str, ...]:
+    return tuple(entry.name for entry in problem.libraries)
 
 
 def _driver_reason(facts: Facts, problem: UnresolvedReference) -> Optional[str]:
@@ -72,7 +76,7 @@ def _override_reason(problem: UnresolvedReference) -> Optional[str]:
 
 
 def _why(facts: Facts, problem: UnresolvedReference) -> str:
-    for reason in (_override_reason(problem), _driver_reason(facts, problem), _torch_reason(facts, problem)):
+    for reason in (_override_reason(problem), _driver_reason(facts, problem), _torch_reason(facts, problem, _needed(problem))):
         if reason:
             return reason
     if problem.library:
@@ -92,7 +96,7 @@ def _fix(facts: Facts, problem: UnresolvedReference) -> FixProposal:
 def _references(facts: Facts, problem: UnresolvedReference) -> Tuple[str, ...]:
     if _driver_reason(facts, problem):
         return ("sgl-project/sglang#8131",)
-    if not _override_reason(problem) and _torch_reason(facts, problem):
+    if not _override_reason(problem) and _torch_reason(facts, problem, _needed(problem)):
         return ("Dao-AILab/flash-attention#931", "sgl-project/sglang#30562")
     return (LD_SO_MANUAL,)
 
@@ -201,7 +205,7 @@ def missing_native_library(facts: Facts) -> Iterator:
         Severity: an error: importing the module fails.
 
     Example
-        flash_attn_2_cuda will not import: libcudart.so.12 is found nowhere (needed by flash_attn_2_cuda.cpython-312-x86_64-linux-gnu.so)
+        vllm._C_stable_libtorch will not import: libcuda.so.1, libtorch_cuda.so are found nowhere (needed by _C_stable_libtorch.abi3.so); vllm 0.33.0 was built for torch==2.14.0 (its Requires-Dist); torch 2.13.0+cpu is installed, ...
 
     Fix
         Install the wheel that ships the library (for CUDA: the matching nvidia-* wheel), or
@@ -212,10 +216,12 @@ def missing_native_library(facts: Facts) -> Iterator:
     """
     for extension, problems in _by_extension(facts, (LIBRARY,)).items():
         first = problems[0]
-        names = ", ".join(sorted({p.name for p in problems}))
+        missing = sorted({p.name for p in problems})
+        torch_reason = _torch_reason(facts, first, missing)
         yield report(
             Severity.ERROR,
-            f"{first.module} will not import: {names} is found nowhere (needed by {os.path.basename(first.needed_by)})",
+            f"{first.module} will not import: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} found nowhere "
+            f"(needed by {os.path.basename(first.needed_by)})" + (f"; {torch_reason}" if torch_reason else ""),
             subject=first.module,
             message="ld.so finds no file of that name in DT_RPATH, LD_LIBRARY_PATH, DT_RUNPATH, ld.so.cache or the default folders.",
             evidence=tuple(f"{p.name} needed by {p.needed_by}" for p in problems[:_EVIDENCE]),

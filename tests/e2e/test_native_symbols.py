@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import pytest
 
-from tests.conftest import clean_env, skip_or_fail
+from tests.conftest import clean_env, require_python, skip_or_fail
 from tests.helpers.venvs import pip
 from tests.helpers.wheels import write_wheel
 
@@ -251,3 +251,57 @@ def test_standin_libgomp_first_in_ld_library_path_breaks_real_torch(run_envdocto
     assert any(line.startswith("undefined: ") and line.endswith("torch/lib/libtorch_cpu.so)") for line in evidence)
     imported = subprocess.run([str(torch_venv.python), "-c", "import torch"], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert imported.returncode != 0 and "libtorch_cpu.so: undefined symbol: " in imported.stderr, imported.stderr
+
+
+# vllm 0.33.0 (on the index; built for torch==2.14.0 with CUDA 13) over the torch 2.13.0 CPU wheel:
+# its extensions need libtorch_cuda.so and libc10_cuda.so (a CPU torch has neither), the driver's
+# libcuda.so.1 (no driver here) and libnvrtc.so.13 (nvidia-cuda-nvrtc, not installed).
+VLLM_EXTENSIONS = {
+    "vllm._C_stable_libtorch": {"libcuda.so.1", "libtorch_cuda.so"},
+    "vllm._deepselect_C": {"libcuda.so.1", "libtorch_cuda.so"},
+    "vllm._flashkda_C": {"libcuda.so.1", "libtorch_cuda.so"},
+    "vllm._flashmla_C": {"libcuda.so.1", "libtorch_cuda.so"},
+    "vllm._flashmla_extension_C": {"libcuda.so.1", "libtorch_cuda.so"},
+    "vllm._moe_C_stable_libtorch": {"libcuda.so.1", "libtorch_cuda.so"},
+    "vllm._qutlass_C": {"libcuda.so.1", "libtorch_cuda.so"},
+    "vllm.cumem_allocator": {"libc10_cuda.so", "libcuda.so.1", "libnvrtc.so.13", "libtorch_cuda.so"},
+    "vllm.fs_io_C": {"libc10_cuda.so", "libnvrtc.so.13", "libtorch_cuda.so"},
+    "vllm.spinloop": {"libc10_cuda.so", "libnvrtc.so.13", "libtorch_cuda.so"},
+    "vllm.third_party.deep_gemm._C_extension": {"libc10_cuda.so", "libtorch_cuda.so"},
+    "vllm.vllm_flash_attn._vllm_fa2_C": {"libcuda.so.1", "libtorch_cuda.so"},
+    "vllm.vllm_flash_attn._vllm_fa3_C": {"libcuda.so.1", "libtorch_cuda.so"},
+}
+# What ld.so says when each is loaded after `import torch`, without vllm/__init__.py (it needs
+# vllm's dependencies): the first library of the tree it cannot open.
+LOAD_EXTENSION = """
+import importlib.machinery, importlib.util, sys, torch
+name, path = sys.argv[1], sys.argv[2]
+loader = importlib.machinery.ExtensionFileLoader(name, path)
+try:
+    loader.create_module(importlib.util.spec_from_file_location(name, path, loader=loader))
+except ImportError as exc:
+    print(exc)
+else:
+    print("imported")
+"""
+
+
+def test_vllm_built_for_another_torch_over_the_cpu_torch_is_sym002_per_extension(run_envdoctor, new_venv, tmp_path):
+    venv = new_venv(require_python("3.11", "for the torch 2.13.0 cp311 wheel"))
+    venv.install("torch==2.13.0")
+    venv.install("vllm==0.33.0", no_deps=True)
+    result = run_envdoctor("check", "--python", venv.python, "--select", "SYM", "--format", "json", cwd=tmp_path, timeout=900)
+    findings = json.loads(result.stdout)["findings"]
+    assert result.returncode == 1 and sorted((f["code"], f["subject"]) for f in findings) == sorted(
+        ("SYM002", module) for module in VLLM_EXTENSIONS)
+    for finding in findings:
+        named = {line.split(" needed by ")[0] for line in finding["evidence"]}
+        assert named == VLLM_EXTENSIONS[finding["subject"]], finding
+        assert finding["title"].endswith("vllm 0.33.0 was built for torch==2.14.0 (its Requires-Dist); torch 2.13.0+cpu is "
+                                         "installed, and torch's C++ ABI changes between releases"), finding["title"]
+    for module, needed in VLLM_EXTENSIONS.items():
+        path = next(venv.site_packages.glob(module.replace(".", "/") + ".*.so"))
+        said = subprocess.run([str(venv.python), "-c", LOAD_EXTENSION, module, str(path)], capture_output=True, text=True,
+                              cwd=tmp_path, env=clean_env())
+        assert said.stdout.strip() != "imported" and "cannot open shared object file" in said.stdout, said.stdout + said.stderr
+        assert said.stdout.split(":")[0] in needed, said.stdout
