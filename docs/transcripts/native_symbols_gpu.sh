@@ -8,14 +8,15 @@
 #     (expected: 0 findings, N extensions resolved);
 #  2. with gcc: a stand-in libnccl.so.2 that lacks every symbol torch uses, put first through
 #     LD_LIBRARY_PATH as a container runtime would: envdoctor names the symbols, and
-#     `import torch` under the same variable shows what ld.so says.
+#     `import torch` under the same variable shows what ld.so says (if torch's libraries find
+#     NCCL through DT_RPATH, ld.so never looks in LD_LIBRARY_PATH: then both say nothing is wrong).
 # Writes everything it runs and prints to $OUT/transcript.txt (and stdout).
 set -u
 OUT=${OUT:-/tmp/native-symbols-out}
 mkdir -p "$OUT"
 T="$OUT/transcript.txt"
-PY=/opt/torch/.venv/bin/python3
-TARGET=/opt/torch/.venv
+TARGET=${TARGET:-/opt/torch/.venv}  # overridable, to try the script on another venv
+PY=$TARGET/bin/python3
 run() { echo "\$ $*" >>"$T"; "$@" >>"$T" 2>&1; echo "[exit $?]" >>"$T"; echo >>"$T"; }
 { echo "date: $(date -u +%FT%TZ)"; echo "host: $(uname -srm), $(nproc) cores"; echo; } >"$T"
 $PY -m pip install -q --no-deps --target /tmp/site dist/envdoctor-*.whl dist/pyelftools-*.whl >>"$T" 2>&1 \
@@ -42,8 +43,9 @@ echo "## 1. the healthy stack" >>"$T"
 run /tmp/envdoctor check --python "$TARGET" --select SYM001,SYM002
 /tmp/envdoctor check --python "$TARGET" --select SYM001,SYM002 --format json | summary >>"$T" 2>&1
 echo '$ snapshot: the native_linkage section (extensions resolved, problems, seconds; first run then warm)' >>"$T"
+COLD_CACHE=$(mktemp -d)  # cold: an empty cache folder; warm: the same folder again
 for round in cold warm; do
-  /tmp/envdoctor snapshot --python "$TARGET" | $PY -c "import json, sys; d = json.load(sys.stdin)['native_linkage']; print('$round:', d['extensions'], 'extensions,', len(d['problems']), 'problems,', len(d['unreadable']), 'unreadable,', d['seconds'], 's')" >>"$T" 2>&1
+  ENVDOCTOR_CACHE_DIR=$COLD_CACHE /tmp/envdoctor snapshot --python "$TARGET" | $PY -c "import json, sys; d = json.load(sys.stdin)['native_linkage']; print('$round:', d['extensions'], 'extensions,', len(d['problems']), 'problems,', len(d['unreadable']), 'unreadable,', d['seconds'], 's')" >>"$T" 2>&1
 done
 echo >>"$T"
 
