@@ -214,7 +214,7 @@ def missing_native_library(facts: Facts) -> Iterator:
     References
         https://www.unix.com/man-page/posix/8/ld.so/ (ld.so(8): the search order, DT_NEEDED names with a slash)
     """
-    for extension, problems in _by_extension(facts, (LIBRARY,)).items():
+    for problems in _by_extension(facts, (LIBRARY,)).values():
         first = problems[0]
         missing = sorted({p.name for p in problems})
         torch_reason = _torch_reason(facts, first, missing)

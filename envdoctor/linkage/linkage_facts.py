@@ -19,10 +19,8 @@ from envdoctor.linkage.object_cache import ObjectCache, default_cache_dir
 from envdoctor.linkage.resolution import Loaded, Linker, references, unresolved
 from envdoctor.model.facts import Distribution, Facts
 from envdoctor.model.native_facts import LIBRARY, NativeLinkage
+from envdoctor.vocabulary.requires_dist import parsed_requirements
 from envdoctor.vocabulary.stack import TORCH, is_stack
-
-_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-
 
 def native_linkage(facts: Facts, cache_dir: Optional[Path] = None) -> NativeLinkage:
     """The section, from the result cache when nothing it depends on changed (result_cache.py)."""
@@ -110,19 +108,14 @@ def _requirements(facts: Facts, dist: Distribution) -> List[str]:
     seen: Dict[str, None] = {}
     todo = [dist]
     while todo:
-        for text in todo.pop().requires_dist:
-            match = _REQUIREMENT_NAME.match(text)
-            name = match and _canonical(match.group(1))
-            if name and name in installed and name not in seen and name != dist.canonical_name:
+        requirements, _ = parsed_requirements(todo.pop())  # markers and extras aside: doubt means "loaded"
+        for name in (requirement.key for requirement in requirements):
+            if name in installed and name not in seen and name != dist.canonical_name:
                 seen[name] = None
                 todo.append(installed[name])
     if TORCH in installed and dist.canonical_name != TORCH:
         seen[TORCH] = None
     return list(seen)
-
-
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _in_dependency_order(facts: Facts) -> List[Distribution]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sysconfig
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
