@@ -154,10 +154,11 @@ def resolve(python: Optional[str], cwd: Optional[str]):
     return resolve_target(python, cwd)
 
 
-def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: ProgressScope = quiet_scope) -> Facts:
-    """The target's facts: the probe, then the import scan (with a scan request), then the
-    deep probes (with `deep`).  The scan is part of the facts: `fix` re-collects them to
-    see a patched import gone."""
+def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: ProgressScope = quiet_scope,
+               native: bool = False) -> Facts:
+    """The target's facts: the probe, then the import scan (with a scan request), the native
+    linkage of the stack's extensions (with `native`), then the deep probes (with `deep`).
+    The scan is part of the facts: `fix` re-collects them to see a patched import gone."""
     global _early_probe
     from envdoctor.probe.facts_probe import probe_for, run_probe
 
@@ -168,6 +169,10 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
         from envdoctor.scan import with_import_scan
 
         facts = with_import_scan(facts, scan)
+    if native:
+        from envdoctor.linkage import with_native_linkage
+
+        facts = with_native_linkage(facts)
     if deep:
         from envdoctor.probe.deep_probes import run_deep
 
@@ -183,8 +188,8 @@ def _notice(text: str) -> None:
 
 
 def facts_for(python: Optional[str], cwd: Optional[str], timeout: float, scan=None, deep: bool = False,
-              scope: ProgressScope = quiet_scope) -> Facts:
-    return live_facts(resolve(python, cwd), timeout, scan, deep, scope)
+              scope: ProgressScope = quiet_scope, native: bool = False) -> Facts:
+    return live_facts(resolve(python, cwd), timeout, scan, deep, scope, native)
 
 
 def inputs_for(settings, against: Optional[str]) -> Dict[str, object]:
@@ -216,7 +221,7 @@ def checked(request: Request, scope: ProgressScope = quiet_scope) -> Outcome:
     if request.facts_file:
         facts = Facts.load(request.facts_file)
     else:
-        facts = facts_for(request.python, request.cwd, request.timeout, scan, request.deep, scope)
+        facts = facts_for(request.python, request.cwd, request.timeout, scan, request.deep, scope, _reads_native(checks))
     return _judged(checks, facts, settings, baseline, request.strict or settings.strict, time.perf_counter() - started)
 
 
@@ -230,6 +235,11 @@ def _selection(request: Request):
     if not any("imports" in spec.needs for spec in checks):
         scan = scan._replace(enabled=False)
     return settings, checks, scan
+
+
+def _reads_native(checks) -> bool:
+    """Whether a selected check reads the native linkage (it is not collected otherwise)."""
+    return any("native_linkage" in spec.needs for spec in checks)
 
 
 def _baseline_entries(path: Optional[str]):
@@ -259,7 +269,7 @@ def fix_inputs(request: Request, scope: ProgressScope = quiet_scope):
     target = resolve(request.python, request.cwd)
 
     def collect_again() -> Facts:
-        return live_facts(target, request.timeout, scan, request.deep, scope)
+        return live_facts(target, request.timeout, scan, request.deep, scope, _reads_native(checks))
 
     return checks, collect_again
 
@@ -268,7 +278,7 @@ def snapshot_facts(request: Request, scope: ProgressScope = quiet_scope) -> Fact
     """For `snapshot`: the facts with the scan the settings ask for, and the deep probes with --deep."""
     settings = settings_for(request.cwd, request.config)
     scan = scan_request(request.scan, request.no_scan, settings)
-    return facts_for(request.python, request.cwd, request.timeout, scan, request.deep, scope)
+    return facts_for(request.python, request.cwd, request.timeout, scan, request.deep, scope, native=True)
 
 
 def operand_facts(item: str, cwd: Optional[str], timeout: float) -> Facts:

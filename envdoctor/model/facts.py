@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from envdoctor.errors import UsageError
 from envdoctor.data_files import read_json
 from envdoctor.model.network_facts import Network
+from envdoctor.model.native_facts import NativeLinkage
 from envdoctor.model.record import Record, record
 from envdoctor.model.target import Target
 from envdoctor.model.toolchain_facts import JitBuild, JitToolchain, MultiGpu
@@ -41,6 +42,7 @@ SECTIONS = (
     "deep",
     "toolchain",
     "network",
+    "native_linkage",
 )
 
 
@@ -502,6 +504,7 @@ class Facts(Record):
     deep: Optional[Deep] = None
     toolchain: Optional[JitToolchain] = None  # model/toolchain_facts.py
     network: Optional[Network] = None  # interfaces and RDMA devices (model/network_facts.py)
+    native_linkage: Optional[NativeLinkage] = None  # the stack's extensions as ld.so loads them
 
     def has(self, section: str) -> bool:
         return getattr(self, section, None) is not None

@@ -48,13 +48,14 @@ LAYERS = {
     "envdoctor.policy": ("envdoctor.engine", "envdoctor.redaction", *_WORDS),
     "envdoctor.probe": ("envdoctor.processes", *_WORDS),
     "envdoctor.scan": ("envdoctor.entry_points", *_WORDS),  # entry points name functions called from outside
+    "envdoctor.linkage": _WORDS,  # the stack's extensions resolved as ld.so would (host-side fact collection)
     "envdoctor.report": ("envdoctor.engine", "envdoctor.plugins", "envdoctor.redaction", *_WORDS),
     "envdoctor.fixes": ("envdoctor.api", "envdoctor.engine", "envdoctor.plugins", "envdoctor.processes", "envdoctor.redaction",
                         "envdoctor.report", *_WORDS),
     # settings -> selection -> facts -> check run, for every command (redaction: a live environment
     # compared with a snapshot, --against, is masked as the snapshot was)
     "envdoctor.collect": ("envdoctor.config", "envdoctor.engine", "envdoctor.policy", "envdoctor.probe",
-                          "envdoctor.redaction", "envdoctor.registry", "envdoctor.scan", "envdoctor.target_choice",
+                          "envdoctor.redaction", "envdoctor.registry", "envdoctor.scan", "envdoctor.linkage", "envdoctor.target_choice",
                           *_WORDS),
     # the command line: anything below it
     "envdoctor.cli": ("envdoctor",),

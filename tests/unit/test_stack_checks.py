@@ -132,6 +132,21 @@ def deep_gpus(jit_build=None, all_reduce=None, peer_access=((False, True), (True
                          "topology": {"GPU0": {"GPU1": "NV18"}, "GPU1": {"GPU0": "NV18"}},
                          "topology_source": "nvidia-smi topo -m", "all_reduce": reduce}
     return dataclasses.replace(facts, deep=from_dict(Deep, deep))
+SGL_OPS = "/venv/lib/python3.11/site-packages/sgl_kernel/common_ops.cpython-311-x86_64-linux-gnu.so"
+
+
+def unresolved(kind="symbol", name="_ZN3c104cuda9SetDeviceEab", libraries=(("libc10.so", "/venv/torch/lib/libc10.so", "already loaded"),),
+               **extra):
+    return {"kind": kind, "extension": SGL_OPS, "module": "sgl_kernel.common_ops", "distribution": "sgl-kernel",
+            "distribution_version": "0.3.0", "needed_by": SGL_OPS, "name": name,
+            "libraries": [{"name": n, "path": p, "via": v} for n, p, v in libraries], **extra}
+
+
+def linked(*problems, torch="2.9.1", pin="torch==2.8.0", stack=None):
+    """Facts with the native linkage of sgl-kernel's extension (SYM001/SYM002)."""
+    facts = make_facts(dists=[dist("torch", torch), dist("sgl-kernel", "0.3.0", requires=[pin])], stack=stack)
+    linkage = Facts.from_dict({**facts.to_dict(), "native_linkage": {"extensions": 1, "problems": list(problems)}})
+    return linkage
 
 
 CASES = {
@@ -209,6 +224,9 @@ CASES = {
     "KB012": (lambda: plain(dist("torch", "2.2.2"), dist("numpy", "2.0.0")), lambda: plain(dist("torch", "2.2.2"), dist("numpy", "1.26.4")), "torch"),
     "KB013": (lambda: plain(dist("opencv-python", "4.9.0.80"), dist("numpy", "2.0.0")), lambda: plain(dist("opencv-python", "4.10.0.84"), dist("numpy", "2.0.0")), "opencv-python"),
     "KB014": (lambda: plain(dist("scipy", "1.12.0"), dist("numpy", "2.0.1")), lambda: plain(dist("scipy", "1.13.0"), dist("numpy", "2.0.1")), "scipy"),
+    # native linkage; near-misses: the same extension resolved, a symbol problem is not a missing library
+    "SYM001": (lambda: linked(unresolved()), lambda: linked(), "sgl_kernel.common_ops"),
+    "SYM002": (lambda: linked(unresolved("library", "libcudart.so.12", libraries=())), lambda: linked(unresolved()), "sgl_kernel.common_ops"),
     "KB015": (lambda: plain(dist("pandas", "2.1.4"), dist("numpy", "2.0.0")), lambda: plain(dist("pandas", "2.2.2"), dist("numpy", "2.0.0")), "pandas"),
     # the JIT toolchain; near-misses one step from the breakage
     "JIT001": (lambda: jit_machine(cuda_home="/opt/cuda-gone", nvcc=None), lambda: jit_machine(), "CUDA_HOME"),
@@ -549,3 +567,27 @@ def test_an_unwritable_cache_is_an_error_where_compiling_is_automatic():
 
     assert severity("triton") == [Severity.ERROR]  # every Triton kernel is compiled into it
     assert severity("torch") == [Severity.WARNING]  # only an explicit load()/load_inline builds there
+
+def test_sym001_names_the_torch_the_extension_was_built_for():
+    found = findings(linked(unresolved(demangled="c10::cuda::SetDevice(signed char, bool)")), "SYM001")
+    assert [f.title for f in found] == [
+        "sgl_kernel.common_ops will not import: undefined symbol _ZN3c104cuda9SetDeviceEab (c10::cuda::SetDevice(signed char, bool)); "
+        "sgl-kernel 0.3.0 was built for torch==2.8.0 (its Requires-Dist); torch 2.9.1 is installed, and torch's C++ ABI changes between releases"]
+    assert found[0].severity is Severity.ERROR
+
+
+def test_sym001_torch_pin_satisfied_says_another_torch_without_naming_a_release():
+    found = findings(linked(unresolved(), torch="2.8.0"), "SYM001")
+    assert found[0].title.endswith("sgl-kernel 0.3.0 was built against another torch than the installed torch 2.8.0")
+
+
+def test_sym001_driver_api_missing_from_libcuda_names_the_driver():
+    problem = unresolved(name="cuGreenCtxCreate", libraries=(("libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "ld.so.cache"),))
+    found = findings(linked(problem, stack={"nvidia": nvidia(H100, driver="535.183.01", cuda="12.2")}), "SYM001")
+    assert "/usr/lib/x86_64-linux-gnu/libcuda.so.1 of driver 535.183.01 (CUDA 12.2) does not export the CUDA driver API cuGreenCtxCreate" in found[0].title
+    assert found[0].fix.summary.startswith("upgrade the NVIDIA driver")
+
+
+def test_sym001_groups_an_extensions_symbols_in_one_finding():
+    found = findings(linked(*(unresolved(name=f"sym{i}", libraries=()) for i in range(5))), "SYM001")
+    assert len(found) == 1 and "sym0, sym1, sym2 and 2 more" in found[0].title
