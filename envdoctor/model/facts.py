@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from envdoctor.errors import UsageError
 from envdoctor.data_files import read_json
+from envdoctor.model.numpy_facts import NumpyBuild
 from envdoctor.model.record import Record, record
 from envdoctor.model.target import Target
 
@@ -37,6 +38,7 @@ SECTIONS = (
     "imports",
     "stack",
     "deep",
+    "numpy_builds",
 )
 
 
@@ -494,6 +496,7 @@ class Facts(Record):
     imports: Optional[ImportScan] = None
     stack: Optional[Stack] = None
     deep: Optional[Deep] = None
+    numpy_builds: Optional[Tuple[NumpyBuild, ...]] = None  # model/numpy_facts.py
 
     def has(self, section: str) -> bool:
         return getattr(self, section, None) is not None

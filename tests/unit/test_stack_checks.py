@@ -15,6 +15,7 @@ from envdoctor.model.facts import Facts
 from envdoctor.model.finding import Severity
 from envdoctor.registry import load_registry
 from envdoctor.vocabulary.installer import fix_command
+from tests.unit.test_numpy_abi import numpy_env
 from tests.helpers.facts import H100, SITE, dist, import_problem, import_scan, make_facts, module, nvidia, torch_version_py
 
 
@@ -178,6 +179,10 @@ CASES = {
     "KB013": (lambda: plain(dist("opencv-python", "4.9.0.80"), dist("numpy", "2.0.0")), lambda: plain(dist("opencv-python", "4.10.0.84"), dist("numpy", "2.0.0")), "opencv-python"),
     "KB014": (lambda: plain(dist("scipy", "1.12.0"), dist("numpy", "2.0.1")), lambda: plain(dist("scipy", "1.13.0"), dist("numpy", "2.0.1")), "scipy"),
     "KB015": (lambda: plain(dist("pandas", "2.1.4"), dist("numpy", "2.0.0")), lambda: plain(dist("pandas", "2.2.2"), dist("numpy", "2.0.0")), "pandas"),
+    # Their own module: tests/unit/test_numpy_abi.py (facts with a numpy_builds section).
+    "NPY001": (lambda: numpy_env(), lambda: numpy_env(numpy_1=(), numpy_2=("pandas/_libs/lib.so",), target="1.20"), "pandas"),
+    "NPY002": (lambda: numpy_env("scipy", numpy="1.22.4", numpy_1=(), numpy_2=("scipy/_x.so",), target="1.23"),
+               lambda: numpy_env("scipy", numpy="1.23.5", numpy_1=(), numpy_2=("scipy/_x.so",), target="1.23"), "scipy"),
 }
 
 
