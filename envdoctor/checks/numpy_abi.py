@@ -113,8 +113,8 @@ def compiled_for_newer_numpy(facts: Facts) -> Iterator:
         scipy 1.17.1 is compiled for NumPy 1.23 or newer, but numpy 1.22.4 is installed
 
     Fix
-        Install a numpy at or above the targeted version (`numpy>=1.23`), within what every
-        installed distribution accepts.
+        Install a NumPy 1.x at or above the targeted version (`numpy>=1.23,<2`: NumPy 2 would
+        break whatever else is built for 1.x), within what every installed distribution accepts.
 
     References
         https://numpy.org/doc/stable/dev/depending_on_numpy.html#numpy-2-abi-handling
@@ -190,7 +190,7 @@ def _newer_target_finding(dist: Distribution, build: NumpyBuild, numpy: Distribu
     evidence = [f"{dist.location}/{path}: compiled with NumPy 2 headers for the NumPy {target} C-API"
                 for path in build.numpy_2]
     evidence.append(f"installed: {numpy.metadata_path}")
-    wanted = f"numpy>={target}"
+    wanted = f"numpy>={target},<2"  # NumPy 2 would break what is built for 1.x: stay on 1.x
     return report(
         Severity.ERROR,
         f"{dist.display} is compiled for NumPy {target} or newer, but {numpy.display} is installed",

@@ -150,6 +150,9 @@ class _VerdictCache:
     def save(self) -> None:
         if not self.dirty:
             return
+        # Only when something was read: forget files that are gone (removed venvs), so the cache
+        # holds what exists rather than everything ever checked.
+        self.entries = {path: entry for path, entry in self.entries.items() if os.path.exists(path)}
         temporary = f"{self.path}.{os.getpid()}.tmp"
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)

@@ -69,7 +69,7 @@ def test_numpy_2_build_below_its_target_is_npy002_and_at_its_target_is_fine():
     below = numpy_env("scipy", "1.17.1", numpy="1.22.4", numpy_1=(), numpy_2=("scipy/_x" + SO,), target="1.23")
     (finding,) = findings(below, "NPY002")
     assert finding.title == "scipy 1.17.1 is compiled for NumPy 1.23 or newer, but numpy 1.22.4 is installed"
-    assert finding.fix.parameters["requirement"] == "numpy>=1.23"
+    assert finding.fix.parameters["requirement"] == "numpy>=1.23,<2"
     at = numpy_env("scipy", "1.17.1", numpy="1.23.5", numpy_1=(), numpy_2=("scipy/_x" + SO,), target="1.23")
     assert findings(at, "NPY002") == []
 
