@@ -127,7 +127,7 @@ def compiled_for_newer_numpy(facts: Facts) -> Iterator:
     for dist, build in _active_builds(facts):
         target = parse_version(build.numpy_2_target) if build.numpy_2_target else None
         if build.numpy_2_count and target is not None and numpy_version.release[:2] < target.release[:2]:
-            yield _newer_target_finding(dist, build, numpy)
+            yield _newer_target_finding(facts, dist, build, numpy)
 
 
 def _active_builds(facts: Facts) -> List[Tuple[Distribution, NumpyBuild]]:
@@ -143,7 +143,7 @@ def _active_builds(facts: Facts) -> List[Tuple[Distribution, NumpyBuild]]:
 
 def _numpy_1_finding(facts: Facts, dist: Distribution, build: NumpyBuild, numpy: Distribution):
     evidence = [f"{build.numpy_1_count} of its extension modules are built against NumPy 1.x; installed: "
-                f"{numpy.metadata_path}"]
+                f"{numpy.metadata_path}", *_deep_evidence(facts, dist)]
     evidence += [f"{dist.location}/{path}: imports numpy.core._multiarray_umath (NumPy 1.x headers)"
                  for path in build.numpy_1]
     known = FIRST_BUILT_FOR_NUMPY_2.get(dist.canonical_name)
@@ -158,8 +158,28 @@ def _numpy_1_finding(facts: Facts, dist: Distribution, build: NumpyBuild, numpy:
         location=Location(path=dist.metadata_path, distribution=dist.name),
         references=REFERENCES,
         fix=_numpy_1_fix(facts, dist, known.first if known else None),
-        replaces=(f"{known.rule}:{dist.canonical_name}",) if known and known.rule else (),
+        replaces=((f"{known.rule}:{dist.canonical_name}",) if known and known.rule else ()) + _failed_imports(facts, dist),
     )
+
+
+def _deep_evidence(facts: Facts, dist: Distribution) -> List[str]:
+    """What `check --deep` saw when it imported the distribution's top-level modules
+    (probe/deep_probes.py imports them when their builds are for the other NumPy major)."""
+    names = set(dist.top_level)
+    lines = []
+    for attempt in facts.deep.imports if facts.deep else ():
+        if attempt.module in names:
+            lines.append(f"--deep: import {attempt.module} failed: {attempt.error}" if not attempt.ok else
+                         f"--deep: import {attempt.module} works; its extension modules load later, with the "
+                         "submodules that use them")
+    return lines
+
+
+def _failed_imports(facts: Facts, dist: Distribution) -> Tuple[str, ...]:
+    """STK001's findings on the same failed `--deep` import, which this finding explains."""
+    names = set(dist.top_level)
+    return tuple(f"STK001:{attempt.module}" for attempt in (facts.deep.imports if facts.deep else ())
+                 if attempt.module in names and not attempt.ok)
 
 
 def _numpy_1_fix(facts: Facts, dist: Distribution, first_for_numpy_2: Optional[str]) -> FixProposal:
@@ -185,11 +205,11 @@ def _install(wanted: str, summary: str) -> FixProposal:
                        parameters={"requirement": wanted, "fixer": "install-requirement"})
 
 
-def _newer_target_finding(dist: Distribution, build: NumpyBuild, numpy: Distribution):
+def _newer_target_finding(facts: Facts, dist: Distribution, build: NumpyBuild, numpy: Distribution):
     target = build.numpy_2_target
-    evidence = [f"{dist.location}/{path}: compiled with NumPy 2 headers for the NumPy {target} C-API"
-                for path in build.numpy_2]
-    evidence.append(f"installed: {numpy.metadata_path}")
+    evidence = [f"installed: {numpy.metadata_path}", *_deep_evidence(facts, dist)]
+    evidence += [f"{dist.location}/{path}: compiled with NumPy 2 headers for the NumPy {target} C-API"
+                 for path in build.numpy_2]
     wanted = f"numpy>={target},<2"  # NumPy 2 would break what is built for 1.x: stay on 1.x
     return report(
         Severity.ERROR,
@@ -201,4 +221,5 @@ def _newer_target_finding(dist: Distribution, build: NumpyBuild, numpy: Distribu
         location=Location(path=dist.metadata_path, distribution=dist.name),
         references=REFERENCES[:2],
         fix=_install(wanted, f"install {wanted}"),
+        replaces=_failed_imports(facts, dist),
     )

@@ -9,8 +9,8 @@ neighbour at zero findings. pandas 2.1.4's fix is in test_combined_fixes.py.
 
 from __future__ import annotations
 
+import json
 import subprocess
-import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -58,7 +58,7 @@ def test_scipy_built_for_numpy_1_under_numpy_2_is_found_and_upgraded(run_envdoct
     (finding,) = result.findings("NPY001")
     assert finding["title"] == "scipy 1.11.4 is compiled against NumPy 1.x, but numpy 2.0.0 is installed"
     assert "of its extension modules are built against NumPy 1.x" in finding["evidence"][0]
-    assert all(line.endswith("(NumPy 1.x headers)") for line in finding["evidence"][1:-1])
+    assert all(line.endswith("(NumPy 1.x headers)") for line in finding["evidence"][1:-1]), finding["evidence"]
     assert finding["fix"]["parameters"]["requirement"] == "scipy>=1.13"
 
     fixed = fix(run_envdoctor, venv, "--no-scan", "--yes", cwd=tmp_path)
@@ -134,6 +134,7 @@ def arraysum_wheel(tmp_path: Path, numpy: str, requires: str, defines=()) -> Pat
     python = require_python("3.11")
     include = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['include'])"],
                              capture_output=True, text=True, check=True).stdout.strip()
+    tmp_path.mkdir(parents=True, exist_ok=True)
     source = tmp_path / "arraysum.c"
     source.write_text(EXTENSION_C)
     built = tmp_path / ("_arraysum" + SO_SUFFIX)
@@ -196,3 +197,24 @@ def test_extension_built_with_numpy_2_for_a_newer_c_api_than_numpy_1_installed(r
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert venv.run("import arraysum").returncode == 0
     assert check(run_envdoctor, venv, tmp_path)[1] == []
+
+
+def test_deep_confirms_by_importing_the_distribution(run_envdoctor, tmp_path):
+    """`check --deep` imports the top-level module of a distribution built for the other NumPy
+    major (probe/deep_probes.py) and NPY001 quotes the failure, replacing STK001's report of the same
+    failed import; a NumPy 2 build is not imported."""
+    broken = venv_311(tmp_path / "broken", "numpy==2.0.0")
+    broken.install_files(arraysum_wheel(tmp_path / "one", "numpy==1.26.4", "numpy>=1.21"))
+    result = run_envdoctor("check", "--python", broken.python, "--no-scan", "--deep", "--format", "json", cwd=tmp_path)
+    assert sorted((f["code"], f["subject"]) for f in result.json["findings"]) == [("NPY001", "arraysum")], result.stdout
+    (finding,) = result.findings("NPY001")
+    assert "--deep: import arraysum failed: ImportError: numpy.core.multiarray failed to import" in finding["evidence"]
+
+    healthy = venv_311(tmp_path / "healthy", "numpy==2.0.0")
+    healthy.install_files(arraysum_wheel(tmp_path / "two", "numpy==2.0.0", "numpy>=1.21"))
+    snapshot = tmp_path / "healthy.json"
+    taken = run_envdoctor("snapshot", "--python", healthy.python, "--no-scan", "--deep", "-o", snapshot, cwd=tmp_path)
+    assert taken.returncode == 0, taken.stderr
+    assert [attempt["module"] for attempt in json.loads(snapshot.read_text())["deep"]["imports"]] == []
+    result = run_envdoctor("check", "--facts", snapshot, "--format", "json", cwd=tmp_path)
+    assert result.json["findings"] == [], result.stdout

@@ -117,3 +117,14 @@ def test_a_distribution_without_a_numpy_dependency_is_not_read(tmp_path):
     (site / "pkg" / ("_ext" + SO)).write_bytes(NUMPY_1_BYTES)
     facts = make_facts(dists=[dist("pkg", "1.0", location=str(site), compiled_files=["pkg/_ext" + SO])])
     assert numpy_builds(facts, str(tmp_path / "cache.json")) == ()
+
+
+def test_deep_imports_the_top_level_modules_of_builds_for_the_other_numpy_major():
+    from envdoctor.probe.deep_probes import deep_modules
+
+    modules = {"pandas": {"name": "pandas", "found": True}, "scipy": {"name": "scipy", "found": True}}
+    facts = make_facts(dists=[dist("pandas", "2.1.4"), dist("scipy", "1.13.1"), dist("numpy", "2.0.0")], modules=modules)
+    builds = (NumpyBuild("pandas", f"{SITE}/pandas-2.1.4.dist-info", numpy_1=("x" + SO,), numpy_1_count=1),
+              NumpyBuild("scipy", f"{SITE}/scipy-1.13.1.dist-info", numpy_2=("y" + SO,), numpy_2_count=1,
+                         numpy_2_target="1.22"))
+    assert deep_modules(dataclasses.replace(facts, numpy_builds=builds)) == ["pandas"]
