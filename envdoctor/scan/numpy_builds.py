@@ -123,12 +123,14 @@ class _VerdictCache:
 
     def __init__(self, path: str):
         self.path = path
-        self.entries = self._load()
+        self.entries: Optional[dict] = None  # loaded at the first question: most targets ask none
         self.dirty = False
 
     def verdict(self, path: str) -> Tuple[str, Optional[str]]:
         status = os.stat(path)
         key = [status.st_size, status.st_mtime_ns]
+        if self.entries is None:
+            self.entries = self._load()
         entry = self.entries.get(path)
         if entry and entry[:2] == key:
             return entry[2], entry[3]
@@ -148,7 +150,7 @@ class _VerdictCache:
         return data["files"]
 
     def save(self) -> None:
-        if not self.dirty:
+        if not self.dirty or self.entries is None:
             return
         # Only when something was read: forget files that are gone (removed venvs), so the cache
         # holds what exists rather than everything ever checked.
