@@ -128,3 +128,14 @@ def test_deep_imports_the_top_level_modules_of_builds_for_the_other_numpy_major(
               NumpyBuild("scipy", f"{SITE}/scipy-1.13.1.dist-info", numpy_2=("y" + SO,), numpy_2_count=1,
                          numpy_2_target="1.22"))
     assert deep_modules(dataclasses.replace(facts, numpy_builds=builds)) == ["pandas"]
+
+
+def test_the_verdict_cache_lives_beside_the_scanner_caches(monkeypatch, tmp_path):
+    from envdoctor.scan.cache import default_cache_dir
+    from envdoctor.scan.numpy_builds import _default_cache_file
+
+    monkeypatch.setenv("ENVDOCTOR_CACHE_DIR", str(tmp_path))
+    assert _default_cache_file() == str(default_cache_dir() / "numpy-builds.json")
+    monkeypatch.delenv("ENVDOCTOR_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _default_cache_file() == str(default_cache_dir() / "numpy-builds.json")
