@@ -34,6 +34,7 @@ _MODULE = b"_multiarray_umath"
 _NUMPY_2_PREFIX = b"numpy._core."
 _NUMPY_1_PREFIX = b"numpy.core."
 _TARGET = re.compile(rb"compiled against NumPy C-API version 0x%x \(NumPy (\d+\.\d+)\)")
+_VENDORED_FOLDERS = (".libs/", ".libs\\", ".dylibs/")  # auditwheel's <name>.libs (delvewheel's on Windows), delocate's
 _LISTED = 10  # extension modules named per distribution and kind; the counts are complete
 
 # Bump when a verdict would change for the same bytes: older cache entries are then ignored.
@@ -98,9 +99,9 @@ def _depends_on_numpy(dist: Distribution) -> bool:
 def _extension_modules(dist: Distribution, suffixes: Tuple[str, ...]) -> List[str]:
     """Its compiled files that the import system loads as modules: not the shared libraries that
     auditwheel and delocate vendor beside the package (`scipy.libs/libopenblas...so`)."""
+    # Substring tests, not a split per path: a scientific stack lists ~250 extension modules.
     return [path for path in dist.compiled_files
-            if path.endswith(suffixes) and not any(part.endswith(".libs") or part == ".dylibs"
-                                                   for part in path.replace("\\", "/").split("/")[:-1])]
+            if path.endswith(suffixes) and not any(folder in path for folder in _VENDORED_FOLDERS)]
 
 
 def _build_of(dist: Distribution, suffixes: Tuple[str, ...], cache: "_VerdictCache") -> Optional[NumpyBuild]:
@@ -108,7 +109,7 @@ def _build_of(dist: Distribution, suffixes: Tuple[str, ...], cache: "_VerdictCac
     targets, unreadable = [], []
     for relative in _extension_modules(dist, suffixes):
         try:
-            kind, target = cache.verdict(os.path.join(dist.location, relative))
+            kind, target = cache.verdict(dist.location + os.sep + relative)
         except OSError:
             unreadable.append(relative)
             continue
