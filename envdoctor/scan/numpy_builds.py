@@ -38,7 +38,7 @@ _VENDORED_FOLDERS = (".libs/", ".libs\\", ".dylibs/")  # auditwheel's <name>.lib
 _LISTED = 10  # extension modules named per distribution and kind; the counts are complete
 
 # Bump when a verdict would change for the same bytes: older cache entries are then ignored.
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 def read_extension(path: str) -> Tuple[str, Optional[str]]:
@@ -58,6 +58,9 @@ def read_extension(path: str) -> Tuple[str, Optional[str]]:
                 return "2", target.group(1).decode("ascii") if target else None
             numpy_1 = numpy_1 or data[max(0, at - len(_NUMPY_1_PREFIX)):at] == _NUMPY_1_PREFIX
             at = data.find(_MODULE, at + 1)
+        # The header then asks that module for its C-API table: without that name the string is
+        # a Python-level mention (a Cython `import`), which NumPy 2 still serves.
+        numpy_1 = numpy_1 and (data.find(b"_ARRAY_API") >= 0 or data.find(b"_UFUNC_API") >= 0)
     return ("1" if numpy_1 else ""), None
 
 

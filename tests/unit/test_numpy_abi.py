@@ -19,6 +19,8 @@ NUMPY_2_BYTES = (b"\x7fELF...numpy._core._multiarray_umath\x00numpy.core._multia
                  b"against NumPy C-API version 0x%x (NumPy 1.23) but the running NumPy has C-API version 0x%x.\x00")
 # Cython's own message names numpy.core.multiarray in NumPy 2 builds too: it is no import.
 NO_C_API_BYTES = b"\x7fELF...numpy.core.multiarray failed to import\x00PyInit__speedups\x00"
+# A Python-level `import numpy.core._multiarray_umath` in Cython code: no C-API table asked for.
+PYTHON_LEVEL_BYTES = b"\x7fELF...numpy.core._multiarray_umath\x00PyInit__speedups\x00"
 
 
 def numpy_env(name="pandas", version="2.1.4", numpy="2.0.0", *, numpy_1=("pandas/_libs/lib" + SO,), numpy_2=(),
@@ -75,13 +77,15 @@ def test_numpy_2_build_below_its_target_is_npy002_and_at_its_target_is_fine():
 
 
 def test_read_extension_tells_the_headers_apart(tmp_path):
-    cases = {"one": NUMPY_1_BYTES, "two": NUMPY_2_BYTES, "none": NO_C_API_BYTES, "empty": b""}
+    cases = {"one": NUMPY_1_BYTES, "two": NUMPY_2_BYTES, "none": NO_C_API_BYTES, "empty": b"",
+             "python-level": PYTHON_LEVEL_BYTES}
     for name, data in cases.items():
         (tmp_path / name).write_bytes(data)
     assert read_extension(str(tmp_path / "one")) == ("1", None)
     assert read_extension(str(tmp_path / "two")) == ("2", "1.23")
     assert read_extension(str(tmp_path / "none")) == ("", None)
     assert read_extension(str(tmp_path / "empty")) == ("", None)
+    assert read_extension(str(tmp_path / "python-level")) == ("", None)
 
 
 def reader_env(site, **dist_extra):
