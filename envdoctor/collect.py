@@ -156,15 +156,19 @@ def resolve(python: Optional[str], cwd: Optional[str]):
 
 def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: ProgressScope = quiet_scope,
                native: bool = False) -> Facts:
-    """The target's facts: the probe, then the import scan (with a scan request), the native
-    linkage of the stack's extensions (with `native`), then the deep probes (with `deep`).
-    The scan is part of the facts: `fix` re-collects them to see a patched import gone."""
+    """The target's facts: the probe, the NumPy builds of its extension modules (scan/numpy_builds.py),
+    then the import scan (with a scan request), the native linkage of the stack's extensions (with
+    `native`), then the deep probes (with `deep`).  The scan is part of the facts: `fix` re-collects
+    them to see a patched import gone."""
     global _early_probe
     from envdoctor.probe.facts_probe import probe_for, run_probe
 
     started = probe_for(target, timeout, _early_probe)
     _early_probe = None
     facts = run_probe(target, timeout, started, notice=_notice)
+    from envdoctor.scan.numpy_builds import numpy_builds
+
+    facts = dataclasses.replace(facts, numpy_builds=numpy_builds(facts))
     if scan is not None:
         from envdoctor.scan import with_import_scan
 

@@ -20,6 +20,7 @@ from envdoctor.errors import UsageError
 from envdoctor.data_files import read_json
 from envdoctor.model.network_facts import Network
 from envdoctor.model.native_facts import NativeLinkage
+from envdoctor.model.numpy_facts import NumpyBuild
 from envdoctor.model.record import Record, record
 from envdoctor.model.target import Target
 from envdoctor.model.toolchain_facts import JitBuild, JitToolchain, MultiGpu
@@ -43,6 +44,7 @@ SECTIONS = (
     "toolchain",
     "network",
     "native_linkage",
+    "numpy_builds",
 )
 
 
@@ -505,6 +507,7 @@ class Facts(Record):
     toolchain: Optional[JitToolchain] = None  # model/toolchain_facts.py
     network: Optional[Network] = None  # interfaces and RDMA devices (model/network_facts.py)
     native_linkage: Optional[NativeLinkage] = None  # the stack's extensions as ld.so loads them
+    numpy_builds: Optional[Tuple[NumpyBuild, ...]] = None  # model/numpy_facts.py
 
     def has(self, section: str) -> bool:
         return getattr(self, section, None) is not None

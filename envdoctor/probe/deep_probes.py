@@ -19,13 +19,14 @@ import tempfile
 import time
 from typing import Callable, List, Optional, Sequence
 
-from envdoctor.model.facts import Deep, Facts, from_dict
+from envdoctor.model.facts import Deep, Facts, canonicalize, from_dict
 from envdoctor.model.target import Target
 from envdoctor.probe.command import deep_argv, new_nonce
 from envdoctor.probe.frame import end_marker, extract_document
 from envdoctor.probe.gpu_runtime_probes import cancel_gpu_runtime, gpu_runtime, start_gpu_runtime
 from envdoctor.probe.process import Completed, Running, describe_exit, stderr_tail
-from envdoctor.vocabulary.stack import DEEP_MODULES, TORCH_MODULE, TRITON_MODULE
+from envdoctor.vocabulary.stack import DEEP_MODULES, NUMPY, TORCH_MODULE, TRITON_MODULE
+from envdoctor.vocabulary.versions import parse_version
 
 # torch.cuda.is_available() through NVML: no CUDA context, so no fork poisoning.
 DEEP_ENVIRONMENT = {"PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
@@ -33,7 +34,28 @@ DEEP_ENVIRONMENT = {"PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
 
 def deep_modules(facts: Facts) -> List[str]:
     modules = facts.modules or {}
-    return [name for name in DEEP_MODULES if name in modules and modules[name].found]
+    stack = [name for name in DEEP_MODULES if name in modules and modules[name].found]
+    return stack + [name for name in numpy_suspects(facts) if name not in stack]
+
+
+def numpy_suspects(facts: Facts) -> List[str]:
+    """The top-level modules of distributions whose extension modules were built for the other
+    NumPy major (facts.numpy_builds): importing them confirms NPY001/NPY002 (or shows the
+    extension is imported later, by a submodule)."""
+    numpy = facts.active_distributions().get(NUMPY)
+    version = parse_version(numpy.version) if numpy else None
+    if version is None:
+        return []
+    modules = facts.modules or {}
+    found = []
+    for build in facts.numpy_builds or ():
+        other_major = build.numpy_1_count if version.major >= 2 else build.numpy_2_count and build.numpy_2_target
+        dist = facts.active_distributions().get(canonicalize(build.distribution))
+        if not other_major or dist is None or dist.metadata_path != build.metadata_path:
+            continue
+        found += [name for name in dist.top_level
+                  if not name.startswith("_") and name in modules and modules[name].found and name not in found]
+    return found
 
 
 def _attempt(module: str, result: Completed, nonce: str) -> dict:

@@ -31,7 +31,8 @@ def commands_run(venv) -> list:
 
 
 def test_numpy_2_under_old_pandas_is_repaired_by_one_resolution(run_envdoctor, tmp_path):
-    """KB015 (upgrade pandas) and REQ002 (pandas 2.1.4 asks numpy<2): one install of pandas>=2.2.2;
+    """NPY001 (pandas 2.1.4's extension modules are built for NumPy 1.x: upgrade pandas; it replaces
+    KB015, which says the same by version) and REQ002 (pandas 2.1.4 asks numpy<2): one install of pandas>=2.2.2;
     the numpy<2 that only the old pandas wanted is not installed, and `import pandas` works."""
     # What the fix will install (numpy 2 compatible), with the same pins as the rest: an unpinned
     # download would put newer six/pytz/tzdata in the shared cache that other tests install from.
@@ -43,7 +44,7 @@ def test_numpy_2_under_old_pandas_is_repaired_by_one_resolution(run_envdoctor, t
 
     fixed = fix(run_envdoctor, venv, "--no-scan", "--yes", cwd=tmp_path)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
-    assert "fixed: KB015" in fixed.stderr and "fixed: REQ002" in fixed.stderr
+    assert "fixed: NPY001" in fixed.stderr and "fixed: REQ002" in fixed.stderr
     steps = commands_run(venv)
     assert len(steps) == 1 and steps[0][-1] == "pandas>=2.2.2", steps
     versions = venv.run("import pandas, numpy; print(pandas.__version__, numpy.__version__)")

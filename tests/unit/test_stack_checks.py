@@ -17,6 +17,7 @@ from envdoctor.model.toolchain_facts import JitToolchain
 from envdoctor.model.finding import Severity
 from envdoctor.registry import load_registry
 from envdoctor.vocabulary.installer import fix_command
+from tests.unit.test_numpy_abi import numpy_env
 from tests.helpers.facts import H100, SITE, dist, import_problem, import_scan, make_facts, module, nvidia, torch_version_py
 
 
@@ -248,6 +249,10 @@ CASES = {
                                               "error": "DistBackendError: NCCL error: invalid usage"}),
                 lambda: deep_gpus(), "all-reduce"),
     "MGPU002": (lambda: deep_gpus(peer_access=((False, False), (False, False))), lambda: deep_gpus(), "peer-access"),
+    # Their own module: tests/unit/test_numpy_abi.py (facts with a numpy_builds section).
+    "NPY001": (lambda: numpy_env(), lambda: numpy_env(numpy_1=(), numpy_2=("pandas/_libs/lib.so",), target="1.20"), "pandas"),
+    "NPY002": (lambda: numpy_env("scipy", numpy="1.22.4", numpy_1=(), numpy_2=("scipy/_x.so",), target="1.23"),
+               lambda: numpy_env("scipy", numpy="1.23.5", numpy_1=(), numpy_2=("scipy/_x.so",), target="1.23"), "scipy"),
 }
 
 
