@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from envdoctor.errors import UsageError
 from envdoctor.data_files import read_json
+from envdoctor.model.legacy_code_facts import LegacyCode
 from envdoctor.model.record import Record, record
 from envdoctor.model.target import Target
 
@@ -37,6 +38,7 @@ SECTIONS = (
     "imports",
     "stack",
     "deep",
+    "legacy_code",
 )
 
 
@@ -494,6 +496,7 @@ class Facts(Record):
     imports: Optional[ImportScan] = None
     stack: Optional[Stack] = None
     deep: Optional[Deep] = None
+    legacy_code: Optional[LegacyCode] = None
 
     def has(self, section: str) -> bool:
         return getattr(self, section, None) is not None

@@ -23,6 +23,7 @@ from .emit import write_framed
 from .filesystem import DirCache
 from .finders import import_system
 from .record_hashes import mark_record_hashes
+from .legacy_code_inputs import legacy_code_inputs
 from .interpreter_facts import collect_environment, interpreter_facts, marker_environment, site_directories
 from .module_resolution import resolve_modules
 from .site_replay import replay_site, trace_startup
@@ -60,6 +61,7 @@ def collect_facts(options):
         "shared_files": shared,
         "import_system": import_system(),
         "modules": modules,
+        "legacy_code": legacy_code_inputs(),
         "stack": stack_facts(modules, options.get("torch_module"), options.get("listed_packages", ())),
     }
 
