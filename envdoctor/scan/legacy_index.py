@@ -1,10 +1,17 @@
 """The installed source index: every installed distribution's Python files, summarised once.
 
-Each file's legacy summary (scan/legacy_uses.py) is cached under its (size, mtime), in one
-`marshal` file per install folder (a site-packages directory, an editable project's source),
-next to the import scan's caches.  A warm run stats each file and parses nothing; a cold run
-reads every file once and parses only those the byte-level prefilter lets through.  The
-file lists come from each distribution's RECORD (scan/sources.py), so nothing is imported.
+Two cache files per install folder (a site-packages directory), next to the import scan's:
+
+  per file          each file's legacy summary (scan/legacy_uses.py) under its (size, mtime):
+                    read only when some file of a distribution changed, to summarise just those
+  per distribution  its file list (kept while its RECORD's size and mtime are unchanged), a
+                    stamp of every file's (path, size, mtime), the summaries that hold
+                    anything, and values derived from them (its eager modules)
+
+A warm run stats each file, finds the stamp unchanged and reads nothing else: the per-file
+table of torch's 15,000 files cost more to load than the whole rest of the scan.  A cold run
+reads every file once and parses only those the byte-level prefilter lets through.  Nothing
+is imported.
 """
 
 from __future__ import annotations
@@ -22,76 +29,85 @@ from envdoctor.scan.summary import scanner_fingerprint
 
 
 class LegacyIndex:
-    """Legacy summaries by file, with the per-folder cache files loaded on first use."""
-
     def __init__(self, cache_dir: Optional[Path]):
         self.cache_dir = cache_dir
-        self._buckets: Dict[str, Dict[str, tuple]] = {}  # root -> relative path -> (size, mtime_ns, summary)
+        self._caches: Dict[Tuple[str, str], dict] = {}  # (kind, root) -> loaded cache
         self._dirty: set = set()
         self._fingerprint: Optional[str] = None
         self.files = 0
         self.parsed = 0  # read in this run, not served from the cache
 
-    def summaries(self, root: str, files: List[SourceFile]) -> Tuple[List[Tuple[SourceFile, dict]], str]:
-        """(file, summary) for each file that exists and holds anything of interest, and a
-        stamp of every file's (path, size, mtime): what a result derived from them keys on."""
-        bucket = self._bucket(root)
+    def files_of(self, root: str, key: str, record_stamp: str, listed: Callable[[], List[SourceFile]]) -> List[SourceFile]:
+        """A distribution's files, listed again only when its RECORD changed."""
+        entry = self._entry(root, key)
+        if entry.get("record") != record_stamp or "files" not in entry:
+            prefix = os.path.join(root, "")
+            rows = [(f.path[len(prefix):], f.module, f.is_package) for f in listed() if f.path.startswith(prefix)]
+            entry.clear()
+            entry.update(record=record_stamp, files="\n".join(f"{r}\t{m}\t{int(p)}" for r, m, p in rows))
+            self._dirty.add(("dists", root))
         prefix = os.path.join(root, "")
-        found = []
+        files = []
+        for row in entry["files"].split("\n") if entry["files"] else ():
+            relative, module, package = row.split("\t")
+            files.append(SourceFile(prefix + relative, module, package == "1"))
+        return files
+
+    def summaries(self, root: str, key: str, files: List[SourceFile]) -> Tuple[List[Tuple[SourceFile, dict]], str]:
+        """(file, summary) for each file that holds anything of interest, and the stamp of
+        every file's (path, size, mtime); files are summarised again only when the stamp moved."""
+        prefix = os.path.join(root, "")
         stamp = hashlib.sha256()
+        present: Dict[str, Tuple[SourceFile, int, int]] = {}
         for source in files:
-            relative = source.path[len(prefix):] if source.path.startswith(prefix) else source.path
             try:
                 stat = os.stat(source.path)
             except OSError:
                 continue  # gone: INT001 reports files missing from a RECORD
-            self.files += 1
-            stamp.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
-            entry = bucket.get(relative)
-            if entry is None or entry[0] != stat.st_size or entry[1] != stat.st_mtime_ns:
-                entry = bucket[relative] = (stat.st_size, stat.st_mtime_ns, _summarize(source.path))
+            relative = source.path[len(prefix):] if source.path.startswith(prefix) else source.path
+            present[relative] = (source, stat.st_size, stat.st_mtime_ns)
+            stamp.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+        self.files += len(present)
+        digest = stamp.hexdigest()
+        entry = self._entry(root, key)
+        if entry.get("stamp") != digest:
+            entry.update(stamp=digest, found=self._summarised(root, present), derived={})
+            self._dirty.add(("dists", root))
+        return [(present[relative][0], summary) for relative, summary in entry["found"] if relative in present], digest
+
+    def derived(self, root: str, key: str, name: str, compute: Callable[[], Any]) -> Any:
+        """A value computed from a distribution's files, kept until one of them changes."""
+        derived = self._entry(root, key).setdefault("derived", {})
+        if name not in derived:
+            derived[name] = compute()
+            self._dirty.add(("dists", root))
+        return derived[name]
+
+    def _summarised(self, root: str, present: Dict[str, Tuple[SourceFile, int, int]]) -> List[Tuple[str, dict]]:
+        table = self._cache("files", root)
+        found = []
+        for relative, (source, size, mtime) in present.items():
+            entry = table.get(relative)
+            if entry is None or entry[0] != size or entry[1] != mtime:
+                entry = table[relative] = (size, mtime, _summarize(source.path))
                 self.parsed += 1
-                self._dirty.add(root)
+                self._dirty.add(("files", root))
             if entry[2] is not None:
-                found.append((source, entry[2]))
-        return found, stamp.hexdigest()
+                found.append((relative, entry[2]))
+        return found
 
-    def derived(self, root: str, key: str, stamp: str, compute: Callable[[], Any]) -> Any:
-        """A value computed from a distribution's files (its eager modules), kept in the same
-        cache file while their stamp is unchanged."""
-        bucket = self._bucket(root)
-        entry = bucket.get(_DERIVED + key)
-        if entry is not None and entry[0] == stamp:
-            return entry[1]
-        value = compute()
-        bucket[_DERIVED + key] = (stamp, value)
-        self._dirty.add(root)
-        return value
+    def _entry(self, root: str, key: str) -> dict:
+        return self._cache("dists", root).setdefault(key, {})
 
-    def save(self) -> None:
-        """Write the folders that gained summaries; a cache that cannot be written is skipped."""
-        for root in sorted(self._dirty):
-            path = self._cache_file(root)
-            if path is None:
-                continue
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-                with open(temporary, "wb") as handle:
-                    marshal.dump({"root": root, "entries": self._buckets[root]}, handle)
-                os.replace(temporary, path)
-            except OSError:
-                continue
-        self._dirty.clear()
+    # -- the cache files ----------------------------------------------------------------
+    def _cache(self, kind: str, root: str) -> dict:
+        loaded = self._caches.get((kind, root))
+        if loaded is None:
+            loaded = self._caches[(kind, root)] = self._load(kind, root)
+        return loaded
 
-    def _bucket(self, root: str) -> Dict[str, tuple]:
-        bucket = self._buckets.get(root)
-        if bucket is None:
-            bucket = self._buckets[root] = self._load(root)
-        return bucket
-
-    def _load(self, root: str) -> Dict[str, tuple]:
-        path = self._cache_file(root)
+    def _load(self, kind: str, root: str) -> dict:
+        path = self._cache_file(kind, root)
         if path is None:
             return {}
         try:
@@ -103,18 +119,31 @@ class LegacyIndex:
             return {}
         return data["entries"]
 
-    def _cache_file(self, root: str) -> Optional[Path]:
+    def save(self) -> None:
+        """Write the caches that changed; a cache that cannot be written is skipped."""
+        for kind, root in sorted(self._dirty):
+            path = self._cache_file(kind, root)
+            if path is None:
+                continue
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+                with open(temporary, "wb") as handle:
+                    marshal.dump({"root": root, "entries": self._caches[(kind, root)]}, handle)
+                os.replace(temporary, path)
+            except OSError:
+                continue
+        self._dirty.clear()
+
+    def _cache_file(self, kind: str, root: str) -> Optional[Path]:
         if self.cache_dir is None:
             return None
         if self._fingerprint is None:
             # The scanner's own files are in the fingerprint: an edited scanner never reuses old summaries.
             self._fingerprint = f"legacy {LEGACY_SUMMARY_VERSION}|{scanner_fingerprint()}"
         key = f"{self._fingerprint}|{sys.version_info[0]}.{sys.version_info[1]}|{os.path.realpath(root)}"
-        return self.cache_dir / ("legacy-" + hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32] + ".marshal")
-
-
-# Keys of derived values in a cache bucket; no relative file path starts with a NUL.
-_DERIVED = "\0derived:"
+        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        return self.cache_dir / f"legacy-{kind}-{digest}.marshal"
 
 
 def _summarize(path: str) -> Optional[dict]:

@@ -28,10 +28,11 @@ from __future__ import annotations
 import dataclasses
 import gc
 import importlib.machinery
+import os
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional, Set, Tuple
 
 from envdoctor.model.facts import Distribution, Facts
 from envdoctor.model.legacy_code_facts import LegacyCode, LegacyFinderSite, LegacyUse
@@ -40,7 +41,7 @@ from envdoctor.scan.conditions import TargetTraits, reachable
 from envdoctor.scan.exports import IMPLICIT, Exports, import_target
 from envdoctor.scan.legacy_index import LegacyIndex
 from envdoctor.scan.modules import StaticFinder
-from envdoctor.scan.sources import distribution_unit
+from envdoctor.scan.sources import SourceFile, distribution_unit
 from envdoctor.scan.summary import CONDITIONS, FALLBACK, GUARDED, KIND, NAMES, SCOPE, TYPE_CHECKING
 from envdoctor.vocabulary.removed_stdlib import DISTUTILS, DISTUTILS_HACK_MODULE, PKG_RESOURCES, REMOVED_MODULES
 
@@ -73,8 +74,8 @@ def scan_legacy_code(facts: Facts, cache_dir: Optional[Path] = None) -> LegacyCo
     finders: List[LegacyFinderSite] = []
     distributions = [d for d in facts.active_distributions().values() if not d.unreadable]
     for dist in distributions:
-        unit = distribution_unit(dist, finder)
-        found, stamp = index.summaries(unit.root, list(unit.files))
+        root, files = _files(dist, finder, index)
+        found, _stamp = index.summaries(root, dist.metadata_path, files)
         if not found:
             continue
         missing = target.missing_uses(dist, found)
@@ -83,9 +84,9 @@ def scan_legacy_code(facts: Facts, cache_dir: Optional[Path] = None) -> LegacyCo
             # Only what `import <the distribution's top-level package>` runs: pip's
             # _internal/locations/_distutils.py imports distutils, but pip imports it only
             # where distutils exists.  Read only for distributions that have such a use.
-            eager = set(index.derived(unit.root, f"eager|{dist.metadata_path}|{target.traits_key}", stamp, lambda: sorted(
-                eager_modules(unit.files, target.store.prefetch(unit.root, [f.path for f in unit.files]), target.traits))))
-            module_of = {source.path: source.module for source in unit.files}
+            eager = set(index.derived(root, dist.metadata_path, f"eager|{target.traits_key}", lambda: sorted(
+                eager_modules(files, target.store.prefetch(root, [f.path for f in files]), target.traits))))
+            module_of = {source.path: source.module for source in files}
             uses.extend(use for use in missing if module_of.get(use.file) in eager)
             finders.extend(site for site in sites if module_of.get(site.insert_file) in eager)
     index.save()
@@ -94,6 +95,22 @@ def scan_legacy_code(facts: Facts, cache_dir: Optional[Path] = None) -> LegacyCo
         facts.legacy_code, uses=tuple(uses), finders=tuple(finders), distributions=len(distributions),
         files=index.files, parsed=index.parsed, seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _files(dist: Distribution, finder: StaticFinder, index: LegacyIndex) -> Tuple[str, List[SourceFile]]:
+    """(install folder, Python files) of a distribution.  Its RECORD's file list is kept in the
+    index while the RECORD's (size, mtime) is unchanged: parsing torch's 15,000-row RECORD on
+    every run cost more than the rest of the scan.  An editable install's files are looked up."""
+    try:
+        stat = os.stat(os.path.join(dist.metadata_path, "RECORD")) if dist.record == "RECORD" and not dist.editable else None
+    except OSError:
+        stat = None
+    if stat is None:
+        unit = distribution_unit(dist, finder)
+        return unit.root, list(unit.files)
+    files = index.files_of(dist.location, dist.metadata_path, f"{stat.st_size}:{stat.st_mtime_ns}",
+                           lambda: list(distribution_unit(dist, finder).files))
+    return dist.location, files
 
 
 class _Target:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import require_python
+from tests.conftest import clean_env, require_python
 from tests.e2e.test_fix import fix, state, venv_with_pip
 from tests.helpers.venvs import cached_wheels, make_venv
+from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
 
@@ -107,3 +108,24 @@ def test_fixed_release_is_installed_and_the_import_works_again(run_envdoctor, tm
     undone = run_envdoctor("undo", "--python", venv.python, cwd=tmp_path)
     assert undone.returncode == 0, undone.stderr
     assert state(venv) == broken
+
+
+def test_distutils_counts_as_present_only_while_setuptools_serves_it(run_envdoctor, tmp_path):
+    """3.12 has no distutils; setuptools' _distutils_hack finder serves its own copy unless
+    SETUPTOOLS_USE_DISTUTILS=stdlib.  Same venv, same code, the variable decides."""
+    venv = make_venv(tmp_path / "venv", require_python("3.12"))
+    venv.install("setuptools==80.9.0")
+    venv.install_files(build_wheel(tmp_path / "wheels", "oldbuildtool", "1.0", {
+        "oldbuildtool/__init__.py": "from distutils.version import LooseVersion\n",
+    }))
+    assert venv.run("import oldbuildtool").returncode == 0
+    healthy = run_envdoctor("check", "--python", venv.python, "--format", "json", cwd=tmp_path)
+    assert pairs(healthy) == []
+
+    stdlib = clean_env(SETUPTOOLS_USE_DISTUTILS="stdlib")
+    assert "No module named 'distutils'" in venv.run("import oldbuildtool", env=stdlib).stderr
+    # setuptools itself imports distutils: with the stdlib's (gone on 3.12) it cannot be imported either.
+    assert "No module named 'distutils'" in venv.run("import setuptools", env=stdlib).stderr
+    broken = run_envdoctor("check", "--python", venv.python, "--format", "json", cwd=tmp_path, env=stdlib)
+    assert pairs(broken) == [("PYU001", "oldbuildtool", "error"), ("PYU001", "setuptools", "error")]
+    assert all("`distutils` (removed in 3.12)" in f["title"] for f in broken.findings("PYU001"))
