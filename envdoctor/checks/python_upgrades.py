@@ -84,8 +84,8 @@ def removed_stdlib_name(facts: Facts) -> Iterator:
         import time where the target's own standard-library module does not bind the name:
         the ABC aliases of `collections` (`collections.Mapping`, ..., removed in 3.10),
         `inspect.getargspec` and `asyncio.coroutine` (3.11), `configparser.SafeConfigParser`,
-        `pkgutil.ImpImporter`, `locale.format`, `ssl.wrap_socket` (3.12), `unittest.makeSuite`,
-        `typing.io` (3.13), and more. The names a module binds are read from the target's
+        `pkgutil.ImpImporter`, `locale.format`, `ssl.wrap_socket` (3.12),
+        `re.template` (3.13), and more. The names a module binds are read from the target's
         stdlib source; a module whose names cannot be known statically (a module-level
         `__getattr__`) is never said to lack one.
 
