@@ -144,7 +144,7 @@ def scan_request(items: Sequence[str], no_scan: bool, settings):
 
     if no_scan and items:
         raise UsageError("--scan and --no-scan contradict each other")
-    return ScanRequest(items=settings.scan + tuple(items), include_stack=True, enabled=not no_scan)
+    return ScanRequest(items=settings.scan + tuple(items), include_stack=True, enabled=not no_scan, legacy_code=not no_scan)
 
 
 def resolve(python: Optional[str], cwd: Optional[str]):
@@ -173,6 +173,12 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
         from envdoctor.scan import with_import_scan
 
         facts = with_import_scan(facts, scan)
+    if scan is not None and scan.legacy_code:
+        from envdoctor.scan.legacy_scan import with_legacy_code
+
+        facts = with_legacy_code(facts)
+    else:  # the probe's part alone is no scan: the checks that read it report themselves skipped
+        facts = dataclasses.replace(facts, legacy_code=None)
     if native:
         from envdoctor.linkage import with_native_linkage
 
@@ -238,6 +244,8 @@ def _selection(request: Request):
     scan = scan_request(request.scan, request.no_scan, settings)
     if not any("imports" in spec.needs for spec in checks):
         scan = scan._replace(enabled=False)
+    if not any("legacy_code" in spec.needs for spec in checks):
+        scan = scan._replace(legacy_code=False)
     return settings, checks, scan
 
 

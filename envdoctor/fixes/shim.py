@@ -28,7 +28,7 @@ def shim_files(context: FixContext, module: str, purpose: str):
     )
 
 
-@fixer(name="shim-legacy-finders", kind="shim", codes=("HOOK001",))
+@fixer(name="shim-legacy-finders", kind="shim", codes=("HOOK001", "HOOK002"))
 def shim_legacy_finders(finding: Finding, context: FixContext) -> Optional[FixPlan]:
     """Give find_module()-only sys.meta_path finders a PEP 451 find_spec() at interpreter start."""
     if not context.facts.interpreter or not context.facts.interpreter.site_packages:

@@ -21,6 +21,7 @@ from envdoctor.data_files import read_json
 from envdoctor.model.network_facts import Network
 from envdoctor.model.native_facts import NativeLinkage
 from envdoctor.model.numpy_facts import NumpyBuild
+from envdoctor.model.legacy_code_facts import LegacyCode
 from envdoctor.model.record import Record, record
 from envdoctor.model.target import Target
 from envdoctor.model.toolchain_facts import JitBuild, JitToolchain, MultiGpu
@@ -45,6 +46,7 @@ SECTIONS = (
     "network",
     "native_linkage",
     "numpy_builds",
+    "legacy_code",
 )
 
 
@@ -508,6 +510,7 @@ class Facts(Record):
     network: Optional[Network] = None  # interfaces and RDMA devices (model/network_facts.py)
     native_linkage: Optional[NativeLinkage] = None  # the stack's extensions as ld.so loads them
     numpy_builds: Optional[Tuple[NumpyBuild, ...]] = None  # model/numpy_facts.py
+    legacy_code: Optional[LegacyCode] = None
 
     def has(self, section: str) -> bool:
         return getattr(self, section, None) is not None

@@ -24,7 +24,7 @@ PACKAGE = "_envdoctor_probe"
 # imports: a test reads their imports and keeps it so); the last one's main() runs.
 FACTS_PROGRAM = (
     "emit", "filesystem", "module_names", "site_replay", "interpreter_facts", "sys_path", "wheel_files", "distributions",
-    "record_hashes", "finders", "module_resolution", "stack_facts", "toolchain_reader", "network_devices", "facts_entry",
+    "record_hashes", "finders", "module_resolution", "stack_facts", "toolchain_reader", "network_devices", "legacy_code_inputs", "facts_entry",
 )
 DEEP_PROGRAM = ("emit", "finders", "deep_import")
 # --deep on GPUs (probe/gpu_runtime_probes.py): one JIT build and launch; one rank of an all-reduce.

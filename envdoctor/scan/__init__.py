@@ -11,6 +11,13 @@
     pipeline.py  ties them together into the `imports` facts section
     request.py   what the user asked for (ScanRequest)
 
+The scan of every installed distribution for code a newer Python or setuptools removed (the
+PYU and HOOK002 checks; on by default, off with --no-scan) is a second, lighter pass:
+
+    legacy_uses.py   one file -> what it does at import time that may be gone (prefiltered)
+    legacy_index.py  those summaries cached per file (size, mtime) per install folder
+    legacy_scan.py   each use decided against the target's sys.path and stdlib -> `legacy_code`
+
 The scanner is fact collection (it reads the target's files, as the probe does); the IMP
 checks that turn its problems into findings are pure functions of those facts.
 """

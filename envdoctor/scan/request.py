@@ -8,3 +8,6 @@ class ScanRequest(NamedTuple):
     items: Sequence[str] = ()
     include_stack: bool = True
     enabled: bool = True
+    # The scan of every installed distribution for code a newer Python or setuptools removed
+    # (scan/legacy_scan.py): on unless --no-scan, or no selected check reads it.
+    legacy_code: bool = True

@@ -9,6 +9,7 @@ import pytest
 from envdoctor.engine import run_checks
 from envdoctor.model.facts import TagInputs
 from envdoctor.model.finding import Severity
+from envdoctor.model.legacy_code_facts import LegacyCode, LegacyFinderSite, LegacyUse
 from envdoctor.model.plan import InstallRequest
 from envdoctor.registry import load_registry
 from envdoctor.vocabulary.installer import fix_command
@@ -228,6 +229,45 @@ def whl001_neg():
     return _wheel_facts(["cp311-cp311-manylinux_2_17_x86_64"], ["markupsafe/_speedups.cpython-311-x86_64-linux-gnu.so"])
 
 
+def _legacy(version=(3, 12, 1), uses=(), finders=(), shims=()):
+    facts = make_facts(version=version)
+    facts = dataclasses.replace(facts, import_system=dataclasses.replace(facts.import_system, shims=tuple(shims)))
+    return dataclasses.replace(facts, legacy_code=LegacyCode(uses=tuple(uses), finders=tuple(finders)))
+
+
+def _use(kind, what, name, version="1.0", file="nose/importer.py"):
+    return LegacyUse(kind, what, name, version, f"{SITE}/{file}", 12)
+
+
+SIX_SITE = LegacyFinderSite("six", "1.15.0", "six._SixMetaPathImporter", f"{SITE}/six.py", 164, f"{SITE}/six.py", 982)
+
+
+def pyu001_pos():
+    return _legacy(uses=[_use("module", "imp", "nose", "1.3.7")])
+
+
+def pyu002_pos():
+    return _legacy(uses=[_use("name", "collections.Mapping", "attrdict", "2.0.1", "attrdict/mapping.py")])
+
+
+def pyu003_pos():
+    return _legacy(uses=[_use("pkg_resources", "pkg_resources", "pyfiglet", "0.8.post1", "pyfiglet/__init__.py")])
+
+
+def pyu_neg():
+    """The scan found nothing the target lacks (the same packages on a Python that has it all)."""
+    return _legacy(version=(3, 9, 18))
+
+
+def hook002_pos():
+    return _legacy(finders=[SIX_SITE])
+
+
+def hook002_neg():
+    """The same finder site, with envdoctor's legacy-finder shim active: its modules import."""
+    return _legacy(finders=[SIX_SITE], shims=["legacy-finders 1"])
+
+
 CASES = {
     "REQ001": (req001_pos, req001_neg, "requests"),
     "REQ002": (req002_pos, req001_neg, "requests"),
@@ -248,6 +288,10 @@ CASES = {
     "IMP002": (imp002_pos, imports_clean, "consumerx.moe -> providerx.routing"),
     "IMP003": (imp003_pos, imports_clean, "consumerx -> absentlib"),
     "IMP004": (imp004_pos, imports_clean, "consumerx.bad"),
+    "PYU001": (pyu001_pos, pyu_neg, "nose"),
+    "PYU002": (pyu002_pos, pyu_neg, "attrdict"),
+    "PYU003": (pyu003_pos, pyu_neg, "pyfiglet"),
+    "HOOK002": (hook002_pos, hook002_neg, "six._SixMetaPathImporter"),
 }
 
 
@@ -576,3 +620,20 @@ def test_int005_near_miss_metadata_whose_reason_holds_a_colon_is_not_taken_for_a
     odd = dist("tiny", "1.0", unreadable="Permission denied: by policy", record=None, record_count=0)
     (finding,) = findings(make_facts(dists=[odd]), "INT005")
     assert finding.title == f"could not read {odd['metadata_path']}: Permission denied: by policy"
+
+
+def test_hook002_is_a_warning_before_312_and_names_the_fixed_release():
+    (finding,) = findings(dataclasses.replace(hook002_pos(), interpreter=make_facts(version=(3, 11, 7)).interpreter), "HOOK002")
+    assert finding.severity is Severity.WARNING and "Python 3.12 and newer will skip it" in finding.title
+    (error,) = findings(hook002_pos(), "HOOK002")
+    assert error.severity is Severity.ERROR and "six 1.16.0 fixed it" in error.message
+
+
+def test_pyu_fix_upgrades_to_the_known_fixed_release_or_pins_setuptools():
+    (figlet,) = findings(pyu003_pos(), "PYU003")
+    assert figlet.fix.install == InstallRequest(("pyfiglet>=1.0.0",))
+    unknown = _legacy(uses=[_use("pkg_resources", "pkg_resources", "APScheduler", "3.6.3", "apscheduler/__init__.py")])
+    (aps,) = findings(unknown, "PYU003")
+    assert aps.fix.install == InstallRequest(("setuptools<82",)) and not aps.fix.safe
+    (nose,) = findings(pyu001_pos(), "PYU001")
+    assert nose.fix is None  # no fixed release of nose is known: nothing to install

@@ -23,6 +23,7 @@ from .emit import write_framed
 from .filesystem import DirCache
 from .finders import import_system
 from .record_hashes import mark_record_hashes
+from .legacy_code_inputs import legacy_code_inputs
 from .interpreter_facts import collect_environment, interpreter_facts, marker_environment, site_directories
 from .module_resolution import resolve_modules
 from .network_devices import network_facts
@@ -63,6 +64,7 @@ def collect_facts(options):
         "shared_files": shared,
         "import_system": import_system(),
         "modules": modules,
+        "legacy_code": legacy_code_inputs(),
         "stack": stack,
         "toolchain": toolchain_facts(modules, stack["torch"], options),
         "network": network_facts(),

@@ -1,0 +1,159 @@
+"""The installed source index: every installed distribution's Python files, summarised once.
+
+Two cache files per install folder (a site-packages directory), next to the import scan's:
+
+  per file          each file's legacy summary (scan/legacy_uses.py) under its (size, mtime):
+                    read only when some file of a distribution changed, to summarise just those
+  per distribution  its file list (kept while its RECORD's size and mtime are unchanged), a
+                    stamp of every file's (path, size, mtime), the summaries that hold
+                    anything, and values derived from them (its eager modules)
+
+A warm run stats each file, finds the stamp unchanged and reads nothing else: the per-file
+table of torch's 15,000 files cost more to load than the whole rest of the scan.  A cold run
+reads every file once and parses only those the byte-level prefilter lets through.  Nothing
+is imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from envdoctor.scan.legacy_uses import LEGACY_SUMMARY_VERSION, summarize_legacy
+from envdoctor.scan.sources import SourceFile
+from envdoctor.scan.summary import scanner_fingerprint
+
+
+class LegacyIndex:
+    def __init__(self, cache_dir: Optional[Path]):
+        self.cache_dir = cache_dir
+        self._caches: Dict[Tuple[str, str], dict] = {}  # (kind, root) -> loaded cache
+        self._dirty: set = set()
+        self._fingerprint: Optional[str] = None
+        self.files = 0
+        self.parsed = 0  # read in this run, not served from the cache
+
+    def files_of(self, root: str, key: str, record_stamp: str, listed: Callable[[], List[SourceFile]]) -> List[SourceFile]:
+        """A distribution's files, listed again only when its RECORD changed."""
+        entry = self._entry(root, key)
+        if entry.get("record") != record_stamp or "files" not in entry:
+            prefix = os.path.join(root, "")
+            rows = [(f.path[len(prefix):], f.module, f.is_package) for f in listed() if f.path.startswith(prefix)]
+            entry.clear()
+            entry.update(record=record_stamp, files="\n".join(f"{r}\t{m}\t{int(p)}" for r, m, p in rows))
+            self._dirty.add(("dists", root))
+        prefix = os.path.join(root, "")
+        files = []
+        for row in entry["files"].split("\n") if entry["files"] else ():
+            relative, module, package = row.split("\t")
+            files.append(SourceFile(prefix + relative, module, package == "1"))
+        return files
+
+    def summaries(self, root: str, key: str, files: List[SourceFile]) -> Tuple[List[Tuple[SourceFile, dict]], str]:
+        """(file, summary) for each file that holds anything of interest, and the stamp of
+        every file's (path, size, mtime); files are summarised again only when the stamp moved."""
+        prefix = os.path.join(root, "")
+        stamp = hashlib.sha256()
+        present: Dict[str, Tuple[SourceFile, int, int]] = {}
+        for source in files:
+            try:
+                stat = os.stat(source.path)
+            except OSError:
+                continue  # gone: INT001 reports files missing from a RECORD
+            relative = source.path[len(prefix):] if source.path.startswith(prefix) else source.path
+            present[relative] = (source, stat.st_size, stat.st_mtime_ns)
+            stamp.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+        self.files += len(present)
+        digest = stamp.hexdigest()
+        entry = self._entry(root, key)
+        if entry.get("stamp") != digest:
+            entry.update(stamp=digest, found=self._summarised(root, present), derived={})
+            self._dirty.add(("dists", root))
+        return [(present[relative][0], summary) for relative, summary in entry["found"] if relative in present], digest
+
+    def derived(self, root: str, key: str, name: str, compute: Callable[[], Any]) -> Any:
+        """A value computed from a distribution's files, kept until one of them changes."""
+        derived = self._entry(root, key).setdefault("derived", {})
+        if name not in derived:
+            derived[name] = compute()
+            self._dirty.add(("dists", root))
+        return derived[name]
+
+    def _summarised(self, root: str, present: Dict[str, Tuple[SourceFile, int, int]]) -> List[Tuple[str, dict]]:
+        table = self._cache("files", root)
+        found = []
+        for relative, (source, size, mtime) in present.items():
+            entry = table.get(relative)
+            if entry is None or entry[0] != size or entry[1] != mtime:
+                entry = table[relative] = (size, mtime, _summarize(source.path))
+                self.parsed += 1
+                self._dirty.add(("files", root))
+            if entry[2] is not None:
+                found.append((relative, entry[2]))
+        return found
+
+    def _entry(self, root: str, key: str) -> dict:
+        return self._cache("dists", root).setdefault(key, {})
+
+    # -- the cache files ----------------------------------------------------------------
+    def _cache(self, kind: str, root: str) -> dict:
+        loaded = self._caches.get((kind, root))
+        if loaded is None:
+            loaded = self._caches[(kind, root)] = self._load(kind, root)
+        return loaded
+
+    def _load(self, kind: str, root: str) -> dict:
+        path = self._cache_file(kind, root)
+        if path is None:
+            return {}
+        try:
+            with open(path, "rb") as handle:
+                data = marshal.load(handle)
+        except (OSError, EOFError, ValueError, TypeError):
+            return {}  # missing or unreadable: summarise again, never fail a check over a cache
+        if not isinstance(data, dict) or data.get("root") != root or not isinstance(data.get("entries"), dict):
+            return {}
+        return data["entries"]
+
+    def save(self) -> None:
+        """Write the caches that changed; a cache that cannot be written is skipped."""
+        for kind, root in sorted(self._dirty):
+            path = self._cache_file(kind, root)
+            if path is None:
+                continue
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+                with open(temporary, "wb") as handle:
+                    marshal.dump({"root": root, "entries": self._caches[(kind, root)]}, handle)
+                os.replace(temporary, path)
+            except OSError:
+                continue
+        self._dirty.clear()
+
+    def _cache_file(self, kind: str, root: str) -> Optional[Path]:
+        if self.cache_dir is None:
+            return None
+        if self._fingerprint is None:
+            # The scanner's own files are in the fingerprint: an edited scanner never reuses old summaries.
+            self._fingerprint = f"legacy {LEGACY_SUMMARY_VERSION}|{scanner_fingerprint()}"
+        key = f"{self._fingerprint}|{sys.version_info[0]}.{sys.version_info[1]}|{os.path.realpath(root)}"
+        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        return self.cache_dir / f"legacy-{kind}-{digest}.marshal"
+
+
+def _summarize(path: str) -> Optional[dict]:
+    """The file's summary; None when it holds nothing of interest (most files: a small cache)."""
+    try:
+        with open(path, "rb") as handle:
+            source = handle.read()
+    except OSError:
+        return None
+    summary = summarize_legacy(source)
+    if summary["imports"] or summary["attributes"] or summary["classes"] or summary["insertions"]:
+        return summary
+    return None

@@ -1,0 +1,112 @@
+"""scan/legacy_uses.py: what a source file does at import time, read with ast.
+
+Each case is real source in the shapes installed packages use (six's module-level append,
+setuptools' VendorImporter.install(), guarded fallbacks); near-misses beside each positive.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from envdoctor.scan.conditions import TargetTraits, reachable
+from envdoctor.scan.legacy_uses import summarize_legacy
+
+
+def summary(source: str) -> dict:
+    return summarize_legacy(textwrap.dedent(source).encode())
+
+
+def imported(source: str):
+    return [(line, module, names) for line, module, names, _ in summary(source)["imports"]]
+
+
+def test_module_level_imports_of_removed_modules_and_names():
+    assert imported("import os, imp\nfrom distutils.version import LooseVersion\n") == [
+        (1, "imp", None), (2, "distutils.version", ["LooseVersion"])]
+    assert imported("from collections import OrderedDict, Mapping\n") == [(1, "collections", ["OrderedDict", "Mapping"])]
+    assert imported("from collections import OrderedDict\nimport importlib\n") == []  # near-miss: nothing removed
+
+
+def test_guarded_imports_and_their_fallbacks_are_not_uses():
+    source = """
+        try:
+            from collections.abc import Mapping
+        except ImportError:
+            from collections import Mapping
+        try:
+            import imp
+        except ImportError:
+            imp = None
+    """
+    assert summary(source)["imports"] == []
+
+
+def test_imports_in_functions_count_only_when_import_time_code_calls_them():
+    source = """
+        def later():
+            import imp
+        def now():
+            import asyncore
+        now()
+    """
+    assert imported(source) == [(5, "asyncore", None)]
+
+
+def test_attribute_uses_through_a_module_level_import():
+    source = """
+        import collections
+        import inspect
+        class Registry(collections.MutableMapping):
+            pass
+        def argnames(f):
+            return inspect.getargspec(f).args
+    """
+    assert [(line, name) for line, name, _ in summary(source)["attributes"]] == [(4, "collections.MutableMapping")]
+
+
+def test_version_conditions_are_stored_and_decided_per_target():
+    source = """
+        import sys
+        if sys.version_info < (3, 4):
+            import imp
+    """
+    (_, _, _, conditions), = summary(source)["imports"]
+    assert reachable(conditions, TargetTraits((3, 12, 1), {})) is False
+    assert reachable(conditions, TargetTraits((3, 3, 0), {})) is True
+
+
+def test_six_style_module_level_append_of_a_find_module_only_instance():
+    source = """
+        import sys
+        class _SixMetaPathImporter(object):
+            def find_module(self, fullname, path=None):
+                return None
+            def load_module(self, fullname):
+                return None
+        _importer = _SixMetaPathImporter(__name__)
+        sys.meta_path.append(_importer)
+    """
+    found = summary(source)
+    assert [(line, name, spec) for line, name, spec, _, _ in found["classes"]] == [(3, "_SixMetaPathImporter", False)]
+    assert [(line, name) for line, name, _ in found["insertions"]] == [(9, "_SixMetaPathImporter")]
+
+
+def test_insertion_by_a_method_that_module_level_code_calls():
+    source = """
+        import sys
+        class VendorImporter:
+            def find_module(self, fullname, path=None):
+                return self
+            def install(self):
+                if self not in sys.meta_path:
+                    sys.meta_path.insert(0, self)
+        VendorImporter(__name__).install()
+    """
+    assert [(line, name) for line, name, _ in summary(source)["insertions"]] == [(8, "VendorImporter")]
+    # Near-miss: the same class, but nothing at import time calls install().
+    assert summary(source.replace("VendorImporter(__name__).install()", ""))["insertions"] == []
+
+
+def test_files_without_any_of_the_words_are_not_parsed():
+    assert summary("def f(:\n")["error"] is None  # a syntax error the prefilter never lets ast see
+    assert summary("import imp\ndef f(:\n")["error"] == "SyntaxError"
