@@ -25,14 +25,18 @@ from envdoctor.probe.command import deep_argv, new_nonce
 from envdoctor.probe.frame import end_marker, extract_document
 from envdoctor.probe.process import Completed, Running, describe_exit, stderr_tail
 from envdoctor.vocabulary.stack import DEEP_MODULES, TORCH_MODULE, TRITON_MODULE
+from envdoctor.vocabulary.stack_membership import joined_top_level_modules
 
 # torch.cuda.is_available() through NVML: no CUDA context, so no fork poisoning.
 DEEP_ENVIRONMENT = {"PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
 
 
 def deep_modules(facts: Facts) -> List[str]:
+    """The stack's top-level modules found in the target: DEEP_MODULES in their order, then
+    those of every package that joined the stack through its requirements."""
     modules = facts.modules or {}
-    return [name for name in DEEP_MODULES if name in modules and modules[name].found]
+    wanted = dict.fromkeys([*DEEP_MODULES, *joined_top_level_modules(facts)])
+    return [name for name in wanted if name in modules and modules[name].found]
 
 
 def _attempt(module: str, result: Completed, nonce: str) -> dict:
