@@ -396,3 +396,25 @@ def test_distributions_absent_must_be_a_list_of_names(tmp_path):
 def test_companion_build_tag_severity_follows_its_load_check(torch, companion, severity):
     (finding,) = findings(make_facts(dists=[dist("torch", torch), dist(*companion)]), "TOR003")
     assert finding.severity is severity, finding.message
+
+
+def _fla_problem(**extra):
+    """fla-core's module-level `import triton` in fla.ops, which `import fla` does not run."""
+    return import_problem("uninstalled", "triton", "triton", importer="fla-core", importer_version="0.5.2", eager=False,
+                          statement="import triton", importer_module="fla.ops.utils.op", **extra)
+
+
+FLA_RUN_BY = ("import fla.layers (flash-linear-attention 0.5.2)",)
+
+
+@pytest.mark.parametrize("code, facts", [
+    ("MPS003", lambda problem: apple(dists=[dist("fla-core", "0.5.2")], imports=import_scan(problem))),
+    ("STK003", lambda problem: make_facts(dists=[dist("fla-core", "0.5.2")], imports=import_scan(problem))),
+])
+def test_a_triton_import_run_by_another_packages_import_counts(code, facts):
+    found = findings(facts(_fla_problem(reached_by=FLA_RUN_BY)), code)
+    assert [(f.code, f.subject) for f in found] == [(code, "fla-core")]
+    assert "run by import fla.layers (flash-linear-attention 0.5.2)" in found[0].title
+    assert "fails on: import fla.layers (flash-linear-attention 0.5.2)" in found[0].evidence
+    # Near miss: the same import that no scanned package's import runs (`import fla` is guarded).
+    assert findings(facts(_fla_problem()), code) == []
