@@ -44,10 +44,16 @@ def _site_of(record: tuple) -> tuple:
     return record[KIND], record[LEVEL], record[MODULE], record[NAMES]
 
 
-def _roots(by_module: Dict[str, object]) -> List[str]:
-    """The modules a package's own import names: those whose parent package it does not ship
-    (its top-level modules; `fla.layers` for a distribution that adds it to fla-core's `fla`)."""
-    return [name for name in by_module if name.rpartition(".")[0] not in by_module]
+def _roots(own: Dict[str, object], everywhere: Dict[str, object]) -> List[str]:
+    """The modules a package's own import names: its top-level modules, and the ones it adds to
+    another scanned package (`fla.layers`, which flash-linear-attention adds to fla-core's `fla`).
+    A module whose parent nobody ships (a tests/ folder without __init__.py) is no root."""
+    roots = []
+    for name in own:
+        parent = name.rpartition(".")[0]
+        if not parent or (parent not in own and parent in everywhere):
+            roots.append(name)
+    return roots
 
 
 def _runs_on_import(record: tuple) -> bool:
@@ -238,7 +244,7 @@ class Resolver:
     def _eager_modules(self, unit: ScanUnit, summaries: Dict[str, dict]) -> Set[str]:
         """The unit's modules that `import <its top-level package>` runs."""
         by_module = {source.module: source for source in unit.files}
-        return self._run_on_import(_roots(by_module), by_module, summaries)
+        return self._run_on_import([name for name in by_module if "." not in name], by_module, summaries)
 
     def follow_across(self, units: List[ScanUnit], summaries: Dict[str, dict]) -> None:
         """Note, for each scanned module, the other scanned packages whose own import runs it:
@@ -251,7 +257,7 @@ class Resolver:
         for unit in units:
             own = {source.module: source for source in unit.files}
             label = f"{unit.distribution.name} {unit.distribution.version}" if unit.distribution else unit.label
-            for root in _roots(own):
+            for root in _roots(own, everywhere):
                 for name in self._run_on_import([root], everywhere, summaries) - own.keys():
                     self.reached_by.setdefault(name, set()).add(f"import {root} ({label})")
 
