@@ -133,7 +133,11 @@ def triton_on_macos(facts: Facts) -> Iterator:
     What it detects
         On macOS, the import scan found a module-level `import triton` (or `from triton...`)
         that runs whenever the package is imported (not guarded by try/except, not inside a
-        function), while no triton is installed.
+        function), while no triton is installed. The stack packages are the ones envdoctor
+        names and every installed package that requires torch, triton or one of them
+        (transitively, markers evaluated for the Mac); an import also counts when another
+        scanned package's import runs it (flash-linear-attention's `import fla.layers` runs
+        fla-core's fla.ops).
 
     Why it breaks
         Triton has no macOS wheels, so `import sglang.srt...` on a Mac (MPS) stops with

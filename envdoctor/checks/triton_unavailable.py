@@ -37,6 +37,12 @@ def triton_without_gpu(facts: Facts) -> Iterator:
         No NVIDIA driver and no AMD GPU on a Linux or Windows machine, no triton installed,
         and the import scan found a module-level `import triton` (or `from triton...`) that
         runs whenever the package is imported: not guarded by try/except, not inside a function.
+        The scan covers the stack by default: the packages envdoctor names (sglang, vllm,
+        flashinfer, ...) and every installed package that requires torch, triton or one of
+        them, transitively, with markers evaluated for the target (a quantisation or
+        attention package is the stack as much as sglang is). An import counts when the
+        package's own import runs it, or another scanned package's does: fla-core's fla.ops
+        imports triton, and flash-linear-attention's `import fla.layers` runs it.
 
     Why it breaks
         `import sglang.srt...` (or any package written this way) stops with
@@ -49,6 +55,8 @@ def triton_without_gpu(facts: Facts) -> Iterator:
     Example
         sglang 0.5.23 imports triton at module level in sglang/srt/layers/activation.py:12; this machine has no GPU and no triton
 
+        fla-core imports triton at module level (fla/modules/activations.py:17), run by import fla.layers (flash-linear-attention 0.5.2); this machine has no GPU and no triton
+
     Fix
         Install envdoctor's triton stub (`envdoctor fix --select STK003 --unsafe`): a PEP 451
         stand-in that makes `import triton`, `triton.jit`, `triton.autotune` and
@@ -56,9 +64,14 @@ def triton_without_gpu(facts: Facts) -> Iterator:
         (`triton.__envdoctor_stub__`, version 0.0.0+envdoctor.stub) and raises a clear error
         if a kernel is ever launched. It steps aside by itself when a real triton is
         installed. Installing the real triton (`pip install triton`) also works, at ~500 MB.
+        torch.compile keeps its CPU path with the stub in place (the stub declares no
+        compiler backend).
 
     References
         sgl-project/sglang#21551
+        fla-core 0.5.2's METADATA (torch and triton only behind its cuda/cpu/rocm/xpu extras)
+        and flash-linear-attention 0.5.2's (fla-core==0.5.2, transformers>=4.45.0), read from
+        their wheels
     """
     if is_macos(facts) or _has_gpu(facts) or installed(facts, TRITON) is not None:
         return

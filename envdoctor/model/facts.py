@@ -325,6 +325,9 @@ class ImportProblem(Record):
     # or a module the package leaves out; a branch the caller picks is not conditional
     conditional: bool = False
     eager: bool = False  # runs whenever the importer's top-level package is imported
+    # Other scanned packages whose own import runs this statement: "import fla.layers
+    # (flash-linear-attention 0.5.2)" for a module-level import in fla-core's fla.ops.
+    reached_by: Tuple[str, ...] = ()
     importer: Optional[str] = None  # the scanned distribution (or folder label)
     importer_version: Optional[str] = None
     provider: Optional[str] = None  # the distribution that provides the top-level module

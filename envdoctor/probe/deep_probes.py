@@ -27,14 +27,19 @@ from envdoctor.probe.gpu_runtime_probes import cancel_gpu_runtime, gpu_runtime, 
 from envdoctor.probe.process import Completed, Running, describe_exit, stderr_tail
 from envdoctor.vocabulary.stack import DEEP_MODULES, NUMPY, TORCH_MODULE, TRITON_MODULE
 from envdoctor.vocabulary.versions import parse_version
+from envdoctor.vocabulary.stack_membership import joined_top_level_modules
 
 # torch.cuda.is_available() through NVML: no CUDA context, so no fork poisoning.
 DEEP_ENVIRONMENT = {"PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
 
 
 def deep_modules(facts: Facts) -> List[str]:
+    """The stack's top-level modules found in the target: DEEP_MODULES in their order, then
+    those of every package that joined the stack through its requirements, then those of
+    distributions whose extension modules were built for the other NumPy major."""
     modules = facts.modules or {}
-    stack = [name for name in DEEP_MODULES if name in modules and modules[name].found]
+    wanted = dict.fromkeys([*DEEP_MODULES, *joined_top_level_modules(facts)])
+    stack = [name for name in wanted if name in modules and modules[name].found]
     return stack + [name for name in numpy_suspects(facts) if name not in stack]
 
 

@@ -15,6 +15,7 @@ from envdoctor.vocabulary.installer import fix_command
 from envdoctor.report import plural
 from envdoctor.report.escape import escape_controls
 from envdoctor.vocabulary.stack import REPORTED
+from envdoctor.vocabulary.stack_membership import joined_members
 
 ICONS = {Severity.ERROR: "❌ error", Severity.WARNING: "⚠️ warning", Severity.INFO: "ℹ️ info"}
 
@@ -78,7 +79,9 @@ def environment_markdown(facts) -> List[str]:
         if stack.apple is not None:
             row("macOS", f"{stack.apple.macos_version} {stack.apple.machine}" + (" (Rosetta)" if stack.apple.translated else ""))
     installed = facts.active_distributions() if facts.distributions is not None else {}
-    versions = [f"{name} {installed[name].version}" for name in REPORTED if name in installed]
+    # The named stack first, then the packages that joined it through their requirements.
+    names = dict.fromkeys([*REPORTED, *(joined_members(facts) if installed else ())])
+    versions = [f"{name} {installed[name].version}" for name in names if name in installed]
     row("stack packages", ", ".join(versions))
     row("distributions", len(installed))
     # The probe collects only the variables that steer Python and the stack (and masks secret-named ones).

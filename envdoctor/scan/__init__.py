@@ -1,6 +1,7 @@
 """The static import scanner: finds imports that cannot resolve, without running anything.
 
-    sources.py   which code to scan (stack distributions, --scan NAME or FOLDER)
+    default_scope.py  what is scanned without being asked: the stack's members
+    sources.py   which code to scan (the default scope, --scan NAME or FOLDER)
     summary.py   one file -> its imports and the names it binds (ast, statements only)
     cache.py     summaries cached per file (path, size, mtime) and parsed in parallel
     modules.py   a static finder over the target's sys.path: does module a.b.c exist, and where
@@ -22,10 +23,10 @@ The scanner is fact collection (it reads the target's files, as the probe does);
 checks that turn its problems into findings are pure functions of those facts.
 """
 
+from envdoctor.scan.default_scope import default_scope
 from envdoctor.scan.request import ScanRequest
-from envdoctor.vocabulary.stack import SCAN_DEFAULTS
 
-__all__ = ["ScanRequest", "with_import_scan"]
+__all__ = ["ScanRequest", "default_scope", "with_import_scan"]
 
 
 def with_import_scan(facts, request: ScanRequest):
@@ -38,9 +39,9 @@ def with_import_scan(facts, request: ScanRequest):
 
     if not request.enabled or facts.interpreter is None or facts.sys_path is None:
         return facts
-    installed = facts.active_distributions() if facts.distributions is not None else {}
-    if not request.items and not (request.include_stack and any(name in installed for name in SCAN_DEFAULTS)):
+    if not request.items and not (request.include_stack and default_scope(facts)):
         return dataclasses.replace(facts, imports=ImportScan())
     from envdoctor.scan.pipeline import scan_imports
 
     return dataclasses.replace(facts, imports=scan_imports(facts, request))
+

@@ -65,10 +65,11 @@ def _scan_imports(facts: Facts, request: ScanRequest, cache_dir: Optional[Path])
     units = list(wanted.folders) + [distribution_unit(dist, finder) for dist in wanted.distributions]
     resolver = Resolver(facts, finder, exports, store, TargetTraits.from_facts(facts))
     scanned, problems = [], []
+    # Every unit's summaries first: one package's import may run another's modules (follow_across).
+    summaries: Dict[str, dict] = {}
     for unit in units:
         before = store.parsed
-        summaries = store.prefetch(unit.root, [source.path for source in unit.files])
-        problems.extend(resolver.problems(unit, summaries))
+        summaries.update(store.prefetch(unit.root, [source.path for source in unit.files]))
         dist = unit.distribution
         scanned.append(
             ScannedCode(
@@ -76,6 +77,10 @@ def _scan_imports(facts: Facts, request: ScanRequest, cache_dir: Optional[Path])
                 distribution=dist.name if dist else None, version=dist.version if dist else None,
             )
         )
+    if len(units) > 1:
+        resolver.follow_across(units, summaries)
+    for unit in units:
+        problems.extend(resolver.problems(unit, summaries))
     store.save()
     scan = ImportScan(
         scanned=tuple(scanned), problems=tuple(problems), imports=resolver.imports_seen,

@@ -44,6 +44,18 @@ def _site_of(record: tuple) -> tuple:
     return record[KIND], record[LEVEL], record[MODULE], record[NAMES]
 
 
+def _roots(own: Dict[str, object], everywhere: Dict[str, object]) -> List[str]:
+    """The modules a package's own import names: its top-level modules, and the ones it adds to
+    another scanned package (`fla.layers`, which flash-linear-attention adds to fla-core's `fla`).
+    A module whose parent nobody ships (a tests/ folder without __init__.py) is no root."""
+    roots = []
+    for name in own:
+        parent = name.rpartition(".")[0]
+        if not parent or (parent not in own and parent in everywhere):
+            roots.append(name)
+    return roots
+
+
 def _runs_on_import(record: tuple) -> bool:
     """A module-level import with no try/except around it, not under TYPE_CHECKING, and not
     a fallback in an `except ImportError:` handler (which runs only when its try failed)."""
@@ -76,6 +88,8 @@ class Resolver:
         self._tries: Dict[Tuple[str, Tuple[int, int]], Optional[bool]] = {}
         # Served at run time by a stand-in finder (envdoctor's triton stub): every import below resolves.
         self.stubbed: Set[str] = set(facts.import_system.stubbed_modules if facts.import_system else ())
+        # module -> "import ROOT (distribution version)" of other scanned packages that run it (follow_across).
+        self.reached_by: Dict[str, Set[str]] = {}
 
     # -- per unit ---------------------------------------------------------------------
     def problems(self, unit: ScanUnit, summaries: Dict[str, dict]) -> Iterator[ImportProblem]:
@@ -129,6 +143,8 @@ class Resolver:
                 path=source.path, line=line, importer_module=source.module, scope=scope, guarded=guarded, type_checking=type_checking,
                 conditional=asks_environment or unreferenced, eager=source.module in eager and _runs_on_import(record) and reach is True, **base,
             )
+            if source.module in self.reached_by and _runs_on_import(record) and reach is True:
+                context["reached_by"] = tuple(sorted(self.reached_by[source.module]))
             site_problems = list(self._check_site(source.module, source.is_package, kind, level, module, names))
             # Following calls costs a read of the package per function: it is paid only where the
             # finding could be above info (a dead import or drift that runs when its path runs).
@@ -226,10 +242,29 @@ class Resolver:
         return count < SITES_WITH_TEXT
 
     def _eager_modules(self, unit: ScanUnit, summaries: Dict[str, dict]) -> Set[str]:
-        """The unit's modules that `import <its top-level package>` runs: followed from the
-        top-level modules through module-level imports that are unguarded and unconditional."""
+        """The unit's modules that `import <its top-level package>` runs."""
         by_module = {source.module: source for source in unit.files}
-        queue = [name for name in by_module if "." not in name]
+        return self._run_on_import([name for name in by_module if "." not in name], by_module, summaries)
+
+    def follow_across(self, units: List[ScanUnit], summaries: Dict[str, dict]) -> None:
+        """Note, for each scanned module, the other scanned packages whose own import runs it:
+        flash-linear-attention's `import fla.layers` runs fla-core's fla.ops modules, so a
+        module-level `import triton` there breaks flash-linear-attention's import too."""
+        everywhere: Dict[str, object] = {}
+        for unit in units:
+            for source in unit.files:
+                everywhere.setdefault(source.module, source)
+        for unit in units:
+            own = {source.module: source for source in unit.files}
+            label = f"{unit.distribution.name} {unit.distribution.version}" if unit.distribution else unit.label
+            for root in _roots(own, everywhere):
+                for name in self._run_on_import([root], everywhere, summaries) - own.keys():
+                    self.reached_by.setdefault(name, set()).add(f"import {root} ({label})")
+
+    def _run_on_import(self, roots: List[str], by_module: Dict[str, object], summaries: Dict[str, dict]) -> Set[str]:
+        """The modules that importing `roots` runs: followed through module-level imports that
+        are unguarded and unconditional, within `by_module`."""
+        queue = list(roots)
         eager: Set[str] = set()
         while queue:
             name = queue.pop()

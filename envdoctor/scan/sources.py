@@ -1,6 +1,7 @@
 """What code to scan, and the module name of every file in it.
 
-By default the stack distributions that are installed (sglang, vllm, flashinfer, ...);
+By default the stack distributions that are installed (sglang, vllm, flashinfer, ..., and
+every package that joined the stack through its requirements: scan.default_scope);
 `--scan NAME` adds a distribution, `--scan PATH` a source folder.  A distribution's
 files come from its RECORD (exactly what pip installed); an editable install, or one
 without RECORD, is read from where its top-level modules resolve.
@@ -14,8 +15,8 @@ from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from envdoctor.errors import UsageError
 from envdoctor.model.facts import Distribution, Facts, canonicalize
+from envdoctor.scan.default_scope import default_scope
 from envdoctor.scan.modules import StaticFinder, folder_mtime
-from envdoctor.vocabulary.stack import SCAN_DEFAULTS
 
 # Folders never descended into when a source folder is scanned.
 _SKIPPED_FOLDERS = {"__pycache__", "node_modules", "site-packages", "build", "dist"}
@@ -48,7 +49,7 @@ def requested(facts: Facts, items: Sequence[str], include_stack: bool) -> Reques
     """--scan items (folders first, then distribution names) and the installed stack packages."""
     active = facts.active_distributions()
     folders: List[ScanUnit] = []
-    keys = [name for name in SCAN_DEFAULTS if include_stack and name in active]
+    keys = list(default_scope(facts)) if include_stack else []
     for item in items:
         folder = _as_folder(item, facts)
         if folder is not None:

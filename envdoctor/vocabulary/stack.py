@@ -42,7 +42,20 @@ FLASHINFER_COMPANIONS = (FLASHINFER_CUBIN, FLASHINFER_JIT_CACHE)
 # Serving engines that pin FlashInfer.
 ENGINES = (SGLANG, VLLM)
 
-# Scanned when installed, without being asked: the packages whose imports break most.
+# The names above that make a package part of the stack when it requires one of them
+# (vocabulary/stack_membership.py): all but numpy, which half of PyPI requires without
+# being anything like torch.
+MEMBERSHIP_SEEDS = frozenset({
+    TORCH, TORCHVISION, TORCHAUDIO, *TRITON_DISTRIBUTIONS, TRITON_KERNELS, *FLASHINFER_DISTRIBUTIONS,
+    *FLASHINFER_COMPANIONS, SGLANG, SGL_KERNEL, VLLM, XFORMERS, FLASH_ATTN, AITER, AMD_AITER, DEEP_GEMM,
+    LMDEPLOY, TRANSFORMERS, ACCELERATE,
+})
+# Every distribution named above.  A member of the stack outside these joined it through its
+# requirements; the named ones keep their own scan and --deep decisions below.
+NAMED = MEMBERSHIP_SEEDS | {NUMPY}
+
+# Scanned when installed, without being asked: the packages whose imports break most, and
+# every package that joins the stack through its requirements (stack_membership.py).
 SCAN_DEFAULTS = (
     SGLANG, SGL_KERNEL, VLLM, FLASHINFER_PYTHON, FLASHINFER, TRITON_KERNELS, AITER, AMD_AITER, XFORMERS, LMDEPLOY,
 )
@@ -83,7 +96,8 @@ TORCHAUDIO_MODULE = "torchaudio"
 LMDEPLOY_MODULE = "lmdeploy"
 
 # Top-level modules `--deep` imports, in the order they are started: torch first,
-# because it takes longest and the others mostly import it too.
+# because it takes longest and the others mostly import it too.  The top-level modules of
+# every package that joins the stack through its requirements follow them.
 DEEP_MODULES = (
     TORCH_MODULE, TRITON_MODULE, TRITON_KERNELS_MODULE, FLASHINFER_MODULE, SGL_KERNEL_MODULE, SGLANG_MODULE,
     VLLM_MODULE, AITER_MODULE, XFORMERS_MODULE, FLASH_ATTN_MODULE, DEEP_GEMM_MODULE, TORCHVISION_MODULE,

@@ -596,3 +596,25 @@ def test_sym001_driver_api_missing_from_libcuda_names_the_driver():
 def test_sym001_groups_an_extensions_symbols_in_one_finding():
     found = findings(linked(*(unresolved(name=f"sym{i}", libraries=()) for i in range(5))), "SYM001")
     assert len(found) == 1 and "sym0, sym1, sym2 and 2 more" in found[0].title
+
+
+def _fla_problem(**extra):
+    """fla-core's module-level `import triton` in fla.ops, which `import fla` does not run."""
+    return import_problem("uninstalled", "triton", "triton", importer="fla-core", importer_version="0.5.2", eager=False,
+                          statement="import triton", importer_module="fla.ops.utils.op", **extra)
+
+
+FLA_RUN_BY = ("import fla.layers (flash-linear-attention 0.5.2)",)
+
+
+@pytest.mark.parametrize("code, facts", [
+    ("MPS003", lambda problem: apple(dists=[dist("fla-core", "0.5.2")], imports=import_scan(problem))),
+    ("STK003", lambda problem: make_facts(dists=[dist("fla-core", "0.5.2")], imports=import_scan(problem))),
+])
+def test_a_triton_import_run_by_another_packages_import_counts(code, facts):
+    found = findings(facts(_fla_problem(reached_by=FLA_RUN_BY)), code)
+    assert [(f.code, f.subject) for f in found] == [(code, "fla-core")]
+    assert "run by import fla.layers (flash-linear-attention 0.5.2)" in found[0].title
+    assert "fails on: import fla.layers (flash-linear-attention 0.5.2)" in found[0].evidence
+    # Near miss: the same import that no scanned package's import runs (`import fla` is guarded).
+    assert findings(facts(_fla_problem()), code) == []

@@ -14,9 +14,15 @@ What it does:
   no find_module, which Python 3.12 no longer calls) at the end of
   sys.meta_path that serves `triton` and every `triton.*` module as a package
   of stand-ins.
-- Decorators and helpers used at import time work: `triton.jit`,
-  `triton.autotune`, `triton.heuristics`, `triton.Config`, `triton.cdiv`,
-  `triton.next_power_of_2`, `tl.constexpr`, dtypes.  Anything else is a stand-in
+- Decorators and helpers used at import time work: `triton.jit` (with the
+  kernel's `arg_names`), `triton.autotune`, `triton.heuristics`, `triton.Config`,
+  `triton.cdiv`, `triton.next_power_of_2`, `tl.constexpr`, dtypes, and
+  `triton.runtime.autotuner.Autotuner`, which custom autotuners subclass and build
+  at import (fla's CachedAutotuner).  torch imports triton whenever it can: for
+  torch.compile's CPU path the stub declares no compiler backend
+  (`triton.backends.backends` is empty), gives `triton_key()` a string for
+  torch's cache keys, and has the `triton.language` submodules torch's
+  triton_compat reads.  Anything else is a stand-in
   class: it can be imported, subclassed (`triton.runtime.KernelInterface`) and
   used in annotations, and raises a clear RuntimeError when called.
 - It identifies itself: `triton.__envdoctor_stub__` is True and
@@ -69,6 +75,12 @@ class _Kernel(object):
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__module__ = getattr(fn, "__module__", None)
         self.__wrapped__ = fn
+        # What a real JITFunction exposes about its parameters at definition time: custom
+        # autotuners read them when a kernel is decorated, at import (fla's
+        # `fla_cache_autotune` reads `fn.arg_names`).
+        code = getattr(fn, "__code__", None)
+        count = code.co_argcount + code.co_kwonlyargcount if code is not None else 0
+        self.arg_names = list(code.co_varnames[:count]) if code is not None else []
 
     def __getitem__(self, grid):
         return self._launch
@@ -84,6 +96,35 @@ class _Kernel(object):
 
     def __repr__(self):
         return "<envdoctor stub kernel %s>" % self.__name__
+
+
+class Autotuner(object):
+    """triton.runtime.autotuner.Autotuner: built when a kernel is decorated (custom autotuners
+    subclass it and construct it at import: fla's CachedAutotuner), refuses to tune or launch."""
+
+    __envdoctor_stub__ = True
+
+    def __init__(self, fn, arg_names=(), configs=(), key=(), reset_to_zero=None, restore_value=None,
+                 pre_hook=None, post_hook=None, **options):
+        # The attributes the real one sets in its constructor, which subclasses read in theirs.
+        self.fn = fn
+        self.arg_names = list(arg_names)
+        self.configs = list(configs or ())
+        self.keys = list(key or ())
+        self.reset_to_zero = list(reset_to_zero or ())
+        self.restore_value = list(restore_value or ())
+        self.user_defined_pre_hook = pre_hook is not None
+        self.user_defined_post_hook = post_hook is not None
+        self.pre_hook, self.post_hook = pre_hook, post_hook
+        self.options = options
+        self.cache = {}
+        self.__name__ = getattr(fn, "__name__", "kernel")
+
+    def __getitem__(self, grid):
+        return self.run
+
+    def run(self, *args, **kwargs):
+        _unavailable("triton autotuned kernel %r" % self.__name__)
 
 
 def jit(fn=None, **options):
@@ -117,6 +158,11 @@ def cdiv(x, y):
 def next_power_of_2(n):
     n = int(n)
     return 1 if n <= 1 else 1 << (n - 1).bit_length()
+
+
+def triton_key():
+    """triton.runtime.cache.triton_key: what torch's compile cache keys include (a string)."""
+    return "envdoctor-stub-triton-" + STUB_VERSION
 
 
 class _DType(object):
@@ -154,16 +200,24 @@ MODULES = {
     },
     "triton.language": lambda: dict({"constexpr": constexpr, "dtype": _DType}, **{n: _DType(n) for n in DTYPES}),
     "triton.runtime": lambda: {"jit": jit, "Config": Config, "autotune": _passthrough_decorator,
-                               "heuristics": _passthrough_decorator},
+                               "heuristics": _passthrough_decorator, "Autotuner": Autotuner},
     "triton.runtime.jit": lambda: {"jit": jit},
+    # No compiler backend at all (torch asks `"cpu" in triton.backends.backends` before it
+    # compiles for the CPU: an empty dict sends torch.compile to its C++ code path).
+    "triton.backends": lambda: {"backends": {}},
+    "triton.runtime.cache": lambda: {"triton_key": triton_key},
+    "triton.compiler.compiler": lambda: {"triton_key": triton_key},
     "triton.runtime.autotuner": lambda: {"Config": Config, "autotune": _passthrough_decorator,
-                                         "heuristics": _passthrough_decorator},
+                                         "heuristics": _passthrough_decorator, "Autotuner": Autotuner},
 }
 
 # Submodules the real packages import in their __init__, so `triton.runtime.X` works after
 # a bare `import triton`, as with the real one.
 SUBMODULES = {
-    "triton": ("language", "runtime", "compiler", "testing"),
+    "triton": ("language", "runtime", "compiler", "testing", "backends"),
+    # torch's inductor (torch/_inductor/runtime/triton_compat.py, imported by torch._dynamo's
+    # users) reads `triton.language.core.view` right after `import triton` succeeds.
+    "triton.language": ("core", "extra", "math", "standard"),
     "triton.runtime": ("jit", "autotuner", "driver", "errors"),
     "triton.compiler": ("compiler", "errors"),
 }
