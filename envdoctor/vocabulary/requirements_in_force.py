@@ -49,7 +49,8 @@ def _requirers(facts: Facts) -> Dict[str, Distribution]:
     return requirers
 
 
-@per_facts  # REQ001 and REQ002 both need it
+# REQ001 and REQ002 both need it, and the stack membership; it reads only these fields
+@per_facts(depends_on=("distributions", "sys_path", "markers"))
 def active_requirements(facts: Facts) -> List[ActiveRequirement]:
     """Requirements in force, after propagating the extras installed distributions request.
 

@@ -31,7 +31,8 @@ from envdoctor.vocabulary.requirements_in_force import active_requirements
 from envdoctor.vocabulary.stack import MEMBERSHIP_SEEDS, NAMED
 
 
-@per_facts  # the import scan, --deep and the checks that speak of "stack packages" share it
+# The import scan, --deep and the checks that speak of "stack packages" share it; it reads only these fields.
+@per_facts(depends_on=("distributions", "sys_path", "markers", "modules"))
 def stack_members(facts: Facts) -> FrozenSet[str]:
     """Canonical names of the installed distributions that are part of the stack."""
     installed = facts.active_distributions()
