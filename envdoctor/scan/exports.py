@@ -13,6 +13,7 @@ from a computed `__all__`, and a file that did not parse.
 
 from __future__ import annotations
 
+import os
 from typing import Dict, FrozenSet, Optional
 
 from envdoctor.scan.cache import SummaryStore
@@ -45,6 +46,10 @@ def import_target(importer: str, importer_is_package: bool, record: tuple) -> Op
     return absolute_module(importer, importer_is_package, record[LEVEL], record[MODULE])
 
 
+# A module that registers modules says so near its top; a bound keeps a huge file cheap.
+MODULE_READ_LIMIT = 1 << 20
+
+
 class Exports:
     def __init__(self, finder: StaticFinder, store: SummaryStore):
         self.finder = finder
@@ -71,9 +76,18 @@ class Exports:
         return result
 
     def may_add_submodules(self, info: ModuleInfo) -> bool:
-        """Code that registers submodules itself (sys.modules edits) or rewrites `__path__`."""
+        """Code that registers submodules itself (sys.modules edits, a finder on sys.meta_path)
+        or rewrites `__path__`, in the package's `__init__` or in a module of the package that
+        the `__init__` imports at module level: mpi4py 4 puts a finder on sys.meta_path from
+        `mpi4py/_mpiabi.py` (`from . import _mpiabi; _mpiabi._install_finder()`), which gives
+        `mpi4py.MPI` from MPI.mpich.so or MPI.openmpi.so at run time."""
         summary = self.summary(info)
-        return summary is not None and (summary["sys_modules"] or summary["path_dynamic"])
+        if summary is None:
+            return False
+        if summary["sys_modules"] or summary["path_dynamic"]:
+            return True
+        return any(_registers_modules(location, name) for location in info.locations
+                   for name in _own_module_imports(summary))
 
     def public_names(self, info: ModuleInfo) -> Optional[FrozenSet[str]]:
         """What `from info import *` binds: __all__ if it is literal, else the names without '_'."""
@@ -137,3 +151,26 @@ class Exports:
             if origin_summary is not None and "sys.modules[" in origin_summary.get("setattr_targets", ()):
                 return True
         return "sys.modules[" in summary.get("setattr_targets", ()) and bool(decorators & set(summary["defs"]))
+
+
+def _own_module_imports(summary: dict):
+    """Names of the package's own modules its `__init__` imports at module level (`from . import x`,
+    `from .x import y`)."""
+    for entry in summary["imports"]:
+        if entry[KIND] != "from" or entry[LEVEL] != 1 or entry[SCOPE] != "module":
+            continue
+        if entry[MODULE]:
+            yield entry[MODULE].partition(".")[0]
+        else:
+            yield from (name for name in entry[NAMES] if name != "*")
+
+
+def _registers_modules(location: str, name: str) -> bool:
+    """Whether the package module `name` in `location` edits sys.modules or sys.meta_path
+    (read only when a submodule was not found: rare, and never more than a few files)."""
+    try:
+        with open(os.path.join(location, name + ".py"), "rb") as handle:
+            source = handle.read(MODULE_READ_LIMIT)
+    except OSError:
+        return False
+    return b"sys.modules" in source or b"meta_path" in source

@@ -4,6 +4,8 @@ Two cache files per install folder (a site-packages directory), next to the impo
 
   per file          each file's legacy summary (scan/legacy_uses.py) under its (size, mtime):
                     read only when some file of a distribution changed, to summarise just those
+  per content       (one table for all folders) each summary under a hash of the file's bytes:
+                    a file met again in another environment is hashed, not parsed
   per distribution  its file list (kept while its RECORD's size and mtime are unchanged), a
                     stamp of every file's (path, size, mtime), the summaries that hold
                     anything, and values derived from them (its eager modules)
@@ -26,6 +28,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from envdoctor.scan.legacy_uses import LEGACY_SUMMARY_VERSION, summarize_legacy
 from envdoctor.scan.sources import SourceFile
 from envdoctor.scan.summary import scanner_fingerprint
+
+# The cache kind keyed by a hash of a file's bytes (shared by every install folder).
+CONTENT = "content"
 
 
 class LegacyIndex:
@@ -89,12 +94,31 @@ class LegacyIndex:
         for relative, (source, size, mtime) in present.items():
             entry = table.get(relative)
             if entry is None or entry[0] != size or entry[1] != mtime:
-                entry = table[relative] = (size, mtime, _summarize(source.path))
+                entry = table[relative] = (size, mtime, self._summary_of(source.path))
                 self.parsed += 1
                 self._dirty.add(("files", root))
             if entry[2] is not None:
                 found.append((relative, entry[2]))
         return found
+
+    def _summary_of(self, path: str) -> Optional[dict]:
+        """The summary of the file's content: looked up by a hash of its bytes first, so that the
+        same file in another environment (every venv's pip and setuptools, the same wheel in
+        two venvs, a test suite's hundred venvs) is read and hashed but not parsed again.  The
+        key is the content itself, so an edited file can never get another file's summary."""
+        try:
+            with open(path, "rb") as handle:
+                source = handle.read()
+        except OSError:
+            return None
+        digest = hashlib.blake2b(source, digest_size=16).digest()
+        table = self._cache(CONTENT, "")
+        if digest in table:
+            return table[digest]
+        summary = _summary_from(source)
+        table[digest] = summary
+        self._dirty.add((CONTENT, ""))
+        return summary
 
     def _entry(self, root: str, key: str) -> dict:
         return self._cache("dists", root).setdefault(key, {})
@@ -141,18 +165,14 @@ class LegacyIndex:
         if self._fingerprint is None:
             # The scanner's own files are in the fingerprint: an edited scanner never reuses old summaries.
             self._fingerprint = f"legacy {LEGACY_SUMMARY_VERSION}|{scanner_fingerprint()}"
-        key = f"{self._fingerprint}|{sys.version_info[0]}.{sys.version_info[1]}|{os.path.realpath(root)}"
+        folder = "" if kind == CONTENT else os.path.realpath(root)  # one content table for every folder
+        key = f"{self._fingerprint}|{sys.version_info[0]}.{sys.version_info[1]}|{folder}"
         digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
         return self.cache_dir / f"legacy-{kind}-{digest}.marshal"
 
 
-def _summarize(path: str) -> Optional[dict]:
+def _summary_from(source: bytes) -> Optional[dict]:
     """The file's summary; None when it holds nothing of interest (most files: a small cache)."""
-    try:
-        with open(path, "rb") as handle:
-            source = handle.read()
-    except OSError:
-        return None
     summary = summarize_legacy(source)
     if summary["imports"] or summary["attributes"] or summary["classes"] or summary["insertions"]:
         return summary

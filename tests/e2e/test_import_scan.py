@@ -276,3 +276,28 @@ def test_private_functions_run_from_outside_their_package_keep_their_dead_import
     }, result.stdout
     windows_only = [f for f in result.json["findings"] if f["location"]["line"] == 7][0]
     assert [line for line in windows_only["evidence"] if "_windows_only is only called under `sys.platform == 'win32'`, False here" in line], windows_only
+
+
+def test_a_submodule_a_package_finder_provides_at_run_time_is_not_called_missing(run_envdoctor, tmp_path):
+    # mpi4py 4 ships MPI.mpich.so and MPI.openmpi.so; `from mpi4py import MPI` works because
+    # mpi4py/__init__.py runs `_mpiabi._install_finder()`, a sys.meta_path finder in a module of
+    # its own. The H200's default check called lightning's `from mpi4py import MPI` an IMP002 error.
+    wheels = tmp_path / "wheels"
+    user = build_wheel(wheels, "mpiuser", "1.0", {
+        "mpiuser/__init__.py": (
+            "def world_size():\n"
+            "    from mpi4py import MPI\n"
+            "    return MPI.COMM_WORLD.Get_size()\n"
+            "\n"
+            "def pool():\n"
+            "    from mpi4py.futures import NoSuchExecutor  # the near miss: a plain module's missing name\n"
+            "    return NoSuchExecutor\n"
+        ),
+    }, requires=["mpi4py"])
+    venv = make_venv(tmp_path / "venv")
+    venv.install("mpi4py==4.1.2")
+    venv.install_files(user)
+    result = check(run_envdoctor, venv, "--scan", "mpiuser", "--select", "IMP", cwd=tmp_path, cache=tmp_path / "cache")
+    found = [(f["code"], f["title"]) for f in result.json["findings"]]
+    assert [code for code, _ in found] == ["IMP002"], found
+    assert "NoSuchExecutor" in found[0][1]
