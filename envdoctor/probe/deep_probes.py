@@ -23,7 +23,7 @@ from envdoctor.model.facts import Deep, Facts, canonicalize, from_dict
 from envdoctor.model.target import Target
 from envdoctor.probe.command import deep_argv, new_nonce
 from envdoctor.probe.frame import end_marker, extract_document
-from envdoctor.probe.gpu_runtime_probes import cancel_gpu_runtime, gpu_runtime, start_gpu_runtime
+from envdoctor.probe.gpu_runtime_probes import gpu_runtime
 from envdoctor.probe.process import Completed, Running, describe_exit, stderr_tail
 from envdoctor.vocabulary.stack import DEEP_MODULES, NUMPY, TORCH_MODULE, TRITON_MODULE
 from envdoctor.vocabulary.versions import parse_version
@@ -88,9 +88,6 @@ def run_deep(
     documents = {}
     pending = list(names)
     running = []  # (module, nonce, Running), started in order, collected in order
-    # The JIT build and the all-reduce start now where the static facts allow, so that their torch
-    # imports overlap with the deep imports' (probe/gpu_runtime_probes.py).
-    gpu_runs = start_gpu_runtime(facts, target, timeout)
     try:
         while pending or running:
             while pending and len(running) < parallel:
@@ -102,9 +99,6 @@ def run_deep(
             if progress:
                 progress(f"importing {module}")
             documents[module] = _attempt(module, child.wait(end_marker(nonce)), nonce)
-    except BaseException:  # an interruption: the GPU runs end with the imports
-        cancel_gpu_runtime(gpu_runs)
-        raise
     finally:
         for _, _, child in running:  # only after an interruption
             child.cancel()
@@ -115,7 +109,6 @@ def run_deep(
         "triton": (documents.get(TRITON_MODULE) or {}).get("triton"),
         "seconds": round(time.perf_counter() - started, 3),
     }
-    # The JIT build and the multi-GPU collective: collected (or started) once torch's import has
-    # said whether CUDA works and how many GPUs it sees (probe/gpu_runtime_probes.py).
-    data.update(gpu_runtime(facts, target, timeout, data["torch"], progress, gpu_runs))
+    # The JIT build and the multi-GPU collective, after the imports (probe/gpu_runtime_probes.py).
+    data.update(gpu_runtime(facts, target, timeout, data["torch"], progress))
     return from_dict(Deep, data)

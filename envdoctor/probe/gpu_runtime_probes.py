@@ -184,67 +184,28 @@ def multi_gpu_facts(device_count: int, reduce: dict) -> dict:
     return {"device_count": device_count, "peer_access": peer, "all_reduce": reduce, **(gpu_topology() or {})}
 
 
-def start_gpu_runtime(facts: Facts, target: Target, timeout: float) -> Dict[str, Any]:
-    """Start the JIT build and the all-reduce together with the deep imports, when the static facts
-    already answer what they wait for: NVIDIA GPUs that the driver lists (NVML), a CUDA torch and,
-    for the all-reduce, how many GPUs the ranks will see (every GPU: no CUDA_VISIBLE_DEVICES).
-
-    Each otherwise waits for torch's own import to say CUDA works and how many GPUs it sees: on the
-    H200 that sequence cost two torch imports one after the other (check --deep 4x `import torch`
-    instead of under 2x).  What torch then says still decides: a run whose premise it contradicts is
-    discarded (gpu_runtime)."""
-    stack = facts.stack
-    gpus = len(stack.nvidia_gpus) if stack else 0
-    torch_build = stack.torch if stack else None
-    if not gpus or torch_build is None or not getattr(torch_build, "cuda", None):
+def gpu_runtime(facts: Facts, target: Target, timeout: float, torch_runtime: Optional[Mapping[str, Any]],
+                progress: Optional[Callable[[str], None]] = None) -> dict:
+    """Deep's `jit_build` and `multi_gpu`, where torch sees a GPU: the build where something installed
+    builds kernels at run time and a toolkit is there; the all-reduce where torch sees two GPUs or
+    more.  Both run at once, each with its own --timeout."""
+    runtime = torch_runtime or {}
+    if not runtime.get("cuda_available"):
         return {}
-    toolchain, runs = facts.toolchain, {}
+    toolchain, count = facts.toolchain, runtime.get("device_count") or 0
+    runs: Dict[str, Any] = {}
     try:
         if toolchain is not None and toolchain.triggers and toolchain.nvcc:
             runs["jit_build"] = JitBuildRun(target.python, target.cwd, toolchain.nvcc, timeout)
-        if gpus >= 2 and "CUDA_VISIBLE_DEVICES" not in facts.interpreter.environment:
-            runs["multi_gpu"] = AllReduceRun(target.python, target.cwd, gpus, "nccl", timeout)
-    except BaseException:
-        for run in runs.values():
-            run.cancel()
-        raise
-    return runs
-
-
-def cancel_gpu_runtime(runs: Mapping[str, Any]) -> None:
-    for run in runs.values():
-        run.cancel()
-
-
-def gpu_runtime(facts: Facts, target: Target, timeout: float, torch_runtime: Optional[Mapping[str, Any]],
-                progress: Optional[Callable[[str], None]] = None,
-                started: Optional[Mapping[str, Any]] = None) -> dict:
-    """Deep's `jit_build` and `multi_gpu`, where torch sees a GPU: the build where something installed
-    builds kernels at run time and a toolkit is there; the all-reduce where torch sees two GPUs or
-    more.  Both run at once, each with its own --timeout.  `started`: the runs start_gpu_runtime()
-    began with the imports, kept where torch's answer agrees with what they assumed."""
-    early = dict(started or {})
-    runtime = torch_runtime or {}
-    if not runtime.get("cuda_available"):
-        cancel_gpu_runtime(early)
-        return {}
-    toolchain, count = facts.toolchain, runtime.get("device_count") or 0
-    multi = early.get("multi_gpu")
-    if multi is not None and multi.world_size != count:  # torch sees another number of GPUs than NVML
-        multi.cancel()
-        del early["multi_gpu"]
-    runs: Dict[str, Any] = dict(early)
-    try:
-        if "jit_build" not in runs and toolchain is not None and toolchain.triggers and toolchain.nvcc:
-            runs["jit_build"] = JitBuildRun(target.python, target.cwd, toolchain.nvcc, timeout)
-        if "multi_gpu" not in runs and count >= 2:
+        if count >= 2:
             runs["multi_gpu"] = AllReduceRun(target.python, target.cwd, count, "nccl", timeout)
         if progress and runs:
             progress("building a CUDA kernel, all-reduce across GPUs" if len(runs) == 2 else
                      "building a CUDA kernel" if "jit_build" in runs else f"all-reduce across {count} GPUs")
         found = {name: run.finish() for name, run in runs.items()}
     finally:
-        cancel_gpu_runtime(runs)
+        for run in runs.values():
+            run.cancel()
     if "multi_gpu" in found:
         found["multi_gpu"] = multi_gpu_facts(count, found["multi_gpu"])
     return found
