@@ -41,3 +41,12 @@ def is_macos(facts: Facts) -> bool:
 
 def environment(facts: Facts) -> dict:
     return facts.interpreter.environment if facts.interpreter else {}
+
+
+def whole_number(value: str) -> Optional[int]:
+    """The integer an environment variable's value is to `int()` (what torch and NCCL's readers
+    accept: surrounding spaces, a sign), or None."""
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None

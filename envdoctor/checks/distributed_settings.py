@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from envdoctor.api import check, report
-from envdoctor.checks._shared import environment
+from envdoctor.checks._shared import environment, whole_number
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Severity
 from envdoctor.vocabulary.installed import installed
@@ -25,11 +25,6 @@ CONNECTIONS = ("CUDA_DEVICE_MAX_CONNECTIONS", 1, 32)
 TORCHRUN_NOTE = "torchrun sets its own values for each process; a job started with plain python uses these."
 
 
-def _whole(value: str) -> Optional[int]:
-    text = value.strip()
-    return int(text) if text.lstrip("-").isdigit() else None
-
-
 def _malformed(env: Dict[str, str]) -> List[Tuple[str, str]]:
     """(variable, what is wrong) for values that cannot be used at all."""
     problems = []
@@ -37,7 +32,7 @@ def _malformed(env: Dict[str, str]) -> List[Tuple[str, str]]:
         value = env.get(variable)
         if value is None:
             continue
-        number = _whole(value)
+        number = whole_number(value)
         if number is None:
             problems.append((variable, f"{variable}={value!r} is not a whole number"))
         elif number < smallest or (variable == "MASTER_PORT" and number > PORT_MAX):
@@ -45,7 +40,7 @@ def _malformed(env: Dict[str, str]) -> List[Tuple[str, str]]:
             problems.append((variable, f"{variable}={value!r} is out of range ({limit})"))
     variable, low, high = CONNECTIONS
     value = env.get(variable)
-    if value is not None and (_whole(value) is None or not low <= _whole(value) <= high):
+    if value is not None and (whole_number(value) is None or not low <= whole_number(value) <= high):
         problems.append((variable, f"{variable}={value!r} is outside the {low}..{high} CUDA documents"))
     return problems
 
@@ -115,7 +110,7 @@ def _visible_gpus(facts: Facts, env: Dict[str, str]) -> Optional[int]:
 
 
 def _inconsistent(facts: Facts, env: Dict[str, str]) -> List[Tuple[str, str]]:
-    numbers = {name: _whole(env[name]) for name in WHOLE_NUMBERS if name in env}
+    numbers = {name: whole_number(env[name]) for name in WHOLE_NUMBERS if name in env}
     rank, world = numbers.get("RANK"), numbers.get("WORLD_SIZE")
     local, local_world = numbers.get("LOCAL_RANK"), numbers.get("LOCAL_WORLD_SIZE")
     problems = []

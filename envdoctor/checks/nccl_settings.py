@@ -13,7 +13,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 from envdoctor.api import check, report
 from envdoctor.checks import _nccl_knowledge as known
-from envdoctor.checks._shared import environment
+from envdoctor.checks._shared import environment, whole_number
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Severity
 from envdoctor.model.network_facts import NetworkInterface
@@ -381,13 +381,6 @@ def nccl_ib_hca_absent(facts: Facts) -> Iterator:
 # --- settings that cost speed -----------------------------------------------------------------
 
 
-def _integer(value: str) -> Optional[int]:
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
-
-
 @check(
     code="NCL005",
     name="nccl-transport-disabled",
@@ -425,7 +418,7 @@ def nccl_transport_disabled(facts: Facts) -> Iterator:
         return
     for cost in costs:
         value = env[cost.variable]
-        if _integer(value) != int(cost.value):
+        if whole_number(value) != int(cost.value):
             continue
         yield report(
             Severity.INFO,

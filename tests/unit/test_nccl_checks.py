@@ -211,6 +211,8 @@ def test_transport_costs_are_info_each():
     ({"MASTER_PORT": "70000"}, "MASTER_PORT='70000' is out of range (0..65535)"),
     ({"MASTER_PORT": "29500 "}, None),
     ({"LOCAL_RANK": "0.5"}, "LOCAL_RANK='0.5' is not a whole number"),
+    ({"WORLD_SIZE": "--1"}, "WORLD_SIZE='--1' is not a whole number"),  # int() refuses it: it crashed the check
+    ({"RANK": "²"}, "RANK='²' is not a whole number"),  # a digit to str.isdigit(), not to int()
     ({"CUDA_DEVICE_MAX_CONNECTIONS": "64"}, "CUDA_DEVICE_MAX_CONNECTIONS='64' is outside the 1..32 CUDA documents"),
     ({"CUDA_DEVICE_MAX_CONNECTIONS": "1"}, None),
 ])
