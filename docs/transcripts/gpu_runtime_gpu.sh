@@ -7,8 +7,9 @@
 #   1. healthy: `check --deep` - no finding of ours; the JIT build and the all-reduce pass, with times;
 #   2. TORCH_CUDA_ARCH_LIST=8.0 on sm_90: JIT003 (static) and JIT007 (--deep), next to a real
 #      load_inline kernel whose launch fails;
-#   3. the four NCCL breakages of the issue: MGPU001 with NCCL's own text, next to the failing torchrun;
-#      and the settings that must not be errors (NCCL_IB_HCA=mlx5_99, P2P/SHM disabled);
+#   3. the four NCCL breakages of the issue: NCL001-003 and MGPU001 with NCCL's own text (the failing
+#      torchrun of each is nccl_settings_gpu.sh's); the settings that must not be errors
+#      (NCCL_IB_HCA=mlx5_99, P2P/SHM disabled);
 #   4. timing: `python -c 'import torch'` against `envdoctor check --deep` (3 runs each; bound <= 3x).
 # Multicast stays off throughout (NCCL_NVLS_ENABLE=0), as on every run on this machine.
 # Writes everything it runs and prints to $OUT/transcript.txt.
@@ -87,24 +88,12 @@ note "its healthy neighbour, TORCH_CUDA_ARCH_LIST=9.0:"
 run env TORCH_CUDA_ARCH_LIST=9.0 $PY /tmp/li_probe.py /tmp/li-arch90
 rm -rf /tmp/li-arch80 /tmp/li-arch90
 
-note "--- 3. NCCL settings: the all-reduce of check --deep (MGPU001) next to a real torchrun"
-cat >/tmp/allreduce.py <<'EOF'
-import os, torch, torch.distributed as dist
-rank = int(os.environ["LOCAL_RANK"])
-torch.cuda.set_device(rank)
-dist.init_process_group("nccl")
-value = torch.tensor([float(rank + 1)], device="cuda")
-dist.all_reduce(value)
-torch.cuda.synchronize()
-print("rank", rank, "sum", value.item())
-dist.destroy_process_group()
-EOF
+note "--- 3. NCCL settings: the all-reduce of check --deep (MGPU001) and the static NCCL checks;"
+note "    the real torchrun for each setting is nccl_settings_gpu.sh's, run beside this script"
 for setting in NCCL_SOCKET_IFNAME=nope0 NCCL_NET=IB NCCL_ALGO=nonsense NCCL_PROTO=bogus \
                NCCL_IB_HCA=mlx5_99 "NCCL_P2P_DISABLE=1 NCCL_SHM_DISABLE=1"; do
   note "setting: $setting"
-  run env $setting NCCL_DEBUG=WARN timeout 180 $PY -m torch.distributed.run --nproc-per-node 2 \
-      --master-addr 127.0.0.1 --master-port 29533 /tmp/allreduce.py
-  run env $setting $ED check --deep --python "$TARGET" --no-scan --select MGPU,JIT
+  run env $setting $ED check --deep --python "$TARGET" --no-scan --select NCL,DST,MGPU,JIT
 done
 
 note "--- 4. timing: 3 runs each, taking turns; median wall time (bound: check --deep <= 3x import torch)"

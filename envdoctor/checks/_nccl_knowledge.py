@@ -57,7 +57,6 @@ DEBUG_LEVELS = (
 # The network transports NCCL itself provides (src/transport/net_ib.cc, net_socket.cc), matched
 # case-insensitively against NCCL_NET (src/plugin/net.cc); other names are external plugins.
 NET_IB = "IB"
-NET_SOCKET = "Socket"
 
 
 @record

@@ -50,3 +50,9 @@ def whole_number(value: str) -> Optional[int]:
         return int(value.strip())
     except ValueError:
         return None
+
+
+def below_site_packages(path: str) -> str:
+    """The path below site-packages (pyfiglet/__init__.py), for titles; evidence keeps it in full."""
+    marker = "site-packages/"
+    return path.split(marker, 1)[1] if marker in path else path

@@ -18,6 +18,7 @@ from envdoctor.model.finding import FixProposal, Severity
 from envdoctor.model.toolchain_facts import JitToolchain
 from envdoctor.vocabulary.installed import torch_build
 from envdoctor.vocabulary.stack import FLASHINFER_MODULE, FLASHINFER_PYTHON, RUNTIME_JIT_MODULES, TORCH_MODULE
+from envdoctor.vocabulary.versions import major_minor, release
 
 CPP_EXTENSION = "https://github.com/pytorch/pytorch/blob/main/torch/utils/cpp_extension.py"
 NVCC_HOST_COMPILERS = "https://docs.nvidia.com/cuda/cuda-installation-guide-linux/#host-compiler-support-policy"
@@ -153,8 +154,8 @@ def jit_nvcc_version(facts: Facts) -> Iterator:
     build = torch_build(facts)
     if toolchain is None or not toolchain.nvcc_version or build is None or not build.cuda:
         return
-    nvcc, torch_cuda = toolchain.nvcc_version.split("."), build.cuda.split(".")
-    if nvcc[:2] == torch_cuda[:2]:
+    nvcc, torch_cuda = major_minor(toolchain.nvcc_version), major_minor(build.cuda)
+    if nvcc is None or torch_cuda is None or nvcc == torch_cuda:
         return
     major = nvcc[0] != torch_cuda[0]
     yield report(
@@ -320,8 +321,8 @@ def jit_host_compiler(facts: Facts) -> Iterator:
     if limits is None or limits.allow_unsupported or not compiler.version:
         return
     newest = limits.gcc_max_major if compiler.family == "gcc" else limits.clang_max_major
-    major = int(compiler.version.split(".")[0])
-    if newest is None or major <= newest:
+    parts = release(compiler.version)
+    if newest is None or parts is None or parts[0] <= newest:
         return
     yield report(
         Severity.ERROR,

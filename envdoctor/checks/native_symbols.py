@@ -75,30 +75,24 @@ def _override_reason(problem: UnresolvedReference) -> Optional[str]:
     return "taken from LD_LIBRARY_PATH ahead of the package's own: " + ", ".join(f"{e.name} = {e.path}" for e in overridden)
 
 
-def _why(facts: Facts, problem: UnresolvedReference) -> str:
-    for reason in (_override_reason(problem), _driver_reason(facts, problem), _torch_reason(facts, problem, _needed(problem))):
-        if reason:
-            return reason
-    if problem.library:
-        return f"the {problem.library} found does not define it"
-    return "no library in its load order defines it"
-
-
-def _fix(facts: Facts, problem: UnresolvedReference) -> FixProposal:
-    if _override_reason(problem):
-        return FixProposal("manual", "remove the folder from LD_LIBRARY_PATH (or put the package's own library first)")
-    if _driver_reason(facts, problem):
-        return FixProposal("manual", "upgrade the NVIDIA driver, or install a build of the package made for this driver's CUDA")
-    return FixProposal("manual", f"install a build of {problem.distribution} made for the installed libraries (torch included), "
-                                 "or the libraries it was built for")
-
-
-def _references(facts: Facts, problem: UnresolvedReference) -> Tuple[str, ...]:
-    if _driver_reason(facts, problem):
-        return ("sgl-project/sglang#8131",)
-    if not _override_reason(problem) and _torch_reason(facts, problem, _needed(problem)):
-        return ("Dao-AILab/flash-attention#931", "sgl-project/sglang#30562")
-    return (LD_SO_MANUAL,)
+def _cause(facts: Facts, problem: UnresolvedReference) -> Tuple[str, FixProposal, Tuple[str, ...]]:
+    """Why the reference does not bind, what to do, and the references: the first cause that
+    applies, in one order (an LD_LIBRARY_PATH override, the driver, another torch)."""
+    override = _override_reason(problem)
+    if override:
+        return (override, FixProposal("manual", "remove the folder from LD_LIBRARY_PATH (or put the package's own library first)"),
+                (LD_SO_MANUAL,))
+    driver = _driver_reason(facts, problem)
+    if driver:
+        return (driver, FixProposal("manual", "upgrade the NVIDIA driver, or install a build of the package made for this driver's CUDA"),
+                ("sgl-project/sglang#8131",))
+    rebuild = FixProposal("manual", f"install a build of {problem.distribution} made for the installed libraries (torch included), "
+                                    "or the libraries it was built for")
+    torch = _torch_reason(facts, problem, _needed(problem))
+    if torch:
+        return torch, rebuild, ("Dao-AILab/flash-attention#931", "sgl-project/sglang#30562")
+    found = f"the {problem.library} found does not define it" if problem.library else "no library in its load order defines it"
+    return found, rebuild, (LD_SO_MANUAL,)
 
 
 def _evidence(problems: List[UnresolvedReference]) -> Tuple[str, ...]:
@@ -168,15 +162,16 @@ def unresolved_native_symbol(facts: Facts) -> Iterator:
     for extension, problems in _by_extension(facts, (SYMBOL, VERSION)).items():
         first = problems[0]
         shown = ", ".join(_symbol_text(p) for p in problems[:_SHOWN]) + (f" and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else "")
+        why, fix, references = _cause(facts, first)
         yield report(
             Severity.ERROR,
-            f"{first.module} will not import: undefined symbol {shown}; {_why(facts, first)}",
+            f"{first.module} will not import: undefined symbol {shown}; {why}",
             subject=first.module,
             message=f"{os.path.basename(extension)} of {first.distribution} {first.distribution_version}: importing it fails "
                     "with 'undefined symbol' (or 'version not found'): no library in its load order defines this.",
             evidence=_evidence(problems),
-            references=_references(facts, first),
-            fix=_fix(facts, first),
+            references=references,
+            fix=fix,
             key=first.module,
         )
 

@@ -80,12 +80,6 @@ def selected(names: Sequence[str], value: str) -> List[str]:
     return [name for name in names if listed(name) != exclude]
 
 
-def _usable(interface: NetworkInterface, family: Optional[str]) -> bool:
-    """Whether NCCL's socket transport can use it: running, with an address of the family asked."""
-    families = interface.families if family is None else tuple(f for f in interface.families if f == family)
-    return interface.running is not False and bool(families)
-
-
 def _state(interface: NetworkInterface) -> str:
     address = "/".join(interface.families) or "no IP address"
     running = {True: "running", False: "not running", None: "state unknown"}[interface.running]
@@ -139,7 +133,7 @@ def nccl_socket_interface(facts: Facts) -> Iterator:
         return
     family = SOCKET_FAMILIES.get(environment(facts).get("NCCL_SOCKET_FAMILY", ""))
     chosen = set(selected(network.interface_names(), value))
-    if any(_usable(i, family) for i in network.interfaces if i.name in chosen):
+    if any(i.usable(family) for i in network.interfaces if i.name in chosen):
         return
     if chosen:
         title = f"NCCL_SOCKET_IFNAME={value!r} selects {', '.join(sorted(chosen))}, which NCCL cannot use (not running or no address)"

@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Dict, Iterator, List, Tuple
 
 from envdoctor.api import check, report
+from envdoctor.checks._shared import below_site_packages
 from envdoctor.model.facts import Facts, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.model.plan import InstallRequest
 from envdoctor.model.legacy_code_facts import LegacyUse
 from envdoctor.vocabulary.fixed_releases import fixed_release
 from envdoctor.vocabulary.removed_stdlib import PKG_RESOURCES_REFERENCES, removed_in
+from envdoctor.vocabulary.versions import parse_version
 
 _WHATS_NEW_312 = "https://docs.python.org/3/whatsnew/3.12.html"
 
@@ -168,7 +170,7 @@ def _finding(facts: Facts, kind: str, name: str, version: str, uses: List[Legacy
     python = facts.interpreter.version
     whats = sorted({use.what for use in uses})
     first = uses[0]
-    where = f"{_short(first.file, name)}:{first.line}"
+    where = f"{below_site_packages(first.file)}:{first.line}"
     display = f"{name} {version}".strip()
     if kind == "pkg_resources":
         title = f"{display} imports `pkg_resources` at import time ({where}); nothing installed provides it (setuptools 82.0.0 removed it)"
@@ -198,22 +200,10 @@ def _fix(name: str, kind: str, whats: List[str]):
     key = canonicalize(name)
     known = [fixed_release(key, "pkg_resources" if kind == "pkg_resources" else what) for what in whats]
     if known and all(known):
-        newest = max((release.version for release in known), key=_version_key)
+        newest = max((release.version for release in known), key=parse_version)
         return FixProposal("reinstall", f"upgrade {name} to {newest} or later, the first release that no longer uses it",
                            install=InstallRequest((f"{name}>={newest}",)), parameters={"reference": known[0].reference})
     if kind == "pkg_resources":
         return FixProposal("reinstall", "pin setuptools<82, the last releases that still ship pkg_resources",
                            safe=False, install=InstallRequest(("setuptools<82",)))
     return None
-
-
-def _version_key(version: str):
-    from packaging.version import Version
-
-    return Version(version)
-
-
-def _short(path: str, name: str) -> str:
-    """The path below site-packages (pyfiglet/__init__.py), for titles; the evidence has it in full."""
-    marker = "site-packages/"
-    return path.split(marker, 1)[1] if marker in path else path

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from envdoctor.api import check, report
+from envdoctor.checks._shared import below_site_packages
 from envdoctor.model.facts import Facts, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.vocabulary.fixed_releases import fixed_release
@@ -65,7 +66,7 @@ def static_legacy_finder(facts: Facts) -> Iterator:
         display = f"{site.distribution} {site.version or ''}".strip()
         known = fixed_release(canonicalize(site.distribution), "legacy-finder")
         upgrade = f"; {site.distribution} {known.version} fixed it" if known else ""
-        where = f"{_short(site.insert_file)}:{site.insert_line}"
+        where = f"{below_site_packages(site.insert_file)}:{site.insert_line}"
         if broken:
             title = f"{display} puts {site.finder} (find_module() only) on sys.meta_path at import ({where}); Python {python} never calls it"
             message = f"Every module {site.finder} serves fails with ModuleNotFoundError on Python {python}{upgrade}."
@@ -85,8 +86,3 @@ def static_legacy_finder(facts: Facts) -> Iterator:
             fix=FixProposal("shim", "give the finder a PEP 451 find_spec() through envdoctor's legacy-finder shim"
                             + (f" (or upgrade to {site.distribution}>={known.version})" if known else ""), safe=False),
         )
-
-
-def _short(path: str) -> str:
-    marker = "site-packages/"
-    return path.split(marker, 1)[1] if marker in path else path

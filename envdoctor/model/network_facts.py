@@ -20,6 +20,10 @@ class NetworkInterface(Record):
     running: Optional[bool] = None  # IFF_RUNNING (SIOCGIFFLAGS); None when it could not be read
     families: Tuple[str, ...] = ()  # "inet", "inet6" (IPv6 loopback left out, as NCCL skips it)
 
+    def usable(self, family: Optional[str] = None) -> bool:
+        """Whether NCCL's socket transport can use it: running, with an address (of `family`)."""
+        return self.running is not False and (family in self.families if family else bool(self.families))
+
 
 @record
 class IbPort(Record):

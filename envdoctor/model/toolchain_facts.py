@@ -70,7 +70,8 @@ class JitToolchain(Record):
 
 @record
 class JitBuild(Record):
-    """`--deep`: torch.utils.cpp_extension.load_inline of a one-line CUDA kernel, launched."""
+    """`--deep`: a one-line CUDA kernel built by the toolkit's nvcc with torch's arch flags, loaded
+    with cuModuleLoadData and launched (probe/in_target/jit_build_probe.py)."""
 
     outcome: str  # ok | build-failed | launch-failed | wrong-result | timeout | crash | skipped
     error: Optional[str] = None  # the compiler's or CUDA's own message (last lines)

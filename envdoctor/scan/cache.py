@@ -133,33 +133,42 @@ class SummaryStore:
         return bucket
 
     def _load(self, root: str) -> Dict[str, tuple]:
-        path = self._cache_file(root)
-        if path is None:
-            return {}
-        try:
-            with open(path, "rb") as handle:
-                data = marshal.load(handle)
-        except (OSError, EOFError, ValueError, TypeError):
-            return {}  # missing or unreadable: parse again, never fail a check over a cache
-        if not isinstance(data, dict) or data.get("root") != root or not isinstance(data.get("entries"), dict):
-            return {}
-        return data["entries"]
+        return read_entries(self._cache_file(root), root)
 
     def save(self) -> None:
         """Write the roots that gained summaries; a cache that cannot be written is skipped."""
         for root in sorted(self._dirty):
-            path = self._cache_file(root)
-            if path is None:
-                continue
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-                with open(temporary, "wb") as handle:
-                    marshal.dump({"root": root, "entries": self._buckets[root]}, handle)
-                os.replace(temporary, path)
-            except OSError:
-                continue
+            write_entries(self._cache_file(root), root, self._buckets[root])
         self._dirty.clear()
+
+
+def read_entries(path: Optional[Path], root: str) -> dict:
+    """A cache file's entries for `root` (the file names the folder it describes); {} when there
+    is none or it cannot be read: the caller computes again, never fails a check over a cache."""
+    if path is None:
+        return {}
+    try:
+        with open(path, "rb") as handle:
+            data = marshal.load(handle)
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    if not isinstance(data, dict) or data.get("root") != root or not isinstance(data.get("entries"), dict):
+        return {}
+    return data["entries"]
+
+
+def write_entries(path: Optional[Path], root: str, entries: dict) -> None:
+    """Write a cache file whole (a temporary file renamed over it); one that cannot be written is skipped."""
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with open(temporary, "wb") as handle:
+            marshal.dump({"root": root, "entries": entries}, handle)
+        os.replace(temporary, path)
+    except OSError:
+        pass
 
 
 def _size(path: str) -> int:

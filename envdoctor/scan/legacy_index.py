@@ -19,12 +19,12 @@ is imported.
 from __future__ import annotations
 
 import hashlib
-import marshal
 import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from envdoctor.scan.cache import read_entries, write_entries
 from envdoctor.scan.legacy_uses import LEGACY_SUMMARY_VERSION, summarize_legacy
 from envdoctor.scan.sources import SourceFile
 from envdoctor.scan.summary import scanner_fingerprint
@@ -45,22 +45,21 @@ class LegacyIndex:
     def files_of(self, root: str, key: str, record_stamp: str, listed: Callable[[], List[SourceFile]]) -> List[SourceFile]:
         """A distribution's files, listed again only when its RECORD changed."""
         entry = self._entry(root, key)
+        prefix = os.path.join(root, "")
         if entry.get("record") != record_stamp or "files" not in entry:
-            prefix = os.path.join(root, "")
             rows = [(f.path[len(prefix):], f.module, f.is_package) for f in listed() if f.path.startswith(prefix)]
             entry.clear()
             entry.update(record=record_stamp, files="\n".join(f"{r}\t{m}\t{int(p)}" for r, m, p in rows))
             self._dirty.add(("dists", root))
-        prefix = os.path.join(root, "")
         files = []
         for row in entry["files"].split("\n") if entry["files"] else ():
             relative, module, package = row.split("\t")
             files.append(SourceFile(prefix + relative, module, package == "1"))
         return files
 
-    def summaries(self, root: str, key: str, files: List[SourceFile]) -> Tuple[List[Tuple[SourceFile, dict]], str]:
-        """(file, summary) for each file that holds anything of interest, and the stamp of
-        every file's (path, size, mtime); files are summarised again only when the stamp moved."""
+    def summaries(self, root: str, key: str, files: List[SourceFile]) -> List[Tuple[SourceFile, dict]]:
+        """(file, summary) for each file that holds anything of interest; files are summarised
+        again only when the stamp of every file's (path, size, mtime) moved."""
         prefix = os.path.join(root, "")
         stamp = hashlib.sha256()
         present: Dict[str, Tuple[SourceFile, int, int]] = {}
@@ -78,7 +77,7 @@ class LegacyIndex:
         if entry.get("stamp") != digest:
             entry.update(stamp=digest, found=self._summarised(root, present), derived={})
             self._dirty.add(("dists", root))
-        return [(present[relative][0], summary) for relative, summary in entry["found"] if relative in present], digest
+        return [(present[relative][0], summary) for relative, summary in entry["found"] if relative in present]
 
     def derived(self, root: str, key: str, name: str, compute: Callable[[], Any]) -> Any:
         """A value computed from a distribution's files, kept until one of them changes."""
@@ -131,32 +130,12 @@ class LegacyIndex:
         return loaded
 
     def _load(self, kind: str, root: str) -> dict:
-        path = self._cache_file(kind, root)
-        if path is None:
-            return {}
-        try:
-            with open(path, "rb") as handle:
-                data = marshal.load(handle)
-        except (OSError, EOFError, ValueError, TypeError):
-            return {}  # missing or unreadable: summarise again, never fail a check over a cache
-        if not isinstance(data, dict) or data.get("root") != root or not isinstance(data.get("entries"), dict):
-            return {}
-        return data["entries"]
+        return read_entries(self._cache_file(kind, root), root)
 
     def save(self) -> None:
         """Write the caches that changed; a cache that cannot be written is skipped."""
         for kind, root in sorted(self._dirty):
-            path = self._cache_file(kind, root)
-            if path is None:
-                continue
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-                with open(temporary, "wb") as handle:
-                    marshal.dump({"root": root, "entries": self._caches[(kind, root)]}, handle)
-                os.replace(temporary, path)
-            except OSError:
-                continue
+            write_entries(self._cache_file(kind, root), root, self._caches[(kind, root)])
         self._dirty.clear()
 
     def _cache_file(self, kind: str, root: str) -> Optional[Path]:

@@ -38,11 +38,11 @@ from envdoctor.model.facts import Distribution, Facts
 from envdoctor.model.legacy_code_facts import LegacyCode, LegacyFinderSite, LegacyUse
 from envdoctor.scan.cache import SummaryStore, default_cache_dir
 from envdoctor.scan.conditions import TargetTraits, reachable
-from envdoctor.scan.exports import IMPLICIT, Exports, import_target
+from envdoctor.scan.exports import IMPLICIT, Exports
 from envdoctor.scan.legacy_index import LegacyIndex
 from envdoctor.scan.modules import StaticFinder
+from envdoctor.scan.resolve import modules_run_on_import
 from envdoctor.scan.sources import SourceFile, distribution_unit
-from envdoctor.scan.summary import CONDITIONS, FALLBACK, GUARDED, KIND, NAMES, SCOPE, TYPE_CHECKING
 from envdoctor.vocabulary.removed_stdlib import DISTUTILS, DISTUTILS_HACK_MODULE, PKG_RESOURCES, REMOVED_MODULES
 
 
@@ -75,7 +75,7 @@ def scan_legacy_code(facts: Facts, cache_dir: Optional[Path] = None) -> LegacyCo
     distributions = [d for d in facts.active_distributions().values() if not d.unreadable]
     for dist in distributions:
         root, files = _files(dist, finder, index)
-        found, _stamp = index.summaries(root, dist.metadata_path, files)
+        found = index.summaries(root, dist.metadata_path, files)
         if not found:
             continue
         missing = target.missing_uses(dist, found)
@@ -180,35 +180,11 @@ class _Target:
 
 
 def eager_modules(files, summaries: Dict[str, dict], traits: TargetTraits) -> Set[str]:
-    """The modules that `import <top-level package>` runs: followed from the top-level modules
-    through module-level imports that are unguarded and certainly run on this target (the
-    rule scan/resolve.py's Resolver follows for the import scan, without its flag lookups:
-    an import under a flag it cannot decide is not followed)."""
+    """The modules that `import <top-level package>` runs, by the import scan's own rule
+    (resolve.modules_run_on_import) without its flag lookups: an import under a flag it cannot
+    decide is not followed."""
     by_module = {source.module: source for source in files}
-    queue = [name for name in by_module if "." not in name]
-    eager: Set[str] = set()
-    while queue:
-        name = queue.pop()
-        if name in eager or name not in by_module:
-            continue
-        eager.add(name)
-        source = by_module[name]
-        summary = summaries.get(source.path)
-        if summary is None or summary["error"]:
-            continue
-        for record in summary["imports"]:
-            if record[SCOPE] != "module" or record[GUARDED] or record[TYPE_CHECKING] or record[FALLBACK] is not None:
-                continue
-            if reachable(record[CONDITIONS], traits) is not True:
-                continue
-            imported = import_target(name, source.is_package, record)
-            if not imported:
-                continue
-            parts = imported.split(".")
-            queue.extend(".".join(parts[: i + 1]) for i in range(len(parts)))
-            if record[KIND] == "from" and record[NAMES] != ("*",):
-                queue.extend(f"{imported}.{each}" for each in record[NAMES])
-    return eager
+    return modules_run_on_import([name for name in by_module if "." not in name], by_module, summaries, traits)
 
 
 def _legacy_finders(dist: Distribution, found, traits: TargetTraits) -> List[LegacyFinderSite]:

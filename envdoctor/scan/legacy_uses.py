@@ -30,7 +30,7 @@ import ast
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-from envdoctor.scan.summary import MAX_SOURCE_BYTES, encode_condition
+from envdoctor.scan.summary import MAX_SOURCE_BYTES, dotted_name, encode_condition
 from envdoctor.vocabulary.removed_stdlib import NAME_MODULES, PKG_RESOURCES, REMOVED_MODULES, REMOVED_NAMES
 
 # Bump whenever the shape or meaning of a summary changes: the per-file cache keys on it.
@@ -206,7 +206,7 @@ class _ImportTime:
         defined |= {target.id for item in node.body if isinstance(item, ast.Assign)
                     for target in item.targets if isinstance(target, ast.Name)}
         if defined & {"find_module", "load_module", "find_spec"}:
-            bases = [name for name in (_dotted(base) for base in node.bases) if name]
+            bases = [name for name in (dotted_name(base) for base in node.bases) if name]
             self.classes.append((node.lineno, node.name, "find_spec" in defined, "find_module" in defined, bases))
         for expression in node.bases + node.decorator_list:
             self._expressions(expression, conditions, None)
@@ -229,7 +229,7 @@ class _ImportTime:
     def _simple(self, node, conditions: tuple, owner: Optional[str]) -> None:
         self._expressions(node, conditions, owner)
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            made = _dotted(node.value.func)
+            made = dotted_name(node.value.func)
             for target in node.targets:
                 if isinstance(target, ast.Name) and made:
                     self.instances[target.id] = made.split(".")[-1]
@@ -271,7 +271,7 @@ class _ImportTime:
 
     def _class_of(self, node: ast.AST, owner: Optional[str]) -> Optional[str]:
         if isinstance(node, ast.Call):
-            made = _dotted(node.func)
+            made = dotted_name(node.func)
             return made.split(".")[-1] if made else None
         if isinstance(node, ast.Name):
             if node.id == "self":
@@ -307,11 +307,11 @@ def _catches(handler_type: Optional[ast.AST]) -> bool:
     if handler_type is None:
         return True  # a bare except
     names = handler_type.elts if isinstance(handler_type, ast.Tuple) else [handler_type]
-    return any((_dotted(name) or "").split(".")[-1] in _GUARDS for name in names)
+    return any((dotted_name(name) or "").split(".")[-1] in _GUARDS for name in names)
 
 
 def _is_meta_path(node: Optional[ast.AST]) -> bool:
-    return node is not None and _dotted(node) in ("sys.meta_path", "meta_path")
+    return node is not None and dotted_name(node) in ("sys.meta_path", "meta_path")
 
 
 def _subscripted(node: ast.AST) -> Optional[ast.AST]:
@@ -319,17 +319,6 @@ def _subscripted(node: ast.AST) -> Optional[ast.AST]:
     if isinstance(node, ast.Subscript):
         return node.value
     return node
-
-
-def _dotted(node: ast.AST) -> Optional[str]:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def _headers(node) -> List[ast.AST]:

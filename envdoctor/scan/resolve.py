@@ -62,6 +62,37 @@ def _runs_on_import(record: tuple) -> bool:
     return record[SCOPE] == "module" and not record[GUARDED] and not record[TYPE_CHECKING] and record[FALLBACK] is None
 
 
+def modules_run_on_import(roots: List[str], by_module: Dict[str, object], summaries: Dict[str, dict],
+                          traits, lookup_for=None) -> Set[str]:
+    """The modules that importing `roots` runs: followed through module-level imports that are
+    unguarded (_runs_on_import) and certainly run on this target, within `by_module`.
+    `lookup_for(name, is_package, summary)` gives the module's flag lookup (the import scan's
+    Resolver); without it, an import under a flag is followed only when its test needs none."""
+    queue = list(roots)
+    eager: Set[str] = set()
+    while queue:
+        name = queue.pop()
+        if name in eager or name not in by_module:
+            continue
+        eager.add(name)
+        source = by_module[name]
+        summary = summaries.get(source.path)
+        if summary is None or summary["error"]:
+            continue
+        lookup = lookup_for(name, source.is_package, summary) if lookup_for else None
+        for record in summary["imports"]:
+            if not _runs_on_import(record) or reachable(record[CONDITIONS], traits, lookup) is not True:
+                continue
+            target = import_target(name, source.is_package, record)
+            if not target:
+                continue
+            parts = target.split(".")
+            queue.extend(".".join(parts[: i + 1]) for i in range(len(parts)))
+            if record[KIND] == "from" and record[NAMES] != ("*",):
+                queue.extend(f"{target}.{imported}" for imported in record[NAMES])
+    return eager
+
+
 class Resolver:
     def __init__(self, facts: Facts, finder: StaticFinder, exports: Exports, store: SummaryStore, traits: TargetTraits):
         self.facts = facts
@@ -262,31 +293,9 @@ class Resolver:
                     self.reached_by.setdefault(name, set()).add(f"import {root} ({label})")
 
     def _run_on_import(self, roots: List[str], by_module: Dict[str, object], summaries: Dict[str, dict]) -> Set[str]:
-        """The modules that importing `roots` runs: followed through module-level imports that
-        are unguarded and unconditional, within `by_module`."""
-        queue = list(roots)
-        eager: Set[str] = set()
-        while queue:
-            name = queue.pop()
-            if name in eager or name not in by_module:
-                continue
-            eager.add(name)
-            source = by_module[name]
-            summary = summaries.get(source.path)
-            if summary is None or summary["error"]:
-                continue
-            lookup = self.flags.lookup(name, source.is_package, summary)  # flags decided as _file_problems decides them
-            for record in summary["imports"]:
-                if not _runs_on_import(record) or reachable(record[CONDITIONS], self.traits, lookup) is not True:
-                    continue
-                target = import_target(name, source.is_package, record)
-                if not target:
-                    continue
-                parts = target.split(".")
-                queue.extend(".".join(parts[: i + 1]) for i in range(len(parts)))
-                if record[KIND] == "from" and record[NAMES] != ("*",):
-                    queue.extend(f"{target}.{imported}" for imported in record[NAMES])
-        return eager
+        """The modules that importing `roots` runs, with the module-level flags decided as
+        _file_problems decides them."""
+        return modules_run_on_import(roots, by_module, summaries, self.traits, self.flags.lookup)
 
     def _check_site(self, importer: str, is_package: bool, kind: str, level: int, module: str, names) -> Iterator[tuple]:
         """(kind, absolute module, missing, detail, imported names) for each way the import fails."""

@@ -271,7 +271,7 @@ class _Walker:
         while True:
             test = node.test
             # The two tests decided here, at parse time, whatever the target.
-            if _dotted(test) in _TYPE_CHECKING_NAMES:
+            if dotted_name(test) in _TYPE_CHECKING_NAMES:
                 self.body(node.body, ctx.inside(type_checking=True))
             elif isinstance(test, ast.Constant):  # `if False:` never runs; `if True:` always does
                 if test.value:
@@ -475,7 +475,7 @@ def _find_spec(node: ast.expr) -> Optional[tuple]:
     """importlib.util.find_spec("x") -> ("find_spec", "x"): whether x resolves on the target."""
     if (
         isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and _is_str(node.args[0])
-        and (_dotted(node.func) or "").rpartition(".")[2] == "find_spec"
+        and (dotted_name(node.func) or "").rpartition(".")[2] == "find_spec"
     ):
         return ("find_spec", node.args[0].value)
     return None
@@ -558,7 +558,7 @@ _VERSION_GETTERS = ("version", "importlib.metadata.version", "metadata.version",
 def encode_condition(test: ast.expr) -> tuple:
     if isinstance(test, ast.Constant):
         return ("const", bool(test.value))
-    dotted = _dotted(test)
+    dotted = dotted_name(test)
     if dotted in _TYPE_CHECKING_NAMES:
         return ("type_checking",)
     if dotted is not None:
@@ -584,7 +584,7 @@ def encode_condition(test: ast.expr) -> tuple:
         spec = _find_spec(test)
         if spec is not None:
             return spec
-        called = _dotted(test.func)
+        called = dotted_name(test.func)
         if called is not None and not test.args and not test.keywords:
             return ("call", called)  # `is_x_available()`: decided when its function returns a flag
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith":
@@ -619,10 +619,10 @@ def _unknown(test: ast.expr) -> tuple:
 
 def _version_source(node: ast.expr) -> Optional[tuple]:
     """What a version string comes from: version("x") / x.__version__ / a module-level NAME."""
-    if isinstance(node, ast.Call) and _dotted(node.func) in _VERSION_GETTERS and len(node.args) == 1 and _is_str(node.args[0]):
+    if isinstance(node, ast.Call) and dotted_name(node.func) in _VERSION_GETTERS and len(node.args) == 1 and _is_str(node.args[0]):
         return ("dist", node.args[0].value)
-    if isinstance(node, ast.Attribute) and node.attr == "__version__" and _dotted(node.value):
-        return ("module", _dotted(node.value))
+    if isinstance(node, ast.Attribute) and node.attr == "__version__" and dotted_name(node.value):
+        return ("module", dotted_name(node.value))
     if isinstance(node, ast.Name):
         return ("name", node.id)
     return None
@@ -630,7 +630,7 @@ def _version_source(node: ast.expr) -> Optional[tuple]:
 
 def _parsed_version(node: ast.expr) -> Optional[ast.expr]:
     """The argument of Version(...) / parse(...), or None."""
-    if isinstance(node, ast.Call) and _dotted(node.func) in _VERSION_PARSERS and len(node.args) == 1:
+    if isinstance(node, ast.Call) and dotted_name(node.func) in _VERSION_PARSERS and len(node.args) == 1:
         return node.args[0]
     return None
 
@@ -656,7 +656,8 @@ def _encode_comparison(left: ast.expr, op: Optional[str], right: ast.expr) -> Op
     return None
 
 
-def _dotted(node: ast.expr) -> Optional[str]:
+def dotted_name(node: ast.expr) -> Optional[str]:
+    """`a.b.c` for a chain of attributes on a name, else None."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -669,12 +670,12 @@ def _dotted(node: ast.expr) -> Optional[str]:
 
 def _version_subject(node: ast.expr) -> Optional[Any]:
     """sys.version_info -> "all"; [:2] -> ("slice", 2); [0] -> ("index", 0); .minor -> ("index", 1)."""
-    if _dotted(node) == "sys.version_info":
+    if dotted_name(node) == "sys.version_info":
         return "all"
-    if isinstance(node, ast.Attribute) and _dotted(node.value) == "sys.version_info":
+    if isinstance(node, ast.Attribute) and dotted_name(node.value) == "sys.version_info":
         index = {"major": 0, "minor": 1, "micro": 2}.get(node.attr)
         return ("index", index) if index is not None else None
-    if isinstance(node, ast.Subscript) and _dotted(node.value) == "sys.version_info":
+    if isinstance(node, ast.Subscript) and dotted_name(node.value) == "sys.version_info":
         key = node.slice
         if isinstance(key, ast.Constant) and isinstance(key.value, int):
             return ("index", key.value)
@@ -692,9 +693,9 @@ def _literal_version(node: ast.expr) -> Optional[Any]:
 
 
 def _string_subject(node: ast.expr) -> Optional[str]:
-    name = _dotted(node)
+    name = dotted_name(node)
     if name in ("sys.platform", "os.name"):
         return name
-    if isinstance(node, ast.Call) and not node.args and _dotted(node.func) in ("platform.system", "platform.machine"):
-        return _dotted(node.func) + "()"
+    if isinstance(node, ast.Call) and not node.args and dotted_name(node.func) in ("platform.system", "platform.machine"):
+        return dotted_name(node.func) + "()"
     return None

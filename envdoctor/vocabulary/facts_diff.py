@@ -193,7 +193,7 @@ def _network(before: Facts, after: Facts, paths: Paths) -> Iterator[Difference]:
     area = "network"
     device = lambda d: d.name + "".join(f" port {p.number} {p.link_layer or '?'} {p.state or '?'}" for p in d.ports)  # noqa: E731
     yield from _sets(area, "InfiniBand/RoCE device", map(device, a.ib_devices), map(device, b.ib_devices), "medium")
-    usable = lambda n: [i.name for i in n.interfaces if i.running is not False and i.families]  # noqa: E731
+    usable = lambda n: [i.name for i in n.interfaces if i.usable()]  # noqa: E731
     yield from _sets(area, "usable network interface", usable(a), usable(b), "low")
 
 

@@ -33,7 +33,7 @@ def per_facts(derive: Optional[Callable[[Facts], T]] = None, *, depends_on: Opti
         @functools.wraps(function)
         def cached(facts: Facts) -> T:
             current = key(facts)
-            if last[0] is None or len(last[0]) != len(current) or any(a is not b for a, b in zip(last[0], current)):
+            if last[0] is None or any(a is not b for a, b in zip(last[0], current)):
                 last[1] = function(facts)
                 last[0] = current
             return last[1]
