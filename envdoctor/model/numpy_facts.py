@@ -1,6 +1,6 @@
 """Facts about which NumPy C-API each distribution's extension modules were compiled against.
 
-Read from the bytes of the extension modules (probe/numpy_builds.py), never by importing them:
+Read from the bytes of the extension modules (scan/numpy_builds.py), never by importing them:
 the header `numpy/__multiarray_api.h` compiles into every module that calls `import_array()` the
 name of the module it imports at run time, and NumPy 2's header also the C-API version it targets.
 """
