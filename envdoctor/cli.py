@@ -19,7 +19,7 @@ from envdoctor.cli_options import (
     AgainstOption, BaselineOption, ConfigOption, CwdOption, DeepOption, DiffFormat, DryRunOption, FactsOption,
     FixIgnoreOption, FixSelectOption, FormatOption, IgnoreOption, NoScanOption, OutputOption, PythonOption, ScanOption,
     SelectOption, StrictOption, TimeoutOption, UnsafeOption, VerboseOption, WriteBaselineOption, YesOption,
-    report_format, report_outputs, tokens,
+    literal, report_format, report_outputs, tokens,
 )
 from envdoctor.errors import EXIT_INTERRUPTED
 from envdoctor.outputs import append_step_summary, emit, note, record_baseline, redacting, write_file
@@ -30,7 +30,7 @@ from envdoctor.report import Format
 
 app = typer.Typer(
     name="envdoctor",
-    help="Find, explain and repair what is broken in a Python ML/GPU environment.",
+    help=literal("Find, explain and repair what is broken in a Python ML/GPU environment."),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -58,7 +58,11 @@ def check(
     write_baseline: WriteBaselineOption = None,
     against: AgainstOption = None,
 ) -> None:
-    """Inspect a Python environment and report what is broken.  Exit 0 clean, 1 findings, 2 usage/target error."""
+    """Inspect a Python environment and report what is broken.
+
+    Exit 0 clean, 1 findings (errors; warnings too with --strict), 2 usage or target error,
+    3 envdoctor itself failed (a crash log is written), 130 interrupted.
+    """
 
     def body() -> int:
         chosen = report_format(fmt)
@@ -112,8 +116,8 @@ def report(
     python: PythonOption = None,
     cwd: CwdOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
-    facts_file: Annotated[Optional[str], typer.Option("--facts", help="Report on a snapshot file instead of a live target.")] = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
+    facts_file: Annotated[Optional[str], typer.Option("--facts", help=literal("Report on a snapshot file instead of a live target."))] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help=literal("Write the report here instead of stdout."))] = None,
     scan: ScanOption = None,
     no_scan: NoScanOption = False,
     deep: DeepOption = False,
@@ -146,7 +150,7 @@ def snapshot(
     python: PythonOption = None,
     cwd: CwdOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the facts here instead of stdout.")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help=literal("Write the facts here instead of stdout."))] = None,
     scan: ScanOption = None,
     no_scan: NoScanOption = False,
     deep: DeepOption = False,
@@ -166,9 +170,9 @@ def snapshot(
 
 @app.command()
 def diff(
-    before: Annotated[str, typer.Argument(help="Snapshot file (envdoctor snapshot -o), interpreter or environment prefix.")],
-    after: Annotated[str, typer.Argument(help="The same, for the other environment.")],
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format on stdout.")] = DiffFormat.text,
+    before: Annotated[str, typer.Argument(help=literal("Snapshot file (envdoctor snapshot -o), interpreter or environment prefix."))],
+    after: Annotated[str, typer.Argument(help=literal("The same, for the other environment."))],
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help=literal("Output format on stdout."))] = DiffFormat.text,
     cwd: CwdOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
 ) -> None:
@@ -229,11 +233,11 @@ def fix(
 
 @app.command()
 def undo(
-    entry: Annotated[Optional[str], typer.Argument(help="The journal entry to revert [default: the last one applied].")] = None,
+    entry: Annotated[Optional[str], typer.Argument(help=literal("The journal entry to revert [default: the last one applied]."))] = None,
     python: PythonOption = None,
-    list_entries: Annotated[bool, typer.Option("--list", help="List the journal's entries.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what undo would put back, and warn when the environment changed after the fix; change nothing.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Undo even though the environment changed after the fix (that change is reverted too).")] = False,
+    list_entries: Annotated[bool, typer.Option("--list", help=literal("List the journal's entries."))] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=literal("Show what undo would put back, and warn when the environment changed after the fix; change nothing."))] = False,
+    force: Annotated[bool, typer.Option("--force", help=literal("Undo even though the environment changed after the fix (that change is reverted too)."))] = False,
 ) -> None:
     """Revert a fix: put back every file it changed, from the journal's snapshot (works after a crash too)."""
 
@@ -259,7 +263,7 @@ def list_checks() -> None:
 
 
 @app.command()
-def explain(code: Annotated[str, typer.Argument(help="A check code or name, e.g. NSP001 or namespace-masquerade.")]) -> None:
+def explain(code: Annotated[str, typer.Argument(help=literal("A check code or name, e.g. NSP001 or namespace-masquerade."))]) -> None:
     """Print a check's documentation: what it detects, why it breaks, example, fix, references."""
 
     def body() -> int:
@@ -278,7 +282,7 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version.")] = None,
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version_callback, is_eager=True, help=literal("Print the version."))] = None,
 ) -> None:
     """Find, explain and repair what is broken in a Python ML/GPU environment."""
 
