@@ -102,6 +102,9 @@ def select_checks(registry, settings, select: Sequence[str], ignore: Sequence[st
 
     A check that takes inputs besides the facts gets them from `inputs`; without them it is
     left out (it would check nothing), and naming it in --select then is a usage error."""
+    from envdoctor.config import check_names
+
+    check_names(settings, registry.knows)  # a typo in the config names its file, table and key
     for code in settings.severity:
         if not registry.lookup(code):
             raise UsageError(f"config {settings.path}: severity.{code}: unknown check code or prefix (see `envdoctor list`)")
