@@ -19,12 +19,12 @@ from envdoctor.cli_options import (
     AgainstOption, BaselineOption, ConfigOption, CwdOption, DeepOption, DiffFormat, DryRunOption, FactsOption,
     FixIgnoreOption, FixSelectOption, FormatOption, IgnoreOption, NoScanOption, OutputOption, PythonOption, ScanOption,
     SelectOption, StrictOption, TimeoutOption, UnsafeOption, VerboseOption, WriteBaselineOption, YesOption,
-    literal, report_format, report_outputs, tokens,
+    literal, one_target, report_format, report_outputs, tokens,
 )
 from envdoctor.errors import EXIT_INTERRUPTED
 from envdoctor.outputs import append_step_summary, emit, note, record_baseline, redacting, write_file
 from envdoctor.probe.start import DEFAULT_TIMEOUT
-from envdoctor.terminal import color_wanted, terminal_confirm, terminal_scope
+from envdoctor.terminal import color_wanted, terminal_confirm, terminal_scope, terminal_width
 from envdoctor.redaction import redacted_json
 from envdoctor.report import Format
 
@@ -65,6 +65,7 @@ def check(
     """
 
     def body() -> int:
+        one_target(facts_file, python)
         chosen = report_format(fmt)
         outputs = report_outputs(output)
         if chosen == Format.text:
@@ -101,9 +102,10 @@ def _render_check(outcome, fmt: str, outputs, verbose: bool) -> int:
     context = ReportContext(
         facts=outcome.facts, run=outcome.run, strict=outcome.strict, verbose=verbose, elapsed=outcome.elapsed,
         color=fmt == Format.text and color_wanted(), checks=tuple(outcome.checks),
+        width=terminal_width() if fmt == Format.text else 0,
     )
     sys.stdout.write(render(fmt, context))
-    plain = dataclasses.replace(context, color=False)  # files are never coloured
+    plain = dataclasses.replace(context, color=False, width=0)  # files are never coloured nor folded
     for out_format, path in outputs:
         write_file(path, render(out_format, plain), "--output")
     if fmt == Format.github or any(f == Format.github for f, _ in outputs):
@@ -129,6 +131,7 @@ def report(
     """
 
     def body() -> int:
+        one_target(facts_file, python)
         request = collect.Request(python=python, cwd=cwd, timeout=timeout, facts_file=facts_file,
                                   scan=tokens(scan), no_scan=no_scan, deep=deep, config=config)
         outcome = collect.checked(request, terminal_scope)

@@ -28,6 +28,16 @@ def _spinner(what: str):
         yield lambda text: status.update(f"{what}: {text}")
 
 
+def terminal_width() -> int:
+    """stdout's width where it is a terminal that says (the text report folds to it); 0 elsewhere."""
+    if not sys.stdout.isatty():
+        return 0
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except OSError:
+        return 0
+
+
 def color_wanted() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
