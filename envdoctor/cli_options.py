@@ -26,7 +26,7 @@ def literal(text: str) -> str:
 
 PythonOption = Annotated[
     Optional[str],
-    typer.Option("--python", "-p", help=literal("Interpreter or venv/conda prefix to inspect [default: $VIRTUAL_ENV, $CONDA_PREFIX, this Python].")),
+    typer.Option("--python", "-p", help=literal("Interpreter (a path, or a name on PATH such as python3.12; pyenv/asdf shims are resolved) or venv/conda prefix to inspect [default: $VIRTUAL_ENV, else $CONDA_PREFIX, else the python3 on PATH].")),
 ]
 CwdOption = Annotated[Optional[str], typer.Option("--cwd", help=literal("Working directory the target runs from (it is sys.path[0]) [default: .]."))]
 
@@ -90,6 +90,13 @@ UnsafeOption = Annotated[
 class DiffFormat(str, enum.Enum):
     text = "text"
     json = "json"
+
+
+def one_target(facts_file: Optional[str], python: Optional[str]) -> None:
+    """--facts names a snapshot, --python a live target: both at once would silently ignore one."""
+    if facts_file and python is not None:
+        raise UsageError("--facts and --python both name the environment: a snapshot is one environment's facts "
+                         "already (drop --python, or drop --facts to check the live target)")
 
 
 def tokens(values: Optional[List[str]]) -> Tuple[str, ...]:
