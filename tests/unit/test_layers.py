@@ -59,6 +59,7 @@ LAYERS = {
                           *_WORDS),
     # the command line: anything below it
     "envdoctor.cli": ("envdoctor",),
+    "envdoctor.python_api": ("envdoctor",),  # envdoctor.check() for notebooks and scripts
     "envdoctor.cli_options": ("envdoctor",),
     "envdoctor.boundary": ("envdoctor",),
     "envdoctor.outputs": ("envdoctor",),
@@ -68,7 +69,8 @@ LAYERS = {
 }
 # Only the command line may import these (the top of the table).
 COMMAND_LINE = ("envdoctor.cli", "envdoctor.cli_options", "envdoctor.boundary", "envdoctor.outputs",
-                "envdoctor.terminal", "envdoctor.launch", "envdoctor.__main__", "envdoctor.collect")
+                "envdoctor.terminal", "envdoctor.launch", "envdoctor.__main__", "envdoctor.collect",
+                "envdoctor.python_api")
 # The package itself (envdoctor/__init__.py holds only the version) may be imported by any layer.
 PACKAGE = "envdoctor"
 
