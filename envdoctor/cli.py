@@ -17,14 +17,14 @@ from envdoctor import __version__, collect
 from envdoctor.boundary import guarded
 from envdoctor.cli_options import (
     AgainstOption, BaselineOption, ConfigOption, CwdOption, DeepOption, DiffFormat, DryRunOption, FactsOption,
-    FixIgnoreOption, FixSelectOption, FormatOption, IgnoreOption, NoScanOption, OutputOption, PythonOption, ScanOption,
+    FixIgnoreOption, FixSelectOption, FormatOption, IgnoreOption, NoScanOption, OutputOption, PythonOption, QuietOption, ScanOption,
     SelectOption, StrictOption, TimeoutOption, UnsafeOption, VerboseOption, WriteBaselineOption, YesOption,
     literal, one_target, report_format, report_outputs, tokens,
 )
 from envdoctor.errors import EXIT_INTERRUPTED
 from envdoctor.outputs import append_step_summary, emit, note, record_baseline, redacting, write_file
 from envdoctor.probe.start import DEFAULT_TIMEOUT
-from envdoctor.terminal import color_wanted, terminal_confirm, terminal_scope, terminal_width
+from envdoctor.terminal import color_wanted, progress_shown, terminal_confirm, terminal_scope, terminal_width
 from envdoctor.redaction import redacted_json
 from envdoctor.report import Format
 
@@ -57,6 +57,7 @@ def check(
     baseline: BaselineOption = None,
     write_baseline: WriteBaselineOption = None,
     against: AgainstOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Inspect a Python environment and report what is broken.
 
@@ -76,7 +77,8 @@ def check(
             python=python, cwd=cwd, timeout=timeout, facts_file=facts_file, select=tokens(select),
             ignore=tokens(ignore), strict=strict, scan=tokens(scan), no_scan=no_scan, deep=deep, config=config,
             baseline=baseline, against=against)
-        outcome = collect.checked(request, terminal_scope)
+        with progress_shown(quiet):
+            outcome = collect.checked(request, terminal_scope)
         _baseline_note(outcome, baseline)
         if write_baseline:
             return record_baseline(outcome.run, write_baseline)
@@ -124,6 +126,7 @@ def report(
     no_scan: NoScanOption = False,
     deep: DeepOption = False,
     config: ConfigOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """A redacted Markdown report to paste into a bug report: the ML-stack facts and every finding.
 
@@ -134,7 +137,8 @@ def report(
         one_target(facts_file, python)
         request = collect.Request(python=python, cwd=cwd, timeout=timeout, facts_file=facts_file,
                                   scan=tokens(scan), no_scan=no_scan, deep=deep, config=config)
-        outcome = collect.checked(request, terminal_scope)
+        with progress_shown(quiet):
+            outcome = collect.checked(request, terminal_scope)
         from envdoctor.report import redacted
         from envdoctor.report.context import ReportContext
         from envdoctor.report.markdown import render_markdown
@@ -158,13 +162,15 @@ def snapshot(
     no_scan: NoScanOption = False,
     deep: DeepOption = False,
     config: ConfigOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Write the target's facts as JSON (check it later with `check --facts FILE`)."""
 
     def body() -> int:
         request = collect.Request(python=python, cwd=cwd, timeout=timeout, scan=tokens(scan), no_scan=no_scan,
                                   deep=deep, config=config)
-        facts = collect.snapshot_facts(request, terminal_scope)
+        with progress_shown(quiet):
+            facts = collect.snapshot_facts(request, terminal_scope)
         emit(redacted_json(facts.to_dict()), output, "facts")
         return 0
 
@@ -215,6 +221,7 @@ def fix(
     deep: DeepOption = False,
     config: ConfigOption = None,
     against: AgainstOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Plan repairs for the findings, show them, apply them through a journal, verify, and roll back on failure.
 
@@ -229,7 +236,8 @@ def fix(
                                   config=config, against=against)
         checks, collect_facts = collect.fix_inputs(request, terminal_scope)
         options = FixOptions(yes=yes, dry_run=dry_run, unsafe=unsafe)
-        return run_fix(options, collect_facts, checks, redacting(sys.stdout.write), confirm=terminal_confirm())
+        with progress_shown(quiet):
+            return run_fix(options, collect_facts, checks, redacting(sys.stdout.write), confirm=terminal_confirm())
 
     guarded(body)
 

@@ -76,6 +76,9 @@ FormatOption = Annotated[
     str, typer.Option("--format", "-f", help=literal("Output format on stdout: text, json, sarif, junit, github, markdown, or a plugin's reporter."))
 ]
 StrictOption = Annotated[bool, typer.Option("--strict", help=literal("Fail (exit 1) on warnings too."))]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help=literal("No progress lines on stderr (they are shown only where stderr is a terminal)."))
+]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help=literal("Show the facts behind the findings."))]
 FixSelectOption = Annotated[Optional[List[str]], typer.Option("--select", "-s", help=literal("Only findings of these checks: code, prefix or name."))]
 FixIgnoreOption = Annotated[Optional[List[str]], typer.Option("--ignore", "-i", help=literal("Leave findings of these checks alone."))]

@@ -21,6 +21,7 @@ from typing import Callable, ContextManager, Dict, Optional, Sequence, Tuple
 from envdoctor.errors import UsageError
 from envdoctor.model.facts import Facts
 from envdoctor.model.record import Record, record
+from envdoctor.progress import done as progress_done, say as say_progress
 
 # Progress for a slow step: the caller gets a function taking one line of text.
 Progress = Callable[[str], None]
@@ -168,6 +169,7 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
 
     started = probe_for(target, timeout, _early_probe)
     _early_probe = None
+    say_progress("probe", f"waiting for {target.python} to report its facts")
     facts = run_probe(target, timeout, started, notice=_notice)
     from envdoctor.scan.numpy_builds import numpy_builds
 
@@ -196,6 +198,7 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
 
 def _notice(text: str) -> None:
     """A line on stderr while the user waits on the target (stdout belongs to the report)."""
+    progress_done()
     sys.stderr.write(f"envdoctor: {text}\n")
     sys.stderr.flush()
 

@@ -18,6 +18,7 @@ import sys
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
+from envdoctor import progress
 from envdoctor.engine import CheckRun, run_checks
 from envdoctor.errors import EnvdoctorError, UsageError
 from envdoctor.fixes import backup, executor, step_processes
@@ -47,6 +48,7 @@ class FixOptions(Record):
 def _say(text: str) -> None:
     """A progress line on stderr; masked like every output (a step's argv may hold an index URL's
     credentials, an exception's text a token)."""
+    progress.done()  # a step's status line gives way to the line that stays
     sys.stderr.write(f"envdoctor: {redact_text(text)}\n")
     sys.stderr.flush()
 
@@ -122,12 +124,14 @@ def fix(
     journal = Journal(facts.interpreter.prefix)
     if not options.dry_run:
         _refuse_after_unfinished(journal, facts)
+    progress.done()
     write(render_plans(plans, combined.unfixable, combined.conflict))
     if not plans:
         return before.exit_code(False)  # 2 when it could not check (INT005), as for `check`
     chosen = _choose(plans, options, confirm)
     fixed: List[FixPlan] = []
     code = _apply(chosen, facts, journal, checked_at, before, probe, checks, after_step, fixed)
+    progress.done()
     write(_tally(fixed, [p for p in plans if p not in chosen], options, len(combined.unfixable)))
     return code
 
