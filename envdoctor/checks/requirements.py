@@ -134,8 +134,9 @@ def missing_requirement(facts: Facts) -> Iterator:
         requirements that only an extra requested by another installed package activates.
 
         Severity: an error, since the import of the requiring package, or of its parts that use
-        it, fails; when the import scan covers the requiring package, the finding says which. Info when the requirer belongs to an OS package (dpkg) and the packager did not
-        make the requirement a dependency: it is optional there, and apt, not pip, manages it.
+        it, fails; when the import scan covers the requiring package, the finding says which.
+        Info when the requirer belongs to an OS package (dpkg) and the packager did not make
+        the requirement a dependency: it is optional there, and apt, not pip, manages it.
         Not checked: metadata found only in the working directory, the build artefact of a
         project that is not installed (pip ignores the working directory too).
 
