@@ -17,20 +17,20 @@ from envdoctor import __version__, collect
 from envdoctor.boundary import guarded
 from envdoctor.cli_options import (
     AgainstOption, BaselineOption, ConfigOption, CwdOption, DeepOption, DiffFormat, DryRunOption, FactsOption,
-    FixIgnoreOption, FixSelectOption, FormatOption, IgnoreOption, NoScanOption, OutputOption, PythonOption, ScanOption,
+    FixIgnoreOption, FixSelectOption, FormatOption, IgnoreOption, NoScanOption, OutputOption, PythonOption, QuietOption, ScanOption,
     SelectOption, StrictOption, TimeoutOption, UnsafeOption, VerboseOption, WriteBaselineOption, YesOption,
-    report_format, report_outputs, tokens,
+    literal, one_target, report_format, report_outputs, tokens,
 )
 from envdoctor.errors import EXIT_INTERRUPTED
 from envdoctor.outputs import append_step_summary, emit, note, record_baseline, redacting, write_file
 from envdoctor.probe.start import DEFAULT_TIMEOUT
-from envdoctor.terminal import color_wanted, terminal_confirm, terminal_scope
+from envdoctor.terminal import color_wanted, progress_shown, terminal_confirm, terminal_scope, terminal_width
 from envdoctor.redaction import redacted_json
 from envdoctor.report import Format
 
 app = typer.Typer(
     name="envdoctor",
-    help="Find, explain and repair what is broken in a Python ML/GPU environment.",
+    help=literal("Find, explain and repair what is broken in a Python ML/GPU environment."),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -57,10 +57,16 @@ def check(
     baseline: BaselineOption = None,
     write_baseline: WriteBaselineOption = None,
     against: AgainstOption = None,
+    quiet: QuietOption = False,
 ) -> None:
-    """Inspect a Python environment and report what is broken.  Exit 0 clean, 1 findings, 2 usage/target error."""
+    """Inspect a Python environment and report what is broken.
+
+    Exit 0 clean, 1 findings (errors; warnings too with --strict), 2 usage or target error,
+    3 envdoctor itself failed (a crash log is written), 130 interrupted.
+    """
 
     def body() -> int:
+        one_target(facts_file, python)
         chosen = report_format(fmt)
         outputs = report_outputs(output)
         if chosen == Format.text:
@@ -71,7 +77,8 @@ def check(
             python=python, cwd=cwd, timeout=timeout, facts_file=facts_file, select=tokens(select),
             ignore=tokens(ignore), strict=strict, scan=tokens(scan), no_scan=no_scan, deep=deep, config=config,
             baseline=baseline, against=against)
-        outcome = collect.checked(request, terminal_scope)
+        with progress_shown(quiet):
+            outcome = collect.checked(request, terminal_scope)
         _baseline_note(outcome, baseline)
         if write_baseline:
             return record_baseline(outcome.run, write_baseline)
@@ -97,9 +104,10 @@ def _render_check(outcome, fmt: str, outputs, verbose: bool) -> int:
     context = ReportContext(
         facts=outcome.facts, run=outcome.run, strict=outcome.strict, verbose=verbose, elapsed=outcome.elapsed,
         color=fmt == Format.text and color_wanted(), checks=tuple(outcome.checks),
+        width=terminal_width() if fmt == Format.text else 0,
     )
     sys.stdout.write(render(fmt, context))
-    plain = dataclasses.replace(context, color=False)  # files are never coloured
+    plain = dataclasses.replace(context, color=False, width=0)  # files are never coloured nor folded
     for out_format, path in outputs:
         write_file(path, render(out_format, plain), "--output")
     if fmt == Format.github or any(f == Format.github for f, _ in outputs):
@@ -112,12 +120,13 @@ def report(
     python: PythonOption = None,
     cwd: CwdOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
-    facts_file: Annotated[Optional[str], typer.Option("--facts", help="Report on a snapshot file instead of a live target.")] = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
+    facts_file: Annotated[Optional[str], typer.Option("--facts", help=literal("Report on a snapshot file instead of a live target."))] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help=literal("Write the report here instead of stdout."))] = None,
     scan: ScanOption = None,
     no_scan: NoScanOption = False,
     deep: DeepOption = False,
     config: ConfigOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """A redacted Markdown report to paste into a bug report: the ML-stack facts and every finding.
 
@@ -125,9 +134,11 @@ def report(
     """
 
     def body() -> int:
+        one_target(facts_file, python)
         request = collect.Request(python=python, cwd=cwd, timeout=timeout, facts_file=facts_file,
                                   scan=tokens(scan), no_scan=no_scan, deep=deep, config=config)
-        outcome = collect.checked(request, terminal_scope)
+        with progress_shown(quiet):
+            outcome = collect.checked(request, terminal_scope)
         from envdoctor.report import redacted
         from envdoctor.report.context import ReportContext
         from envdoctor.report.markdown import render_markdown
@@ -146,18 +157,20 @@ def snapshot(
     python: PythonOption = None,
     cwd: CwdOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the facts here instead of stdout.")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help=literal("Write the facts here instead of stdout."))] = None,
     scan: ScanOption = None,
     no_scan: NoScanOption = False,
     deep: DeepOption = False,
     config: ConfigOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Write the target's facts as JSON (check it later with `check --facts FILE`)."""
 
     def body() -> int:
         request = collect.Request(python=python, cwd=cwd, timeout=timeout, scan=tokens(scan), no_scan=no_scan,
                                   deep=deep, config=config)
-        facts = collect.snapshot_facts(request, terminal_scope)
+        with progress_shown(quiet):
+            facts = collect.snapshot_facts(request, terminal_scope)
         emit(redacted_json(facts.to_dict()), output, "facts")
         return 0
 
@@ -166,9 +179,9 @@ def snapshot(
 
 @app.command()
 def diff(
-    before: Annotated[str, typer.Argument(help="Snapshot file (envdoctor snapshot -o), interpreter or environment prefix.")],
-    after: Annotated[str, typer.Argument(help="The same, for the other environment.")],
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format on stdout.")] = DiffFormat.text,
+    before: Annotated[str, typer.Argument(help=literal("Snapshot file (envdoctor snapshot -o), interpreter or environment prefix."))],
+    after: Annotated[str, typer.Argument(help=literal("The same, for the other environment."))],
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help=literal("Output format on stdout."))] = DiffFormat.text,
     cwd: CwdOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
 ) -> None:
@@ -208,6 +221,7 @@ def fix(
     deep: DeepOption = False,
     config: ConfigOption = None,
     against: AgainstOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Plan repairs for the findings, show them, apply them through a journal, verify, and roll back on failure.
 
@@ -222,18 +236,19 @@ def fix(
                                   config=config, against=against)
         checks, collect_facts = collect.fix_inputs(request, terminal_scope)
         options = FixOptions(yes=yes, dry_run=dry_run, unsafe=unsafe)
-        return run_fix(options, collect_facts, checks, redacting(sys.stdout.write), confirm=terminal_confirm())
+        with progress_shown(quiet):
+            return run_fix(options, collect_facts, checks, redacting(sys.stdout.write), confirm=terminal_confirm())
 
     guarded(body)
 
 
 @app.command()
 def undo(
-    entry: Annotated[Optional[str], typer.Argument(help="The journal entry to revert [default: the last one applied].")] = None,
+    entry: Annotated[Optional[str], typer.Argument(help=literal("The journal entry to revert [default: the last one applied]."))] = None,
     python: PythonOption = None,
-    list_entries: Annotated[bool, typer.Option("--list", help="List the journal's entries.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what undo would put back, and warn when the environment changed after the fix; change nothing.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Undo even though the environment changed after the fix (that change is reverted too).")] = False,
+    list_entries: Annotated[bool, typer.Option("--list", help=literal("List the journal's entries."))] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=literal("Show what undo would put back, and warn when the environment changed after the fix; change nothing."))] = False,
+    force: Annotated[bool, typer.Option("--force", help=literal("Undo even though the environment changed after the fix (that change is reverted too)."))] = False,
 ) -> None:
     """Revert a fix: put back every file it changed, from the journal's snapshot (works after a crash too)."""
 
@@ -259,7 +274,7 @@ def list_checks() -> None:
 
 
 @app.command()
-def explain(code: Annotated[str, typer.Argument(help="A check code or name, e.g. NSP001 or namespace-masquerade.")]) -> None:
+def explain(code: Annotated[str, typer.Argument(help=literal("A check code or name, e.g. NSP001 or namespace-masquerade."))]) -> None:
     """Print a check's documentation: what it detects, why it breaks, example, fix, references."""
 
     def body() -> int:
@@ -278,7 +293,7 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version.")] = None,
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version_callback, is_eager=True, help=literal("Print the version."))] = None,
 ) -> None:
     """Find, explain and repair what is broken in a Python ML/GPU environment."""
 

@@ -21,6 +21,7 @@ from typing import Callable, ContextManager, Dict, Optional, Sequence, Tuple
 from envdoctor.errors import UsageError
 from envdoctor.model.facts import Facts
 from envdoctor.model.record import Record, record
+from envdoctor.progress import done as progress_done, say as say_progress
 
 # Progress for a slow step: the caller gets a function taking one line of text.
 Progress = Callable[[str], None]
@@ -102,6 +103,9 @@ def select_checks(registry, settings, select: Sequence[str], ignore: Sequence[st
 
     A check that takes inputs besides the facts gets them from `inputs`; without them it is
     left out (it would check nothing), and naming it in --select then is a usage error."""
+    from envdoctor.config import check_names
+
+    check_names(settings, registry.knows)  # a typo in the config names its file, table and key
     for code in settings.severity:
         if not registry.lookup(code):
             raise UsageError(f"config {settings.path}: severity.{code}: unknown check code or prefix (see `envdoctor list`)")
@@ -165,6 +169,7 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
 
     started = probe_for(target, timeout, _early_probe)
     _early_probe = None
+    say_progress("probe", f"waiting for {target.python} to report its facts")
     facts = run_probe(target, timeout, started, notice=_notice)
     from envdoctor.scan.numpy_builds import numpy_builds
 
@@ -193,6 +198,7 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
 
 def _notice(text: str) -> None:
     """A line on stderr while the user waits on the target (stdout belongs to the report)."""
+    progress_done()
     sys.stderr.write(f"envdoctor: {text}\n")
     sys.stderr.flush()
 

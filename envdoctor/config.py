@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from envdoctor.data_files import read_toml_lines
 from envdoctor.errors import UsageError
 from envdoctor.model.record import Record, record
 
+TABLE = "[tool.envdoctor]"
 KNOWN_KEYS = ("select", "ignore", "strict", "severity", "scan", "rules", "require")
 SEVERITY_NAMES = ("error", "warning", "info")
 
@@ -28,6 +29,7 @@ class Settings(Record):
     scan: Tuple[str, ...] = ()
     rules: Tuple[str, ...] = ()  # knowledge-base rule files, absolute
     path: Optional[str] = None  # the file they came from, for messages
+    table: str = "[tool.envdoctor]"  # the table of that file they came from, for messages
     select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
     strict: bool = False
@@ -37,8 +39,8 @@ class Settings(Record):
 
 def load_settings(cwd: str, explicit: Optional[str] = None) -> Settings:
     if explicit:
-        table, lines = _envdoctor_table(explicit, required=True)
-        return _settings(table or {}, explicit, lines)
+        table, lines, name = _envdoctor_table(explicit, required=True)
+        return _settings(table or {}, explicit, lines, name)
     found = find_config(cwd)
     if found is None:
         return Settings()
@@ -53,7 +55,7 @@ def find_config(cwd: str) -> Optional[Tuple[str, Dict[str, Any], List[str]]]:
     while True:
         candidate = os.path.join(folder, "pyproject.toml")
         if os.path.isfile(candidate):
-            table, lines = _envdoctor_table(candidate, required=False)
+            table, lines, _ = _envdoctor_table(candidate, required=False)
             if table is not None:
                 return candidate, table, lines
         parent = os.path.dirname(folder)
@@ -62,27 +64,49 @@ def find_config(cwd: str) -> Optional[Tuple[str, Dict[str, Any], List[str]]]:
         folder = parent
 
 
-def _envdoctor_table(path: str, required: bool) -> Tuple[Optional[Dict[str, Any]], List[str]]:
+def _envdoctor_table(path: str, required: bool) -> Tuple[Optional[Dict[str, Any]], List[str], str]:
+    """The settings table of a file, its lines, and how messages name that table."""
     data, lines = read_toml_lines(path, "config")
-    if os.path.basename(path) == "pyproject.toml":
-        tool = data.get("tool")
-        table = tool.get("envdoctor") if isinstance(tool, dict) else None
+    tool = data.get("tool")
+    nested = tool.get("envdoctor") if isinstance(tool, dict) else None
+    if os.path.basename(path) == "pyproject.toml" or (set(data) == {"tool"} and nested is not None):
+        # pyproject.toml, or a dedicated file written with the same [tool.envdoctor] header
+        table, name = nested, TABLE
     else:
-        table = data  # a dedicated file (--config envdoctor.toml): its top level is the table
+        table, name = data, "top level"  # a dedicated file (--config envdoctor.toml): its top level is the table
     if table is None and required:
-        raise UsageError(f"config {path}: no [tool.envdoctor] table")
+        raise UsageError(f"config {path}: no {TABLE} table")
     if table is not None and not isinstance(table, dict):
-        raise UsageError(f"config {path}: [tool.envdoctor] must be a table")
-    return table, lines
+        raise UsageError(f"config {path}: {TABLE} must be a table")
+    return table, lines, name
 
 
-def _settings(table: Dict[str, Any], path: str, lines: List[str]) -> Settings:
+def _problem(path: str, table: str, key: str, text: str) -> UsageError:
+    """An error naming the file, the table and the key, as docs/reference/cli.md promises."""
+    return UsageError(f"config {path}, {table}, key {key!r}: {text}")
+
+
+def check_names(settings: Settings, known: Callable[[str], bool]) -> None:
+    """Every check named in `select`, `ignore` and `severity` exists (`known(token)`): a typo in the
+    file is an error that names the file, the table and the key, before any probing."""
+    named = [("select", token) for token in settings.select] + [("ignore", token) for token in settings.ignore]
+    named += [(f"severity.{code}", code) for code in settings.severity]
+    for key, token in named:
+        if not known(token):
+            raise _problem(settings.path, settings.table, key,
+                           f"unknown check {token!r}: not a code, code prefix or name (see `envdoctor list`)")
+
+
+def _settings(table: Dict[str, Any], path: str, lines: List[str], name: str = "[tool.envdoctor]") -> Settings:
+    def problem(key: str, text: str) -> UsageError:
+        return _problem(path, name, key, text)
+
     for key in table:
         if key not in KNOWN_KEYS:
-            raise UsageError(f"config {path}: unknown key {key!r} in [tool.envdoctor] (known: {', '.join(KNOWN_KEYS)})")
+            raise UsageError(f"config {path}: unknown key {key!r} in {name} (known: {', '.join(KNOWN_KEYS)})")
     scan = table.get("scan", [])
     if not isinstance(scan, list) or not all(isinstance(item, str) and item for item in scan):
-        raise UsageError(f"config {path}: 'scan' must be a list of distribution names or folders")
+        raise problem("scan", "must be a list of distribution names or folders")
     base = os.path.dirname(os.path.abspath(path))
     # A folder is meant relative to the config file, wherever envdoctor runs from.
     resolved = tuple(
@@ -90,43 +114,43 @@ def _settings(table: Dict[str, Any], path: str, lines: List[str]) -> Settings:
     )
     rules = table.get("rules", [])
     if not isinstance(rules, list) or not all(isinstance(item, str) and item for item in rules):
-        raise UsageError(f"config {path}: 'rules' must be a list of rule file paths")
+        raise problem("rules", "must be a list of rule file paths")
     rule_files = tuple(os.path.normpath(os.path.join(base, item)) for item in rules)
     for rule_file in rule_files:
         if not os.path.isfile(rule_file):
-            raise UsageError(f"config {path}: rule file {rule_file} does not exist")
+            raise problem("rules", f"rule file {rule_file} does not exist")
     lists = {}
     for key in ("select", "ignore"):
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-            raise UsageError(f"config {path}: {key!r} must be a list of check codes, prefixes or names")
+            raise problem(key, "must be a list of check codes, prefixes or names")
         lists[key] = tuple(value)
     strict = table.get("strict", False)
     if not isinstance(strict, bool):
-        raise UsageError(f"config {path}: 'strict' must be true or false")
+        raise problem("strict", "must be true or false")
     severity = table.get("severity", {})
     if not isinstance(severity, dict):
-        raise UsageError(f"config {path}: 'severity' must be a table of check code = \"error\" | \"warning\" | \"info\"")
+        raise problem("severity", "must be a table of check code = \"error\" | \"warning\" | \"info\"")
     for code, level in severity.items():
         if level not in SEVERITY_NAMES:
-            raise UsageError(f"config {path}: severity.{code} must be one of {', '.join(SEVERITY_NAMES)}, not {level!r}")
-    return Settings(scan=resolved, rules=rule_files, path=path, select=lists["select"], ignore=lists["ignore"],
+            raise problem(f"severity.{code}", f"must be one of {', '.join(SEVERITY_NAMES)}, not {level!r}")
+    return Settings(scan=resolved, rules=rule_files, path=path, table=name, select=lists["select"], ignore=lists["ignore"],
                     strict=strict, severity={str(k).upper(): v for k, v in severity.items()},
-                    require=_require(table.get("require", []), path, lines))
+                    require=_require(table.get("require", []), path, lines, problem))
 
 
-def _require(entries: Any, path: str, lines: List[str]) -> Tuple[Any, ...]:
+def _require(entries: Any, path: str, lines: List[str], problem: Callable[[str, str], UsageError]) -> Tuple[Any, ...]:
     """`require` entries with the line each is written on (for SARIF and the GitHub annotations),
     each parsed now so that a bad one is a usage error before any probing."""
     from envdoctor.vocabulary.require_entries import Declared, parse_expectation
 
     if not isinstance(entries, list) or not all(isinstance(item, str) and item.strip() for item in entries):
-        raise UsageError(f"config {path}: 'require' must be a list of requirements, e.g. [\"torch>=2.9\", \"cuda>=12.4\", \"gpu\"]")
+        raise problem("require", "must be a list of requirements, e.g. [\"torch>=2.9\", \"cuda>=12.4\", \"gpu\"]")
     parsed = []
     for index, text in enumerate(entries):
         line = next((n for n, content in enumerate(lines, 1) if f'"{text}"' in content or f"'{text}'" in content), None)
         try:
             parsed.append(parse_expectation(Declared(text.strip(), path, line)))
         except ValueError as exc:
-            raise UsageError(f"config {path}: require[{index}] {text!r}: {exc}") from None
+            raise problem(f"require[{index}]", f"{text!r}: {exc}") from None
     return tuple(parsed)

@@ -28,7 +28,7 @@ VALUE_OPTIONS = {"--python": "python", "-p": "python", "--cwd": "cwd", "--timeou
 # Options of check/snapshot that take a value but do not affect the probe.
 OTHER_VALUE_OPTIONS = {"--select", "-s", "--ignore", "-i", "--format", "-f", "--output", "-o", "--scan", "--config",
                        "--baseline", "--write-baseline", "--against"}
-FLAG_OPTIONS = {"--strict", "--verbose", "-v", "--no-scan", "--deep"}
+FLAG_OPTIONS = {"--strict", "--verbose", "-v", "--no-scan", "--deep", "--quiet", "-q"}
 
 
 def _scan(args: List[str]) -> Optional[dict]:

@@ -79,6 +79,10 @@ class Registry(Record):
         lower = token.strip().lower()
         return [spec for spec in self.checks if spec.code.startswith(upper) or spec.name == lower] if upper else []
 
+    def knows(self, token: str) -> bool:
+        """Whether a --select/--ignore token (or a config's) names any check."""
+        return bool(self.lookup(token)) or token.strip().upper() in ENGINE_CODES
+
     def select(self, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> Tuple[CheckSpec, ...]:
         chosen = list(self.checks)
         select, ignore = list(select), list(ignore)

@@ -24,8 +24,11 @@ def rendered() -> dict:
     from envdoctor.report import Format, render
     from tests.unit.test_reporters import GOLDEN, SUFFIXES, context, stable
 
+    from tests.unit.test_text_report import rendered as text_reports
+
     os.environ.pop("GITHUB_WORKSPACE", None)  # as the test runs it: paths are not made workspace-relative
-    return {GOLDEN / f"findings.{SUFFIXES[fmt]}": stable(fmt, render(fmt, context())) for fmt in Format}
+    texts = {GOLDEN / f"findings.{SUFFIXES[fmt]}": stable(fmt, render(fmt, context())) for fmt in Format}
+    return {**texts, **text_reports()}
 
 
 def main(argv) -> int:
@@ -36,6 +39,7 @@ def main(argv) -> int:
         print(f"{'differs' if check_only else 'wrote'}: {path.relative_to(REPOSITORY)}")
     if not check_only:
         for path in stale:
+            path.parent.mkdir(exist_ok=True)
             path.write_text(texts[path], encoding="utf-8")
     return 1 if check_only and stale else 0
 

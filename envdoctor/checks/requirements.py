@@ -24,6 +24,40 @@ def _why(item: ActiveRequirement) -> str:
     return f" (through its extra [{item.via_extra}], requested by {', '.join(item.extra_requested_by)})"
 
 
+def _scanned(facts: Facts, name: str) -> bool:
+    return facts.imports is not None and any(
+        canonicalize(code.distribution or "") == canonicalize(name) for code in facts.imports.scanned)
+
+
+def _eager_import(facts: Facts, item: ActiveRequirement):
+    """Where the import scan saw the requirer import the missing distribution's module whenever
+    the requirer itself is imported (top level, unguarded), or None (not scanned, or only lazily)."""
+    if facts.imports is None:
+        return None
+    wanted = canonicalize(item.requirement.name)
+    for problem in facts.imports.problems:
+        if (problem.kind == "uninstalled" and problem.eager and not problem.guarded and not problem.type_checking
+                and canonicalize(problem.importer or "") == canonicalize(item.requirer.name)
+                and canonicalize(problem.missing.split(".")[0]) == wanted):
+            return problem
+    return None
+
+
+def _missing_consequence(facts: Facts, item: ActiveRequirement) -> str:
+    """What fails first: `import requests` itself when the scan saw it import the missing one at
+    its top level; otherwise the import of the requirer or of its parts that use the missing one."""
+    requirer, required = item.requirer.name, item.requirement.name
+    eager = _eager_import(facts, item)
+    if eager is not None:
+        top = requirer.replace("-", "_").lower() if not item.requirer.top_level else item.requirer.top_level[0]
+        return (f"`import {top}` itself fails with ModuleNotFoundError ({eager.path}:{eager.line} imports "
+                f"{eager.missing} whenever {top} is imported).")
+    if _scanned(facts, requirer):
+        return f"the parts of {requirer} that import {required} fail with ModuleNotFoundError when they run."
+    return (f"importing {requirer}, or the parts of it that use {required}, fails with ModuleNotFoundError "
+            f"(--scan {requirer} tells which).")
+
+
 def requirement_key(requirer: str, required: str) -> str:
     """The key of a REQ001/REQ002 finding, which a more specific check may replace."""
     return f"{canonicalize(requirer)}->{canonicalize(required)}"
@@ -99,9 +133,10 @@ def missing_requirement(facts: Facts) -> Iterator:
         and copying site-packages between images are the usual causes. `pip check` misses the
         requirements that only an extra requested by another installed package activates.
 
-        Severity: an error, since the import of the parts of the requiring package that use it
-        fails. Info when the requirer belongs to an OS package (dpkg) and the packager did not
-        make the requirement a dependency: it is optional there, and apt, not pip, manages it.
+        Severity: an error, since the import of the requiring package, or of its parts that use
+        it, fails; when the import scan covers the requiring package, the finding says which.
+        Info when the requirer belongs to an OS package (dpkg) and the packager did not make
+        the requirement a dependency: it is optional there, and apt, not pip, manages it.
         Not checked: metadata found only in the working directory, the build artefact of a
         project that is not installed (pip ignores the working directory too).
 
@@ -127,10 +162,8 @@ def missing_requirement(facts: Facts) -> Iterator:
             severity,
             f"{item.requirer.display} requires {wanted}, which is not installed",
             subject=item.requirer.name,
-            message=(
-                f"{item.requirer.name} declares it needs {item.requirement.name}{_why(item)}; importing the parts "
-                f"of {item.requirer.name} that use it fails with ModuleNotFoundError."
-            ),
+            message=f"{item.requirer.name} declares it needs {item.requirement.name}{_why(item)}; "
+                    + _missing_consequence(facts, item),
             evidence=requirement_evidence(item, None),
             **fields,
         )

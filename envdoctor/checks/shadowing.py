@@ -54,19 +54,36 @@ def shadowed_module(facts: Facts) -> Iterator:
         winner = resolution.origin or resolution.loader or "an import hook"
         entry = facts.sys_path_entry(resolution.path_index)
         where = describe_entry(entry) if entry else f"served by {resolution.loader or 'an import hook'}"
+        shadow, kind = _shadowing_path(winner)
         expected_at = expect.roots[0]
-        evidence = [f"import {expect.module} -> {winner} ({where})", f"expected: {expected_at} ({expect.how})"]
+        # The shadowing path is named once, in the title; the rest refers to it.
+        evidence = [f"expected: {expected_at} ({expect.how})"]
         losers = [c for c in resolution.candidates if c.path != winner and os.path.dirname(winner) != c.path]
         evidence += [f"candidate: {c.path} ({c.kind}, {describe_entry(facts.sys_path_entry(c.path_index))})" for c in losers]
         yield report(
             Severity.ERROR,
-            f"`{expect.module}` resolves to {winner} ({where}) instead of {expect.dist.display}",
+            f"`{expect.module}` resolves to the {kind} {shadow} ({where}) instead of {expect.dist.display}",
             subject=expect.module,
             message=(
-                f"`import {expect.module}` runs {winner}, not the code {expect.dist.name} installed, whenever "
+                f"`import {expect.module}` runs that {kind}'s code, not the code {expect.dist.name} installed, whenever "
                 "Python starts with this sys.path (for the working directory: only when run from there)."
             ),
             evidence=evidence,
             location=Location(path=winner if os.path.isabs(str(winner)) else None, distribution=expect.dist.name, module=expect.module),
-            fix=FixProposal("manual", f"rename or move {winner}, or run from another directory"),
+            fix=FixProposal("manual", _advice(shadow, kind)),
         )
+
+
+def _shadowing_path(winner: str):
+    """(what to name, what it is): a package is its folder (`requests/`, not requests/__init__.py)."""
+    if not os.path.isabs(str(winner)):
+        return winner, "import hook"
+    if os.path.basename(winner).startswith("__init__."):
+        return os.path.dirname(winner), "folder"
+    return winner, "file"
+
+
+def _advice(shadow: str, kind: str) -> str:
+    if kind == "import hook":
+        return "remove the import hook that serves it, or run without it"
+    return f"rename or move the {kind} {os.path.basename(shadow)}{'/' if kind == 'folder' else ''}, or run from another directory"

@@ -23,6 +23,7 @@ import subprocess
 from typing import Callable, List, Optional, Tuple
 
 from envdoctor.errors import EnvdoctorError, UsageError
+from envdoctor import progress
 from envdoctor.fixes import backup, step_processes
 from envdoctor.fixes.journal import Entry
 from envdoctor.model.plan import Action, RemovePath, RunCommand, WriteFile
@@ -126,7 +127,7 @@ def _run_command(argv: List[str], log, started: Callable[[int], None], lock_fd: 
         return 127
     try:
         started(process.pid)
-        return process.wait()
+        return progress.follow_log(process, log.name, "fix")  # pip's output, streamed on a terminal; the log keeps it
     finally:
         step_processes.end_group(process)  # after an exception the command is still running; also its leftovers
 

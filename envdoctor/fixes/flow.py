@@ -18,6 +18,7 @@ import sys
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
+from envdoctor import progress
 from envdoctor.engine import CheckRun, run_checks
 from envdoctor.errors import EnvdoctorError, UsageError
 from envdoctor.fixes import backup, executor, step_processes
@@ -47,6 +48,7 @@ class FixOptions(Record):
 def _say(text: str) -> None:
     """A progress line on stderr; masked like every output (a step's argv may hold an index URL's
     credentials, an exception's text a token)."""
+    progress.done()  # a step's status line gives way to the line that stays
     sys.stderr.write(f"envdoctor: {redact_text(text)}\n")
     sys.stderr.flush()
 
@@ -122,10 +124,21 @@ def fix(
     journal = Journal(facts.interpreter.prefix)
     if not options.dry_run:
         _refuse_after_unfinished(journal, facts)
+    progress.done()
     write(render_plans(plans, combined.unfixable, combined.conflict))
     if not plans:
         return before.exit_code(False)  # 2 when it could not check (INT005), as for `check`
     chosen = _choose(plans, options, confirm)
+    fixed: List[FixPlan] = []
+    code = _apply(chosen, facts, journal, checked_at, before, probe, checks, after_step, fixed)
+    progress.done()
+    write(_tally(fixed, [p for p in plans if p not in chosen], options, len(combined.unfixable)))
+    return code
+
+
+def _apply(chosen, facts, journal, checked_at, before, probe, checks, after_step, fixed: List[FixPlan]) -> int:
+    """Apply the chosen plans through a new journal entry and verify them; `fixed` receives the
+    plans that verification confirmed."""
     if not chosen:
         return 1
     _refuse_unstartable(chosen, facts)
@@ -146,7 +159,25 @@ def fix(
         except KeyboardInterrupt:
             _roll_back(entry, "interrupted")
             raise
-        return _verify(entry, chosen, before, probe, checks)
+        code = _verify(entry, chosen, before, probe, checks)
+        if entry.status == "verified":
+            fixed.extend(chosen)
+        return code
+
+
+def _tally(fixed: List[FixPlan], left: List[FixPlan], options: FixOptions, manual: int) -> str:
+    """The closing line: what was fixed, what waits for --unsafe (or a yes), what only a person can do."""
+    # Only --yes leaves the unsafe plans out for want of --unsafe; otherwise a "no" (or no terminal) did.
+    unsafe = [plan for plan in left if not plan.safe] if options.yes and not options.unsafe else []
+    parts = [f"fixed {len(fixed)}"]
+    if unsafe:
+        parts.append(f"{len(unsafe)} need{'s' if len(unsafe) == 1 else ''} --unsafe")
+    waiting = len(left) - len(unsafe)
+    if waiting:
+        parts.append(f"{waiting} not applied")
+    if manual:
+        parts.append(f"{manual} by hand only (see 'No automatic fix for' above)")
+    return "Summary: " + " · ".join(parts) + "\n"
 
 
 def _refuse_unstartable(chosen: List[FixPlan], facts: Facts) -> None:

@@ -16,3 +16,4 @@ class ReportContext(Record):
     elapsed: float = 0.0
     color: bool = False
     checks: tuple = ()  # the CheckSpecs selected for the run (SARIF rules, JUnit test cases)
+    width: int = 0  # the text report's line length on a terminal; 0: lines are never folded

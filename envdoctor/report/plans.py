@@ -72,8 +72,10 @@ def render_plans(plans: Sequence[FixPlan], unfixable: Sequence, conflict: str = 
         lines.append("No automatic fix for:")
         lines.extend(f"  {f.code} {f.title}" + (f"  (by hand: {f.fix.summary})" if f.fix else "") for f in unfixable)
         lines.append("")
-    if not plans:
-        lines.append("Nothing envdoctor can fix automatically.")
+    if not plans and not unfixable and not conflict:
+        lines.append("No problems found.")
+    elif not plans:
+        lines.append("Nothing envdoctor can fix automatically: the findings above need a change by hand.")
     return escape_controls("\n".join(lines).rstrip() + "\n")  # titles and diffs hold the target's text
 
 

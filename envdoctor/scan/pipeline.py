@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from envdoctor import progress
 from envdoctor.model.facts import Facts, ImportScan, ModuleResolution, ScannedCode
 from envdoctor.scan import results
 from envdoctor.scan.cache import SummaryStore, default_cache_dir
@@ -68,6 +69,7 @@ def _scan_imports(facts: Facts, request: ScanRequest, cache_dir: Optional[Path])
     # Every unit's summaries first: one package's import may run another's modules (follow_across).
     summaries: Dict[str, dict] = {}
     for unit in units:
+        progress.say("import scan", f"reading {unit.label} ({len(unit.files)} files; {store.parsed} parsed so far)")
         before = store.parsed
         summaries.update(store.prefetch(unit.root, [source.path for source in unit.files]))
         dist = unit.distribution

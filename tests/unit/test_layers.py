@@ -22,11 +22,12 @@ from envdoctor.vocabulary import stack
 # import its own modules.  A name covers a module and everything below it.  Read bottom-up, the
 # table is the architecture: the base, data, the shared words, the check and plugin APIs, the
 # pieces (checks, probe, scan, report, fixes, ...), collect, and the command line on top.
-BASE = ("envdoctor.errors", "envdoctor.data_files")
+BASE = ("envdoctor.errors", "envdoctor.data_files", "envdoctor.progress")
 _WORDS = ("envdoctor.model", "envdoctor.vocabulary", *BASE)
 LAYERS = {
     # base: the exception tree, reading a JSON/TOML file, the version (envdoctor/__init__.py)
     "envdoctor.errors": (),
+    "envdoctor.progress": (),  # progress.say() from any layer; the display is the command line's
     "envdoctor.data_files": ("envdoctor.errors",),
     # data
     "envdoctor.model": BASE,
@@ -59,6 +60,7 @@ LAYERS = {
                           *_WORDS),
     # the command line: anything below it
     "envdoctor.cli": ("envdoctor",),
+    "envdoctor.python_api": ("envdoctor",),  # envdoctor.check() for notebooks and scripts
     "envdoctor.cli_options": ("envdoctor",),
     "envdoctor.boundary": ("envdoctor",),
     "envdoctor.outputs": ("envdoctor",),
@@ -68,7 +70,8 @@ LAYERS = {
 }
 # Only the command line may import these (the top of the table).
 COMMAND_LINE = ("envdoctor.cli", "envdoctor.cli_options", "envdoctor.boundary", "envdoctor.outputs",
-                "envdoctor.terminal", "envdoctor.launch", "envdoctor.__main__", "envdoctor.collect")
+                "envdoctor.terminal", "envdoctor.launch", "envdoctor.__main__", "envdoctor.collect",
+                "envdoctor.python_api")
 # The package itself (envdoctor/__init__.py holds only the version) may be imported by any layer.
 PACKAGE = "envdoctor"
 
