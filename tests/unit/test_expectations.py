@@ -106,7 +106,7 @@ def test_config_require_errors_name_the_entry(tmp_path):
     from envdoctor.config import load_settings
 
     (tmp_path / "pyproject.toml").write_text('[tool.envdoctor]\nrequire = [\n  "torch>=2.9",\n  "gpu>=2.5",\n]\n')
-    with pytest.raises(UsageError, match=r"require\[1\] 'gpu>=2.5'"):
+    with pytest.raises(UsageError, match=r"pyproject.toml, \[tool.envdoctor\], key 'require\[1\]': 'gpu>=2.5'"):
         load_settings(str(tmp_path))
     (tmp_path / "pyproject.toml").write_text('[tool.envdoctor]\nrequire = [\n  "torch>=2.9",\n  \'gpu\',\n]\n')
     settings = load_settings(str(tmp_path))
