@@ -33,6 +33,7 @@ INPUT_SOURCES = {
     "known_good": "--against KNOWN_GOOD.json",
     "known_good_source": "--against KNOWN_GOOD.json",
     "known_good_mask": "--against KNOWN_GOOD.json",
+    "torch_catalogue": "the torch catalogue (envdoctor/vocabulary/torch_catalogue.toml and the config's rule files)",
 }
 
 # A probe launch.py started before typer was imported, if any (taken by the first probe).
@@ -203,13 +204,17 @@ def facts_for(python: Optional[str], cwd: Optional[str], timeout: float, scan=No
 
 
 def inputs_for(settings, against: Optional[str]) -> Dict[str, object]:
-    """The values checks may take besides the facts: the config's `require`, a --against snapshot."""
+    """The values checks may take besides the facts: the config's `require`, a --against snapshot,
+    the torch catalogue with the builds and indexes of the config's rule files."""
+    from envdoctor.vocabulary.torch_catalogue import load_catalogue
+
     known_good = Facts.load(against, "--against") if against else None
     return {
         "expectations": tuple(settings.require) or None,
         "known_good": known_good,
         "known_good_source": against if known_good is not None else None,
         "known_good_mask": snapshot_mask() if known_good is not None else None,
+        "torch_catalogue": load_catalogue(settings.rules),
     }
 
 
