@@ -39,10 +39,10 @@ arch_list = "7.0;7.5;8.0;8.6;9.0;10.0;12.0"
 """
 
 
-def local_index(root: Path) -> Path:
+def local_index(root: Path, builds=(CPU, CU126, CU128, CU130)) -> Path:
     """A PEP 503 index folder: one page per project linking its wheels; returns its simple/ folder."""
     files = root / "files"
-    for build in (CPU, CU126, CU128, CU130):
+    for build in builds:
         torch_standin_wheel(files, build)
     cached_wheels(TORCH_DEPENDENCIES)
     for wheel in glob.glob(str(WHEEL_CACHE / "*.whl")):
@@ -142,4 +142,21 @@ def test_a_fitting_build_has_no_finding_and_no_plan(run_envdoctor, new_machine, 
                             env=machine.env(PIP_DISABLE_PIP_VERSION_CHECK="1"))
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert "install torch" not in planned.stdout, planned.stdout
+    assert state(venv) == before
+
+
+def test_an_option_pip_cannot_resolve_is_named_and_the_next_one_planned(run_envdoctor, new_machine, tmp_path):
+    """The rule file declares a cu128 build the index does not hold: pip's dry run fails for it, so
+    the plan is the next option (cu126) and says why cu128 was not taken; nothing changes."""
+    simple = local_index(tmp_path / "index", builds=(CU126, CU130))
+    project = project_with_private_index(tmp_path / "project", simple, PRIVATE_CU128)
+    venv = torch_venv(tmp_path / "venv", simple, CU130)
+    machine = new_machine(DRIVER_570)
+    before = state(venv)
+    planned = run_envdoctor("fix", "--python", venv.python, "--select", SELECT, "--dry-run", cwd=project,
+                            env=machine.env(PIP_DISABLE_PIP_VERSION_CHECK="1"))
+    assert planned.returncode == 1, planned.stdout + planned.stderr
+    assert "install torch==2.13.0+cu126 from" in planned.stdout, planned.stdout
+    assert "not possible: the cu128 build of the same torch 2.13.0" in planned.stdout, planned.stdout
+    assert "would install torch 2.13.0+cu126" in planned.stdout, planned.stdout
     assert state(venv) == before
