@@ -160,3 +160,12 @@ def test_an_option_pip_cannot_resolve_is_named_and_the_next_one_planned(run_envd
     assert "not possible: the cu128 build of the same torch 2.13.0" in planned.stdout, planned.stdout
     assert "would install torch 2.13.0+cu126" in planned.stdout, planned.stdout
     assert state(venv) == before
+
+
+def test_a_typo_in_a_user_catalogue_table_is_one_error_and_exit_2(run_envdoctor, tmp_path):
+    (tmp_path / "private-torch.toml").write_text('[[torch_build]]\nreleases = ["2.13.0"]\nbuild = "cu128"\ncudaa = "12.8"\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.envdoctor]\nrules = ["private-torch.toml"]\n')
+    result = run_envdoctor("check", "--facts", Path(__file__).parents[1] / "data" / "snapshot-h200-cuda13.json", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, ""), result.stdout + result.stderr
+    assert result.stderr == (f"envdoctor: error: rule file {tmp_path / 'private-torch.toml'}: [[torch_build]] has unknown "
+                             "key(s) cudaa (known: arch_list, build, cuda, index_url, releases, rocm)\n")
