@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, Optional, Sequence, Tuple
 
 from envdoctor.api import check, report
 from envdoctor.checks._shared import environment
@@ -12,7 +12,7 @@ from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.vocabulary.installed import torch_build, torch_variant
 from envdoctor.vocabulary.stack import TORCH
 from envdoctor.vocabulary.torch_build_choice import MINIMUM_CAPABILITY, build_options
-from envdoctor.vocabulary.torch_catalogue import Catalogue, load_catalogue
+from envdoctor.vocabulary.torch_catalogue import load_catalogue
 from envdoctor.vocabulary.versions import major_minor, release
 
 TORCH_INSTALL = "https://pytorch.org/get-started/locally/"
@@ -21,10 +21,11 @@ TORCH_INSTALL = "https://pytorch.org/get-started/locally/"
 MINIMUM_DRIVER = {11: "450.80.02", 12: "525.60.13", 13: "580.65.06"}
 
 
-def build_fix(facts: Facts, catalogue: Optional[Catalogue], manual: str) -> FixProposal:
-    """Reinstall the best published torch build this machine runs (vocabulary/torch_build_choice.py),
-    every option in the parameters for the fixer to resolve in turn; `manual` is the last resort."""
-    options = build_options(facts, catalogue or load_catalogue())
+def build_fix(facts: Facts, rule_files: Sequence[str], manual: str) -> FixProposal:
+    """Reinstall the best published torch build this machine runs (vocabulary/torch_build_choice.py,
+    from the torch catalogue and the builds and indexes of the config's rule files), every option in
+    the parameters for the fixer to resolve in turn; `manual` is the last resort."""
+    options = build_options(facts, load_catalogue(rule_files))
     if not options:
         return FixProposal("manual", manual)
     best = options[0]
@@ -51,9 +52,9 @@ def _driver_text(facts: Facts) -> str:
     summary="The NVIDIA driver is older than the CUDA runtime the installed torch build needs.",
     needs=("stack", "distributions"),
     fix="reinstall",
-    inputs=("torch_catalogue",),
+    inputs=("rule_files",),
 )
-def driver_too_old(facts: Facts, torch_catalogue: Optional[Catalogue] = None) -> Iterator:
+def driver_too_old(facts: Facts, rule_files: Sequence[str] = ()) -> Iterator:
     """Compare torch's CUDA runtime with the newest CUDA the installed driver runs.
 
     What it detects
@@ -97,7 +98,7 @@ def driver_too_old(facts: Facts, torch_catalogue: Optional[Catalogue] = None) ->
     needed = major_minor(build.cuda)
     have = major_minor(nvidia.cuda_driver_version)
     evidence = [f"torch {build.version}: CUDA {build.cuda} ({build.source})", _driver_text(facts)]
-    fix = build_fix(facts, torch_catalogue, f"upgrade the NVIDIA driver to one that supports CUDA {build.cuda}")
+    fix = build_fix(facts, rule_files, f"upgrade the NVIDIA driver to one that supports CUDA {build.cuda}")
     location = Location(distribution=TORCH, path=build.source)
     if have is None:
         minimum = MINIMUM_DRIVER.get(needed[0]) if needed else None
@@ -182,9 +183,9 @@ def _devices(facts: Facts) -> Tuple[Gpu, ...]:
     summary="A GPU's compute capability is not covered by the torch build's arch list: 'no kernel image is available'.",
     needs=("stack", "distributions"),
     fix="reinstall",
-    inputs=("torch_catalogue",),
+    inputs=("rule_files",),
 )
-def arch_not_in_build(facts: Facts, torch_catalogue: Optional[Catalogue] = None) -> Iterator:
+def arch_not_in_build(facts: Facts, rule_files: Sequence[str] = ()) -> Iterator:
     """Match each GPU's compute capability against the architectures torch was compiled for.
 
     What it detects
@@ -236,7 +237,7 @@ def arch_not_in_build(facts: Facts, torch_catalogue: Optional[Catalogue] = None)
                 message="torch sees the GPU, but no kernel in this build runs on it: the first CUDA kernel fails with 'no kernel image is available for execution on the device'.",
                 evidence=(f"torch.cuda.get_arch_list(): {shown}", f"GPU {gpu.index}: {gpu.name}, capability {gpu.capability}"),
                 location=Location(distribution=TORCH),
-                fix=build_fix(facts, torch_catalogue, f"build torch from source with TORCH_CUDA_ARCH_LIST including {gpu.capability}"),
+                fix=build_fix(facts, rule_files, f"build torch from source with TORCH_CUDA_ARCH_LIST including {gpu.capability}"),
             )
             continue
         cuda_major = (major_minor(build.cuda) or (0, 0))[0] if torch_variant(build) == "cuda" else 0
@@ -250,7 +251,7 @@ def arch_not_in_build(facts: Facts, torch_catalogue: Optional[Catalogue] = None)
                 message=f"CUDA {cuda_major} builds carry no code for this GPU: kernels fail with 'no kernel image is available for execution on the device'.",
                 evidence=(f"torch {build.version}: CUDA {build.cuda}", f"GPU {gpu.index}: {gpu.name}, capability {gpu.capability} ({facts.stack.nvidia.gpus_source if facts.stack.nvidia else ''})"),
                 location=Location(distribution=TORCH),
-                fix=build_fix(facts, torch_catalogue, f"install a torch build for CUDA {cuda_major - 1}.x ({TORCH_INSTALL})"),
+                fix=build_fix(facts, rule_files, f"install a torch build for CUDA {cuda_major - 1}.x ({TORCH_INSTALL})"),
             )
 
 
@@ -268,9 +269,9 @@ def _vendor(facts: Facts) -> Optional[str]:
     summary="The torch build does not match the machine's GPUs: CPU-only with a GPU, CUDA on AMD, ROCm on NVIDIA.",
     needs=("stack", "distributions"),
     fix="reinstall",
-    inputs=("torch_catalogue",),
+    inputs=("rule_files",),
 )
-def wrong_torch_variant(facts: Facts, torch_catalogue: Optional[Catalogue] = None) -> Iterator:
+def wrong_torch_variant(facts: Facts, rule_files: Sequence[str] = ()) -> Iterator:
     """Compare torch's build variant with the GPU vendor the machine has.
 
     What it detects
@@ -324,7 +325,7 @@ def wrong_torch_variant(facts: Facts, torch_catalogue: Optional[Catalogue] = Non
         message=f"torch.cuda.is_available() is False with this build: the GPUs go unused and GPU code paths fail. Install torch's {wanted} build.",
         evidence=(f"torch {build.version}: cuda={build.cuda}, hip={build.hip} ({build.source})", f"GPUs: {machine}"),
         location=Location(distribution=TORCH, path=build.source),
-        fix=build_fix(facts, torch_catalogue, f"install torch's {wanted} build ({TORCH_INSTALL})"),
+        fix=build_fix(facts, rule_files, f"install torch's {wanted} build ({TORCH_INSTALL})"),
     )
 
 
