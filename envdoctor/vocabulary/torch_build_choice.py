@@ -107,25 +107,22 @@ def _newest_first(builds: List[PublishedBuild]) -> List[PublishedBuild]:
 
 def _moves(facts: Facts, catalogue: Catalogue, build: PublishedBuild) -> Optional[List[str]]:
     """The requirements besides torch that switching to `build` needs, or None when it cannot be done:
-    an installed companion of unknown version for that release, or a distribution whose pin on torch
-    rejects it and that the catalogue cannot move."""
-    moves = []
+    a distribution whose requirement on torch rejects the build and that cannot be moved with it.
+    A companion the catalogue lists for the release moves to it (same label); one it does not list
+    (torchaudio after 2.11, which requires no torch) is judged by its requirement like any other."""
     companions = catalogue.companions.get(build.release, {})
-    for name in COMPANIONS:
-        if installed(facts, name) is not None:
-            if name not in companions:
-                return None
-            moves.append(f"{name}=={companions[name]}+{build.build}")
+    moves = [f"{name}=={companions[name]}+{build.build}" for name in COMPANIONS
+             if name in companions and installed(facts, name) is not None]
     for item in active_requirements(facts):
-        if item.parsed.key != TORCH or item.requirer.canonical_name in COMPANIONS:
+        requirer = item.requirer.canonical_name
+        if item.parsed.key != TORCH or requirer in companions:
             continue
         if item.requirement.specifier.contains(build.version, prereleases=True):
             continue
-        engine = item.requirer.canonical_name
-        releases = catalogue.engine_releases_for(engine, build.release)
+        releases = catalogue.engine_releases_for(requirer, build.release)
         if not releases:
             return None
-        moves.append(f"{engine}=={releases[0]}")
+        moves.append(f"{requirer}=={releases[0]}")
     return moves
 
 

@@ -120,3 +120,17 @@ def test_without_a_fitting_build_the_fix_stays_manual():
                             machine("2.11.0+cu130", cuda="11.4", driver="470.57.02")).findings
     assert (finding.fix.kind, finding.fix.install) == ("manual", None)
     assert finding.fix.summary == "upgrade the NVIDIA driver to one that supports CUDA 13.0"
+
+
+def test_torchaudio_2_11_requires_no_torch_and_stays_while_torchvision_moves():
+    facts = machine("2.13.0+cu130", cuda="12.8", driver="570.86.15", dists=[
+        dist("torchvision", "0.28.0+cu130", requires=["torch==2.13.0"]), dist("torchaudio", "2.11.0"),
+        dist("sglang", "0.5.99", requires=["torch==2.13.0", "torchaudio==2.11.0"])])
+    assert requirements(facts) == [("torch==2.13.0+cu126", "torchvision==0.28.0+cu126")]
+
+
+def test_a_release_without_known_builds_moves_to_the_nearest_with_torchvision_of_that_release():
+    # no build of 2.14.0 is in the catalogue: 2.13.0's builds, torchvision 0.28.0 with them
+    facts = machine("2.14.0+cu130", cuda="12.8", driver="570.86.15",
+                    dists=[dist("torchvision", "0.29.0+cu130", requires=["torch==2.14.0"])])
+    assert requirements(facts)[0] == ("torch==2.13.0+cu126", "torchvision==0.28.0+cu126")
