@@ -34,6 +34,7 @@ INPUT_SOURCES = {
     "known_good": "--against KNOWN_GOOD.json",
     "known_good_source": "--against KNOWN_GOOD.json",
     "known_good_mask": "--against KNOWN_GOOD.json",
+    "rule_files": "the config's rule files (an empty list will do)",
 }
 
 # A probe launch.py started before typer was imported, if any (taken by the first probe).
@@ -209,13 +210,20 @@ def facts_for(python: Optional[str], cwd: Optional[str], timeout: float, scan=No
 
 
 def inputs_for(settings, against: Optional[str]) -> Dict[str, object]:
-    """The values checks may take besides the facts: the config's `require`, a --against snapshot."""
+    """The values checks may take besides the facts: the config's `require`, a --against snapshot,
+    the config's rule files (their torch builds and indexes, for GPU001-GPU003's fixes)."""
+    if settings.rules:
+        from envdoctor.vocabulary.torch_catalogue import load_catalogue
+
+        load_catalogue(settings.rules)  # a typo in their torch tables is an error now, not inside a check
     known_good = Facts.load(against, "--against") if against else None
     return {
         "expectations": tuple(settings.require) or None,
         "known_good": known_good,
         "known_good_source": against if known_good is not None else None,
         "known_good_mask": snapshot_mask() if known_good is not None else None,
+        # read only by a check that needs them (the torch catalogue's builds and indexes)
+        "rule_files": tuple(settings.rules),
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, Optional, Sequence, Tuple
 
 from envdoctor.api import check, report
 from envdoctor.checks._shared import environment
@@ -11,16 +11,29 @@ from envdoctor.model.facts import Facts, Gpu
 from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.vocabulary.installed import torch_build, torch_variant
 from envdoctor.vocabulary.stack import TORCH
+from envdoctor.vocabulary.torch_build_choice import MINIMUM_CAPABILITY, build_options
+from envdoctor.vocabulary.torch_catalogue import load_catalogue
 from envdoctor.vocabulary.versions import major_minor, release
-from envdoctor.model.plan import InstallRequest
 
 TORCH_INSTALL = "https://pytorch.org/get-started/locally/"
 # The oldest Linux driver each CUDA major runs on under minor-version compatibility
 # (CUDA Toolkit release notes, "CUDA Toolkit and Corresponding Driver Versions").
 MINIMUM_DRIVER = {11: "450.80.02", 12: "525.60.13", 13: "580.65.06"}
-# The lowest compute capability each CUDA major still supports (CUDA 12 dropped Kepler,
-# CUDA 13 dropped Maxwell, Pascal and Volta).
-MINIMUM_CAPABILITY = {12: (5, 0), 13: (7, 5)}
+
+
+def build_fix(facts: Facts, rule_files: Sequence[str], manual: str) -> FixProposal:
+    """Reinstall the best published torch build this machine runs (vocabulary/torch_build_choice.py,
+    from the torch catalogue and the builds and indexes of the config's rule files), every option in
+    the parameters for the fixer to resolve in turn; `manual` is the last resort."""
+    options = build_options(facts, load_catalogue(rule_files))
+    if not options:
+        return FixProposal("manual", manual)
+    best = options[0]
+    return FixProposal(
+        "reinstall", f"install {best.summary} from {best.build.index_url} (else, by hand: {manual})",
+        install=best.install(),
+        parameters={"options": [option.to_parameters() for option in options], "manual": manual},
+    )
 
 
 def _driver_text(facts: Facts) -> str:
@@ -38,9 +51,10 @@ def _driver_text(facts: Facts) -> str:
     name="driver-too-old",
     summary="The NVIDIA driver is older than the CUDA runtime the installed torch build needs.",
     needs=("stack", "distributions"),
-    fix="manual",
+    fix="reinstall",
+    inputs=("rule_files",),
 )
-def driver_too_old(facts: Facts) -> Iterator:
+def driver_too_old(facts: Facts, rule_files: Sequence[str] = ()) -> Iterator:
     """Compare torch's CUDA runtime with the newest CUDA the installed driver runs.
 
     What it detects
@@ -66,8 +80,12 @@ def driver_too_old(facts: Facts) -> Iterator:
         torch 2.11.0+cu130 needs CUDA 13.0, but driver 550.54.14 supports CUDA up to 12.4
 
     Fix
-        Upgrade the NVIDIA driver, or install a torch build for the driver's CUDA version
-        (`pip install torch --index-url https://download.pytorch.org/whl/cu124`).
+        `envdoctor fix` reinstalls a torch build the driver runs, chosen from the torch
+        catalogue (docs/explanation/torch-catalogue.md): the same release built for an older
+        CUDA first (`pip install torch==2.11.0+cu126 --index-url
+        https://download.pytorch.org/whl/cu126`), else the nearest release that has one, with
+        torchvision/torchaudio of the same build; each option is resolved by the installer's dry
+        run before anything changes. Upgrading the NVIDIA driver is the manual last resort.
 
     References
         https://docs.nvidia.com/deploy/cuda-compatibility/
@@ -80,7 +98,7 @@ def driver_too_old(facts: Facts) -> Iterator:
     needed = major_minor(build.cuda)
     have = major_minor(nvidia.cuda_driver_version)
     evidence = [f"torch {build.version}: CUDA {build.cuda} ({build.source})", _driver_text(facts)]
-    fix = FixProposal("manual", f"upgrade the NVIDIA driver to one that supports CUDA {build.cuda}, or install a torch build for CUDA {nvidia.cuda_driver_version or 'the driver'}")
+    fix = build_fix(facts, rule_files, f"upgrade the NVIDIA driver to one that supports CUDA {build.cuda}")
     location = Location(distribution=TORCH, path=build.source)
     if have is None:
         minimum = MINIMUM_DRIVER.get(needed[0]) if needed else None
@@ -164,9 +182,10 @@ def _devices(facts: Facts) -> Tuple[Gpu, ...]:
     name="arch-not-in-build",
     summary="A GPU's compute capability is not covered by the torch build's arch list: 'no kernel image is available'.",
     needs=("stack", "distributions"),
-    fix="manual",
+    fix="reinstall",
+    inputs=("rule_files",),
 )
-def arch_not_in_build(facts: Facts) -> Iterator:
+def arch_not_in_build(facts: Facts, rule_files: Sequence[str] = ()) -> Iterator:
     """Match each GPU's compute capability against the architectures torch was compiled for.
 
     What it detects
@@ -189,8 +208,11 @@ def arch_not_in_build(facts: Facts) -> Iterator:
         GPU 0 NVIDIA GeForce RTX 5090 (capability 12.0) is not in torch 2.6.0+cu124's arch list sm_50 ... sm_90
 
     Fix
-        Install a torch build whose CUDA version supports the GPU (for sm_120: CUDA 12.8 or
-        newer builds), or build from source with TORCH_CUDA_ARCH_LIST including it.
+        `envdoctor fix` reinstalls a torch build whose arch list (TORCH_CUDA_ARCH_LIST of the
+        official wheels, in the torch catalogue) covers every GPU and that the driver runs: the
+        same release first (a V100 under torch 2.13.0+cu130: 2.13.0+cu126), else the nearest
+        release. Without such a build: build torch from source with TORCH_CUDA_ARCH_LIST
+        including the GPU.
 
     References
         https://docs.nvidia.com/cuda/blackwell-compatibility-guide/
@@ -215,7 +237,7 @@ def arch_not_in_build(facts: Facts) -> Iterator:
                 message="torch sees the GPU, but no kernel in this build runs on it: the first CUDA kernel fails with 'no kernel image is available for execution on the device'.",
                 evidence=(f"torch.cuda.get_arch_list(): {shown}", f"GPU {gpu.index}: {gpu.name}, capability {gpu.capability}"),
                 location=Location(distribution=TORCH),
-                fix=FixProposal("manual", f"install a torch build compiled for {gpu.capability} ({TORCH_INSTALL})"),
+                fix=build_fix(facts, rule_files, f"build torch from source with TORCH_CUDA_ARCH_LIST including {gpu.capability}"),
             )
             continue
         cuda_major = (major_minor(build.cuda) or (0, 0))[0] if torch_variant(build) == "cuda" else 0
@@ -229,7 +251,7 @@ def arch_not_in_build(facts: Facts) -> Iterator:
                 message=f"CUDA {cuda_major} builds carry no code for this GPU: kernels fail with 'no kernel image is available for execution on the device'.",
                 evidence=(f"torch {build.version}: CUDA {build.cuda}", f"GPU {gpu.index}: {gpu.name}, capability {gpu.capability} ({facts.stack.nvidia.gpus_source if facts.stack.nvidia else ''})"),
                 location=Location(distribution=TORCH),
-                fix=FixProposal("manual", f"install a torch build for CUDA {cuda_major - 1}.x ({TORCH_INSTALL})"),
+                fix=build_fix(facts, rule_files, f"install a torch build for CUDA {cuda_major - 1}.x ({TORCH_INSTALL})"),
             )
 
 
@@ -246,9 +268,10 @@ def _vendor(facts: Facts) -> Optional[str]:
     name="wrong-torch-variant",
     summary="The torch build does not match the machine's GPUs: CPU-only with a GPU, CUDA on AMD, ROCm on NVIDIA.",
     needs=("stack", "distributions"),
-    fix="manual",
+    fix="reinstall",
+    inputs=("rule_files",),
 )
-def wrong_torch_variant(facts: Facts) -> Iterator:
+def wrong_torch_variant(facts: Facts, rule_files: Sequence[str] = ()) -> Iterator:
     """Compare torch's build variant with the GPU vendor the machine has.
 
     What it detects
@@ -270,8 +293,10 @@ def wrong_torch_variant(facts: Facts) -> Iterator:
         torch 2.13.0+cpu is a CPU-only build, but this machine has 8 NVIDIA GPUs (NVIDIA H100 80GB HBM3)
 
     Fix
-        Install the build for the machine's accelerator from PyTorch's index, e.g.
-        `pip install torch --index-url https://download.pytorch.org/whl/cu130`.
+        `envdoctor fix` installs the build of the same torch release for the machine's
+        accelerator from PyTorch's index (the newest CUDA build the driver runs, e.g.
+        `pip install torch==2.13.0+cu130 --index-url https://download.pytorch.org/whl/cu130`;
+        a ROCm build on AMD), resolved by a dry run first.
 
     References
         https://pytorch.org/get-started/locally/
@@ -285,7 +310,6 @@ def wrong_torch_variant(facts: Facts) -> Iterator:
     names = sorted({g.name if isinstance(g, Gpu) else g for g in gpus})
     machine = f"{len(gpus)} {'NVIDIA' if vendor == 'nvidia' else 'AMD'} GPU{'s' if len(gpus) != 1 else ''} ({', '.join(names)})"
     wanted = "CUDA" if vendor == "nvidia" else "ROCm"
-    index = "cu130" if vendor == "nvidia" else "rocm6.4"
     if variant == "cpu":
         title = f"torch {build.version} is a CPU-only build, but this machine has {machine}"
     elif variant == "cuda" and vendor == "amd":
@@ -301,8 +325,7 @@ def wrong_torch_variant(facts: Facts) -> Iterator:
         message=f"torch.cuda.is_available() is False with this build: the GPUs go unused and GPU code paths fail. Install torch's {wanted} build.",
         evidence=(f"torch {build.version}: cuda={build.cuda}, hip={build.hip} ({build.source})", f"GPUs: {machine}"),
         location=Location(distribution=TORCH, path=build.source),
-        fix=FixProposal("manual", f"install torch's {wanted} build",
-                        install=InstallRequest((TORCH,), index_url=f"https://download.pytorch.org/whl/{index}")),
+        fix=build_fix(facts, rule_files, f"install torch's {wanted} build ({TORCH_INSTALL})"),
     )
 
 
