@@ -14,8 +14,8 @@ import pytest
 
 from envdoctor.errors import UsageError
 from envdoctor.preflight.wanted import wanted_from
-from tests.conftest import clean_env
-from tests.e2e.test_fix import venv_with_pip
+from tests.conftest import clean_env, require_python
+from tests.e2e.test_fix import offline_env, venv_with_pip
 from tests.e2e.test_fix_uv import uv_env, uv_executable
 from tests.helpers.venvs import make_venv, tree_state
 
@@ -119,3 +119,35 @@ def test_a_requirements_file_goes_to_the_installer_as_it_is(tmp_path):
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("--extra-index-url https://download.pytorch.org/whl/cu126\ntorch==2.9.0\n")
     assert wanted_from([], [str(requirements)], None, (), ()).installer_arguments() == ["-r", str(requirements)]
+
+
+@pytest.mark.slow
+def test_an_index_password_never_leaves_the_process(run_envdoctor, tmp_path):
+    """The dry run's command and the resolver's words are PRE001's evidence: a password in
+    --index-url is masked there as in every output (envdoctor/redaction.py)."""
+    venv = venv_with_pip(tmp_path / "venv")
+    secret = "s3cr3t-pr3fl1ght"
+    index = f"https://build-user:{secret}@127.0.0.1:9/simple"  # nothing listens on port 9: refused at once
+    env = clean_env(PIP_RETRIES="0", PIP_TIMEOUT="2")
+    for fmt in ("json", "text", "sarif"):
+        result = run_envdoctor("check", "--python", venv.python, "--format", fmt, "--with", "idna==3.10",
+                               "--index-url", index, cwd=tmp_path, env=env)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "PRE001" in result.stdout and secret not in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_healthy_scientific_stack_previewing_its_own_pins_has_nothing_new(run_envdoctor, tmp_path):
+    """test_real_world.py's stack 1 (numpy 2.4, pandas 3.1, scipy, scikit-learn, matplotlib,
+    jupyterlab on Python 3.11) with pip: previewing an upgrade within what it pins adds nothing."""
+    from tests.e2e.test_real_world import STACK1, above_info, install_pinned
+
+    venv = venv_with_pip(tmp_path / "venv", require_python("3.11", "for the stack 1 pins (cp311 wheels)"))
+    install_pinned(venv, STACK1)
+    before = tree_state(venv.root)
+    result = run_envdoctor("check", "--python", venv.python, "--format", "json", "--with", "scikit-learn==1.9.1",
+                           "matplotlib==3.11.2", "numpy==2.4.6", cwd=tmp_path, env=offline_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert above_info(result) == {}, result.stdout
+    assert not [f for f in result.json["findings"] if f["title"].startswith("[new]")], result.stdout
+    assert tree_state(venv.root) == before
