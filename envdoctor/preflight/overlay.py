@@ -8,8 +8,9 @@ Requires-Python, extras.
 
 What only the files would tell is taken from the name and version: torch's build (CUDA, ROCm or
 CPU) from its local version label (`+cu126`, `+rocm6.3`, `+cpu`) once torch/version.py is gone
-from the facts; the extension modules of a replaced distribution are no longer known, so its
-NumPy builds are dropped rather than judged against its new version.
+from the facts.  The extension modules of a new copy are not known: the NumPy builds read from
+the replaced copy name its metadata folder, not the new one's, so the NPY checks, which match
+builds to distributions by that folder, do not judge them against the new version.
 """
 
 from __future__ import annotations
@@ -33,12 +34,9 @@ def facts_after(facts: Facts, resolution: InstallResolution) -> Facts:
     kept = tuple(dist for dist in facts.distributions if dist not in replaced)
     index = _path_index(facts, site)
     added = tuple(_distribution(item, site, index, resolution.installer) for item in planned.values())
-    gone = {dist.metadata_path for dist in replaced}
     changes: Dict[str, object] = {
         "distributions": tuple(sorted(kept + added, key=lambda dist: dist.path_index)),
     }
-    if facts.numpy_builds is not None:
-        changes["numpy_builds"] = tuple(build for build in facts.numpy_builds if build.metadata_path not in gone)
     if TORCH in planned and facts.stack is not None:
         changes["stack"] = dataclasses.replace(facts.stack, torch=None)  # now read from the version label
     return dataclasses.replace(facts, **changes)
