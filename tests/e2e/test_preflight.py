@@ -14,15 +14,13 @@ and a compatible set beside each, at zero findings.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_fix import offline_env, venv_with_pip
+from tests.e2e.test_fix import venv_with_pip
 from tests.helpers.package_index import simple_index
 from tests.helpers.standins import CU130, NvidiaDriver, NvidiaGpu, StandinMachine, TorchBuild, torch_standin_wheel
 from tests.helpers.venvs import WHEEL_CACHE, cached_wheels, tree_state
-from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,6 @@ each beside the compatible set, at zero findings, and the target's files unchang
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
