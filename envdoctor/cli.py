@@ -21,6 +21,9 @@ from envdoctor.cli_options import (
     SelectOption, StrictOption, TimeoutOption, UnsafeOption, VerboseOption, WriteBaselineOption, YesOption,
     literal, one_target, report_format, report_outputs, tokens,
 )
+from envdoctor.cli_options import (
+    ExtraIndexUrlOption, FindLinksOption, IndexUrlOption, RequirementFileOption, WithMoreArgument, WithOption,
+)
 from envdoctor.errors import EXIT_INTERRUPTED
 from envdoctor.outputs import append_step_summary, emit, note, record_baseline, redacting, write_file
 from envdoctor.probe.start import DEFAULT_TIMEOUT
@@ -58,11 +61,20 @@ def check(
     write_baseline: WriteBaselineOption = None,
     against: AgainstOption = None,
     quiet: QuietOption = False,
+    with_requirements: WithOption = None,
+    more_requirements: WithMoreArgument = None,
+    requirement_files: RequirementFileOption = None,
+    index_url: IndexUrlOption = None,
+    extra_index_url: ExtraIndexUrlOption = None,
+    find_links: FindLinksOption = None,
 ) -> None:
     """Inspect a Python environment and report what is broken.
 
     Exit 0 clean, 1 findings (errors; warnings too with --strict), 2 usage or target error,
     3 envdoctor itself failed (a crash log is written), 130 interrupted.
+
+    With --with/-r: what installing the requirements would break, each finding marked [new] or
+    [already present]; exit 1 only on a new error (--strict: on any warning or error).
     """
 
     def body() -> int:
@@ -77,14 +89,44 @@ def check(
             python=python, cwd=cwd, timeout=timeout, facts_file=facts_file, select=tokens(select),
             ignore=tokens(ignore), strict=strict, scan=tokens(scan), no_scan=no_scan, deep=deep, config=config,
             baseline=baseline, against=against)
+        wanted = _preflight_wanted(with_requirements, more_requirements, requirement_files, index_url,
+                                   extra_index_url, find_links, write_baseline)
         with progress_shown(quiet):
-            outcome = collect.checked(request, terminal_scope)
+            if wanted:
+                outcome = collect.preflight_checked(request, wanted, terminal_scope)
+            else:
+                outcome = collect.checked(request, terminal_scope)
+        if wanted:
+            _preflight_note(outcome.preflight)
         _baseline_note(outcome, baseline)
         if write_baseline:
             return record_baseline(outcome.run, write_baseline)
         return _render_check(outcome, chosen, outputs, verbose)
 
     guarded(body)
+
+
+def _preflight_wanted(with_requirements, more, files, index_url, extra_index_urls, find_links, write_baseline):
+    """check --with/-r's values, checked before anything is probed (preflight/wanted.py)."""
+    from envdoctor.errors import UsageError
+    from envdoctor.preflight.wanted import wanted_from
+
+    if more and not with_requirements:
+        raise UsageError(f"unexpected argument {more[0]!r}: requirements to preview follow --with")
+    wanted = wanted_from([*(with_requirements or ()), *(more or ())], files or (), index_url, extra_index_urls or (),
+                         find_links or ())
+    if wanted and write_baseline:
+        raise UsageError("--write-baseline records the environment as it is: not with --with or -r")
+    return wanted
+
+
+def _preflight_note(comparison) -> None:
+    """What the install would change among the findings, on stderr (the report is on stdout)."""
+    text = "check --with: the install would put in place " + (", ".join(comparison.installs) or "nothing")
+    text += f"; findings afterwards: {len(comparison.new)} new, {len(comparison.present)} already present"
+    if comparison.resolved:
+        text += "; the install would resolve " + ", ".join(f.identity for f in comparison.resolved)
+    note(text)
 
 
 def _baseline_note(outcome, baseline: Optional[str]) -> None:
@@ -112,6 +154,8 @@ def _render_check(outcome, fmt: str, outputs, verbose: bool) -> int:
         write_file(path, render(out_format, plain), "--output")
     if fmt == Format.github or any(f == Format.github for f, _ in outputs):
         append_step_summary(context)
+    if outcome.preflight is not None:  # check --with: what the install would break (preflight/compare.py)
+        return outcome.preflight.exit_code(outcome.strict)
     return outcome.run.exit_code(outcome.strict)
 
 

@@ -89,6 +89,20 @@ UnsafeOption = Annotated[
     typer.Option("--unsafe", help=literal("With --yes, also apply plans that add or edit code in the target (shims, stubs, patches, metadata removal).")),
 ]
 
+# check --with (docs/preflight.md): the install to preview, and the index options passed to its resolver.
+WithOption = Annotated[
+    Optional[List[str]],
+    typer.Option("--with", help="Check the environment as installing these requirements would leave it (resolved by the target's pip or uv, nothing installed): `--with vllm==0.11.0 torch==2.9.0`."),
+]
+WithMoreArgument = Annotated[Optional[List[str]], typer.Argument(help="More requirements for --with.", show_default=False)]
+RequirementFileOption = Annotated[
+    Optional[List[str]],
+    typer.Option("--requirement", "-r", help="Like --with, for a requirements file, a pyproject.toml's dependencies or a pylock.toml (repeatable)."),
+]
+IndexUrlOption = Annotated[Optional[str], typer.Option("--index-url", help="With --with/-r: the index the resolver uses instead of its configured one.")]
+ExtraIndexUrlOption = Annotated[Optional[List[str]], typer.Option("--extra-index-url", help="With --with/-r: one more index for the resolver (repeatable).")]
+FindLinksOption = Annotated[Optional[List[str]], typer.Option("--find-links", help="With --with/-r: a folder or page of wheels for the resolver (repeatable).")]
+
 
 class DiffFormat(str, enum.Enum):
     text = "text"

@@ -35,6 +35,7 @@ INPUT_SOURCES = {
     "known_good_source": "--against KNOWN_GOOD.json",
     "known_good_mask": "--against KNOWN_GOOD.json",
     "rule_files": "the config's rule files (an empty list will do)",
+    "preflight": "check --with REQ or -r FILE",
 }
 
 # A probe launch.py started before typer was imported, if any (taken by the first probe).
@@ -81,6 +82,7 @@ class Outcome(Record):
     elapsed: float
     suppressed: int = 0  # findings the baseline hid
     expired: int = 0  # baseline entries past their expiry, whose findings show again
+    preflight: object = None  # check --with: preflight.compare.Comparison (run is its marked run)
 
 
 def settings_for(cwd: Optional[str] = None, config: Optional[str] = None):
@@ -249,12 +251,40 @@ def checked(request: Request, scope: ProgressScope = quiet_scope) -> Outcome:
     return _judged(checks, facts, settings, baseline, request.strict or settings.strict, time.perf_counter() - started)
 
 
-def _selection(request: Request):
+def preflight_checked(request: Request, wanted, scope: ProgressScope = quiet_scope) -> Outcome:
+    """`check --with`: the checks on the target as it is and as the install `wanted` (a
+    preflight.wanted.Wanted) would leave it, the second run's findings marked new or already
+    present.  Nothing is written into the target: its installer only resolves (a dry run)."""
+    from envdoctor.model.install_resolution import InstallResolution
+    from envdoctor.preflight.compare import compared
+    from envdoctor.preflight.dry_run import resolve_install
+    from envdoctor.preflight.overlay import facts_after
+
+    if request.facts_file or request.deep:
+        raise UsageError("--with and -r need a live target, without --deep (the install's builds cannot be imported)")
+    started = time.perf_counter()
+    as_it_is = InstallResolution(wanted.described(), "", "", resolved=True)  # the target before: nothing to resolve
+    settings, checks, scan = _selection(request, {"preflight": as_it_is})
+    baseline = _baseline_entries(request.baseline)
+    strict = request.strict or settings.strict
+    facts = facts_for(request.python, request.cwd, request.timeout, scan, False, scope, _reads_native(checks))
+    with scope("resolving the install (dry run)"):
+        resolution = resolve_install(facts, wanted, request.timeout)
+    before = _judged(checks, facts, settings, baseline, strict, 0.0)
+    after_checks = select_checks(registry_for(settings), settings, request.select, request.ignore,
+                                 {**inputs_for(settings, request.against), "preflight": resolution})
+    after = _judged(after_checks, facts_after(facts, resolution), settings, baseline, strict,
+                    time.perf_counter() - started)
+    comparison = compared(before.run, after.run, tuple(f"{item.name} {item.version}" for item in resolution.installs))
+    return dataclasses.replace(after, run=comparison.run, preflight=comparison)
+
+
+def _selection(request: Request, extra_inputs: Optional[Dict[str, object]] = None):
     """(settings, the selected checks with their inputs, the scan request): what check, report and
     fix decide before anything is probed.  No selected check reads the scan: it is not run."""
     settings = settings_for(request.cwd, request.config)
     checks = select_checks(registry_for(settings), settings, request.select, request.ignore,
-                           inputs_for(settings, request.against))
+                           {**inputs_for(settings, request.against), **(extra_inputs or {})})
     scan = scan_request(request.scan, request.no_scan, settings)
     if not any("imports" in spec.needs for spec in checks):
         scan = scan._replace(enabled=False)

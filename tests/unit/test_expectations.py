@@ -45,7 +45,7 @@ def cpu_box():
 
 
 # The codes this module tests with positive and negative cases (test_checks.py's coverage test counts them).
-COVERED = ("EXP001", "EXP002")
+COVERED = ("EXP001", "EXP002", "PRE001")  # PRE001 (check --with): tests/e2e/test_preflight_parts.py
 
 
 # --- EXP001 ------------------------------------------------------------------------------------

@@ -53,9 +53,11 @@ LAYERS = {
     "envdoctor.report": ("envdoctor.engine", "envdoctor.plugins", "envdoctor.redaction", *_WORDS),
     "envdoctor.fixes": ("envdoctor.api", "envdoctor.engine", "envdoctor.plugins", "envdoctor.processes", "envdoctor.redaction",
                         "envdoctor.report", *_WORDS),
+    # check --with: the install resolved by the target's installer, the facts after it, the two runs compared
+    "envdoctor.preflight": ("envdoctor.engine", "envdoctor.processes", *_WORDS),
     # settings -> selection -> facts -> check run, for every command (redaction: a live environment
     # compared with a snapshot, --against, is masked as the snapshot was)
-    "envdoctor.collect": ("envdoctor.config", "envdoctor.engine", "envdoctor.policy", "envdoctor.probe",
+    "envdoctor.collect": ("envdoctor.config", "envdoctor.engine", "envdoctor.policy", "envdoctor.preflight", "envdoctor.probe",
                           "envdoctor.redaction", "envdoctor.registry", "envdoctor.scan", "envdoctor.linkage", "envdoctor.target_choice",
                           *_WORDS),
     # the command line: anything below it
