@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Dict, Optional, Tuple
+from typing import Dict
 
 from envdoctor.model.facts import Distribution, Facts, canonicalize
 from envdoctor.model.install_resolution import InstallResolution, PlannedDistribution
@@ -40,17 +40,6 @@ def facts_after(facts: Facts, resolution: InstallResolution) -> Facts:
     if TORCH in planned and facts.stack is not None:
         changes["stack"] = dataclasses.replace(facts.stack, torch=None)  # now read from the version label
     return dataclasses.replace(facts, **changes)
-
-
-def torch_arch_list(version: str) -> Optional[Tuple[str, ...]]:
-    """The GPU architectures (`sm_90`, `gfx942`, ...) the torch build `version` ("2.9.1+cu128") is
-    compiled for, where the knowledge base knows them; None when it does not.
-
-    The one place the arch list of a build that is not installed yet comes from. None for now:
-    PyTorch's build catalogue is being added to the knowledge base. Its answer belongs in the
-    after-facts as `deep.torch.arch_list`, which GPU002 compares with each GPU's capability.
-    """
-    return None
 
 
 def _install_folder(facts: Facts) -> str:
