@@ -52,6 +52,8 @@ LAYERS = {
     "envdoctor.report": ("envdoctor.engine", "envdoctor.plugins", "envdoctor.redaction", *_WORDS),
     "envdoctor.fixes": ("envdoctor.api", "envdoctor.engine", "envdoctor.plugins", "envdoctor.processes", "envdoctor.redaction",
                         "envdoctor.report", *_WORDS),
+    # `fleet`: one snapshot per node through an engine, the nodes compared (envdoctor/fleet/__init__.py)
+    "envdoctor.fleet": ("envdoctor.engine", "envdoctor.probe", "envdoctor.report", *_WORDS),
     # settings -> selection -> facts -> check run, for every command (redaction: a live environment
     # compared with a snapshot, --against, is masked as the snapshot was)
     "envdoctor.collect": ("envdoctor.config", "envdoctor.engine", "envdoctor.policy", "envdoctor.probe",
@@ -60,6 +62,7 @@ LAYERS = {
     # the command line: anything below it
     "envdoctor.cli": ("envdoctor",),
     "envdoctor.cli_options": ("envdoctor",),
+    "envdoctor.fleet_command": ("envdoctor",),
     "envdoctor.boundary": ("envdoctor",),
     "envdoctor.outputs": ("envdoctor",),
     "envdoctor.terminal": ("envdoctor",),
@@ -67,7 +70,7 @@ LAYERS = {
     "envdoctor.__main__": ("envdoctor",),
 }
 # Only the command line may import these (the top of the table).
-COMMAND_LINE = ("envdoctor.cli", "envdoctor.cli_options", "envdoctor.boundary", "envdoctor.outputs",
+COMMAND_LINE = ("envdoctor.cli", "envdoctor.cli_options", "envdoctor.fleet_command", "envdoctor.boundary", "envdoctor.outputs",
                 "envdoctor.terminal", "envdoctor.launch", "envdoctor.__main__", "envdoctor.collect")
 # The package itself (envdoctor/__init__.py holds only the version) may be imported by any layer.
 PACKAGE = "envdoctor"
