@@ -145,3 +145,17 @@ def test_ray_missing_says_how_to_install_it(run_envdoctor, envdoctor_bin):
     assert result.returncode == 2
     assert "fleet --ray needs Ray in envdoctor's environment" in result.stderr
     assert "pip install 'envdoctor[ray]'" in result.stderr
+
+
+def test_two_nodes_that_disagree_name_no_outlier(run_envdoctor, tmp_path):
+    """With no majority, no node is called the outlier: one finding per fact says how they split."""
+    folder = _h200_fleet(tmp_path / "fleet")
+    (folder / "node-2.json").unlink()
+    document = run_envdoctor("fleet", "--from", folder, "--format", "json").json
+    assert all(row["majority_found"] is False and row["outliers"] == [] for row in document["matrix"])
+    split = {f["subject"]: f for f in document["cross_node"] if f["code"] == "FLT003"}
+    assert split["torch"]["title"] == "the nodes split evenly on torch: 2.11.0 on node-1; 2.10.0 on node-3"
+    assert [(f["code"], f["subject"]) for f in document["cross_node"]] == [
+        ("FLT003", "torch"), ("FLT004", "torch CUDA runtime"), ("FLT004", "torch build tag"),
+        ("FLT005", "CUDA version the driver runs"), ("FLT005", "NVIDIA driver"), ("FLT005", "node-3"),
+        ("FLT007", "NCCL_SOCKET_IFNAME")]
