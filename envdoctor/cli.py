@@ -207,6 +207,7 @@ def fleet(
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
     strict: StrictOption = False,
     config: ConfigOption = None,
+    deep: Annotated[bool, typer.Option("--deep", help="Also run a real all-reduce across the nodes (nccl on GPUs, gloo on CPUs), and on failure one per pair of nodes (--ray).")] = False,
 ) -> None:
     """Check every node of a cluster and what differs between them (body: envdoctor/fleet_command.py).
 
@@ -216,7 +217,7 @@ def fleet(
     def body() -> int:
         from envdoctor.fleet_command import run_fleet
 
-        text, code = run_fleet(ray, address, slurm, slurm_args, sources or [], python, timeout, config, strict, fmt)
+        text, code = run_fleet(ray, address, slurm, slurm_args, sources or [], python, timeout, config, strict, fmt, deep)
         emit(text, output, "fleet report")
         return code
 

@@ -12,6 +12,7 @@ from typing import List, Optional, Sequence
 
 from envdoctor import collect
 from envdoctor.errors import UsageError
+from envdoctor.fleet.all_reduce import AllReduce, all_reduce_findings
 from envdoctor.fleet.comparison import differing_rows
 from envdoctor.fleet.cross_node import cross_node_findings
 from envdoctor.fleet.fleet_formats import FleetFormat
@@ -20,28 +21,31 @@ from envdoctor.fleet.nodes import FleetNode
 
 
 def collected_nodes(ray: bool, address: str, slurm: bool, slurm_args: str, sources: Sequence[str],
-                    python: Optional[str], timeout: float) -> tuple:
-    """(engine, the nodes) from exactly one of --ray, --slurm, --from."""
+                    python: Optional[str], timeout: float, deep: bool = False) -> tuple:
+    """(engine, the nodes, --deep's all-reduce or None) from exactly one of --ray, --slurm, --from."""
     chosen = [name for name, wanted in (("--ray", ray), ("--slurm", slurm), ("--from", bool(sources))) if wanted]
     if len(chosen) != 1:
         raise UsageError("fleet: name one source of nodes: --ray, --slurm or --from DIR"
                          + (f" (not {' and '.join(chosen)})" if chosen else ""))
     if python and sources:
         raise UsageError("fleet: --python applies to --ray and --slurm; snapshots under --from were taken already")
+    if deep and not ray:
+        raise UsageError("fleet: --deep (an all-reduce across the nodes) runs through --ray only, so far")
     if ray:
         from envdoctor.fleet.ray_collector import collect_ray
 
-        return "ray", collect_ray(address, python, timeout)
+        return ("ray", *collect_ray(address, python, timeout, deep))
     if slurm:
         from envdoctor.fleet.slurm_collector import collect_slurm
 
-        return "slurm", collect_slurm(slurm_args, python, timeout)
+        return "slurm", collect_slurm(slurm_args, python, timeout), None
     from envdoctor.fleet.snapshots_on_disk import nodes_from
 
-    return "files", nodes_from(sources)
+    return "files", nodes_from(sources), None
 
 
-def judged(engine: str, nodes: List[FleetNode], config: Optional[str], strict: bool, started: float) -> FleetResult:
+def judged(engine: str, nodes: List[FleetNode], config: Optional[str], strict: bool, started: float,
+           all_reduce: Optional[AllReduce] = None) -> FleetResult:
     """Every node's own check run, the matrix and the cross-node findings."""
     from envdoctor.engine import run_checks
     from envdoctor.policy import override_severities
@@ -57,9 +61,9 @@ def judged(engine: str, nodes: List[FleetNode], config: Optional[str], strict: b
     runs = {node.name: override_severities(run_checks(checks, node.facts), settings.severity)
             for node in nodes if node.answered}
     rows = differing_rows(nodes, collect.snapshot_mask())
-    return FleetResult(engine=engine, nodes=tuple(nodes), runs=runs, rows=tuple(rows),
-                       cross_node=tuple(cross_node_findings(nodes, rows)), strict=strict or settings.strict,
-                       elapsed=time.perf_counter() - started)
+    cross_node = sorted(cross_node_findings(nodes, rows) + all_reduce_findings(all_reduce), key=lambda f: (f.code, f.subject))
+    return FleetResult(engine=engine, nodes=tuple(nodes), runs=runs, rows=tuple(rows), cross_node=tuple(cross_node),
+                       strict=strict or settings.strict, all_reduce=all_reduce, elapsed=time.perf_counter() - started)
 
 
 def rendered(result: FleetResult, fmt: FleetFormat) -> str:
@@ -82,9 +86,9 @@ def rendered(result: FleetResult, fmt: FleetFormat) -> str:
 
 
 def run_fleet(ray: bool, address: str, slurm: bool, slurm_args: str, sources: Sequence[str], python: Optional[str],
-              timeout: float, config: Optional[str], strict: bool, fmt: FleetFormat) -> tuple:
+              timeout: float, config: Optional[str], strict: bool, fmt: FleetFormat, deep: bool = False) -> tuple:
     """(the rendered report, the exit code)."""
     started = time.perf_counter()
-    engine, nodes = collected_nodes(ray, address, slurm, slurm_args, sources, python, timeout)
-    result = judged(engine, nodes, config, strict, started)
+    engine, nodes, all_reduce = collected_nodes(ray, address, slurm, slurm_args, sources, python, timeout, deep)
+    result = judged(engine, nodes, config, strict, started, all_reduce)
     return rendered(result, fmt), result.exit_code()

@@ -45,6 +45,7 @@ CODES: Dict[str, Tuple[str, str]] = {
     "FLT011": ("import-system-differs", "A .pth file, finder or sys.path entry changes what gets imported on some nodes."),
     "FLT012": ("network-differs", "NCCL's IB and socket transports choose from the devices each node has."),
     "FLT013": ("environment-differs", "A variable that changes what the stack does differs between the nodes."),
+    "FLT014": ("all-reduce-failed", "A collective across these nodes fails or hangs: the job's first all-reduce would too."),
 }
 # Rendezvous variables: ranks that disagree never meet.
 RENDEZVOUS = frozenset({"MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE"})

@@ -3,11 +3,12 @@ findings, as one frozen object every fleet format renders (fleet_text, fleet_jso
 
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 from envdoctor import __version__
 from envdoctor.engine import CheckRun
 from envdoctor.errors import EXIT_FINDINGS, EXIT_OK
+from envdoctor.fleet.all_reduce import AllReduce
 from envdoctor.fleet.comparison import Row
 from envdoctor.fleet.nodes import FleetNode
 from envdoctor.model.finding import Finding, Severity
@@ -25,6 +26,7 @@ class FleetResult(Record):
     rows: Tuple[Row, ...]
     cross_node: Tuple[Finding, ...]
     strict: bool = False
+    all_reduce: Optional[AllReduce] = None  # --deep's
     elapsed: float = 0.0
 
     def all_findings(self):
@@ -55,6 +57,7 @@ class FleetResult(Record):
                         "majority": row.majority, "majority_found": row.majority_found,
                         "outliers": list(row.outliers), "cells": dict(row.cells)} for row in self.rows],
             "cross_node": [finding_dict(finding, self._facts_of(finding.subject)) for finding in self.cross_node],
+            "all_reduce": self.all_reduce.to_dict() if self.all_reduce else None,
             "counts": self.counts(),
             "exit_code": self.exit_code(),
         }

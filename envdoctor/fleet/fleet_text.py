@@ -44,6 +44,12 @@ def _finding_lines(finding, indent: str) -> List[str]:
     return lines
 
 
+def all_reduce_line(all_reduce) -> str:
+    outcome = f"worked in {all_reduce.seconds:g} s" if all_reduce.ok else "FAILED (see FLT014)"
+    return (f"--deep: {all_reduce.backend} all-reduce across {plural(len(all_reduce.nodes), 'node')} "
+            f"({all_reduce.world_size} ranks): {outcome}")
+
+
 def render_fleet_text(result) -> str:
     answered = sum(1 for node in result.nodes if node.answered)
     lines = [f"envdoctor fleet ({result.engine}): {plural(len(result.nodes), 'node')}, {answered} answered", ""]
@@ -57,6 +63,8 @@ def render_fleet_text(result) -> str:
         lines.append(f"{node.name}: {python}: {plural(len(run.findings), 'finding')} of its own")
         for finding in run.findings:
             lines += _finding_lines(finding, "  ")
+    if result.all_reduce is not None:
+        lines += ["", all_reduce_line(result.all_reduce)]
     lines += ["", f"across nodes: {plural(len(result.cross_node), 'finding')}"]
     for finding in result.cross_node:
         lines += _finding_lines(finding, "  ")

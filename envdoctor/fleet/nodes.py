@@ -19,6 +19,7 @@ class FleetNode(Record):
     engine: str
     node_id: str = ""
     facts: Optional[Facts] = None
+    address: str = ""  # where other nodes reach it (Ray's NodeManagerAddress), for --deep's rendezvous
     problem: Optional[str] = None
 
     @property

@@ -41,3 +41,10 @@ def probe_on_node(sources, argv, placeholder, python, timeout):
                 "stdout": stdout.decode("utf-8", "surrogateescape"), "stderr": stderr.decode("utf-8", "replace")}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def free_port():
+    """A TCP port free on this node now: where rank 0 of --deep's all-reduce listens."""
+    with socket.socket() as sock:
+        sock.bind(("", 0))
+        return sock.getsockname()[1]

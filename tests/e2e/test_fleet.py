@@ -73,7 +73,7 @@ def test_h200_fleet_in_every_format(run_envdoctor, tmp_path):
     junit = run_envdoctor("fleet", "--from", folder, "--format", "junit")
     assert junit_errors(junit.stdout) == []
     assert junit.stdout.count('classname="envdoctor.fleet.node"') == 3
-    assert junit.stdout.count('classname="envdoctor.fleet.cross_node"') == 13
+    assert junit.stdout.count('classname="envdoctor.fleet.cross_node"') == 14  # FLT001-FLT014
     markdown = run_envdoctor("fleet", "--from", folder, "--format", "markdown")
     assert "| torch build tag | cu130 | cu130 | cu130 | **cu128** |" in markdown.stdout
 
@@ -128,6 +128,9 @@ def test_usage_errors(run_envdoctor, tmp_path):
     none = run_envdoctor("fleet")
     assert none.returncode == 2
     assert "name one source of nodes: --ray, --slurm or --from DIR" in none.stderr
+    deep = run_envdoctor("fleet", "--from", H200, "--deep")
+    assert deep.returncode == 2
+    assert "--deep (an all-reduce across the nodes) runs through --ray only, so far" in deep.stderr
     (tmp_path / "x.json").write_text('{"not": "a snapshot"}')
     bad = run_envdoctor("fleet", "--from", tmp_path)
     assert bad.returncode == 2

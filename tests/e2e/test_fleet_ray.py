@@ -4,6 +4,7 @@ A head and two worker nodes, each raylet started with `ray start` from a venv of
 same Ray and Python everywhere, envdoctor installed with its [ray] extra in each (the head's
 runs the command), and two stack-like stand-in distributions.  The head and the first worker
 agree; the second worker has other releases of both stand-ins and NCCL_SOCKET_IFNAME set.
+A fourth venv holds torch's CPU build for --deep's gloo all-reduce.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tests.helpers.wheels import build_wheel
 
 ROOT = Path(__file__).resolve().parents[2]
 RAY = "ray==2.60.0"
+TORCH = "torch==2.13.0"  # the CPU wheel is in the wheel cache; never an unpinned torch
 ENVDOCTOR_DEPS = ("flit_core>=3.11,<4", "typer>=0.12,<0.29", "rich>=13", "packaging>=22", "pyelftools>=0.31")
 
 pytestmark = pytest.mark.slow
@@ -55,15 +57,25 @@ def _an_interface() -> str:
     return "lo"
 
 
+def _torch_venv(root: Path):
+    """torch 2.13.0's CPU build, for --deep's gloo all-reduce (`--python` names it on every node:
+    on one machine, every node can run the same interpreter)."""
+    venv = make_venv(root)
+    venv.install(TORCH, extra=["--no-compile"])
+    return venv
+
+
 @pytest.fixture(scope="module")
 def ray_fleet(tmp_path_factory):
     base = tmp_path_factory.mktemp("ray-fleet")
     wheels = base / "wheels"
     cached_wheels([RAY, *ENVDOCTOR_DEPS])
+    cached_wheels([TORCH])
     plans = {"head": _stand_ins(wheels, "0.3.1", "2.27.3"), "differs": _stand_ins(wheels / "new", "0.3.2", "2.28.3")}
     plans["agrees"] = plans["head"]
-    with ThreadPoolExecutor(max_workers=3) as pool:  # pip waits on the disk as much as on the CPU
+    with ThreadPoolExecutor(max_workers=4) as pool:  # pip waits on the disk as much as on the CPU
         futures = {label: pool.submit(_node_venv, base / label, stand_ins) for label, stand_ins in plans.items()}
+        futures["torch"] = pool.submit(_torch_venv, base / "torch")
         venvs = {label: future.result() for label, future in futures.items()}
     cluster = RayCluster()
     try:
@@ -118,7 +130,17 @@ def test_fleet_over_a_real_ray_cluster(ray_fleet):
     assert {row["subject"] for row in document["matrix"]} == {"sgl-kernel", "nvidia-nccl-cu12", "NCCL_SOCKET_IFNAME"}
     assert [n["findings"] for n in document["nodes"]] == [[], [], []]
 
-    # 3. That node killed while its probe runs: reported as not answering, within the timeout.
+    # 3. --deep: a real gloo all-reduce across the three nodes, one rank each (torch from --python).
+    code, document, stderr = _finished(_fleet(cluster, venvs, "--deep", "--python", str(venvs["torch"].python),
+                                              "--timeout", "120"))
+    all_reduce = document["all_reduce"]
+    assert (all_reduce["backend"], all_reduce["world_size"], all_reduce["ok"], all_reduce["errors"]) == (
+        "gloo", 3, True, []), (all_reduce, stderr)
+    assert sorted(all_reduce["nodes"]) == sorted(n["name"] for n in document["nodes"])
+    assert [f["code"] for f in document["cross_node"]] == ["FLT007"]  # the nodes' Python is one: only the variable differs
+    assert code == 0, (stderr, document)
+
+    # 4. That node killed while its probe runs: reported as not answering, within the timeout.
     started = time.monotonic()
     process = _fleet(cluster, venvs, "--timeout", "30")
     tag = cluster.nodes["differs"]
