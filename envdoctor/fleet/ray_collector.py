@@ -14,7 +14,10 @@ With --deep, the ranks of an all-reduce across the answering nodes are started t
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
 import time
 from typing import List, Optional, Sequence, Tuple
 
@@ -43,18 +46,34 @@ def collect_ray(address: str, python: Optional[str], timeout: float,
                 deep: bool = False) -> Tuple[List[FleetNode], Optional[AllReduce]]:
     """The nodes, and with `deep` the all-reduce across those that answered."""
     ray, affinity = import_ray()
+    with _stdout_to_stderr():
+        try:
+            ray.init(address=address, logging_level="ERROR", log_to_driver=False, include_dashboard=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise UsageError(f"fleet --ray: cannot connect to the Ray cluster at {address!r}: {exc}") from exc
+        try:
+            ray.cloudpickle.register_pickle_by_value(ray_task)  # the nodes need no envdoctor
+            launcher = _Launcher(ray, affinity, python, timeout)
+            nodes = launcher.collect()
+            answering = [node for node in nodes if node.answered]
+            return nodes, (launcher.all_reduce(answering) if deep and len(answering) > 1 else None)
+        finally:
+            ray.shutdown()
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Ray's core worker writes its own messages (a node that died, a task that failed) to file
+    descriptor 1; the report owns stdout, so while Ray runs, descriptor 1 is stderr."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
     try:
-        ray.init(address=address, logging_level="ERROR", log_to_driver=False, include_dashboard=False)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise UsageError(f"fleet --ray: cannot connect to the Ray cluster at {address!r}: {exc}") from exc
-    try:
-        ray.cloudpickle.register_pickle_by_value(ray_task)  # the nodes need no envdoctor
-        launcher = _Launcher(ray, affinity, python, timeout)
-        nodes = launcher.collect()
-        answering = [node for node in nodes if node.answered]
-        return nodes, (launcher.all_reduce(answering) if deep and len(answering) > 1 else None)
+        yield
     finally:
-        ray.shutdown()
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class _Launcher:

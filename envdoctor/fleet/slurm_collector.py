@@ -21,7 +21,7 @@ from envdoctor.model.facts import Facts
 
 
 def srun_command(slurm_args: str, python: Optional[str], timeout: float) -> List[str]:
-    snapshot = [sys.executable, "-m", "envdoctor", "snapshot", "--no-scan", "--timeout", f"{timeout:g}"]
+    snapshot = [sys.executable, "-m", "envdoctor", "snapshot", "--timeout", f"{timeout:g}"]
     if python:
         snapshot += ["--python", python]
     script = 'echo "$SLURMD_NODENAME"; exec ' + shlex.join(snapshot)

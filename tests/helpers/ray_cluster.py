@@ -33,6 +33,9 @@ OBJECT_STORE_BYTES = 80 * 1024 * 1024  # Ray's floor is 75 MiB
 # raylet_start_wait_time_s); on a loaded 2-core CI machine the first start of a raylet can
 # take longer, so a failed start is cleaned up and tried again.
 START_ATTEMPTS = 3
+# The raylet waits for its dashboard agent (a Python process importing much of Ray) to write its
+# port file, 30 s by default, then aborts: a loaded CI machine needs longer.
+SLOW_MACHINE = {"RAY_agent_register_timeout_ms": "180000"}
 
 
 def free_port() -> int:
@@ -88,14 +91,22 @@ class RayCluster:
             self.address = f"127.0.0.1:{port}"
         else:
             command += [f"--address={self.address}"]
-        environment = clean_env(**{TAG: tag, "RAY_USAGE_STATS_ENABLED": "0"}, **(env or {}))
+        environment = clean_env(**{TAG: tag, "RAY_USAGE_STATS_ENABLED": "0", **SLOW_MACHINE}, **(env or {}))
         for _ in range(START_ATTEMPTS):
             done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=180,
                                   stdin=subprocess.DEVNULL)
             if done.returncode == 0:
                 return
             kill_tagged(tag)  # what the failed start left running
-        raise RuntimeError(f"ray start ({label}) failed {START_ATTEMPTS} times:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"ray start ({label}) failed {START_ATTEMPTS} times:\n{done.stderr[-1500:]}\n{self.logs()}")
+
+    def logs(self) -> str:
+        """The tails of the session's raylet and GCS logs, for a start that failed."""
+        folder = Path(self.temp_dir) / "session_latest" / "logs"
+        parts = []
+        for path in sorted(folder.glob("raylet*.out")) + sorted(folder.glob("gcs_server*.out")):
+            parts.append(f"--- {path.name}\n{path.read_text(errors='replace')[-1500:]}")
+        return "\n".join(parts)
 
     def wait_for_nodes(self, python: Path, count: int, timeout: float = 120) -> None:
         """Until Ray's node table lists `count` alive nodes."""
