@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -25,6 +25,7 @@ from envdoctor.cli_options import (
     ExtraIndexUrlOption, FindLinksOption, IndexUrlOption, RequirementFileOption, WithMoreArgument, WithOption,
 )
 from envdoctor.errors import EXIT_INTERRUPTED
+from envdoctor.fleet.fleet_formats import FleetFormat as FleetFormatOption
 from envdoctor.outputs import append_step_summary, emit, note, record_baseline, redacting, write_file
 from envdoctor.probe.start import DEFAULT_TIMEOUT
 from envdoctor.terminal import color_wanted, progress_shown, terminal_confirm, terminal_scope, terminal_width
@@ -246,6 +247,36 @@ def diff(
         render = render_diff_json if fmt is DiffFormat.json else render_diff_text
         sys.stdout.write(render(old_side, new_side, differences))
         return 1 if differences else 0
+
+    guarded(body)
+
+
+@app.command()
+def fleet(
+    ray: Annotated[bool, typer.Option("--ray", help="Collect from every alive node of a Ray cluster (needs envdoctor[ray]).")] = False,
+    address: Annotated[str, typer.Option("--address", help="The Ray cluster to join with --ray.")] = "auto",
+    slurm: Annotated[bool, typer.Option("--slurm", help="Collect with srun --ntasks-per-node=1 (inside an allocation, or with --slurm-args).")] = False,
+    slurm_args: Annotated[str, typer.Option("--slurm-args", help="More srun arguments, e.g. \"-N 8 -p gpu\".")] = "",
+    sources: Annotated[Optional[List[str]], typer.Option("--from", help="Snapshot files or folders of them, one per node (repeatable).")] = None,
+    python: Annotated[Optional[str], typer.Option("--python", "-p", help="The interpreter to inspect on every node [default: the one Ray's workers use / envdoctor's].")] = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    fmt: Annotated[FleetFormatOption, typer.Option("--format", "-f", help="Output format on stdout.")] = FleetFormatOption.text,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
+    strict: StrictOption = False,
+    config: ConfigOption = None,
+    deep: Annotated[bool, typer.Option("--deep", help="Also run a real all-reduce across the nodes (nccl on GPUs, gloo on CPUs), and on failure one per pair of nodes (--ray).")] = False,
+) -> None:
+    """Check every node of a cluster and what differs between them (body: envdoctor/fleet_command.py).
+
+    Exit 0 clean, 1 findings on a node or across nodes, 2 usage error.  --timeout is per node.
+    """
+
+    def body() -> int:
+        from envdoctor.fleet_command import run_fleet
+
+        text, code = run_fleet(ray, address, slurm, slurm_args, sources or [], python, timeout, config, strict, fmt, deep)
+        emit(text, output, "fleet report")
+        return code
 
     guarded(body)
 

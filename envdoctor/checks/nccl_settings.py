@@ -18,6 +18,7 @@ from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Severity
 from envdoctor.model.network_facts import NetworkInterface
 from envdoctor.vocabulary.installed import installed, torch_build, torch_variant
+from envdoctor.vocabulary.nccl_interface_lists import selected
 from envdoctor.vocabulary.stack import NCCL_DISTRIBUTIONS
 from envdoctor.vocabulary.versions import release
 
@@ -54,30 +55,6 @@ def _shown(version: Optional[Tuple[int, ...]]) -> str:
 
 
 # --- NCCL_SOCKET_IFNAME and NCCL_IB_HCA: NCCL's interface-list syntax -------------------------
-
-
-def parse_interface_list(value: str) -> Tuple[bool, bool, List[str]]:
-    """(exclude, exact, names) as NCCL reads such a list (src/misc/socket.cc findInterfaces,
-    src/misc/utils.cc parseStringList): a leading `^` excludes, then a leading `=` asks for
-    exact names instead of prefixes; entries are comma-separated, `:port` suffixes dropped."""
-    exclude = value.startswith("^")
-    rest = value[1:] if exclude else value
-    exact = rest.startswith("=")
-    rest = rest[1:] if exact else rest
-    names = [entry.split(":", 1)[0] for entry in rest.split(",")]
-    return exclude, exact, [name for name in names if name]
-
-
-def selected(names: Sequence[str], value: str) -> List[str]:
-    """The names among `names` that the list `value` selects (NCCL compares case-sensitively)."""
-    exclude, exact, wanted = parse_interface_list(value)
-
-    def listed(name: str) -> bool:
-        if not wanted:
-            return True  # an empty list matches everything (matchIfList)
-        return any(name == entry if exact else name.startswith(entry) for entry in wanted)
-
-    return [name for name in names if listed(name) != exclude]
 
 
 def _state(interface: NetworkInterface) -> str:

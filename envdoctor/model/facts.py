@@ -529,7 +529,12 @@ class Facts(Record):
     def load(cls, path: str, option: str = "--facts") -> "Facts":
         """A snapshot file (`envdoctor snapshot -o`) read back; anything that is not one is a
         UsageError naming `option` and the path."""
-        data = read_json(path, option)
+        return cls.from_document(read_json(path, option), path, option)
+
+    @classmethod
+    def from_document(cls, data: Any, path: str, option: str = "--facts") -> "Facts":
+        """A snapshot document already parsed from JSON (`fleet --from` reads it inside a node
+        document), checked as `load` checks a file."""
         if not isinstance(data, dict) or "schema_version" not in data or not isinstance(data.get("target"), dict):
             raise UsageError(f"{option} {path}: not an envdoctor snapshot (no schema_version/target)")
         version = data["schema_version"]

@@ -55,6 +55,8 @@ LAYERS = {
                         "envdoctor.report", *_WORDS),
     # check --with: the install resolved by the target's installer, the facts after it, the two runs compared
     "envdoctor.preflight": ("envdoctor.engine", "envdoctor.processes", *_WORDS),
+    # `fleet`: one snapshot per node through an engine, the nodes compared (envdoctor/fleet/__init__.py)
+    "envdoctor.fleet": ("envdoctor.engine", "envdoctor.probe", "envdoctor.report", *_WORDS),
     # settings -> selection -> facts -> check run, for every command (redaction: a live environment
     # compared with a snapshot, --against, is masked as the snapshot was)
     "envdoctor.collect": ("envdoctor.config", "envdoctor.engine", "envdoctor.policy", "envdoctor.preflight", "envdoctor.probe",
@@ -64,6 +66,7 @@ LAYERS = {
     "envdoctor.cli": ("envdoctor",),
     "envdoctor.python_api": ("envdoctor",),  # envdoctor.check() for notebooks and scripts
     "envdoctor.cli_options": ("envdoctor",),
+    "envdoctor.fleet_command": ("envdoctor",),
     "envdoctor.boundary": ("envdoctor",),
     "envdoctor.outputs": ("envdoctor",),
     "envdoctor.terminal": ("envdoctor",),
@@ -71,7 +74,7 @@ LAYERS = {
     "envdoctor.__main__": ("envdoctor",),
 }
 # Only the command line may import these (the top of the table).
-COMMAND_LINE = ("envdoctor.cli", "envdoctor.cli_options", "envdoctor.boundary", "envdoctor.outputs",
+COMMAND_LINE = ("envdoctor.cli", "envdoctor.cli_options", "envdoctor.fleet_command", "envdoctor.boundary", "envdoctor.outputs",
                 "envdoctor.terminal", "envdoctor.launch", "envdoctor.__main__", "envdoctor.collect",
                 "envdoctor.python_api")
 # The package itself (envdoctor/__init__.py holds only the version) may be imported by any layer.

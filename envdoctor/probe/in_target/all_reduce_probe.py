@@ -7,7 +7,9 @@
 # peer-access matrix (torch.cuda.can_device_access_peer) for the nccl backend.  The backend
 # is nccl on GPUs; the tests run the same code with gloo on CPU.
 #
-# OPTIONS (JSON): rank, world_size, port, backend, timeout (seconds, for the process group).
+# OPTIONS (JSON): rank, world_size, port, backend, timeout (seconds, for the process group);
+# across nodes (`fleet --ray --deep`) also address (the rendezvous host, rank 0's node) and
+# local_rank (the GPU on this node).
 import json
 import sys
 import time
@@ -32,14 +34,16 @@ def run_rank(options):
     import torch.distributed as dist
 
     rank, size, backend = options["rank"], options["world_size"], options["backend"]
+    local_rank = options.get("local_rank", rank)
     result = {"rank": rank}
     if backend == "nccl":
-        torch.cuda.set_device(rank)
+        torch.cuda.set_device(local_rank)
         if rank == 0:
             result["peer_access"] = _peer_access(torch)
-    device = "cuda:%d" % rank if backend == "nccl" else "cpu"
+    device = "cuda:%d" % local_rank if backend == "nccl" else "cpu"
     started = time.perf_counter()
-    dist.init_process_group(backend, init_method="tcp://127.0.0.1:%d" % options["port"], rank=rank,
+    address = options.get("address", "127.0.0.1")
+    dist.init_process_group(backend, init_method="tcp://%s:%d" % (address, options["port"]), rank=rank,
                             world_size=size, timeout=datetime.timedelta(seconds=options["timeout"]))
     try:
         value = torch.tensor([float(rank + 1)], device=device)
