@@ -253,18 +253,18 @@ def diff(
 
 @app.command()
 def fleet(
-    ray: Annotated[bool, typer.Option("--ray", help="Collect from every alive node of a Ray cluster (needs envdoctor[ray]).")] = False,
-    address: Annotated[str, typer.Option("--address", help="The Ray cluster to join with --ray.")] = "auto",
-    slurm: Annotated[bool, typer.Option("--slurm", help="Collect with srun --ntasks-per-node=1 (inside an allocation, or with --slurm-args).")] = False,
-    slurm_args: Annotated[str, typer.Option("--slurm-args", help="More srun arguments, e.g. \"-N 8 -p gpu\".")] = "",
-    sources: Annotated[Optional[List[str]], typer.Option("--from", help="Snapshot files or folders of them, one per node (repeatable).")] = None,
-    python: Annotated[Optional[str], typer.Option("--python", "-p", help="The interpreter to inspect on every node [default: the one Ray's workers use / envdoctor's].")] = None,
+    ray: Annotated[bool, typer.Option("--ray", help=literal("Collect from every alive node of a Ray cluster (needs envdoctor[ray])."))] = False,
+    address: Annotated[str, typer.Option("--address", help=literal("The Ray cluster to join with --ray."))] = "auto",
+    slurm: Annotated[bool, typer.Option("--slurm", help=literal("Collect with srun --ntasks-per-node=1 (inside an allocation, or with --slurm-args)."))] = False,
+    slurm_args: Annotated[str, typer.Option("--slurm-args", help=literal("More srun arguments, e.g. \"-N 8 -p gpu\"."))] = "",
+    sources: Annotated[Optional[List[str]], typer.Option("--from", help=literal("Snapshot files or folders of them, one per node (repeatable)."))] = None,
+    python: Annotated[Optional[str], typer.Option("--python", "-p", help=literal("The interpreter to inspect on every node [default: the one Ray's workers use / envdoctor's]."))] = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
-    fmt: Annotated[FleetFormatOption, typer.Option("--format", "-f", help="Output format on stdout.")] = FleetFormatOption.text,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
+    fmt: Annotated[FleetFormatOption, typer.Option("--format", "-f", help=literal("Output format on stdout."))] = FleetFormatOption.text,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help=literal("Write the report here instead of stdout."))] = None,
     strict: StrictOption = False,
     config: ConfigOption = None,
-    deep: Annotated[bool, typer.Option("--deep", help="Also run a real all-reduce across the nodes (nccl on GPUs, gloo on CPUs), and on failure one per pair of nodes (--ray).")] = False,
+    deep: Annotated[bool, typer.Option("--deep", help=literal("Also run a real all-reduce across the nodes (nccl on GPUs, gloo on CPUs), and on failure one per pair of nodes (--ray)."))] = False,
 ) -> None:
     """Check every node of a cluster and what differs between them (body: envdoctor/fleet_command.py).
 
