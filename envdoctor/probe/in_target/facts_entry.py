@@ -20,7 +20,7 @@ import json
 import os
 
 from .dist_cache import DistCache
-from .distributions import distributions, mark_editable_sources, mark_os_packages
+from .distributions import compact, distributions, mark_editable_sources, mark_os_packages
 from .emit import write_framed
 from .filesystem import DirCache
 from .finders import import_system
@@ -49,6 +49,7 @@ def collect_facts(options):
     mark_editable_sources(path_entries, dists)
     mark_os_packages(dists)
     mark_record_hashes(dists)
+    compact(dists)
     names = set()
     for dist in dists:
         names.update(n.split(".")[0] for n in dist.get("top_level") or ())
