@@ -21,7 +21,7 @@ from envdoctor.probe.command import payload_argv
 from envdoctor.probe.dist_cache_file import dist_cache_path
 from envdoctor.probe.frame import extract_document
 from envdoctor.probe.in_target.dist_cache import MARGIN_NS
-from tests.conftest import clean_env
+from tests.conftest import clean_env, require_python
 from tests.helpers.venvs import tree_state
 from tests.helpers.wheels import build_wheel
 
@@ -84,11 +84,13 @@ def cached_env(tmp_path, monkeypatch):
     return clean_env()
 
 
-@pytest.fixture
-def venv_with_deep_package(new_venv, tmp_path):
-    """deeppkg (deeppkg/sub/inner/mod.py: a file two folders down) requiring helper, which is installed."""
+@pytest.fixture(params=[None, "3.8", "3.13"], ids=["default", "py3.8", "py3.13"])
+def venv_with_deep_package(new_venv, tmp_path, request):
+    """deeppkg (deeppkg/sub/inner/mod.py: a file two folders down) requiring helper, which is installed;
+    on envdoctor's Python, the oldest the probe supports, and the newest (the cache file is written
+    by envdoctor's Python and read by the target's)."""
     wheels = tmp_path / "wheels"
-    venv = new_venv()
+    venv = new_venv(require_python(request.param) if request.param else None)
     helper = build_wheel(wheels, "helper", "1.0", {"helper/__init__.py": "VALUE = 1\n"})
     deep = build_wheel(wheels, "deeppkg", "1.0", {
         "deeppkg/__init__.py": "", "deeppkg/sub/__init__.py": "", "deeppkg/sub/inner/__init__.py": "",
