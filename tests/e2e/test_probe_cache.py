@@ -10,6 +10,7 @@ ENVDOCTOR_CACHE_DIR, never in the target (tree_state proves the venv untouched).
 
 from __future__ import annotations
 
+import marshal
 import os
 import subprocess
 import time
@@ -22,10 +23,13 @@ from envdoctor.probe.dist_cache_file import dist_cache_path
 from envdoctor.probe.frame import extract_document
 from envdoctor.probe.in_target.dist_cache import MARGIN_NS
 from tests.conftest import clean_env, require_python
+from tests.e2e import test_healthy_torch
 from tests.helpers.venvs import tree_state
 from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
+
+torch_venv = test_healthy_torch.torch_venv  # the session's one real torch venv, shared with test_healthy_torch
 
 
 def settle() -> None:
@@ -131,28 +135,31 @@ def test_metadata_edited_in_place_is_read_again(run_envdoctor, venv_with_deep_pa
     assert pairs(check(run_envdoctor, venv, cached_env), "REQ") == {("REQ002", "deeppkg")}
 
 
-def test_a_pth_edited_to_add_a_folder_brings_its_distributions(run_envdoctor, new_venv, tmp_path, cached_env):
+@pytest.fixture
+def venv_and_folder(new_venv, tmp_path):
+    """A venv holding anchor, and a folder outside it holding needy, which requires helper (installed nowhere)."""
     wheels = tmp_path / "wheels"
-    extra = tmp_path / "extra"
+    folder = tmp_path / "extra"
     venv = new_venv()
     venv.install_files(build_wheel(wheels, "anchor", "1.0", {"anchor.py": ""}))  # served from the cache
-    venv.install_files(build_wheel(wheels, "needy", "1.0", {"needy.py": ""}, requires=["helper"]), extra=["--target", str(extra), "--no-deps"])
+    needy = build_wheel(wheels, "needy", "1.0", {"needy.py": ""}, requires=["helper"])
+    venv.install_files(needy, extra=["--target", str(folder), "--no-deps"])
+    return venv, folder
+
+
+def test_a_pth_edited_to_add_a_folder_brings_its_distributions(run_envdoctor, venv_and_folder, cached_env):
+    venv, folder = venv_and_folder
     pth = venv.site_packages / "extra_folder.pth"
     pth.write_text("# nothing yet\n")
     assert pairs(warmed(run_envdoctor, venv, cached_env), "REQ") == set()
-    pth.write_text(str(extra) + "\n")
+    pth.write_text(str(folder) + "\n")
     assert pairs(check(run_envdoctor, venv, cached_env), "REQ") == {("REQ001", "needy")}
 
 
-def test_pythonpath_changes_which_distributions_are_read(run_envdoctor, new_venv, tmp_path, cached_env):
-    wheels = tmp_path / "wheels"
-    extra = tmp_path / "extra"
-    venv = new_venv()
-    venv.install_files(build_wheel(wheels, "anchor", "1.0", {"anchor.py": ""}))  # served from the cache
-    venv.install_files(build_wheel(wheels, "needy", "1.0", {"needy.py": ""}, requires=["helper"]), extra=["--target", str(extra), "--no-deps"])
+def test_pythonpath_changes_which_distributions_are_read(run_envdoctor, venv_and_folder, cached_env):
+    venv, folder = venv_and_folder
     assert pairs(warmed(run_envdoctor, venv, cached_env), "REQ") == set()
-    with_path = dict(cached_env, PYTHONPATH=str(extra))
-    assert pairs(check(run_envdoctor, venv, with_path), "REQ") == {("REQ001", "needy")}
+    assert pairs(check(run_envdoctor, venv, dict(cached_env, PYTHONPATH=str(folder))), "REQ") == {("REQ001", "needy")}
     assert pairs(check(run_envdoctor, venv, cached_env), "REQ") == set()
 
 
@@ -167,3 +174,31 @@ def test_cold_and_warm_runs_report_the_same(run_envdoctor, venv_with_deep_packag
     warm = check(run_envdoctor, venv, cached_env)
     assert without_elapsed(warm) == without_elapsed(cold)
     assert pairs(cold, "INT") == {("INT001", "deeppkg")}
+
+
+@pytest.mark.parametrize("content", [b"not marshal at all", marshal.dumps({"fingerprint": None, "entries": {}}), None],
+                         ids=["garbage", "another-fingerprint", "wrong-shapes"])
+def test_an_unusable_cache_file_is_read_past_and_replaced(run_envdoctor, new_venv, tmp_path, cached_env, content):
+    wheels = tmp_path / "wheels"
+    venv = new_venv()
+    venv.install_files(build_wheel(wheels, "needy", "1.0", {"needy.py": ""}, requires=["helper"]))
+    expected = warmed(run_envdoctor, venv, cached_env)
+    path = Path(dist_cache_path(str(venv.python)))
+    if content is None:  # the right fingerprint, entries of the wrong shape
+        data = marshal.loads(path.read_bytes())
+        data["entries"] = {meta_dir: [1, None] for meta_dir in data["entries"]}
+        content = marshal.dumps(data)
+    path.write_bytes(content)
+    assert without_elapsed(check(run_envdoctor, venv, cached_env)) == without_elapsed(expected)
+    assert pairs(expected, "REQ") == {("REQ001", "needy")}
+    assert path.read_bytes() != content  # written anew from what the probe read
+
+
+def test_cold_and_warm_agree_on_the_real_torch_venv(run_envdoctor, torch_venv, cached_env):
+    """torch 2.13.0 (CPU, ~17,000 RECORD files in ~1,000 folders), numpy, requests and the rest, real wheels."""
+    settle()
+    cold = check(run_envdoctor, torch_venv, cached_env)
+    section = probe_cache_section(torch_venv, cached_env)
+    assert section["fresh"] == {} and section["reused"] == len(report_distributions(torch_venv, cached_env)) >= 10
+    warm = check(run_envdoctor, torch_venv, cached_env)
+    assert without_elapsed(warm) == without_elapsed(cold)

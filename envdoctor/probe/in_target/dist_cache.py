@@ -98,10 +98,16 @@ class DistCache(object):
     def cached(self, meta_dir):
         """A copy of the distribution's cached facts when every stamp is unchanged, else None."""
         entry = self.entries.pop(meta_dir, None)
-        if entry is None or stamps(os.path.dirname(meta_dir), entry[0].split("\0"), self.seen)[0] != entry[1]:
+        if entry is None:
+            return None
+        try:
+            if stamps(os.path.dirname(meta_dir), entry[0].split("\0"), self.seen)[0] != entry[1]:
+                return None
+            dist = dict(entry[2])
+        except (TypeError, ValueError, IndexError, AttributeError):  # not an entry this code wrote
             return None
         self.reused += 1
-        return dict(entry[2])
+        return dist
 
     def start(self):
         """Watch the reads of one distribution's facts."""
