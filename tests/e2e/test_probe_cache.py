@@ -181,7 +181,7 @@ def test_cold_and_warm_runs_report_the_same(run_envdoctor, venv_with_deep_packag
 def test_an_unusable_cache_file_is_read_past_and_replaced(run_envdoctor, new_venv, tmp_path, cached_env, content):
     wheels = tmp_path / "wheels"
     venv = new_venv()
-    venv.install_files(build_wheel(wheels, "needy", "1.0", {"needy.py": ""}, requires=["helper"]))
+    venv.install_files(build_wheel(wheels, "needy", "1.0", {"needy.py": ""}, requires=["helper"]), extra=["--no-deps"])
     expected = warmed(run_envdoctor, venv, cached_env)
     path = Path(dist_cache_path(str(venv.python)))
     if content is None:  # the right fingerprint, entries of the wrong shape
