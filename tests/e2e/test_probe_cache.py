@@ -202,3 +202,14 @@ def test_cold_and_warm_agree_on_the_real_torch_venv(run_envdoctor, torch_venv, c
     assert section["fresh"] == {} and section["reused"] == len(report_distributions(torch_venv, cached_env)) >= 10
     warm = check(run_envdoctor, torch_venv, cached_env)
     assert without_elapsed(warm) == without_elapsed(cold)
+
+
+def test_files_two_distributions_both_install_are_found_from_the_cache_too(run_envdoctor, new_venv, tmp_path, cached_env):
+    """shared_files needs the module files of both: a distribution served from the cache has its RECORD read again for it."""
+    wheels = tmp_path / "wheels"
+    venv = new_venv()
+    venv.install_files(build_wheel(wheels, "alpha", "1.0", {"common/__init__.py": "A = 1\n"}))
+    venv.install_files(build_wheel(wheels, "beta", "1.0", {"common/__init__.py": "B = 1\n"}))
+    cold = warmed(run_envdoctor, venv, cached_env)
+    assert {code for code, _ in pairs(cold, "INT")} == {"INT004"}
+    assert without_elapsed(check(run_envdoctor, venv, cached_env)) == without_elapsed(cold)
