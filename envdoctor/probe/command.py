@@ -24,7 +24,7 @@ PACKAGE = "_envdoctor_probe"
 # imports: a test reads their imports and keeps it so); the last one's main() runs.
 FACTS_PROGRAM = (
     "emit", "filesystem", "module_names", "site_replay", "interpreter_facts", "sys_path", "wheel_files", "distributions",
-    "record_hashes", "finders", "module_resolution", "stack_facts", "toolchain_reader", "network_devices", "legacy_code_inputs", "facts_entry",
+    "dist_cache", "record_hashes", "finders", "module_resolution", "stack_facts", "toolchain_reader", "network_devices", "legacy_code_inputs", "facts_entry",
 )
 DEEP_PROGRAM = ("emit", "finders", "deep_import")
 # --deep on GPUs (probe/gpu_runtime_probes.py): one JIT build and launch; one rank of an all-reduce.
@@ -90,9 +90,11 @@ def deep_options() -> Dict[str, Any]:
 def payload_argv(python: str, mode: str, nonce: str, options: Optional[Dict[str, Any]] = None,
                  no_site: bool = False) -> List[str]:
     """The facts probe (mode "facts" or "trace-startup"); `options` add to facts_options()."""
+    from envdoctor.probe.dist_cache_file import dist_cache_path
+
     flags = ["-B", "-S"] if no_site else ["-B"]
     return [python, *flags, "-c", program_source(FACTS_PROGRAM), mode, nonce,
-            encode_options({**facts_options(), **(options or {})})]
+            encode_options({**facts_options(), "dist_cache": dist_cache_path(python), **(options or {})})]
 
 
 def deep_argv(python: str, nonce: str, module: str) -> List[str]:

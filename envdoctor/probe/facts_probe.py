@@ -49,7 +49,13 @@ def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optiona
     document = None if result.timed_out else extract_document(result.stdout, nonce)
     if document is not None:
         startup = Startup(ok=True, pth_errors=tuple(parse_pth_errors(result.stderr)))
-        return facts_from_document(document, target, startup)
+        cache_section = document.pop("dist_cache", None)
+        facts = facts_from_document(document, target, startup)
+        if cache_section:
+            from envdoctor.probe.dist_cache_file import store
+
+            store(started.python, cache_section, document.get("distributions") or [])
+        return facts
     # Imported only when no document came back: every ordinary run would pay for it.
     from envdoctor.probe.diagnosis import diagnose
 

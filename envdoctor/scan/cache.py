@@ -11,24 +11,20 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import marshal
 import os
 import sys
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from envdoctor.scan.summary import scanner_fingerprint, summarize_source
+from envdoctor.vocabulary.cache_files import cache_folder, read_marshal, write_marshal
 
 # Below this many new files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 150
 
 
 def default_cache_dir() -> Path:
-    configured = os.environ.get("ENVDOCTOR_CACHE_DIR")
-    if configured:
-        return Path(configured) / "scan"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "envdoctor" / "scan"
+    return Path(cache_folder("scan"))
 
 
 def summarize_file(path: str) -> dict:
@@ -145,30 +141,16 @@ class SummaryStore:
 def read_entries(path: Optional[Path], root: str) -> dict:
     """A cache file's entries for `root` (the file names the folder it describes); {} when there
     is none or it cannot be read: the caller computes again, never fails a check over a cache."""
-    if path is None:
-        return {}
-    try:
-        with open(path, "rb") as handle:
-            data = marshal.load(handle)
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}
+    data = read_marshal(str(path)) if path is not None else None
     if not isinstance(data, dict) or data.get("root") != root or not isinstance(data.get("entries"), dict):
         return {}
     return data["entries"]
 
 
 def write_entries(path: Optional[Path], root: str, entries: dict) -> None:
-    """Write a cache file whole (a temporary file renamed over it); one that cannot be written is skipped."""
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with open(temporary, "wb") as handle:
-            marshal.dump({"root": root, "entries": entries}, handle)
-        os.replace(temporary, path)
-    except OSError:
-        pass
+    """Write a cache file whole; one that cannot be written is skipped."""
+    if path is not None:
+        write_marshal(str(path), {"root": root, "entries": entries})
 
 
 def _size(path: str) -> int:

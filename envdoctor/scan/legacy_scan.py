@@ -74,8 +74,7 @@ def scan_legacy_code(facts: Facts, cache_dir: Optional[Path] = None) -> LegacyCo
     finders: List[LegacyFinderSite] = []
     distributions = [d for d in facts.active_distributions().values() if not d.unreadable]
     for dist in distributions:
-        root, files = _files(dist, finder, index)
-        found = index.summaries(root, dist.metadata_path, files)
+        root, files, found = _summaries(dist, finder, index)
         if not found:
             continue
         missing = target.missing_uses(dist, found)
@@ -97,18 +96,47 @@ def scan_legacy_code(facts: Facts, cache_dir: Optional[Path] = None) -> LegacyCo
     )
 
 
-def _files(dist: Distribution, finder: StaticFinder, index: LegacyIndex) -> Tuple[str, List[SourceFile]]:
+def _summaries(dist: Distribution, finder: StaticFinder, index: LegacyIndex):
+    """(install folder, Python files, [(file, summary)] of those that hold anything): proven from
+    the RECORD's and the folders' stamps where the index can (its file list read only when a
+    summary holds anything), else with every file stat'ed."""
+    record_stamp = _record_stamp(dist)
+    if record_stamp is not None:
+        listed: List[List[SourceFile]] = []
+
+        def files() -> List[SourceFile]:
+            if not listed:
+                listed.append(_files(dist, finder, index, record_stamp)[1])
+            return listed[0]
+
+        found = index.proven(dist.location, dist.metadata_path, record_stamp, files)
+        if found is not None:
+            return dist.location, files() if found else [], found
+    root, files_list = _files(dist, finder, index, record_stamp)
+    return root, files_list, index.summaries(root, dist.metadata_path, files_list)
+
+
+def _record_stamp(dist: Distribution) -> Optional[str]:
+    """The RECORD's (size, mtime) of a distribution installed from one; None for an editable
+    install or one without a RECORD (its files are looked up, and stat'ed on every run)."""
+    if dist.record != "RECORD" or dist.editable:
+        return None
+    try:
+        stat = os.stat(os.path.join(dist.metadata_path, "RECORD"))
+    except OSError:
+        return None
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _files(dist: Distribution, finder: StaticFinder, index: LegacyIndex,
+           record_stamp: Optional[str]) -> Tuple[str, List[SourceFile]]:
     """(install folder, Python files) of a distribution.  Its RECORD's file list is kept in the
     index while the RECORD's (size, mtime) is unchanged: parsing torch's 15,000-row RECORD on
     every run cost more than the rest of the scan.  An editable install's files are looked up."""
-    try:
-        stat = os.stat(os.path.join(dist.metadata_path, "RECORD")) if dist.record == "RECORD" and not dist.editable else None
-    except OSError:
-        stat = None
-    if stat is None:
+    if record_stamp is None:
         unit = distribution_unit(dist, finder)
         return unit.root, list(unit.files)
-    files = index.files_of(dist.location, dist.metadata_path, f"{stat.st_size}:{stat.st_mtime_ns}",
+    files = index.files_of(dist.location, dist.metadata_path, record_stamp,
                            lambda: list(distribution_unit(dist, finder).files))
     return dist.location, files
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from envdoctor.probe import command
+from envdoctor.probe.dist_cache_file import dist_cache_path
 from envdoctor.vocabulary import secrets, stack
 
 IN_TARGET = Path(command.IN_TARGET)
@@ -163,6 +164,7 @@ def test_the_facts_probe_gets_the_vocabulary_in_its_options():
         "jit_modules": list(stack.JIT_MODULES),
         "jit_caches": [list(cache) for cache in stack.JIT_CACHES],
         "exact_modules": True,
+        "dist_cache": dist_cache_path("python"),  # the host's cache file, which the probe only reads
     }
     assert json.loads(command.deep_argv("python", "n0nce", "triton")[-1]) == {
         "torch_module": stack.TORCH_MODULE, "triton_module": stack.TRITON_MODULE}

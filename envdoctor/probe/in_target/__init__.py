@@ -10,7 +10,8 @@ relative imports.  So every module here:
   * never imports the packages it inspects (metadata is read as text, modules are
     located with importlib.util.find_spec on top-level names) -- deep_import.py, the
     --deep probe, is the one exception, since importing is its point;
-  * writes nothing: no bytecode (-B), no caches, no files;
+  * writes nothing: no bytecode (-B), no caches, no files (it reads the host's cache of
+    distributions, dist_cache.py; the host writes it);
   * takes the ML stack's names and the secret words from the options the host passes,
     never defining them itself (envdoctor/vocabulary/ holds them).
 """

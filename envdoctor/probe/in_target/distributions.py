@@ -399,11 +399,25 @@ def _unlistable_metadata(meta_dir, kind, location, entry):
     return dist
 
 
-def distributions(path_entries, dircache):
+def _read_listed(meta_dir, kind, location, entry, dircache, cache):
+    """(facts, module files) of one listable metadata folder, read and stamped for `cache`."""
+    watch = cache.start() if cache is not None else None
+    module_files = []
+    try:
+        dist = _read_or_report(meta_dir, kind, location, entry, dircache, module_files)
+        mark_wheel_tags(dist, meta_dir, module_files, dircache)
+    finally:
+        if watch is not None:
+            cache.finish(meta_dir, watch)
+    return dist, module_files
+
+
+def distributions(path_entries, dircache, cache=None):
     """The distributions of every sys.path folder; a folder that cannot be listed gets
-    `unreadable` (why) on its sys.path entry rather than silently holding nothing."""
+    `unreadable` (why) on its sys.path entry rather than silently holding nothing.
+    `cache` (dist_cache.DistCache) serves the distributions it proves unchanged."""
     found = []
-    files_of = {}  # metadata path -> the module files its RECORD lists
+    files_of = {}  # metadata path -> the module files its RECORD lists (None: served by the cache)
     seen_dirs = set()
     for entry in path_entries:
         location = entry["path"]
@@ -417,16 +431,36 @@ def distributions(path_entries, dircache):
             entry["unreadable"] = exc.strerror or str(exc)
             continue
         for meta_dir, kind in folders:
+            dist = cache.cached(meta_dir) if cache is not None else None
+            if dist is not None:  # proven unchanged: its module files are not cached (None)
+                dist["path_index"] = entry["index"]
+                found.append(dist)
+                files_of[meta_dir] = None
+                continue
             # Not a listable folder (the listing is reused), and not a single-file .egg-info
             # (a legitimate PKG-INFO, read below).
             if dircache.names(meta_dir) is None and not (kind == "egg-info" and os.path.isfile(meta_dir)):
                 found.append(_unlistable_metadata(meta_dir, kind, location, entry))
                 continue
-            module_files = []
-            found.append(_read_or_report(meta_dir, kind, location, entry, dircache, module_files))
-            mark_wheel_tags(found[-1], meta_dir, module_files, dircache)
-            files_of[meta_dir] = module_files
-    return found, shared_module_files(found, files_of)
+            dist, files_of[meta_dir] = _read_listed(meta_dir, kind, location, entry, dircache, cache)
+            found.append(dist)
+    return found, shared_module_files(found, files_of, dircache)
+
+
+# Keys the host's Distribution requires, or whose empty value differs from its default
+# (wheel_tags: [] is "a WHEEL without tags", None "no WHEEL read").
+_ALWAYS_SENT = frozenset(("name", "version", "metadata_path", "kind", "location", "path_index", "wheel_tags"))
+
+
+def compact(dists):
+    """Leave out of each distribution the values that are the host's defaults (None, an empty
+    list, the number 0): 1,000 distributions hold ~15,000 of them, which both sides would encode,
+    decode and convert for nothing.  tests/unit/test_probe_document.py holds the rule to the
+    Distribution record's defaults."""
+    for dist in dists:
+        for key in [k for k, v in dist.items() if k not in _ALWAYS_SENT and (
+                v is None or (type(v) is list and not v) or (type(v) is int and v == 0))]:
+            del dist[key]
 
 
 def _editable_install(dist):
@@ -459,10 +493,22 @@ def mark_editable_sources(path_entries, dists):
             entry["provenance"] = "editable-source"
 
 
-def shared_module_files(dists, files_of):
+def _module_files(dist, dircache):
+    """The module files of a distribution served by the cache, read again from its RECORD."""
+    module_files = []
+    derived = []
+    files, _, _ = record_files(dist["metadata_path"], dist["kind"], dist["location"], dircache.names(dist["metadata_path"]) or ())
+    if files is not None:
+        scan_record(files, dist["location"], _new_distribution(dist["metadata_path"], dist["kind"], dist["location"], 0),
+                    derived, dircache, module_files)
+    return module_files
+
+
+def shared_module_files(dists, files_of, dircache):
     """Module files that two distributions' RECORDs both list: they overwrite each other
     (triton and pytorch-triton-rocm both ship triton/__init__.py).  Only distributions
-    that share a top-level name can share a module file, so only those are compared."""
+    that share a top-level name can share a module file, so only those are compared
+    (a distribution the cache served has its RECORD read again for it: rare)."""
     by_module = {}
     for dist in dists:
         for module in dist.get("record_modules") or ():
@@ -472,7 +518,9 @@ def shared_module_files(dists, files_of):
     for dist in dists:  # sys.path order, as the metadata paths are reported
         meta_dir = dist["metadata_path"]
         if meta_dir in suspects:
-            for path in files_of.get(meta_dir, ()):
+            if meta_dir in files_of and files_of[meta_dir] is None:
+                files_of[meta_dir] = _module_files(dist, dircache)
+            for path in files_of.get(meta_dir) or ():
                 owners.setdefault(path, []).append(meta_dir)
     return [{"path": path, "metadata_paths": metas} for path, metas in owners.items() if len(metas) > 1]
 

@@ -14,11 +14,13 @@
 # define itself: environment_prefixes, secret_words and mask (which variables are
 # collected, and whose values are masked here, before they leave the target),
 # torch_module and listed_packages (the stack facts); and replay_site_skip,
-# exact_modules for the start-up diagnosis and the resolution test.
+# exact_modules for the start-up diagnosis and the resolution test; dist_cache, the host's
+# cache file of distributions proven before (dist_cache.py), read only.
 import json
 import os
 
-from .distributions import distributions, mark_editable_sources, mark_os_packages
+from .dist_cache import DistCache
+from .distributions import compact, distributions, mark_editable_sources, mark_os_packages
 from .emit import write_framed
 from .filesystem import DirCache
 from .finders import import_system
@@ -42,10 +44,12 @@ def collect_facts(options):
     dircache = DirCache()
     pth = pth_files(site_dirs, user_site, user_enabled)
     path_entries = sys_path_facts(cwd, site_dirs, user_site, pth)
-    dists, shared = distributions(path_entries, dircache)
+    cache = DistCache(options["dist_cache"]) if options.get("dist_cache") else None
+    dists, shared = distributions(path_entries, dircache, cache)
     mark_editable_sources(path_entries, dists)
     mark_os_packages(dists)
     mark_record_hashes(dists)
+    compact(dists)
     names = set()
     for dist in dists:
         names.update(n.split(".")[0] for n in dist.get("top_level") or ())
@@ -68,6 +72,7 @@ def collect_facts(options):
         "stack": stack,
         "toolchain": toolchain_facts(modules, stack["torch"], options),
         "network": network_facts(),
+        "dist_cache": cache.section() if cache is not None else None,
     }
 
 

@@ -6,9 +6,30 @@ import os
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)  # O_BINARY: no newline translation on Windows
 
 
+class Watch(object):
+    """The folders listed and the files read while one distribution's facts are made: what
+    those facts are a function of, and so what proves them unchanged later (dist_cache.py)."""
+
+    def __init__(self):
+        self.folders = set()
+        self.files = set()
+
+
+# The Watch of the distribution being read, or None: set by watching(), noted by read_text
+# and DirCache.names, so the readers themselves need not pass it along.
+_watch = [None]
+
+
+def watching(watch):
+    """Note every folder listed and file read in `watch` from now on (None: stop noting)."""
+    _watch[0] = watch
+
+
 def read_text(path):
     """A file's content as UTF-8 text.  os.open/os.read rather than open(): the probe reads
     three small files per distribution, and skipping the buffered file object halves that."""
+    if _watch[0] is not None:
+        _watch[0].files.add(path)
     fd = os.open(path, _READ_FLAGS)
     try:
         chunks = []
@@ -59,6 +80,8 @@ class DirCache(object):
         self.listings = {}
 
     def names(self, directory):
+        if _watch[0] is not None:
+            _watch[0].folders.add(directory)
         listing = self.listings.get(directory, False)
         if listing is False:
             try:

@@ -1,0 +1,49 @@
+"""The probe's cache of distributions, on the host side: which file, and storing what the probe proved.
+
+The probe reads the file (in_target/dist_cache.py) and writes nothing; its document's
+`dist_cache` section says which distributions it read afresh, with the stamps of what they
+were read from, which it read but may not store (changed too recently), and how many cached
+entries no longer match a metadata folder on sys.path.  Only then is the file read and
+written again here: an unchanged environment costs no write.  docs/explanation/probe-cache.md
+says what is cached and what proves it.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+
+# probe/command.py imports this module before launch.py starts the probe: no typing at run time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional
+
+from envdoctor.vocabulary.cache_files import cache_folder, read_marshal, write_marshal
+
+# The facts the probe sets after reading the distributions, from outside them: never stored
+# (the probe sets them again on every run).
+NOT_CACHED = ("path_index", "os_package", "editable_source", "editable_mode", "record_hashes_match")
+
+
+def dist_cache_path(python: str) -> str:
+    """The cache file of one target interpreter, named by its path as the user gave it."""
+    data = os.fsencode(python)
+    return os.path.join(cache_folder("probe"), f"dists-{zlib.crc32(data):08x}{zlib.adler32(data):08x}.marshal")
+
+
+def store(python: str, section: Optional[Dict[str, Any]], distributions: List[Dict[str, Any]]) -> None:
+    """Update the cache file from the probe's `dist_cache` section and the distributions of its document."""
+    if not section or not (section.get("fresh") or section.get("dropped") or section.get("unused")):
+        return  # every cached distribution was proven unchanged, and none is gone
+    path = dist_cache_path(python)
+    old = read_marshal(path)
+    kept = old["entries"] if isinstance(old, dict) and old.get("fingerprint") == section["fingerprint"] else {}
+    fresh, dropped = section["fresh"], set(section.get("dropped") or ())
+    entries = {}
+    for dist in distributions:
+        meta_dir = dist.get("metadata_path")
+        if meta_dir in fresh:
+            entries[meta_dir] = [*fresh[meta_dir], {k: v for k, v in dist.items() if k not in NOT_CACHED}]
+        elif meta_dir in kept and meta_dir not in dropped:
+            entries[meta_dir] = kept[meta_dir]
+    write_marshal(path, {"fingerprint": section["fingerprint"], "entries": entries})
