@@ -164,7 +164,7 @@ def test_the_facts_probe_gets_the_vocabulary_in_its_options():
         "jit_caches": [list(cache) for cache in stack.JIT_CACHES],
         "exact_modules": True,
     }
-    assert json.loads(command.deep_argv("python", "n0nce", "triton")[-1]) == {
+    assert json.loads(command.deep_argv("python", "n0nce", ["triton"])[-1]) == {
         "torch_module": stack.TORCH_MODULE, "triton_module": stack.TRITON_MODULE}
 
 
