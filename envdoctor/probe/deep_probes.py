@@ -24,7 +24,7 @@ from envdoctor.model.facts import Deep, Facts, canonicalize, from_dict
 from envdoctor.model.target import Target
 from envdoctor.probe.command import deep_argv, new_nonce
 from envdoctor.probe.frame import end_marker, extract_document
-from envdoctor.probe.gpu_runtime_probes import gpu_runtime
+from envdoctor.probe.gpu_runtime_probes import cancel_gpu_runtime, gpu_runtime, start_gpu_runtime
 from envdoctor.probe.process import Completed, Running, describe_exit, stderr_tail
 from envdoctor.vocabulary.stack import DEEP_MODULES, NUMPY, TORCH_MODULE, TRITON_MODULE
 from envdoctor.vocabulary.versions import parse_version
@@ -72,13 +72,23 @@ def import_modules(
     progress: Optional[Callable[[str], None]] = None,
 ) -> Dict[str, dict]:
     """Each module's answer, imported in order by one process; a module that hangs or crashes
-    costs that process its own answer only, and the modules after it go on in a fresh one."""
+    costs that process its own answer only, and the modules after it go on in a fresh one.
+
+    An import that raised or crashed after other modules were imported in the same process is
+    imported again alone, and that answer is kept: STK001 says `python -c 'import X'` fails,
+    which an earlier import's side effects must not decide.  (A hang is not repeated: it would
+    cost another --timeout.)"""
     documents: Dict[str, dict] = {}
+    followed: List[str] = []  # modules imported after others in their process
     pending = list(names)
     while pending:
         answers = _import_in_one_process(pending, target, timeout, environment, progress)
         documents.update((answer["module"], answer) for answer in answers)
+        followed += [answer["module"] for answer in answers[1:]]
         pending = pending[len(answers):]
+    for name in followed:
+        if documents[name]["outcome"] in ("error", "crash"):
+            documents[name] = _import_in_one_process([name], target, timeout, environment, progress)[0]
     return documents
 
 
@@ -144,8 +154,14 @@ def run_deep(
     started = time.perf_counter()
     triton_cache = tempfile.mkdtemp(prefix="envdoctor-triton-cache-")
     environment = {**DEEP_ENVIRONMENT, "TRITON_CACHE_DIR": triton_cache}
+    # The JIT build and the all-reduce start now where the static facts allow, so that they run
+    # while the modules are imported (probe/gpu_runtime_probes.py).
+    gpu_runs = start_gpu_runtime(facts, target, timeout)
     try:
         documents = import_modules(names, target, timeout, environment, progress)
+    except BaseException:  # an interruption, or a target that cannot run: the GPU runs end too
+        cancel_gpu_runtime(gpu_runs)
+        raise
     finally:
         shutil.rmtree(triton_cache, ignore_errors=True)
     data = {
@@ -154,6 +170,7 @@ def run_deep(
         "triton": (documents.get(TRITON_MODULE) or {}).get("triton"),
         "seconds": round(time.perf_counter() - started, 3),
     }
-    # The JIT build and the multi-GPU collective, after the imports (probe/gpu_runtime_probes.py).
-    data.update(gpu_runtime(facts, target, timeout, data["torch"], progress))
+    # The JIT build and the multi-GPU collective: collected (or started) now that torch's import
+    # has said whether CUDA works and how many GPUs it sees (probe/gpu_runtime_probes.py).
+    data.update(gpu_runtime(facts, target, timeout, data["torch"], progress, gpu_runs))
     return from_dict(Deep, data)
