@@ -86,3 +86,19 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+# flashinfer's import leaves a change in the process that breaks sglang's import after it; alone,
+# sglang imports.  vllm fails alone too.
+POISONS = "import os\nos.environ['ENVDOCTOR_TEST_POISONED'] = '1'\n"
+FAILS_AFTER_POISON = "import os\nif os.environ.get('ENVDOCTOR_TEST_POISONED'):\n    raise ImportError('poisoned')\n"
+FAILS = "raise ImportError('vllm cannot be imported here')\n"
+
+
+def test_a_failure_caused_by_an_earlier_import_in_the_process_is_not_blamed_on_the_module(
+        run_envdoctor, new_venv, tmp_path):
+    venv = stack_venv(new_venv, tmp_path / "wheels", [("flashinfer-python", "flashinfer", POISONS),
+                                                      ("sglang", "sglang", FAILS_AFTER_POISON), ("vllm", "vllm", FAILS)])
+    imports, attempts, _ = deep_snapshot(run_envdoctor, venv, tmp_path, timeout=60)
+    assert imports == [("torch", "ok"), ("flashinfer", "ok"), ("sglang", "ok"), ("vllm", "error")]
+    assert attempts[-1]["error"] == "ImportError: vllm cannot be imported here"
