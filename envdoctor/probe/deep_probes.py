@@ -64,72 +64,67 @@ def numpy_suspects(facts: Facts) -> List[str]:
     return found
 
 
-def import_modules(
-    names: Sequence[str],
-    target: Target,
-    timeout: float,
-    environment: Dict[str, str],
-    progress: Optional[Callable[[str], None]] = None,
-) -> Dict[str, dict]:
-    """Each module's answer, imported in order by one process; a module that hangs or crashes
-    costs that process its own answer only, and the modules after it go on in a fresh one.
+class DeepImports:
+    """The deep import processes of one run: the target, each module's --timeout, their environment."""
 
-    An import that raised or crashed after other modules were imported in the same process is
-    imported again alone, and that answer is kept: STK001 says `python -c 'import X'` fails,
-    which an earlier import's side effects must not decide.  (A hang is not repeated: it would
-    cost another --timeout.)"""
-    documents: Dict[str, dict] = {}
-    followed: List[str] = []  # modules imported after others in their process
-    pending = list(names)
-    while pending:
-        answers = _import_in_one_process(pending, target, timeout, environment, progress)
-        documents.update((answer["module"], answer) for answer in answers)
-        followed += [answer["module"] for answer in answers[1:]]
-        pending = pending[len(answers):]
-    for name in followed:
-        if documents[name]["outcome"] in ("error", "crash"):
-            documents[name] = _import_in_one_process([name], target, timeout, environment, progress)[0]
-    return documents
+    def __init__(self, target: Target, timeout: float, environment: Dict[str, str],
+                 progress: Optional[Callable[[str], None]] = None):
+        self.target, self.timeout, self.environment, self.progress = target, timeout, environment, progress
 
+    def answers(self, names: Sequence[str]) -> Dict[str, dict]:
+        """Each module's answer, imported in order by one process; a module that hangs or crashes
+        costs that process its own answer only, and the modules after it go on in a fresh one.
 
-def _import_in_one_process(
-    modules: Sequence[str],
-    target: Target,
-    timeout: float,
-    environment: Dict[str, str],
-    progress: Optional[Callable[[str], None]],
-) -> List[dict]:
-    """The answers of one deep import process, in order, at least one: the modules it answered
-    for, then the first one it did not answer for (timeout or crash), where it stopped early.
+        An import that raised or crashed after other modules were imported in the same process is
+        imported again alone, and that answer is kept: STK001 says `python -c 'import X'` fails,
+        which an earlier import's side effects must not decide.  (A hang is not repeated: it would
+        cost another --timeout.)"""
+        documents: Dict[str, dict] = {}
+        followed: List[str] = []  # modules imported after others in their process
+        pending = list(names)
+        while pending:
+            answers = self.one_process(pending)
+            documents.update((answer["module"], answer) for answer in answers)
+            followed += [answer["module"] for answer in answers[1:]]
+            pending = pending[len(answers):]
+        for name in followed:
+            if documents[name]["outcome"] in ("error", "crash"):
+                documents[name] = self.one_process([name])[0]
+        return documents
 
-    The watchdog is the process's deadline: --timeout from its start for the first module
-    (start-up included, as a lone `python -c 'import X'` would have it), then --timeout from
-    each answer for the next, so that every module has its own budget and a hang is blamed on
-    the module that was being imported when the budget ran out."""
-    nonce = new_nonce()
-    ends = [end_marker(f"{nonce}-{index}") for index in range(len(modules))]
-    answered, budget_start = 0, time.monotonic()
+    def one_process(self, modules: Sequence[str]) -> List[dict]:
+        """The answers of one deep import process, in order, at least one: the modules it answered
+        for, then the first one it did not answer for (timeout or crash), where it stopped early.
 
-    def next_deadline(stdout: bytes) -> float:
-        nonlocal answered, budget_start
-        while answered < len(modules) and ends[answered] in stdout:
-            answered += 1
-            budget_start = time.monotonic()
-            if progress and answered < len(modules):
-                progress(f"importing {modules[answered]}")
-        return budget_start + timeout
+        The watchdog is the process's deadline: --timeout from its start for the first module
+        (start-up included, as a lone `python -c 'import X'` would have it), then --timeout from
+        each answer for the next, so that every module has its own budget and a hang is blamed on
+        the module that was being imported when the budget ran out."""
+        nonce, timeout, progress = new_nonce(), self.timeout, self.progress
+        ends = [end_marker(f"{nonce}-{index}") for index in range(len(modules))]
+        answered, budget_start = 0, time.monotonic()
 
-    if progress:
-        progress(f"importing {modules[0]}")
-    child = Running(deep_argv(target.python, nonce, modules), target.cwd, budget_start + timeout, environment)
-    result = child.wait(ends[-1], next_deadline=next_deadline)
-    answers = []
-    for index, module in enumerate(modules):
-        document = extract_document(result.stdout, f"{nonce}-{index}")
-        if document is None:
-            return answers + [_failure(module, result, timeout, time.monotonic() - budget_start)]
-        answers.append(document)
-    return answers
+        def next_deadline(stdout: bytes) -> float:
+            nonlocal answered, budget_start
+            while answered < len(modules) and ends[answered] in stdout:
+                answered += 1
+                budget_start = time.monotonic()
+                if progress and answered < len(modules):
+                    progress(f"importing {modules[answered]}")
+            return budget_start + timeout
+
+        if progress:
+            progress(f"importing {modules[0]}")
+        argv = deep_argv(self.target.python, nonce, modules)
+        child = Running(argv, self.target.cwd, budget_start + timeout, self.environment)
+        result = child.wait(ends[-1], next_deadline=next_deadline)
+        answers = []
+        for index, module in enumerate(modules):
+            document = extract_document(result.stdout, f"{nonce}-{index}")
+            if document is None:
+                return answers + [_failure(module, result, timeout, time.monotonic() - budget_start)]
+            answers.append(document)
+        return answers
 
 
 def _failure(module: str, result: Completed, timeout: float, seconds: float) -> dict:
@@ -158,7 +153,7 @@ def run_deep(
     # while the modules are imported (probe/gpu_runtime_probes.py).
     gpu_runs = start_gpu_runtime(facts, target, timeout)
     try:
-        documents = import_modules(names, target, timeout, environment, progress)
+        documents = DeepImports(target, timeout, environment, progress).answers(names)
     except BaseException:  # an interruption, or a target that cannot run: the GPU runs end too
         cancel_gpu_runtime(gpu_runs)
         raise
