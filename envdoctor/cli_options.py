@@ -51,7 +51,7 @@ ScanOption = Annotated[
 NoScanOption = Annotated[bool, typer.Option("--no-scan", help=literal("Skip the static import scan."))]
 DeepOption = Annotated[
     bool,
-    typer.Option("--deep", help=literal("Also import the installed stack (torch, triton, flashinfer, sglang, vllm, ...), each in its own subprocess with --timeout: CUDA use, arch list, a kernel launch, a Triton kernel.")),
+    typer.Option("--deep", help=literal("Also import the installed stack (torch, triton, flashinfer, sglang, vllm, ...), in one subprocess, each with its own --timeout: CUDA use, arch list, a kernel launch, a Triton kernel.")),
 ]
 ConfigOption = Annotated[
     Optional[str],

@@ -491,7 +491,7 @@ def jit_build_fails(facts: Facts) -> Iterator:
         https://docs.nvidia.com/cuda/cuda-driver-api/group__CUDA__MODULE.html
     """
     build = facts.deep.jit_build if facts.deep else None
-    if build is None or build.outcome in ("ok", "skipped"):
+    if build is None or build.outcome == "ok":
         return
     causes = [f"{code}: {finding.title}" for code, function in STATIC_CAUSES
               for finding in function(facts) if finding.severity == Severity.ERROR]

@@ -19,13 +19,14 @@ from envdoctor.vocabulary.stack import TRITON, TRITON_MODULE
     fix="manual",
 )
 def stack_import_fails(facts: Facts) -> Iterator:
-    """Report each stack module whose import failed in its own deep-probe subprocess.
+    """Report each stack module whose import failed in the deep probe's subprocess.
 
     What it detects
         `--deep` imports every installed stack module (torch, triton, triton_kernels,
-        flashinfer, sgl_kernel, sglang, vllm, aiter, xformers, flash_attn, ...) in a separate
-        subprocess from the target's working directory: an exception, a crash (a signal such as
-        SIGSEGV or SIGABRT) or no answer within --timeout.
+        flashinfer, sgl_kernel, sglang, vllm, aiter, xformers, flash_attn, ...) in a subprocess
+        from the target's working directory, torch first: an exception, a crash (a signal such
+        as SIGSEGV or SIGABRT) or no answer within --timeout. An exception or crash met after
+        other imports is confirmed by importing the module again alone.
 
     Why it breaks
         It is the error the workload will meet at start-up, reproduced without running the

@@ -73,7 +73,7 @@ class JitBuild(Record):
     """`--deep`: a one-line CUDA kernel built by the toolkit's nvcc with torch's arch flags, loaded
     with cuModuleLoadData and launched (probe/in_target/jit_build_probe.py)."""
 
-    outcome: str  # ok | build-failed | launch-failed | wrong-result | timeout | crash | skipped
+    outcome: str  # ok | build-failed | launch-failed | wrong-result | timeout | crash
     error: Optional[str] = None  # the compiler's or CUDA's own message (last lines)
     seconds: float = 0.0
     arch_list: Optional[str] = None  # TORCH_CUDA_ARCH_LIST in force for the build
@@ -101,4 +101,3 @@ class MultiGpu(Record):
     topology: Dict[str, Dict[str, str]] = field(default_factory=dict)  # `nvidia-smi topo -m`: GPU0 -> {GPU1: NV18, ...}
     topology_source: str = ""
     all_reduce: Optional[AllReduce] = None
-    error: Optional[str] = None

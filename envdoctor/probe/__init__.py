@@ -10,5 +10,5 @@ frame.py          cut the JSON document out of the target's stdout by its nonce 
 facts_document.py the document and site's .pth errors on stderr, made into Facts
 diagnosis.py      no document came back: name the .pth line that kills start-up, replay without it
 facts_probe.py    run_probe(): start or take the started probe, wait, read it or diagnose
-deep_probes.py    --deep: one target subprocess per stack module, several at once
+deep_probes.py    --deep: the stack's modules imported in one target subprocess, torch first
 """

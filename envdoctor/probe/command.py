@@ -97,9 +97,12 @@ def payload_argv(python: str, mode: str, nonce: str, options: Optional[Dict[str,
             encode_options({**facts_options(), "dist_cache": dist_cache_path(python), **(options or {})})]
 
 
-def deep_argv(python: str, nonce: str, module: str) -> List[str]:
-    """The deep probe that imports `module`."""
-    return [python, "-B", "-c", program_source(DEEP_PROGRAM), nonce, module, encode_options(deep_options())]
+def deep_argv(python: str, nonce: str, modules: Sequence[str]) -> List[str]:
+    """The deep probe that imports `modules`, one after the other, in one process."""
+    import json
+
+    return [python, "-B", "-c", program_source(DEEP_PROGRAM), nonce, json.dumps(list(modules)),
+            encode_options(deep_options())]
 
 
 def encode_options(options: Dict[str, Any]) -> str:

@@ -1,29 +1,30 @@
-"""Deep probes (--deep): import each installed stack module in its own target subprocess (in_target/deep_import.py).
+"""Deep probes (--deep): import the installed stack modules in one target subprocess (in_target/deep_import.py).
 
 What only an import can tell: does `import sglang` work, what did it add to
 sys.meta_path, is CUDA usable by torch, does a Triton kernel compile and run.
-Each module gets its own subprocess and its own --timeout, counted from that
-subprocess's start (not what is left of the probe's: a cold torch or Triton import
-that takes most of a minute is slow, not hung); at its end the subprocess is ended
-with every process it started, so a segfault, a hang or a poisoned CUDA context
-costs that one answer, never the run.  An import that "hangs" (STK001) had its whole
---timeout.
-Several run at once; torch's import dominates and the rest overlap with it.
+One process imports torch first and then each other module, so torch (which
+dominates every stack module's import) is imported once, not once per module.
+Each module still gets its own --timeout (not what is left of the probe's: a cold
+torch or Triton import that takes most of a minute is slow, not hung): the first
+counted from the process's start, each next one from the previous module's answer.
+A module that runs out of it, or kills the process (a segfault, os._exit), costs
+its own answer only: the process is ended with every process it started and the
+modules after it are imported by a fresh one.  An import that "hangs" (STK001) had
+its whole --timeout.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from envdoctor.model.facts import Deep, Facts, canonicalize, from_dict
 from envdoctor.model.target import Target
 from envdoctor.probe.command import deep_argv, new_nonce
 from envdoctor.probe.frame import end_marker, extract_document
-from envdoctor.probe.gpu_runtime_probes import gpu_runtime
+from envdoctor.probe.gpu_runtime_probes import cancel_gpu_runtime, gpu_runtime, start_gpu_runtime
 from envdoctor.probe.process import Completed, Running, describe_exit, stderr_tail
 from envdoctor.vocabulary.stack import DEEP_MODULES, NUMPY, TORCH_MODULE, TRITON_MODULE
 from envdoctor.vocabulary.versions import parse_version
@@ -63,14 +64,78 @@ def numpy_suspects(facts: Facts) -> List[str]:
     return found
 
 
-def _attempt(module: str, result: Completed, nonce: str) -> dict:
-    document = None if result.timed_out else extract_document(result.stdout, nonce)
-    if document is not None:
-        return document
-    outcome = "timeout" if result.timed_out else "crash"
+class DeepImports:
+    """The deep import processes of one run: the target, each module's --timeout, their environment."""
+
+    def __init__(self, target: Target, timeout: float, environment: Dict[str, str],
+                 progress: Optional[Callable[[str], None]] = None):
+        self.target, self.timeout, self.environment, self.progress = target, timeout, environment, progress
+
+    def answers(self, names: Sequence[str]) -> Dict[str, dict]:
+        """Each module's answer, imported in order by one process; a module that hangs or crashes
+        costs that process its own answer only, and the modules after it go on in a fresh one.
+
+        An import that raised or crashed after other modules were imported in the same process is
+        imported again alone, and that answer is kept: STK001 says `python -c 'import X'` fails,
+        which an earlier import's side effects must not decide.  (A hang is not repeated: it would
+        cost another --timeout.)"""
+        documents: Dict[str, dict] = {}
+        followed: List[str] = []  # modules imported after others in their process
+        pending = list(names)
+        while pending:
+            answers = self.one_process(pending)
+            documents.update((answer["module"], answer) for answer in answers)
+            followed += [answer["module"] for answer in answers[1:]]
+            pending = pending[len(answers):]
+        for name in followed:
+            if documents[name]["outcome"] in ("error", "crash"):
+                documents[name] = self.one_process([name])[0]
+        return documents
+
+    def one_process(self, modules: Sequence[str]) -> List[dict]:
+        """The answers of one deep import process, in order, at least one: the modules it answered
+        for, then the first one it did not answer for (timeout or crash), where it stopped early.
+
+        The watchdog is the process's deadline: --timeout from its start for the first module
+        (start-up included, as a lone `python -c 'import X'` would have it), then --timeout from
+        each answer for the next, so that every module has its own budget and a hang is blamed on
+        the module that was being imported when the budget ran out."""
+        nonce, timeout, progress = new_nonce(), self.timeout, self.progress
+        ends = [end_marker(f"{nonce}-{index}") for index in range(len(modules))]
+        answered, budget_start = 0, time.monotonic()
+
+        def next_deadline(stdout: bytes) -> float:
+            nonlocal answered, budget_start
+            while answered < len(modules) and ends[answered] in stdout:
+                answered += 1
+                budget_start = time.monotonic()
+                if progress and answered < len(modules):
+                    progress(f"importing {modules[answered]}")
+            return budget_start + timeout
+
+        if progress:
+            progress(f"importing {modules[0]}")
+        argv = deep_argv(self.target.python, nonce, modules)
+        child = Running(argv, self.target.cwd, budget_start + timeout, self.environment)
+        result = child.wait(ends[-1], next_deadline=next_deadline)
+        answers = []
+        for index, module in enumerate(modules):
+            document = extract_document(result.stdout, f"{nonce}-{index}")
+            if document is None:
+                return answers + [_failure(module, result, timeout, time.monotonic() - budget_start)]
+            answers.append(document)
+        return answers
+
+
+def _failure(module: str, result: Completed, timeout: float, seconds: float) -> dict:
+    """The answer for the module a deep import process stopped at without answering for it."""
+    if result.timed_out:
+        outcome, how = "timeout", f"no result within {timeout:.3g} s (killed)"
+    else:
+        outcome, how = "crash", describe_exit(result)
     tail = stderr_tail(result.stderr, lines=2).replace("\n", " | ")
-    error = f"the import {describe_exit(result)}" + (f": {tail}" if tail else "")
-    return {"module": module, "ok": False, "outcome": outcome, "error": error}
+    return {"module": module, "ok": False, "outcome": outcome, "seconds": round(min(seconds, timeout), 3),
+            "error": f"the import {how}" + (f": {tail}" if tail else "")}
 
 
 def run_deep(
@@ -81,27 +146,18 @@ def run_deep(
     progress: Optional[Callable[[str], None]] = None,
 ) -> Deep:
     names = list(modules if modules is not None else deep_modules(facts))
-    parallel = max(2, min(4, (os.cpu_count() or 2) // 2))
     started = time.perf_counter()
     triton_cache = tempfile.mkdtemp(prefix="envdoctor-triton-cache-")
     environment = {**DEEP_ENVIRONMENT, "TRITON_CACHE_DIR": triton_cache}
-    documents = {}
-    pending = list(names)
-    running = []  # (module, nonce, Running), started in order, collected in order
+    # The JIT build and the all-reduce start now where the static facts allow, so that they run
+    # while the modules are imported (probe/gpu_runtime_probes.py).
+    gpu_runs = start_gpu_runtime(facts, target, timeout)
     try:
-        while pending or running:
-            while pending and len(running) < parallel:
-                module = pending.pop(0)
-                nonce = new_nonce()
-                argv = deep_argv(target.python, nonce, module)
-                running.append((module, nonce, Running(argv, target.cwd, time.monotonic() + timeout, environment)))
-            module, nonce, child = running.pop(0)
-            if progress:
-                progress(f"importing {module}")
-            documents[module] = _attempt(module, child.wait(end_marker(nonce)), nonce)
+        documents = DeepImports(target, timeout, environment, progress).answers(names)
+    except BaseException:  # an interruption, or a target that cannot run: the GPU runs end too
+        cancel_gpu_runtime(gpu_runs)
+        raise
     finally:
-        for _, _, child in running:  # only after an interruption
-            child.cancel()
         shutil.rmtree(triton_cache, ignore_errors=True)
     data = {
         "imports": [documents[name] for name in names],
@@ -109,6 +165,7 @@ def run_deep(
         "triton": (documents.get(TRITON_MODULE) or {}).get("triton"),
         "seconds": round(time.perf_counter() - started, 3),
     }
-    # The JIT build and the multi-GPU collective, after the imports (probe/gpu_runtime_probes.py).
-    data.update(gpu_runtime(facts, target, timeout, data["torch"], progress))
+    # The JIT build and the multi-GPU collective: collected (or started) now that torch's import
+    # has said whether CUDA works and how many GPUs it sees (probe/gpu_runtime_probes.py).
+    data.update(gpu_runtime(facts, target, timeout, data["torch"], progress, gpu_runs))
     return from_dict(Deep, data)

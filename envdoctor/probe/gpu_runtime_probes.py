@@ -6,7 +6,12 @@ started (processes.py), like the deep imports.  The all-reduce starts one proces
 once, as torchrun would, with a rendezvous on 127.0.0.1 at a free port; NCCL gets
 NCCL_NVLS_ENABLE=0 (multicast off) and NCCL_DEBUG=WARN unless the user's environment sets
 them, and the ranks' NCCL WARN lines are kept.  The same orchestration runs with the gloo
-backend on CPU for the tests.  `nvidia-smi topo -m` gives the NVLink/PCIe topology.
+backend on CPU for the tests.  `nvidia-smi topo -m` gives the NVLink/PCIe topology; it runs
+at the same time as the all-reduce.
+
+Both start with the deep imports where the static facts allow (start_gpu_runtime) and are
+collected after them: each run's --timeout counts from its own start, and a run that finished
+while the imports went on gives its answer when collected (probe/process.py), never a timeout.
 """
 
 from __future__ import annotations
@@ -16,11 +21,11 @@ import os
 import re
 import shutil
 import socket
-import subprocess
 import tempfile
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
+from envdoctor.errors import TargetError
 from envdoctor.model.facts import Facts
 from envdoctor.model.target import Target
 from envdoctor.probe.command import ALL_REDUCE_PROGRAM, JIT_BUILD_PROGRAM, new_nonce, program_source
@@ -167,45 +172,111 @@ def parse_topology(text: str) -> Dict[str, Dict[str, str]]:
     return matrix
 
 
-def gpu_topology() -> Optional[Dict[str, Any]]:
-    """The topology as facts, or None where nvidia-smi is absent or does not answer in time."""
-    try:
-        done = subprocess.run(["nvidia-smi", "topo", "-m"], stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, timeout=TOPOLOGY_TIMEOUT)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    matrix = parse_topology(done.stdout) if done.returncode == 0 else {}
-    return {"topology": matrix, "topology_source": "nvidia-smi topo -m"} if matrix else None
+class TopologyRun:
+    """`nvidia-smi topo -m`, started: `finish()` gives the topology as facts, or None where
+    nvidia-smi is absent, fails or does not answer within TOPOLOGY_TIMEOUT."""
+
+    def __init__(self, cwd: str):
+        try:
+            self.child: Optional[Running] = Running(["nvidia-smi", "topo", "-m"], cwd,
+                                                    time.monotonic() + TOPOLOGY_TIMEOUT)
+        except TargetError:  # no nvidia-smi on PATH
+            self.child = None
+
+    def finish(self) -> Optional[Dict[str, Any]]:
+        if self.child is None:
+            return None
+        result = self.child.wait()
+        matrix = parse_topology(result.stdout) if result.returncode == 0 else {}
+        return {"topology": matrix, "topology_source": "nvidia-smi topo -m"} if matrix else None
+
+    def cancel(self) -> None:
+        if self.child is not None:
+            self.child.cancel()
 
 
-def multi_gpu_facts(device_count: int, reduce: dict) -> dict:
-    """The all-reduce's result, the peer-access matrix its rank 0 read, and the topology."""
-    peer = reduce.pop("peer_access", None) or ()
-    return {"device_count": device_count, "peer_access": peer, "all_reduce": reduce, **(gpu_topology() or {})}
+class MultiGpuRun:
+    """The all-reduce across `world_size` GPUs and the topology read, started together: neither
+    waits for the other.  `finish()` gives Deep's multi_gpu."""
+
+    def __init__(self, python: str, cwd: str, world_size: int, timeout: float):
+        self.world_size = world_size
+        self.topology = TopologyRun(cwd)
+        try:
+            self.all_reduce = AllReduceRun(python, cwd, world_size, "nccl", timeout)
+        except BaseException:
+            self.topology.cancel()
+            raise
+
+    def finish(self) -> dict:
+        """The all-reduce's result, the peer-access matrix its rank 0 read, and the topology."""
+        try:
+            reduce = self.all_reduce.finish()
+            topology = self.topology.finish()
+        finally:
+            self.cancel()
+        peer = reduce.pop("peer_access", None) or ()
+        return {"device_count": self.world_size, "peer_access": peer, "all_reduce": reduce, **(topology or {})}
+
+    def cancel(self) -> None:
+        self.all_reduce.cancel()
+        self.topology.cancel()
 
 
-def gpu_runtime(facts: Facts, target: Target, timeout: float, torch_runtime: Optional[Mapping[str, Any]],
-                progress: Optional[Callable[[str], None]] = None) -> dict:
-    """Deep's `jit_build` and `multi_gpu`, where torch sees a GPU: the build where something installed
-    builds kernels at run time and a toolkit is there; the all-reduce where torch sees two GPUs or
-    more.  Both run at once, each with its own --timeout."""
-    runtime = torch_runtime or {}
-    if not runtime.get("cuda_available"):
+def start_gpu_runtime(facts: Facts, target: Target, timeout: float) -> Dict[str, Any]:
+    """Start the JIT build and the multi-GPU run together with the deep imports, where the static
+    facts already answer what they would wait for torch's import to say: NVIDIA GPUs that the
+    driver lists (NVML), a CUDA build of torch and, for the all-reduce, how many GPUs the ranks
+    will see (every GPU: no CUDA_VISIBLE_DEVICES).  Each run's --timeout counts from its own
+    start; what torch's import then says still decides (gpu_runtime)."""
+    stack = facts.stack
+    gpus = len(stack.nvidia_gpus) if stack else 0
+    torch_build = stack.torch if stack else None
+    if not gpus or torch_build is None or not torch_build.cuda:
         return {}
-    toolchain, count = facts.toolchain, runtime.get("device_count") or 0
-    runs: Dict[str, Any] = {}
+    toolchain, runs = facts.toolchain, {}
     try:
         if toolchain is not None and toolchain.triggers and toolchain.nvcc:
             runs["jit_build"] = JitBuildRun(target.python, target.cwd, toolchain.nvcc, timeout)
-        if count >= 2:
-            runs["multi_gpu"] = AllReduceRun(target.python, target.cwd, count, "nccl", timeout)
+        environment = facts.interpreter.environment if facts.interpreter else {}
+        if gpus >= 2 and "CUDA_VISIBLE_DEVICES" not in environment:
+            runs["multi_gpu"] = MultiGpuRun(target.python, target.cwd, gpus, timeout)
+    except BaseException:
+        cancel_gpu_runtime(runs)
+        raise
+    return runs
+
+
+def cancel_gpu_runtime(runs: Mapping[str, Any]) -> None:
+    for run in runs.values():
+        run.cancel()
+
+
+def gpu_runtime(facts: Facts, target: Target, timeout: float, torch_runtime: Optional[Mapping[str, Any]],
+                progress: Optional[Callable[[str], None]] = None,
+                started: Optional[Mapping[str, Any]] = None) -> dict:
+    """Deep's `jit_build` and `multi_gpu`, where torch sees a GPU: the build where something installed
+    builds kernels at run time and a toolkit is there; the all-reduce where torch sees two GPUs or
+    more.  Both run at once, each with its own --timeout.  `started`: the runs start_gpu_runtime()
+    began with the imports, kept where torch's answer agrees with what they assumed (CUDA works,
+    as many GPUs as ranks) and ended otherwise; what they did not start starts now."""
+    runs: Dict[str, Any] = dict(started or {})
+    try:
+        runtime = torch_runtime or {}
+        if not runtime.get("cuda_available"):
+            return {}
+        toolchain, count = facts.toolchain, runtime.get("device_count") or 0
+        multi = runs.get("multi_gpu")
+        if multi is not None and multi.world_size != count:  # torch sees another number of GPUs than NVML
+            multi.cancel()
+            del runs["multi_gpu"]
+        if "jit_build" not in runs and toolchain is not None and toolchain.triggers and toolchain.nvcc:
+            runs["jit_build"] = JitBuildRun(target.python, target.cwd, toolchain.nvcc, timeout)
+        if "multi_gpu" not in runs and count >= 2:
+            runs["multi_gpu"] = MultiGpuRun(target.python, target.cwd, count, timeout)
         if progress and runs:
             progress("building a CUDA kernel, all-reduce across GPUs" if len(runs) == 2 else
                      "building a CUDA kernel" if "jit_build" in runs else f"all-reduce across {count} GPUs")
-        found = {name: run.finish() for name, run in runs.items()}
+        return {name: run.finish() for name, run in runs.items()}
     finally:
-        for run in runs.values():
-            run.cancel()
-    if "multi_gpu" in found:
-        found["multi_gpu"] = multi_gpu_facts(count, found["multi_gpu"])
-    return found
+        cancel_gpu_runtime(runs)

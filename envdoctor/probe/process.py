@@ -4,7 +4,9 @@ The child and everything it starts end when it is collected (envdoctor.processes
 own session, a tag, envdoctor as subreaper).  Its output is read as it comes, and the
 wait stops at the first of: the child exited (a forked helper may still hold our pipes:
 what it has not written by then is not waited for), the caller's `answered` says the
-output is complete (the probe's framed document), or the deadline.
+output is complete (the probe's framed document), or the deadline.  A child collected
+after its deadline (its caller was busy with other children meanwhile) that has exited
+or answered by then gives its answer: only one still running at the deadline timed out.
 """
 
 from __future__ import annotations
@@ -84,14 +86,16 @@ class Running:
         self.collected = None
 
     def wait(self, answer_end: Optional[bytes] = None,
-             waiting: Optional[Callable[[float], None]] = None, waiting_after: float = 10.0) -> Completed:
+             waiting: Optional[Callable[[float], None]] = None, waiting_after: float = 10.0,
+             next_deadline: Optional[Callable[[bytes], float]] = None) -> Completed:
         """The child's output, read until it exits, its stdout holds `answer_end` (the end of
         a framed answer), or the deadline.  `waiting(seconds)` is called once when no answer
-        came after `waiting_after` s.  The child and every descendant are ended before it
-        returns (and on Ctrl-C)."""
+        came after `waiting_after` s.  `next_deadline(stdout so far)`, called whenever stdout
+        grows, gives the deadline from then on (a child that answers in parts gets a budget per
+        part).  The child and every descendant are ended before it returns (and on Ctrl-C)."""
         if self.collected is None:
             try:
-                out, err, timed_out, last_output = self._read(answer_end, waiting, waiting_after)
+                out, err, timed_out, last_output = self._read(answer_end, waiting, waiting_after, next_deadline)
             finally:
                 self.tree.end()
             child = self.tree.child
@@ -106,7 +110,7 @@ class Running:
             )
         return self.collected
 
-    def _read(self, answer_end, waiting, waiting_after):
+    def _read(self, answer_end, waiting, waiting_after, next_deadline=None):
         """(stdout, stderr, timed out, when stdout last had something new)"""
         child = self.tree.child
         out, err = bytearray(), bytearray()
@@ -119,7 +123,11 @@ class Running:
             while True:
                 now = time.monotonic()
                 if now >= self.deadline:
-                    return out, err, answered_at is None, last_output
+                    # Collected late, or really out of time: what the child wrote before now is
+                    # read without waiting; an exited or answered child did not time out.
+                    _drain(selector, buffers)
+                    answered = answered_at is not None or bool(answer_end and answer_end in out)
+                    return out, err, not answered and child.poll() is None, last_output
                 if waiting is not None and now - self.started >= waiting_after:
                     waiting(now - self.started)
                     waiting = None
@@ -139,6 +147,8 @@ class Running:
                         buffers[key.fd].extend(chunk)
                         if key.fd == child.stdout.fileno():
                             last_output = time.monotonic()
+                            if next_deadline is not None:
+                                self.deadline = next_deadline(bytes(out))
                     else:
                         selector.unregister(key.fd)
                 if exited and not _readable(selector):
@@ -151,6 +161,24 @@ class Running:
         """End it without its answer (an early probe nobody asked for, an interrupted run)."""
         if self.collected is None:
             self.tree.end()
+
+
+# At most this many reads when collecting at the deadline: a child that never stops writing
+# must not keep the collection going.
+DRAIN_READS = 64
+
+
+def _drain(selector, buffers) -> None:
+    """Read what the pipes hold now, without waiting for more."""
+    for _ in range(DRAIN_READS):
+        if not _readable(selector):
+            return
+        for key, _ in selector.select(timeout=0):
+            chunk = os.read(key.fd, READ_SIZE)
+            if chunk:
+                buffers[key.fd].extend(chunk)
+            else:
+                selector.unregister(key.fd)
 
 
 def _readable(selector) -> bool:

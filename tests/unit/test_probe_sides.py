@@ -166,7 +166,7 @@ def test_the_facts_probe_gets_the_vocabulary_in_its_options():
         "exact_modules": True,
         "dist_cache": dist_cache_path("python"),  # the host's cache file, which the probe only reads
     }
-    assert json.loads(command.deep_argv("python", "n0nce", "triton")[-1]) == {
+    assert json.loads(command.deep_argv("python", "n0nce", ["triton"])[-1]) == {
         "torch_module": stack.TORCH_MODULE, "triton_module": stack.TRITON_MODULE}
 
 

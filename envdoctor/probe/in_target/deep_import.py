@@ -1,13 +1,18 @@
-# The --deep probe: import one stack module and report what only an import can tell.
+# The --deep probe: import the stack's modules, one after the other, and report what only
+# an import can tell.
 #
 # Runs inside the target interpreter (see __init__.py),
-#     python -B -c BOOTSTRAP NONCE MODULE OPTIONS   (probe/command.py)
-# one subprocess per stack module, so a segfault, a hang or a poisoned CUDA
-# context ends that subprocess only.  Unlike the facts probe it DOES import
-# the module (that is the point of --deep); it still writes nothing into the
-# environment (no bytecode; Triton's kernel cache goes to a temporary folder
-# the host chose).  Standard library only besides the module under test; which
-# modules are torch and triton comes from the host's options.
+#     python -B -c BOOTSTRAP NONCE MODULES OPTIONS   (probe/command.py; MODULES a JSON list)
+# torch first, so that it is imported once and every later module's import costs only what
+# it adds.  Each module's answer is written as soon as it is known, framed with the nonce
+# "NONCE-<its index in MODULES>": the host gives each module its own --timeout from the
+# previous answer (probe/deep_probes.py), and when a module hangs or crashes the process it
+# ends that one answer only; the modules after it go on in a fresh process.  An exception
+# raised by an import is caught here and is that module's answer.  Unlike the facts probe it
+# DOES import the modules (that is the point of --deep); it still writes nothing into the
+# environment (no bytecode; Triton's kernel cache goes to a temporary folder the host chose).
+# Standard library only besides the modules under test; which modules are torch and triton
+# comes from the host's options.
 import importlib
 import json
 import linecache
@@ -131,10 +136,8 @@ def triton_runtime(triton, torch_module):
     return result
 
 
-def main(argv):
-    nonce, module = argv[1], argv[2]
-    options = json.loads(argv[3]) if len(argv) > 3 else {}
-    torch_module, triton_module = options.get("torch_module"), options.get("triton_module")
+def import_one(module, torch_module, triton_module):
+    """What importing `module` in this process showed (modules imported before it stay imported)."""
     before = list(sys.meta_path)
     started = time.perf_counter()
     result = {"module": module}
@@ -150,7 +153,15 @@ def main(argv):
         result["torch"] = torch_runtime(imported)
     if imported is not None and module == triton_module:
         result["triton"] = triton_runtime(imported, torch_module)
-    sys.stdout.flush()
-    write_framed(nonce, json.dumps(result))
+    return result
+
+
+def main(argv):
+    nonce, modules = argv[1], json.loads(argv[2])
+    options = json.loads(argv[3]) if len(argv) > 3 else {}
+    for index, module in enumerate(modules):
+        result = import_one(module, options.get("torch_module"), options.get("triton_module"))
+        sys.stdout.flush()  # what the import printed comes before the answer's frame
+        write_framed("%s-%d" % (nonce, index), json.dumps(result))
     # Leave without interpreter teardown: CUDA's and NCCL's exit handlers have hung here before.
     os._exit(0)
