@@ -7,7 +7,6 @@ collect.Request, calls collect, renders and returns the exit code.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from typing import Annotated, Optional
 
@@ -15,16 +14,17 @@ import typer
 
 from envdoctor import __version__, collect
 from envdoctor.boundary import guarded
+from envdoctor.check_command import run_check
 from envdoctor.cli_options import (
     AgainstOption, BaselineOption, ConfigOption, CwdOption, DeepOption, DiffFormat, DryRunOption, FactsOption,
     FixIgnoreOption, FixSelectOption, FormatOption, IgnoreOption, NoScanOption, OutputOption, PythonOption, ScanOption,
     SelectOption, StrictOption, TimeoutOption, UnsafeOption, VerboseOption, WriteBaselineOption, YesOption,
-    report_format, report_outputs, tokens,
+    tokens,
 )
 from envdoctor.errors import EXIT_INTERRUPTED
-from envdoctor.outputs import append_step_summary, emit, note, record_baseline, redacting, write_file
+from envdoctor.outputs import emit, redacting
 from envdoctor.probe.start import DEFAULT_TIMEOUT
-from envdoctor.terminal import color_wanted, terminal_confirm, terminal_scope
+from envdoctor.terminal import terminal_confirm, terminal_scope
 from envdoctor.redaction import redacted_json
 from envdoctor.report import Format
 
@@ -60,51 +60,10 @@ def check(
 ) -> None:
     """Inspect a Python environment and report what is broken.  Exit 0 clean, 1 findings, 2 usage/target error."""
 
-    def body() -> int:
-        chosen = report_format(fmt)
-        outputs = report_outputs(output)
-        if chosen == Format.text:
-            import envdoctor.report.text  # noqa: F401  (imported while an early probe still runs)
-            if color_wanted():
-                import rich.console  # noqa: F401  (likewise; only a terminal gets colour)
-        request = collect.Request(
-            python=python, cwd=cwd, timeout=timeout, facts_file=facts_file, select=tokens(select),
-            ignore=tokens(ignore), strict=strict, scan=tokens(scan), no_scan=no_scan, deep=deep, config=config,
-            baseline=baseline, against=against)
-        outcome = collect.checked(request, terminal_scope)
-        _baseline_note(outcome, baseline)
-        if write_baseline:
-            return record_baseline(outcome.run, write_baseline)
-        return _render_check(outcome, chosen, outputs, verbose)
-
-    guarded(body)
-
-
-def _baseline_note(outcome, baseline: Optional[str]) -> None:
-    if not baseline:
-        return
-    count = outcome.suppressed
-    text = f"{count} finding{'s' if count != 1 else ''} in the baseline {baseline} not shown"
-    if outcome.expired:
-        text += f"; {outcome.expired} shown again because their baseline entry expired"
-    note(text)
-
-
-def _render_check(outcome, fmt: str, outputs, verbose: bool) -> int:
-    from envdoctor.report import render
-    from envdoctor.report.context import ReportContext
-
-    context = ReportContext(
-        facts=outcome.facts, run=outcome.run, strict=outcome.strict, verbose=verbose, elapsed=outcome.elapsed,
-        color=fmt == Format.text and color_wanted(), checks=tuple(outcome.checks),
-    )
-    sys.stdout.write(render(fmt, context))
-    plain = dataclasses.replace(context, color=False)  # files are never coloured
-    for out_format, path in outputs:
-        write_file(path, render(out_format, plain), "--output")
-    if fmt == Format.github or any(f == Format.github for f, _ in outputs):
-        append_step_summary(context)
-    return outcome.run.exit_code(outcome.strict)
+    guarded(lambda: run_check(
+        python=python, cwd=cwd, timeout=timeout, facts_file=facts_file, select=select, ignore=ignore, fmt=fmt,
+        output=output, strict=strict, verbose=verbose, scan=scan, no_scan=no_scan, deep=deep, config=config,
+        baseline=baseline, write_baseline=write_baseline, against=against))
 
 
 @app.command()

@@ -6,11 +6,11 @@ Parsing only: what a value means is decided in collect.py and the reporters.
 from __future__ import annotations
 
 import enum
-from typing import Annotated, List, Optional, Tuple
+from typing import Annotated, List, Optional
 
 import typer
 
-from envdoctor.errors import UsageError
+from envdoctor.option_values import report_format, report_outputs, tokens  # noqa: F401  (re-exported: the commands import them from here)
 from envdoctor.probe.start import timeout_problem
 
 PythonOption = Annotated[
@@ -79,30 +79,3 @@ UnsafeOption = Annotated[
 class DiffFormat(str, enum.Enum):
     text = "text"
     json = "json"
-
-
-def tokens(values: Optional[List[str]]) -> Tuple[str, ...]:
-    """--select A,B --select C -> (A, B, C)."""
-    return tuple(part.strip() for value in values or () for part in value.split(",") if part.strip())
-
-
-def report_format(name: str, option: str = "--format") -> str:
-    """A format name that a registered reporter renders (the six built-in ones, or a plugin's)."""
-    from envdoctor.report import reporter_names
-
-    known = reporter_names()
-    chosen = name.strip().lower()
-    if chosen not in known:
-        raise UsageError(f"{option} {name!r}: unknown format (one of {', '.join(known)})")
-    return chosen
-
-
-def report_outputs(values: Optional[List[str]]) -> List[Tuple[str, str]]:
-    """--output FORMAT=PATH items, checked before any probing."""
-    outputs = []
-    for value in values or ():
-        name, eq, path = value.partition("=")
-        if not eq or not path:
-            raise UsageError(f"--output {value!r}: expected FORMAT=PATH, e.g. sarif=envdoctor.sarif")
-        outputs.append((report_format(name, f"--output {value!r}:"), path))
-    return outputs

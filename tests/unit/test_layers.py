@@ -60,6 +60,8 @@ LAYERS = {
     # the command line: anything below it
     "envdoctor.cli": ("envdoctor",),
     "envdoctor.cli_options": ("envdoctor",),
+    "envdoctor.option_values": ("envdoctor",),
+    "envdoctor.check_command": ("envdoctor",),
     "envdoctor.boundary": ("envdoctor",),
     "envdoctor.outputs": ("envdoctor",),
     "envdoctor.terminal": ("envdoctor",),
@@ -67,7 +69,7 @@ LAYERS = {
     "envdoctor.__main__": ("envdoctor",),
 }
 # Only the command line may import these (the top of the table).
-COMMAND_LINE = ("envdoctor.cli", "envdoctor.cli_options", "envdoctor.boundary", "envdoctor.outputs",
+COMMAND_LINE = ("envdoctor.cli", "envdoctor.cli_options", "envdoctor.option_values", "envdoctor.check_command", "envdoctor.boundary", "envdoctor.outputs",
                 "envdoctor.terminal", "envdoctor.launch", "envdoctor.__main__", "envdoctor.collect")
 # The package itself (envdoctor/__init__.py holds only the version) may be imported by any layer.
 PACKAGE = "envdoctor"
