@@ -19,7 +19,7 @@ from envdoctor.api import CHECK_ATTRIBUTE, CODE_PATTERN, DOC_SECTIONS, FIX_KINDS
 from envdoctor.errors import PluginError, UsageError
 from envdoctor.model.facts import SECTIONS
 from envdoctor.model.record import Record, record
-from envdoctor.plugins import CHECKS_GROUP, RULES_GROUP, load_callables, load_plugins, origin
+from envdoctor.plugins import CHECKS_GROUP, RULES_GROUP, find, load_callables, load_plugins, origin
 
 
 # Codes the engine itself uses; plugins may not claim them.
@@ -130,7 +130,12 @@ def load_registry(group: str = CHECKS_GROUP, rule_files: Sequence[str] = (),
             seen[key] = where
         checks.append(dataclasses.replace(spec, provider=provider))
 
-    for ep, where, specs in load_plugins(group, CHECK_ATTRIBUTE, "checks", "envdoctor.api.check"):
+    from envdoctor.check_manifest import Manifest
+
+    # The manifest gives the checks of an unchanged set of plugins without importing them
+    # (each module is imported when its check first runs); otherwise every plugin is loaded.
+    known = Manifest(group).plugins(find(group))
+    for ep, where, specs in load_plugins(group, CHECK_ATTRIBUTE, "checks", "envdoctor.api.check", loaded=known):
         for spec in sorted(specs, key=lambda spec: spec.code):
             add(spec, where, ep.provider)
     providers = rule_providers(rules_group) + ([config_rules(rule_files)] if rule_files else [])

@@ -43,7 +43,9 @@ LAYERS = {
     "envdoctor.checks": ("envdoctor.api", "envdoctor.model", "envdoctor.vocabulary"),
     "envdoctor.kb": ("envdoctor.api", *_WORDS),
     "envdoctor.engine": ("envdoctor.api", *_WORDS),
-    "envdoctor.registry": ("envdoctor.api", "envdoctor.kb", "envdoctor.plugins", *_WORDS),
+    "envdoctor.registry": ("envdoctor.api", "envdoctor.kb", "envdoctor.plugins", "envdoctor.check_manifest", *_WORDS),
+    # what the registered checks declared, kept between runs (registry's, below it)
+    "envdoctor.check_manifest": ("envdoctor.api", "envdoctor.plugins", "envdoctor.entry_points", *_WORDS),
     "envdoctor.config": _WORDS,
     "envdoctor.policy": ("envdoctor.engine", "envdoctor.redaction", *_WORDS),
     "envdoctor.probe": ("envdoctor.processes", *_WORDS),
