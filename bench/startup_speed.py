@@ -9,6 +9,10 @@ Rows, taking turns run by run (a slower minute on a shared machine slows all of 
   ... --format json                       the same, JSON
 The medians and each row's excess over the bare start are printed; nothing asserts.  Run
 `python -X importtime -m envdoctor --version` for where the remaining time goes.
+
+With --before DIR (a source tree of an earlier commit: `git archive COMMIT | tar -x -C DIR`),
+the same envdoctor rows run that tree's code too, in the same interleaved run: both through
+`python -c "...launch.main()"`, so the comparison is like for like.
 """
 
 from __future__ import annotations
@@ -25,6 +29,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.check_speed import compile_envdoctor, tool  # noqa: E402
 from tests.helpers.venvs import make_venv  # noqa: E402
+
+
+# The console script's own code, with the envdoctor package taken from a given tree.
+LAUNCH = "import sys; sys.path.insert(0, %r); sys.argv[0] = 'envdoctor'; from envdoctor.launch import main; main()"
 
 
 def ensure_empty_venv(workdir: Path) -> Path:
@@ -48,17 +56,26 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--workdir", type=Path, default=Path.home() / ".cache" / "envdoctor-bench")
+    parser.add_argument("--before", type=Path, help="source tree of an earlier commit, compared in the same run")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     compile_envdoctor()
     empty = ensure_empty_venv(args.workdir)
     envdoctor = tool("envdoctor")
-    rows = [
-        ("python -c pass", [sys.executable, "-c", "pass"]),
-        ("envdoctor --version", [envdoctor, "--version"]),
-        ("envdoctor check (empty venv)", [envdoctor, "check", "--python", str(empty)]),
-        ("envdoctor check --format json (empty venv)", [envdoctor, "check", "--python", str(empty), "--format", "json"]),
+    commands = [
+        ("--version", ["--version"]),
+        ("check (empty venv)", ["check", "--python", str(empty)]),
+        ("check --format json (empty venv)", ["check", "--python", str(empty), "--format", "json"]),
+        ("check --select PTH (empty venv)", ["check", "--python", str(empty), "--select", "PTH"]),
+        ("list", ["list"]),
     ]
+    rows = [("python -c pass", [sys.executable, "-c", "pass"])]
+    trees = [("now", ROOT)] + ([("before", args.before.resolve())] if args.before else [])
+    if args.before:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(args.before / "envdoctor")], check=True)
+    for label, tree in trees:
+        start = [sys.executable, "-c", LAUNCH % str(tree)] if args.before else [envdoctor]
+        rows += [(f"envdoctor {name}" + (f" [{label}]" if args.before else ""), start + argv) for name, argv in commands]
     interleaved(rows, 2, args.workdir)  # warm the page cache and envdoctor's own caches
     medians = interleaved(rows, args.runs, args.workdir)
     bare = medians["python -c pass"]

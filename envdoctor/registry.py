@@ -56,7 +56,9 @@ def validate(spec: CheckSpec, where: str) -> None:
         problems.append(f"needs unknown fact sections {unknown} (known: {', '.join(SECTIONS)})")
     if spec.fix is not None and spec.fix not in FIX_KINDS:
         problems.append(f"fix kind {spec.fix!r} is not one of {', '.join(FIX_KINDS)}")
-    doc = spec.doc + "\n"  # cleaned once: inspect.cleandoc per section cost ~5 ms per run over 56 checks
+    # The raw docstring: a section header ends its line with or without the indentation that
+    # inspect.cleandoc removes (which cost ~8 ms per start over 85 checks, for this test only).
+    doc = (spec.function.__doc__ or "") + "\n"
     missing_sections = [s for s in DOC_SECTIONS if f"{s}\n" not in doc]
     if missing_sections and not docstrings_stripped():
         problems.append(f"docstring lacks the sections {missing_sections}")

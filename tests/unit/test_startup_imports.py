@@ -11,6 +11,10 @@ import sys
 
 import pytest
 
+from envdoctor.api import DOC_SECTIONS, CheckSpec
+from envdoctor.errors import PluginError
+from envdoctor.registry import validate
+
 LAZY = ("packaging.markers", "packaging.requirements", "packaging.specifiers", "packaging.version", "packaging.tags")
 
 REGISTRY_THEN = """
@@ -46,3 +50,31 @@ def test_loading_every_check_imports_no_packaging_parser():
 ])
 def test_first_use_imports_packaging_and_answers_as_before(first_use, expected):
     assert _run(first_use).split("\n")[1] == expected
+
+
+@pytest.mark.parametrize("doc, missing", [
+    ("Docs.\n\n    What it detects\n        x\n    Why it breaks\n        x\n    Example\n        x\n    Fix\n        x\n"
+     "    References\n        x\n    ", []),
+    ("Docs.\n\tWhat it detects\n\t\tx\n\tWhy it breaks\n\tExample\n\tFix\n\tReferences\n\t\tx", []),
+    ("Docs: What it detects, Why it breaks, Example, Fix and References are below.\n", list(DOC_SECTIONS)),
+    ("Docs.\n    What it detects: x\n    Why it breaks\n    Example\n    Fix\n    References", ["What it detects"]),
+])
+def test_the_registry_reads_doc_sections_from_the_raw_docstring_as_from_the_cleaned_one(doc, missing):
+    """validate() skips inspect.cleandoc: a header is a line of its own either way."""
+    import inspect
+
+    assert [s for s in DOC_SECTIONS if f"{s}\n" not in inspect.cleandoc(doc) + "\n"] == missing
+    spec = CheckSpec(code="ABC001", name="abc", summary="x", needs=("distributions",), function=_with_doc(doc))
+    if missing:
+        with pytest.raises(PluginError, match="docstring lacks the sections"):
+            validate(spec, "here")
+    else:
+        validate(spec, "here")
+
+
+def _with_doc(doc):
+    def function(facts):
+        return iter(())
+
+    function.__doc__ = doc
+    return function
