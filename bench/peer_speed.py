@@ -12,7 +12,8 @@ Environments (built once in --workdir):
              requires up to three distributions generated before it, so the graph is acyclic
              (pipdeptree --warn fail then times its real work, not an abort on a cycle)
 Commands, taking turns run by run (ratios only: the machine is shared):
-  envdoctor check --format json, cold (XDG_CACHE_HOME empty) and warm (second run, same cache);
+  envdoctor check --format json, cold (XDG_CACHE_HOME empty) and warm (second run, same cache),
+  with --before DIR also an earlier commit's tree (both through the launch code, like for like);
   pip check of the target's own pip; of the current pip (--pip-current, a venv with pip 26.3);
   of pip 23.2.1 (--pip23, a venv with pip==23.2.1), both through `pip --python TARGET`; uv pip check; pipdeptree --warn fail; and two bare
   interpreter starts (this Python starting the target's), the floor of any two-process design.
@@ -34,11 +35,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.check_speed import compile_envdoctor, ensure_torch_venv, tool  # noqa: E402
+from bench.check_speed import compile_envdoctor, ensure_torch_venv, fresh_venv, tool  # noqa: E402
 from tests.helpers.venvs import make_venv  # noqa: E402
 
 WHEELS = Path.home() / ".cache" / "envdoctor-tests" / "wheels"
@@ -83,9 +85,7 @@ def ensure_faithful_venv(workdir: Path, count: int) -> Path:
     python = root / "bin" / "python"
     if (root / ".complete").exists():
         return python
-    shutil.rmtree(root, ignore_errors=True)
-    venv = make_venv(root)
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "pip", "colorama"], check=True)
+    venv = fresh_venv(root, "colorama")
     tag = subprocess.run([str(python), "-c", "import sys; print(sys.implementation.cache_tag)"], capture_output=True,
                          text=True, check=True).stdout.strip()
     for index in range(count):
@@ -142,13 +142,22 @@ def pip_version(python: Path) -> str:
     return subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True, text=True).stdout.split()[1:2][0]
 
 
-def rows_for(python: Path, pip23: Path, pip_current: Path):
-    envdoctor = tool("envdoctor")
-    check = [envdoctor, "check", "--python", str(python), "--format", "json"]
+# The console script's own code, with the envdoctor package taken from a given tree.
+LAUNCH = "import sys; sys.path.insert(0, %r); sys.argv[0] = 'envdoctor'; from envdoctor.launch import main; main()"
+
+
+def rows_for(python: Path, pip23: Path, pip_current: Path, before: Optional[Path]):
+    check_args = ["check", "--python", str(python), "--format", "json"]
+    check = [tool("envdoctor"), *check_args]
     target_pip = pip_version(python)
     rows = [
         ("envdoctor cold", check, "cold"),
         ("envdoctor warm", check, "warm"),
+    ]
+    if before is not None:  # the same launch code path for both trees, like for like
+        rows = [(f"envdoctor {cache} [{label}]", [sys.executable, "-c", LAUNCH % str(tree), *check_args], cache)
+                for label, tree in (("now", ROOT), ("before", before)) for cache in ("cold", "warm")]
+    rows += [
         (f"pip check (target's pip {target_pip})", [str(python), "-m", "pip", "check"], None),
     ]
     if pip_current.exists():
@@ -213,6 +222,8 @@ def main() -> int:
     parser.add_argument("--pip23", type=Path, default=None, help="python of a venv with pip==23.2.1 [WORKDIR/pip23-venv]")
     parser.add_argument("--pip-current", type=Path, default=None,
                         help="python of a venv with the current pip (26.3 in the wheel cache) [WORKDIR/pip26-venv]")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="source tree of an earlier commit (git archive COMMIT | tar -x -C DIR), timed in the same run")
     parser.add_argument("--only", default="", help="comma-separated subset: torch,real,faithful")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -235,14 +246,15 @@ def main() -> int:
     points = []
     for title, python in envs:
         dists, files = sizes(python)
-        results = interleaved(rows_for(python, pip23, pip_current), args.runs, scratch)
+        results = interleaved(rows_for(python, pip23, pip_current, args.before), args.runs, scratch)
         print(f"\n## {title}: {dists:,} distributions, {files:,} RECORD files\n")
         print("| command | median s | exit | / uv | / target's pip |\n|---|---:|---:|---:|---:|")
         uv = results.get("uv pip check", (float("nan"), 0))[0]
         target_pip = next(value for name, (value, _) in results.items() if name.startswith("pip check (target"))
         for name, (seconds, code) in results.items():
             print(f"| {name} | {seconds:.3f} | {code} | {seconds / uv:.2f} | {seconds / target_pip:.2f} |")
-        points.append((dists, files, results["envdoctor cold"][0], results["envdoctor warm"][0]))
+        suffix = " [now]" if args.before else ""
+        points.append((dists, files, results[f"envdoctor cold{suffix}"][0], results[f"envdoctor warm{suffix}"][0]))
     if len(points) >= 3:
         print("\n## growth (least squares over the environments above)\n")
         for label, column in (("cold", 2), ("warm", 3)):

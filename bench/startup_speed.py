@@ -18,16 +18,14 @@ the same envdoctor rows run that tree's code too, in the same interleaved run: b
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.check_speed import compile_envdoctor, tool  # noqa: E402
+from bench.check_speed import compile_envdoctor, timed, tool  # noqa: E402
 from tests.helpers.venvs import make_venv  # noqa: E402
 
 
@@ -40,16 +38,6 @@ def ensure_empty_venv(workdir: Path) -> Path:
     if not (root / "bin" / "python").exists():
         make_venv(root)
     return root / "bin" / "python"
-
-
-def interleaved(rows, runs: int, cwd: Path) -> dict:
-    samples = {name: [] for name, _ in rows}
-    for _ in range(runs):
-        for name, command in rows:
-            start = time.perf_counter()
-            subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def main() -> int:
@@ -76,8 +64,8 @@ def main() -> int:
     for label, tree in trees:
         start = [sys.executable, "-c", LAUNCH % str(tree)] if args.before else [envdoctor]
         rows += [(f"envdoctor {name}" + (f" [{label}]" if args.before else ""), start + argv) for name, argv in commands]
-    interleaved(rows, 2, args.workdir)  # warm the page cache and envdoctor's own caches
-    medians = interleaved(rows, args.runs, args.workdir)
+    timed(rows, 2, args.workdir)  # warm the page cache and envdoctor's own caches
+    medians = dict(timed(rows, args.runs, args.workdir))
     bare = medians["python -c pass"]
     print(f"median of {args.runs} interleaved runs, wall time\n")
     print("| command | median ms | over the bare start ms |\n|---|---:|---:|")
