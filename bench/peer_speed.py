@@ -146,14 +146,12 @@ def pip_version(python: Path) -> str:
 LAUNCH = "import sys; sys.path.insert(0, %r); sys.argv[0] = 'envdoctor'; from envdoctor.launch import main; main()"
 
 
-def rows_for(python: Path, pip23: Path, pip_current: Path, before: Optional[Path]):
+def rows_for(python: Path, pip23: Path, pip_current: Path, before: Optional[Path], cold: bool = True):
     check_args = ["check", "--python", str(python), "--format", "json"]
     check = [tool("envdoctor"), *check_args]
     target_pip = pip_version(python)
-    rows = [
-        ("envdoctor cold", check, "cold"),
-        ("envdoctor warm", check, "warm"),
-    ]
+    rows = [("envdoctor cold", check, "cold")] if cold else []
+    rows.append(("envdoctor warm", check, "warm"))
     if before is not None:  # the same launch code path for both trees, like for like
         rows = [(f"envdoctor {cache} [{label}]", [sys.executable, "-c", LAUNCH % str(tree), *check_args], cache)
                 for label, tree in (("now", ROOT), ("before", before)) for cache in ("cold", "warm")]
@@ -224,6 +222,7 @@ def main() -> int:
                         help="python of a venv with the current pip (26.3 in the wheel cache) [WORKDIR/pip26-venv]")
     parser.add_argument("--before", type=Path, default=None,
                         help="source tree of an earlier commit (git archive COMMIT | tar -x -C DIR), timed in the same run")
+    parser.add_argument("--no-cold", action="store_true", help="time envdoctor warm only (a cold run of a large venv takes minutes)")
     parser.add_argument("--only", default="", help="comma-separated subset: torch,real,faithful")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -246,7 +245,7 @@ def main() -> int:
     points = []
     for title, python in envs:
         dists, files = sizes(python)
-        results = interleaved(rows_for(python, pip23, pip_current, args.before), args.runs, scratch)
+        results = interleaved(rows_for(python, pip23, pip_current, args.before, not args.no_cold), args.runs, scratch)
         print(f"\n## {title}: {dists:,} distributions, {files:,} RECORD files\n")
         print("| command | median s | exit | / uv | / target's pip |\n|---|---:|---:|---:|---:|")
         uv = results.get("uv pip check", (float("nan"), 0))[0]
@@ -254,7 +253,8 @@ def main() -> int:
         for name, (seconds, code) in results.items():
             print(f"| {name} | {seconds:.3f} | {code} | {seconds / uv:.2f} | {seconds / target_pip:.2f} |")
         suffix = " [now]" if args.before else ""
-        points.append((dists, files, results[f"envdoctor cold{suffix}"][0], results[f"envdoctor warm{suffix}"][0]))
+        cold_time = results[f"envdoctor cold{suffix}"][0] if f"envdoctor cold{suffix}" in results else float("nan")
+        points.append((dists, files, cold_time, results[f"envdoctor warm{suffix}"][0]))
     if len(points) >= 3:
         print("\n## growth (least squares over the environments above)\n")
         for label, column in (("cold", 2), ("warm", 3)):

@@ -8,6 +8,7 @@ which ones), with its own ENVDOCTOR_CACHE_DIR and a real plugin distribution on 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -100,8 +101,6 @@ def _edit(path: Path, text: str) -> None:
     # Same size and mtime are what the manifest compares; the inode and content change anyway,
     # but make the edit visible even on a file system with coarse timestamps.
     stat = path.stat()
-    import os
-
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
 
 
