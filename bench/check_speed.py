@@ -48,15 +48,21 @@ def ensure_torch_venv(workdir: Path) -> Path:
     return python
 
 
+def fresh_venv(root: Path, *packages: str):
+    """A new venv at `root` (any half-built one removed) with pip and `packages` installed; its Venv."""
+    shutil.rmtree(root, ignore_errors=True)
+    venv = make_venv(root)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(root / "bin" / "python"), "install", "-q", "pip",
+                    *packages], check=True)
+    return venv
+
+
 def ensure_generated_venv(workdir: Path, count: int = 1000) -> Path:
     root = workdir / f"gen{count}-venv"
     python = root / "bin" / "python"
     if (root / ".complete").exists():
         return python
-    shutil.rmtree(root, ignore_errors=True)
-    venv = make_venv(root)
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "pip"], check=True)
-    site = venv.site_packages
+    site = fresh_venv(root).site_packages
     for index in range(count):
         name = f"gen_pkg_{index:04d}"
         info = site / f"{name}-1.{index % 7}.0.dist-info"

@@ -2,6 +2,8 @@
 
 EnvdoctorError -> its message and exit code; Ctrl-C -> 130; a closed stdout -> 0;
 anything else -> a crash log and exit 3, never a traceback on the terminal.
+The exit is typer's Exit under the typer CLI, and SystemExit on launch.py's direct dispatch
+of `check`, which does not import typer (launch.main turns either into the exit status).
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ import time
 import traceback
 from pathlib import Path
 from typing import Callable
-
-import typer
 
 from envdoctor import __version__
 from envdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EnvdoctorError
@@ -32,21 +32,29 @@ def crash_log(exc: BaseException) -> Path:
     return path
 
 
+def _exit(code: int) -> BaseException:
+    """What ends the command with `code`: typer.Exit when typer runs the command, else SystemExit."""
+    typer = sys.modules.get("typer")
+    return typer.Exit(code) if typer is not None else SystemExit(code)
+
+
 def guarded(body: Callable[[], int]) -> None:
+    typer = sys.modules.get("typer")
+    passes = (typer.Exit,) if typer is not None else ()  # a nested command's exit, an Exception to typer
     try:
         code = body()
     except EnvdoctorError as exc:
         sys.stderr.write(f"envdoctor: error: {_redacted(str(exc))}\n")
-        raise typer.Exit(exc.exit_code) from None
+        raise _exit(exc.exit_code) from None
     except KeyboardInterrupt:
         sys.stderr.write("envdoctor: interrupted\n")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except typer.Exit:
+        raise _exit(EXIT_INTERRUPTED) from None
+    except passes:
         raise
     except BrokenPipeError:  # `envdoctor list | head`: the reader left; not a failure of ours
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        raise typer.Exit(0) from None
+        raise _exit(0) from None
     except Exception as exc:  # the boundary: a bug in envdoctor, reported without a traceback
         try:
             where = f"; crash log: {crash_log(exc)}"
@@ -54,8 +62,8 @@ def guarded(body: Callable[[], int]) -> None:
             where = ""
         # The crash log's path is masked too: the cache folder is the user's to name.
         sys.stderr.write(_redacted(f"envdoctor: internal error: {type(exc).__name__}: {exc}{where}") + "\n")
-        raise typer.Exit(EXIT_INTERNAL) from None
-    raise typer.Exit(code)
+        raise _exit(EXIT_INTERNAL) from None
+    raise _exit(code)
 
 
 def _redacted(message: str) -> str:

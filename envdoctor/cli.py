@@ -7,7 +7,6 @@ collect.Request, calls collect, renders and returns the exit code.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from typing import Annotated, List, Optional
 
@@ -15,20 +14,21 @@ import typer
 
 from envdoctor import __version__, collect
 from envdoctor.boundary import guarded
+from envdoctor.check_command import run_check
 from envdoctor.cli_options import (
     AgainstOption, BaselineOption, ConfigOption, CwdOption, DeepOption, DiffFormat, DryRunOption, FactsOption,
     FixIgnoreOption, FixSelectOption, FormatOption, IgnoreOption, NoScanOption, OutputOption, PythonOption, QuietOption, ScanOption,
     SelectOption, StrictOption, TimeoutOption, UnsafeOption, VerboseOption, WriteBaselineOption, YesOption,
-    literal, one_target, report_format, report_outputs, tokens,
+    literal, one_target, tokens,
 )
 from envdoctor.cli_options import (
     ExtraIndexUrlOption, FindLinksOption, IndexUrlOption, RequirementFileOption, WithMoreArgument, WithOption,
 )
 from envdoctor.errors import EXIT_INTERRUPTED
 from envdoctor.fleet.fleet_formats import FleetFormat as FleetFormatOption
-from envdoctor.outputs import append_step_summary, emit, note, record_baseline, redacting, write_file
+from envdoctor.outputs import emit, redacting
 from envdoctor.probe.start import DEFAULT_TIMEOUT
-from envdoctor.terminal import color_wanted, progress_shown, terminal_confirm, terminal_scope, terminal_width
+from envdoctor.terminal import progress_shown, terminal_confirm, terminal_scope
 from envdoctor.redaction import redacted_json
 from envdoctor.report import Format
 
@@ -78,86 +78,13 @@ def check(
     [already present]; exit 1 only on a new error (--strict: on any warning or error).
     """
 
-    def body() -> int:
-        one_target(facts_file, python)
-        chosen = report_format(fmt)
-        outputs = report_outputs(output)
-        if chosen == Format.text:
-            import envdoctor.report.text  # noqa: F401  (imported while an early probe still runs)
-            if color_wanted():
-                import rich.console  # noqa: F401  (likewise; only a terminal gets colour)
-        request = collect.Request(
-            python=python, cwd=cwd, timeout=timeout, facts_file=facts_file, select=tokens(select),
-            ignore=tokens(ignore), strict=strict, scan=tokens(scan), no_scan=no_scan, deep=deep, config=config,
-            baseline=baseline, against=against)
-        wanted = _preflight_wanted(with_requirements, more_requirements, requirement_files, index_url,
-                                   extra_index_url, find_links, write_baseline)
-        with progress_shown(quiet):
-            if wanted:
-                outcome = collect.preflight_checked(request, wanted, terminal_scope)
-            else:
-                outcome = collect.checked(request, terminal_scope)
-        if wanted:
-            _preflight_note(outcome.preflight)
-        _baseline_note(outcome, baseline)
-        if write_baseline:
-            return record_baseline(outcome.run, write_baseline)
-        return _render_check(outcome, chosen, outputs, verbose)
-
-    guarded(body)
-
-
-def _preflight_wanted(with_requirements, more, files, index_url, extra_index_urls, find_links, write_baseline):
-    """check --with/-r's values, checked before anything is probed (preflight/wanted.py)."""
-    from envdoctor.errors import UsageError
-    from envdoctor.preflight.wanted import wanted_from
-
-    if more and not with_requirements:
-        raise UsageError(f"unexpected argument {more[0]!r}: requirements to preview follow --with")
-    wanted = wanted_from([*(with_requirements or ()), *(more or ())], files or (), index_url, extra_index_urls or (),
-                         find_links or ())
-    if wanted and write_baseline:
-        raise UsageError("--write-baseline records the environment as it is: not with --with or -r")
-    return wanted
-
-
-def _preflight_note(comparison) -> None:
-    """What the install would change among the findings, on stderr (the report is on stdout)."""
-    text = "check --with: the install would put in place " + (", ".join(comparison.installs) or "nothing")
-    text += f"; findings afterwards: {len(comparison.new)} new, {len(comparison.present)} already present"
-    if comparison.resolved:
-        text += "; the install would resolve " + ", ".join(f.identity for f in comparison.resolved)
-    note(text)
-
-
-def _baseline_note(outcome, baseline: Optional[str]) -> None:
-    if not baseline:
-        return
-    count = outcome.suppressed
-    text = f"{count} finding{'s' if count != 1 else ''} in the baseline {baseline} not shown"
-    if outcome.expired:
-        text += f"; {outcome.expired} shown again because their baseline entry expired"
-    note(text)
-
-
-def _render_check(outcome, fmt: str, outputs, verbose: bool) -> int:
-    from envdoctor.report import render
-    from envdoctor.report.context import ReportContext
-
-    context = ReportContext(
-        facts=outcome.facts, run=outcome.run, strict=outcome.strict, verbose=verbose, elapsed=outcome.elapsed,
-        color=fmt == Format.text and color_wanted(), checks=tuple(outcome.checks),
-        width=terminal_width() if fmt == Format.text else 0,
-    )
-    sys.stdout.write(render(fmt, context))
-    plain = dataclasses.replace(context, color=False, width=0)  # files are never coloured nor folded
-    for out_format, path in outputs:
-        write_file(path, render(out_format, plain), "--output")
-    if fmt == Format.github or any(f == Format.github for f, _ in outputs):
-        append_step_summary(context)
-    if outcome.preflight is not None:  # check --with: what the install would break (preflight/compare.py)
-        return outcome.preflight.exit_code(outcome.strict)
-    return outcome.run.exit_code(outcome.strict)
+    guarded(lambda: run_check(
+        python=python, cwd=cwd, timeout=timeout, facts_file=facts_file, select=select, ignore=ignore, fmt=fmt,
+        output=output, strict=strict, verbose=verbose, scan=scan, no_scan=no_scan, deep=deep, config=config,
+        baseline=baseline, write_baseline=write_baseline, against=against, quiet=quiet,
+        with_requirements=with_requirements, more_requirements=more_requirements,
+        requirement_files=requirement_files, index_url=index_url, extra_index_url=extra_index_url,
+        find_links=find_links))
 
 
 @app.command()

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Annotated, List, Optional, Tuple
+from typing import Annotated, List, Optional
 
 import typer
 
-from envdoctor.errors import UsageError
+from envdoctor.option_values import one_target, report_format, report_outputs, tokens  # noqa: F401  (re-exported: the commands import them from here)
 from envdoctor.probe.start import timeout_problem
 
 # What rich (through typer's help) would read as a markup tag: `[default: ...]`, `[tool.envdoctor]`.
@@ -107,37 +107,3 @@ FindLinksOption = Annotated[Optional[List[str]], typer.Option("--find-links", he
 class DiffFormat(str, enum.Enum):
     text = "text"
     json = "json"
-
-
-def one_target(facts_file: Optional[str], python: Optional[str]) -> None:
-    """--facts names a snapshot, --python a live target: both at once would silently ignore one."""
-    if facts_file and python is not None:
-        raise UsageError("--facts and --python both name the environment: a snapshot is one environment's facts "
-                         "already (drop --python, or drop --facts to check the live target)")
-
-
-def tokens(values: Optional[List[str]]) -> Tuple[str, ...]:
-    """--select A,B --select C -> (A, B, C)."""
-    return tuple(part.strip() for value in values or () for part in value.split(",") if part.strip())
-
-
-def report_format(name: str, option: str = "--format") -> str:
-    """A format name that a registered reporter renders (the six built-in ones, or a plugin's)."""
-    from envdoctor.report import reporter_names
-
-    known = reporter_names()
-    chosen = name.strip().lower()
-    if chosen not in known:
-        raise UsageError(f"{option} {name!r}: unknown format (one of {', '.join(known)})")
-    return chosen
-
-
-def report_outputs(values: Optional[List[str]]) -> List[Tuple[str, str]]:
-    """--output FORMAT=PATH items, checked before any probing."""
-    outputs = []
-    for value in values or ():
-        name, eq, path = value.partition("=")
-        if not eq or not path:
-            raise UsageError(f"--output {value!r}: expected FORMAT=PATH, e.g. sarif=envdoctor.sarif")
-        outputs.append((report_format(name, f"--output {value!r}:"), path))
-    return outputs

@@ -24,23 +24,29 @@ if TYPE_CHECKING:  # typing costs ~15 ms, before the probe starts
     from typing import List, Optional
 
 EARLY_COMMANDS = ("check", "snapshot", "report")
-VALUE_OPTIONS = {"--python": "python", "-p": "python", "--cwd": "cwd", "--timeout": "timeout"}
-# Options of check/snapshot that take a value but do not affect the probe.
-OTHER_VALUE_OPTIONS = {"--select", "-s", "--ignore", "-i", "--format", "-f", "--output", "-o", "--scan", "--config",
-                       "--baseline", "--write-baseline", "--against"}
-FLAG_OPTIONS = {"--strict", "--verbose", "-v", "--no-scan", "--deep", "--quiet", "-q"}
+# The options of check/snapshot/report this scan understands, by what the command calls them.
+VALUE_OPTIONS = {"--python": "python", "-p": "python", "--cwd": "cwd", "--timeout": "timeout",
+                 "--select": "select", "-s": "select", "--ignore": "ignore", "-i": "ignore",
+                 "--format": "fmt", "-f": "fmt", "--output": "output", "-o": "output", "--scan": "scan",
+                 "--config": "config", "--baseline": "baseline", "--write-baseline": "write_baseline",
+                 "--against": "against"}
+REPEATABLE = frozenset({"select", "ignore", "output", "scan"})  # typer collects them in a list
+FLAG_OPTIONS = {"--strict": "strict", "--verbose": "verbose", "-v": "verbose", "--no-scan": "no_scan",
+                "--deep": "deep", "--quiet": "quiet", "-q": "quiet"}
 
 
 def _scan(args: List[str]) -> Optional[dict]:
+    """The options of a plain check/snapshot/report command line, by name; None for anything
+    else (help, --facts, a typo, a missing value): that is the real parser's to answer."""
     if not args or args[0] not in EARLY_COMMANDS:
         return None
-    found = {"python": None, "cwd": None, "timeout": None}
+    found: dict = {name: [] for name in REPEATABLE}
     rest = args[1:]
     index = 0
     while index < len(rest):
         arg = rest[index]
         name, eq, inline = arg.partition("=")
-        if name in VALUE_OPTIONS or name in OTHER_VALUE_OPTIONS:
+        if name in VALUE_OPTIONS:
             if eq:
                 value = inline
             elif index + 1 < len(rest):
@@ -48,12 +54,44 @@ def _scan(args: List[str]) -> Optional[dict]:
                 value = rest[index]
             else:
                 return None
-            if name in VALUE_OPTIONS:
-                found[VALUE_OPTIONS[name]] = value
-        elif arg not in FLAG_OPTIONS:
+            key = VALUE_OPTIONS[name]
+            if key in REPEATABLE:
+                found[key].append(value)
+            else:
+                found[key] = value  # given twice, the last one counts (as with typer)
+        elif arg in FLAG_OPTIONS:
+            found[FLAG_OPTIONS[arg]] = True
+        else:
             return None  # --help, --facts, a typo: leave it all to the real parser
         index += 1
     return found
+
+
+def _timeout(options: dict) -> Optional[float]:
+    """--timeout as the CLI takes it, or None where the CLI would refuse it."""
+    from envdoctor.probe.start import DEFAULT_TIMEOUT, timeout_problem
+
+    try:
+        timeout = DEFAULT_TIMEOUT if options.get("timeout") is None else float(options["timeout"])
+    except ValueError:
+        return None
+    return None if timeout_problem(timeout) else timeout
+
+
+def direct_check(args: List[str]) -> Optional[dict]:
+    """run_check's keyword arguments for a plain `envdoctor check ...` command line, as typer would
+    pass them; None for anything typer must answer (help, an unknown option, a bad value)."""
+    options = _scan(args)
+    if options is None or args[0] != "check":
+        return None
+    timeout = _timeout(options)
+    if timeout is None:
+        return None
+    values = {name: options.get(name) for name in (*VALUE_OPTIONS.values(), *FLAG_OPTIONS.values())}
+    values.update(timeout=timeout, fmt=options.get("fmt") or "text", facts_file=None,
+                  **{name: bool(options.get(name)) for name in FLAG_OPTIONS.values()},
+                  **{name: options[name] or None for name in REPEATABLE})
+    return values
 
 
 def start_early(args: List[str]):
@@ -61,13 +99,13 @@ def start_early(args: List[str]):
     if options is None:
         return None
     try:
-        from envdoctor.probe.start import DEFAULT_TIMEOUT, start_probe, timeout_problem
+        from envdoctor.probe.start import start_probe
         from envdoctor.target_choice import choose_target
 
-        timeout = DEFAULT_TIMEOUT if options["timeout"] is None else float(options["timeout"])
-        if timeout_problem(timeout):
+        timeout = _timeout(options)
+        if timeout is None:
             return None  # the CLI refuses it: nothing may be started before that
-        python, cwd, _source = choose_target(options["python"], options["cwd"])
+        python, cwd, _source = choose_target(options.get("python"), options.get("cwd"))
         return start_probe(python, cwd, timeout)
     except Exception:  # any problem is reported properly by the real command
         return None
@@ -132,7 +170,18 @@ def isolate() -> None:
         pass
 
 
+def print_version() -> None:
+    """`envdoctor --version`, answered before anything else is imported (typer's answer, 8x sooner)."""
+    from envdoctor import __version__
+
+    sys.stdout.write(f"envdoctor {__version__}\n")
+    sys.stdout.flush()
+    os._exit(0)
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--version"]:
+        print_version()
     isolate()
     # A short-lived command whose objects (the facts, every parsed requirement, the
     # imported modules) live until it exits, and which makes next to no cyclic garbage:
@@ -146,9 +195,15 @@ def main() -> None:
     end_on_termination()  # a SIGTERM must not leave the probe (or its daemons) running
     started = start_early(sys.argv[1:])
     try:
-        from envdoctor import cli
+        direct = direct_check(sys.argv[1:])
+        if direct is not None:  # a plain check: run without building the typer CLI
+            from envdoctor.check_command import run_directly
 
-        cli.main(started)
+            run_directly(direct, started)
+        else:
+            from envdoctor import cli
+
+            cli.main(started)
         code = 0
     except SystemExit as exc:
         if isinstance(exc.code, str):

@@ -17,7 +17,7 @@ and nothing is loaded that the command does not use.
 from __future__ import annotations
 
 import types
-from typing import Iterator, List, Tuple
+from typing import Iterable, Iterator, List, Optional, Tuple
 
 from envdoctor.entry_points import EntryPoint, entry_points
 from envdoctor.errors import PluginError
@@ -58,11 +58,14 @@ def specs_in(obj, attribute: str) -> list:
     return []
 
 
-def load_plugins(group: str, attribute: str, what: str, decorator: str) -> Iterator[Tuple[EntryPoint, str, list]]:
+def load_plugins(group: str, attribute: str, what: str, decorator: str,
+                 loaded: Optional[Iterable[Tuple[EntryPoint, list]]] = None) -> Iterator[Tuple[EntryPoint, str, list]]:
     """(entry point, its description for messages, the specs it defines) for each decorated-function
-    plugin of `group` (checks, fixers), in name order.  A plugin that defines nothing is a PluginError."""
-    for ep in find(group):
-        specs = specs_in(load(ep), attribute)
+    plugin of `group` (checks, fixers), in name order.  A plugin that defines nothing is a PluginError.
+    `loaded`: the (entry point, specs) pairs where the caller has them already (the check manifest)."""
+    if loaded is None:
+        loaded = ((ep, specs_in(load(ep), attribute)) for ep in find(group))
+    for ep, specs in loaded:
         if not specs:
             raise PluginError(f"{origin(ep)} defines no {what} (decorate functions with {decorator})")
         yield ep, origin(ep), specs

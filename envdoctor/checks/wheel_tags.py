@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
-
-from packaging.tags import Tag
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 from envdoctor.api import check, report
 from envdoctor.checks._shared import first_lines
@@ -14,6 +12,9 @@ from envdoctor.model.facts import Distribution, Facts, Interpreter
 from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.model.plan import InstallRequest
 from envdoctor.vocabulary.supported_tags import supported_platforms, supported_tags, tags_of
+
+if TYPE_CHECKING:  # packaging.tags is imported when a distribution is judged, not with the check
+    from packaging.tags import Tag
 
 # The second part of an extension module's name that says which interpreter it is for:
 # _speedups.cpython-311-x86_64-linux-gnu.so, _rust.abi3.so, _ext.cp311-win_amd64.pyd, _x.pypy310-pp73-....so

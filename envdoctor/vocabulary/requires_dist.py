@@ -9,20 +9,24 @@ that takes 28 ms instead of 71 ms, a sixth of a whole `envdoctor check`
 (docs/performance.md).  Any other text goes to Requirement(text), and
 tests/unit/test_requirement_parsing.py proves both give equal Requirements on a large
 real corpus.
+
+packaging is imported on first use, not with this module: every check module imports it,
+and packaging.markers alone (its tokenizer's regular expressions) is about 13 ms of a start
+that parses no requirement at all (an empty environment, a --select without them).
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Dict, List, NamedTuple, Optional, Tuple
-
-from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple
 
 from envdoctor.model.facts import Distribution, canonicalize
 from envdoctor.vocabulary.versions import specifier_set
+
+if TYPE_CHECKING:
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement
 
 
 class ParsedRequirement(NamedTuple):
@@ -63,6 +67,8 @@ _PLAIN = re.compile(
 
 @lru_cache(maxsize=None)
 def _marker(text: str) -> Marker:
+    from packaging.markers import Marker
+
     # Shared between requirements with the same marker text: MarkerEvaluator keys its results by it.
     return Marker(text)
 
@@ -76,6 +82,10 @@ def plain_requirement(text: str) -> Optional[Requirement]:
     plain = _PLAIN.match(text)
     if plain is None:
         return None
+    from packaging.markers import InvalidMarker
+    from packaging.requirements import Requirement
+    from packaging.specifiers import InvalidSpecifier
+
     name, extras, specifier, marker = plain.groups()
     try:
         requirement = Requirement.__new__(Requirement)
@@ -94,6 +104,8 @@ def _parse(text: str) -> Tuple[Optional[ParsedRequirement], Optional[str]]:
     """(the parsed requirement, None) or (None, packaging's error message); once per distinct text."""
     requirement = plain_requirement(text)
     if requirement is None:
+        from packaging.requirements import InvalidRequirement, Requirement
+
         try:
             requirement = Requirement(text)
         except InvalidRequirement as exc:

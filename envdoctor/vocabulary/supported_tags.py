@@ -5,17 +5,19 @@ packaging's public functions take the interpreter version, ABIs and platforms as
 interpreter are packaging's answer, not envdoctor's.  Only the Linux platform list is built
 here, because packaging reads the glibc/musl version of its own process for it: the manylinux
 and musllinux rules (PEP 600, PEP 656, the legacy aliases of PEP 513/571/599) are applied to the
-target's C library instead.
+target's C library instead.  packaging.tags is imported on first use (with the wheel_tags
+check's first distribution), not by every start that loads the check.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import FrozenSet, Iterable, List, Optional, Tuple
-
-from packaging.tags import INTERPRETER_SHORT_NAMES, Tag, compatible_tags, cpython_tags, generic_tags, mac_platforms, parse_tag
+from typing import TYPE_CHECKING, FrozenSet, Iterable, List, Optional, Tuple
 
 from envdoctor.model.facts import Interpreter, TagInputs
+
+if TYPE_CHECKING:
+    from packaging.tags import Tag
 
 # PEP 513 / 571 / 599: the names manylinux wheels had before PEP 600's manylinux_2_Y.
 _LEGACY_MANYLINUX = {
@@ -31,6 +33,8 @@ _NEWEST_MUSL_MINOR = 2
 
 def tags_of(lines: Iterable[str]) -> FrozenSet[Tag]:
     """The tags a WHEEL file's Tag lines name (a compressed line expands); malformed lines are left out."""
+    from packaging.tags import parse_tag
+
     tags = set()
     for line in lines:
         try:
@@ -55,6 +59,8 @@ def supported_platforms(interpreter: Interpreter) -> Tuple[str, ...]:
 
 @lru_cache(maxsize=8)
 def _supported(implementation: str, version: Tuple[int, int], inputs: TagInputs, suffixes: Tuple[str, ...]) -> FrozenSet[Tag]:
+    from packaging.tags import INTERPRETER_SHORT_NAMES, compatible_tags, cpython_tags, generic_tags
+
     platforms = _platforms(inputs)
     short = INTERPRETER_SHORT_NAMES.get(implementation, implementation)
     interpreter = f"{short}{version[0]}{version[1]}"
@@ -98,6 +104,8 @@ def _platforms(inputs: TagInputs) -> List[str]:
 def _mac_platforms(inputs: TagInputs) -> List[str]:
     """packaging's mac_platforms for the CPU the interpreter runs on (as sys_tags() does), not
     sysconfig's universal2: a universal2 Python on arm64 takes arm64 and universal2 wheels."""
+    from packaging.tags import mac_platforms
+
     _, version, arch = inputs.platform.split("-", 2)
     arch = inputs.macos_machine or arch
     if inputs.pointer_bits == 32:

@@ -2,16 +2,19 @@
 
 In a large environment the same version and specifier strings repeat thousands of
 times; every caller shares one parsed object per text, and none mutates it
-(prereleases are passed per call).
+(prereleases are passed per call).  packaging is imported on first use: its version and
+specifier modules compile their regular expressions at import, a cost a start that parses
+no version (an empty environment) need not pay.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
 
 
 @lru_cache(maxsize=None)
@@ -19,6 +22,8 @@ def parse_version(text: Optional[str]) -> Optional[Version]:
     """The version, or None when there is none or it does not parse."""
     if text is None:
         return None
+    from packaging.version import InvalidVersion, Version
+
     try:
         return Version(text)
     except InvalidVersion:
@@ -28,6 +33,8 @@ def parse_version(text: Optional[str]) -> Optional[Version]:
 @lru_cache(maxsize=None)
 def specifier_set(text: str) -> SpecifierSet:
     """A shared SpecifierSet for `text`; InvalidSpecifier when it is not one."""
+    from packaging.specifiers import SpecifierSet
+
     return SpecifierSet(text)
 
 
@@ -37,6 +44,8 @@ def satisfies(version_text: Optional[str], spec_text: str) -> bool:
     version = parse_version(version_text)
     if version is None:
         return False
+    from packaging.specifiers import InvalidSpecifier
+
     try:
         return specifier_set(spec_text or "").contains(version, prereleases=True)
     except InvalidSpecifier:
@@ -46,6 +55,8 @@ def satisfies(version_text: Optional[str], spec_text: str) -> bool:
 @lru_cache(maxsize=None)
 def requires_python_spec(text: str) -> Optional[SpecifierSet]:
     """The Requires-Python specifier, or None when it is not a valid one (INT002 reports that)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         return SpecifierSet(text)
     except InvalidSpecifier:

@@ -1,11 +1,13 @@
 """launch.py scans argv by hand (to start the probe before typer is imported): it must know every option."""
 
+import json
 import subprocess
 import sys
 
 import pytest
 import typer.main
 
+import envdoctor
 from envdoctor import launch
 from envdoctor.cli import app
 
@@ -26,7 +28,7 @@ def test_preflight_options_are_left_to_the_real_parser():
 
 
 def test_every_option_of_the_early_commands_is_known_to_the_scan():
-    known_values = set(launch.VALUE_OPTIONS) | launch.OTHER_VALUE_OPTIONS
+    known_values = set(launch.VALUE_OPTIONS)
     for name in launch.EARLY_COMMANDS:
         for opts, is_flag in _options(name):
             if "--facts" in opts:
@@ -38,7 +40,8 @@ def test_every_option_of_the_early_commands_is_known_to_the_scan():
 
 
 def test_scan_reads_target_options_and_defers_anything_else():
-    assert launch._scan(["check", "-p", "/v", "--cwd=/w", "--strict", "-f", "json"]) == {"python": "/v", "cwd": "/w", "timeout": None}
+    scanned = launch._scan(["check", "-p", "/v", "--cwd=/w", "--strict", "-f", "json"])
+    assert (scanned["python"], scanned["cwd"], scanned.get("timeout")) == ("/v", "/w", None)
     assert launch._scan(["check", "--facts", "x.json"]) is None
     assert launch._scan(["check", "--help"]) is None
     assert launch._scan(["list"]) is None
@@ -70,3 +73,76 @@ def test_a_timeout_the_cli_refuses_starts_no_early_probe(value):
 def test_a_valid_timeout_starts_the_early_probe():
     """The near miss: the same command with a timeout the CLI accepts does start the probe early."""
     assert started_early("check", "--python", sys.executable, "--timeout=5", "--no-scan") == "started"
+
+
+def _as_typer_passes(value):
+    """typer hands a list option to the command as a list, or None when not given."""
+    return (list(value) or None) if isinstance(value, (list, tuple)) else value
+
+
+@pytest.mark.parametrize("args", [
+    [],
+    ["-p", "/v", "--cwd=/w", "--strict", "-f", "json"],
+    ["--python=/v", "-s", "REQ,INT", "--select", "NSP", "-i", "GPU", "--ignore=JIT", "--timeout", "7.5"],
+    ["-o", "json=a.json", "--output=sarif=b.sarif", "--scan", "x", "--scan=y", "--no-scan", "--deep", "-v"],
+    ["--config", "c.toml", "--baseline", "b.json", "--write-baseline=w.json", "--against", "k.json", "--format=github"],
+    ["-p", "/first", "-p", "/second", "--timeout=1", "--timeout=2"],  # the last one counts
+])
+def test_the_direct_dispatch_passes_check_what_typer_would(args):
+    """launch.py runs a plain `check` without typer: every option must reach check_command.run_check
+    exactly as typer's parser hands it to cli.check."""
+    command = typer.main.get_command(app).commands["check"]
+    typer_values = {name: _as_typer_passes(value) for name, value in command.make_context("check", list(args)).params.items()}
+    direct = {name: _as_typer_passes(value) for name, value in launch.direct_check(["check", *args]).items()}
+    assert direct == typer_values
+
+
+@pytest.mark.parametrize("args", [
+    ["check", "--help"], ["check", "--facts", "x.json"], ["check", "--timeout=nan"], ["check", "--timeout=soon"],
+    ["check", "-pv"], ["check", "--select"], ["check", "--", "x"], ["snapshot"], ["list"], [],
+])
+def test_anything_unusual_goes_to_typer(args):
+    """Help, a value typer refuses, an option the scan does not know: typer answers (its messages)."""
+    assert launch.direct_check(args) is None
+
+
+def _summary(report: str) -> dict:
+    return {key: value for key, value in json.loads(report)["summary"].items() if key != "elapsed_s"}
+
+
+def _imports_of(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-X", "importtime", "-m", "envdoctor", *args], capture_output=True,
+                          text=True, timeout=120, cwd=cwd)
+
+
+def _imported(stderr: str) -> set:
+    return {line.split("|")[-1].strip() for line in stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_version_is_answered_before_typer_or_anything_heavy_is_imported():
+    completed = _imports_of("--version")
+    assert (completed.returncode, completed.stdout) == (0, f"envdoctor {envdoctor.__version__}\n")
+    imported = _imported(completed.stderr)
+    assert not imported & {"typer", "envdoctor.cli", "envdoctor.processes", "subprocess", "dataclasses"}, imported
+
+
+def test_a_plain_check_runs_without_typer_and_an_unusual_one_with_it(tmp_path):
+    plain = _imports_of("check", "--python", sys.executable, "--select", "PTH", "--format", "json", cwd=tmp_path)
+    assert plain.returncode in (0, 1), plain.stderr[-2000:]
+    assert "typer" not in _imported(plain.stderr)
+    # The near miss: a check typer must parse (--facts) still goes through typer, with typer's answer.
+    snapshot = tmp_path / "facts.json"
+    subprocess.run([sys.executable, "-m", "envdoctor", "snapshot", "--python", sys.executable, "--no-scan", "-o",
+                    str(snapshot)], check=True, capture_output=True, timeout=120, cwd=tmp_path)
+    parsed = _imports_of("check", "--facts", str(snapshot), "--select", "PTH", "--format", "json", cwd=tmp_path)
+    assert parsed.returncode in (0, 1), parsed.stderr[-2000:]
+    assert _summary(parsed.stdout) == _summary(plain.stdout)
+    assert "typer" in _imported(parsed.stderr)
+
+
+def test_a_usage_error_on_the_direct_path_is_one_message_and_exit_2(tmp_path):
+    completed = subprocess.run([sys.executable, "-m", "envdoctor", "check", "--python", sys.executable, "-s", "NOPE999"],
+                               capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("envdoctor: error: unknown check 'NOPE999'"), completed.stderr
+    assert "Traceback" not in completed.stderr

@@ -44,7 +44,9 @@ LAYERS = {
     "envdoctor.checks": ("envdoctor.api", "envdoctor.model", "envdoctor.vocabulary"),
     "envdoctor.kb": ("envdoctor.api", *_WORDS),
     "envdoctor.engine": ("envdoctor.api", *_WORDS),
-    "envdoctor.registry": ("envdoctor.api", "envdoctor.kb", "envdoctor.plugins", *_WORDS),
+    "envdoctor.registry": ("envdoctor.api", "envdoctor.kb", "envdoctor.plugins", "envdoctor.check_manifest", *_WORDS),
+    # what the registered checks declared, kept between runs (registry's, below it)
+    "envdoctor.check_manifest": ("envdoctor.api", "envdoctor.plugins", "envdoctor.entry_points", *_WORDS),
     "envdoctor.config": _WORDS,
     "envdoctor.policy": ("envdoctor.engine", "envdoctor.redaction", *_WORDS),
     "envdoctor.probe": ("envdoctor.processes", *_WORDS),
@@ -67,6 +69,8 @@ LAYERS = {
     "envdoctor.python_api": ("envdoctor",),  # envdoctor.check() for notebooks and scripts
     "envdoctor.cli_options": ("envdoctor",),
     "envdoctor.fleet_command": ("envdoctor",),
+    "envdoctor.option_values": ("envdoctor",),
+    "envdoctor.check_command": ("envdoctor",),
     "envdoctor.boundary": ("envdoctor",),
     "envdoctor.outputs": ("envdoctor",),
     "envdoctor.terminal": ("envdoctor",),
@@ -74,9 +78,9 @@ LAYERS = {
     "envdoctor.__main__": ("envdoctor",),
 }
 # Only the command line may import these (the top of the table).
-COMMAND_LINE = ("envdoctor.cli", "envdoctor.cli_options", "envdoctor.fleet_command", "envdoctor.boundary", "envdoctor.outputs",
-                "envdoctor.terminal", "envdoctor.launch", "envdoctor.__main__", "envdoctor.collect",
-                "envdoctor.python_api")
+COMMAND_LINE = ("envdoctor.cli", "envdoctor.cli_options", "envdoctor.option_values", "envdoctor.check_command",
+                "envdoctor.fleet_command", "envdoctor.boundary", "envdoctor.outputs", "envdoctor.terminal",
+                "envdoctor.launch", "envdoctor.__main__", "envdoctor.collect", "envdoctor.python_api")
 # The package itself (envdoctor/__init__.py holds only the version) may be imported by any layer.
 PACKAGE = "envdoctor"
 

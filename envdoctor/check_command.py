@@ -1,0 +1,119 @@
+"""`envdoctor check`'s body: options -> collect -> render -> exit code, without typer.
+
+Two paths reach it with the same values: the typer command in cli.py, and launch.py's
+direct dispatch, which parses a plain `check` command line itself and never imports typer
+(importing and building the typer CLI is about a third of `check`'s start-up; anything
+it does not recognise goes to typer, whose messages and help stay the authority).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import List, Optional
+
+from envdoctor import collect
+from envdoctor.option_values import one_target, report_format, report_outputs, tokens
+from envdoctor.outputs import append_step_summary, note, record_baseline, write_file
+from envdoctor.report import Format
+from envdoctor.terminal import color_wanted, progress_shown, terminal_scope, terminal_width
+
+
+def run_check(*, python: Optional[str], cwd: Optional[str], timeout: float, facts_file: Optional[str],
+              select: Optional[List[str]], ignore: Optional[List[str]], fmt: str, output: Optional[List[str]],
+              strict: bool, verbose: bool, scan: Optional[List[str]], no_scan: bool, deep: bool,
+              config: Optional[str], baseline: Optional[str], write_baseline: Optional[str],
+              against: Optional[str], quiet: bool = False, with_requirements: Optional[List[str]] = None,
+              more_requirements: Optional[List[str]] = None, requirement_files: Optional[List[str]] = None,
+              index_url: Optional[str] = None, extra_index_url: Optional[List[str]] = None,
+              find_links: Optional[List[str]] = None) -> int:
+    """One check run; the exit code (0 clean, 1 findings, 2 usage or target error)."""
+    one_target(facts_file, python)
+    chosen = report_format(fmt)
+    outputs = report_outputs(output)
+    if chosen == Format.text:
+        import envdoctor.report.text  # noqa: F401  (imported while an early probe still runs)
+        if color_wanted():
+            import rich.console  # noqa: F401  (likewise; only a terminal gets colour)
+    request = collect.Request(
+        python=python, cwd=cwd, timeout=timeout, facts_file=facts_file, select=tokens(select),
+        ignore=tokens(ignore), strict=strict, scan=tokens(scan), no_scan=no_scan, deep=deep, config=config,
+        baseline=baseline, against=against)
+    wanted = _preflight_wanted(with_requirements, more_requirements, requirement_files, index_url,
+                               extra_index_url, find_links, write_baseline)
+    with progress_shown(quiet):
+        if wanted:
+            outcome = collect.preflight_checked(request, wanted, terminal_scope)
+        else:
+            outcome = collect.checked(request, terminal_scope)
+    if wanted:
+        _preflight_note(outcome.preflight)
+    _baseline_note(outcome, baseline)
+    if write_baseline:
+        return record_baseline(outcome.run, write_baseline)
+    return _render_check(outcome, chosen, outputs, verbose)
+
+
+def _preflight_wanted(with_requirements, more, files, index_url, extra_index_urls, find_links, write_baseline):
+    """check --with/-r's values, checked before anything is probed (preflight/wanted.py)."""
+    from envdoctor.errors import UsageError
+
+    if not (with_requirements or more or files or index_url or extra_index_urls or find_links):
+        return None  # a plain check: preflight/ is not even imported
+    from envdoctor.preflight.wanted import wanted_from
+
+    if more and not with_requirements:
+        raise UsageError(f"unexpected argument {more[0]!r}: requirements to preview follow --with")
+    wanted = wanted_from([*(with_requirements or ()), *(more or ())], files or (), index_url, extra_index_urls or (),
+                         find_links or ())
+    if wanted and write_baseline:
+        raise UsageError("--write-baseline records the environment as it is: not with --with or -r")
+    return wanted
+
+
+def _preflight_note(comparison) -> None:
+    """What the install would change among the findings, on stderr (the report is on stdout)."""
+    text = "check --with: the install would put in place " + (", ".join(comparison.installs) or "nothing")
+    text += f"; findings afterwards: {len(comparison.new)} new, {len(comparison.present)} already present"
+    if comparison.resolved:
+        text += "; the install would resolve " + ", ".join(f.identity for f in comparison.resolved)
+    note(text)
+
+
+def _baseline_note(outcome, baseline: Optional[str]) -> None:
+    if not baseline:
+        return
+    count = outcome.suppressed
+    text = f"{count} finding{'s' if count != 1 else ''} in the baseline {baseline} not shown"
+    if outcome.expired:
+        text += f"; {outcome.expired} shown again because their baseline entry expired"
+    note(text)
+
+
+def _render_check(outcome, fmt: str, outputs, verbose: bool) -> int:
+    from envdoctor.report import render
+    from envdoctor.report.context import ReportContext
+
+    context = ReportContext(
+        facts=outcome.facts, run=outcome.run, strict=outcome.strict, verbose=verbose, elapsed=outcome.elapsed,
+        color=fmt == Format.text and color_wanted(), checks=tuple(outcome.checks),
+        width=terminal_width() if fmt == Format.text else 0,
+    )
+    sys.stdout.write(render(fmt, context))
+    plain = dataclasses.replace(context, color=False, width=0)  # files are never coloured nor folded
+    for out_format, path in outputs:
+        write_file(path, render(out_format, plain), "--output")
+    if fmt == Format.github or any(f == Format.github for f, _ in outputs):
+        append_step_summary(context)
+    if outcome.preflight is not None:  # check --with: what the install would break (preflight/compare.py)
+        return outcome.preflight.exit_code(outcome.strict)
+    return outcome.run.exit_code(outcome.strict)
+
+
+def run_directly(values: dict, early_probe) -> None:
+    """launch.py's dispatch of a plain `check` command line (values as typer would pass them):
+    the typer command's work without typer; ends in SystemExit with the exit code."""
+    from envdoctor.boundary import guarded
+
+    collect.hand_over_early_probe(early_probe)
+    guarded(lambda: run_check(**values))
