@@ -30,6 +30,10 @@ VALUE_OPTIONS = {"--python": "python", "-p": "python", "--cwd": "cwd", "--timeou
                  "--format": "fmt", "-f": "fmt", "--output": "output", "-o": "output", "--scan": "scan",
                  "--config": "config", "--baseline": "baseline", "--write-baseline": "write_baseline",
                  "--against": "against"}
+# check --with/-r and its index options take a variable number of values: never scanned here,
+# so a directly dispatched check has none of them.
+PREVIEW_OPTIONS_ABSENT = {"with_requirements": None, "more_requirements": None, "requirement_files": None,
+                          "index_url": None, "extra_index_url": None, "find_links": None}
 REPEATABLE = frozenset({"select", "ignore", "output", "scan"})  # typer collects them in a list
 FLAG_OPTIONS = {"--strict": "strict", "--verbose": "verbose", "-v": "verbose", "--no-scan": "no_scan",
                 "--deep": "deep", "--quiet": "quiet", "-q": "quiet"}
@@ -88,6 +92,7 @@ def direct_check(args: List[str]) -> Optional[dict]:
     if timeout is None:
         return None
     values = {name: options.get(name) for name in (*VALUE_OPTIONS.values(), *FLAG_OPTIONS.values())}
+    values.update(PREVIEW_OPTIONS_ABSENT)  # check --with/-r always goes to typer
     values.update(timeout=timeout, fmt=options.get("fmt") or "text", facts_file=None,
                   **{name: bool(options.get(name)) for name in FLAG_OPTIONS.values()},
                   **{name: options[name] or None for name in REPEATABLE})
