@@ -181,8 +181,9 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
         facts = dataclasses.replace(facts, legacy_code=None)
     if native:
         from envdoctor.linkage import with_native_linkage
+        from envdoctor.scan.guarded_imports import with_guarded_imports
 
-        facts = with_native_linkage(facts)
+        facts = with_guarded_imports(with_native_linkage(facts))
     if deep:
         from envdoctor.probe.deep_probes import run_deep
 
