@@ -13,7 +13,6 @@ catches ImportError, ModuleNotFoundError, Exception or everything (the import sc
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Dict, List, Set, Tuple
 
 from envdoctor.model.facts import Facts
