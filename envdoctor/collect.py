@@ -162,10 +162,11 @@ def resolve(python: Optional[str], cwd: Optional[str]):
 
 
 def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: ProgressScope = quiet_scope,
-               native: bool = False) -> Facts:
-    """The target's facts: the probe, the NumPy builds of its extension modules (scan/numpy_builds.py),
-    then the import scan (with a scan request), the native linkage of the stack's extensions (with
-    `native`), then the deep probes (with `deep`).  The scan is part of the facts: `fix` re-collects
+               native: bool = False, numpy: bool = True) -> Facts:
+    """The target's facts: the probe, the NumPy builds of its extension modules (scan/numpy_builds.py,
+    with `numpy`: `check` asks for them only when a selected check reads them), then the import
+    scan (with a scan request), the native linkage of the stack's extensions (with `native`), then
+    the deep probes (with `deep`).  The scan is part of the facts: `fix` re-collects
     them to see a patched import gone."""
     global _early_probe
     from envdoctor.probe.facts_probe import probe_for, run_probe
@@ -174,9 +175,10 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
     _early_probe = None
     say_progress("probe", f"waiting for {target.python} to report its facts")
     facts = run_probe(target, timeout, started, notice=_notice)
-    from envdoctor.scan.numpy_builds import numpy_builds
+    if numpy:
+        from envdoctor.scan.numpy_builds import numpy_builds
 
-    facts = dataclasses.replace(facts, numpy_builds=numpy_builds(facts))
+        facts = dataclasses.replace(facts, numpy_builds=numpy_builds(facts))
     if scan is not None:
         from envdoctor.scan import with_import_scan
 
@@ -189,8 +191,9 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
         facts = dataclasses.replace(facts, legacy_code=None)
     if native:
         from envdoctor.linkage import with_native_linkage
+        from envdoctor.scan.guarded_imports import with_guarded_imports
 
-        facts = with_native_linkage(facts)
+        facts = with_guarded_imports(with_native_linkage(facts))
     if deep:
         from envdoctor.probe.deep_probes import run_deep
 
@@ -207,8 +210,8 @@ def _notice(text: str) -> None:
 
 
 def facts_for(python: Optional[str], cwd: Optional[str], timeout: float, scan=None, deep: bool = False,
-              scope: ProgressScope = quiet_scope, native: bool = False) -> Facts:
-    return live_facts(resolve(python, cwd), timeout, scan, deep, scope, native)
+              scope: ProgressScope = quiet_scope, native: bool = False, numpy: bool = True) -> Facts:
+    return live_facts(resolve(python, cwd), timeout, scan, deep, scope, native, numpy)
 
 
 def inputs_for(settings, against: Optional[str]) -> Dict[str, object]:
@@ -247,7 +250,8 @@ def checked(request: Request, scope: ProgressScope = quiet_scope) -> Outcome:
     if request.facts_file:
         facts = Facts.load(request.facts_file)
     else:
-        facts = facts_for(request.python, request.cwd, request.timeout, scan, request.deep, scope, _reads_native(checks))
+        facts = facts_for(request.python, request.cwd, request.timeout, scan, request.deep, scope, _reads_native(checks),
+                          _reads_numpy_builds(checks))
     return _judged(checks, facts, settings, baseline, request.strict or settings.strict, time.perf_counter() - started)
 
 
@@ -298,6 +302,11 @@ def _reads_native(checks) -> bool:
     return any("native_linkage" in spec.needs for spec in checks)
 
 
+def _reads_numpy_builds(checks) -> bool:
+    """Whether a selected check reads the NumPy builds (NPY001/NPY002; not collected otherwise)."""
+    return any("numpy_builds" in spec.needs for spec in checks)
+
+
 def _baseline_entries(path: Optional[str]):
     if not path:
         return None
@@ -325,7 +334,7 @@ def fix_inputs(request: Request, scope: ProgressScope = quiet_scope):
     target = resolve(request.python, request.cwd)
 
     def collect_again() -> Facts:
-        return live_facts(target, request.timeout, scan, request.deep, scope, _reads_native(checks))
+        return live_facts(target, request.timeout, scan, request.deep, scope, _reads_native(checks), _reads_numpy_builds(checks))
 
     return checks, collect_again
 

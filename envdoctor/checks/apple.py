@@ -6,7 +6,7 @@ from typing import Iterator
 
 from envdoctor.api import check, report
 from envdoctor.checks._shared import is_macos
-from envdoctor.checks._triton_imports import triton_import_findings
+from envdoctor.checks._triton_imports import stubbed_requirement_findings, triton_import_findings
 from envdoctor.model.facts import Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.vocabulary.installed import installed
@@ -135,16 +135,20 @@ def triton_on_macos(facts: Facts) -> Iterator:
         that runs whenever the package is imported (not guarded by try/except, not inside a
         function), while no triton is installed. The stack packages are the ones envdoctor
         names and every installed package that requires torch, triton or one of them
-        (transitively, markers evaluated for the Mac); an import also counts when another
-        scanned package's import runs it (flash-linear-attention's `import fla.layers` runs
-        fla-core's fla.ops).
+        (transitively, markers evaluated for the Mac); an import also counts when the import
+        of one of the package's public subpackages runs it (`import liger_kernel.transformers`)
+        or another scanned package's import does (flash-linear-attention's `import fla.layers`
+        runs fla-core's fla.ops). A package that declares triton in its requirements gets this
+        one finding instead of REQ001's as well.
 
     Why it breaks
         Triton has no macOS wheels, so `import sglang.srt...` on a Mac (MPS) stops with
         "No module named 'triton'" before any MPS code path is chosen. SGLang installs a
         stand-in triton on macOS for this reason (sgl-project/sglang#21551).
 
-        Severity: always an error: importing the package fails on this Mac.
+        Severity: always an error: importing the package, or a public subpackage of it, fails
+        on this Mac. With envdoctor's stub in place, a stack package's unmet requirement on
+        triton is reported here as info instead of as REQ001's error.
 
     Example
         sglang 0.5.23 imports triton at module level in sglang/srt/layers/activation.py:12, and triton does not exist on macOS
@@ -163,3 +167,4 @@ def triton_on_macos(facts: Facts) -> Iterator:
         facts, ", and triton does not exist on macOS",
         "Importing the package fails with \"No module named 'triton'\" before any MPS or CPU code path is chosen.",
     )
+    yield from stubbed_requirement_findings(facts, " on macOS, where Triton does not exist")

@@ -97,6 +97,33 @@ def _sites(problems: Sequence[ImportProblem]) -> Dict[Tuple[str, int, str], List
     return grouped
 
 
+def _site_subject(site: List[ImportProblem]) -> str:
+    """The subject of IMP001/IMP002's finding about one import statement."""
+    first = site[0]
+    missing = ",".join(p.missing for p in site)
+    return f"{first.importer_module} -> {first.module}" + (f" ({missing})" if first.kind == "missing-name" else "")
+
+
+def said_by_another_check(facts: Facts, importer: str, lines: Sequence[Tuple[str, int]], modules: Sequence[str]) -> Tuple[str, ...]:
+    """The identities ("CODE:key") of this module's findings about `importer`'s import statements
+    at `lines` ((path, line)) or its imports of the uninstalled top-level `modules`, for a check
+    that says their cause better to replace them: PYU001 on nose's `from imp import ...` is the
+    cause and the fix of IMP003 'nose -> imp' too."""
+    problems = [p for p in (facts.imports.problems if facts.imports else ()) if canonicalize(p.importer or "") == canonicalize(importer)]
+    at = set(lines)
+    identities = set()
+    for (path, line, _module), site in _sites([p for p in problems if p.kind in ("missing-module", "missing-name")]).items():
+        if (path, line) in at:
+            identities.update(f"{code}:{_site_subject(site)}" for code in ("IMP001", "IMP002"))
+    identities.update(f"IMP003:{_missing_subject(p.importer, p.missing)}" for p in problems if p.kind == "uninstalled" and p.missing in modules)
+    return tuple(sorted(identities))
+
+
+def _missing_subject(importer: Optional[str], top: str) -> str:
+    """The subject of IMP003's finding about one uninstalled top-level module."""
+    return f"{importer or ''} -> {top}"
+
+
 def _who(name: Optional[str], version: Optional[str]) -> str:
     if not name:
         return "?"
@@ -172,11 +199,10 @@ def _dead_or_drift(facts: Facts, own: bool) -> Iterator:
     for (path, line, module), site in sorted(_sites(problems).items()):
         first = site[0]
         title, evidence, fix, message = _site_finding(site)
-        missing = ",".join(p.missing for p in site)
         yield report(
             _severity(first),
             title,
-            subject=f"{first.importer_module} -> {module}" + (f" ({missing})" if first.kind == "missing-name" else ""),
+            subject=_site_subject(site),
             message=message,
             evidence=[e for e in evidence if e],
             location=Location(path=path, line=line, distribution=first.importer, module=first.importer_module),
@@ -371,7 +397,7 @@ def missing_distribution_import(facts: Facts) -> Iterator:
         yield report(
             severity,
             f"{who} imports {top} at {places}; no installed distribution provides it",
-            subject=f"{importer} -> {top}",
+            subject=_missing_subject(importer, top),
             message=(
                 f"{top} is {note}. "
                 + (

@@ -197,7 +197,13 @@ def missing_native_library(facts: Facts) -> Iterator:
         a package built against a system library the machine lacks, `LD_LIBRARY_PATH` set in
         the shell that built the package but not in the one that runs it.
 
-        Severity: an error: importing the module fails.
+        Severity: an error: importing the module fails. Info when the module is an optional
+        backend: its own distribution imports it at least once and only ever inside
+        `try: ... except ImportError` (or ModuleNotFoundError, Exception, a bare except), so
+        the package catches the failure and carries on without it (cupy without cuTENSOR:
+        `cupy_backends.cuda.libs.cutensor`). When the first import happens (at the
+        package's import or later) does not matter: an unguarded import anywhere (vllm's
+        `_C`, loaded after `import vllm`) keeps it an error.
 
     Example
         vllm._C_stable_libtorch will not import: libcuda.so.1, libtorch_cuda.so are found nowhere (needed by _C_stable_libtorch.abi3.so); vllm 0.33.0 was built for torch==2.14.0 (its Requires-Dist); torch 2.13.0+cpu is installed, ...
@@ -213,13 +219,18 @@ def missing_native_library(facts: Facts) -> Iterator:
         first = problems[0]
         missing = sorted({p.name for p in problems})
         torch_reason = _torch_reason(facts, first, missing)
+        guarded = first.guarded_imports
+        optional = (f"; optional: {first.distribution} imports it only inside try/except ImportError and carries on without it"
+                    if guarded else "")
         yield report(
-            Severity.ERROR,
+            Severity.INFO if guarded else Severity.ERROR,
             f"{first.module} will not import: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} found nowhere "
-            f"(needed by {os.path.basename(first.needed_by)})" + (f"; {torch_reason}" if torch_reason else ""),
+            f"(needed by {os.path.basename(first.needed_by)})" + (f"; {torch_reason}" if torch_reason else "") + optional,
             subject=first.module,
-            message="ld.so finds no file of that name in DT_RPATH, LD_LIBRARY_PATH, DT_RUNPATH, ld.so.cache or the default folders.",
-            evidence=tuple(f"{p.name} needed by {p.needed_by}" for p in problems[:_EVIDENCE]),
+            message="ld.so finds no file of that name in DT_RPATH, LD_LIBRARY_PATH, DT_RUNPATH, ld.so.cache or the default folders."
+                    + (" Every import of the module in its package is guarded: only the feature it backs is missing." if guarded else ""),
+            evidence=tuple(f"{p.name} needed by {p.needed_by}" for p in problems[:_EVIDENCE])
+            + tuple(f"guarded import: {site}" for site in guarded[:_EVIDENCE]),
             references=(LD_SO_MANUAL,),
             fix=FixProposal("manual", "install the package that ships the library, or add its folder to LD_LIBRARY_PATH"),
             key=first.module,

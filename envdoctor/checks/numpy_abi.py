@@ -6,11 +6,12 @@ from typing import Iterator, List, Optional, Tuple
 
 from envdoctor.api import check, report
 from envdoctor.checks._shared import first_lines
-from envdoctor.model.facts import Distribution, Facts, canonicalize
+from envdoctor.model.facts import Distribution, Facts
 from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.model.numpy_facts import NumpyBuild
 from envdoctor.model.plan import InstallRequest
 from envdoctor.vocabulary.numpy_releases import FIRST_BUILT_FOR_NUMPY_2
+from envdoctor.vocabulary.active_numpy_builds import active_numpy_builds
 from envdoctor.vocabulary.requirements_in_force import active_requirements
 from envdoctor.vocabulary.stack import NUMPY
 from envdoctor.vocabulary.versions import parse_version
@@ -80,7 +81,7 @@ def compiled_for_numpy_1(facts: Facts) -> Iterator:
     numpy_version = parse_version(numpy.version) if numpy else None
     if numpy_version is None or numpy_version.major < 2:
         return
-    for dist, build in _active_builds(facts):
+    for dist, build in active_numpy_builds(facts):
         if build.numpy_1_count:
             yield _numpy_1_finding(facts, dist, build, numpy)
 
@@ -124,21 +125,10 @@ def compiled_for_newer_numpy(facts: Facts) -> Iterator:
     numpy_version = parse_version(numpy.version) if numpy else None
     if numpy_version is None or numpy_version.major >= 2:
         return
-    for dist, build in _active_builds(facts):
+    for dist, build in active_numpy_builds(facts):
         target = parse_version(build.numpy_2_target) if build.numpy_2_target else None
         if build.numpy_2_count and target is not None and numpy_version.release[:2] < target.release[:2]:
             yield _newer_target_finding(facts, dist, build, numpy)
-
-
-def _active_builds(facts: Facts) -> List[Tuple[Distribution, NumpyBuild]]:
-    """The builds of the copies import machinery sees (the first on sys.path of each name)."""
-    active = facts.active_distributions()
-    pairs = []
-    for build in facts.numpy_builds or ():
-        dist = active.get(canonicalize(build.distribution))
-        if dist is not None and dist.metadata_path == build.metadata_path:
-            pairs.append((dist, build))
-    return pairs
 
 
 def _numpy_1_finding(facts: Facts, dist: Distribution, build: NumpyBuild, numpy: Distribution):

@@ -12,6 +12,7 @@ from typing import Dict, Iterator, List, Tuple
 
 from envdoctor.api import check, report
 from envdoctor.checks._shared import below_site_packages
+from envdoctor.checks.imports import said_by_another_check
 from envdoctor.model.facts import Facts, canonicalize
 from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.model.plan import InstallRequest
@@ -193,6 +194,9 @@ def _finding(facts: Facts, kind: str, name: str, version: str, uses: List[Legacy
         location=Location(path=first.file, line=first.line, distribution=name),
         references=references,
         fix=_fix(name, kind, whats),
+        # The import scan read the same lines (--scan, or a stack member): one cause, one finding.
+        replaces=said_by_another_check(facts, name, [(use.file, use.line) for use in uses],
+                                       [what for what in whats if kind != "name"]),
     )
 
 

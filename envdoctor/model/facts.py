@@ -326,7 +326,9 @@ class ImportProblem(Record):
     conditional: bool = False
     eager: bool = False  # runs whenever the importer's top-level package is imported
     # Other scanned packages whose own import runs this statement: "import fla.layers
-    # (flash-linear-attention 0.5.2)" for a module-level import in fla-core's fla.ops.
+    # (flash-linear-attention 0.5.2)" for a module-level import in fla-core's fla.ops; and the
+    # importer's own public subpackages whose import runs it when its top-level import does not
+    # ("import liger_kernel.transformers (liger_kernel 0.8.5)", scan/public_entries.py).
     reached_by: Tuple[str, ...] = ()
     importer: Optional[str] = None  # the scanned distribution (or folder label)
     importer_version: Optional[str] = None

@@ -37,6 +37,9 @@ class UnresolvedReference(Record):
     version: Optional[str] = None  # the symbol's version (GLIBC_2.34), for a versioned symbol
     library: Optional[str] = None  # the soname that version belongs to: the library expected
     libraries: Tuple[LoadedLibrary, ...] = ()  # needed_by's DT_NEEDED as they were found
+    # For a missing library: the extension's import sites in its own distribution ("path:line")
+    # when every one is guarded by try/except ImportError (an optional backend); else empty.
+    guarded_imports: Tuple[str, ...] = ()
 
 
 @record

@@ -26,6 +26,7 @@ from envdoctor.probe.command import deep_argv, new_nonce
 from envdoctor.probe.frame import end_marker, extract_document
 from envdoctor.probe.gpu_runtime_probes import cancel_gpu_runtime, gpu_runtime, start_gpu_runtime
 from envdoctor.probe.process import Completed, Running, describe_exit, stderr_tail
+from envdoctor.vocabulary.active_numpy_builds import active_numpy_builds
 from envdoctor.vocabulary.stack import DEEP_MODULES, NUMPY, TORCH_MODULE, TRITON_MODULE
 from envdoctor.vocabulary.versions import parse_version
 from envdoctor.vocabulary.stack_membership import joined_top_level_modules
@@ -54,7 +55,7 @@ def numpy_suspects(facts: Facts) -> List[str]:
         return []
     modules = facts.modules or {}
     found = []
-    for build in facts.numpy_builds or ():
+    for dist, build in active_numpy_builds(facts):
         other_major = build.numpy_1_count if version.major >= 2 else build.numpy_2_count and build.numpy_2_target
         dist = facts.active_distributions().get(canonicalize(build.distribution))
         if not other_major or dist is None or dist.metadata_path != build.metadata_path:

@@ -11,6 +11,11 @@
     results.py   the whole result, cached and revalidated by the mtimes of what it read
     pipeline.py  ties them together into the `imports` facts section
     request.py   what the user asked for (ScanRequest)
+    public_entries.py  a distribution's public subpackages, whose imports are followed too
+
+Two more fact readers live here: numpy_builds.py (which NumPy C-API each extension module was
+built against, from its bytes; NPY001/NPY002) and guarded_imports.py (SYM002's optional backends:
+extension modules their package imports only under try/except ImportError, from the summaries).
 
 The scan of every installed distribution for code a newer Python or setuptools removed (the
 PYU and HOOK002 checks; on by default, off with --no-scan) is a second, lighter pass:

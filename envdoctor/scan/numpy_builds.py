@@ -65,12 +65,13 @@ def read_extension(path: str) -> Tuple[str, Optional[str]]:
 
 
 def numpy_builds(facts: Facts, cache_file: Optional[str] = None) -> Tuple[NumpyBuild, ...]:
-    """One NumpyBuild per installed distribution that depends on numpy and has extension modules
-    using its C-API; empty when there is none (checked, nothing found)."""
+    """One NumpyBuild per active installed distribution (the copy import loads) that depends on
+    numpy and has extension modules using its C-API; empty when there is none (checked, nothing found)."""
     suffixes = tuple((facts.interpreter.extension_suffixes if facts.interpreter else ()) or (".so", ".pyd"))
     cache = _VerdictCache(cache_file if cache_file is not None else _default_cache_file())
     builds = []
-    for dist in facts.distributions or ():
+    # Only the copy import loads (the first on sys.path): a shadowed copy's bytes never run.
+    for dist in facts.active_distributions().values() if facts.distributions else ():
         if dist.location and dist.compiled_files and _depends_on_numpy(dist):
             build = _build_of(dist, suffixes, cache)
             if build is not None:

@@ -66,7 +66,8 @@ def _scan_imports(facts: Facts, request: ScanRequest, cache_dir: Optional[Path])
     units = list(wanted.folders) + [distribution_unit(dist, finder) for dist in wanted.distributions]
     resolver = Resolver(facts, finder, exports, store, TargetTraits.from_facts(facts))
     scanned, problems = [], []
-    # Every unit's summaries first: one package's import may run another's modules (follow_across).
+    # Every unit's summaries first: one package's import may run another's modules, and its
+    # public subpackages modules its top-level import does not (follow_across).
     summaries: Dict[str, dict] = {}
     for unit in units:
         progress.say("import scan", f"reading {unit.label} ({len(unit.files)} files; {store.parsed} parsed so far)")
@@ -79,8 +80,7 @@ def _scan_imports(facts: Facts, request: ScanRequest, cache_dir: Optional[Path])
                 distribution=dist.name if dist else None, version=dist.version if dist else None,
             )
         )
-    if len(units) > 1:
-        resolver.follow_across(units, summaries)
+    resolver.follow_across(units, summaries)
     for unit in units:
         problems.extend(resolver.problems(unit, summaries))
     store.save()

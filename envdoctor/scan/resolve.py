@@ -19,6 +19,7 @@ from envdoctor.scan.calls import CallSites
 from envdoctor.scan.calls import Source as CallSource
 from envdoctor.scan.conditions import INSTALLED_VERSION, TargetTraits, reachable, undecided_roots
 from envdoctor.scan.outside_callers import entry_point_functions
+from envdoctor.scan.public_entries import public_subpackages
 from envdoctor.scan.exports import Exports, absolute_module, import_target
 from envdoctor.scan.flags import Flags
 from envdoctor.scan.modules import StaticFinder
@@ -63,16 +64,17 @@ def _runs_on_import(record: tuple) -> bool:
 
 
 def modules_run_on_import(roots: List[str], by_module: Dict[str, object], summaries: Dict[str, dict],
-                          traits, lookup_for=None) -> Set[str]:
+                          traits, lookup_for=None, known: Set[str] = frozenset()) -> Set[str]:
     """The modules that importing `roots` runs: followed through module-level imports that are
     unguarded (_runs_on_import) and certainly run on this target, within `by_module`.
     `lookup_for(name, is_package, summary)` gives the module's flag lookup (the import scan's
-    Resolver); without it, an import under a flag is followed only when its test needs none."""
+    Resolver); without it, an import under a flag is followed only when its test needs none.
+    `known` modules are not followed (what they run is known already) and not returned."""
     queue = list(roots)
     eager: Set[str] = set()
     while queue:
         name = queue.pop()
-        if name in eager or name not in by_module:
+        if name in eager or name in known or name not in by_module:
             continue
         eager.add(name)
         source = by_module[name]
@@ -291,11 +293,18 @@ class Resolver:
             for root in _roots(own, everywhere):
                 for name in self._run_on_import([root], everywhere, summaries) - own.keys():
                     self.reached_by.setdefault(name, set()).add(f"import {root} ({label})")
+            # Its own public subpackages: `import liger_kernel` runs no triton, the
+            # `import liger_kernel.transformers` its users write does.
+            eager = self._eager_modules(unit, summaries)
+            for entry in public_subpackages(unit.files):
+                for name in self._run_on_import([entry], own, summaries, known=eager):
+                    self.reached_by.setdefault(name, set()).add(f"import {entry} ({label})")
 
-    def _run_on_import(self, roots: List[str], by_module: Dict[str, object], summaries: Dict[str, dict]) -> Set[str]:
+    def _run_on_import(self, roots: List[str], by_module: Dict[str, object], summaries: Dict[str, dict],
+                       known: Set[str] = frozenset()) -> Set[str]:
         """The modules that importing `roots` runs, with the module-level flags decided as
         _file_problems decides them."""
-        return modules_run_on_import(roots, by_module, summaries, self.traits, self.flags.lookup)
+        return modules_run_on_import(roots, by_module, summaries, self.traits, self.flags.lookup, known)
 
     def _check_site(self, importer: str, is_package: bool, kind: str, level: int, module: str, names) -> Iterator[tuple]:
         """(kind, absolute module, missing, detail, imported names) for each way the import fails."""

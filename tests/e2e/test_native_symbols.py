@@ -78,9 +78,9 @@ class Build:
             skip_or_fail(f"no Python.h in {self.include} to build a test extension")
 
     def wheel(self, *, runpath: bool = True, version_map: Optional[str] = None, needs: Sequence[str] = (),
-              extra_call: str = "") -> Path:
+              extra_call: str = "", init: str = "") -> Path:
         """sgl-kernel with sgl_kernel/common_ops<EXT_SUFFIX> needing libfoo.so.1 (+ `needs`), found
-        through DT_RUNPATH (runpath=True) or DT_RPATH $ORIGIN/lib."""
+        through DT_RUNPATH (runpath=True) or DT_RPATH $ORIGIN/lib; `init` is sgl_kernel/__init__.py."""
         build = self.root / "build"
         shutil.rmtree(build, ignore_errors=True)
         lib = _library(build / "lib", LIBFOO, version_map)
@@ -93,7 +93,7 @@ class Build:
         extension = _gcc(build / f"{MODULE}{self.suffix}", EXTENSION % {"extra_decl": extra_decl, "extra_call": extra_call},
                          f"-I{self.include}", *link)
         contents: Dict[str, bytes] = {
-            f"{PACKAGE}/__init__.py": b"",
+            f"{PACKAGE}/__init__.py": init.encode(),
             f"{PACKAGE}/{MODULE}{self.suffix}": extension.read_bytes(),
             f"{PACKAGE}/lib/libfoo.so.1": lib.read_bytes(),
             f"{DIST.replace('-', '_')}-{VERSION}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {DIST}\nVersion: {VERSION}\n\n".encode(),
@@ -200,6 +200,37 @@ def test_needed_library_found_nowhere_is_sym002(run_envdoctor, build, tmp_path):
     code, findings = _check(run_envdoctor, build, tmp_path, LD_LIBRARY_PATH=str(needs))
     assert (code, findings) == (0, [])
     assert _import(build, LD_LIBRARY_PATH=str(needs)).returncode == 0
+
+
+# The package's own imports of its extension: an optional backend it falls back from, or not.
+GUARDED_INIT = f"try:\n    from {PACKAGE} import {MODULE}\nexcept ImportError:  # the backend's library is optional\n    {MODULE} = None\n"
+UNGUARDED_INIT = f"def load():\n    from {PACKAGE} import {MODULE}\n    return {MODULE}\n"
+
+
+def test_missing_library_of_an_extension_imported_only_under_try_except_is_info(run_envdoctor, build, tmp_path):
+    """cupy's cutensor case: the package catches the ImportError and carries on without it."""
+    _install(build, build.wheel(runpath=True, needs=[("bar_init", "libbar.so.7")], extra_call="+ bar_init()", init=GUARDED_INIT))
+    code, findings = _check(run_envdoctor, build, tmp_path)
+    assert [(f["code"], f["subject"], f["severity"]) for f in findings] == [("SYM002", DOTTED, "info")] and code == 0
+    assert "optional: sgl-kernel imports it only inside try/except ImportError" in findings[0]["title"]
+    site = f"guarded import: {build.venv.site_packages / PACKAGE / '__init__.py'}:2"
+    assert site in findings[0]["evidence"], findings[0]["evidence"]
+    fallback = subprocess.run([str(build.python), "-c", f"import {PACKAGE}; print({PACKAGE}.{MODULE})"],
+                              capture_output=True, text=True, env=clean_env(), cwd=build.root)
+    assert fallback.returncode == 0 and fallback.stdout.strip() == "None", fallback.stderr
+    assert "libbar.so.7: cannot open shared object file" in _import(build).stderr  # the backend itself is gone
+
+
+def test_missing_library_of_an_extension_imported_unguarded_later_stays_an_error(run_envdoctor, build, tmp_path):
+    """Near miss: the same extension imported in a function, without a guard (vllm._C's case:
+    loaded after the top-level import, and its failure is not caught)."""
+    _install(build, build.wheel(runpath=True, needs=[("bar_init", "libbar.so.7")], extra_call="+ bar_init()", init=UNGUARDED_INIT))
+    code, findings = _check(run_envdoctor, build, tmp_path)
+    assert [(f["code"], f["subject"], f["severity"]) for f in findings] == [("SYM002", DOTTED, "error")] and code == 1
+    assert "optional" not in findings[0]["title"]
+    called = subprocess.run([str(build.python), "-c", f"import {PACKAGE}; {PACKAGE}.load()"],
+                            capture_output=True, text=True, env=clean_env(), cwd=build.root)
+    assert called.returncode != 0 and "libbar.so.7: cannot open shared object file" in called.stderr
 
 
 def test_a_library_added_to_a_searched_folder_is_seen_on_the_next_run(run_envdoctor, build, tmp_path):

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from tests.conftest import require_python
+from tests.conftest import clean_env, require_python
 from tests.e2e.test_fix import fix, venv_with_pip
-from tests.helpers.venvs import WHEEL_CACHE, cached_wheels, make_venv
+from tests.helpers.venvs import WHEEL_CACHE, cached_wheels, make_venv, pip
 from tests.helpers.wheels import write_wheel
 
 pytestmark = pytest.mark.slow
@@ -218,3 +218,33 @@ def test_deep_confirms_by_importing_the_distribution(run_envdoctor, tmp_path):
     assert [attempt["module"] for attempt in json.loads(snapshot.read_text())["deep"]["imports"]] == []
     result = run_envdoctor("check", "--facts", snapshot, "--format", "json", cwd=tmp_path)
     assert result.json["findings"] == [], result.stdout
+
+
+def test_only_the_copy_import_loads_is_read_and_only_when_npy_checks_run(run_envdoctor, tmp_path):
+    """arraysum built for NumPy 2 in site-packages, and a second copy built for NumPy 1 in a folder
+    a .pth puts after it on sys.path: import loads the first, so the second's bytes are never
+    read. A run without NPY001/NPY002 reads no extension module at all."""
+    venv = venv_311(tmp_path / "venv", "numpy==2.0.0")
+    venv.install_files(arraysum_wheel(tmp_path / "two", "numpy==2.0.0", "numpy>=1.21"))
+    shadowed = tmp_path / "shadowed"
+    pip("install", "--no-deps", "--no-index", "--target", str(shadowed), str(arraysum_wheel(tmp_path / "one", "numpy==1.26.4", "numpy>=1.21")))
+    (venv.site_packages / "zz-shadowed.pth").write_text(f"{shadowed}\n")
+    loaded = venv.run("import arraysum, numpy; print(arraysum.__file__, arraysum.total(numpy.ones(2)))")
+    assert loaded.returncode == 0 and loaded.stdout.split() == [str(venv.site_packages / "arraysum" / "__init__.py"), "2.0"], loaded.stderr
+
+    snapshot = tmp_path / "facts.json"
+    taken = run_envdoctor("snapshot", "--python", venv.python, "--no-scan", "-o", snapshot, cwd=tmp_path)
+    assert taken.returncode == 0, taken.stderr
+    builds = json.loads(snapshot.read_text())["numpy_builds"]
+    assert [(b["distribution"], b["numpy_1_count"], b["numpy_2_count"]) for b in builds] == [("arraysum", 0, 1)], builds
+    assert builds[0]["metadata_path"].startswith(str(venv.site_packages))
+    # No NPY001 about the copy import never loads; INT003 says, truly, that there are two copies.
+    assert check(run_envdoctor, venv, tmp_path)[1] == [("INT003", "arraysum")]
+
+    # Gated like the native linkage: a run of other checks reads no extension module (no verdict cache is written).
+    cache = tmp_path / "fresh-cache"
+    env = clean_env(ENVDOCTOR_CACHE_DIR=str(cache))
+    other = run_envdoctor("check", "--python", venv.python, "--no-scan", "--select", "REQ", "--format", "json", cwd=tmp_path, env=env)
+    assert other.returncode == 0 and not (cache / "scan" / "numpy-builds.json").exists(), other.stdout
+    npy = run_envdoctor("check", "--python", venv.python, "--no-scan", "--select", "NPY", "--format", "json", cwd=tmp_path, env=env)
+    assert npy.returncode == 0 and (cache / "scan" / "numpy-builds.json").exists(), npy.stdout

@@ -52,6 +52,22 @@ def test_removed_stdlib_module_and_names_are_errors(run_envdoctor, tmp_path, min
     assert f"{venv.site_packages / 'attrdict' / 'mapping.py'}:4: collections.Mapping" in attrdict["evidence"]
 
 
+def test_a_scanned_distribution_gets_one_finding_per_removed_stdlib_use(run_envdoctor, tmp_path):
+    """`--scan` reads the same import lines the default scan does: nose's `from imp import ...`
+    is one cause with one fix (PYU001's upgrade), not PYU001 and IMP003 'nose -> imp' too;
+    attrdict's `from collections import Mapping` is PYU002 only, not IMP001/IMP002 as well."""
+    venv = make_venv(tmp_path / "venv", require_python("3.12"))
+    venv.install(*OLD_STDLIB_USERS)
+    result = run_envdoctor("check", "--python", venv.python, "--format", "json", "--scan", "nose", "--scan", "attrdict", cwd=tmp_path)
+    assert result.returncode == 1
+    above_info = [pair for pair in pairs(result) if pair[2] != "info"]
+    assert above_info == [("PYU001", "nose", "error"), ("PYU002", "attrdict", "error")], result.stdout
+    subjects = {f["subject"] for f in result.json["findings"] if f["code"].startswith("IMP")}
+    assert "nose -> imp" not in subjects and not any("(Mapping" in subject for subject in subjects), subjects
+    # The scan still ran: nose's other imports of what is not installed are there, as info.
+    assert "nose -> coverage" in subjects
+
+
 def test_the_same_code_on_a_python_that_still_has_it_is_clean(run_envdoctor, tmp_path):
     """Near-miss: the same releases on 3.9, whose stdlib still has `imp` and the ABC aliases."""
     venv = make_venv(tmp_path / "venv", require_python("3.9"))

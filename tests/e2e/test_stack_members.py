@@ -7,8 +7,12 @@ package); fla-core ships fla/__init__.py, fla.modules and fla.ops, whose torch a
 requirements stand behind extras, and imports triton at module level in fla.modules and
 fla.ops.  `import fla` works without triton (fla/__init__.py catches the ModuleNotFoundError),
 `import fla.layers` does not.  Neither name is in stack.py: before issue 17 nothing was
-scanned here and STK003 said nothing.  (liger-kernel and the GPTQ/AWQ packages are not on
-this machine's index; fla is the one triton-importing code base there.)
+scanned here and STK003 said nothing.
+
+liger-kernel 0.8.5 (from PyPI, --no-deps) is the second: `import liger_kernel` works without
+triton (its backends load lazily), `import liger_kernel.transformers`, the module its users
+import, does not; and it declares triton>=2.3.1, so REQ001 says "triton is missing" about the
+same problem.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from tests.conftest import clean_env, require_python
 from tests.e2e.test_fix import offline_env
 from tests.e2e.test_real_world import install_pinned
 from tests.helpers.venvs import make_venv, tree_state
+from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
 
@@ -37,6 +42,19 @@ FLA_CORE = "fla-core==0.5.2"
 FLA = "flash-linear-attention==0.5.2"
 # What a user of flash-linear-attention imports (its README: `from fla.layers import ...`).
 USE_FLA = "import fla.layers, fla.models; from fla.layers import GatedDeltaNet; print('imported')"
+LIGER = "liger-kernel==0.8.5"
+# What a user of liger-kernel imports (its README: `from liger_kernel.transformers import ...`).
+USE_LIGER = "from liger_kernel.transformers import AutoLigerKernelForCausalLM, apply_liger_kernel_to_llama; print('imported')"
+# liger-kernel 0.8.5's output_classes.py imports, under try/except ImportError, classes transformers 5.24 no longer has.
+LIGER_API_DRIFT = [
+    ("IMP002", f"liger_kernel.transformers.model.output_classes -> transformers.models.{module} ({name})") for module, name in (
+        ("glm4v_moe.modeling_glm4v_moe", "Glm4vMoeCausalLMOutputWithPast"),
+        ("qwen2_5_vl.modeling_qwen2_5_vl", "Qwen2_5_VLCausalLMOutputWithPast"),
+        ("qwen2_vl.modeling_qwen2_vl", "Qwen2VLCausalLMOutputWithPast"),
+        ("qwen3_5.modeling_qwen3_5", "Qwen3_5CausalLMOutputWithPast"),
+        ("qwen3_vl.modeling_qwen3_vl", "Qwen3VLCausalLMOutputWithPast"),
+    )
+]
 COMPILE_ON_CPU = "import torch; print(torch.compile(lambda x: x.sin() + 1)(torch.zeros(2)).tolist())"
 
 
@@ -44,6 +62,13 @@ COMPILE_ON_CPU = "import torch; print(torch.compile(lambda x: x.sin() + 1)(torch
 def fla_venv(tmp_path_factory):
     venv = make_venv(tmp_path_factory.mktemp("fla") / "venv", require_python("3.11", "for torch 2.13.0+cpu"))
     install_pinned(venv, [*BASE, FLA_CORE, FLA])
+    return venv
+
+
+@pytest.fixture(scope="module")
+def liger_venv(tmp_path_factory):
+    venv = make_venv(tmp_path_factory.mktemp("liger") / "venv", require_python("3.11", "for torch 2.13.0+cpu"))
+    install_pinned(venv, [*BASE, LIGER])
     return venv
 
 
@@ -95,11 +120,56 @@ def test_deep_imports_the_joined_packages_too(run_envdoctor, fla_venv, tmp_path)
     assert attempts == {"torch": True, "fla": True}, attempts
 
 
-def test_fla_core_alone_is_not_stack_and_imports(run_envdoctor, tmp_path):
-    """Near miss: fla-core without flash-linear-attention requires nothing of the stack that is
-    in force (torch and triton behind extras nobody requests), and `import fla` works."""
+def test_triton_import_run_by_a_public_subpackage_is_found_once_and_stubbed(run_envdoctor, liger_venv, tmp_path):
+    """liger-kernel: the top-level import is fine, `import liger_kernel.transformers` is not.
+    One finding (STK003, which says REQ001's missing triton too), one fix (the stub)."""
+    assert liger_venv.run("import liger_kernel").returncode == 0
+    assert "No module named 'triton'" in liger_venv.run(USE_LIGER).stderr
+
+    found = _check(run_envdoctor, liger_venv, tmp_path)
+    assert _above_info(found) == sorted([*LIGER_API_DRIFT, ("STK003", "liger_kernel")]), found.stdout
+    assert "REQ001" not in found.codes()
+    stk003 = next(f for f in found.json["findings"] if f["code"] == "STK003")
+    assert "import liger_kernel.transformers (liger_kernel 0.8.5)" in stk003["title"]
+    assert "fails on: import liger_kernel.transformers (liger_kernel 0.8.5)" in stk003["evidence"]
+    assert any("Requires-Dist: triton>=2.3.1 (REQ001's missing requirement" in line for line in stk003["evidence"])
+    # chunked_loss imports no triton: it is not named.
+    assert "liger_kernel.chunked_loss" not in stk003["title"] + " ".join(stk003["evidence"])
+
+    before = tree_state(liger_venv.site_packages)
+    fixed = run_envdoctor("fix", "--python", liger_venv.python, "--yes", "--unsafe", "--select", "STK003", cwd=tmp_path,
+                          env=offline_env(ENVDOCTOR_CACHE_DIR=str(tmp_path / "cache")), timeout=600)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    works = liger_venv.run(USE_LIGER)
+    assert works.returncode == 0 and works.stdout.split() == ["imported"], works.stderr[-2000:]
+    after = _check(run_envdoctor, liger_venv, tmp_path)
+    assert _above_info(after) == sorted(LIGER_API_DRIFT), after.stdout
+    # REQ001 stays replaced: the stub is what serves triton's imports here, said as info.
+    assert [(f["code"], f["subject"], f["severity"]) for f in after.json["findings"] if f["code"] in ("STK003", "REQ001")] == [
+        ("STK003", "triton", "info")]
+
+    assert run_envdoctor("undo", "--python", liger_venv.python, cwd=tmp_path).returncode == 0
+    assert tree_state(liger_venv.site_packages) == before
+
+
+LAZY_TRITON = {
+    "lazykern/__init__.py": "",
+    # Public subpackages that import triton only when a kernel is asked for, or under try/except.
+    "lazykern/ops/__init__.py": "def kernel():\n    import triton\n    return triton\n",
+    "lazykern/layers/__init__.py": "try:\n    import triton\nexcept ImportError:\n    triton = None\n",
+}
+
+
+def test_fla_core_alone_and_lazy_triton_subpackages_are_clean(run_envdoctor, tmp_path):
+    """Near misses in one venv: fla-core without flash-linear-attention requires nothing of
+    the stack that is in force (torch and triton behind extras nobody requests), and
+    `import fla` works; lazykern requires torch (it is stack) and its public subpackages
+    import triton only inside a function or under try/except, so every import works."""
     venv = make_venv(tmp_path / "venv", require_python("3.11", "for torch 2.13.0+cpu"))
     install_pinned(venv, [*BASE, FLA_CORE])  # also the plain torch + transformers healthy counterpart
-    assert venv.run("import fla").returncode == 0
+    venv.install_files(build_wheel(tmp_path / "wheels", "lazykern", "1.0", LAZY_TRITON, requires=["torch"]), extra=["--no-deps"])
+    assert venv.run("import fla, lazykern.ops, lazykern.layers").returncode == 0
     result = _check(run_envdoctor, venv, tmp_path)
-    assert result.json["findings"] == [], result.stdout
+    # The truth about lazykern's triton imports, as info: they run only when triton is there or asked for.
+    assert [(f["code"], f["subject"], f["severity"]) for f in result.json["findings"]] == [
+        ("IMP003", "lazykern -> triton", "info")], result.stdout

@@ -1,0 +1,84 @@
+"""Which extension modules their own package imports only where a failure is caught.
+
+cupy imports `cupy_backends.cuda.libs.cutensor` only inside `try: ... except ImportError:`
+and carries on without it when cuTENSOR is not installed: the extension's missing library
+costs a feature, not the import of cupy.  vllm's `_C` is imported unguarded (later than the
+top-level import, but unguarded): its missing library breaks whatever imports it.  So an
+extension module counts as optional when its own distribution's code imports it at least
+once, and every such import (module level or in a function) sits in a try whose handler
+catches ImportError, ModuleNotFoundError, Exception or everything (the import scanner's
+`guarded`, scan/summary.py).  Imports under `if TYPE_CHECKING:` never run and do not count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, List, Set, Tuple
+
+from envdoctor.model.facts import Facts
+from envdoctor.model.native_facts import LIBRARY
+from envdoctor.scan.cache import SummaryStore, default_cache_dir
+from envdoctor.scan.exports import import_target
+from envdoctor.scan.modules import StaticFinder
+from envdoctor.scan.sources import distribution_unit
+from envdoctor.scan.summary import GUARDED, KIND, LINE, NAMES, TYPE_CHECKING
+
+
+def with_guarded_imports(facts: Facts) -> Facts:
+    """The facts with each missing-library reference of `native_linkage` (SYM002's) given the
+    import sites of its extension module when every one of them is guarded (else none)."""
+    linkage = facts.native_linkage
+    if linkage is None or not any(problem.kind == LIBRARY for problem in linkage.problems):
+        return facts
+    wanted: Dict[str, Set[str]] = {}
+    for problem in linkage.problems:
+        if problem.kind == LIBRARY:
+            wanted.setdefault(problem.distribution, set()).add(problem.module)
+    guarded = _only_guarded(facts, wanted)
+    problems = tuple(
+        dataclasses.replace(problem, guarded_imports=guarded[problem.module])
+        if problem.kind == LIBRARY and problem.module in guarded else problem
+        for problem in linkage.problems
+    )
+    return dataclasses.replace(facts, native_linkage=dataclasses.replace(linkage, problems=problems))
+
+
+def _only_guarded(facts: Facts, wanted: Dict[str, Set[str]]) -> Dict[str, Tuple[str, ...]]:
+    """Module -> its import sites ("path:line"), for the wanted modules of each distribution
+    that its own code imports only under a guard."""
+    installed = {dist.name: dist for dist in facts.active_distributions().values()}
+    finder = StaticFinder([entry.path for entry in facts.sys_path or () if entry.kind != "missing"],
+                          facts.interpreter.extension_suffixes)
+    store = SummaryStore(default_cache_dir())
+    found: Dict[str, Tuple[str, ...]] = {}
+    for name, modules in wanted.items():
+        dist = installed.get(name)
+        if dist is None:
+            continue
+        unit = distribution_unit(dist, finder)
+        summaries = store.prefetch(unit.root, [source.path for source in unit.files])
+        sites: Dict[str, List[Tuple[str, bool]]] = {module: [] for module in modules}
+        for source in unit.files:
+            summary = summaries.get(source.path)
+            for record in summary["imports"] if summary and not summary["error"] else ():
+                if record[TYPE_CHECKING]:
+                    continue
+                for module in _imported(source.module, source.is_package, record) & modules:
+                    sites[module].append((f"{source.path}:{record[LINE]}", bool(record[GUARDED])))
+        found.update({module: tuple(where for where, _ in seen) for module, seen in sites.items()
+                      if seen and all(is_guarded for _, is_guarded in seen)})
+    store.save()
+    return found
+
+
+def _imported(importer: str, is_package: bool, record: tuple) -> Set[str]:
+    """Every module an import statement imports: each prefix of its target, and for
+    `from package import name` the submodule `package.name` it may be."""
+    target = import_target(importer, is_package, record)
+    if not target:
+        return set()
+    parts = target.split(".")
+    modules = {".".join(parts[: i + 1]) for i in range(len(parts))}
+    if record[KIND] == "from" and record[NAMES] != ("*",):
+        modules.update(f"{target}.{name}" for name in record[NAMES])
+    return modules
