@@ -34,7 +34,7 @@ def test_build_of_names_cuda_arch_list_and_index():
     assert build.arch_list == ("5.0", "6.0", "7.0", "7.5", "8.0", "8.6", "9.0")
     assert build_of("2.9.0").build == "cu128"  # PyPI's plain wheel: the default CUDA build of that release
     assert build_of("2.11.0+rocm6.4") is None and build_of("1.0.0+cu126") is None
-    assert [b.build for b in load_catalogue().builds_of("2.11.0")] == ["cu126", "cu128", "cu130", "cpu"]
+    assert [b.build for b in load_catalogue().builds_of("2.11.0")] == ["cu126", "cu128", "cu130", "rocm7.1", "rocm7.2", "cpu"]
 
 
 @pytest.mark.parametrize("driver, platform, cuda", [
@@ -59,9 +59,10 @@ def test_driver_535_has_no_build_of_2_13_and_moves_to_the_nearest_release_with_o
 
 
 def test_an_old_gpu_gets_a_build_whose_arch_list_has_it():
-    # a V100 is in cu126's and cu128's arch lists (sm_70), not in CUDA 13's
+    # a V100 (sm_70) is in 2.11.0's cu126 arch list, not in its cu128 one (2.11 dropped sm_70 there,
+    # pytorch issue 182250) nor in CUDA 13's; 2.10.0's cu128 still has it
     options = requirements(machine("2.11.0+cu130", gpus=(V100,)))
-    assert options[:2] == [("torch==2.11.0+cu128",), ("torch==2.11.0+cu126",)]
+    assert options[:3] == [("torch==2.11.0+cu126",), ("torch==2.12.0+cu126",), ("torch==2.10.0+cu128",)]
 
 
 def test_companions_move_with_the_same_label_and_an_engine_only_when_its_pin_requires():
@@ -102,7 +103,7 @@ def test_a_user_rule_file_with_an_unknown_key_is_one_clear_error(tmp_path):
 
 @pytest.mark.parametrize("code, facts, first", [
     ("GPU001", machine("2.11.0+cu130", cuda="12.8", driver="570.86.15"), "torch==2.11.0+cu128"),
-    ("GPU002", machine("2.11.0+cu130", gpus=(V100,)), "torch==2.11.0+cu128"),
+    ("GPU002", machine("2.11.0+cu130", gpus=(V100,)), "torch==2.11.0+cu126"),
     ("GPU003", machine("2.13.0+cpu"), "torch==2.13.0+cu130"),
 ])
 def test_gpu_findings_propose_the_best_build_as_a_reinstall(code, facts, first):
