@@ -8,6 +8,12 @@ extension module counts as optional when its own distribution's code imports it 
 once, and every such import (module level or in a function) sits in a try whose handler
 catches ImportError, ModuleNotFoundError, Exception or everything (the import scanner's
 `guarded`, scan/summary.py).  Imports under `if TYPE_CHECKING:` never run and do not count.
+
+An unguarded import inside a module that is itself optional by the same rule counts as
+guarded: cupy's `cupyx/cutensor.py` (the cuTENSOR API) imports the extension unguarded, but
+cupy imports `cupyx.cutensor` itself only inside `try: ... except ImportError: continue`
+(cupy/linalg/_einsum.py), so nothing cupy runs unguarded reaches it.  A cycle of unguarded
+imports is not optional (the conservative answer).
 """
 
 from __future__ import annotations
@@ -57,18 +63,39 @@ def _only_guarded(facts: Facts, wanted: Dict[str, Set[str]]) -> Dict[str, Tuple[
             continue
         unit = distribution_unit(dist, finder)
         summaries = store.prefetch(unit.root, [source.path for source in unit.files])
-        sites: Dict[str, List[Tuple[str, bool]]] = {module: [] for module in modules}
+        sites: Dict[str, List[Tuple[str, bool, str]]] = {}  # module -> (where, guarded, importer)
         for source in unit.files:
             summary = summaries.get(source.path)
             for record in summary["imports"] if summary and not summary["error"] else ():
                 if record[TYPE_CHECKING]:
                     continue
-                for module in _imported(source.module, source.is_package, record) & modules:
-                    sites[module].append((f"{source.path}:{record[LINE]}", bool(record[GUARDED])))
-        found.update({module: tuple(where for where, _ in seen) for module, seen in sites.items()
-                      if seen and all(is_guarded for _, is_guarded in seen)})
+                for module in _imported(source.module, source.is_package, record):
+                    sites.setdefault(module, []).append(
+                        (f"{source.path}:{record[LINE]}", bool(record[GUARDED]), source.module))
+        optional = _OptionalModules(sites)
+        found.update({module: tuple(where for where, _, _ in sites[module])
+                      for module in modules if optional.holds(module)})
     store.save()
     return found
+
+
+class _OptionalModules:
+    """Whether a module is imported by its distribution's own code only where a failure is
+    caught, directly or through modules that are themselves imported that way."""
+
+    def __init__(self, sites: Dict[str, List[Tuple[str, bool, str]]]):
+        self._sites = sites
+        self._known: Dict[str, bool] = {}
+
+    def holds(self, module: str) -> bool:
+        if module in self._known:
+            return self._known[module]
+        self._known[module] = False  # while it is being decided: a cycle is not optional
+        seen = self._sites.get(module, ())
+        answer = bool(seen) and all(guarded or (importer != module and self.holds(importer))
+                                    for _, guarded, importer in seen)
+        self._known[module] = answer
+        return answer
 
 
 def _imported(importer: str, is_package: bool, record: tuple) -> Set[str]:

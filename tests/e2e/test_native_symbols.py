@@ -78,7 +78,7 @@ class Build:
             skip_or_fail(f"no Python.h in {self.include} to build a test extension")
 
     def wheel(self, *, runpath: bool = True, version_map: Optional[str] = None, needs: Sequence[str] = (),
-              extra_call: str = "", init: str = "") -> Path:
+              extra_call: str = "", init: str = "", modules: Optional[Dict[str, str]] = None) -> Path:
         """sgl-kernel with sgl_kernel/common_ops<EXT_SUFFIX> needing libfoo.so.1 (+ `needs`), found
         through DT_RUNPATH (runpath=True) or DT_RPATH $ORIGIN/lib; `init` is sgl_kernel/__init__.py."""
         build = self.root / "build"
@@ -97,6 +97,7 @@ class Build:
             f"{PACKAGE}/{MODULE}{self.suffix}": extension.read_bytes(),
             f"{PACKAGE}/lib/libfoo.so.1": lib.read_bytes(),
             f"{DIST.replace('-', '_')}-{VERSION}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {DIST}\nVersion: {VERSION}\n\n".encode(),
+            **{f"{PACKAGE}/{name}.py": text.encode() for name, text in (modules or {}).items()},
         }
         return write_wheel(self.root / "dist", DIST.replace("-", "_"), VERSION, contents)
 
@@ -219,6 +220,30 @@ def test_missing_library_of_an_extension_imported_only_under_try_except_is_info(
                               capture_output=True, text=True, env=clean_env(), cwd=build.root)
     assert fallback.returncode == 0 and fallback.stdout.strip() == "None", fallback.stderr
     assert "libbar.so.7: cannot open shared object file" in _import(build).stderr  # the backend itself is gone
+
+
+# cupy's shape (cupyx/cutensor.py imports the backend unguarded; cupy imports cupyx.cutensor only
+# under try/except ImportError): the backend's API module, itself optional.
+API_MODULE = f"from {PACKAGE} import {MODULE}\n\ndef contract():\n    return {MODULE}\n"
+
+
+@pytest.mark.parametrize("guarded", [True, False])
+def test_an_extension_imported_unguarded_by_a_module_that_is_itself_optional_is_info(run_envdoctor, build, tmp_path,
+                                                                                      guarded):
+    init = (f"try:\n    from {PACKAGE} import api\nexcept ImportError:\n    api = None\n" if guarded
+            else f"from {PACKAGE} import api\n")  # near miss: the API module is imported unguarded
+    _install(build, build.wheel(runpath=True, needs=[("bar_init", "libbar.so.7")], extra_call="+ bar_init()", init=init,
+                                modules={"api": API_MODULE}))
+    code, findings = _check(run_envdoctor, build, tmp_path)
+    severity = "info" if guarded else "error"
+    assert [(f["code"], f["subject"], f["severity"]) for f in findings] == [("SYM002", DOTTED, severity)]
+    assert code == (0 if guarded else 1)
+    imported = subprocess.run([str(build.python), "-c", f"import {PACKAGE}; print({PACKAGE}.api)"],
+                              capture_output=True, text=True, env=clean_env(), cwd=build.root)
+    if guarded:  # the package imports and carries on without the backend
+        assert imported.returncode == 0 and imported.stdout.strip() == "None", imported.stderr
+    else:
+        assert imported.returncode != 0 and "libbar.so.7: cannot open shared object file" in imported.stderr
 
 
 def test_missing_library_of_an_extension_imported_unguarded_later_stays_an_error(run_envdoctor, build, tmp_path):
