@@ -113,4 +113,4 @@ def test_require_in_pyproject_reports_unmet_expectations_located_in_the_config(r
     bad = (project / "pyproject.toml").read_text().replace('"gpu"', '"gpu>=lots"')
     (project / "pyproject.toml").write_text(bad)
     refused = run_envdoctor("check", "--python", before.python, cwd=project)
-    assert refused.returncode == 2 and "require[3] 'gpu>=lots'" in refused.stderr
+    assert refused.returncode == 2 and "[tool.envdoctor], key 'require[3]': 'gpu>=lots'" in refused.stderr  # file, table, key (issue 21)
