@@ -26,7 +26,9 @@ def on_a_terminal(*argv, cwd: Path, env=None) -> str:
     controller, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 400, 0, 0))  # room for a long path
     process = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal,
-                               cwd=cwd, env={**(env or clean_env()), "TERM": "xterm"})
+                               cwd=cwd, env={**(env or clean_env()), "TERM": "xterm",
+                                                          # the width a size query answers first (pytest-xdist's workers set COLUMNS)
+                                                          "COLUMNS": "400", "LINES": "50"})
     os.close(terminal)
     shown = b""
     while True:
