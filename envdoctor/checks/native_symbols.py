@@ -104,6 +104,22 @@ def _evidence(problems: List[UnresolvedReference]) -> Tuple[str, ...]:
     return tuple(lines)
 
 
+# The C and C++ runtime: an extension that names only these in DT_NEEDED links no library that
+# could define its other symbols.
+_RUNTIME_LIBRARIES = frozenset({"libc.so.6", "libm.so.6", "libstdc++.so.6", "libgcc_s.so.1", "libpthread.so.0",
+                                "libdl.so.2", "librt.so.1", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"})
+
+
+def _from_global_scope(problems: List[UnresolvedReference]) -> bool:
+    """The extension itself holds every unresolved symbol, none versioned, and names no library
+    beyond the C runtime: it is built to take them from a library an earlier import loads with
+    RTLD_GLOBAL (cuda-core's torch bridge after ctypes.CDLL(torch._C, RTLD_GLOBAL)), not from its
+    own load order. A broken build against a library it does link (vllm._C against libtorch) names
+    that library in DT_NEEDED and stays an error."""
+    return all(p.kind == SYMBOL and not p.version and p.needed_by == p.extension
+               and all(library.name in _RUNTIME_LIBRARIES for library in p.libraries) for p in problems)
+
+
 @check(
     code="SYM001",
     name="unresolved-native-symbol",
@@ -139,7 +155,11 @@ def unresolved_native_symbol(facts: Facts) -> Iterator:
 
         Severity: an error: importing the module fails on every run. Doubt counts as
         resolved: weak references are never reported, and every library loaded before the
-        extension counts as visible (torch loads some with RTLD_GLOBAL).
+        extension counts as visible (torch loads some with RTLD_GLOBAL). Info when the
+        extension names no library beyond the C runtime in DT_NEEDED and holds every
+        unversioned symbol that stays undefined itself: it is built to take them from a library
+        an earlier import loads with RTLD_GLOBAL (cuda-core's torch bridge, imported only
+        after `ctypes.CDLL(torch._C, RTLD_GLOBAL)`), so its import alone failing is by design.
 
     Example
         sgl_kernel.common_ops will not import: undefined symbol _ZN3c104cuda9SetDeviceEab (c10::cuda::SetDevice(signed char, bool)); sgl-kernel 0.3.0 was built for torch==2.8.0, torch 2.9.1 is installed
@@ -162,6 +182,19 @@ def unresolved_native_symbol(facts: Facts) -> Iterator:
     for extension, problems in _by_extension(facts, (SYMBOL, VERSION)).items():
         first = problems[0]
         shown = ", ".join(_symbol_text(p) for p in problems[:_SHOWN]) + (f" and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else "")
+        if _from_global_scope(problems):
+            yield report(
+                Severity.INFO,
+                f"{first.module} takes undefined symbol {shown} from the global scope: it links no library "
+                "that defines them, so it imports only after another import loads one with RTLD_GLOBAL",
+                subject=first.module,
+                message=f"{os.path.basename(extension)} of {first.distribution} {first.distribution_version} names only "
+                        "the C runtime in DT_NEEDED: its package loads the defining library with RTLD_GLOBAL first "
+                        "(as cuda-core does with torch._C); importing the module on its own fails.",
+                evidence=_evidence(problems),
+                key=first.module,
+            )
+            continue
         why, fix, references = _cause(facts, first)
         yield report(
             Severity.ERROR,
