@@ -107,10 +107,11 @@ def cross_node_findings(nodes: Sequence[FleetNode], rows: Sequence[Row]) -> List
     return sorted(findings, key=lambda f: (f.code, f.subject))
 
 
-def _finding(code: str, severity: Severity, title: str, subject: str, evidence=(), fix=None, references=()) -> Finding:
+def fleet_finding(code: str, severity: Severity, title: str, subject: str, evidence=(), fix=None, references=()) -> Finding:
+    """A finding of `code` (its name and why it breaks a job from CODES); NCCL's settings page by default."""
     name, why = CODES[code]
     return Finding(code=code, name=name, severity=severity, title=title, subject=subject, message=why,
-                   evidence=tuple(evidence), fix=fix, references=tuple(references) or (NCCL_ENV,), key=f"{subject}")
+                   evidence=tuple(evidence), fix=fix, references=tuple(references) or (NCCL_ENV,))
 
 
 def _shown(value: Optional[str]) -> str:
@@ -118,7 +119,7 @@ def _shown(value: Optional[str]) -> str:
 
 
 def _not_answering(node: FleetNode) -> Finding:
-    return _finding("FLT001", Severity.ERROR, f"{node.name} did not answer: {node.problem}", node.name,
+    return fleet_finding("FLT001", Severity.ERROR, f"{node.name} did not answer: {node.problem}", node.name,
                     evidence=(f"{node.engine} node {node.node_id}",), references=(TORCH_DIST,))
 
 
@@ -127,7 +128,7 @@ def _split(code: str, severity: Severity, row: Row) -> Finding:
     for name, value in row.cells:
         groups.setdefault(value, []).append(name)
     shown = "; ".join(f"{_shown(value)} on {', '.join(names)}" for value, names in groups.items())
-    return _finding(code, severity, f"the nodes split evenly on {row.subject}: {shown}", row.subject,
+    return fleet_finding(code, severity, f"the nodes split evenly on {row.subject}: {shown}", row.subject,
                     evidence=tuple(f"{name}: {_shown(value)}" for name, value in row.cells))
 
 
@@ -139,7 +140,7 @@ def _outlier(code: str, name: str, items: List[Tuple[Row, Severity]], answering:
     parts = [f"{row.subject} {_shown(row.value(name))} (others {_shown(row.majority)})" for row, _ in items]
     evidence = [f"{row.subject}: {name} has {_shown(row.value(name))}; " + ", ".join(
         f"{node} {_shown(value)}" for node, value in row.cells if node != name) for row, _ in items]
-    return _finding(code, severity, f"{name} differs from {who}: " + ", ".join(parts), name, evidence=evidence,
+    return fleet_finding(code, severity, f"{name} differs from {who}: " + ", ".join(parts), name, evidence=evidence,
                     fix=_aligning_fix(name, [row for row, _ in items], facts))
 
 
@@ -170,7 +171,7 @@ def _driver_too_old(nodes: Sequence[FleetNode]) -> Iterator[Finding]:
         newer = sorted(other for other, cuda in builds.items() if (release(cuda) or ()) > runs)
         if newer:
             needs = max(builds[other] for other in newer)
-            yield _finding("FLT005", Severity.ERROR,
+            yield fleet_finding("FLT005", Severity.ERROR,
                            f"{node.name}'s driver runs CUDA {nvidia.cuda_driver_version}; the torch build of "
                            f"{', '.join(newer)} needs CUDA {needs}", node.name,
                            evidence=(f"{node.name}: driver {nvidia.driver_version} (CUDA {nvidia.cuda_driver_version})",
@@ -191,7 +192,7 @@ def _socket_interfaces(nodes: Sequence[FleetNode], rows: Sequence[Row]) -> Itera
                 continue
             usable = [i.name for i in network.interfaces if i.usable()]
             if not selected(usable, row.majority):
-                yield _finding("FLT008", Severity.WARNING,
+                yield fleet_finding("FLT008", Severity.WARNING,
                                f"{row.subject}={row.majority!r}, set on the majority, selects no usable interface of "
                                f"{name} ({', '.join(usable) or 'none usable'})", name,
                                evidence=(f"{name}: {row.subject}={_shown(row.value(name))}",),
