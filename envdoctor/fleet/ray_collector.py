@@ -142,7 +142,7 @@ class _Launcher:
     def _run(self, backend: str, ranks: Sequence[Rank], by_name) -> Tuple[bool, Optional[float], Tuple[str, ...]]:
         first = by_name[ranks[0].node]
         port = self.ray.get(self._free_port(first.node_id), timeout=self.timeout)
-        sources, nonce = None, None
+        nonce = None  # all_reduce_command's, shared by the ranks
         refs = []
         for rank in ranks:
             options = {"rank": rank.rank, "world_size": len(ranks), "local_rank": rank.local_rank, "port": port,
