@@ -26,8 +26,7 @@ def render_fleet_markdown(result) -> str:
             majority = _cell(row.majority) if row.majority_found else "*(split)*"
             lines.append(f"| {_cell(row.subject)} | {majority} | " + " | ".join(cells) + " |")
         lines.append("")
-    findings = [(node.name, f) for node in result.nodes for f in (result.runs[node.name].findings if node.name in result.runs else ())]
-    findings += [("across nodes", f) for f in result.cross_node]
+    findings = result.node_findings() + [("across nodes", f) for f in result.cross_node]
     if findings:
         lines += ["| where | severity | code | title | align |", "|---|---|---|---|---|"]
         for where, f in findings:
