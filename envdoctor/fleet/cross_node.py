@@ -24,7 +24,6 @@ from envdoctor.vocabulary.stack import is_stack
 from envdoctor.vocabulary.versions import release
 
 NCCL_ENV = "https://docs.nvidia.com/deeplearning/nccl/user-guide/docs/env.html"
-VLLM_MULTI_NODE = "https://docs.vllm.ai/en/latest/serving/parallelism_scaling.html"
 TORCH_DIST = "https://docs.pytorch.org/docs/stable/distributed.html"
 
 # code -> (name, why it breaks a job)
