@@ -117,18 +117,6 @@ class RayCluster:
             time.sleep(1)
         raise RuntimeError(f"the Ray cluster did not reach {count} alive nodes: {alive}")
 
-    def raylet_pids(self, label: str) -> List[int]:
-        """The node's raylet (a process named raylet carrying the node's tag)."""
-        pids = []
-        for pid in tagged_pids(self.nodes[label]):
-            try:
-                with open(f"/proc/{pid}/comm") as handle:
-                    if handle.read().strip() == "raylet":
-                        pids.append(pid)
-            except OSError:
-                continue
-        return pids
-
     def kill_node(self, label: str) -> None:
         kill_tagged(self.nodes.pop(label))
 
