@@ -13,7 +13,7 @@ from __future__ import annotations
 from itertools import combinations
 from typing import List, Optional, Sequence, Tuple
 
-from envdoctor.fleet.cross_node import CODES, TORCH_DIST
+from envdoctor.fleet.cross_node import TORCH_DIST, fleet_finding
 from envdoctor.fleet.nodes import FleetNode
 from envdoctor.model.finding import Finding, Severity
 from envdoctor.model.record import Record, record
@@ -106,11 +106,9 @@ def all_reduce_findings(result: Optional[AllReduce]) -> List[Finding]:
     else:
         where, subject = "", "fleet"
     pairs = [f"{a} + {b}: {'works' if ok else 'fails'}" for a, b, ok in result.pairs]
-    name, why = CODES["FLT014"]
-    return [Finding(code="FLT014", name=name, severity=Severity.ERROR,
-                    title=f"the {result.backend} all-reduce across {len(result.nodes)} nodes "
-                          f"({result.world_size} ranks) failed{where}",
-                    subject=subject, message=why, evidence=(*result.errors, *pairs), references=(TORCH_DIST,))]
+    title = f"the {result.backend} all-reduce across {len(result.nodes)} nodes ({result.world_size} ranks) failed{where}"
+    return [fleet_finding("FLT014", Severity.ERROR, title, subject, evidence=(*result.errors, *pairs),
+                          references=(TORCH_DIST,))]
 
 
 def outcome_by_pair(pairs: Sequence[Tuple[str, str]], oks: Sequence[bool]) -> Tuple[Tuple[str, str, bool], ...]:

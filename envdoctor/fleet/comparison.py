@@ -28,7 +28,6 @@ class Row(Record):
     area: str
     subject: str
     impact: str  # the highest impact `diff` gave any node's difference (IMPACTS)
-    detail: str
     cells: Tuple[Tuple[str, Optional[str]], ...]  # (node name, value), in node order
     majority: Optional[str]
     majority_found: bool
@@ -50,10 +49,9 @@ def differing_rows(nodes: Sequence[FleetNode], mask: Optional[Callable[[str], st
             if difference.area == "environment" and difference.subject in PER_PROCESS_VARIABLES:
                 continue
             row = found.setdefault((difference.area, difference.subject),
-                                   {"reference": difference.before, "values": {}, "impacts": set(), "detail": ""})
+                                   {"reference": difference.before, "values": {}, "impacts": set()})
             row["values"][node.name] = difference.after
             row["impacts"].add(difference.impact)
-            row["detail"] = row["detail"] or difference.detail
     rows = [_row(area, subject, row, answering, reference.name) for (area, subject), row in found.items()]
     return sorted(rows, key=lambda row: (IMPACTS.index(row.impact), AREAS.index(row.area), row.subject.lower()))
 
@@ -65,7 +63,7 @@ def _row(area: str, subject: str, row: dict, answering: Sequence[FleetNode], ref
     majority, found = majority_value([value for _, value in cells])
     outliers = tuple(name for name, value in cells if value != majority) if found else ()
     impact = min(row["impacts"], key=IMPACTS.index)
-    return Row(area, subject, impact, row["detail"], cells, majority, found, outliers)
+    return Row(area, subject, impact, cells, majority, found, outliers)
 
 
 def majority_value(values: Sequence[Optional[str]]) -> Tuple[Optional[str], bool]:

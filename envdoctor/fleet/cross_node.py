@@ -24,7 +24,6 @@ from envdoctor.vocabulary.stack import is_stack
 from envdoctor.vocabulary.versions import release
 
 NCCL_ENV = "https://docs.nvidia.com/deeplearning/nccl/user-guide/docs/env.html"
-VLLM_MULTI_NODE = "https://docs.vllm.ai/en/latest/serving/parallelism_scaling.html"
 TORCH_DIST = "https://docs.pytorch.org/docs/stable/distributed.html"
 
 # code -> (name, why it breaks a job)
@@ -107,10 +106,11 @@ def cross_node_findings(nodes: Sequence[FleetNode], rows: Sequence[Row]) -> List
     return sorted(findings, key=lambda f: (f.code, f.subject))
 
 
-def _finding(code: str, severity: Severity, title: str, subject: str, evidence=(), fix=None, references=()) -> Finding:
+def fleet_finding(code: str, severity: Severity, title: str, subject: str, evidence=(), fix=None, references=()) -> Finding:
+    """A finding of `code` (its name and why it breaks a job from CODES); NCCL's settings page by default."""
     name, why = CODES[code]
     return Finding(code=code, name=name, severity=severity, title=title, subject=subject, message=why,
-                   evidence=tuple(evidence), fix=fix, references=tuple(references) or (NCCL_ENV,), key=f"{subject}")
+                   evidence=tuple(evidence), fix=fix, references=tuple(references) or (NCCL_ENV,))
 
 
 def _shown(value: Optional[str]) -> str:
@@ -118,8 +118,8 @@ def _shown(value: Optional[str]) -> str:
 
 
 def _not_answering(node: FleetNode) -> Finding:
-    return _finding("FLT001", Severity.ERROR, f"{node.name} did not answer: {node.problem}", node.name,
-                    evidence=(f"{node.engine} node {node.node_id}",), references=(TORCH_DIST,))
+    return fleet_finding("FLT001", Severity.ERROR, f"{node.name} did not answer: {node.problem}", node.name,
+                         evidence=(f"{node.engine} node {node.node_id}",), references=(TORCH_DIST,))
 
 
 def _split(code: str, severity: Severity, row: Row) -> Finding:
@@ -127,8 +127,8 @@ def _split(code: str, severity: Severity, row: Row) -> Finding:
     for name, value in row.cells:
         groups.setdefault(value, []).append(name)
     shown = "; ".join(f"{_shown(value)} on {', '.join(names)}" for value, names in groups.items())
-    return _finding(code, severity, f"the nodes split evenly on {row.subject}: {shown}", row.subject,
-                    evidence=tuple(f"{name}: {_shown(value)}" for name, value in row.cells))
+    return fleet_finding(code, severity, f"the nodes split evenly on {row.subject}: {shown}", row.subject,
+                         evidence=tuple(f"{name}: {_shown(value)}" for name, value in row.cells))
 
 
 def _outlier(code: str, name: str, items: List[Tuple[Row, Severity]], answering: int, facts) -> Finding:
@@ -139,8 +139,8 @@ def _outlier(code: str, name: str, items: List[Tuple[Row, Severity]], answering:
     parts = [f"{row.subject} {_shown(row.value(name))} (others {_shown(row.majority)})" for row, _ in items]
     evidence = [f"{row.subject}: {name} has {_shown(row.value(name))}; " + ", ".join(
         f"{node} {_shown(value)}" for node, value in row.cells if node != name) for row, _ in items]
-    return _finding(code, severity, f"{name} differs from {who}: " + ", ".join(parts), name, evidence=evidence,
-                    fix=_aligning_fix(name, [row for row, _ in items], facts))
+    return fleet_finding(code, severity, f"{name} differs from {who}: " + ", ".join(parts), name, evidence=evidence,
+                         fix=_aligning_fix(name, [row for row, _ in items], facts))
 
 
 def _aligning_fix(name: str, rows: Sequence[Row], facts) -> Optional[FixProposal]:
@@ -162,20 +162,23 @@ def _driver_too_old(nodes: Sequence[FleetNode]) -> Iterator[Finding]:
     """FLT005 as an error: a node's driver runs an older CUDA than another node's torch build needs."""
     builds = {node.name: node.facts.stack.torch.cuda for node in nodes
               if node.facts.stack and node.facts.stack.torch and node.facts.stack.torch.cuda}
+    needing: Dict[Tuple[int, ...], List[str]] = {}  # each CUDA release the builds need: the nodes that need it
+    for name, cuda in builds.items():
+        needing.setdefault(release(cuda) or (), []).append(name)
     for node in nodes:
         nvidia = node.facts.stack.nvidia if node.facts.stack else None
         runs = release(nvidia.cuda_driver_version) if nvidia and nvidia.cuda_driver_version else None
         if runs is None:
             continue
-        newer = sorted(other for other, cuda in builds.items() if (release(cuda) or ()) > runs)
+        newer = sorted(other for cuda, names in needing.items() if cuda > runs for other in names)
         if newer:
             needs = max(builds[other] for other in newer)
-            yield _finding("FLT005", Severity.ERROR,
-                           f"{node.name}'s driver runs CUDA {nvidia.cuda_driver_version}; the torch build of "
-                           f"{', '.join(newer)} needs CUDA {needs}", node.name,
-                           evidence=(f"{node.name}: driver {nvidia.driver_version} (CUDA {nvidia.cuda_driver_version})",
-                                     *(f"{other}: torch built for CUDA {builds[other]}" for other in newer)),
-                           references=("https://docs.nvidia.com/deploy/cuda-compatibility/",))
+            yield fleet_finding("FLT005", Severity.ERROR,
+                                f"{node.name}'s driver runs CUDA {nvidia.cuda_driver_version}; the torch build of "
+                                f"{', '.join(newer)} needs CUDA {needs}", node.name,
+                                evidence=(f"{node.name}: driver {nvidia.driver_version} (CUDA {nvidia.cuda_driver_version})",
+                                          *(f"{other}: torch built for CUDA {builds[other]}" for other in newer)),
+                                references=("https://docs.nvidia.com/deploy/cuda-compatibility/",))
 
 
 def _socket_interfaces(nodes: Sequence[FleetNode], rows: Sequence[Row]) -> Iterator[Finding]:
@@ -191,8 +194,8 @@ def _socket_interfaces(nodes: Sequence[FleetNode], rows: Sequence[Row]) -> Itera
                 continue
             usable = [i.name for i in network.interfaces if i.usable()]
             if not selected(usable, row.majority):
-                yield _finding("FLT008", Severity.WARNING,
-                               f"{row.subject}={row.majority!r}, set on the majority, selects no usable interface of "
-                               f"{name} ({', '.join(usable) or 'none usable'})", name,
-                               evidence=(f"{name}: {row.subject}={_shown(row.value(name))}",),
-                               references=(NCCL_ENV + "#nccl-socket-ifname",))
+                yield fleet_finding("FLT008", Severity.WARNING,
+                                    f"{row.subject}={row.majority!r}, set on the majority, selects no usable interface of "
+                                    f"{name} ({', '.join(usable) or 'none usable'})", name,
+                                    evidence=(f"{name}: {row.subject}={_shown(row.value(name))}",),
+                                    references=(NCCL_ENV + "#nccl-socket-ifname",))

@@ -20,14 +20,13 @@ def render_fleet_markdown(result) -> str:
     if result.rows:
         lines += ["| fact | majority | " + " | ".join(map(_cell, names)) + " |",
                   "|---|---|" + "---|" * len(names)]
-        for row in result.rows:
-            cells = [f"**{_cell(row.value(n))}**" if n in row.outliers or not row.majority_found else _cell(row.value(n))
-                     for n in names]
+        for row in result.rows:  # a row's cells are the answering nodes' values, in node order
+            marked = set(row.outliers) if row.majority_found else set(names)
+            cells = [f"**{_cell(value)}**" if name in marked else _cell(value) for name, value in row.cells]
             majority = _cell(row.majority) if row.majority_found else "*(split)*"
             lines.append(f"| {_cell(row.subject)} | {majority} | " + " | ".join(cells) + " |")
         lines.append("")
-    findings = [(node.name, f) for node in result.nodes for f in (result.runs[node.name].findings if node.name in result.runs else ())]
-    findings += [("across nodes", f) for f in result.cross_node]
+    findings = result.node_findings() + [("across nodes", f) for f in result.cross_node]
     if findings:
         lines += ["| where | severity | code | title | align |", "|---|---|---|---|---|"]
         for where, f in findings:

@@ -3,7 +3,7 @@ findings, as one frozen object every fleet format renders (fleet_text, fleet_jso
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from envdoctor import __version__
 from envdoctor.engine import CheckRun
@@ -28,6 +28,11 @@ class FleetResult(Record):
     strict: bool = False
     all_reduce: Optional[AllReduce] = None  # --deep's
     elapsed: float = 0.0
+
+    def node_findings(self) -> List[Tuple[str, Finding]]:
+        """(node name, finding) for every node's own findings, in node order."""
+        return [(node.name, finding) for node in self.nodes if node.name in self.runs
+                for finding in self.runs[node.name].findings]
 
     def all_findings(self):
         for run in self.runs.values():

@@ -12,8 +12,7 @@ from envdoctor.report.sarif import LEVELS, SARIF_SCHEMA
 
 
 def render_fleet_sarif(result) -> str:
-    located = [(node.name, f) for node in result.nodes for f in (result.runs[node.name].findings if node.name in result.runs else ())]
-    located += [(None, f) for f in result.cross_node]
+    located = result.node_findings() + [(None, f) for f in result.cross_node]
     codes = sorted({f.code for _, f in located})
     rules = [{"id": code, "name": CODES[code][0] if code in CODES else f.name,
               "shortDescription": {"text": CODES[code][1] if code in CODES else f.name},

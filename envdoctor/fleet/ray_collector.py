@@ -82,6 +82,7 @@ class _Launcher:
     def __init__(self, ray, affinity, python: Optional[str], timeout: float):
         self.ray, self.affinity, self.python, self.timeout = ray, affinity, python, timeout
         self.task = ray.remote(ray_task.probe_on_node)
+        self.port_task = ray.remote(ray_task.free_port)
 
     def submit(self, node_id: str, sources, argv):
         strategy = self.affinity(node_id=node_id, soft=False)
@@ -142,7 +143,7 @@ class _Launcher:
     def _run(self, backend: str, ranks: Sequence[Rank], by_name) -> Tuple[bool, Optional[float], Tuple[str, ...]]:
         first = by_name[ranks[0].node]
         port = self.ray.get(self._free_port(first.node_id), timeout=self.timeout)
-        sources, nonce = None, None
+        nonce = None  # all_reduce_command's, shared by the ranks
         refs = []
         for rank in ranks:
             options = {"rank": rank.rank, "world_size": len(ranks), "local_rank": rank.local_rank, "port": port,
@@ -154,4 +155,4 @@ class _Launcher:
 
     def _free_port(self, node_id: str):
         strategy = self.affinity(node_id=node_id, soft=False)
-        return self.ray.remote(ray_task.free_port).options(scheduling_strategy=strategy, num_cpus=0).remote()
+        return self.port_task.options(scheduling_strategy=strategy, num_cpus=0).remote()

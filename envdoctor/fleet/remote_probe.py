@@ -3,6 +3,7 @@ as text (the node has no copy of envdoctor's files), and its answer turned back 
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Dict, List, Optional, Tuple
 
@@ -18,8 +19,10 @@ from envdoctor.probe.process import stderr_tail
 PLACEHOLDER = "@ENVDOCTOR_PROBE_FOLDER@"
 
 
+@functools.lru_cache(maxsize=None)
 def _sources(program) -> Dict[str, str]:
-    """The program's target-side modules as text: module file name -> source."""
+    """The program's target-side modules as text: module file name -> source (read once: every
+    rank of --deep's all-reduce, and of each pair test, ships the same modules)."""
     sources = {}
     for name in program:
         with open(os.path.join(IN_TARGET, name + ".py"), encoding="utf-8") as handle:

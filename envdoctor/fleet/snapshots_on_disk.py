@@ -2,7 +2,7 @@
 
 A file is either a plain snapshot (`envdoctor snapshot -o NODE.json`: the node is named after
 the file) or a node document `{"node": {"name": ..., "engine": ..., "node_id": ...}, "facts":
-{...}}`, which `fleet --save DIR` writes.  A folder contributes every `*.json` file in it.
+{...}}` (docs/fleet.md), which keeps its own name.  A folder contributes every `*.json` file in it.
 """
 
 from __future__ import annotations
@@ -37,19 +37,14 @@ def node_from_file(path: str) -> FleetNode:
     data = read_json(path, "--from")
     if isinstance(data, dict) and isinstance(data.get("node"), dict) and isinstance(data.get("facts"), dict):
         node = data["node"]
-        facts = _facts(data["facts"], path)
+        facts = Facts.from_document(data["facts"], path, "--from")
         return FleetNode(name=str(node.get("name") or _stem(path)), engine=str(node.get("engine") or "file"),
                          node_id=str(node.get("node_id") or path), facts=facts)
-    return FleetNode(name=_stem(path), engine="file", node_id=path, facts=_facts(data, path))
+    return FleetNode(name=_stem(path), engine="file", node_id=path, facts=Facts.from_document(data, path, "--from"))
 
 
 def nodes_from(sources: Sequence[str]) -> List[FleetNode]:
     return [node_from_file(path) for path in snapshot_files(sources)]
-
-
-def _facts(data, path: str) -> Facts:
-    """The document checked as Facts.load checks a file: one message naming the file when it is no snapshot."""
-    return Facts.from_document(data, path, "--from")
 
 
 def _stem(path: str) -> str:

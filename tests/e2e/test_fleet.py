@@ -162,3 +162,17 @@ def test_two_nodes_that_disagree_name_no_outlier(run_envdoctor, tmp_path):
         ("FLT003", "torch"), ("FLT004", "torch CUDA runtime"), ("FLT004", "torch build tag"),
         ("FLT005", "CUDA version the driver runs"), ("FLT005", "NVIDIA driver"), ("FLT005", "node-3"),
         ("FLT007", "NCCL_SOCKET_IFNAME")]
+
+
+def test_a_node_document_keeps_its_own_name(run_envdoctor, tmp_path):
+    """`--from` also reads {"node": {...}, "facts": SNAPSHOT} (docs/fleet.md): the node is named by
+    the document, not by its file, and its engine and node ID are kept."""
+    folder = tmp_path / "fleet"
+    folder.mkdir()
+    shutil.copy(H200, folder / "plain.json")
+    node = {"name": "gpu-7", "engine": "k8s", "node_id": "pod-abc"}
+    (folder / "wrapped.json").write_text(json.dumps({"node": node, "facts": json.loads(H200.read_text())}))
+    document = run_envdoctor("fleet", "--from", folder, "--format", "json").json
+    assert [(n["name"], n["engine"], n["node_id"]) for n in document["nodes"]] == [
+        ("plain", "file", str(folder / "plain.json")), ("gpu-7", "k8s", "pod-abc")]
+    assert document["cross_node"] == [] and document["matrix"] == []

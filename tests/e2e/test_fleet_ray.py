@@ -101,7 +101,7 @@ def ray_fleet(tmp_path_factory):
         cluster.stop()
 
 
-def _fleet(cluster, venvs, *args, timeout: float = 60):
+def _fleet(cluster, venvs, *args):
     command = [str(venvs["head"].python), "-m", "envdoctor", "fleet", "--ray", "--address", cluster.address,
                "--format", "json", *args]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from envdoctor.probe.gpu_runtime_probes import free_port
 from tests.conftest import clean_env
 
 TAG = "ENVDOCTOR_TEST_RAY_NODE"
@@ -36,12 +36,6 @@ START_ATTEMPTS = 3
 # The raylet waits for its dashboard agent (a Python process importing much of Ray) to write its
 # port file, 30 s by default, then aborts: a loaded CI machine needs longer.
 SLOW_MACHINE = {"RAY_agent_register_timeout_ms": "180000"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def tagged_pids(value: str) -> List[int]:
@@ -122,18 +116,6 @@ class RayCluster:
                 return
             time.sleep(1)
         raise RuntimeError(f"the Ray cluster did not reach {count} alive nodes: {alive}")
-
-    def raylet_pids(self, label: str) -> List[int]:
-        """The node's raylet (a process named raylet carrying the node's tag)."""
-        pids = []
-        for pid in tagged_pids(self.nodes[label]):
-            try:
-                with open(f"/proc/{pid}/comm") as handle:
-                    if handle.read().strip() == "raylet":
-                        pids.append(pid)
-            except OSError:
-                continue
-        return pids
 
     def kill_node(self, label: str) -> None:
         kill_tagged(self.nodes.pop(label))

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List
 
+from envdoctor.probe.gpu_runtime_probes import free_port
+
 PACKAGES = ("slurmctld", "slurmd", "slurm-client", "munge")
 PROGRAMS = ("slurmctld", "slurmd", "srun", "sinfo", "munged")
 MUNGE_KEY = Path("/etc/munge/munge.key")
@@ -41,12 +43,6 @@ def install_if_absent() -> str:
     if done.returncode != 0:
         return f"apt-get install {' '.join(PACKAGES)} failed: {done.stderr[-1000:]}"
     return "" if not missing_programs() else f"still missing after apt: {', '.join(missing_programs())}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _program(name: str) -> str:
@@ -74,8 +70,8 @@ class SlurmNode:
         lines = [
             "ClusterName=envdoctor-test",
             f"SlurmctldHost={self.node}(127.0.0.1)",
-            f"SlurmctldPort={_free_port()}",
-            f"SlurmdPort={_free_port()}",
+            f"SlurmctldPort={free_port()}",
+            f"SlurmdPort={free_port()}",
             "SlurmUser=root",
             "SlurmdUser=root",
             "AuthType=auth/munge",
