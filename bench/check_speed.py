@@ -30,6 +30,10 @@ from tests.helpers.venvs import make_venv, pyenv_python  # noqa: E402
 
 TORCH_PACKAGES = ("torch==2.13.0", "numpy", "requests", "pyyaml", "packaging", "tqdm")
 
+# The console script's own code, with the envdoctor package taken from a given tree (startup_speed
+# and peer_speed --before: both trees started the same way, like for like).
+LAUNCH = "import sys; sys.path.insert(0, %r); sys.argv[0] = 'envdoctor'; from envdoctor.launch import main; main()"
+
 
 def tool(name: str) -> str:
     found = Path(sys.executable).parent / name

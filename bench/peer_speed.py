@@ -40,7 +40,7 @@ from typing import Optional
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.check_speed import compile_envdoctor, ensure_torch_venv, fresh_venv, tool  # noqa: E402
+from bench.check_speed import LAUNCH, compile_envdoctor, ensure_torch_venv, fresh_venv, tool  # noqa: E402
 from tests.helpers.venvs import make_venv  # noqa: E402
 
 WHEELS = Path.home() / ".cache" / "envdoctor-tests" / "wheels"
@@ -140,10 +140,6 @@ def sizes(python: Path) -> tuple:
 
 def pip_version(python: Path) -> str:
     return subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True, text=True).stdout.split()[1:2][0]
-
-
-# The console script's own code, with the envdoctor package taken from a given tree.
-LAUNCH = "import sys; sys.path.insert(0, %r); sys.argv[0] = 'envdoctor'; from envdoctor.launch import main; main()"
 
 
 def rows_for(python: Path, pip23: Path, pip_current: Path, before: Optional[Path], cold: bool = True):

@@ -25,12 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.check_speed import compile_envdoctor, timed, tool  # noqa: E402
+from bench.check_speed import LAUNCH, compile_envdoctor, timed, tool  # noqa: E402
 from tests.helpers.venvs import make_venv  # noqa: E402
-
-
-# The console script's own code, with the envdoctor package taken from a given tree.
-LAUNCH = "import sys; sys.path.insert(0, %r); sys.argv[0] = 'envdoctor'; from envdoctor.launch import main; main()"
 
 
 def ensure_empty_venv(workdir: Path) -> Path:

@@ -122,21 +122,22 @@ class Manifest:
 
     def plugins(self, points: List[EntryPoint]) -> List[Tuple[EntryPoint, list]]:
         """(entry point, its CheckSpecs) for each entry point, in the given order."""
-        keys = [entry_key(ep, module_stamp(ep)) for ep in points]
+        stamps = [module_stamp(ep) for ep in points]
+        keys = [entry_key(ep, stamp) for ep, stamp in zip(points, stamps)]
         data = self._read()
         try:
             if data.get("keys") == keys and all(_file_stamp(stamp[0]) == stamp for stamp in data["files"]):
                 return [(ep, _specs_of(ep, data["entries"][ep.name])) for ep in points]
         except (KeyError, TypeError, ValueError, IndexError):
             pass  # a damaged manifest: rebuilt below
-        return self._rebuilt(points, keys)
+        return self._rebuilt(points, keys, stamps)
 
-    def _rebuilt(self, points: List[EntryPoint], keys: List[str]) -> List[Tuple[EntryPoint, list]]:
+    def _rebuilt(self, points: List[EntryPoint], keys: List[str],
+                 stamps: List[Optional[list]]) -> List[Tuple[EntryPoint, list]]:
         before = set(sys.modules)
         loaded = [(ep, specs_in(load(ep), CHECK_ATTRIBUTE)) for ep in points]
         entries = {}
-        for (ep, specs), key in zip(loaded, keys):
-            stamp = json.loads(key)[4]
+        for (ep, specs), stamp in zip(loaded, stamps):
             cacheable = stamp is not None and _all_defined_in(specs, stamp[0])
             entries[ep.name] = [_recorded(spec) for spec in specs] if cacheable else None  # None: load each time
         files = [stamp for stamp in map(_file_stamp, _module_files(set(sys.modules) - before)) if stamp is not None]

@@ -19,13 +19,14 @@ from envdoctor.cli_options import (
     AgainstOption, BaselineOption, ConfigOption, CwdOption, DeepOption, DiffFormat, DryRunOption, FactsOption,
     FixIgnoreOption, FixSelectOption, FormatOption, IgnoreOption, NoScanOption, OutputOption, PythonOption, QuietOption, ScanOption,
     SelectOption, StrictOption, TimeoutOption, UnsafeOption, VerboseOption, WriteBaselineOption, YesOption,
-    literal, one_target, tokens,
+    literal,
 )
 from envdoctor.cli_options import (
     ExtraIndexUrlOption, FindLinksOption, IndexUrlOption, RequirementFileOption, WithMoreArgument, WithOption,
 )
 from envdoctor.errors import EXIT_INTERRUPTED
 from envdoctor.fleet.fleet_formats import FleetFormat as FleetFormatOption
+from envdoctor.option_values import one_target, tokens
 from envdoctor.outputs import emit, redacting
 from envdoctor.probe.start import DEFAULT_TIMEOUT
 from envdoctor.terminal import progress_shown, terminal_confirm, terminal_scope

@@ -11,7 +11,6 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from envdoctor.option_values import one_target, report_format, report_outputs, tokens  # noqa: F401  (re-exported: the commands import them from here)
 from envdoctor.probe.start import timeout_problem
 
 # What rich (through typer's help) would read as a markup tag: `[default: ...]`, `[tool.envdoctor]`.

@@ -29,7 +29,7 @@ class Settings(Record):
     scan: Tuple[str, ...] = ()
     rules: Tuple[str, ...] = ()  # knowledge-base rule files, absolute
     path: Optional[str] = None  # the file they came from, for messages
-    table: str = "[tool.envdoctor]"  # the table of that file they came from, for messages
+    table: str = TABLE  # the table of that file they came from, for messages
     select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
     strict: bool = False
@@ -97,7 +97,7 @@ def check_names(settings: Settings, known: Callable[[str], bool]) -> None:
                            f"unknown check {token!r}: not a code, code prefix or name (see `envdoctor list`)")
 
 
-def _settings(table: Dict[str, Any], path: str, lines: List[str], name: str = "[tool.envdoctor]") -> Settings:
+def _settings(table: Dict[str, Any], path: str, lines: List[str], name: str = TABLE) -> Settings:
     def problem(key: str, text: str) -> UsageError:
         return _problem(path, name, key, text)
 

@@ -105,12 +105,12 @@ def start_early(args: List[str]):
         return None
     try:
         from envdoctor.probe.start import start_probe
-        from envdoctor.target_choice import choose_target
+        from envdoctor.target_choice import choose_early
 
         timeout = _timeout(options)
         if timeout is None:
             return None  # the CLI refuses it: nothing may be started before that
-        python, cwd, _source = choose_target(options.get("python"), options.get("cwd"))
+        python, cwd, _source = choose_early(options.get("python"), options.get("cwd"))
         return start_probe(python, cwd, timeout)
     except Exception:  # any problem is reported properly by the real command
         return None

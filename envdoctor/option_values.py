@@ -1,8 +1,8 @@
 """What the values of the CLI's options mean, without typer: list options split into tokens,
 format names checked against the registered reporters.
 
-Both ways a command is dispatched use them: the typer commands of cli.py (through
-cli_options) and launch.py's direct dispatch of `check`, which never imports typer.
+Both ways a command is dispatched use them: the typer commands of cli.py and check_command.py
+(which launch.py's direct dispatch of `check` runs without importing typer).
 """
 
 from __future__ import annotations

@@ -82,13 +82,9 @@ class Report:
         """rich.print(report): the coloured report, folded to the console's width."""
         from rich.text import Text
 
-        from envdoctor.report import redactor_for
-        from envdoctor.report.text import report_lines
-        from envdoctor.report.wrap import wrap_lines
+        from envdoctor.report.text import folded_lines
 
-        mask = redactor_for(self.context).text
-        lines = [[(mask(text), style) for text, style in line] for line in report_lines(self.context)]
-        for line in wrap_lines(lines, options.max_width):
+        for line in folded_lines(self.context, options.max_width):
             yield Text.assemble(*line)
 
 

@@ -9,7 +9,9 @@ shim (a shell script that asks the manager which Python to run) is resolved to t
 Python, as the shim itself would from the working directory, and the choice says so.
 
 launch.py chooses before the probe starts, so `choose_target` gives plain strings and
-imports nothing heavy; `resolve_target` builds the Target record from them.
+imports nothing heavy; `resolve_target` builds the Target record from them.  The command
+line chooses once: launch.py's early choice (`choose_early`) is what `resolve_target` gives
+for the same --python and --cwd, so a shim's manager (a subprocess) is not asked twice.
 """
 
 from __future__ import annotations
@@ -129,10 +131,25 @@ def _shim_resolved(path: str, workdir: str, source: str) -> Tuple[str, str, str]
     return resolved, workdir, f"{source}, {via}" if via else source
 
 
+# launch.py's choice for this command line: ((python, cwd), choose_target's answer), or None.
+_early_choice = None
+
+
+def choose_early(python: Optional[str], cwd: Optional[str]) -> Tuple[str, str, str]:
+    """choose_target for launch.py's early probe, kept for the command's own resolve_target."""
+    global _early_choice
+    chosen = choose_target(python, cwd)
+    _early_choice = ((python, cwd), chosen)
+    return chosen
+
+
 def resolve_target(python: Optional[str], cwd: Optional[str], environ: Mapping[str, str] = os.environ) -> Target:
     # Imported here, not above: a record imports dataclasses, which launch.py's early
     # start (choose_target) must not pay for before the probe starts.
     from envdoctor.model.target import Target
 
-    chosen, workdir, source = choose_target(python, cwd, environ)
+    if _early_choice is not None and _early_choice[0] == (python, cwd) and environ is os.environ:
+        chosen, workdir, source = _early_choice[1]
+    else:
+        chosen, workdir, source = choose_target(python, cwd, environ)
     return Target(python=chosen, cwd=workdir, source=source)

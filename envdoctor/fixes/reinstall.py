@@ -76,7 +76,7 @@ def install_requirement(finding: Finding, context: FixContext) -> Optional[FixPl
     wanted = parsed.requirement.name + ",".join(specifiers)
     requirers = sorted({item.requirer.display for item in on_it}) or [finding.code]
     command = context.install_command(f"satisfy {', '.join(requirers)}", InstallRequest((wanted,)))
-    pins = [spec[2:] for spec in specifiers if spec.startswith("==") and "*" not in spec]
+    pins = [spec.lstrip("=") for spec in specifiers if spec.startswith("==") and "*" not in spec]  # == or ===
     chooses = (f"installs {parsed.requirement.name} {pins[0]}, the pinned version," if pins
                else f"picks the newest release of {wanted}")
     notes = (context.installer_note(), f"{context.installer().name} {chooses} and moves other distributions only if they must")

@@ -203,18 +203,28 @@ def report_lines(context) -> List[Line]:
     return lines
 
 
-def render_text(context) -> str:
+def _printable_lines(context) -> List[Line]:
     # Every span may hold the target's text: no control character reaches the terminal, and
     # no newline from metadata splits a line (or forges one that looks like a finding).
-    lines = [[(escape_controls(text, one_line=True), style) for text, style in line] for line in report_lines(context)]
-    if context.width or context.color:
-        from envdoctor.report import redactor_for
-        from envdoctor.report.wrap import wrap_lines
+    return [[(escape_controls(text, one_line=True), style) for text, style in line] for line in report_lines(context)]
 
-        # Masked piece by piece before the fold: a token cut in two by it would match no pattern
-        # when the whole report is masked afterwards.
-        mask = redactor_for(context).text
-        lines = wrap_lines([[(mask(text), style) for text, style in line] for line in lines], context.width or WIDTH)
+
+def folded_lines(context, width: int) -> List[Line]:
+    """The report's lines, printable, masked and folded to `width` (a terminal's, a rich console's)."""
+    from envdoctor.report import redactor_for
+    from envdoctor.report.wrap import wrap_lines
+
+    # Masked piece by piece before the fold: a token cut in two by it would match no pattern
+    # when the whole report is masked afterwards.
+    mask = redactor_for(context).text
+    return wrap_lines([[(mask(text), style) for text, style in line] for line in _printable_lines(context)], width)
+
+
+def render_text(context) -> str:
+    if context.width or context.color:
+        lines = folded_lines(context, context.width or WIDTH)
+    else:
+        lines = _printable_lines(context)
     if not context.color:
         return "".join("".join(text for text, _ in line) + "\n" for line in lines)
     import io

@@ -66,11 +66,21 @@ _PLAIN = re.compile(
 
 
 @lru_cache(maxsize=None)
-def _marker(text: str) -> Marker:
-    from packaging.markers import Marker
+def _packaging() -> tuple:
+    """(Requirement, Marker, InvalidSpecifier, InvalidMarker), imported on first use.  Once: a
+    `from packaging.x import y` statement costs microseconds each time it runs (three per distinct
+    text were ~50 ms over the 2,549 texts of tests/data/snapshot-h200-cuda13.json, on a loaded machine)."""
+    from packaging.markers import InvalidMarker, Marker
+    from packaging.requirements import Requirement
+    from packaging.specifiers import InvalidSpecifier
 
+    return Requirement, Marker, InvalidSpecifier, InvalidMarker
+
+
+@lru_cache(maxsize=None)
+def _marker(text: str) -> Marker:
     # Shared between requirements with the same marker text: MarkerEvaluator keys its results by it.
-    return Marker(text)
+    return _packaging()[1](text)  # Marker(text)
 
 
 def plain_requirement(text: str) -> Optional[Requirement]:
@@ -82,10 +92,7 @@ def plain_requirement(text: str) -> Optional[Requirement]:
     plain = _PLAIN.match(text)
     if plain is None:
         return None
-    from packaging.markers import InvalidMarker
-    from packaging.requirements import Requirement
-    from packaging.specifiers import InvalidSpecifier
-
+    Requirement, _, InvalidSpecifier, InvalidMarker = _packaging()
     name, extras, specifier, marker = plain.groups()
     try:
         requirement = Requirement.__new__(Requirement)

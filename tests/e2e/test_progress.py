@@ -4,44 +4,22 @@ start-up (with the seconds counted), the import scan, pip's own output during `f
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pty
-import struct
-import termios
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import clean_env
 from tests.e2e.test_fix import offline_env, venv_with_pip
+from tests.helpers import terminal
 from tests.helpers.venvs import cached_wheels
 
 SLOW_START = "import time; time.sleep(3)\n"  # a .pth line that holds every interpreter start for 3 s
 
 
 def on_a_terminal(*argv, cwd: Path, env=None) -> str:
-    """stdout and stderr of `argv` on one pseudo-terminal, as a person would see them."""
-    controller, terminal = pty.openpty()
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 400, 0, 0))  # room for a long path
-    process = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal,
-                               cwd=cwd, env={**(env or clean_env()), "TERM": "xterm",
-                                                          # the width a size query answers first (pytest-xdist's workers set COLUMNS)
-                                                          "COLUMNS": "400", "LINES": "50"})
-    os.close(terminal)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # EIO: the process closed the terminal
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(controller)
-    assert process.wait(timeout=300) in (0, 1)
-    return shown.decode("utf-8", "replace")
+    """stdout and stderr of `argv` on one pseudo-terminal 400 columns wide (room for a long path)."""
+    return terminal.on_a_terminal(*argv, cwd=cwd, env={**(env or clean_env()), "TERM": "xterm"}, size=(50, 400),
+                                  timeout=300)
 
 
 def test_a_slow_start_up_shows_the_probe_waiting_with_the_seconds(envdoctor_bin, run_envdoctor, new_venv, tmp_path):

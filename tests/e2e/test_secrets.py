@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import signal
 import subprocess
 import time
@@ -28,6 +27,7 @@ import pytest
 from envdoctor.report.text import WIDTH
 from tests.conftest import clean_env
 from tests.e2e.test_fix import install_fixer_plugin, offline_env, state, venv_with_pip
+from tests.helpers.terminal import on_a_terminal
 from tests.helpers.venvs import make_venv
 from tests.helpers.wheels import build_wheel
 
@@ -226,23 +226,9 @@ def test_a_venv_in_a_folder_named_with_a_token_is_fixed_and_undone_without_showi
 
 def run_on_a_terminal(*argv: str, cwd: Path) -> str:
     """What `argv` shows on a terminal: stdout and stderr are a real pseudo-terminal (colour, rich's layout)."""
-    controller, terminal = pty.openpty()
     env = clean_env(TERM="xterm")
     env.pop("NO_COLOR", None)
-    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal, cwd=cwd, env=env)
-    os.close(terminal)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # EIO: the process closed the terminal
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(controller)
-    assert process.wait(timeout=120) in (0, 1)
-    return shown.decode("utf-8", "replace")
+    return on_a_terminal(*argv, cwd=cwd, env=env)
 
 
 def test_a_token_cut_by_the_terminal_layout_is_masked_whole(envdoctor_bin, tmp_path):

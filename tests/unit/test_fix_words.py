@@ -28,3 +28,10 @@ def test_a_range_still_says_the_newest_release():
     facts = make_facts(dists=[dist("pip", "24.0"), dist("requests", "2.32.3", requires=["idna<4,>=2.5"])])
     plan = install_requirement(_finding("idna<4,>=2.5"), FixContext(facts))
     assert any("picks the newest release of idna<4,>=2.5" in note for note in plan.notes)
+
+
+def test_an_arbitrary_equality_pin_is_said_as_its_version():
+    """=== pins too: its version, without the third '='."""
+    facts = make_facts(dists=[dist("pip", "24.0"), dist("pinner", "1.0", requires=["idna===3.10"])])
+    plan = install_requirement(_finding("idna===3.10"), FixContext(facts))
+    assert "pip installs idna 3.10, the pinned version, and moves other distributions only if they must" in plan.notes

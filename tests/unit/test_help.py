@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import click
 import pytest
 import typer.main
 from typer.testing import CliRunner

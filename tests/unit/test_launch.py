@@ -1,6 +1,7 @@
 """launch.py scans argv by hand (to start the probe before typer is imported): it must know every option."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -146,3 +147,25 @@ def test_a_usage_error_on_the_direct_path_is_one_message_and_exit_2(tmp_path):
     assert completed.returncode == 2
     assert completed.stderr.startswith("envdoctor: error: unknown check 'NOPE999'"), completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_a_shim_target_is_asked_of_its_manager_once(tmp_path):
+    """launch.py chooses the target for its early probe; the command's own choice reuses it, so a
+    pyenv shim's `pyenv which` (a subprocess) runs once per command, not twice."""
+    asked = tmp_path / "asked.log"
+    manager = tmp_path / "libexec" / "pyenv"
+    manager.parent.mkdir()
+    manager.write_text(f'#!/bin/sh\necho "$@" >> {asked}\necho {sys.executable}\n')
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    shim = shims / "python3"
+    shim.write_text(f'#!/usr/bin/env bash\nprogram="${{0##*/}}"\nexec "{manager}" exec "$program" "$@"\n')
+    for script in (manager, shim):
+        script.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
+    env["PATH"] = os.pathsep.join([str(shims), "/usr/bin", "/bin"])
+    completed = subprocess.run([sys.executable, "-m", "envdoctor", "check", "--no-scan", "--select", "PTH", "--format",
+                                "json"], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert completed.returncode in (0, 1), completed.stderr[-2000:]
+    assert json.loads(completed.stdout)["target"]["source"] == f"python3 on PATH, pyenv shim {shim}"
+    assert asked.read_text().splitlines() == ["which python3"]

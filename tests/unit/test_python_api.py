@@ -61,3 +61,16 @@ def test_import_envdoctor_stays_light_and_check_is_there_when_asked():
             "assert 'envdoctor.python_api' in sys.modules; print(envdoctor.Report.__name__)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "Report", done.stderr
+
+
+def test_rich_shows_the_targets_control_characters_as_escapes():
+    import io
+
+    from rich.console import Console
+
+    hostile = Finding("INT002", "invalid-metadata", Severity.ERROR, "evil\x1b[2Jname", subject="evil")
+    base = context("one-error", 0)
+    report = Report(dataclasses.replace(base, run=dataclasses.replace(base.run, findings=(hostile,))))
+    buffer = io.StringIO()
+    Console(file=buffer, width=80, force_terminal=True).print(report)
+    assert "\x1b[2J" not in buffer.getvalue() and "INT002" in buffer.getvalue()
