@@ -15,17 +15,14 @@ from typing import Dict, Optional, Tuple, Union
 
 from envdoctor import __version__
 from envdoctor.linkage.elf_objects import ElfObject, NotElf, read_elf
+from envdoctor.vocabulary.cache_files import cache_folder
 
 _Key = Tuple[str, int, int]
 
 
 def default_cache_dir() -> Path:
-    """Where the linkage caches live (ENVDOCTOR_CACHE_DIR, as the import scan's)."""
-    configured = os.environ.get("ENVDOCTOR_CACHE_DIR")
-    if configured:
-        return Path(configured) / "linkage"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "envdoctor" / "linkage"
+    """Where the linkage caches live (vocabulary/cache_files.py, as every cache's)."""
+    return Path(cache_folder("linkage"))
 
 
 class ObjectCache:

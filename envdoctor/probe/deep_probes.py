@@ -20,7 +20,7 @@ import tempfile
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
-from envdoctor.model.facts import Deep, Facts, canonicalize, from_dict
+from envdoctor.model.facts import Deep, Facts, from_dict
 from envdoctor.model.target import Target
 from envdoctor.probe.command import deep_argv, new_nonce
 from envdoctor.probe.frame import end_marker, extract_document
@@ -57,8 +57,7 @@ def numpy_suspects(facts: Facts) -> List[str]:
     found = []
     for dist, build in active_numpy_builds(facts):
         other_major = build.numpy_1_count if version.major >= 2 else build.numpy_2_count and build.numpy_2_target
-        dist = facts.active_distributions().get(canonicalize(build.distribution))
-        if not other_major or dist is None or dist.metadata_path != build.metadata_path:
+        if not other_major:
             continue
         found += [name for name in dist.top_level
                   if not name.startswith("_") and name in modules and modules[name].found and name not in found]

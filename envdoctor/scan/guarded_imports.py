@@ -24,10 +24,10 @@ from typing import Dict, List, Set, Tuple
 from envdoctor.model.facts import Facts
 from envdoctor.model.native_facts import LIBRARY
 from envdoctor.scan.cache import SummaryStore, default_cache_dir
-from envdoctor.scan.exports import import_target
 from envdoctor.scan.modules import StaticFinder
+from envdoctor.scan.resolve import imported_modules
 from envdoctor.scan.sources import distribution_unit
-from envdoctor.scan.summary import GUARDED, KIND, LINE, NAMES, TYPE_CHECKING
+from envdoctor.scan.summary import GUARDED, LINE, TYPE_CHECKING
 
 
 def with_guarded_imports(facts: Facts) -> Facts:
@@ -69,7 +69,7 @@ def _only_guarded(facts: Facts, wanted: Dict[str, Set[str]]) -> Dict[str, Tuple[
             for record in summary["imports"] if summary and not summary["error"] else ():
                 if record[TYPE_CHECKING]:
                     continue
-                for module in _imported(source.module, source.is_package, record):
+                for module in imported_modules(source.module, source.is_package, record):
                     sites.setdefault(module, []).append(
                         (f"{source.path}:{record[LINE]}", bool(record[GUARDED]), source.module))
         optional = _OptionalModules(sites)
@@ -96,16 +96,3 @@ class _OptionalModules:
                                     for _, guarded, importer in seen)
         self._known[module] = answer
         return answer
-
-
-def _imported(importer: str, is_package: bool, record: tuple) -> Set[str]:
-    """Every module an import statement imports: each prefix of its target, and for
-    `from package import name` the submodule `package.name` it may be."""
-    target = import_target(importer, is_package, record)
-    if not target:
-        return set()
-    parts = target.split(".")
-    modules = {".".join(parts[: i + 1]) for i in range(len(parts))}
-    if record[KIND] == "from" and record[NAMES] != ("*",):
-        modules.update(f"{target}.{name}" for name in record[NAMES])
-    return modules

@@ -27,6 +27,7 @@ from typing import Dict, List, Optional, Tuple
 
 from envdoctor.model.facts import Distribution, Facts
 from envdoctor.model.numpy_facts import NumpyBuild
+from envdoctor.vocabulary.cache_files import cache_folder
 from envdoctor.vocabulary.requires_dist import parse_requirement
 from envdoctor.vocabulary.stack import NUMPY
 
@@ -81,12 +82,9 @@ def numpy_builds(facts: Facts, cache_file: Optional[str] = None) -> Tuple[NumpyB
 
 
 def _default_cache_file() -> str:
-    """Beside the import scanner's caches (scan/cache.py's default_cache_dir, whose module this one
-    does not import: it pulls in the scanner, ~70 ms, for a path)."""
-    configured = os.environ.get("ENVDOCTOR_CACHE_DIR")
-    base = os.path.join(configured, "scan") if configured else os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "envdoctor", "scan")
-    return os.path.join(base, "numpy-builds.json")
+    """Beside the import scanner's caches (vocabulary/cache_files.py, not scan/cache.py, whose
+    module pulls in the scanner, ~70 ms, for a path)."""
+    return os.path.join(cache_folder("scan"), "numpy-builds.json")
 
 
 def _depends_on_numpy(dist: Distribution) -> bool:

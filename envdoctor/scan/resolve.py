@@ -85,14 +85,21 @@ def modules_run_on_import(roots: List[str], by_module: Dict[str, object], summar
         for record in summary["imports"]:
             if not _runs_on_import(record) or reachable(record[CONDITIONS], traits, lookup) is not True:
                 continue
-            target = import_target(name, source.is_package, record)
-            if not target:
-                continue
-            parts = target.split(".")
-            queue.extend(".".join(parts[: i + 1]) for i in range(len(parts)))
-            if record[KIND] == "from" and record[NAMES] != ("*",):
-                queue.extend(f"{target}.{imported}" for imported in record[NAMES])
+            queue.extend(imported_modules(name, source.is_package, record))
     return eager
+
+
+def imported_modules(importer: str, is_package: bool, record: tuple) -> Set[str]:
+    """Every module an import statement imports: each prefix of its target, and for
+    `from package import name` the submodule `package.name` it may be."""
+    target = import_target(importer, is_package, record)
+    if not target:
+        return set()
+    parts = target.split(".")
+    modules = {".".join(parts[: i + 1]) for i in range(len(parts))}
+    if record[KIND] == "from" and record[NAMES] != ("*",):
+        modules.update(f"{target}.{name}" for name in record[NAMES])
+    return modules
 
 
 class Resolver:
