@@ -73,7 +73,6 @@ class Catalogue(Record):
     companions: Dict[str, Dict[str, str]]  # torch release -> {torchvision: "0.26.0", ...}
     pypi_defaults: Dict[str, str]  # torch release -> the label of PyPI's plain wheel on Linux
     engine_pins: Tuple[Tuple[str, str, str], ...] = ()  # (engine, engine release, the torch release it pins)
-    sources: Tuple[str, ...] = ()  # the files read
 
     def builds_of(self, torch_release: str) -> Tuple[PublishedBuild, ...]:
         return tuple(build for build in self.builds if build.release == torch_release)
@@ -199,7 +198,7 @@ def _load(paths: Tuple[str, ...]) -> Catalogue:
     return Catalogue(builds=_builds(tables, _index_urls(tables)), drivers=_drivers(tables),
                      companions=_by_release(tables, "torch_release", "companions"),
                      pypi_defaults=_by_release(tables, "pypi_default", "build"),
-                     engine_pins=_engine_pins(tables), sources=paths)
+                     engine_pins=_engine_pins(tables))
 
 
 def build_of(version: str, catalogue: Optional[Catalogue] = None) -> Optional[PublishedBuild]:
