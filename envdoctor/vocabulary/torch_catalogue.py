@@ -95,6 +95,11 @@ class Catalogue(Record):
                 return build
         return None
 
+    def minimum_linux_driver(self, cuda_major: int) -> Optional[str]:
+        """The oldest Linux driver that runs CUDA `cuda_major`.x under minor-version compatibility."""
+        floors = [d.minor_linux for d in self.drivers if (major_minor(d.cuda) or (0, 0))[0] == cuda_major]
+        return min(floors, key=release, default=None)
+
     def newest_cuda_for(self, driver_version: str, platform: str) -> Optional[str]:
         """The newest CUDA whose every feature runs on this driver ("linux"/"win32" platforms)."""
         have = release(driver_version)
