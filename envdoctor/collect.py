@@ -278,7 +278,8 @@ def preflight_checked(request: Request, wanted, scope: ProgressScope = quiet_sco
     scan = _scan_for(request, settings, checks)
     baseline = _baseline_entries(request.baseline)
     strict = request.strict or settings.strict
-    facts = facts_for(request.python, request.cwd, request.timeout, scan, False, scope, _reads_native(checks))
+    facts = facts_for(request.python, request.cwd, request.timeout, scan, False, scope, _reads_native(checks),
+                      _reads_numpy_builds(checks))
     with scope("resolving the install (dry run)"):
         resolution = resolve_install(facts, wanted, request.timeout)
     before = _judged(checks, facts, settings, baseline, strict, 0.0)
