@@ -268,33 +268,44 @@ def preflight_checked(request: Request, wanted, scope: ProgressScope = quiet_sco
         raise UsageError("--with and -r need a live target, without --deep (the install's builds cannot be imported)")
     started = time.perf_counter()
     as_it_is = InstallResolution(wanted.described(), "", "", resolved=True)  # the target before: nothing to resolve
-    settings, checks, scan = _selection(request, {"preflight": as_it_is})
+    settings = settings_for(request.cwd, request.config)
+    registry, inputs = registry_for(settings), inputs_for(settings, request.against)
+
+    def selected(resolution: InstallResolution):
+        return select_checks(registry, settings, request.select, request.ignore, {**inputs, "preflight": resolution})
+
+    checks = selected(as_it_is)
+    scan = _scan_for(request, settings, checks)
     baseline = _baseline_entries(request.baseline)
     strict = request.strict or settings.strict
-    facts = facts_for(request.python, request.cwd, request.timeout, scan, False, scope, _reads_native(checks))
+    facts = facts_for(request.python, request.cwd, request.timeout, scan, False, scope, _reads_native(checks),
+                      _reads_numpy_builds(checks))
     with scope("resolving the install (dry run)"):
         resolution = resolve_install(facts, wanted, request.timeout)
     before = _judged(checks, facts, settings, baseline, strict, 0.0)
-    after_checks = select_checks(registry_for(settings), settings, request.select, request.ignore,
-                                 {**inputs_for(settings, request.against), "preflight": resolution})
-    after = _judged(after_checks, facts_after(facts, resolution), settings, baseline, strict,
+    after = _judged(selected(resolution), facts_after(facts, resolution), settings, baseline, strict,
                     time.perf_counter() - started)
     comparison = compared(before.run, after.run, tuple(f"{item.name} {item.version}" for item in resolution.installs))
     return dataclasses.replace(after, run=comparison.run, preflight=comparison)
 
 
-def _selection(request: Request, extra_inputs: Optional[Dict[str, object]] = None):
+def _selection(request: Request):
     """(settings, the selected checks with their inputs, the scan request): what check, report and
-    fix decide before anything is probed.  No selected check reads the scan: it is not run."""
+    fix decide before anything is probed."""
     settings = settings_for(request.cwd, request.config)
     checks = select_checks(registry_for(settings), settings, request.select, request.ignore,
-                           {**inputs_for(settings, request.against), **(extra_inputs or {})})
+                           inputs_for(settings, request.against))
+    return settings, checks, _scan_for(request, settings, checks)
+
+
+def _scan_for(request: Request, settings, checks):
+    """The scan request, with what no selected check reads turned off (it is not run)."""
     scan = scan_request(request.scan, request.no_scan, settings)
     if not any("imports" in spec.needs for spec in checks):
         scan = scan._replace(enabled=False)
     if not any("legacy_code" in spec.needs for spec in checks):
         scan = scan._replace(legacy_code=False)
-    return settings, checks, scan
+    return scan
 
 
 def _reads_native(checks) -> bool:

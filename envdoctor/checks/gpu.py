@@ -16,9 +16,6 @@ from envdoctor.vocabulary.torch_catalogue import load_catalogue
 from envdoctor.vocabulary.versions import major_minor, release
 
 TORCH_INSTALL = "https://pytorch.org/get-started/locally/"
-# The oldest Linux driver each CUDA major runs on under minor-version compatibility
-# (CUDA Toolkit release notes, "CUDA Toolkit and Corresponding Driver Versions").
-MINIMUM_DRIVER = {11: "450.80.02", 12: "525.60.13", 13: "580.65.06"}
 
 
 def build_fix(facts: Facts, rule_files: Sequence[str], manual: str) -> FixProposal:
@@ -101,7 +98,7 @@ def driver_too_old(facts: Facts, rule_files: Sequence[str] = ()) -> Iterator:
     fix = build_fix(facts, rule_files, f"upgrade the NVIDIA driver to one that supports CUDA {build.cuda}")
     location = Location(distribution=TORCH, path=build.source)
     if have is None:
-        minimum = MINIMUM_DRIVER.get(needed[0]) if needed else None
+        minimum = load_catalogue(rule_files).minimum_linux_driver(needed[0]) if needed else None
         driver = release(nvidia.driver_version)
         if minimum and driver and driver < release(minimum):
             yield report(

@@ -14,7 +14,8 @@ from envdoctor.model.record import Record, record
 @record
 class PlannedDistribution(Record):
     """A distribution the install would add or put in place of the installed copy, with the
-    metadata the resolver read from the wheel it picked (pip's report: `metadata`)."""
+    metadata the resolver read from the wheel it picked (pip's report: `metadata`; uv's dry run
+    names only the name and version, so the rest stays empty)."""
 
     name: str
     version: str
@@ -22,9 +23,6 @@ class PlannedDistribution(Record):
     requires_python: Optional[str] = None
     provides_extra: Tuple[str, ...] = ()
     metadata_version: Optional[str] = None
-    # False when the resolver named only the version (uv's dry run): its requirements are unknown.
-    metadata_known: bool = True
-    url: Optional[str] = None  # where the wheel or sdist would come from
 
 
 @record

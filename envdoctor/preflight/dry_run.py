@@ -85,23 +85,22 @@ def _pip_installs(report: str, command: str) -> Tuple[PlannedDistribution, ...]:
     try:
         with open(report, encoding="utf-8") as handle:
             entries = json.load(handle)["install"]
-        return tuple(_planned(entry["metadata"], (entry.get("download_info") or {}).get("url")) for entry in entries)
+        return tuple(_planned(entry["metadata"]) for entry in entries)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise TargetError(f"{command}: its installation report is not one envdoctor reads ({exc})") from None
 
 
-def _planned(metadata: dict, url) -> PlannedDistribution:
+def _planned(metadata: dict) -> PlannedDistribution:
     return PlannedDistribution(
         name=metadata["name"], version=metadata["version"],
         requires_dist=tuple(metadata.get("requires_dist") or ()), requires_python=metadata.get("requires_python"),
         provides_extra=tuple(metadata.get("provides_extra") or ()), metadata_version=metadata.get("metadata_version"),
-        url=url,
     )
 
 
 def _uv_installs(text: str) -> Tuple[PlannedDistribution, ...]:
     found = (UV_ADDED.match(line) for line in text.splitlines())
-    return tuple(PlannedDistribution(name=m.group(1), version=m.group(2), metadata_known=False) for m in found if m)
+    return tuple(PlannedDistribution(name=m.group(1), version=m.group(2)) for m in found if m)
 
 
 def resolver_words(text: str, limit: int = 25) -> str:

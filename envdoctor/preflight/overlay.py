@@ -30,8 +30,7 @@ def facts_after(facts: Facts, resolution: InstallResolution) -> Facts:
         return facts
     site = _install_folder(facts)
     planned = {canonicalize(item.name): item for item in resolution.installs}
-    replaced = [dist for dist in facts.distributions if dist.canonical_name in planned and dist.location == site]
-    kept = tuple(dist for dist in facts.distributions if dist not in replaced)
+    kept = tuple(dist for dist in facts.distributions if not (dist.canonical_name in planned and dist.location == site))
     index = _path_index(facts, site)
     added = tuple(_distribution(item, site, index, resolution.installer) for item in planned.values())
     changes: Dict[str, object] = {

@@ -141,8 +141,11 @@ def build_options(facts: Facts, catalogue: Catalogue) -> Tuple[BuildOption, ...]
         if moves is not None:
             options.append(BuildOption(build, (f"{TORCH}=={build.version}", *moves),
                                        f"the {build.build} build of the same torch {build.release}"))
-    others = [r for r in catalogue.releases() if r != current_release]
-    others.sort(key=lambda r: (_distance(catalogue, r, current_release), [-part for part in release(r)]))
+    # nearest first (how many releases lie between, counting the current one where it would sort), then newest
+    ordered = sorted({*catalogue.releases(), current_release}, key=release)
+    here = ordered.index(current_release)
+    others = [r for r in ordered if r != current_release]
+    others.sort(key=lambda r: (abs(ordered.index(r) - here), [-part for part in release(r)]))
     offered = 0
     for other in others:
         if offered == OTHER_RELEASES:
@@ -155,9 +158,3 @@ def build_options(facts: Facts, catalogue: Catalogue) -> Tuple[BuildOption, ...]
                 offered += 1
                 break
     return tuple(options)
-
-
-def _distance(catalogue: Catalogue, other: str, current: str) -> int:
-    """How many releases lie between two, counting the current one where it would sort."""
-    ordered = sorted(set(catalogue.releases()) | {current}, key=release)
-    return abs(ordered.index(other) - ordered.index(current))

@@ -73,7 +73,6 @@ class Catalogue(Record):
     companions: Dict[str, Dict[str, str]]  # torch release -> {torchvision: "0.26.0", ...}
     pypi_defaults: Dict[str, str]  # torch release -> the label of PyPI's plain wheel on Linux
     engine_pins: Tuple[Tuple[str, str, str], ...] = ()  # (engine, engine release, the torch release it pins)
-    sources: Tuple[str, ...] = ()  # the files read
 
     def builds_of(self, torch_release: str) -> Tuple[PublishedBuild, ...]:
         return tuple(build for build in self.builds if build.release == torch_release)
@@ -95,6 +94,11 @@ class Catalogue(Record):
             if build.build == label:
                 return build
         return None
+
+    def minimum_linux_driver(self, cuda_major: int) -> Optional[str]:
+        """The oldest Linux driver that runs CUDA `cuda_major`.x under minor-version compatibility."""
+        floors = [d.minor_linux for d in self.drivers if (major_minor(d.cuda) or (0, 0))[0] == cuda_major]
+        return min(floors, key=release, default=None)
 
     def newest_cuda_for(self, driver_version: str, platform: str) -> Optional[str]:
         """The newest CUDA whose every feature runs on this driver ("linux"/"win32" platforms)."""
@@ -199,7 +203,7 @@ def _load(paths: Tuple[str, ...]) -> Catalogue:
     return Catalogue(builds=_builds(tables, _index_urls(tables)), drivers=_drivers(tables),
                      companions=_by_release(tables, "torch_release", "companions"),
                      pypi_defaults=_by_release(tables, "pypi_default", "build"),
-                     engine_pins=_engine_pins(tables), sources=paths)
+                     engine_pins=_engine_pins(tables))
 
 
 def build_of(version: str, catalogue: Optional[Catalogue] = None) -> Optional[PublishedBuild]:

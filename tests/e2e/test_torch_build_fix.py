@@ -10,13 +10,13 @@ configured; one test also adds a build PyPI does not publish for 2.13.0 (`[[torc
 
 from __future__ import annotations
 
-import glob
-import shutil
 from pathlib import Path
 
 import pytest
 
+from envdoctor.model.facts import canonicalize
 from tests.e2e.test_fix import state, venv_with_pip
+from tests.helpers.package_index import simple_index
 from tests.helpers.standins import (
     CU130, DRIVER_580, SELECT, H200, NvidiaDriver, NvidiaGpu, TorchBuild, check_on, torch_standin_wheel,
 )
@@ -40,26 +40,13 @@ arch_list = "7.0;7.5;8.0;8.6;9.0;10.0;12.0"
 
 
 def local_index(root: Path, builds=(CPU, CU126, CU128, CU130)) -> Path:
-    """A PEP 503 index folder: one page per project linking its wheels; returns its simple/ folder."""
-    files = root / "files"
-    for build in builds:
-        torch_standin_wheel(files, build)
+    """A PEP 503 index folder of the stand-in torch builds and torch's dependencies; returns its simple/ folder."""
+    wheels = [torch_standin_wheel(root / "files", build) for build in builds]
     cached_wheels(TORCH_DEPENDENCIES)
-    for wheel in glob.glob(str(WHEEL_CACHE / "*.whl")):
-        name = Path(wheel).name.split("-")[0].lower().replace("_", "-")
-        if name in {"filelock", "typing-extensions", "setuptools", "sympy", "mpmath", "networkx", "jinja2",
-                    "markupsafe", "fsspec"}:
-            shutil.copy2(wheel, files)
-    simple = root / "simple"
-    projects = {}
-    for wheel in sorted(files.glob("*.whl")):
-        projects.setdefault(wheel.name.split("-")[0].lower().replace("_", "-"), []).append(wheel)
-    for project, wheels in projects.items():
-        page = simple / project
-        page.mkdir(parents=True)
-        links = "".join(f'<a href="{wheel.as_uri()}">{wheel.name}</a>\n' for wheel in wheels)
-        (page / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
-    return simple
+    wheels += [wheel for wheel in sorted(WHEEL_CACHE.glob("*.whl")) if canonicalize(wheel.name.split("-")[0]) in {
+        "filelock", "typing-extensions", "setuptools", "sympy", "mpmath", "networkx", "jinja2", "markupsafe", "fsspec"}]
+    simple_index(root, wheels)
+    return root / "simple"
 
 
 def project_with_private_index(folder: Path, simple: Path, extra_rules: str = "") -> Path:

@@ -8,15 +8,16 @@ index holds exactly what the test put there.
 from __future__ import annotations
 
 import html
-import re
 import shutil
 from pathlib import Path
 from typing import Dict, Iterable, List
 
+from envdoctor.model.facts import canonicalize
+
 
 def _project(wheel: Path) -> str:
     """The PEP 503 name of a wheel's project (the file name's first part, normalised)."""
-    return re.sub(r"[-_.]+", "-", wheel.name.split("-", 1)[0]).lower()
+    return canonicalize(wheel.name.split("-", 1)[0])
 
 
 def simple_index(root: Path, wheels: Iterable[Path]) -> str:
