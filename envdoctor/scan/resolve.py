@@ -199,6 +199,8 @@ class Resolver:
                 kind_, absolute, missing, detail, imported = problem
                 if self._other_platform(missing):
                     continue
+                if kind_ == "uninstalled" and missing in unit.vendored_tops:
+                    continue  # the distribution ships it and imports it once its folder is on sys.path
                 statement = lines.text(line, end_line) if self._wants_statement(unit, kind_, missing) else ""
                 yield self._problem(unit, kind_, absolute, missing, detail + site_note, imported, statement, context)
 

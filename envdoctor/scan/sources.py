@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
-from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import FrozenSet, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from envdoctor.errors import UsageError
 from envdoctor.model.facts import Distribution, Facts, canonicalize
@@ -35,6 +35,9 @@ class ScanUnit(NamedTuple):
     distribution: Optional[Distribution] = None
     # (path, mtime_ns) of what the file list was read from: the RECORD, the folders walked.
     inputs: Tuple[Tuple[str, int], ...] = ()
+    # Top-level packages the distribution ships inside a folder no import can name
+    # (tilelang/3rdparty/tvm/python/tvm): its code puts that folder on sys.path to import them.
+    vendored_tops: FrozenSet[str] = frozenset()
 
 
 class Requested(NamedTuple):
@@ -120,7 +123,8 @@ def _source_file(path: str, root: str) -> SourceFile:
 
 
 def distribution_unit(dist: Distribution, finder: StaticFinder) -> ScanUnit:
-    files = None if dist.editable else _recorded_files(dist)
+    vendored: Set[str] = set()
+    files = None if dist.editable else _recorded_files(dist, vendored)
     root = dist.location
     inputs: Tuple[Tuple[str, int], ...] = ()
     if files is not None:
@@ -131,11 +135,13 @@ def distribution_unit(dist: Distribution, finder: StaticFinder) -> ScanUnit:
         # An editable install's code lives in its source tree: that is its cache bucket.
         found = [finder.find(top) for top in dist.top_level or dist.record_modules]
         root = next((info.root for info in found if info is not None and info.root), root)
-    return ScanUnit(label=dist.display, root=root, files=tuple(files), distribution=dist, inputs=inputs)
+    return ScanUnit(label=dist.display, root=root, files=tuple(files), distribution=dist, inputs=inputs,
+                    vendored_tops=frozenset(vendored))
 
 
-def _recorded_files(dist: Distribution) -> Optional[List[SourceFile]]:
-    """The .py files RECORD lists inside the install location (scripts in bin/ are not modules)."""
+def _recorded_files(dist: Distribution, vendored: Set[str]) -> Optional[List[SourceFile]]:
+    """The .py files RECORD lists inside the install location (scripts in bin/ are not modules);
+    the top-level packages of trees vendored under unimportable folders go into `vendored`."""
     if dist.record == "RECORD":
         listing, base = os.path.join(dist.metadata_path, "RECORD"), dist.location
     elif dist.record == "installed-files.txt":
@@ -157,7 +163,17 @@ def _recorded_files(dist: Distribution) -> Optional[List[SourceFile]]:
             path = os.path.normpath(path)
         if not path.startswith(location + os.sep):
             continue  # outside site-packages: scripts in bin/ are not modules
-        files.append(_source_file(path, location))
+        source = _source_file(path, location)
+        parts = source.module.split(".")
+        if not all(part.isidentifier() for part in parts):
+            # No import statement names tilelang/3rdparty/tvm/python/tvm/ir/type.py: such a tree
+            # runs only after the package puts it on sys.path, under another module name, so
+            # its relative imports would resolve against a name that does not exist.
+            if source.is_package and parts[-1].isidentifier() and not os.path.isfile(
+                    os.path.join(os.path.dirname(os.path.dirname(path)), "__init__.py")):
+                vendored.add(parts[-1])  # a package whose parent folder is not one: a sys.path root's
+            continue
+        files.append(source)
     return files
 
 

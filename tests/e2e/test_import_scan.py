@@ -301,3 +301,70 @@ def test_a_submodule_a_package_finder_provides_at_run_time_is_not_called_missing
     found = [(f["code"], f["title"]) for f in result.json["findings"]]
     assert [code for code, _ in found] == ["IMP002"], found
     assert "NoSuchExecutor" in found[0][1]
+
+
+def test_a_vendored_tree_under_a_folder_no_import_can_name_is_not_scanned_as_the_package(run_envdoctor, tmp_path):
+    # tilelang 0.1.12 ships TVM's Python sources at tilelang/3rdparty/tvm/python/tvm/ and puts that
+    # folder on sys.path at run time. No import statement can name `tilelang.3rdparty...`, so
+    # resolving those files' relative imports against it made false IMP001 errors.
+    wheels = tmp_path / "wheels"
+    vendoring = build_wheel(wheels, "vendoring", "1.0", {
+        "vendoring/__init__.py": (
+            "import os, sys\n"
+            "sys.path.insert(0, os.path.join(os.path.dirname(__file__), '3rdparty', 'engine', 'python'))\n"
+            "from engine.core import run  # the vendored tree's own name once it is on sys.path\n"
+        ),
+        "vendoring/3rdparty/engine/python/engine/__init__.py": "",
+        "vendoring/3rdparty/engine/python/engine/core.py": "from ._api import run\n",
+        "vendoring/3rdparty/engine/python/engine/_api.py": "def run():\n    return 1\n",
+        "vendoring/broken.py": "from vendoring.gone import nothing  # a real dead import, still found\n",
+    })
+    venv = make_venv(tmp_path / "venv")
+    venv.install_files(vendoring)
+    runs = subprocess.run([str(venv.python), "-c", "import vendoring; print(vendoring.run())"],
+                          capture_output=True, text=True, env=clean_env(), cwd=tmp_path)
+    assert runs.stdout.strip() == "1", runs.stderr
+    result = check(run_envdoctor, venv, "--scan", "vendoring", "--select", "IMP", cwd=tmp_path, cache=tmp_path / "cache")
+    found = [(f["code"], f["severity"], Path(f["location"]["path"]).name) for f in result.json["findings"]]
+    # `engine` is not missing either: vendoring ships it and puts its folder on sys.path.
+    assert found == [("IMP001", "error", "broken.py")], result.stdout
+
+
+FFI_REGISTRY = (
+    "import sys\n"
+    "\n"
+    "def init_api(prefix, module_name):\n"
+    "    # as tvm_ffi.init_ffi_api does: bind the functions registered under prefix in the module\n"
+    "    module = sys.modules[module_name]\n"
+    "    for name in ('echo', 'nop'):\n"
+    "        setattr(module, name, lambda *args, _n=name: (prefix, _n))\n"
+    "\n"
+    "def get_logger(name):\n"
+    "    return name\n"
+)
+
+
+def test_a_module_filled_by_a_call_given_its_name_has_unknown_names(run_envdoctor, tmp_path):
+    # tvm's `_ffi_api.py` files are two lines: `import tvm_ffi` and `tvm_ffi.init_ffi_api("testing",
+    # __name__)` (or the module's own dotted name), which binds the registered functions in the
+    # module through sys.modules. `from ._ffi_api import echo` works; the scanner called it IMP001.
+    wheels = tmp_path / "wheels"
+    ffiuser = build_wheel(wheels, "ffiuser", "1.0", {
+        "ffiuser/__init__.py": "from ._ffi_api import echo, nop\nfrom .utils import echo as utils_echo\nfrom . import broken\n",
+        "ffiuser/broken.py": "def load():\n    from .plain import gone\n    return gone\n",
+        "ffiuser/_registry.py": FFI_REGISTRY,
+        "ffiuser/_ffi_api.py": "from . import _registry\n_registry.init_api('testing', __name__)\n",
+        "ffiuser/utils.py": "from . import _registry\n_registry.init_api('utils', 'ffiuser.utils')\n",
+        # The counterpart: a call that keeps its result binds nothing in the module.
+        "ffiuser/plain.py": "from . import _registry\nlogger = _registry.get_logger(__name__)\n",
+    })
+    venv = make_venv(tmp_path / "venv")
+    venv.install_files(ffiuser)
+    runs = subprocess.run([str(venv.python), "-c", "from ffiuser._ffi_api import echo, nop; from ffiuser.utils import echo; print(echo())"],
+                          capture_output=True, text=True, env=clean_env(), cwd=tmp_path)
+    assert runs.stdout.strip() == "('utils', 'echo')", runs.stderr
+    fails = subprocess.run([str(venv.python), "-c", "import ffiuser.broken; ffiuser.broken.load()"], capture_output=True, text=True, env=clean_env(), cwd=tmp_path)
+    assert "cannot import name 'gone' from 'ffiuser.plain'" in fails.stderr, fails.stderr
+    result = check(run_envdoctor, venv, "--scan", "ffiuser", "--select", "IMP", cwd=tmp_path, cache=tmp_path / "cache")
+    found = [(f["code"], f["severity"], f["title"]) for f in result.json["findings"]]
+    assert [(code, severity) for code, severity, _ in found] == [("IMP001", "error")] and "gone" in found[0][2], found
