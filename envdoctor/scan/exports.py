@@ -129,10 +129,15 @@ class Exports:
         return frozenset(names)
 
     def _sets_own_names(self, info: ModuleInfo, summary: dict) -> bool:
-        """`setattr(dtypes, ...)` inside numpy/dtypes.py (after `from numpy import dtypes`): the
-        module adds names to itself at run time, so which names it has is unknown."""
+        """`setattr(dtypes, ...)` inside numpy/dtypes.py (after `from numpy import dtypes`), or a
+        call given its own name: the module gets names at run time, so which it has is unknown."""
         own = info.name.rpartition(".")[2]
-        return any(target.split(".")[-1] == own for target in summary.get("setattr_targets", ()))
+        if any(target.split(".")[-1] == own for target in summary.get("setattr_targets", ())):
+            return True
+        # `tvm_ffi.init_ffi_api("testing", __name__)`: the module hands its own name to code
+        # that binds the registered functions in it (tvm's _ffi_api.py files).
+        handed = summary.get("handed_names", ())
+        return "__name__" in handed or info.name in handed
 
     def _registered_by_decorator(self, info: ModuleInfo, summary: dict) -> bool:
         """A module-level decorator that comes from a module which sets names in other modules

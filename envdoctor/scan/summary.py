@@ -17,7 +17,7 @@ import re
 from typing import Any, Dict, List, Optional, Tuple
 
 # Bump whenever the shape or meaning of a summary changes: the cache keys on it.
-SUMMARY_VERSION = 5
+SUMMARY_VERSION = 6
 
 # Larger source files are not parsed: `ast.parse` needs about a hundred times a file's size in
 # memory, and no hand-written module comes near this (transformers' largest is under 1 MB).
@@ -95,6 +95,8 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
         "setattr_targets": sorted({m.decode() for m in _SETATTR.findall(source)}) if b"setattr(" in source else [],
         # Root names of the decorators of module-level defs and classes (`_Backend` for `@_Backend.export`).
         "decorators": [],
+        # Module names given to module-level calls made for their effect ("__name__" for its own).
+        "handed_names": [],
         "flags": {},
         "functions": [],
         "returns": {},
@@ -117,6 +119,7 @@ def summarize_source(source: bytes) -> Dict[str, Any]:
     summary["flags"] = walker.flags
     summary["functions"] = walker.functions
     summary["returns"] = walker.returns
+    summary["handed_names"] = sorted(walker.handed_names)
     summary["getattr"] = "__getattr__" in walker.defs or "__getattr__" in walker.assigned or "__getattr__" in walker.bound
     return summary
 
@@ -192,6 +195,7 @@ class _Walker:
         self.functions: List[Tuple[str, int, int]] = []  # module-level (name, first line, last line)
         self.returns: Dict[str, tuple] = {}  # module-level function -> encoded condition it returns
         self._encoded: Dict[int, tuple] = {}  # id(test node) -> encoded condition
+        self.handed_names: set = set()  # module names given to module-level calls made for their effect
 
     # -- statements -------------------------------------------------------------------
     def body(self, statements: List[ast.stmt], ctx: _Context) -> None:
@@ -358,8 +362,10 @@ class _Walker:
         self._bind_target(node.target, defines=True)
 
     def _Expr(self, node: ast.Expr, ctx: _Context) -> None:
-        # __all__.extend([...]) / __all__.append("x")
         call = node.value
+        if ctx.scope == "module" and isinstance(call, ast.Call):
+            self._note_handed_name(call)
+        # __all__.extend([...]) / __all__.append("x")
         if ctx.scope != "module" or not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
             return
         owner = call.func.value
@@ -373,6 +379,17 @@ class _Walker:
             self.all_dynamic = True
 
     # -- helpers ---------------------------------------------------------------------
+    def _note_handed_name(self, call: ast.Call) -> None:
+        """A module-level call whose result is dropped and that is given a module's name
+        (`tvm_ffi.init_ffi_api("testing", __name__)`, `_init_api("topi.utils", "tvm.topi.cpp.utils")`)
+        is made to fill that module through sys.modules. `logger = init_logger(__name__)` keeps
+        its result and is not such a call."""
+        for argument in list(call.args) + [keyword.value for keyword in call.keywords]:
+            if isinstance(argument, ast.Name) and argument.id == "__name__":
+                self.handed_names.add("__name__")
+            elif _is_str(argument) and "." in argument.value and all(part.isidentifier() for part in argument.value.split(".")):
+                self.handed_names.add(argument.value)
+
     def _note_flag(self, targets, value: ast.expr, ctx: _Context) -> None:
         """`py310 = sys.version_info >= (3, 10)` or `V = version("transformers")` at module
         level, outside any `if`/try: a flag (or version) other modules' conditions may ask."""
