@@ -172,10 +172,12 @@ def _driver_too_old(nodes: Sequence[FleetNode]) -> Iterator[Finding]:
             continue
         newer = sorted(other for cuda, names in needing.items() if cuda > runs for other in names)
         if newer:
-            needs = max(builds[other] for other in newer)
+            newest = max(release(builds[other]) or () for other in newer)  # by release: "13.0" > "9.2"
+            needing_newest = [other for other in newer if (release(builds[other]) or ()) == newest]
+            needs = builds[needing_newest[0]]
             yield fleet_finding("FLT005", Severity.ERROR,
                                 f"{node.name}'s driver runs CUDA {nvidia.cuda_driver_version}; the torch build of "
-                                f"{', '.join(newer)} needs CUDA {needs}", node.name,
+                                f"{', '.join(needing_newest)} needs CUDA {needs}", node.name,
                                 evidence=(f"{node.name}: driver {nvidia.driver_version} (CUDA {nvidia.cuda_driver_version})",
                                           *(f"{other}: torch built for CUDA {builds[other]}" for other in newer)),
                                 references=("https://docs.nvidia.com/deploy/cuda-compatibility/",))

@@ -176,3 +176,21 @@ def test_a_node_document_keeps_its_own_name(run_envdoctor, tmp_path):
     assert [(n["name"], n["engine"], n["node_id"]) for n in document["nodes"]] == [
         ("plain", "file", str(folder / "plain.json")), ("gpu-7", "k8s", "pod-abc")]
     assert document["cross_node"] == [] and document["matrix"] == []
+
+
+def test_the_cuda_a_driver_lacks_is_the_newest_by_release_not_by_text(run_envdoctor, tmp_path):
+    # node-3's driver runs CUDA 9.0; node-2's torch (a 1.x cu92 build) needs 9.2 and node-1's 13.0.
+    # As text, "9.2" sorts after "13.0": the title named the wrong CUDA. The evidence names every
+    # build newer than the driver; the title the newest and the nodes that need it.
+    folder = tmp_path / "fleet"
+    folder.mkdir()
+    shutil.copy(H200, folder / "node-1.json")
+    for name, torch_cuda, driver_cuda in (("node-2", "9.2", "13.0"), ("node-3", "13.0", "9.0")):
+        data = json.loads(H200.read_text())
+        data["stack"]["torch"]["cuda"] = torch_cuda
+        data["stack"]["nvidia"]["cuda_driver_version"] = driver_cuda
+        (folder / f"{name}.json").write_text(json.dumps(data))
+    document = run_envdoctor("fleet", "--from", folder, "--format", "json").json
+    driver = [f for f in document["cross_node"] if f["code"] == "FLT005" and f["subject"] == "node-3"]
+    assert [f["title"] for f in driver] == ["node-3's driver runs CUDA 9.0; the torch build of node-1, node-3 needs CUDA 13.0"], driver
+    assert "node-2: torch built for CUDA 9.2" in driver[0]["evidence"], driver
