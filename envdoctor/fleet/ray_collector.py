@@ -25,6 +25,7 @@ from envdoctor.errors import UsageError
 from envdoctor.fleet import ray_task
 from envdoctor.fleet.all_reduce import AllReduce, Rank, judged, outcome_by_pair, pairs_to_test, plan, ranks_for_pair
 from envdoctor.fleet.nodes import FleetNode, unique_names
+from envdoctor.probe.gpu_runtime_probes import NCCL_DEFAULTS
 from envdoctor.fleet.remote_probe import (
     PLACEHOLDER, all_reduce_command, answer_document, facts_from_answer, probe_command,
 )
@@ -84,10 +85,10 @@ class _Launcher:
         self.task = ray.remote(ray_task.probe_on_node)
         self.port_task = ray.remote(ray_task.free_port)
 
-    def submit(self, node_id: str, sources, argv):
+    def submit(self, node_id: str, sources, argv, defaults=None):
         strategy = self.affinity(node_id=node_id, soft=False)
         return self.task.options(scheduling_strategy=strategy, num_cpus=0, max_retries=0).remote(
-            sources, argv, PLACEHOLDER, self.python, self.timeout)
+            sources, argv, PLACEHOLDER, self.python, self.timeout, defaults)
 
     def answers(self, refs: list) -> list:
         """Each ref's answer (a dict), or a string saying why there is none, in order."""
@@ -149,7 +150,10 @@ class _Launcher:
             options = {"rank": rank.rank, "world_size": len(ranks), "local_rank": rank.local_rank, "port": port,
                        "backend": backend, "timeout": self.timeout, "address": first.address or "127.0.0.1"}
             sources, argv, nonce = all_reduce_command(json.dumps(options), nonce)
-            refs.append(self.submit(by_name[rank.node].node_id, sources, argv))
+            # NCCL ranks get what `check --deep`'s get on one machine: NVLink multicast off and
+            # NCCL_DEBUG=WARN, wherever the node's environment does not set them.
+            defaults = NCCL_DEFAULTS if backend == "nccl" else None
+            refs.append(self.submit(by_name[rank.node].node_id, sources, argv, defaults))
         answers = [answer_document(a, nonce) if isinstance(a, dict) else {"error": a} for a in self.answers(refs)]
         return judged(ranks, answers)
 

@@ -15,9 +15,10 @@ import sys
 import tempfile
 
 
-def probe_on_node(sources, argv, placeholder, python, timeout):
+def probe_on_node(sources, argv, placeholder, python, timeout, defaults=None):
     """Run the probe `argv` (its interpreter replaced by `python` or this worker's own, and
-    `placeholder` by the folder the `sources` are written to); what it printed, and where."""
+    `placeholder` by the folder the `sources` are written to), with each of `defaults`
+    (variable -> value) the node's own environment does not set; what it printed, and where."""
     folder = tempfile.mkdtemp(prefix="envdoctor-fleet-")
     try:
         code = os.path.join(folder, "probe")
@@ -29,8 +30,11 @@ def probe_on_node(sources, argv, placeholder, python, timeout):
                 handle.write(text)
         interpreter = python or sys.executable
         command = [interpreter] + [part.replace(placeholder, code) for part in argv[1:]]
+        environment = dict(os.environ)
+        for name, value in (defaults or {}).items():
+            environment.setdefault(name, value)  # the node's own setting wins, as on one machine
         try:
-            done = subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            done = subprocess.run(command, cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   stdin=subprocess.DEVNULL, timeout=timeout)
             returncode, stdout, stderr = done.returncode, done.stdout, done.stderr
         except subprocess.TimeoutExpired as expired:
