@@ -138,6 +138,12 @@ def _tag_mismatch_breaks(name: str, version: str, companion_tag: str, torch_tag:
     return since is None or have is None or have[:2] < since
 
 
+# torchaudio from 2.11 on is built on torch's stable C ABI: its libraries are *.abi3.so that call
+# the aoti_torch_* shim, and its METADATA requires no torch (vLLM 0.33.0 pins torchaudio==2.11.0
+# next to torch==2.14.0). Such a build loads into the torch release it was built with and later ones.
+_STABLE_ABI_TORCHAUDIO = (2, 11)
+
+
 def _expected_companion(name: str, torch_version) -> Optional[str]:
     """torchvision 0.(minor+15) and torchaudio 2.minor pair with torch 2.minor."""
     if torch_version is None or torch_version[0] != 2:
@@ -161,8 +167,11 @@ def torch_companion_mismatch(facts: Facts) -> Iterator:
 
     What it detects
         torchvision whose release does not pair with torch's (torchvision 0.(N+15) goes with
-        torch 2.N; torchaudio 2.N with torch 2.N), or a companion whose build tag differs from
-        torch's (`torchvision 0.26.0+cu126` with `torch 2.11.0+cu130`).
+        torch 2.N; torchaudio 2.N with torch 2.N up to 2.10), or a companion whose build tag differs from
+        torch's (`torchvision 0.26.0+cu126` with `torch 2.11.0+cu130`). torchaudio 2.11 and
+        later is built on torch's stable C ABI (`*.abi3.so`, no torch in its Requires-Dist;
+        vLLM 0.33.0 pins torchaudio 2.11.0 beside torch 2.14.0): it pairs with its own torch
+        release and every later one, and is reported only beside an older torch.
 
     Why it breaks
         Both ship C++/CUDA extensions compiled against one torch ABI and one CUDA runtime.
@@ -178,7 +187,9 @@ def torch_companion_mismatch(facts: Facts) -> Iterator:
         (and of torchvision before 0.16), whose load check compares minors and raises. Info
         for torchvision 0.16 or newer built for another CUDA minor of torch's major (+cu126
         beside +cu128): its check compares only the major (pytorch/vision#7726), and it runs
-        on the CUDA runtime torch loads, so nothing breaks.
+        on the CUDA runtime torch loads, so nothing breaks. A warning for a stable-ABI
+        torchaudio beside an older torch: it fails to load only if it calls a shim function
+        that torch release lacks.
 
     Example
         torchvision 0.25.0 pairs with torch 2.10, but torch 2.11.0+cu130 is installed
@@ -203,8 +214,16 @@ def torch_companion_mismatch(facts: Facts) -> Iterator:
             continue
         expected = _expected_companion(name, torch_release)
         companion_local = dist.version.split("+", 1)[1] if "+" in dist.version else None
-        problems, breaks = [], False
-        if expected and major_minor(dist.version) != major_minor(expected):
+        problems, breaks, newer_stable_abi = [], False, False
+        companion_release = major_minor(dist.version)
+        stable_abi = name == TORCHAUDIO and companion_release is not None and companion_release >= _STABLE_ABI_TORCHAUDIO
+        if stable_abi:
+            if torch_release is not None and torch_release < companion_release:
+                # Built against a newer stable ABI than this torch offers: shim functions it calls may be missing.
+                problems.append(f"{name} {public(dist.version)} is built on torch's stable ABI of torch "
+                                f"{companion_release[0]}.{companion_release[1]}, newer than torch {public(torch.version)}")
+                newer_stable_abi = True
+        elif expected and companion_release != major_minor(expected):
             problems.append(f"{name} {public(dist.version)} pairs with another torch release; torch {public(torch.version)} needs {name} {expected}.x")
             breaks = True
         if companion_local and build.local and companion_local != build.local:
@@ -213,14 +232,20 @@ def torch_companion_mismatch(facts: Facts) -> Iterator:
         if not problems:
             continue
         index = build.local if build.local else "cu130"
-        message = (f"{name}'s compiled extensions are built against one torch ABI and CUDA runtime; with another they fail at "
-                   f"import ('undefined symbol', 'operator {name}::... does not exist', 'compiled with different CUDA versions')."
-                   if breaks else
-                   f"{name} {public(dist.version)} checks only the CUDA major against torch's, and both use the CUDA "
-                   f"{_cuda_major(build.local)} runtime torch loads: it imports and runs. The index of torch's own build has "
-                   f"the {name} built with it.")
+        if breaks:
+            message = (f"{name}'s compiled extensions are built against one torch ABI and CUDA runtime; with another they fail at "
+                       f"import ('undefined symbol', 'operator {name}::... does not exist', 'compiled with different CUDA versions').")
+        elif newer_stable_abi:
+            message = (f"{name} {public(dist.version)} calls torch's stable C shim (aoti_torch_*) as torch "
+                       f"{companion_release[0]}.{companion_release[1]} offers it; an older torch may lack some of those "
+                       "functions, and then its libraries fail to load.")
+        else:
+            message = (f"{name} {public(dist.version)} checks only the CUDA major against torch's, and both use the CUDA "
+                       f"{_cuda_major(build.local)} runtime torch loads: it imports and runs. The index of torch's own build has "
+                       f"the {name} built with it.")
+        severity = Severity.ERROR if breaks else Severity.WARNING if newer_stable_abi else Severity.INFO
         yield report(
-            Severity.ERROR if breaks else Severity.INFO,
+            severity,
             f"{dist.display} does not match torch {torch.version}: " + "; ".join(problems),
             subject=name,
             key=f"{dist.canonical_name}->torch",

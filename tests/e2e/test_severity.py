@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env
+from tests.conftest import clean_env, require_python
 from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
@@ -102,3 +102,29 @@ def test_torchvision_of_another_cuda_minor_is_info_and_torchaudio_an_error(run_e
     by_subject = {f["subject"]: f["severity"] for f in audio.findings("TOR003")}
     assert by_subject == {"torchvision": "info", "torchaudio": "error"} and len(audio.json["findings"]) == 2, audio.stdout
     assert audio.returncode == 1
+
+
+def torch_standin(folder: Path, version: str) -> Path:
+    """torch VERSION as its wheel describes itself (version.py), without its code."""
+    return build_wheel(folder, "torch", version, {
+        "torch/__init__.py": "",
+        "torch/version.py": f"from typing import Optional\n__version__ = '{version}'\ndebug = False\n"
+                            "cuda: Optional[str] = '13.0'\nhip: Optional[str] = None\n",
+    })
+
+
+def test_torchaudio_on_the_stable_abi_pairs_with_later_torch_releases(run_envdoctor, new_venv, tmp_path):
+    """The real torchaudio 2.11.0 wheel (libraries *.abi3.so calling aoti_torch_*; no torch in its
+    METADATA) beside torch 2.14.0 is what vLLM 0.33.0 pins: no finding. Beside torch 2.10.0,
+    older than the stable ABI it was built on: a warning."""
+    wheels = tmp_path / "wheels"
+    venv = new_venv(require_python("3.11", "for the torchaudio 2.11.0 cp311 wheel"))
+    venv.install("torchaudio==2.11.0", no_deps=True)
+    venv.install_files(torch_standin(wheels, "2.14.0"), extra=["--no-deps"])
+    later = check(run_envdoctor, venv, tmp_path, "TOR003")
+    assert later.codes() == [] and later.returncode == 0, later.stdout
+
+    venv.install_files(torch_standin(wheels, "2.10.0"), extra=["--no-deps", "--force-reinstall"])
+    older = check(run_envdoctor, venv, tmp_path, "TOR003")
+    assert severities(older) == [("TOR003", "warning", "torchaudio 2.11.0 does not match torch 2.10.0: torchaudio 2.11.0 is "
+                                                      "built on torch's stable ABI of torch 2.11, newer than torch 2.10.0")], older.stdout
