@@ -203,13 +203,14 @@ def _code_elsewhere(facts: Facts, first: Distribution, copies: Sequence[Distribu
 
 def duplicate_severity(facts: Facts, copies: Sequence[Distribution]) -> Severity:
     """error: two copies in one folder, copies whose code and metadata disagree, or a copy
-    layered in front by PYTHONPATH, a .pth or the working directory; Info when copies in
-    lower-priority site folders (a venv over the system's, user site over system) that
-    nothing imports."""
+    layered in front of the site folders by PYTHONPATH, a .pth or the working directory; Info
+    when the copy found first is in a site folder and the others lie behind it (a venv over
+    the system's, user site over system, a lower layer's folder a .pth appends): nothing
+    imports them."""
     folders = [os.path.normcase(os.path.normpath(d.location)) for d in copies]
     if len(set(folders)) < len(folders) or _code_elsewhere(facts, copies[0], copies):
         return Severity.ERROR
-    if all(_layer(facts, d) in SITE_LAYERS for d in copies):
+    if _layer(facts, copies[0]) in SITE_LAYERS:
         return Severity.INFO
     return Severity.ERROR
 
@@ -242,9 +243,10 @@ def duplicate_distribution(facts: Facts) -> Iterator:
         Severity: an error when two copies in one folder, copies whose code and metadata disagree (the
         module imports from another copy than the one importlib.metadata reports), or a copy put
         in front by PYTHONPATH, a `.pth` or the working directory (upgrades in the venv then
-        seem to do nothing). Info when copies layered in site folders (a venv's over
-        `--system-site-packages`, a user site over the system's) where the first is the one
-        imported: the lower copy is dead weight that nothing imports.
+        seem to do nothing). Info when the first copy is in a site folder and is the one
+        imported, the others behind it (a venv's over `--system-site-packages`, a user site
+        over the system's, an image's lower layer that a `.pth` appends to sys.path): the
+        lower copy is dead weight that nothing imports.
 
     Example
         six is installed 2 times: 1.16.0 in site-packages, 1.15.0 in /opt/extra

@@ -122,6 +122,30 @@ def test_venv_with_newer_copies_over_a_base_prefix(run_envdoctor, tmp_path):
     assert any(f["subject"] == "pip" and f["severity"] == "error" for f in broken.findings("INT001"))
 
 
+def test_a_lower_layer_a_pth_appends_is_behind_the_venv(run_envdoctor, new_venv, tmp_path):
+    """An image's lower layer put on sys.path by a .pth line (appended after site-packages): the
+    venv's own copy is found first and imported, the lower one is dead weight: info. The same
+    folder put in front by a .pth that inserts it at sys.path[0]: upgrades in the venv seem to
+    do nothing, an error. (The H200 check --with run layered a venv over /opt/torch/.venv this
+    way and called every upgraded package an error.)"""
+    venv = new_venv()
+    venv.install("idna==3.20", no_deps=True)
+    lower = tmp_path / "lower"
+    venv.install("idna==3.10", no_deps=True, extra=["--target", str(lower)])
+    pth = venv.site_packages / "lower_layer.pth"
+    pth.write_text(f"{lower}\n")
+    imported = venv.run("import idna, importlib.metadata as m; print(idna.__file__, m.version('idna'))").stdout.split()
+    assert imported == [str(venv.site_packages / "idna" / "__init__.py"), "3.20"], imported
+    (behind,) = check(run_envdoctor, venv.python, tmp_path).findings("INT003")
+    assert (behind["subject"], behind["severity"]) == ("idna", "info"), behind
+
+    pth.write_text(f"import sys; sys.path.insert(0, {str(lower)!r})\n")
+    imported = venv.run("import idna, importlib.metadata as m; print(idna.__file__, m.version('idna'))").stdout.split()
+    assert imported == [str(lower / "idna" / "__init__.py"), "3.10"], imported
+    (in_front,) = check(run_envdoctor, venv.python, tmp_path).findings("INT003")
+    assert (in_front["subject"], in_front["severity"]) == ("idna", "error"), in_front
+
+
 # --- pip install --target DIR, used through PYTHONPATH ---------------------------------------
 
 def console_tool_wheel(out: Path) -> Path:
