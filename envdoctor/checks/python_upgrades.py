@@ -41,7 +41,8 @@ def removed_stdlib_module(facts: Facts) -> Iterator:
         rest of PEP 594's list (3.13) - when the target's sys.path has no such module. The
         target's own standard library is read, not envdoctor's. `distutils` counts as present
         while setuptools' `_distutils_hack` finder is on sys.meta_path (it is not when
-        SETUPTOOLS_USE_DISTUTILS=stdlib). Imports inside `try/except ImportError`, in the
+        SETUPTOOLS_USE_DISTUTILS=stdlib), and always for setuptools' own code, whose
+        `__init__` puts that finder there itself (a layer no site hook ran for). Imports inside `try/except ImportError`, in the
         except-fallback, or under an `if` that cannot run on the target are not reported.
 
     Why it breaks

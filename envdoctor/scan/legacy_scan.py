@@ -153,6 +153,7 @@ class _Target:
         self.traits_key = repr((self.traits.version_info, sorted(self.traits.strings.items())))
         meta_path = facts.import_system.meta_path if facts.import_system else ()
         setting = facts.legacy_code.setuptools_use_distutils if facts.legacy_code else None
+        self.distutils_setting = setting
         self.distutils_from_setuptools = setting != "stdlib" and any(
             (f.module or "") == DISTUTILS_HACK_MODULE for f in meta_path)
         self._modules: Dict[str, bool] = {}
@@ -176,12 +177,22 @@ class _Target:
             self._names[dotted] = info is None or names is None or name in names or name in IMPLICIT
         return self._names[dotted]
 
+    def _serves_its_own_distutils(self, dist: Distribution) -> bool:
+        """setuptools ships _distutils_hack and its __init__ imports `_distutils_hack.override`
+        before `import distutils`: its own distutils import works even where no
+        distutils-precedence.pth ran (a folder a .pth appends to sys.path, an NGC-style layer)."""
+        shipped = set(dist.top_level) | set(dist.record_modules)
+        return self.distutils_setting != "stdlib" and DISTUTILS_HACK_MODULE in shipped
+
     def missing_uses(self, dist: Distribution, found) -> List[LegacyUse]:
         uses: List[LegacyUse] = []
         seen = set()
+        own_distutils = self._serves_its_own_distutils(dist)
         for source, summary in found:
             for line, module, names, conditions in summary["imports"]:
                 if reachable(conditions, self.traits) is not True:
+                    continue
+                if own_distutils and module.split(".")[0] == DISTUTILS:
                     continue
                 for kind, what in self._import_uses(module, names):
                     if (what, source.path) not in seen:

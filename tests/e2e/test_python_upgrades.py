@@ -145,3 +145,25 @@ def test_distutils_counts_as_present_only_while_setuptools_serves_it(run_envdoct
     broken = run_envdoctor("check", "--python", venv.python, "--format", "json", cwd=tmp_path, env=stdlib)
     assert pairs(broken) == [("PYU001", "oldbuildtool", "error"), ("PYU001", "setuptools", "error")]
     assert all("`distutils` (removed in 3.12)" in f["title"] for f in broken.findings("PYU001"))
+
+
+def test_setuptools_in_a_layer_no_site_hook_ran_for_still_imports_its_own_distutils(run_envdoctor, tmp_path):
+    """A lower layer appended by a .pth (an image's stack under a venv): no distutils-precedence.pth
+    runs for it, so no _distutils_hack finder is on sys.meta_path at start-up. setuptools still
+    imports, because its __init__ imports `_distutils_hack.override` before `import distutils`; a
+    package of the same layer that imports distutils on its own does not. (The H200's layered venv
+    called setuptools 81.0.0 a PYU001 error.)"""
+    venv = make_venv(tmp_path / "venv", require_python("3.12"))
+    lower = tmp_path / "lower"
+    venv.install("setuptools==80.9.0", extra=["--target", str(lower)])
+    (venv.site_packages / "lower_layer.pth").write_text(f"{lower}\n")
+    assert venv.run("import setuptools, distutils; print(distutils.__file__)").stdout.startswith(str(lower / "setuptools"))
+    healthy = run_envdoctor("check", "--python", venv.python, "--format", "json", cwd=tmp_path)
+    assert [f for f in healthy.findings("PYU001")] == [], healthy.stdout
+
+    venv.install_files(build_wheel(tmp_path / "wheels", "oldbuildtool", "1.0", {
+        "oldbuildtool/__init__.py": "from distutils.version import LooseVersion\n",
+    }), extra=["--target", str(lower)])
+    assert "No module named 'distutils'" in venv.run("import oldbuildtool").stderr
+    broken = run_envdoctor("check", "--python", venv.python, "--format", "json", cwd=tmp_path)
+    assert [(f["subject"], f["severity"]) for f in broken.findings("PYU001")] == [("oldbuildtool", "error")], broken.stdout
