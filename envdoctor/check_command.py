@@ -15,6 +15,7 @@ from typing import List, Optional
 from envdoctor import collect
 from envdoctor.option_values import one_target, report_format, report_outputs, tokens
 from envdoctor.outputs import append_step_summary, note, record_baseline, write_file
+from envdoctor.errors import EXIT_FINDINGS
 from envdoctor.report import Format
 from envdoctor.terminal import color_wanted, progress_shown, terminal_scope, terminal_width
 
@@ -98,6 +99,7 @@ def _render_check(outcome, fmt: str, outputs, verbose: bool) -> int:
         facts=outcome.facts, run=outcome.run, strict=outcome.strict, verbose=verbose, elapsed=outcome.elapsed,
         color=fmt == Format.text and color_wanted(), checks=tuple(outcome.checks),
         width=terminal_width() if fmt == Format.text else 0,
+        failed=None if outcome.preflight is None else outcome.preflight.exit_code(outcome.strict) == EXIT_FINDINGS,
     )
     sys.stdout.write(render(fmt, context))
     plain = dataclasses.replace(context, color=False, width=0)  # files are never coloured nor folded

@@ -189,13 +189,15 @@ def report_lines(context) -> List[Line]:
         lines += [[], *skipped]
     counts = run.counts()
     dists = f" on {plural(len(facts.distributions), 'distribution')}" if facts.distributions is not None else ""
-    failed = run.failed(context.strict)
+    failed = run.failed(context.strict) if context.failed is None else context.failed
     verdict = "COULD NOT CHECK" if run.could_not_check() else "FAILED" if failed else "OK"
+    if context.failed is not None and not run.could_not_check():
+        verdict += " (new findings)" if failed else " (nothing new)"  # check --with: the counts include what is there already
     lines.append([])
     if not run.findings:
         lines.append([("No problems found.", "bold green")])
     lines += [[
-        (verdict, "bold green" if verdict == "OK" else "bold red"),
+        (verdict, "bold green" if verdict.startswith("OK") else "bold red"),
         (f" {plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, {counts['info']} info"
          f" · {plural(len(run.ran), 'check')}{dists}" + (f", {len(run.skipped)} skipped" if run.skipped else "")
          + f" · {context.elapsed:.2f} s", ""),

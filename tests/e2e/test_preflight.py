@@ -121,3 +121,18 @@ def test_what_is_broken_already_fails_only_with_strict(torch_check):
     assert findings(result) == [("GPU001", "torch", "[already present]"), JIT001_PRESENT], result.stdout + result.stderr
     assert result.json["findings"][0]["severity"] == "warning" and result.returncode == 0
     assert torch_check("cu126", "cu126", "--strict").returncode == 1
+
+
+def test_the_text_verdict_is_the_preflights_own(run_envdoctor, tmp_path):
+    """An error already present and an install that adds nothing: exit 0, and the text report's
+    last line says OK, not FAILED (it said FAILED above an exit code of 0)."""
+    venv = venv_with_pip(tmp_path / "venv")
+    venv.install("idna==3.20", no_deps=True)
+    (venv.site_packages / "idna" / "core.py").unlink()  # `import idna` fails: INT001, an error
+    arguments = ("check", "--python", venv.python, "--no-scan", "--select", "INT001")
+    plain = run_envdoctor(*arguments, cwd=tmp_path)
+    assert plain.returncode == 1 and plain.stdout.splitlines()[-1].startswith("FAILED 1 error"), plain.stdout
+    preview = run_envdoctor(*arguments, "--with", "idna==3.20", "--find-links", WHEEL_CACHE, "--index-url",
+                            (tmp_path / "no-index").as_uri(), cwd=tmp_path)
+    assert "[already present] idna" in preview.stdout, preview.stdout + preview.stderr
+    assert preview.returncode == 0 and preview.stdout.splitlines()[-1].startswith("OK (nothing new) 1 error"), preview.stdout
