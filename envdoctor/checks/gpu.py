@@ -11,8 +11,8 @@ from envdoctor.model.facts import Facts, Gpu
 from envdoctor.model.finding import FixProposal, Location, Severity
 from envdoctor.vocabulary.installed import torch_build, torch_variant
 from envdoctor.vocabulary.stack import TORCH
-from envdoctor.vocabulary.torch_build_choice import MINIMUM_CAPABILITY, build_options
-from envdoctor.vocabulary.torch_catalogue import load_catalogue
+from envdoctor.vocabulary.torch_build_choice import MINIMUM_CAPABILITY, build_options, runs_on_gpu
+from envdoctor.vocabulary.torch_catalogue import build_of, load_catalogue
 from envdoctor.vocabulary.versions import major_minor, release
 
 TORCH_INSTALL = "https://pytorch.org/get-started/locally/"
@@ -189,8 +189,11 @@ def arch_not_in_build(facts: Facts, rule_files: Sequence[str] = ()) -> Iterator:
         With `--deep`: a GPU whose capability (torch.cuda.get_device_capability, NVML) has no
         SASS of the same major at or below it and no PTX at or below it in
         `torch.cuda.get_arch_list()`; on ROCm, a gfx target missing from the list. Without
-        `--deep`: a GPU older than the oldest capability the build's CUDA major supports
-        (CUDA 13 dropped Maxwell, Pascal and Volta: capability < 7.5).
+        `--deep`, for an official build the torch catalogue knows (its version and build tag,
+        or PyPI's default build of a plain version): the same test against the
+        TORCH_CUDA_ARCH_LIST it was built with; for any other build, a GPU older than the
+        oldest capability the build's CUDA major supports (CUDA 13 dropped Maxwell, Pascal
+        and Volta: capability < 7.5). `check --with` judges the torch it would install the same way.
 
     Why it breaks
         torch imports and even reports the GPU, then the first kernel fails with "CUDA error:
@@ -220,6 +223,9 @@ def arch_not_in_build(facts: Facts, rule_files: Sequence[str] = ()) -> Iterator:
         return
     deep = facts.deep.torch if facts.deep else None
     arch_list = deep.arch_list if deep else ()
+    # Without --deep, an official build's arch list comes from the torch catalogue (the
+    # TORCH_CUDA_ARCH_LIST it was built with): also for a torch `check --with` would install.
+    published = None if arch_list else build_of(build.version or "", load_catalogue(rule_files))
     for gpu in _devices(facts):
         if not gpu.capability:
             continue
@@ -250,6 +256,29 @@ def arch_not_in_build(facts: Facts, rule_files: Sequence[str] = ()) -> Iterator:
                 location=Location(distribution=TORCH),
                 fix=build_fix(facts, rule_files, f"install a torch build for CUDA {cuda_major - 1}.x ({TORCH_INSTALL})"),
             )
+            continue
+        # Above CUDA's own minimum: an official build may still leave the GPU out (sm_120 under cu124).
+        if published is not None and published.arch_list and published.cuda and not runs_on_gpu(published, gpu.capability):
+            shown = ";".join(published.arch_list)
+            yield report(
+                Severity.ERROR,
+                f"GPU {gpu.index} {gpu.name} (capability {gpu.capability}) is not in torch {build.version}'s arch list {shown}",
+                subject=f"gpu{gpu.index}",
+                message="No kernel in this build runs on the GPU: the first CUDA kernel fails with 'no kernel image is available for execution on the device'.",
+                evidence=(f"torch {published.version}: TORCH_CUDA_ARCH_LIST {shown} (the official build, from the torch catalogue; "
+                          "--deep reads torch.cuda.get_arch_list())",
+                          f"GPU {gpu.index}: {gpu.name}, capability {gpu.capability}"),
+                location=Location(distribution=TORCH),
+                fix=build_fix(facts, rule_files, f"install a torch build whose arch list includes {gpu.capability}"),
+                # The knowledge base's GPU-generation rules say the same from the CUDA version
+                # alone (an RTX 50xx under a CUDA 12.4 build); the arch list is the finer evidence.
+                replaces=_GPU_GENERATION_RULES,
+            )
+
+
+# KB rules (kb/rules/gpu.toml) that name a GPU too new for the build's CUDA: KB005 (RTX 50xx),
+# KB006 (B200/GB200), KB007 (H100 under CUDA < 11.8). Their subject is torch.
+_GPU_GENERATION_RULES = ("KB005:torch", "KB006:torch", "KB007:torch")
 
 
 def _vendor(facts: Facts) -> Optional[str]:

@@ -28,7 +28,19 @@ def torch_build(facts: Facts) -> Optional[TorchBuild]:
     if local and local.startswith("cu") and local[2:].isdigit():  # cu130 -> 13.0, cu126 -> 12.6
         cuda = f"{local[2:-1]}.{local[-1]}"
     hip = local[4:] if local and local.startswith("rocm") else None
+    if local is None and _pypi_linux_x86_64(facts):
+        # A plain `torch==2.13.0` from PyPI: on Linux x86_64 that wheel is a CUDA build (the
+        # catalogue's pypi_default, read from each wheel's own Requires-Dist).
+        from envdoctor.vocabulary.torch_catalogue import build_of
+
+        published = build_of(dist.version)
+        cuda = published.cuda if published is not None else None
     return TorchBuild(version=dist.version, local=local, cuda=cuda, hip=hip, source=dist.metadata_path)
+
+
+def _pypi_linux_x86_64(facts: Facts) -> bool:
+    markers = facts.markers or {}
+    return markers.get("sys_platform") == "linux" and markers.get("platform_machine") == "x86_64"
 
 
 def torch_variant(build: TorchBuild) -> str:

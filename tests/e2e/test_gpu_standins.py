@@ -29,6 +29,9 @@ pytestmark = pytest.mark.slow
 CPU = TorchBuild("cpu")
 CU117, CU118 = TorchBuild("cu117", cuda="11.7"), TorchBuild("cu118", cuda="11.8")
 CU126, CU128 = TorchBuild("cu126", cuda="12.6"), TorchBuild("cu128", cuda="12.8")
+# PyTorch published no 2.13.0+cu124: the torch catalogue has no arch list for it, so the knowledge
+# base's GPU-generation rules speak (for 2.13.0+cu126, GPU002 reads the official arch list instead).
+CU124 = TorchBuild("cu124", cuda="12.4")
 
 V100 = NvidiaGpu("Tesla V100-SXM2-16GB", "7.0", 16384)
 T4 = NvidiaGpu("Tesla T4", "7.5", 15360)
@@ -74,10 +77,12 @@ CASES = {
                              (DRIVER_580, CPU), (DRIVER_580, CU130)),
     "GPU003-cuda-on-amd": Case("GPU003", "torch 2.13.0+cu130 is a CUDA build, but this machine has 1 AMD GPU (gfx942) and no NVIDIA GPU",
                                (MI300X_ROCM_641, CU130), (MI300X_ROCM_641, ROCM64)),
-    "KB005": Case("KB005", "NVIDIA GeForce RTX 5090 (capability 12.0) needs a CUDA 12.8+ build, but torch 2.13.0+cu126 is built with CUDA 12.6",
-                  (on(RTX5090), CU126), (on(RTX5090), CU128)),
-    "KB006": Case("KB006", "NVIDIA B200 (capability 10.0) needs a CUDA 12.8+ build, but torch 2.13.0+cu126 is built with CUDA 12.6",
-                  (on(B200), CU126), (on(B200), CU128)),
+    "GPU002-catalogue": Case("GPU002", "GPU 0 NVIDIA GeForce RTX 5090 (capability 12.0) is not in torch 2.13.0+cu126's arch list "
+                                       "5.0;6.0;7.0;7.5;8.0;8.6;9.0", (on(RTX5090), CU126), (on(RTX5090), CU130)),
+    "KB005": Case("KB005", "NVIDIA GeForce RTX 5090 (capability 12.0) needs a CUDA 12.8+ build, but torch 2.13.0+cu124 is built with CUDA 12.4",
+                  (on(RTX5090), CU124), (on(RTX5090), CU128)),
+    "KB006": Case("KB006", "NVIDIA B200 (capability 10.0) needs a CUDA 12.8+ build, but torch 2.13.0+cu124 is built with CUDA 12.4",
+                  (on(B200), CU124), (on(B200), CU128)),
     "KB007": Case("KB007", "NVIDIA H100 80GB HBM3 (capability 9.0) needs a CUDA 11.8+ build, but torch 2.13.0+cu117 is built with CUDA 11.7",
                   (on(H100), CU117), (on(H100), CU118)),
     "KB008": Case("KB008", "deep-gemm 2.1.0 runs only on Hopper or Blackwell GPUs, but this machine has NVIDIA A100-SXM4-80GB (capability 8.0)",

@@ -16,6 +16,7 @@ from envdoctor.model.facts import Deep, Facts, from_dict
 from envdoctor.model.toolchain_facts import JitToolchain
 from envdoctor.model.finding import Severity
 from envdoctor.registry import load_registry
+from envdoctor.vocabulary.installed import torch_build
 from envdoctor.vocabulary.installer import fix_command
 from tests.unit.test_numpy_abi import numpy_env
 from tests.helpers.facts import H100, SITE, dist, import_problem, import_scan, make_facts, module, nvidia, torch_version_py
@@ -312,6 +313,21 @@ def test_arch_list_from_deep_probe_beats_the_static_minimum():
                          deep=deep_torch(arch_list=["sm_80", "sm_90"], devices=[{"index": 0, "name": "NVIDIA GeForce RTX 5090", "capability": "12.0"}]))
     (finding,) = findings(facts, "GPU002")
     assert "sm_80 sm_90" in finding.title
+
+
+@pytest.mark.parametrize("torch_version, cuda, reported", [
+    ("2.6.0+cu124", "12.4", True),   # TORCH_CUDA_ARCH_LIST 5.0 ... 9.0: the RTX 5090 report
+    ("2.8.0+cu128", "12.8", False),  # ... 10.0;12.0: the first official builds for Blackwell desktop
+    ("2.11.0+cu130", "13.0", False),
+    ("2.6.0a0+ecf3bae40a.nv25.01", "12.8", False),  # NGC's own build: the catalogue does not know its list
+])
+def test_without_deep_an_official_builds_arch_list_comes_from_the_catalogue(torch_version, cuda, reported):
+    facts = cuda_machine(torch=torch_version_py(torch_version, cuda=cuda), gpus=[("NVIDIA GeForce RTX 5090", "12.0")])
+    found = findings(facts, "GPU002")
+    assert bool(found) is reported, found
+    if reported:
+        assert found[0].title.startswith("GPU 0 NVIDIA GeForce RTX 5090 (capability 12.0) is not in torch 2.6.0+cu124's arch list")
+        assert "from the torch catalogue" in found[0].evidence[0]
 
 
 def test_visible_devices_drops_everything_after_the_first_absent_entry():
@@ -618,3 +634,17 @@ def test_a_triton_import_run_by_another_packages_import_counts(code, facts):
     assert "fails on: import fla.layers (flash-linear-attention 0.5.2)" in found[0].evidence
     # Near miss: the same import that no scanned package's import runs (`import fla` is guarded).
     assert findings(facts(_fla_problem()), code) == []
+
+
+@pytest.mark.parametrize("platform, machine, cuda", [("linux", "x86_64", "13.0"), ("darwin", "arm64", None), ("linux", "aarch64", None)])
+def test_a_plain_pypi_torch_versions_cuda_comes_from_the_catalogue_on_linux_x86_64(platform, machine, cuda):
+    """No torch/version.py in the facts (check --with's preview of `torch==2.13.0`): on Linux x86_64
+    PyPI's 2.13.0 wheel is its cu130 build, so GPU001 can judge it against the driver."""
+    facts = make_facts(dists=[dist("torch", "2.13.0")], markers={"sys_platform": platform, "platform_machine": machine})
+    build = torch_build(facts)
+    assert (build.version, build.local, build.cuda) == ("2.13.0", None, cuda)
+    if cuda:
+        driver_535 = make_facts(dists=[dist("torch", "2.13.0")], markers={"sys_platform": platform, "platform_machine": machine},
+                                stack={"nvidia": nvidia(("Tesla T4", "7.5"), cuda="12.2")})
+        (finding,) = findings(driver_535, "GPU001")
+        assert finding.severity is Severity.ERROR and "needs CUDA 13.0" in finding.title, finding.title
