@@ -256,3 +256,35 @@ def test_processes_start_time_and_liveness(tmp_path):
     assert step_processes.start_time(sleeper.pid) is None
 
 
+
+
+class RecordingDisplay:
+    """A progress display (envdoctor/progress.py's Display) that keeps what it was shown."""
+
+    def __init__(self):
+        self.lines = []
+
+    def status(self, step, text):
+        pass
+
+    def line(self, step, text):
+        self.lines.append((step, text))
+
+    def clear(self):
+        pass
+
+    def close(self):
+        pass
+
+
+def test_a_commands_output_is_streamed_to_the_display_as_the_fix_step_and_kept_in_its_log(tmp_path):
+    from envdoctor import progress
+
+    site = tmp_path / "site"
+    script = "print('Collecting idna'); print('Successfully installed idna-3.7')"
+    entry = entry_for(tmp_path, RunCommand((sys.executable, "-c", script), "c", (str(site),)))
+    display = RecordingDisplay()
+    with progress.showing(display):
+        executor.apply(entry, [].append, [].append)
+    assert display.lines[-2:] == [("fix", "Collecting idna"), ("fix", "Successfully installed idna-3.7")], display.lines
+    assert entry.log_path(0).read_text().endswith("Collecting idna\nSuccessfully installed idna-3.7\n")

@@ -139,6 +139,7 @@ def test_a_fix_that_works_is_verified_and_can_be_undone(tmp_path, capsys):
     run = Run(env)
     assert run.code == 0 and run.probes == 2
     assert "install idna<4,>=2.5" in run.written[0]
+    assert run.written[-1] == "Summary: fixed 1\n"
     site = env / SITE_REL
     assert (site / "idna-3.7.dist-info").is_dir() and not (site / "idna-2.0.dist-info").exists()
     entry = run.entry
@@ -178,6 +179,7 @@ def test_a_fix_that_fails_or_breaks_something_is_rolled_back_byte_identical(tmp_
     run = Run(env)
     assert run.code == 1
     assert without_journal(tree_state(env)) == without_journal(before)
+    assert run.written[-1] == "Summary: fixed 0\n"  # applied, then rolled back: not counted as fixed
     entry = run.entry
     assert entry.status == "rolled-back" and entry.data["rolled_back_because"] == because
     assert entry.data["verification"] == verification
@@ -205,6 +207,7 @@ def test_an_error_that_was_there_before_is_not_new(tmp_path):
     assert run.code == 1  # still not clean, but the fix is verified: the old error is not new
     assert run.entry.status == "verified"
     assert "REQ001" in run.written[0]  # listed as what cannot be fixed automatically
+    assert run.written[-1] == "Summary: fixed 1 · 1 by hand only (see 'No automatic fix for' above)\n"
 
 
 def test_interrupted_during_a_step_is_rolled_back_and_reraised(tmp_path):
@@ -302,6 +305,7 @@ def test_only_a_yes_or_a_confirmation_applies(tmp_path, capsys, options, confirm
     assert f"envdoctor: {said}" in capsys.readouterr().err
     assert run.code == (0 if applied else 1)
     assert "install idna<4,>=2.5" in run.written[0]
+    assert run.written[-1] == ("Summary: fixed 1\n" if applied else "Summary: fixed 0 · 1 not applied\n")
     if applied:
         assert run.entry.status == "verified"
     else:
@@ -318,6 +322,21 @@ def test_unsafe_plans_need_unsafe(tmp_path, capsys):
     assert "it is unsafe; add --unsafe to apply it" in err and "envdoctor: nothing applied" in err
     assert flow._choose(unsafe, FixOptions(yes=True, dry_run=False, unsafe=True), None) == unsafe
     assert flow._choose(plans, YES, None) == plans
+
+
+def test_the_tally_says_what_waits_for_unsafe_and_what_for_a_yes(tmp_path):
+    env = make_target(tmp_path, "good")
+    facts = collect(env)
+    (plan,) = flow.build_plans(flow.run_checks(CHECKS, facts), facts).plans
+    unsafe = plan.__class__(**{**plan.__dict__, "safe": False})
+    # --yes without --unsafe: the unsafe plans wait for --unsafe, the others were not chosen.
+    assert flow._tally([], [unsafe], YES, 0) == "Summary: fixed 0 · 1 needs --unsafe\n"
+    assert flow._tally([], [unsafe, unsafe, plan], YES, 0) == "Summary: fixed 0 · 2 need --unsafe · 1 not applied\n"
+    # Without --yes a "no" (or no terminal) left them, unsafe or not; with --unsafe nothing waits for it.
+    asked = FixOptions(yes=False, dry_run=False, unsafe=False)
+    assert flow._tally([plan], [unsafe], asked, 0) == "Summary: fixed 1 · 1 not applied\n"
+    assert flow._tally([], [unsafe], FixOptions(yes=True, dry_run=False, unsafe=True), 2) == (
+        "Summary: fixed 0 · 1 not applied · 2 by hand only (see 'No automatic fix for' above)\n")
 
 
 def test_one_plan_for_findings_that_need_the_same_command(tmp_path):
