@@ -339,8 +339,11 @@ def test_envdoctor_terminated_while_it_waits_takes_the_probe_and_its_daemon_with
     venv = new_venv()
     record = tmp_path / "pids"
     misbehave(venv, DAEMON_THEN_HANG, record)
+    # The signal's default action, as in a terminal: under `nohup` (SIGHUP ignored, inherited)
+    # envdoctor leaves an ignored SIGHUP ignored, as it should, and this test would wait 60 s.
     envdoctor = subprocess.Popen([envdoctor_bin, "check", "--python", venv.python, "--no-scan"], cwd=tmp_path,
-                                 env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                 env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 preexec_fn=lambda: signal.signal(signum, signal.SIG_DFL))
     try:
         for _ in range(3000):  # the daemon's pid, then the hanging probe's
             if len(recorded(record)) == 2:
