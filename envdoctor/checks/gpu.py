@@ -225,8 +225,9 @@ def arch_not_in_build(facts: Facts, rule_files: Sequence[str] = ()) -> Iterator:
     arch_list = deep.arch_list if deep else ()
     # Without --deep, an official build's arch list comes from the torch catalogue (the
     # TORCH_CUDA_ARCH_LIST it was built with): also for a torch `check --with` would install.
-    published = None if arch_list else build_of(build.version or "", load_catalogue(rule_files))
-    for gpu in _devices(facts):
+    devices = _devices(facts)
+    published = None if arch_list or not devices else build_of(build.version or "", load_catalogue(rule_files))
+    for gpu in devices:
         if not gpu.capability:
             continue
         if arch_list:

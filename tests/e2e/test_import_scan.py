@@ -321,8 +321,7 @@ def test_a_vendored_tree_under_a_folder_no_import_can_name_is_not_scanned_as_the
     })
     venv = make_venv(tmp_path / "venv")
     venv.install_files(vendoring)
-    runs = subprocess.run([str(venv.python), "-c", "import vendoring; print(vendoring.run())"],
-                          capture_output=True, text=True, env=clean_env(), cwd=tmp_path)
+    runs = venv.run("import vendoring; print(vendoring.run())", cwd=tmp_path, env=clean_env())
     assert runs.stdout.strip() == "1", runs.stderr
     result = check(run_envdoctor, venv, "--scan", "vendoring", "--select", "IMP", cwd=tmp_path, cache=tmp_path / "cache")
     found = [(f["code"], f["severity"], Path(f["location"]["path"]).name) for f in result.json["findings"]]
@@ -360,10 +359,10 @@ def test_a_module_filled_by_a_call_given_its_name_has_unknown_names(run_envdocto
     })
     venv = make_venv(tmp_path / "venv")
     venv.install_files(ffiuser)
-    runs = subprocess.run([str(venv.python), "-c", "from ffiuser._ffi_api import echo, nop; from ffiuser.utils import echo; print(echo())"],
-                          capture_output=True, text=True, env=clean_env(), cwd=tmp_path)
+    runs = venv.run("from ffiuser._ffi_api import echo, nop; from ffiuser.utils import echo; print(echo())",
+                    cwd=tmp_path, env=clean_env())
     assert runs.stdout.strip() == "('utils', 'echo')", runs.stderr
-    fails = subprocess.run([str(venv.python), "-c", "import ffiuser.broken; ffiuser.broken.load()"], capture_output=True, text=True, env=clean_env(), cwd=tmp_path)
+    fails = venv.run("import ffiuser.broken; ffiuser.broken.load()", cwd=tmp_path, env=clean_env())
     assert "cannot import name 'gone' from 'ffiuser.plain'" in fails.stderr, fails.stderr
     result = check(run_envdoctor, venv, "--scan", "ffiuser", "--select", "IMP", cwd=tmp_path, cache=tmp_path / "cache")
     found = [(f["code"], f["severity"], f["title"]) for f in result.json["findings"]]
