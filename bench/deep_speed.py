@@ -36,10 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BOUND = 3.0
 
 
-def timed(argv: List[str], cwd: Path) -> float:
+def timed(argv: List[str], cwd: Path, environment: Dict[str, str]) -> float:
     started = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          env={**os.environ, "NO_COLOR": "1"})
+                          env=environment)
     seconds = time.perf_counter() - started
     if done.returncode not in (0, 1):  # 1: findings; anything else is no measurement
         sys.exit(f"deep_speed: {shlex.join(argv)} exited with {done.returncode}:\n{done.stderr[-2000:]}")
@@ -85,14 +85,22 @@ def main() -> None:
     # `python -c "import torch"` but not of what a user waits for before working.
     commands: Dict[str, List[str]] = {"import torch": [python, "-c", "import torch"],
                                       "import torch, os._exit": [python, "-c", "import torch, os; os._exit(0)"]}
+    # And with bytecode kept outside the target (as --deep keeps it, probe/bytecode_cache.py): in
+    # an image built with PYTHONDONTWRITEBYTECODE=1 and no .pyc files, plain `import torch`
+    # compiles torch from source every time; this row is what it costs when it need not.
+    commands["import torch, bytecode kept"] = commands["import torch"]
+    environments = {name: {**os.environ, "NO_COLOR": "1"} for name in commands}
+    kept = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    environments["import torch, bytecode kept"] = {**kept, "PYTHONPYCACHEPREFIX": str(workdir / "bench-bytecode")}
     for label, command in builds.items():
         commands[f"{label}: check --deep"] = [*shlex.split(command), "check", "--python", python, "--deep"]
-    for argv in commands.values():  # the warm-up round
-        timed(argv, workdir)
+        environments[f"{label}: check --deep"] = {**os.environ, "NO_COLOR": "1"}
+    for name, argv in commands.items():  # the warm-up round
+        timed(argv, workdir, environments[name])
     times: Dict[str, List[float]] = {name: [] for name in commands}
     for _ in range(args.runs):
         for name, argv in commands.items():
-            times[name].append(timed(argv, workdir))
+            times[name].append(timed(argv, workdir, environments[name]))
 
     medians = {name: statistics.median(values) for name, values in times.items()}
     print(f"target: {python} ({args.runs} rounds, interleaved, medians; {os.cpu_count()} CPUs)")
@@ -104,6 +112,8 @@ def main() -> None:
         print(f"{label}: check --deep / import torch = {ratio:.2f}x (bound: {BOUND:g}x or less)")
         bare = medians[f"{label}: check --deep"] / medians["import torch, os._exit"]
         print(f"{label}: check --deep / import torch without teardown = {bare:.2f}x")
+        kept = medians[f"{label}: check --deep"] / medians["import torch, bytecode kept"]
+        print(f"{label}: check --deep / import torch with its bytecode kept = {kept:.2f}x")
 
 
 if __name__ == "__main__":

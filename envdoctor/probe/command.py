@@ -26,10 +26,12 @@ FACTS_PROGRAM = (
     "emit", "filesystem", "module_names", "site_replay", "interpreter_facts", "sys_path", "wheel_files", "distributions",
     "dist_cache", "record_hashes", "finders", "module_resolution", "stack_facts", "toolchain_reader", "network_devices", "legacy_code_inputs", "facts_entry",
 )
-DEEP_PROGRAM = ("emit", "finders", "deep_import")
+DEEP_PROGRAM = ("emit", "bytecode", "finders", "triton_kernel_probe", "deep_import")
 # --deep on GPUs (probe/gpu_runtime_probes.py): one JIT build and launch; one rank of an all-reduce.
-JIT_BUILD_PROGRAM = ("emit", "jit_build_probe")
-ALL_REDUCE_PROGRAM = ("emit", "all_reduce_probe")
+JIT_BUILD_PROGRAM = ("emit", "bytecode", "jit_build_probe")
+ALL_REDUCE_PROGRAM = ("emit", "bytecode", "all_reduce_probe")
+# --deep with triton on NVIDIA GPUs: the Triton kernel, alongside the imports.
+TRITON_KERNEL_PROGRAM = ("emit", "bytecode", "triton_kernel_probe")
 
 # The -c program.  It registers the package module and runs each part as a module of it,
 # with the code the import system's own SourceFileLoader gives, never through
@@ -97,12 +99,17 @@ def payload_argv(python: str, mode: str, nonce: str, options: Optional[Dict[str,
             encode_options({**facts_options(), "dist_cache": dist_cache_path(python), **(options or {})})]
 
 
-def deep_argv(python: str, nonce: str, modules: Sequence[str]) -> List[str]:
-    """The deep probe that imports `modules`, one after the other, in one process."""
+def deep_argv(python: str, nonce: str, modules: Sequence[str], bytecode_prefix: Optional[str] = None,
+              triton_kernel_elsewhere: bool = False) -> List[str]:
+    """The deep probe that imports `modules`, one after the other, in one process; with
+    `bytecode_prefix` (also its PYTHONPYCACHEPREFIX) it keeps their bytecode there; with
+    `triton_kernel_elsewhere` it leaves the Triton kernel to a process of its own."""
     import json
 
+    options = {**deep_options(), **({"bytecode_prefix": bytecode_prefix} if bytecode_prefix else {}),
+               **({"triton_kernel_elsewhere": True} if triton_kernel_elsewhere else {})}
     return [python, "-B", "-c", program_source(DEEP_PROGRAM), nonce, json.dumps(list(modules)),
-            encode_options(deep_options())]
+            encode_options(options)]
 
 
 def encode_options(options: Dict[str, Any]) -> str:

@@ -22,9 +22,10 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from envdoctor.model.facts import Deep, Facts, from_dict
 from envdoctor.model.target import Target
+from envdoctor.probe.bytecode_cache import bytecode_environment, bytecode_prefix
 from envdoctor.probe.command import deep_argv, new_nonce
 from envdoctor.probe.frame import end_marker, extract_document
-from envdoctor.probe.gpu_runtime_probes import cancel_gpu_runtime, gpu_runtime, start_gpu_runtime
+from envdoctor.probe.gpu_runtime_probes import cancel_gpu_runtime, gpu_runtime, start_gpu_runtime, start_triton_kernel
 from envdoctor.probe.process import Completed, Running, describe_exit, stderr_tail
 from envdoctor.vocabulary.active_numpy_builds import active_numpy_builds
 from envdoctor.vocabulary.stack import DEEP_MODULES, NUMPY, TORCH_MODULE, TRITON_MODULE
@@ -68,8 +69,11 @@ class DeepImports:
     """The deep import processes of one run: the target, each module's --timeout, their environment."""
 
     def __init__(self, target: Target, timeout: float, environment: Dict[str, str],
-                 progress: Optional[Callable[[str], None]] = None):
-        self.target, self.timeout, self.environment, self.progress = target, timeout, environment, progress
+                 progress: Optional[Callable[[str], None]] = None, triton_kernel_elsewhere: bool = False):
+        self.target, self.timeout, self.progress = target, timeout, progress
+        self.triton_kernel_elsewhere = triton_kernel_elsewhere
+        self.bytecode_prefix = bytecode_prefix()
+        self.environment = {**environment, **bytecode_environment(self.bytecode_prefix)}
 
     def answers(self, names: Sequence[str]) -> Dict[str, dict]:
         """Each module's answer, imported in order by one process; a module that hangs or crashes
@@ -115,7 +119,7 @@ class DeepImports:
 
         if progress:
             progress(f"importing {modules[0]}")
-        argv = deep_argv(self.target.python, nonce, modules)
+        argv = deep_argv(self.target.python, nonce, modules, self.bytecode_prefix, self.triton_kernel_elsewhere)
         child = Running(argv, self.target.cwd, budget_start + timeout, self.environment)
         result = child.wait(ends[-1], next_deadline=next_deadline)
         answers = []
@@ -149,20 +153,29 @@ def run_deep(
     started = time.perf_counter()
     triton_cache = tempfile.mkdtemp(prefix="envdoctor-triton-cache-")
     environment = {**DEEP_ENVIRONMENT, "TRITON_CACHE_DIR": triton_cache}
-    # The JIT build and the all-reduce start now where the static facts allow, so that they run
-    # while the modules are imported (probe/gpu_runtime_probes.py).
+    # The JIT build, the all-reduce and the Triton kernel start now where the static facts allow,
+    # so that they run while the modules are imported (probe/gpu_runtime_probes.py).
     gpu_runs = start_gpu_runtime(facts, target, timeout)
+    kernel = None
     try:
-        documents = DeepImports(target, timeout, environment, progress).answers(names)
+        kernel = start_triton_kernel(facts, target, timeout, environment) if TRITON_MODULE in names else None
+        documents = DeepImports(target, timeout, environment, progress, kernel is not None).answers(names)
+        triton = (documents.get(TRITON_MODULE) or {}).get("triton")
+        if kernel is not None:
+            answer = kernel.finish()
+            # Only where triton imported: the deep import's own answer says why it did not.
+            triton = {**triton, **answer} if triton is not None else None
     except BaseException:  # an interruption, or a target that cannot run: the GPU runs end too
         cancel_gpu_runtime(gpu_runs)
         raise
     finally:
+        if kernel is not None:
+            kernel.cancel()
         shutil.rmtree(triton_cache, ignore_errors=True)
     data = {
         "imports": [documents[name] for name in names],
         "torch": (documents.get(TORCH_MODULE) or {}).get("torch"),
-        "triton": (documents.get(TRITON_MODULE) or {}).get("triton"),
+        "triton": triton,
         "seconds": round(time.perf_counter() - started, 3),
     }
     # The JIT build and the multi-GPU collective: collected (or started) now that torch's import

@@ -28,7 +28,9 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 from envdoctor.errors import TargetError
 from envdoctor.model.facts import Facts
 from envdoctor.model.target import Target
-from envdoctor.probe.command import ALL_REDUCE_PROGRAM, JIT_BUILD_PROGRAM, new_nonce, program_source
+from envdoctor.probe.bytecode_cache import bytecode_environment, bytecode_prefix
+from envdoctor.probe.command import (ALL_REDUCE_PROGRAM, JIT_BUILD_PROGRAM, TRITON_KERNEL_PROGRAM, deep_options, new_nonce,
+                                     program_source)
 from envdoctor.probe.frame import end_marker, extract_document
 from envdoctor.probe.process import Completed, Running, describe_exit, stderr_tail
 
@@ -53,9 +55,11 @@ class JitBuildRun:
     def __init__(self, python: str, cwd: str, nvcc: str, timeout: float):
         self.build_dir = tempfile.mkdtemp(prefix="envdoctor-jit-")
         self.nonce, self.started = new_nonce(), time.perf_counter()
-        options = {"build_dir": self.build_dir, "nvcc": nvcc, "timeout": timeout}
+        prefix = bytecode_prefix()
+        options = {"build_dir": self.build_dir, "nvcc": nvcc, "timeout": timeout, "bytecode_prefix": prefix}
         try:
-            self.child = Running(_argv(python, JIT_BUILD_PROGRAM, self.nonce, options), cwd, time.monotonic() + timeout)
+            self.child = Running(_argv(python, JIT_BUILD_PROGRAM, self.nonce, options), cwd, time.monotonic() + timeout,
+                                 bytecode_environment(prefix))
         except BaseException:
             shutil.rmtree(self.build_dir, ignore_errors=True)
             raise
@@ -101,15 +105,16 @@ class AllReduceRun:
     def __init__(self, python: str, cwd: str, world_size: int, backend: str, timeout: float):
         self.backend, self.world_size = backend, world_size
         self.environment = rank_environment(backend)
+        prefix = bytecode_prefix()
         port, deadline, self.started = free_port(), time.monotonic() + timeout, time.perf_counter()
         self.ranks = []
         try:
             for rank in range(world_size):
                 nonce = new_nonce()
                 options = {"rank": rank, "world_size": world_size, "port": port, "backend": backend,
-                           "timeout": max(1, int(timeout))}
+                           "timeout": max(1, int(timeout)), "bytecode_prefix": prefix}
                 argv = _argv(python, ALL_REDUCE_PROGRAM, nonce, options)
-                self.ranks.append((nonce, Running(argv, cwd, deadline, self.environment)))
+                self.ranks.append((nonce, Running(argv, cwd, deadline, {**self.environment, **bytecode_environment(prefix)})))
         except BaseException:
             self.cancel()
             raise
@@ -223,16 +228,56 @@ class MultiGpuRun:
         self.topology.cancel()
 
 
+class TritonKernelRun:
+    """The Triton kernel probe (in_target/triton_kernel_probe.py), started: `finish()` gives Deep's
+    triton answer but for the version, which the deep import of triton reports."""
+
+    def __init__(self, python: str, cwd: str, timeout: float, environment: Mapping[str, str]):
+        self.nonce, self.timeout = new_nonce(), timeout
+        prefix = bytecode_prefix()
+        options = {**deep_options(), "bytecode_prefix": prefix}
+        self.child = Running(_argv(python, TRITON_KERNEL_PROGRAM, self.nonce, options), cwd,
+                             time.monotonic() + timeout, {**environment, **bytecode_environment(prefix)})
+
+    def finish(self) -> dict:
+        result = self.child.wait(end_marker(self.nonce))
+        document = None if result.timed_out else extract_document(result.stdout, self.nonce)
+        if document is not None:
+            return document
+        if result.timed_out:
+            return {"kernel": f"no result within {self.timeout:.3g} s (killed)"}
+        return {"kernel": _failure(result)}
+
+    def cancel(self) -> None:
+        self.child.cancel()
+
+
+def nvidia_gpus_for_torch(facts: Facts) -> int:
+    """How many NVIDIA GPUs the driver lists (NVML) where torch is a CUDA build; else 0.  What the
+    GPU runs started alongside the imports assume before torch's import confirms it."""
+    stack = facts.stack
+    gpus = len(stack.nvidia_gpus) if stack else 0
+    torch_build = stack.torch if stack else None
+    return gpus if torch_build is not None and torch_build.cuda else 0
+
+
+def start_triton_kernel(facts: Facts, target: Target, timeout: float,
+                        environment: Mapping[str, str]) -> Optional[TritonKernelRun]:
+    """The Triton kernel, started alongside the deep imports where torch will run it on NVIDIA GPUs;
+    None elsewhere (the deep import of triton runs it then: MPS, ROCm, or a skip where no GPU is)."""
+    if not nvidia_gpus_for_torch(facts):
+        return None
+    return TritonKernelRun(target.python, target.cwd, timeout, environment)
+
+
 def start_gpu_runtime(facts: Facts, target: Target, timeout: float) -> Dict[str, Any]:
     """Start the JIT build and the multi-GPU run together with the deep imports, where the static
     facts already answer what they would wait for torch's import to say: NVIDIA GPUs that the
     driver lists (NVML), a CUDA build of torch and, for the all-reduce, how many GPUs the ranks
     will see (every GPU: no CUDA_VISIBLE_DEVICES).  Each run's --timeout counts from its own
     start; what torch's import then says still decides (gpu_runtime)."""
-    stack = facts.stack
-    gpus = len(stack.nvidia_gpus) if stack else 0
-    torch_build = stack.torch if stack else None
-    if not gpus or torch_build is None or not torch_build.cuda:
+    gpus = nvidia_gpus_for_torch(facts)
+    if not gpus:
         return {}
     toolchain, runs = facts.toolchain, {}
     try:

@@ -15,6 +15,7 @@ import sys
 import time
 import traceback
 
+from .bytecode import write_bytecode_outside
 from .emit import write_framed
 
 
@@ -59,6 +60,7 @@ def run_rank(options):
 
 def main(argv):
     nonce, options = argv[1], json.loads(argv[2])
+    write_bytecode_outside(options.get("bytecode_prefix"))
     try:
         result = run_rank(options)
     except Exception as exc:  # the rank's own error is the answer (NCCL's text is in it and on stderr)

@@ -10,42 +10,26 @@
 # ends that one answer only; the modules after it go on in a fresh process.  An exception
 # raised by an import is caught here and is that module's answer.  Unlike the facts probe it
 # DOES import the modules (that is the point of --deep); it still writes nothing into the
-# environment (no bytecode; Triton's kernel cache goes to a temporary folder the host chose).
+# environment (its bytecode goes to the host's cache folder, bytecode.py; Triton's kernel cache
+# to a temporary folder the host chose).
 # Standard library only besides the modules under test; which modules are torch and triton
 # comes from the host's options.
 import importlib
 import json
-import linecache
 import os
 import re
 import sys
 import time
 
-from .emit import write_framed
+from .bytecode import write_bytecode_outside
+from .emit import describe_error as _error, write_framed
 from .finders import describe_finder
+from .triton_kernel_probe import triton_runtime
 
 MAPPED_LIBRARY = re.compile(
     r"/lib(cudart|nccl|cudnn|cublas|cublasLt|cuda|nvrtc|nvJitLink|amdhip64|rccl|MIOpen)(?:[-_.][^/]*)?\.so[^/]*$"
 )
-# Compiled under a file name that linecache serves, because @triton.jit reads
-# its function's source and `python -c` has no file.
-TRITON_KERNEL_FILE = "/envdoctor-deep-probe/triton_add_one.py"
-TRITON_KERNEL = '''
-import triton
-import triton.language as tl
 
-
-@triton.jit
-def add_one(pointer, count, BLOCK: tl.constexpr):
-    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-    mask = offsets < count
-    tl.store(pointer + offsets, tl.load(pointer + offsets, mask=mask) + 1, mask=mask)
-'''
-
-
-def _error(exc):
-    text = str(exc).strip().splitlines()
-    return "%s: %s" % (type(exc).__name__, text[0][:500]) if text else type(exc).__name__
 
 
 def _attempt(result, key, action):
@@ -106,38 +90,9 @@ def torch_runtime(torch):
     return result
 
 
-def triton_runtime(triton, torch_module):
-    result = {"version": getattr(triton, "__version__", None)}
-    try:
-        torch = importlib.import_module(torch_module)
-    except Exception as exc:
-        result["kernel"] = "skipped: torch does not import (%s)" % _error(exc)
-        return result
-    if not torch.cuda.is_available():
-        result["kernel"] = "skipped: no GPU visible to torch"
-        return result
-    try:
-        lines = TRITON_KERNEL.splitlines(True)
-        linecache.cache[TRITON_KERNEL_FILE] = (len(TRITON_KERNEL), None, lines, TRITON_KERNEL_FILE)
-        namespace = {"__name__": "envdoctor_triton_probe"}
-        exec(compile(TRITON_KERNEL, TRITON_KERNEL_FILE, "exec"), namespace)
-        values = torch.zeros(16, device="cuda")
-        namespace["add_one"][(1,)](values, 16, BLOCK=16)
-        torch.cuda.synchronize()
-        total = float(values.sum().item())
-        result["kernel"] = "ok" if total == 16.0 else "wrong result: sum %r, expected 16" % total
-        try:
-            target = triton.runtime.driver.active.get_current_target()
-            result["backend"] = "%s %s" % (target.backend, target.arch)
-        except Exception:
-            pass
-    except Exception as exc:
-        result["kernel"] = _error(exc)
-    return result
-
-
-def import_one(module, torch_module, triton_module):
-    """What importing `module` in this process showed (modules imported before it stay imported)."""
+def import_one(module, torch_module, triton_module, triton_kernel=True):
+    """What importing `module` in this process showed (modules imported before it stay imported).
+    triton_kernel False: the host runs the Triton kernel in a process of its own, alongside."""
     before = list(sys.meta_path)
     started = time.perf_counter()
     result = {"module": module}
@@ -152,15 +107,18 @@ def import_one(module, torch_module, triton_module):
     if imported is not None and module == torch_module:
         result["torch"] = torch_runtime(imported)
     if imported is not None and module == triton_module:
-        result["triton"] = triton_runtime(imported, torch_module)
+        result["triton"] = (triton_runtime(imported, torch_module) if triton_kernel
+                            else {"version": getattr(imported, "__version__", None)})
     return result
 
 
 def main(argv):
     nonce, modules = argv[1], json.loads(argv[2])
     options = json.loads(argv[3]) if len(argv) > 3 else {}
+    write_bytecode_outside(options.get("bytecode_prefix"))
     for index, module in enumerate(modules):
-        result = import_one(module, options.get("torch_module"), options.get("triton_module"))
+        result = import_one(module, options.get("torch_module"), options.get("triton_module"),
+                            not options.get("triton_kernel_elsewhere"))
         sys.stdout.flush()  # what the import printed comes before the answer's frame
         write_framed("%s-%d" % (nonce, index), json.dumps(result))
     # Leave without interpreter teardown: CUDA's and NCCL's exit handlers have hung here before.

@@ -17,3 +17,9 @@ def write_framed(nonce, text):
     """The JSON document between two frame lines that carry the host's nonce, so whatever
     a noisy sitecustomize or .pth prints on stdout cannot corrupt it."""
     write_raw("\n@@ENVDOCTOR-BEGIN-%s@@\n%s\n@@ENVDOCTOR-END-%s@@\n" % (nonce, text, nonce))
+
+
+def describe_error(exc):
+    """An exception in one line: its type and the first line of its message (500 characters at most)."""
+    text = str(exc).strip().splitlines()
+    return "%s: %s" % (type(exc).__name__, text[0][:500]) if text else type(exc).__name__

@@ -18,6 +18,7 @@ import os
 import subprocess
 import time
 
+from .bytecode import write_bytecode_outside
 from .emit import write_framed
 
 KERNEL = (
@@ -100,6 +101,7 @@ def launch(image):
 
 def main(argv):
     nonce, options = argv[1], json.loads(argv[2])
+    write_bytecode_outside(options.get("bytecode_prefix"))
     started = time.perf_counter()
     image, failed = compile_kernel(options["nvcc"], options["build_dir"], options["timeout"])
     try:
