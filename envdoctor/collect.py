@@ -162,19 +162,26 @@ def resolve(python: Optional[str], cwd: Optional[str]):
 
 
 def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: ProgressScope = quiet_scope,
-               native: bool = False, numpy: bool = True) -> Facts:
+               native: bool = False, numpy: bool = True, idle_modules: Sequence[str] = ()) -> Facts:
     """The target's facts: the probe, the NumPy builds of its extension modules (scan/numpy_builds.py,
     with `numpy`: `check` asks for them only when a selected check reads them), then the import
     scan (with a scan request), the native linkage of the stack's extensions (with `native`), then
     the deep probes (with `deep`).  The scan is part of the facts: `fix` re-collects
-    them to see a patched import gone."""
+    them to see a patched import gone.  `idle_modules`: modules the caller will import
+    afterwards, imported while the probe runs, with the Requires-Dist lines of the target's
+    cached distributions parsed (idle_work.py)."""
     global _early_probe
     from envdoctor.probe.facts_probe import probe_for, run_probe
 
     started = probe_for(target, timeout, _early_probe)
     _early_probe = None
     say_progress("probe", f"waiting for {target.python} to report its facts")
-    facts = run_probe(target, timeout, started, notice=_notice)
+    idle = None
+    if idle_modules:
+        from envdoctor.idle_work import work_while_waiting
+
+        idle = work_while_waiting(target.python, list(idle_modules))
+    facts = run_probe(target, timeout, started, notice=_notice, idle=idle)
     if numpy:
         from envdoctor.scan.numpy_builds import numpy_builds
 
@@ -210,8 +217,9 @@ def _notice(text: str) -> None:
 
 
 def facts_for(python: Optional[str], cwd: Optional[str], timeout: float, scan=None, deep: bool = False,
-              scope: ProgressScope = quiet_scope, native: bool = False, numpy: bool = True) -> Facts:
-    return live_facts(resolve(python, cwd), timeout, scan, deep, scope, native, numpy)
+              scope: ProgressScope = quiet_scope, native: bool = False, numpy: bool = True,
+              idle_modules: Sequence[str] = ()) -> Facts:
+    return live_facts(resolve(python, cwd), timeout, scan, deep, scope, native, numpy, idle_modules)
 
 
 def inputs_for(settings, against: Optional[str]) -> Dict[str, object]:
@@ -250,8 +258,11 @@ def checked(request: Request, scope: ProgressScope = quiet_scope) -> Outcome:
     if request.facts_file:
         facts = Facts.load(request.facts_file)
     else:
-        facts = facts_for(request.python, request.cwd, request.timeout, scan, request.deep, scope, _reads_native(checks),
-                          _reads_numpy_builds(checks))
+        from envdoctor.idle_work import check_run_modules
+
+        native, numpy = _reads_native(checks), _reads_numpy_builds(checks)
+        facts = facts_for(request.python, request.cwd, request.timeout, scan, request.deep, scope, native, numpy,
+                          check_run_modules(checks, scan, native, numpy))
     return _judged(checks, facts, settings, baseline, request.strict or settings.strict, time.perf_counter() - started)
 
 

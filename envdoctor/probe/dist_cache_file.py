@@ -16,7 +16,7 @@ import zlib
 # probe/command.py imports this module before launch.py starts the probe: no typing at run time.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Optional
+    from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from envdoctor.vocabulary.cache_files import cache_folder, read_marshal, write_marshal
 
@@ -29,6 +29,17 @@ def dist_cache_path(python: str) -> str:
     """The cache file of one target interpreter, named by its path as the user gave it."""
     data = os.fsencode(python)
     return os.path.join(cache_folder("probe"), f"dists-{zlib.crc32(data):08x}{zlib.adler32(data):08x}.marshal")
+
+
+def cached_requirements(python: str) -> Iterator[Tuple[str, ...]]:
+    """The Requires-Dist lines of every distribution in `python`'s cache file, as the facts hold them."""
+    data = read_marshal(dist_cache_path(python))
+    entries = data.get("entries") if isinstance(data, dict) else None
+    for entry in (entries or {}).values():
+        dist = entry[-1] if isinstance(entry, list) and entry and isinstance(entry[-1], dict) else {}
+        lines = dist.get("requires_dist")
+        if isinstance(lines, (list, tuple)) and lines and all(isinstance(line, str) for line in lines):
+            yield tuple(lines)
 
 
 def store(python: str, section: Optional[Dict[str, Any]], distributions: List[Dict[str, Any]]) -> None:

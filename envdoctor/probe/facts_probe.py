@@ -10,7 +10,7 @@ rest of --timeout (it says how the time is shared).
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 from envdoctor.model.facts import Facts, Startup
 from envdoctor.model.target import Target
@@ -35,8 +35,9 @@ def probe_for(target: Target, timeout: float, started: Optional[StartedProbe] = 
 
 
 def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optional[StartedProbe] = None,
-              notice: Optional[Callable[[str], None]] = None) -> Facts:
-    """The target's facts.  `notice` gets one line when the target keeps envdoctor waiting."""
+              notice: Optional[Callable[[str], None]] = None, idle: Optional[Iterator[None]] = None) -> Facts:
+    """The target's facts.  `notice` gets one line when the target keeps envdoctor waiting;
+    `idle` is work to do while it does (idle_work.py)."""
     started = probe_for(target, timeout, started)
     nonce = started.nonce
 
@@ -45,7 +46,7 @@ def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optiona
                f" (half of --timeout {timeout:g}) — a .pth or sitecustomize may hang")
 
     notice_after = max(WAITING_NOTICE_FIRST, min(WAITING_NOTICE_AFTER, timeout / 4))
-    result: Completed = started.running.wait(end_marker(nonce), waiting if notice else None, notice_after)
+    result: Completed = started.running.wait(end_marker(nonce), waiting if notice else None, notice_after, idle=idle)
     document = None if result.timed_out else extract_document(result.stdout, nonce)
     if document is not None:
         startup = Startup(ok=True, pth_errors=tuple(parse_pth_errors(result.stderr)))

@@ -22,7 +22,7 @@ from collections import namedtuple
 # (together ~25 ms), so the target interpreter starts that much sooner.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, Mapping, Optional, Sequence
+    from typing import Callable, Iterator, Mapping, Optional, Sequence
 
 from envdoctor.errors import TargetError
 from envdoctor.processes import ProcessTree
@@ -32,6 +32,7 @@ POLL_SECONDS = 0.05
 # A child whose answer is complete has this long to exit by itself (its stderr is kept).
 EXIT_GRACE_SECONDS = 1.0
 READ_SIZE = 1 << 16
+_DONE = object()  # the end of the idle steps
 
 
 # A named tuple, not a @record: launch.py imports this module before the probe starts,
@@ -87,15 +88,18 @@ class Running:
 
     def wait(self, answer_end: Optional[bytes] = None,
              waiting: Optional[Callable[[float], None]] = None, waiting_after: float = 10.0,
-             next_deadline: Optional[Callable[[bytes], float]] = None) -> Completed:
+             next_deadline: Optional[Callable[[bytes], float]] = None,
+             idle: Optional[Iterator[None]] = None) -> Completed:
         """The child's output, read until it exits, its stdout holds `answer_end` (the end of
         a framed answer), or the deadline.  `waiting(seconds)` is called once when no answer
         came after `waiting_after` s.  `next_deadline(stdout so far)`, called whenever stdout
         grows, gives the deadline from then on (a child that answers in parts gets a budget per
-        part).  The child and every descendant are ended before it returns (and on Ctrl-C)."""
+        part).  `idle`: steps of other work (idle_work.py), one taken whenever a poll finds
+        nothing to read, until the answer is in.  The child and every descendant are ended
+        before it returns (and on Ctrl-C)."""
         if self.collected is None:
             try:
-                out, err, timed_out, last_output = self._read(answer_end, waiting, waiting_after, next_deadline)
+                out, err, timed_out, last_output = self._read(answer_end, waiting, waiting_after, next_deadline, idle)
             finally:
                 self.tree.end()
             child = self.tree.child
@@ -110,7 +114,7 @@ class Running:
             )
         return self.collected
 
-    def _read(self, answer_end, waiting, waiting_after, next_deadline=None):
+    def _read(self, answer_end, waiting, waiting_after, next_deadline=None, idle=None):
         """(stdout, stderr, timed out, when stdout last had something new)"""
         child = self.tree.child
         out, err = bytearray(), bytearray()
@@ -141,7 +145,11 @@ class Running:
                     return out, err, False, last_output
                 exited = child.poll() is not None
                 searched = len(out)
-                for key, _ in selector.select(timeout=0 if exited else min(POLL_SECONDS, self.deadline - now)):
+                working = idle is not None and answered_at is None and not exited
+                events = selector.select(timeout=0 if exited or working else min(POLL_SECONDS, self.deadline - now))
+                if working and not events and next(idle, _DONE) is _DONE:
+                    idle = None
+                for key, _ in events:
                     chunk = os.read(key.fd, READ_SIZE)
                     if chunk:
                         buffers[key.fd].extend(chunk)

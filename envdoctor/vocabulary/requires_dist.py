@@ -130,6 +130,12 @@ def parsed_requirements(dist: Distribution) -> Tuple[List[ParsedRequirement], Li
     return _parsed(dist.requires_dist)
 
 
+def parse_requires_dist(lines: Tuple[str, ...]) -> None:
+    """Parse a distribution's Requires-Dist lines ahead of parsed_requirements (idle_work.py): the
+    result is cached by the lines themselves."""
+    _parsed(lines)
+
+
 @lru_cache(maxsize=4096)
 def _parsed(requires_dist: Tuple[str, ...]) -> Tuple[List[ParsedRequirement], List[str]]:
     good, bad = [], []

@@ -215,7 +215,11 @@ def test_a_timeout_too_short_for_any_answer_says_so_and_does_not_call_the_python
     result = run_envdoctor("check", "--python", venv.python, "--timeout", "0.001", "--no-scan", timeout=RUN_LIMIT)
     assert result.returncode == 2, result.stdout + result.stderr
     # Was: "... is not a working Python interpreter (no result within -7.68e-06 s (killed))".
-    assert result.stderr.startswith(f"envdoctor: error: could not check {venv.python}: --timeout ran out"), result.stderr
+    # Which words follow depends on where the millisecond ran out: before the probe could start
+    # ("--timeout ran out"), or during it and then the start-up trace ("within --timeout 0.001 s:
+    # start-up was still running ..."; seen on a loaded machine); both say nothing was found wrong.
+    assert result.stderr.startswith(f"envdoctor: error: could not check {venv.python}"), result.stderr
+    assert "--timeout" in result.stderr and "nothing was found wrong" in result.stderr, result.stderr
     assert "not a working Python" not in result.stderr and not re.search(r"within -[0-9]", result.stderr)
     assert result.stdout == ""
 

@@ -40,6 +40,7 @@ LAYERS = {
     "envdoctor.plugins": ("envdoctor.entry_points", *_WORDS),
     "envdoctor.target_choice": _WORDS,
     "envdoctor.processes": (),  # subprocesses that end with envdoctor, every descendant included
+    "envdoctor.idle_work": ("envdoctor.probe", *_WORDS),  # what a run does anyway, done while the probe runs
     # the pieces
     "envdoctor.checks": ("envdoctor.api", "envdoctor.model", "envdoctor.vocabulary"),
     "envdoctor.kb": ("envdoctor.api", *_WORDS),
@@ -63,7 +64,7 @@ LAYERS = {
     # compared with a snapshot, --against, is masked as the snapshot was)
     "envdoctor.collect": ("envdoctor.config", "envdoctor.engine", "envdoctor.policy", "envdoctor.preflight", "envdoctor.probe",
                           "envdoctor.redaction", "envdoctor.registry", "envdoctor.scan", "envdoctor.linkage", "envdoctor.target_choice",
-                          *_WORDS),
+                          "envdoctor.idle_work", *_WORDS),
     # the command line: anything below it
     "envdoctor.cli": ("envdoctor",),
     "envdoctor.python_api": ("envdoctor",),  # envdoctor.check() for notebooks and scripts
