@@ -87,11 +87,41 @@ def _rule(table: Dict[str, Any], path: str) -> Rule:
 def load_rules(paths: Sequence[str]) -> List[Rule]:
     rules = []
     for path in paths:
-        tables = read_toml(path, "rule file").get("rule", [])
+        tables = rule_file_data(path).get("rule", [])
         if not isinstance(tables, list):
             raise PluginError(f"rule file {path}: expected [[rule]] tables")
         rules += [_rule(table, path) for table in tables]
     return rules
+
+
+# A rule file's data is kept in the user's cache only once its file has not changed for this long:
+# a file edited within the same mtime tick as it was read would otherwise keep a stale copy.
+SETTLED_NS = 2 * 10 ** 9
+
+
+def rule_file_data(path: str) -> Dict[str, Any]:
+    """A rule file's TOML data, read from a copy in the user's cache while the file's (path, size,
+    mtime, inode) are those it was read with.  Every check run loads the built-in rule files;
+    parsing them (and importing tomllib) was ~15 ms of each start.  A file that cannot be stat'ed
+    or a copy that cannot be kept (a TOML datetime has no marshal form) is read as before."""
+    import time
+    import zlib
+
+    from envdoctor.vocabulary.cache_files import cache_folder, read_marshal, write_marshal
+
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return read_toml(path, "rule file")  # the usage error names the file
+    stamp = [os.path.abspath(path), stat.st_size, stat.st_mtime_ns, stat.st_ino]
+    copy = os.path.join(cache_folder("rules"), "%08x.marshal" % zlib.crc32(os.fsencode(stamp[0])))
+    cached = read_marshal(copy)
+    if isinstance(cached, dict) and cached.get("stamp") == stamp and isinstance(cached.get("data"), dict):
+        return cached["data"]
+    data = read_toml(path, "rule file")
+    if max(stat.st_mtime_ns, stat.st_ctime_ns) < time.time_ns() - SETTLED_NS:
+        write_marshal(copy, {"stamp": stamp, "data": data})
+    return data
 
 
 def builtin_rule_files() -> List[str]:
