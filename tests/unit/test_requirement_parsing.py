@@ -117,3 +117,16 @@ def test_fast_path_matches_packaging_on_a_real_corpus():
         _agrees_with_packaging(text)
         fast += plain_requirement(text) is not None
     assert fast > len(corpus) * 0.9  # the fast path is the common path, or it is not worth having
+
+
+def test_parsing_ahead_fills_the_cache_that_the_checks_read():
+    """parse_requires_dist (idle_work.py, while the probe runs) parses into the very cache entry
+    parsed_requirements(dist) then finds: keyed by the tuple of lines."""
+    from envdoctor.vocabulary.requires_dist import _parsed, parse_requires_dist
+
+    lines = ("numpy>=1.26", "torch==2.11.0; sys_platform == 'linux'")
+    _parsed.cache_clear()
+    assert parse_requires_dist(lines) is None
+    assert (_parsed.cache_info().currsize, _parsed.cache_info().misses) == (1, 1)
+    good, bad = _parsed(lines)
+    assert ([item.key for item in good], bad) == (["numpy", "torch"], []) and _parsed.cache_info().hits == 1
