@@ -30,8 +30,13 @@ AFTER_THE_FACTS = ("packaging.requirements", "envdoctor.engine", "envdoctor.poli
 
 def check_run_modules(checks, scan=None, native: bool = False, numpy: bool = False) -> List[str]:
     """The modules a check run will import once the facts are in: what reads them (the scans it
-    was asked for), the selected checks' modules (a check found through the manifest is imported
-    on its first call, check_manifest.LazyCheck), then the engine and the report."""
+    was asked for), the selected built-in checks' modules (a check found through the manifest is
+    imported on its first call, check_manifest.LazyCheck), then the engine and the report.
+
+    Only envdoctor's own modules and packaging: their imports take milliseconds.  A third
+    party's check module is left to its first call, as before: its import may take any time
+    (the wait checks the probe's deadline only between steps) or do anything, and it must not
+    happen in a run where that check never runs (a target that cannot be probed)."""
     names: List[str] = []
     if numpy:
         names.append("envdoctor.scan.numpy_builds")
@@ -44,7 +49,7 @@ def check_run_modules(checks, scan=None, native: bool = False, numpy: bool = Fal
     names.append(AFTER_THE_FACTS[0])
     for spec in checks:
         module = _lazy_module(spec.function)
-        if module and module not in names:
+        if module and module.startswith("envdoctor.") and module not in names:
             names.append(module)
     return names + list(AFTER_THE_FACTS[1:])
 
@@ -66,14 +71,18 @@ def work_while_waiting(python: str, names: List[str]) -> Iterator[None]:
 
 
 def requirements_while_waiting(python: str, batch: int = 50) -> Iterator[None]:
-    """Parse the Requires-Dist lines of the distributions cached for `python`, `batch` at a time."""
+    """Parse the Requires-Dist lines of the distributions cached for `python`, `batch` at a time.
+    Anything unexpected ends the steps, never the run: the cache file is only a hint here."""
     from envdoctor.probe.dist_cache_file import cached_requirements
     from envdoctor.vocabulary.requires_dist import parse_requires_dist
 
-    for index, lines in enumerate(cached_requirements(python)):
-        parse_requires_dist(lines)
-        if index % batch == batch - 1:
-            yield
+    try:
+        for index, lines in enumerate(cached_requirements(python)):
+            parse_requires_dist(lines)
+            if index % batch == batch - 1:
+                yield
+    except Exception:  # a damaged cache file: the probe reads it afresh, and the checks parse as before
+        return
     yield
 
 

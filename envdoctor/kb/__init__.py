@@ -101,7 +101,7 @@ SETTLED_NS = 2 * 10 ** 9
 
 def rule_file_data(path: str) -> Dict[str, Any]:
     """A rule file's TOML data, read from a copy in the user's cache while the file's (path, size,
-    mtime, inode) are those it was read with.  Every check run loads the built-in rule files;
+    mtime, ctime, inode) are those it was read with.  Every check run loads the built-in rule files;
     parsing them (and importing tomllib) was ~15 ms of each start.  A file that cannot be stat'ed
     or a copy that cannot be kept (a TOML datetime has no marshal form) is read as before."""
     import time
@@ -113,7 +113,8 @@ def rule_file_data(path: str) -> Dict[str, Any]:
         stat = os.stat(path)
     except OSError:
         return read_toml(path, "rule file")  # the usage error names the file
-    stamp = [os.path.abspath(path), stat.st_size, stat.st_mtime_ns, stat.st_ino]
+    # ctime too: a chmod that makes the file unreadable must not leave its copy in use.
+    stamp = [os.path.abspath(path), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
     copy = os.path.join(cache_folder("rules"), "%08x.marshal" % zlib.crc32(os.fsencode(stamp[0])))
     cached = read_marshal(copy)
     if isinstance(cached, dict) and cached.get("stamp") == stamp and isinstance(cached.get("data"), dict):

@@ -69,10 +69,11 @@ class DeepImports:
     """The deep import processes of one run: the target, each module's --timeout, their environment."""
 
     def __init__(self, target: Target, timeout: float, environment: Dict[str, str],
-                 progress: Optional[Callable[[str], None]] = None, triton_kernel_elsewhere: bool = False):
+                 progress: Optional[Callable[[str], None]] = None, triton_kernel_elsewhere: bool = False,
+                 facts: Optional[Facts] = None):
         self.target, self.timeout, self.progress = target, timeout, progress
         self.triton_kernel_elsewhere = triton_kernel_elsewhere
-        self.bytecode_prefix = bytecode_prefix()
+        self.bytecode_prefix = bytecode_prefix(facts)
         self.environment = {**environment, **bytecode_environment(self.bytecode_prefix)}
 
     def answers(self, names: Sequence[str]) -> Dict[str, dict]:
@@ -159,7 +160,7 @@ def run_deep(
     kernel = None
     try:
         kernel = start_triton_kernel(facts, target, timeout, environment) if TRITON_MODULE in names else None
-        documents = DeepImports(target, timeout, environment, progress, kernel is not None).answers(names)
+        documents = DeepImports(target, timeout, environment, progress, kernel is not None, facts).answers(names)
         triton = (documents.get(TRITON_MODULE) or {}).get("triton")
         if kernel is not None:
             answer = kernel.finish()

@@ -35,7 +35,9 @@ def cached_requirements(python: str) -> Iterator[Tuple[str, ...]]:
     """The Requires-Dist lines of every distribution in `python`'s cache file, as the facts hold them."""
     data = read_marshal(dist_cache_path(python))
     entries = data.get("entries") if isinstance(data, dict) else None
-    for entry in (entries or {}).values():
+    if not isinstance(entries, dict):  # none, or a file this code did not write
+        return
+    for entry in entries.values():
         dist = entry[-1] if isinstance(entry, list) and entry and isinstance(entry[-1], dict) else {}
         lines = dist.get("requires_dist")
         if isinstance(lines, (list, tuple)) and lines and all(isinstance(line, str) for line in lines):

@@ -52,10 +52,10 @@ def _failure(result: Completed) -> str:
 class JitBuildRun:
     """The JIT build probe, started: `finish()` collects it and removes its temporary folder."""
 
-    def __init__(self, python: str, cwd: str, nvcc: str, timeout: float):
+    def __init__(self, python: str, cwd: str, nvcc: str, timeout: float, facts: Optional[Facts] = None):
         self.build_dir = tempfile.mkdtemp(prefix="envdoctor-jit-")
         self.nonce, self.started = new_nonce(), time.perf_counter()
-        prefix = bytecode_prefix()
+        prefix = bytecode_prefix(facts)
         options = {"build_dir": self.build_dir, "nvcc": nvcc, "timeout": timeout, "bytecode_prefix": prefix}
         try:
             self.child = Running(_argv(python, JIT_BUILD_PROGRAM, self.nonce, options), cwd, time.monotonic() + timeout,
@@ -102,10 +102,11 @@ def rank_environment(backend: str, user: Mapping[str, str] = os.environ) -> Dict
 class AllReduceRun:
     """One process per rank, all started at once; each all-reduces rank + 1 and reports what it got."""
 
-    def __init__(self, python: str, cwd: str, world_size: int, backend: str, timeout: float):
+    def __init__(self, python: str, cwd: str, world_size: int, backend: str, timeout: float,
+                 facts: Optional[Facts] = None):
         self.backend, self.world_size = backend, world_size
         self.environment = rank_environment(backend)
-        prefix = bytecode_prefix()
+        prefix = bytecode_prefix(facts)
         port, deadline, self.started = free_port(), time.monotonic() + timeout, time.perf_counter()
         self.ranks = []
         try:
@@ -204,11 +205,11 @@ class MultiGpuRun:
     """The all-reduce across `world_size` GPUs and the topology read, started together: neither
     waits for the other.  `finish()` gives Deep's multi_gpu."""
 
-    def __init__(self, python: str, cwd: str, world_size: int, timeout: float):
+    def __init__(self, python: str, cwd: str, world_size: int, timeout: float, facts: Optional[Facts] = None):
         self.world_size = world_size
         self.topology = TopologyRun(cwd)
         try:
-            self.all_reduce = AllReduceRun(python, cwd, world_size, "nccl", timeout)
+            self.all_reduce = AllReduceRun(python, cwd, world_size, "nccl", timeout, facts)
         except BaseException:
             self.topology.cancel()
             raise
@@ -232,9 +233,10 @@ class TritonKernelRun:
     """The Triton kernel probe (in_target/triton_kernel_probe.py), started: `finish()` gives Deep's
     triton answer but for the version, which the deep import of triton reports."""
 
-    def __init__(self, python: str, cwd: str, timeout: float, environment: Mapping[str, str]):
+    def __init__(self, python: str, cwd: str, timeout: float, environment: Mapping[str, str],
+                 facts: Optional[Facts] = None):
         self.nonce, self.timeout = new_nonce(), timeout
-        prefix = bytecode_prefix()
+        prefix = bytecode_prefix(facts)
         options = {**deep_options(), "bytecode_prefix": prefix}
         self.child = Running(_argv(python, TRITON_KERNEL_PROGRAM, self.nonce, options), cwd,
                              time.monotonic() + timeout, {**environment, **bytecode_environment(prefix)})
@@ -267,7 +269,7 @@ def start_triton_kernel(facts: Facts, target: Target, timeout: float,
     None elsewhere (the deep import of triton runs it then: MPS, ROCm, or a skip where no GPU is)."""
     if not nvidia_gpus_for_torch(facts):
         return None
-    return TritonKernelRun(target.python, target.cwd, timeout, environment)
+    return TritonKernelRun(target.python, target.cwd, timeout, environment, facts)
 
 
 def start_gpu_runtime(facts: Facts, target: Target, timeout: float) -> Dict[str, Any]:
@@ -282,10 +284,10 @@ def start_gpu_runtime(facts: Facts, target: Target, timeout: float) -> Dict[str,
     toolchain, runs = facts.toolchain, {}
     try:
         if toolchain is not None and toolchain.triggers and toolchain.nvcc:
-            runs["jit_build"] = JitBuildRun(target.python, target.cwd, toolchain.nvcc, timeout)
+            runs["jit_build"] = JitBuildRun(target.python, target.cwd, toolchain.nvcc, timeout, facts)
         environment = facts.interpreter.environment if facts.interpreter else {}
         if gpus >= 2 and "CUDA_VISIBLE_DEVICES" not in environment:
-            runs["multi_gpu"] = MultiGpuRun(target.python, target.cwd, gpus, timeout)
+            runs["multi_gpu"] = MultiGpuRun(target.python, target.cwd, gpus, timeout, facts)
     except BaseException:
         cancel_gpu_runtime(runs)
         raise
@@ -316,9 +318,9 @@ def gpu_runtime(facts: Facts, target: Target, timeout: float, torch_runtime: Opt
             multi.cancel()
             del runs["multi_gpu"]
         if "jit_build" not in runs and toolchain is not None and toolchain.triggers and toolchain.nvcc:
-            runs["jit_build"] = JitBuildRun(target.python, target.cwd, toolchain.nvcc, timeout)
+            runs["jit_build"] = JitBuildRun(target.python, target.cwd, toolchain.nvcc, timeout, facts)
         if "multi_gpu" not in runs and count >= 2:
-            runs["multi_gpu"] = MultiGpuRun(target.python, target.cwd, count, timeout)
+            runs["multi_gpu"] = MultiGpuRun(target.python, target.cwd, count, timeout, facts)
         if progress and runs:
             progress("building a CUDA kernel, all-reduce across GPUs" if len(runs) == 2 else
                      "building a CUDA kernel" if "jit_build" in runs else f"all-reduce across {count} GPUs")

@@ -27,14 +27,17 @@ def cache_folder(kind: str) -> str:
 def write_marshal(path: str, data: object) -> None:
     """Write a cache file whole (a temporary file renamed over it, so a reader never sees half
     of one); a cache that cannot be written is skipped: it only saves time."""
+    temporary = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        temporary = f"{path}.{os.getpid()}.tmp"
         with open(temporary, "wb") as handle:
             marshal.dump(data, handle, MARSHAL_VERSION)
         os.replace(temporary, path)
-    except (OSError, ValueError):
-        pass
+    except (OSError, ValueError):  # ValueError: a value marshal cannot write (a TOML datetime)
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
 
 
 def read_marshal(path: str) -> object:

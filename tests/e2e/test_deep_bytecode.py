@@ -104,3 +104,16 @@ def test_the_users_own_pycache_prefix_stands_and_nothing_is_written_to_it(run_en
     assert imports[-1] == {"cached": imports[-1]["cached"], "writes": False}
     assert imports[-1]["cached"].startswith(str(own) + os.sep)  # the user's prefix is the one in effect
     assert not own.exists() and not (cache / "bytecode").exists()
+
+
+def test_an_environment_with_its_own_bytecode_keeps_using_it(run_envdoctor, new_venv, tmp_path):
+    """pip compiles bytecode at install: with a prefix, Python would ignore it and compile the
+    whole stack again, so the deep probes get none (Python reads the environment's __pycache__)."""
+    venv = new_venv()
+    wheel = build_wheel(tmp_path / "wheels", "torch", "2.13.0",
+                        {"torch/__init__.py": STANDIN_TORCH + "from torch import helper\n", "torch/helper.py": HELPER})
+    venv.install_files(wheel, extra=["--no-deps"])  # compiled, as pip does by default
+    cache = tmp_path / "cache"
+    imports = deep_snapshot(run_envdoctor, venv, tmp_path, ENVDOCTOR_CACHE_DIR=str(cache))
+    assert imports[-1]["writes"] is False and "__pycache__" in imports[-1]["cached"]
+    assert not (cache / "bytecode").exists()

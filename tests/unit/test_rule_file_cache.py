@@ -53,3 +53,15 @@ def test_a_file_changed_just_now_is_not_kept(tmp_path, monkeypatch):
     rules.write_text('[[rule]]\ncode = "KB903"\n')
     assert rule_file_data(str(rules)) == {"rule": [{"code": "KB903"}]}
     assert not (tmp_path / "cache" / "rules").exists()
+
+
+def test_a_rule_file_whose_data_marshal_cannot_keep_leaves_no_temporary_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("ENVDOCTOR_CACHE_DIR", str(tmp_path / "cache"))
+    rules = tmp_path / "rules.toml"
+    rules.write_text('updated = 2026-11-30T12:00:00Z\n[[rule]]\ncode = "KB904"\n')
+    old = time.time() - 10
+    os.utime(rules, (old, old))
+    time.sleep(SETTLED_NS / 1e9 + 0.2)  # the ctime too must have settled
+    for _ in range(2):
+        assert rule_file_data(str(rules))["rule"] == [{"code": "KB904"}]
+    assert not list((tmp_path / "cache").rglob("*.tmp"))

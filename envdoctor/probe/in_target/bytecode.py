@@ -25,10 +25,10 @@ def write_bytecode_outside(prefix):
     if not prefix or getattr(sys, "pycache_prefix", None) != prefix:
         return False
     real = os.path.realpath(prefix)
-    cwd = os.getcwd()
-    # '' (and the working directory `-c` puts first) is where the user stands, not the environment.
+    # '' (the working directory `-c` puts first) is where the user stands, not the environment;
+    # a folder named on sys.path (an editable project's root) is the environment's, wherever it is.
     folders = [sys.prefix, sys.exec_prefix, getattr(sys, "base_prefix", sys.prefix)]
-    folders += [entry for entry in sys.path if entry and os.path.abspath(entry) != cwd]
+    folders += [entry for entry in sys.path if entry]
     for folder in folders:
         if _within(real, os.path.realpath(folder)):
             return False
