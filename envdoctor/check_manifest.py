@@ -52,7 +52,7 @@ def module_stamp(ep: EntryPoint) -> Optional[list]:
     without importing it (its parent packages are imported); None when there is no such file."""
     from importlib.util import find_spec
 
-    module = ep.value.partition(":")[0].strip()
+    module = ep.module
     try:
         spec = find_spec(module)
     except Exception:  # a parent package that fails to import: loading the plugin says it properly

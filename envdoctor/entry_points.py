@@ -30,9 +30,14 @@ class EntryPoint(Record):
     group: str
     provider: str  # "distribution version"
 
+    @property
+    def module(self) -> str:
+        """The module the entry point names (without importing it)."""
+        return self.value.partition(":")[0].strip()
+
     def load(self):
-        module, _, attribute = self.value.partition(":")
-        loaded = importlib.import_module(module.strip())
+        attribute = self.value.partition(":")[2]
+        loaded = importlib.import_module(self.module)
         for part in filter(None, attribute.strip().split(".")):
             loaded = getattr(loaded, part)
         return loaded

@@ -55,10 +55,10 @@ def check_run_modules(checks, scan=None, native: bool = False, numpy: bool = Fal
 
 
 def _lazy_module(function) -> Optional[str]:
-    entry_point = getattr(function, "ep", None)  # a LazyCheck; a loaded check's module is imported already
-    if entry_point is None:
-        entry_point = getattr(getattr(function, "__wrapped__", None), "ep", None)  # with inputs bound
-    return entry_point.value.partition(":")[0].strip() if entry_point is not None else None
+    # A LazyCheck, or a check with inputs bound to one (functools.update_wrapper copies its `ep`);
+    # a loaded check's module is imported already.
+    entry_point = getattr(function, "ep", None)
+    return entry_point.module if entry_point is not None else None
 
 
 def work_while_waiting(python: str, names: List[str]) -> Iterator[None]:

@@ -18,25 +18,17 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import clean_env
+from tests.helpers.standins import importable_torch
 from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
 
 # Enough of torch for the deep probe's torch_runtime; it records where Python keeps its bytecode.
-STANDIN_TORCH = """
+STANDIN_TORCH = importable_torch(prelude="""
 import json, os, sys
 with open(os.environ["ENVDOCTOR_TEST_TORCH_IMPORTS"], "a") as record:
     record.write(json.dumps({"cached": __spec__.cached, "writes": not sys.dont_write_bytecode}) + "\\n")
-__version__ = "2.13.0+cpu"
-class version:
-    cuda = None
-    hip = None
-class cuda:
-    is_available = staticmethod(lambda: False)
-    get_arch_list = staticmethod(lambda: [])
-class backends:
-    pass
-"""
+""")
 HELPER = "VALUE = 1\n"
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import clean_env
+from tests.helpers.standins import importable_torch
 from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
@@ -19,20 +20,11 @@ pytestmark = pytest.mark.slow
 RUN_LIMIT = 120  # the test's own limit on one envdoctor run
 
 # Enough of torch for the deep probe's torch_runtime (in_target/deep_import.py): a CPU build.
-STANDIN_TORCH = """
+STANDIN_TORCH = importable_torch(prelude="""
 import os
 with open(os.environ["ENVDOCTOR_TEST_TORCH_IMPORTS"], "a") as record:
     record.write("%d\\n" % os.getpid())
-__version__ = "2.13.0+cpu"
-class version:
-    cuda = None
-    hip = None
-class cuda:
-    is_available = staticmethod(lambda: False)
-    get_arch_list = staticmethod(lambda: [])
-class backends:
-    pass
-"""
+""")
 USES_TORCH = "import torch\n"
 HANGS = "import torch, time\ntime.sleep(600)\n"
 SEGFAULTS = "import os, signal, torch\nos.kill(os.getpid(), signal.SIGSEGV)\n"

@@ -22,21 +22,12 @@ from envdoctor.model.target import Target
 from envdoctor.probe.deep_probes import DeepImports, run_deep
 from envdoctor.probe.facts_probe import run_probe
 from envdoctor.probe.gpu_runtime_probes import TritonKernelRun
+from tests.helpers.standins import importable_torch
 from tests.helpers.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
 
-TORCH_WITHOUT_GPU = """
-__version__ = "2.11.0+cu130"
-class version:
-    cuda = "13.0"
-    hip = None
-class cuda:
-    is_available = staticmethod(lambda: False)
-    get_arch_list = staticmethod(lambda: [])
-class backends:
-    pass
-"""
+TORCH_WITHOUT_GPU = importable_torch("2.11.0+cu130", cuda="13.0")
 TRITON = "__version__ = '3.6.0'\n"
 TRITON_BROKEN = "raise ImportError('libtriton.so: cannot open shared object file')\n"
 TRITON_HANGS = "import time\ntime.sleep(600)\n"

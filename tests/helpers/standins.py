@@ -379,3 +379,20 @@ class TorchVenvs:
             venv.install_files(*wheels, extra=["--no-deps"])
             self.made[key] = venv
         return self.made[key]
+
+
+def importable_torch(version: str = "2.13.0+cpu", cuda: Optional[str] = None, prelude: str = "") -> str:
+    """A torch `__init__.py` that imports: enough for the deep probe's torch_runtime
+    (in_target/deep_import.py) and Triton kernel (in_target/triton_kernel_probe.py), with no GPU
+    visible.  `prelude` runs first (a test records what the import saw)."""
+    return prelude + (
+        f"__version__ = {version!r}\n"
+        "class version:\n"
+        f"    cuda = {cuda!r}\n"
+        "    hip = None\n"
+        "class cuda:\n"
+        "    is_available = staticmethod(lambda: False)\n"
+        "    get_arch_list = staticmethod(lambda: [])\n"
+        "class backends:\n"
+        "    pass\n"
+    )
