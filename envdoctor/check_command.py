@@ -42,17 +42,66 @@ def run_check(*, python: Optional[str], cwd: Optional[str], timeout: float, fact
         baseline=baseline, against=against)
     wanted = _preflight_wanted(with_requirements, more_requirements, requirement_files, index_url,
                                extra_index_url, find_links, write_baseline)
+    replay = None if wanted else _replay_for(
+        chosen, outputs, python=python, cwd=cwd, timeout=timeout, facts_file=facts_file, select=select,
+        ignore=ignore, strict=strict, verbose=verbose, scan=scan, no_scan=no_scan, deep=deep, config=config,
+        baseline=baseline, write_baseline=write_baseline, against=against, quiet=quiet)
     with progress_shown(quiet):
-        if wanted:
+        if replay is not None:
+            report, code = _check_with_replay(request, replay, chosen, verbose)
+        elif wanted:
             outcome = collect.preflight_checked(request, wanted, terminal_scope)
         else:
             outcome = collect.checked(request, terminal_scope)
+    if replay is not None:
+        sys.stdout.write(report)
+        return code
     if wanted:
         _preflight_note(outcome.preflight)
     _baseline_note(outcome, baseline)
     if write_baseline:
         return record_baseline(outcome.run, write_baseline)
     return _render_check(outcome, chosen, outputs, verbose)
+
+
+def _replay_for(fmt: str, outputs, **options):
+    """A Replay for a plain check whose report can be stored and printed again (replay/); else None."""
+    from envdoctor.report import REPLAYABLE_FORMATS
+
+    if (outputs or options["deep"] or options["facts_file"] or options["baseline"] or options["write_baseline"]
+            or fmt not in REPLAYABLE_FORMATS):
+        return None
+    from envdoctor import replay
+
+    if not replay.enabled():
+        return None
+    terminal = {"width": terminal_width() if fmt == Format.text else 0, "color": fmt == Format.text and color_wanted()}
+    return replay.Replay({**{name: tuple(value) if isinstance(value, list) else value for name, value in options.items()},
+                          "fmt": fmt, **terminal})
+
+
+def _check_with_replay(request, replay, fmt: str, verbose: bool):
+    """(report, exit code): a stored report when one holds for what the probe sees; else the
+    run's own, stored for the next run (rendered once more, with the run-time stand-in)."""
+    import time
+
+    from envdoctor.replay import Replayed
+    from envdoctor.report import ELAPSED_STAND_IN, render, with_elapsed
+
+    started = time.perf_counter()
+    with replay.recording() as reads:
+        try:
+            outcome = collect.checked(request, terminal_scope, on_document=replay.document_arrived)
+        except Replayed as stored:
+            return with_elapsed(fmt, stored.report, time.perf_counter() - started), stored.exit_code
+        context = _report_context(outcome, fmt, verbose)
+        report = render(fmt, context)
+        template = None if reads.spoiled else render(fmt, dataclasses.replace(context, elapsed=ELAPSED_STAND_IN))
+    code = outcome.run.exit_code(outcome.strict)
+    if template is not None and with_elapsed(fmt, template, outcome.elapsed) != report:
+        template = None  # the stand-in changed more than the run time (a folded line): nothing to store
+    replay.store(template, code)
+    return report, code
 
 
 def _preflight_wanted(with_requirements, more, files, index_url, extra_index_urls, find_links, write_baseline):
@@ -91,16 +140,21 @@ def _baseline_note(outcome, baseline: Optional[str]) -> None:
     note(text)
 
 
-def _render_check(outcome, fmt: str, outputs, verbose: bool) -> int:
-    from envdoctor.report import render
+def _report_context(outcome, fmt: str, verbose: bool):
     from envdoctor.report.context import ReportContext
 
-    context = ReportContext(
+    return ReportContext(
         facts=outcome.facts, run=outcome.run, strict=outcome.strict, verbose=verbose, elapsed=outcome.elapsed,
         color=fmt == Format.text and color_wanted(), checks=tuple(outcome.checks),
         width=terminal_width() if fmt == Format.text else 0,
         failed=None if outcome.preflight is None else outcome.preflight.exit_code(outcome.strict) == EXIT_FINDINGS,
     )
+
+
+def _render_check(outcome, fmt: str, outputs, verbose: bool) -> int:
+    from envdoctor.report import render
+
+    context = _report_context(outcome, fmt, verbose)
     sys.stdout.write(render(fmt, context))
     plain = dataclasses.replace(context, color=False, width=0)  # files are never coloured nor folded
     for out_format, path in outputs:

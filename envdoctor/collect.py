@@ -162,14 +162,16 @@ def resolve(python: Optional[str], cwd: Optional[str]):
 
 
 def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: ProgressScope = quiet_scope,
-               native: bool = False, numpy: bool = True, idle_modules: Sequence[str] = ()) -> Facts:
+               native: bool = False, numpy: bool = True, idle_modules: Sequence[str] = (),
+               on_document: Optional[Callable[[str, str], None]] = None) -> Facts:
     """The target's facts: the probe, the NumPy builds of its extension modules (scan/numpy_builds.py,
     with `numpy`: `check` asks for them only when a selected check reads them), then the import
     scan (with a scan request), the native linkage of the stack's extensions (with `native`), then
     the deep probes (with `deep`).  The scan is part of the facts: `fix` re-collects
     them to see a patched import gone.  `idle_modules`: modules the caller will import
     afterwards, imported while the probe runs, with the Requires-Dist lines of the target's
-    cached distributions parsed (idle_work.py)."""
+    cached distributions parsed (idle_work.py).  `on_document` gets the probe's document text
+    first (replay/: a stored report may hold, and end the run there)."""
     global _early_probe
     from envdoctor.probe.facts_probe import probe_for, run_probe
 
@@ -181,7 +183,7 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
         from envdoctor.idle_work import work_while_waiting
 
         idle = work_while_waiting(target.python, list(idle_modules))
-    facts = run_probe(target, timeout, started, notice=_notice, idle=idle)
+    facts = run_probe(target, timeout, started, notice=_notice, idle=idle, on_document=on_document)
     if numpy:
         from envdoctor.scan.numpy_builds import numpy_builds
 
@@ -218,8 +220,8 @@ def _notice(text: str) -> None:
 
 def facts_for(python: Optional[str], cwd: Optional[str], timeout: float, scan=None, deep: bool = False,
               scope: ProgressScope = quiet_scope, native: bool = False, numpy: bool = True,
-              idle_modules: Sequence[str] = ()) -> Facts:
-    return live_facts(resolve(python, cwd), timeout, scan, deep, scope, native, numpy, idle_modules)
+              idle_modules: Sequence[str] = (), on_document: Optional[Callable[[str, str], None]] = None) -> Facts:
+    return live_facts(resolve(python, cwd), timeout, scan, deep, scope, native, numpy, idle_modules, on_document)
 
 
 def inputs_for(settings, against: Optional[str]) -> Dict[str, object]:
@@ -248,8 +250,10 @@ def snapshot_mask():
     return redactor().text
 
 
-def checked(request: Request, scope: ProgressScope = quiet_scope) -> Outcome:
-    """Settings, selection, facts, the run, severity overrides and the baseline: what check and report share."""
+def checked(request: Request, scope: ProgressScope = quiet_scope,
+            on_document: Optional[Callable[[str, str], None]] = None) -> Outcome:
+    """Settings, selection, facts, the run, severity overrides and the baseline: what check and report
+    share.  `on_document`: see live_facts."""
     started = time.perf_counter()
     settings, checks, scan = _selection(request)
     baseline = _baseline_entries(request.baseline)
@@ -262,7 +266,7 @@ def checked(request: Request, scope: ProgressScope = quiet_scope) -> Outcome:
 
         native, numpy = _reads_native(checks), _reads_numpy_builds(checks)
         facts = facts_for(request.python, request.cwd, request.timeout, scan, request.deep, scope, native, numpy,
-                          check_run_modules(checks, scan, native, numpy))
+                          check_run_modules(checks, scan, native, numpy), on_document)
     return _judged(checks, facts, settings, baseline, request.strict or settings.strict, time.perf_counter() - started)
 
 

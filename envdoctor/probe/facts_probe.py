@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Optional
 from envdoctor.model.facts import Facts, Startup
 from envdoctor.model.target import Target
 from envdoctor.probe.facts_document import facts_from_document, parse_pth_errors
-from envdoctor.probe.frame import end_marker, extract_document
+from envdoctor.probe.frame import document_text, end_marker, parse_document
 from envdoctor.probe.process import Completed
 from envdoctor.probe.start import DEFAULT_TIMEOUT, StartedProbe, start_probe
 
@@ -35,9 +35,11 @@ def probe_for(target: Target, timeout: float, started: Optional[StartedProbe] = 
 
 
 def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optional[StartedProbe] = None,
-              notice: Optional[Callable[[str], None]] = None, idle: Optional[Iterator[None]] = None) -> Facts:
+              notice: Optional[Callable[[str], None]] = None, idle: Optional[Iterator[None]] = None,
+              on_document: Optional[Callable[[str, str], None]] = None) -> Facts:
     """The target's facts.  `notice` gets one line when the target keeps envdoctor waiting;
-    `idle` is work to do while it does (idle_work.py)."""
+    `idle` is work to do while it does (idle_work.py); `on_document` gets the document's text
+    and the probe's stderr before any fact is made of them (a stored report may hold: replay/)."""
     started = probe_for(target, timeout, started)
     nonce = started.nonce
 
@@ -47,16 +49,18 @@ def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optiona
 
     notice_after = max(WAITING_NOTICE_FIRST, min(WAITING_NOTICE_AFTER, timeout / 4))
     result: Completed = started.running.wait(end_marker(nonce), waiting if notice else None, notice_after, idle=idle)
-    document = None if result.timed_out else extract_document(result.stdout, nonce)
-    if document is not None:
-        startup = Startup(ok=True, pth_errors=tuple(parse_pth_errors(result.stderr)))
+    text = None if result.timed_out else document_text(result.stdout, nonce)
+    if text is not None:
+        document = parse_document(text)
         cache_section = document.pop("dist_cache", None)
-        facts = facts_from_document(document, target, startup)
-        if cache_section:
+        if cache_section:  # before on_document, which may end the run: the probe's cache stays current
             from envdoctor.probe.dist_cache_file import store
 
             store(started.python, cache_section, document.get("distributions") or [])
-        return facts
+        if on_document is not None:
+            on_document(text, result.stderr)
+        startup = Startup(ok=True, pth_errors=tuple(parse_pth_errors(result.stderr)))
+        return facts_from_document(document, target, startup)
     # Imported only when no document came back: every ordinary run would pay for it.
     from envdoctor.probe.diagnosis import diagnose
 

@@ -17,7 +17,8 @@ def end_marker(nonce: str) -> bytes:
     return f"\n@@ENVDOCTOR-END-{nonce}@@".encode()
 
 
-def extract_document(stdout: str, nonce: str) -> Optional[Dict[str, Any]]:
+def document_text(stdout: str, nonce: str) -> Optional[str]:
+    """The JSON text between the frame's two lines; None when the frame is not whole."""
     begin = f"@@ENVDOCTOR-BEGIN-{nonce}@@\n"
     end = end_marker(nonce).decode()
     start = stdout.rfind(begin)
@@ -26,8 +27,17 @@ def extract_document(stdout: str, nonce: str) -> Optional[Dict[str, Any]]:
     stop = stdout.find(end, start)
     if stop < 0:
         return None
+    return stdout[start + len(begin) : stop]
+
+
+def extract_document(stdout: str, nonce: str) -> Optional[Dict[str, Any]]:
+    text = document_text(stdout, nonce)
+    return None if text is None else parse_document(text)
+
+
+def parse_document(text: str) -> Dict[str, Any]:
     try:
-        document = json.loads(stdout[start + len(begin) : stop])
+        document = json.loads(text)
     except ValueError as exc:
         raise ProbeError(f"the probe's output is not valid JSON ({exc})") from exc
     if not isinstance(document, dict):

@@ -60,6 +60,27 @@ def render(fmt: Union[Format, str], context) -> str:
     return redacted(text, context)
 
 
+# A report kept for replay (envdoctor/replay/) is rendered with this stand-in for the run's
+# time, which each replay then replaces with its own.  The formats whose text depends on
+# nothing but the context: junit stamps the hour and the host name, github appends to the
+# job summary, and a third party's reporter may do anything.
+ELAPSED_STAND_IN = 987654.321
+REPLAYABLE_FORMATS = ("text", "json", "sarif", "markdown")
+# How each format writes the run's time (text: the summary line; json: summary.elapsed_s).
+_ELAPSED_WRITTEN = {
+    "text": lambda seconds: f"{seconds:.2f}",
+    "json": lambda seconds: repr(round(seconds, 3)),
+}
+
+
+def with_elapsed(fmt: str, template: str, seconds: float) -> str:
+    """A report rendered with ELAPSED_STAND_IN, given the run time `seconds` instead."""
+    written = _ELAPSED_WRITTEN.get(fmt)
+    if written is None:
+        return template
+    return template.replace(written(ELAPSED_STAND_IN), written(seconds))
+
+
 def redacted(text: str, context, home: bool = False) -> str:
     """`text` with the secrets of envdoctor's and the target's environment masked (envdoctor/redaction.py)."""
     return redactor_for(context, home=home).text(text)

@@ -41,6 +41,7 @@ LAYERS = {
     "envdoctor.target_choice": _WORDS,
     "envdoctor.processes": (),  # subprocesses that end with envdoctor, every descendant included
     "envdoctor.idle_work": ("envdoctor.probe", *_WORDS),  # what a run does anyway, done while the probe runs
+    "envdoctor.replay": _WORDS,  # a warm check's stored report, printed again while its proof holds
     # the pieces
     "envdoctor.checks": ("envdoctor.api", "envdoctor.model", "envdoctor.vocabulary"),
     "envdoctor.kb": ("envdoctor.api", *_WORDS),

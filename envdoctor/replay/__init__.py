@@ -1,0 +1,187 @@
+"""A warm check's report, printed again when nothing it was made from has changed.
+
+`envdoctor check` run again on an environment nobody touched spends most of its time making
+the same report again: the facts, the scans' verdicts, ~2,000 requirements, every check, the
+rendering.  The probe still runs every time (it is what sees the environment as it is now);
+when its document is the one a stored report was made from, and nothing else that report was
+made from has changed, the stored report is printed instead.
+
+A report is a function of:
+
+- the probe's document (interpreter, sys.path, .pth files, distributions, modules, the
+  environment variables, stack, toolchain): its digest is part of the key.  Two things in it
+  change from run to run without meaning anything, and are left out of the digest: objects'
+  addresses in reprs (`<... object at 0x7f...>`) and the probe's timings (`"seconds":`).  So
+  is its `dist_cache` section (which distributions it read afresh: its cache's business).
+  The probe's stderr (site's .pth errors) is part of the digest.
+- the command line, the working directory, envdoctor's and the host interpreter's versions
+  and flags, every environment variable of envdoctor's own process (redaction masks their
+  secret values; NO_COLOR, TERM), the terminal's width and colour: the key.
+- every file and folder the host read besides (recorded_reads.py): the import and legacy scans'
+  sources and folders, the native linkage's objects and the linker cache, the NumPy builds'
+  extensions, the config, the plugins' metadata, the rule files; and the file of every module
+  imported by the end of the run (envdoctor's, a plugin's, the standard library's).  That is
+  the proof, stored with the report as one stamp per path: mtime, ctime, size, inode, device
+  and mode, or the error stat gave.
+
+A stored report is printed only when its key matches and every stamp of its proof is equal;
+the run time in it is the replay's own.
+
+Nothing is stored for a run whose recording was spoiled (a subprocess ran, a path was a file
+descriptor), nor when a path of the proof changed within MARGIN_NS before the run's start or
+later (it may have changed while it was read; the next run stores).  Paths under envdoctor's
+cache folder are left out of the proof: they are derived data, proven by what they were
+derived from.  Only a plain check replays: not --deep (it imports and runs the stack), --with,
+--facts, --output, --baseline (the date decides expiry) or --write-baseline, and only the text,
+json, sarif and markdown formats.  ENVDOCTOR_NO_REPLAY=1 turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+import time
+from contextlib import contextmanager
+from typing import Iterator, List, Optional, Tuple
+
+from envdoctor.replay.recorded_reads import LSTAT, STAT, Recording, recording
+from envdoctor.vocabulary.cache_files import cache_folder, read_marshal, write_marshal
+
+REPLAY_FORMAT = 1
+# A stamp this close to the run's start, or later, may belong to a change made while the run
+# read that path (coarse file system clocks included): such a run stores nothing.
+MARGIN_NS = 2_000_000_000
+KEPT_REPORTS = 64  # the newest stored reports kept; older ones are removed when one is stored
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_TIMING = re.compile(r'"seconds":-?[0-9][0-9.eE+-]*')
+_DIST_CACHE = ',"dist_cache":'  # the document's last key (in_target/facts_entry.py)
+
+
+class Replayed(Exception):
+    """Raised by the probe's document hook when a stored report holds: the check ends there."""
+
+    def __init__(self, report: str, exit_code: int) -> None:
+        super().__init__("a stored report holds")
+        self.report = report
+        self.exit_code = exit_code
+
+
+def enabled() -> bool:
+    return os.environ.get("ENVDOCTOR_NO_REPLAY", "") in ("", "0")
+
+
+def request_key(options: dict) -> str:
+    """What decides a report besides the target and what the host reads: the command line's
+    options (with the format, width and colour), the working directory, envdoctor's and the
+    host interpreter's versions and flags, and every variable of envdoctor's environment."""
+    from envdoctor import __version__
+
+    material = repr((REPLAY_FORMAT, __version__, sys.executable, sys.version, tuple(sys.flags),
+                     sorted(options.items(), key=lambda item: item[0]), os.getcwd(), sorted(os.environ.items())))
+    return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def document_digest(text: str, stderr: str) -> str:
+    """The probe's document without what changes from run to run and means nothing (see above)."""
+    cut = text.rfind(_DIST_CACHE)
+    body = text[:cut] if cut >= 0 else text
+    body = _TIMING.sub('"seconds":0', _ADDRESS.sub(" at 0x", body))
+    digest = hashlib.sha256(body.encode("utf-8", "surrogateescape"))
+    digest.update(b"\0" + stderr.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def stamp(path: str, follow: bool = True):
+    """What a change to `path` changes: (mtime, ctime, size, inode, device, mode), or the error."""
+    try:
+        status = STAT(path) if follow else LSTAT(path)
+    except OSError as exc:
+        return f"error {exc.errno}"
+    return (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino, status.st_dev, status.st_mode)
+
+
+def _report_file(key: str) -> str:
+    return os.path.join(cache_folder("replay"), key[:40] + ".marshal")
+
+
+def _stored(key: str) -> Optional[Tuple[str, int]]:
+    """The stored report for `key` and its exit code, when every stamp of its proof still holds."""
+    data = read_marshal(_report_file(key))
+    if not isinstance(data, dict) or data.get("format") != REPLAY_FORMAT or data.get("key") != key:
+        return None
+    try:
+        for path, follow, expected in data["proof"]:
+            if stamp(path, follow) != expected:
+                return None
+        return data["report"], data["exit_code"]
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class Replay:
+    """One check run's side of replay: the lookup when the probe's document arrives, the
+    recording of what the host reads, and the storing of the report at the end."""
+
+    def __init__(self, options: dict) -> None:
+        self.request_key = request_key(options)
+        self.started_ns = time.time_ns()
+        self.key: Optional[str] = None
+        self.reads: Optional[Recording] = None
+
+    @contextmanager
+    def recording(self) -> Iterator[Recording]:
+        with recording() as reads:
+            self.reads = reads
+            yield reads
+
+    def document_arrived(self, text: str, stderr: str) -> None:
+        """The probe's hook: raises Replayed when a stored report for this document holds."""
+        self.key = hashlib.sha256((self.request_key + document_digest(text, stderr)).encode()).hexdigest()
+        stored = _stored(self.key)
+        if stored is not None:
+            raise Replayed(*stored)
+
+    def store(self, report: Optional[str], exit_code: int) -> None:
+        """Keep `report` (rendered with the run-time stand-in) for the next run, when its proof is sound."""
+        if report is None or self.key is None or self.reads is None or self.reads.spoiled:
+            return
+        proof = self._proof()
+        if proof is None:
+            return
+        path = _report_file(self.key)
+        write_marshal(path, {"format": REPLAY_FORMAT, "key": self.key, "proof": proof, "report": report,
+                             "exit_code": exit_code})
+        _prune(os.path.dirname(path))
+
+    def _proof(self) -> Optional[List[tuple]]:
+        own = os.path.join(os.path.dirname(cache_folder("replay")), "")
+        paths = set(self.reads.paths())
+        for module in list(sys.modules.values()):
+            origin = getattr(module, "__file__", None)
+            if isinstance(origin, str):
+                paths.add((os.path.abspath(origin), True))
+        recent = self.started_ns - MARGIN_NS
+        proof = []
+        for path, follow in sorted(paths):
+            if path.startswith(own):
+                continue
+            found = stamp(path, follow)
+            if isinstance(found, tuple) and (found[0] >= recent or found[1] >= recent):
+                return None  # changed while the run read it, or could have: the next run stores
+            proof.append((path, follow, found))
+        return proof
+
+
+def _prune(folder: str) -> None:
+    """Keep the KEPT_REPORTS newest reports: every environment state stores one."""
+    try:
+        names = [name for name in os.listdir(folder) if name.endswith(".marshal")]
+        if len(names) <= KEPT_REPORTS:
+            return
+        dated = sorted(names, key=lambda name: STAT(os.path.join(folder, name)).st_mtime_ns)
+        for name in dated[: len(names) - KEPT_REPORTS]:
+            os.unlink(os.path.join(folder, name))
+    except OSError:
+        pass  # another run pruned first, or the folder is read-only: only disk space is at stake

@@ -1,0 +1,181 @@
+"""Every path the host reads during a check, noted for the proof of a stored report.
+
+Inside `recording()`, os.stat, os.lstat, os.listdir, os.scandir, os.open, os.access,
+os.readlink and open() (builtins.open and io.open) note the path they are given, then do what
+they always do.  Those are the doors of every read the standard library makes: os.path,
+pathlib, shutil.which, glob, zipfile and importlib.metadata call them at run time, so the
+scans, the native linkage, the config, the plugins and the rule files are all seen without
+each of them having to declare what it read (a reader that forgot one would replay a stale
+report).
+
+What a stamp cannot prove spoils the recording, and nothing is stored: a subprocess (its
+output is no file's stamp; ldconfig -p, run when the linkage cache misses), a path given as a
+file descriptor.  os.scandir's entries are noted when their stat() is called (DirEntry
+answers it without os.stat); their names and types are the listed folder's, whose stamp
+changes when an entry is added, removed or replaced.
+
+/proc is not noted: the host reads it only to follow its own subprocesses (processes.py),
+whose pids differ on every run.  The environment's facts from /proc are the probe's, in its
+document.
+
+Imports are not seen (importlib keeps its own references to the os functions): replay/
+stamps the file of every module imported by the end of the run instead.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import os
+import subprocess
+from contextlib import contextmanager
+from typing import Iterator, Optional, Set, Tuple
+
+# The originals, for stamping outside the recording (and for the patched functions themselves).
+STAT = os.stat
+LSTAT = os.lstat
+PROC = "/proc/"
+
+
+class Recording:
+    """The paths one check run read: followed (stat, open, listdir) or not (lstat, readlink)."""
+
+    def __init__(self) -> None:
+        self.followed: Set[str] = set()
+        self.not_followed: Set[str] = set()
+        self.spoiled: Optional[str] = None  # why the run's report may not be replayed
+
+    def note(self, path, follow: bool = True) -> None:
+        if isinstance(path, int):
+            self.spoil("a path given as a file descriptor")
+            return
+        try:
+            text = os.path.abspath(os.fsdecode(path))
+        except TypeError:
+            return  # not a path: the call itself raises
+        if not text.startswith(PROC):
+            (self.followed if follow else self.not_followed).add(text)
+
+    def spoil(self, why: str) -> None:
+        if self.spoiled is None:
+            self.spoiled = why
+
+    def paths(self) -> Iterator[Tuple[str, bool]]:
+        for path in self.followed:
+            yield path, True
+        for path in self.not_followed:
+            yield path, False
+
+
+def _noting(recording: Recording, function, follow: bool = True):
+    def noted(path=".", *args, **kwargs):
+        if kwargs.get("dir_fd") is not None:
+            recording.spoil("a path relative to a folder's file descriptor")
+        recording.note(path, follow=follow and kwargs.get("follow_symlinks", True))
+        return function(path, *args, **kwargs)
+
+    noted.__wrapped__ = function
+    return noted
+
+
+def _noting_open(recording: Recording, function):
+    def noted(file, *args, **kwargs):
+        recording.note(file)
+        return function(file, *args, **kwargs)
+
+    noted.__wrapped__ = function
+    return noted
+
+
+def _noting_scandir(recording: Recording, function):
+    def noted(path="."):
+        recording.note(path)
+        listing = function(path)
+        if isinstance(path, int):
+            return listing
+        return _NotedEntries(recording, listing)
+
+    noted.__wrapped__ = function
+    return noted
+
+
+class _NotedEntries:
+    """os.scandir's iterator (and context manager), noting each entry's path as it is yielded."""
+
+    def __init__(self, recording: Recording, listing) -> None:
+        self.recording, self.listing = recording, listing
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return _NotedEntry(self.recording, next(self.listing))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.listing.close()
+
+    def close(self) -> None:
+        self.listing.close()
+
+
+class _NotedEntry:
+    """An os.DirEntry whose stat() is noted; everything else is the entry's own."""
+
+    __slots__ = ("recording", "entry", "name", "path")
+
+    def __init__(self, recording: Recording, entry) -> None:
+        self.recording, self.entry, self.name, self.path = recording, entry, entry.name, entry.path
+
+    def stat(self, *, follow_symlinks: bool = True):
+        self.recording.note(self.path, follow=follow_symlinks)
+        return self.entry.stat(follow_symlinks=follow_symlinks)
+
+    def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        return self.entry.is_dir(follow_symlinks=follow_symlinks)
+
+    def is_file(self, *, follow_symlinks: bool = True) -> bool:
+        return self.entry.is_file(follow_symlinks=follow_symlinks)
+
+    def is_symlink(self) -> bool:
+        return self.entry.is_symlink()
+
+    def inode(self) -> int:
+        return self.entry.inode()
+
+    def __fspath__(self) -> str:
+        return self.path
+
+
+@contextmanager
+def recording() -> Iterator[Recording]:
+    """Note every path read inside the block; the functions are restored after it, whatever happens."""
+    noted = Recording()
+    popen_init = subprocess.Popen.__init__
+
+    def spoiling_popen(self, *args, **kwargs):
+        noted.spoil("a subprocess ran")
+        popen_init(self, *args, **kwargs)
+
+    replaced = [
+        (os, "stat", _noting(noted, os.stat)),
+        (os, "lstat", _noting(noted, os.lstat, follow=False)),
+        (os, "listdir", _noting(noted, os.listdir)),
+        (os, "scandir", _noting_scandir(noted, os.scandir)),
+        (os, "open", _noting(noted, os.open)),
+        (os, "access", _noting(noted, os.access)),
+        (os, "readlink", _noting(noted, os.readlink, follow=False)),
+        (builtins, "open", _noting_open(noted, builtins.open)),
+        (io, "open", _noting_open(noted, io.open)),
+        (subprocess.Popen, "__init__", spoiling_popen),
+    ]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in replaced]
+    for owner, name, function in replaced:
+        setattr(owner, name, function)
+    try:
+        yield noted
+    finally:
+        for owner, name, function in originals:
+            setattr(owner, name, function)
