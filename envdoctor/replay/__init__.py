@@ -44,6 +44,7 @@ import re
 import sys
 import time
 from contextlib import contextmanager
+from stat import S_IFMT, S_ISLNK
 from typing import Iterator, List, Optional, Tuple
 
 from envdoctor.replay.recorded_reads import LSTAT, STAT, Recording, recording
@@ -94,9 +95,18 @@ def document_digest(text: str, stderr: str) -> str:
 
 
 def stamp(path: str, follow: bool = True):
-    """What a change to `path` changes: (mtime, ctime, size, inode, device, mode), or the error."""
+    """What a change to `path` changes: (mtime, ctime, size, inode, device, mode), or the error.
+
+    A path read without following links (os.lstat: os.path.realpath on every part of a path,
+    os.path.islink) is stamped for what those read of it: a symbolic link's target (and its
+    ctime, which a new link has), or the kind of file that is not a link.  Not a folder's mtime:
+    realpath's walk passes through /home and /tmp, which change whenever a sibling does."""
     try:
         status = STAT(path) if follow else LSTAT(path)
+        if not follow:
+            if S_ISLNK(status.st_mode):
+                return ("link", os.readlink(path), status.st_ctime_ns)
+            return ("not a link", S_IFMT(status.st_mode))
     except OSError as exc:
         return f"error {exc.errno}"
     return (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino, status.st_dev, status.st_mode)
@@ -168,10 +178,19 @@ class Replay:
             if path.startswith(own):
                 continue
             found = stamp(path, follow)
-            if isinstance(found, tuple) and (found[0] >= recent or found[1] >= recent):
+            if any(time >= recent for time in _times(found)):
                 return None  # changed while the run read it, or could have: the next run stores
             proof.append((path, follow, found))
         return proof
+
+
+def _times(found) -> tuple:
+    """The modification and change times in a stamp (none in an error or a "not a link")."""
+    if isinstance(found, tuple) and found[0] == "link":
+        return (found[2],)
+    if isinstance(found, tuple) and len(found) == 6:
+        return found[:2]
+    return ()
 
 
 def _prune(folder: str) -> None:

@@ -14,7 +14,8 @@ file descriptor.  os.scandir's entries are noted when their stat() is called (Di
 answers it without os.stat); their names and types are the listed folder's, whose stamp
 changes when an entry is added, removed or replaced.
 
-/proc is not noted: the host reads it only to follow its own subprocesses (processes.py),
+os.makedirs's stats of the parents of a cache folder it creates are not noted: they are part
+of a write of envdoctor's own, and the parents change whenever a sibling does.  /proc is not noted: the host reads it only to follow its own subprocesses (processes.py),
 whose pids differ on every run.  The environment's facts from /proc are the probe's, in its
 document.
 
@@ -44,8 +45,11 @@ class Recording:
         self.followed: Set[str] = set()
         self.not_followed: Set[str] = set()
         self.spoiled: Optional[str] = None  # why the run's report may not be replayed
+        self.writing = 0  # inside os.makedirs: its stats of the parents are no read of the report's
 
     def note(self, path, follow: bool = True) -> None:
+        if self.writing:
+            return
         if isinstance(path, int):
             self.spoil("a path given as a file descriptor")
             return
@@ -76,6 +80,19 @@ def _noting(recording: Recording, function, follow: bool = True):
 
     noted.__wrapped__ = function
     return noted
+
+
+def _not_noting(recording: Recording, function):
+    """os.makedirs: it stats each parent of a cache folder it creates; those are no reads of the report's."""
+    def not_noted(*args, **kwargs):
+        recording.writing += 1
+        try:
+            return function(*args, **kwargs)
+        finally:
+            recording.writing -= 1
+
+    not_noted.__wrapped__ = function
+    return not_noted
 
 
 def _noting_open(recording: Recording, function):
@@ -167,6 +184,7 @@ def recording() -> Iterator[Recording]:
         (os, "open", _noting(noted, os.open)),
         (os, "access", _noting(noted, os.access)),
         (os, "readlink", _noting(noted, os.readlink, follow=False)),
+        (os, "makedirs", _not_noting(noted, os.makedirs)),
         (builtins, "open", _noting_open(noted, builtins.open)),
         (io, "open", _noting_open(noted, io.open)),
         (subprocess.Popen, "__init__", spoiling_popen),

@@ -456,11 +456,14 @@ def compact(dists):
     """Leave out of each distribution the values that are the host's defaults (None, an empty
     list, the number 0): 1,000 distributions hold ~15,000 of them, which both sides would encode,
     decode and convert for nothing.  tests/unit/test_probe_document.py holds the rule to the
-    Distribution record's defaults."""
+    Distribution record's defaults.  Each distribution's keys are then put in one order (sorted):
+    one served from the probe's cache and one read afresh give the same text, which the host's
+    replay compares (envdoctor/replay/)."""
     for dist in dists:
-        for key in [k for k, v in dist.items() if k not in _ALWAYS_SENT and (
-                v is None or (type(v) is list and not v) or (type(v) is int and v == 0))]:
-            del dist[key]
+        kept = sorted((k, v) for k, v in dist.items() if k in _ALWAYS_SENT or not (
+            v is None or (type(v) is list and not v) or (type(v) is int and v == 0)))
+        dist.clear()
+        dist.update(kept)
 
 
 def _editable_install(dist):

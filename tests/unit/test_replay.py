@@ -1,0 +1,194 @@
+"""replay/: what a run records, what a stored report's key leaves out, and when nothing is stored.
+
+The end-to-end side (a real venv changed in each way the proof must see) is
+tests/e2e/test_replay.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from envdoctor import replay
+from envdoctor.engine import run_checks
+from envdoctor.model.facts import Facts
+from envdoctor.registry import load_registry
+from envdoctor.replay.recorded_reads import recording
+from envdoctor.report import ELAPSED_STAND_IN, REPLAYABLE_FORMATS, render, with_elapsed
+from tests.unit.test_reporters import context as report_context
+
+SNAPSHOT = pathlib.Path(__file__).resolve().parent.parent / "data" / "snapshot-h200-cuda13.json"
+
+
+def test_every_door_a_read_goes_through_is_noted(tmp_path):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a")
+    link = tmp_path / "link"
+    link.symlink_to(folder / "a.txt")
+    with recording() as reads:
+        os.stat(folder)
+        os.listdir(folder)
+        with open(folder / "a.txt") as handle:
+            handle.read()
+        pathlib.Path(tmp_path / "b.txt").exists()  # absent: its absence is part of the proof
+        os.lstat(link)
+        with os.scandir(folder) as entries:
+            [entry.stat() for entry in entries]
+        io.open(tmp_path / "c.txt", "w").close()
+        os.path.isfile(tmp_path / "through-genericpath")
+    followed = {path for path, follow in reads.paths() if follow}
+    assert {str(folder), str(folder / "a.txt"), str(tmp_path / "b.txt"), str(tmp_path / "c.txt"),
+            str(tmp_path / "through-genericpath")} <= followed
+    assert (str(link), False) in set(reads.paths())
+    assert reads.spoiled is None
+    assert not hasattr(os.stat, "__wrapped__") and not hasattr(open, "__wrapped__")  # restored
+
+
+def test_the_functions_are_restored_when_the_block_raises():
+    originals = (os.stat, os.listdir, open, io.open, subprocess.Popen.__init__)
+    with pytest.raises(RuntimeError):
+        with recording():
+            raise RuntimeError("boom")
+    assert (os.stat, os.listdir, open, io.open, subprocess.Popen.__init__) == originals
+
+
+def test_a_subprocess_or_a_file_descriptor_spoils_the_recording(tmp_path):
+    with recording() as reads:
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+    assert reads.spoiled == "a subprocess ran"
+    descriptor = os.open(tmp_path, os.O_RDONLY)
+    try:
+        with recording() as reads:
+            os.stat(descriptor)
+        assert reads.spoiled == "a path given as a file descriptor"
+    finally:
+        os.close(descriptor)
+
+
+def test_proc_is_not_part_of_the_proof():
+    with recording() as reads:
+        os.listdir("/proc/self/task")
+    assert not [path for path, _ in reads.paths() if path.startswith("/proc/")]
+
+
+DOCUMENT = ('{"interpreter":{"version":"3.11.7"},"import_system":{"meta_path":[{"repr":"<Finder object at 0x7f66ef781f90>"}]},'
+            '"stack":{"torch":null,"seconds":0.0128},"toolchain":{"seconds":1.5e-05},"dist_cache":{"fresh":{}}}')
+
+
+def test_the_digest_leaves_out_addresses_timings_and_the_probe_cache_section():
+    digest = replay.document_digest(DOCUMENT, "")
+    moved = DOCUMENT.replace("0x7f66ef781f90", "0x7f2484fc1f90").replace("0.0128", "0.9").replace("1.5e-05", "2")
+    assert replay.document_digest(moved, "") == digest
+    assert replay.document_digest(DOCUMENT.replace('"fresh":{}', '"fresh":{"/x":1}'), "") == digest
+    assert replay.document_digest(DOCUMENT.replace("3.11.7", "3.11.8"), "") != digest
+    assert replay.document_digest(DOCUMENT.replace("Finder object", "Other object"), "") != digest
+    assert replay.document_digest(DOCUMENT, "Error processing line 1 of x.pth") != digest
+
+
+def _with_timings(value, seconds: float):
+    """`value` with every "seconds" field set to `seconds`."""
+    if isinstance(value, dict):
+        return {key: seconds if key == "seconds" else _with_timings(item, seconds) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_timings(item, seconds) for item in value]
+    return value
+
+
+def test_no_check_verdict_depends_on_the_probe_timings_the_digest_leaves_out():
+    """The digest ignores every `"seconds":` of the probe's document: no check may read one.  (The
+    deep probes' timings are read, by JIT001 and STK001, but --deep is never replayed.)"""
+    document = json.loads(SNAPSHOT.read_text())
+    checks = load_registry().checks
+
+    def findings(seconds: float):
+        changed = {key: item if key == "deep" else _with_timings(item, seconds) for key, item in document.items()}
+        run = run_checks(checks, Facts.from_document(changed, str(SNAPSHOT)))
+        return [(f.code, f.subject, f.title, f.message, f.evidence) for f in run.findings]
+
+    assert findings(0.0) == findings(1e6)
+    assert findings(0.0)  # the snapshot has findings to compare
+
+
+def test_a_report_rendered_with_the_stand_in_becomes_the_run_s_own():
+    context = report_context()
+    for fmt in REPLAYABLE_FORMATS:
+        for seconds in (0.0, 0.25, 0.954, 12.5, 123.456):
+            real = render(fmt, dataclasses.replace(context, elapsed=seconds))
+            template = render(fmt, dataclasses.replace(context, elapsed=ELAPSED_STAND_IN))
+            assert with_elapsed(fmt, template, seconds) == real, (fmt, seconds)
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("ENVDOCTOR_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def stored(cache) -> list:
+    folder = cache / "replay"
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def test_a_sound_proof_is_stored_and_holds_until_a_path_of_it_changes(cache, tmp_path):
+    old = tmp_path / "old.txt"
+    old.write_text("old")
+    os.utime(old, ns=(1, 1))
+    run = replay.Replay({"fmt": "json"})
+    run.started_ns += 10 * replay.MARGIN_NS  # the file's ctime (now) is long before this run's start
+    with run.recording():
+        old.read_text()
+    run.key = "k" * 64
+    run.store("report", 1)
+    assert len(stored(cache)) == 1
+    assert replay._stored("k" * 64) == ("report", 1)
+    old.write_text("new")
+    assert replay._stored("k" * 64) is None
+
+
+def test_a_path_changed_during_the_run_stores_nothing(cache, tmp_path):
+    fresh = tmp_path / "fresh.txt"
+    run = replay.Replay({"fmt": "json"})
+    fresh.write_text("written while the run reads")
+    with run.recording():
+        fresh.read_text()
+    run.key = "k" * 64
+    run.store("report", 0)
+    assert stored(cache) == []
+
+
+def test_a_spoiled_run_stores_nothing(cache):
+    run = replay.Replay({"fmt": "json"})
+    run.started_ns += 10 * replay.MARGIN_NS
+    with run.recording():
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+    run.key = "k" * 64
+    run.store("report", 0)
+    assert stored(cache) == []
+
+
+def test_the_key_changes_with_the_environment_and_the_options(monkeypatch):
+    key = replay.request_key({"fmt": "json"})
+    assert replay.request_key({"fmt": "json"}) == key
+    assert replay.request_key({"fmt": "text"}) != key
+    monkeypatch.setenv("ENVDOCTOR_SOME_VARIABLE", "1")
+    assert replay.request_key({"fmt": "json"}) != key
+
+
+def test_only_the_newest_reports_are_kept(cache):
+    folder = cache / "replay"
+    folder.mkdir(parents=True)
+    for index in range(replay.KEPT_REPORTS + 5):
+        path = folder / f"{index:04d}.marshal"
+        path.write_bytes(b"")
+        os.utime(path, ns=(index * 10**9, index * 10**9))
+    replay._prune(str(folder))
+    names = sorted(path.name for path in folder.iterdir())
+    assert len(names) == replay.KEPT_REPORTS and names[0] == "0005.marshal"
