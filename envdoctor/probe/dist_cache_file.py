@@ -44,10 +44,16 @@ def cached_requirements(python: str) -> Iterator[Tuple[str, ...]]:
             yield tuple(lines)
 
 
+def has_news(section: Optional[Dict[str, Any]]) -> bool:
+    """Whether the probe's `dist_cache` section asks for the file to change (else every cached
+    distribution was proven unchanged, and none is gone)."""
+    return bool(section) and bool(section.get("fresh") or section.get("dropped") or section.get("unused"))
+
+
 def store(python: str, section: Optional[Dict[str, Any]], distributions: List[Dict[str, Any]]) -> None:
     """Update the cache file from the probe's `dist_cache` section and the distributions of its document."""
-    if not section or not (section.get("fresh") or section.get("dropped") or section.get("unused")):
-        return  # every cached distribution was proven unchanged, and none is gone
+    if not has_news(section):
+        return
     path = dist_cache_path(python)
     old = read_marshal(path)
     kept = old["entries"] if isinstance(old, dict) and old.get("fingerprint") == section["fingerprint"] else {}

@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Optional
 from envdoctor.model.facts import Facts, Startup
 from envdoctor.model.target import Target
 from envdoctor.probe.facts_document import facts_from_document, parse_pth_errors
-from envdoctor.probe.frame import document_text, end_marker, parse_document
+from envdoctor.probe.frame import document_text, end_marker, last_section, parse_document
 from envdoctor.probe.process import Completed
 from envdoctor.probe.start import DEFAULT_TIMEOUT, StartedProbe, start_probe
 
@@ -51,13 +51,16 @@ def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optiona
     result: Completed = started.running.wait(end_marker(nonce), waiting if notice else None, notice_after, idle=idle)
     text = None if result.timed_out else document_text(result.stdout, nonce)
     if text is not None:
+        from envdoctor.probe.dist_cache_file import has_news, store
+
+        if on_document is not None and not has_news(last_section(text, "dist_cache")):
+            # Nothing for the probe's cache: on_document may end the run before the document is parsed.
+            on_document(text, result.stderr)
+            on_document = None
         document = parse_document(text)
         cache_section = document.pop("dist_cache", None)
-        if cache_section:  # before on_document, which may end the run: the probe's cache stays current
-            from envdoctor.probe.dist_cache_file import store
-
-            store(started.python, cache_section, document.get("distributions") or [])
-        if on_document is not None:
+        store(started.python, cache_section, document.get("distributions") or [])
+        if on_document is not None:  # after the probe's cache is brought up to date
             on_document(text, result.stderr)
         startup = Startup(ok=True, pth_errors=tuple(parse_pth_errors(result.stderr)))
         return facts_from_document(document, target, startup)

@@ -35,6 +35,18 @@ def extract_document(stdout: str, nonce: str) -> Optional[Dict[str, Any]]:
     return None if text is None else parse_document(text)
 
 
+def last_section(text: str, key: str) -> Optional[Any]:
+    """The value of the document's last key, `key`, parsed alone (the rest of a large document is
+    not); None when the text does not end with it."""
+    cut = text.rfind(f',"{key}":')
+    if cut < 0:
+        return None
+    try:
+        return json.loads("{" + text[cut + 1 :]).get(key)
+    except (ValueError, AttributeError):
+        return None
+
+
 def parse_document(text: str) -> Dict[str, Any]:
     try:
         document = json.loads(text)

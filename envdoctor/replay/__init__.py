@@ -58,6 +58,7 @@ KEPT_REPORTS = 64  # the newest stored reports kept; older ones are removed when
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _TIMING = re.compile(r'"seconds":-?[0-9][0-9.eE+-]*')
 _DIST_CACHE = ',"dist_cache":'  # the document's last key (in_target/facts_entry.py)
+_VARYING_FROM = ',"import_system":'  # the first section that holds reprs or timings
 
 
 class Replayed(Exception):
@@ -85,11 +86,18 @@ def request_key(options: dict) -> str:
 
 
 def document_digest(text: str, stderr: str) -> str:
-    """The probe's document without what changes from run to run and means nothing (see above)."""
+    """The probe's document without what changes from run to run and means nothing (see above).
+
+    Addresses and timings are looked for from the import_system section on (import_system,
+    modules, legacy_code, stack, toolchain, network: where finders' reprs and the probe's timings
+    are); the distributions before it, most of a large document, are taken as they are (one there
+    would only make each run's digest its own: a report made again, never a wrong one)."""
     cut = text.rfind(_DIST_CACHE)
     body = text[:cut] if cut >= 0 else text
-    body = _TIMING.sub('"seconds":0', _ADDRESS.sub(" at 0x", body))
-    digest = hashlib.sha256(body.encode("utf-8", "surrogateescape"))
+    start = body.find(_VARYING_FROM)
+    start = 0 if start < 0 else start
+    digest = hashlib.sha256(body[:start].encode("utf-8", "surrogateescape"))
+    digest.update(_TIMING.sub('"seconds":0', _ADDRESS.sub(" at 0x", body[start:])).encode("utf-8", "surrogateescape"))
     digest.update(b"\0" + stderr.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
