@@ -169,13 +169,19 @@ def rows_for(python: Path, pip23: Path, pip_current: Path, before: Optional[Path
 
 
 def interleaved(rows, runs: int, scratch: Path) -> dict:
-    """Median seconds per row, the rows taking turns; `cold` rows get an empty cache folder each run."""
-    warm_cache = Path(tempfile.mkdtemp(prefix="warm-", dir=scratch))
+    """Median seconds per row, the rows taking turns; `cold` rows get an empty cache folder each run.
+
+    The cache folders are made beside `scratch`, the working directory, never in it: the target's
+    sys.path starts with it, so a folder made and removed there each run would change what every
+    command reads (envdoctor's stored report is proven by that folder's stamp, among others)."""
+    caches = scratch.parent / "caches"
+    caches.mkdir(exist_ok=True)
+    warm_cache = Path(tempfile.mkdtemp(prefix="warm-", dir=caches))
     samples = {name: [] for name, _, _ in rows}
     outcomes = {}
     for run in range(runs + 1):  # run 0 fills the warm cache and is not counted
         for name, command, cache in rows:
-            cold = Path(tempfile.mkdtemp(prefix="cold-", dir=scratch)) if cache == "cold" else None
+            cold = Path(tempfile.mkdtemp(prefix="cold-", dir=caches)) if cache == "cold" else None
             env = {**os.environ, "NO_COLOR": "1"}
             if cache is not None:
                 env["XDG_CACHE_HOME"] = str(cold or warm_cache)

@@ -8,16 +8,26 @@ it does not recognise goes to typer, whose messages and help stay the authority)
 
 from __future__ import annotations
 
-import dataclasses
 import sys
+import time
 from typing import List, Optional
 
-from envdoctor import collect
-from envdoctor.option_values import one_target, report_format, report_outputs, tokens
-from envdoctor.outputs import append_step_summary, note, record_baseline, write_file
 from envdoctor.errors import EXIT_FINDINGS
+from envdoctor.option_values import one_target, report_format, report_outputs, tokens
 from envdoctor.report import Format
 from envdoctor.terminal import color_wanted, progress_shown, terminal_scope, terminal_width
+
+# collect (and the facts model, dataclasses, the settings behind it) and outputs are imported
+# where used: a plain check whose stored report holds (replay/) needs neither.
+
+# What a stored report's key takes from run_check's keyword arguments (the format, the
+# terminal's width and colour are added).
+REPLAY_KEYED = ("python", "cwd", "timeout", "facts_file", "select", "ignore", "strict", "verbose", "scan", "no_scan",
+                "deep", "config", "baseline", "write_baseline", "against", "quiet")
+# check --with/-r and its index options: a preview is never replayed.
+PREVIEW_OPTIONS = ("with_requirements", "more_requirements", "requirement_files", "index_url", "extra_index_url",
+                   "find_links")
+_looked_up = None  # the Replay launch.py's dispatch looked up before run_check (replayed_directly)
 
 
 def run_check(*, python: Optional[str], cwd: Optional[str], timeout: float, facts_file: Optional[str],
@@ -29,6 +39,10 @@ def run_check(*, python: Optional[str], cwd: Optional[str], timeout: float, fact
               index_url: Optional[str] = None, extra_index_url: Optional[List[str]] = None,
               find_links: Optional[List[str]] = None) -> int:
     """One check run; the exit code (0 clean, 1 findings, 2 usage or target error)."""
+    global _looked_up
+    values = dict(locals())  # every keyword argument, by name: what a stored report's key is made of
+    from envdoctor import collect
+
     one_target(facts_file, python)
     chosen = report_format(fmt)
     outputs = report_outputs(output)
@@ -42,10 +56,7 @@ def run_check(*, python: Optional[str], cwd: Optional[str], timeout: float, fact
         baseline=baseline, against=against)
     wanted = _preflight_wanted(with_requirements, more_requirements, requirement_files, index_url,
                                extra_index_url, find_links, write_baseline)
-    replay = None if wanted else _replay_for(
-        chosen, outputs, python=python, cwd=cwd, timeout=timeout, facts_file=facts_file, select=select,
-        ignore=ignore, strict=strict, verbose=verbose, scan=scan, no_scan=no_scan, deep=deep, config=config,
-        baseline=baseline, write_baseline=write_baseline, against=against, quiet=quiet)
+    replay, _looked_up = _looked_up or _replay_for(values, chosen, outputs), None
     with progress_shown(quiet):
         if replay is not None:
             report, code = _check_with_replay(request, replay, chosen, verbose)
@@ -60,35 +71,43 @@ def run_check(*, python: Optional[str], cwd: Optional[str], timeout: float, fact
         _preflight_note(outcome.preflight)
     _baseline_note(outcome, baseline)
     if write_baseline:
+        from envdoctor.outputs import record_baseline
+
         return record_baseline(outcome.run, write_baseline)
     return _render_check(outcome, chosen, outputs, verbose)
 
 
-def _replay_for(fmt: str, outputs, **options):
-    """A Replay for a plain check whose report can be stored and printed again (replay/); else None."""
+def _replay_for(values: dict, fmt: str, outputs):
+    """A Replay for a plain check whose report can be stored and printed again (replay/); else None.
+    `values`: run_check's keyword arguments."""
     from envdoctor.report import REPLAYABLE_FORMATS
 
-    if (outputs or options["deep"] or options["facts_file"] or options["baseline"] or options["write_baseline"]
-            or fmt not in REPLAYABLE_FORMATS):
+    if (outputs or values.get("deep") or values.get("facts_file") or values.get("baseline") or values.get("write_baseline")
+            or any(values.get(name) for name in PREVIEW_OPTIONS) or fmt not in REPLAYABLE_FORMATS):
         return None
     from envdoctor import replay
 
     if not replay.enabled():
         return None
+    keyed = {name: tuple(value) if isinstance(value, list) else value for name, value in
+             ((name, values.get(name)) for name in REPLAY_KEYED)}
     terminal = {"width": terminal_width() if fmt == Format.text else 0, "color": fmt == Format.text and color_wanted()}
-    return replay.Replay({**{name: tuple(value) if isinstance(value, list) else value for name, value in options.items()},
-                          "fmt": fmt, **terminal})
+    return replay.Replay({**keyed, "fmt": fmt, **terminal})
 
 
 def _check_with_replay(request, replay, fmt: str, verbose: bool):
     """(report, exit code): a stored report when one holds for what the probe sees; else the
     run's own, stored for the next run (rendered once more, with the run-time stand-in)."""
-    import time
+    import dataclasses
 
+    from envdoctor import collect
     from envdoctor.replay import Replayed
     from envdoctor.report import ELAPSED_STAND_IN, render, with_elapsed
 
     started = time.perf_counter()
+    found = None if replay.digest is not None else _stored_report(replay, collect.early_probe())
+    if found is not None:
+        return with_elapsed(fmt, found[0], time.perf_counter() - started), found[1]
     with replay.recording() as reads:
         try:
             outcome = collect.checked(request, terminal_scope, on_document=replay.document_arrived)
@@ -102,6 +121,57 @@ def _check_with_replay(request, replay, fmt: str, verbose: bool):
         template = None  # the stand-in changed more than the run time (a folded line): nothing to store
     replay.store(template, code)
     return report, code
+
+
+def _stored_report(replay, early):
+    """The report stored for this command line, when launch.py's probe (`early`) answers with the
+    document it was made from and its proof holds: looked up before anything else is done (no
+    settings, no check modules); else None, and the run goes on with that probe's answer."""
+    from envdoctor.probe.dist_cache_file import has_news
+    from envdoctor.probe.frame import document_text, last_section
+    from envdoctor.probe.start import answer
+
+    if early is None or not replay.stored():
+        return None
+    result = answer(early, _notice)
+    text = None if result.timed_out else document_text(result.stdout, early.nonce)
+    if text is None or has_news(last_section(text, "dist_cache")):
+        return None  # no answer (diagnosed by the run), or the probe's cache must be updated first
+    return replay.lookup(text, result.stderr)
+
+
+def _notice(text: str) -> None:
+    """A line on stderr while the user waits on the target (stdout belongs to the report)."""
+    from envdoctor.progress import done
+
+    done()
+    sys.stderr.write(f"envdoctor: {text}\n")
+    sys.stderr.flush()
+
+
+def replayed_directly(values: dict, early) -> Optional[int]:
+    """launch.py's plain check answered by its stored report, before collect, the facts model or
+    any check module is imported: the exit code, with the report written; None when there is none
+    that holds (the run then goes on, reusing this lookup and the probe's answer).  Any problem
+    here is the normal run's to meet and report."""
+    global _looked_up
+    started = time.perf_counter()
+    try:
+        fmt = (values.get("fmt") or "text").strip().lower()
+        replay = _replay_for(values, fmt, values.get("output"))
+        if replay is None or early is None or not replay.stored():
+            return None
+        found = _stored_report(replay, early)
+        _looked_up = replay
+        if found is None:
+            return None
+        from envdoctor.report import with_elapsed
+
+        report = with_elapsed(fmt, found[0], time.perf_counter() - started)
+    except Exception:  # noqa: BLE001 - the normal run meets the same problem and reports it properly
+        return None
+    sys.stdout.write(report)
+    return found[1]
 
 
 def _preflight_wanted(with_requirements, more, files, index_url, extra_index_urls, find_links, write_baseline):
@@ -123,6 +193,8 @@ def _preflight_wanted(with_requirements, more, files, index_url, extra_index_url
 
 def _preflight_note(comparison) -> None:
     """What the install would change among the findings, on stderr (the report is on stdout)."""
+    from envdoctor.outputs import note
+
     text = "check --with: the install would put in place " + (", ".join(comparison.installs) or "nothing")
     text += f"; findings afterwards: {len(comparison.new)} new, {len(comparison.present)} already present"
     if comparison.resolved:
@@ -133,6 +205,8 @@ def _preflight_note(comparison) -> None:
 def _baseline_note(outcome, baseline: Optional[str]) -> None:
     if not baseline:
         return
+    from envdoctor.outputs import note
+
     count = outcome.suppressed
     text = f"{count} finding{'s' if count != 1 else ''} in the baseline {baseline} not shown"
     if outcome.expired:
@@ -152,6 +226,9 @@ def _report_context(outcome, fmt: str, verbose: bool):
 
 
 def _render_check(outcome, fmt: str, outputs, verbose: bool) -> int:
+    import dataclasses
+
+    from envdoctor.outputs import append_step_summary, write_file
     from envdoctor.report import render
 
     context = _report_context(outcome, fmt, verbose)
@@ -169,6 +246,10 @@ def _render_check(outcome, fmt: str, outputs, verbose: bool) -> int:
 def run_directly(values: dict, early_probe) -> None:
     """launch.py's dispatch of a plain `check` command line (values as typer would pass them):
     the typer command's work without typer; ends in SystemExit with the exit code."""
+    code = replayed_directly(values, early_probe)
+    if code is not None:
+        raise SystemExit(code)
+    from envdoctor import collect
     from envdoctor.boundary import guarded
 
     collect.hand_over_early_probe(early_probe)

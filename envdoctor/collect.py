@@ -48,6 +48,11 @@ def hand_over_early_probe(started) -> None:
     _early_probe = started
 
 
+def early_probe():
+    """The probe launch.py started, while no probe has taken it (replay/ reads its answer first)."""
+    return _early_probe
+
+
 def quiet_scope(_what: str) -> ContextManager[Optional[Progress]]:
     return nullcontext()
 
@@ -183,7 +188,7 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
         from envdoctor.idle_work import work_while_waiting
 
         idle = work_while_waiting(target.python, list(idle_modules))
-    facts = run_probe(target, timeout, started, notice=_notice, idle=idle, on_document=on_document)
+    facts = run_probe(target, timeout, started, notice=notice, idle=idle, on_document=on_document)
     if numpy:
         from envdoctor.scan.numpy_builds import numpy_builds
 
@@ -211,7 +216,7 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
     return facts
 
 
-def _notice(text: str) -> None:
+def notice(text: str) -> None:
     """A line on stderr while the user waits on the target (stdout belongs to the report)."""
     progress_done()
     sys.stderr.write(f"envdoctor: {text}\n")

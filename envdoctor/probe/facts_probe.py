@@ -16,13 +16,8 @@ from envdoctor.model.facts import Facts, Startup
 from envdoctor.model.target import Target
 from envdoctor.probe.facts_document import facts_from_document, parse_pth_errors
 from envdoctor.probe.frame import document_text, end_marker, last_section, parse_document
-from envdoctor.probe.process import Completed
-from envdoctor.probe.start import DEFAULT_TIMEOUT, StartedProbe, start_probe
+from envdoctor.probe.start import DEFAULT_TIMEOUT, StartedProbe, answer, start_probe
 
-# When the target has given no answer for this long (a quarter of a short --timeout), the
-# user is told why they wait.
-WAITING_NOTICE_AFTER = 10.0
-WAITING_NOTICE_FIRST = 2.0
 
 
 def probe_for(target: Target, timeout: float, started: Optional[StartedProbe] = None) -> StartedProbe:
@@ -42,13 +37,7 @@ def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optiona
     and the probe's stderr before any fact is made of them (a stored report may hold: replay/)."""
     started = probe_for(target, timeout, started)
     nonce = started.nonce
-
-    def waiting(seconds: float) -> None:
-        notice(f"probe: no answer after {seconds:.0f} s, waiting up to {started.probe_seconds:g} s"
-               f" (half of --timeout {timeout:g}) — a .pth or sitecustomize may hang")
-
-    notice_after = max(WAITING_NOTICE_FIRST, min(WAITING_NOTICE_AFTER, timeout / 4))
-    result: Completed = started.running.wait(end_marker(nonce), waiting if notice else None, notice_after, idle=idle)
+    result = answer(started, notice, idle)
     text = None if result.timed_out else document_text(result.stdout, nonce)
     if text is not None:
         from envdoctor.probe.dist_cache_file import has_news, store

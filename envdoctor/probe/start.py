@@ -20,7 +20,9 @@ import time
 # (together ~25 ms), so the target interpreter starts that much sooner.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional
+    from typing import Callable, Iterator, Optional
+
+    from envdoctor.probe.process import Completed
 
     from envdoctor.model.target import Target
 
@@ -64,3 +66,23 @@ class StartedProbe:
 
     def matches(self, target: Target, timeout: float) -> bool:
         return (self.python, self.cwd, self.timeout) == (target.python, target.cwd, timeout)
+
+
+# When the target has given no answer for this long (a quarter of a short --timeout), the
+# user is told why they wait.
+WAITING_NOTICE_AFTER = 10.0
+WAITING_NOTICE_FIRST = 2.0
+
+
+def answer(started: StartedProbe, notice: Optional[Callable[[str], None]] = None,
+           idle: Optional[Iterator[None]] = None) -> Completed:
+    """The probe's output, waited for (once: a second call returns the same).  `notice` gets one
+    line when the target keeps envdoctor waiting; `idle` is work to do while it does."""
+    from envdoctor.probe.frame import end_marker  # not at module level: launch.py imports this module
+
+    def waiting(seconds: float) -> None:
+        notice(f"probe: no answer after {seconds:.0f} s, waiting up to {started.probe_seconds:g} s"
+               f" (half of --timeout {started.timeout:g}) — a .pth or sitecustomize may hang")
+
+    notice_after = max(WAITING_NOTICE_FIRST, min(WAITING_NOTICE_AFTER, started.timeout / 4))
+    return started.running.wait(end_marker(started.nonce), waiting if notice else None, notice_after, idle=idle)

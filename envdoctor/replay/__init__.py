@@ -54,7 +54,7 @@ REPLAY_FORMAT = 1
 # A stamp this close to the run's start, or later, may belong to a change made while the run
 # read that path (coarse file system clocks included): such a run stores nothing.
 MARGIN_NS = 2_000_000_000
-KEPT_REPORTS = 64  # the newest stored reports kept; older ones are removed when one is stored
+KEPT_REPORTS = 64  # the newest stored reports kept (one per command line and environment)
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _TIMING = re.compile(r'"seconds":-?[0-9][0-9.eE+-]*')
 _DIST_CACHE = ',"dist_cache":'  # the document's last key (in_target/facts_entry.py)
@@ -120,33 +120,46 @@ def stamp(path: str, follow: bool = True):
     return (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino, status.st_dev, status.st_mode)
 
 
-def _report_file(key: str) -> str:
-    return os.path.join(cache_folder("replay"), key[:40] + ".marshal")
-
-
-def _stored(key: str) -> Optional[Tuple[str, int]]:
-    """The stored report for `key` and its exit code, when every stamp of its proof still holds."""
-    data = read_marshal(_report_file(key))
-    if not isinstance(data, dict) or data.get("format") != REPLAY_FORMAT or data.get("key") != key:
-        return None
-    try:
-        for path, follow, expected in data["proof"]:
-            if stamp(path, follow) != expected:
-                return None
-        return data["report"], data["exit_code"]
-    except (KeyError, TypeError, ValueError):
-        return None
+def _report_file(request: str) -> str:
+    return os.path.join(cache_folder("replay"), request[:40] + ".marshal")
 
 
 class Replay:
-    """One check run's side of replay: the lookup when the probe's document arrives, the
-    recording of what the host reads, and the storing of the report at the end."""
+    """One check run's side of replay: the lookup of the report stored for this command line and
+    environment, the recording of what the host reads, and the storing of the report at the end.
+
+    One report is kept per request key (the last environment state it was checked in): a changed
+    environment replaces it."""
 
     def __init__(self, options: dict) -> None:
         self.request_key = request_key(options)
+        self.path = _report_file(self.request_key)
         self.started_ns = time.time_ns()
-        self.key: Optional[str] = None
+        self.digest: Optional[str] = None  # the probe's document's, once looked up
         self.reads: Optional[Recording] = None
+
+    def stored(self) -> bool:
+        """Whether a report is stored for this command line and environment (for some state)."""
+        return os.path.exists(self.path)
+
+    def lookup(self, text: str, stderr: str) -> Optional[Tuple[str, int]]:
+        """The stored report and its exit code, when it was made from this document and every
+        stamp of its proof still holds."""
+        return self._lookup(document_digest(text, stderr))
+
+    def _lookup(self, digest: str) -> Optional[Tuple[str, int]]:
+        self.digest = digest
+        data = read_marshal(self.path)
+        if (not isinstance(data, dict) or data.get("format") != REPLAY_FORMAT or data.get("key") != self.request_key
+                or data.get("digest") != digest):
+            return None
+        try:
+            for path, follow, expected in data["proof"]:
+                if stamp(path, follow) != expected:
+                    return None
+            return data["report"], data["exit_code"]
+        except (KeyError, TypeError, ValueError):
+            return None
 
     @contextmanager
     def recording(self) -> Iterator[Recording]:
@@ -155,23 +168,24 @@ class Replay:
             yield reads
 
     def document_arrived(self, text: str, stderr: str) -> None:
-        """The probe's hook: raises Replayed when a stored report for this document holds."""
-        self.key = hashlib.sha256((self.request_key + document_digest(text, stderr)).encode()).hexdigest()
-        stored = _stored(self.key)
-        if stored is not None:
-            raise Replayed(*stored)
+        """The probe's hook: raises Replayed when the stored report holds for this document."""
+        digest = document_digest(text, stderr)
+        if digest == self.digest:
+            return  # looked up already: launch.py's probe, read before the run began
+        found = self._lookup(digest)
+        if found is not None:
+            raise Replayed(*found)
 
     def store(self, report: Optional[str], exit_code: int) -> None:
         """Keep `report` (rendered with the run-time stand-in) for the next run, when its proof is sound."""
-        if report is None or self.key is None or self.reads is None or self.reads.spoiled:
+        if report is None or self.digest is None or self.reads is None or self.reads.spoiled:
             return
         proof = self._proof()
         if proof is None:
             return
-        path = _report_file(self.key)
-        write_marshal(path, {"format": REPLAY_FORMAT, "key": self.key, "proof": proof, "report": report,
-                             "exit_code": exit_code})
-        _prune(os.path.dirname(path))
+        write_marshal(self.path, {"format": REPLAY_FORMAT, "key": self.request_key, "digest": self.digest,
+                                  "proof": proof, "report": report, "exit_code": exit_code})
+        _prune(os.path.dirname(self.path))
 
     def _proof(self) -> Optional[List[tuple]]:
         own = os.path.join(os.path.dirname(cache_folder("replay")), "")

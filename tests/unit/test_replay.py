@@ -145,12 +145,14 @@ def test_a_sound_proof_is_stored_and_holds_until_a_path_of_it_changes(cache, tmp
     run.started_ns += 10 * replay.MARGIN_NS  # the file's ctime (now) is long before this run's start
     with run.recording():
         old.read_text()
-    run.key = "k" * 64
+    run.digest = "d" * 64
     run.store("report", 1)
     assert len(stored(cache)) == 1
-    assert replay._stored("k" * 64) == ("report", 1)
+    assert replay.Replay({"fmt": "json"})._lookup("d" * 64) == ("report", 1)
+    assert replay.Replay({"fmt": "json"})._lookup("e" * 64) is None  # another document
+    assert replay.Replay({"fmt": "text"})._lookup("d" * 64) is None  # another command line
     old.write_text("new")
-    assert replay._stored("k" * 64) is None
+    assert replay.Replay({"fmt": "json"})._lookup("d" * 64) is None
 
 
 def test_a_path_changed_during_the_run_stores_nothing(cache, tmp_path):
@@ -159,7 +161,7 @@ def test_a_path_changed_during_the_run_stores_nothing(cache, tmp_path):
     fresh.write_text("written while the run reads")
     with run.recording():
         fresh.read_text()
-    run.key = "k" * 64
+    run.digest = "d" * 64
     run.store("report", 0)
     assert stored(cache) == []
 
@@ -169,7 +171,7 @@ def test_a_spoiled_run_stores_nothing(cache):
     run.started_ns += 10 * replay.MARGIN_NS
     with run.recording():
         subprocess.run([sys.executable, "-c", "pass"], check=True)
-    run.key = "k" * 64
+    run.digest = "d" * 64
     run.store("report", 0)
     assert stored(cache) == []
 
