@@ -16,7 +16,7 @@ A report is a function of:
   The probe's stderr (site's .pth errors) is part of the digest.
 - the command line, the working directory, envdoctor's and the host interpreter's versions
   and flags, every environment variable of envdoctor's own process (redaction masks their
-  secret values; NO_COLOR, TERM), the terminal's width and colour: the key.
+  secret values; NO_COLOR, TERM), the terminal's width and colour, stdout's encoding: the key.
 - every file and folder the host read besides (recorded_reads.py): the import and legacy scans'
   sources and folders, the native linkage's objects and the linker cache, the NumPy builds'
   extensions, the config, the plugins' metadata, the rule files; and the file of every module
@@ -77,11 +77,15 @@ def enabled() -> bool:
 def request_key(options: dict) -> str:
     """What decides a report besides the target and what the host reads: the command line's
     options (with the format, width and colour), the working directory, envdoctor's and the
-    host interpreter's versions and flags, and every variable of envdoctor's environment."""
+    host interpreter's versions and flags, every variable of envdoctor's environment, and
+    stdout's encoding and whether it is a terminal."""
     from envdoctor import __version__
 
+    stdout = sys.stdout
     material = repr((REPLAY_FORMAT, __version__, sys.executable, sys.version, tuple(sys.flags),
-                     sorted(options.items(), key=lambda item: item[0]), os.getcwd(), sorted(os.environ.items())))
+                     sorted(options.items(), key=lambda item: item[0]), os.getcwd(), sorted(os.environ.items()),
+                     # the text report's symbols fall back to ASCII where stdout cannot encode them
+                     getattr(stdout, "encoding", None), getattr(stdout, "errors", None), stdout.isatty()))
     return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()
 
 

@@ -9,15 +9,19 @@ each of them having to declare what it read (a reader that forgot one would repl
 report).
 
 What a stamp cannot prove spoils the recording, and nothing is stored: a subprocess (its
-output is no file's stamp; ldconfig -p, run when the linkage cache misses), a path given as a
-file descriptor.  os.scandir's entries are noted when their stat() is called (DirEntry
-answers it without os.stat); their names and types are the listed folder's, whose stamp
-changes when an entry is added, removed or replaced.
+output is no file's stamp; ldconfig -p, run when the linkage cache misses), the network (a
+third party's check asking a server), a native library loaded through ctypes (a GPU's driver
+asked for its state), a path given as a file descriptor.  The first three are seen through
+Python's audit events (sys.addaudithook), which every way of doing them raises.
+
+os.scandir's entries are noted when their stat() is called (DirEntry answers it without
+os.stat); their names and types are the listed folder's, whose stamp changes when an entry
+is added, removed or replaced.
 
 os.makedirs's stats of the parents of a cache folder it creates are not noted: they are part
-of a write of envdoctor's own, and the parents change whenever a sibling does.  /proc is not noted: the host reads it only to follow its own subprocesses (processes.py),
-whose pids differ on every run.  The environment's facts from /proc are the probe's, in its
-document.
+of a write of envdoctor's own, and the parents change whenever a sibling does.  /proc is not
+noted: the host reads it only to follow its own subprocesses (processes.py), whose pids
+differ on every run.  The environment's facts from /proc are the probe's, in its document.
 
 Imports are not seen (importlib keeps its own references to the os functions): replay/
 stamps the file of every module imported by the end of the run instead.
@@ -28,7 +32,7 @@ from __future__ import annotations
 import builtins
 import io
 import os
-import subprocess
+import sys
 from contextlib import contextmanager
 from typing import Iterator, Optional, Set, Tuple
 
@@ -166,16 +170,34 @@ class _NotedEntry:
         return self.path
 
 
+# Audit events (docs.python.org/3/library/audit_events.html) after which no stamp proves the report.
+SPOILING_EVENTS = {
+    "subprocess.Popen": "a subprocess ran", "os.system": "a subprocess ran", "os.exec": "a subprocess ran",
+    "os.posix_spawn": "a subprocess ran", "os.spawn": "a subprocess ran", "os.fork": "a subprocess ran",
+    "os.forkpty": "a subprocess ran",
+    "socket.connect": "the network was used", "socket.sendto": "the network was used",
+    "socket.sendmsg": "the network was used", "socket.getaddrinfo": "the network was used",
+    "socket.gethostbyname": "the network was used",
+    "ctypes.dlopen": "a native library was loaded",
+}
+_recordings: list = []  # the recordings in progress (the audit hook is the process's for good)
+_hooked: list = []
+
+
+def _audit(event: str, _args) -> None:
+    if _recordings:
+        why = SPOILING_EVENTS.get(event)
+        if why is not None:
+            _recordings[-1].spoil(why)
+
+
 @contextmanager
 def recording() -> Iterator[Recording]:
     """Note every path read inside the block; the functions are restored after it, whatever happens."""
     noted = Recording()
-    popen_init = subprocess.Popen.__init__
-
-    def spoiling_popen(self, *args, **kwargs):
-        noted.spoil("a subprocess ran")
-        popen_init(self, *args, **kwargs)
-
+    if not _hooked:  # an audit hook cannot be removed: one for the process, idle outside a recording
+        sys.addaudithook(_audit)
+        _hooked.append(True)
     replaced = [
         (os, "stat", _noting(noted, os.stat)),
         (os, "lstat", _noting(noted, os.lstat, follow=False)),
@@ -187,13 +209,14 @@ def recording() -> Iterator[Recording]:
         (os, "makedirs", _not_noting(noted, os.makedirs)),
         (builtins, "open", _noting_open(noted, builtins.open)),
         (io, "open", _noting_open(noted, io.open)),
-        (subprocess.Popen, "__init__", spoiling_popen),
     ]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in replaced]
     for owner, name, function in replaced:
         setattr(owner, name, function)
+    _recordings.append(noted)
     try:
         yield noted
     finally:
+        _recordings.remove(noted)
         for owner, name, function in originals:
             setattr(owner, name, function)

@@ -53,11 +53,15 @@ def test_every_door_a_read_goes_through_is_noted(tmp_path):
 
 
 def test_the_functions_are_restored_when_the_block_raises():
-    originals = (os.stat, os.listdir, open, io.open, subprocess.Popen.__init__)
+    originals = (os.stat, os.listdir, open, io.open)
     with pytest.raises(RuntimeError):
         with recording():
             raise RuntimeError("boom")
-    assert (os.stat, os.listdir, open, io.open, subprocess.Popen.__init__) == originals
+    assert (os.stat, os.listdir, open, io.open) == originals
+    with recording() as outside:
+        pass
+    subprocess.run([sys.executable, "-c", "pass"], check=True)  # after the block: nobody's business
+    assert outside.spoiled is None
 
 
 def test_a_subprocess_or_a_file_descriptor_spoils_the_recording(tmp_path):
@@ -71,6 +75,21 @@ def test_a_subprocess_or_a_file_descriptor_spoils_the_recording(tmp_path):
         assert reads.spoiled == "a path given as a file descriptor"
     finally:
         os.close(descriptor)
+
+
+def test_the_network_and_a_native_library_spoil_the_recording():
+    import ctypes
+    import socket
+
+    with recording() as reads:
+        try:
+            socket.getaddrinfo("localhost", 80)
+        except OSError:
+            pass
+    assert reads.spoiled == "the network was used"
+    with recording() as reads:
+        ctypes.CDLL(None)
+    assert reads.spoiled == "a native library was loaded"
 
 
 def test_proc_is_not_part_of_the_proof():
