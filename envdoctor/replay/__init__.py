@@ -157,13 +157,16 @@ class Replay:
         if (not isinstance(data, dict) or data.get("format") != REPLAY_FORMAT or data.get("key") != self.request_key
                 or data.get("digest") != digest):
             return None
+        report, exit_code, proof = data.get("report"), data.get("exit_code"), data.get("proof")
+        if not (isinstance(report, str) and type(exit_code) is int and isinstance(proof, list)):
+            return None  # not a file this code wrote
         try:
-            for path, follow, expected in data["proof"]:
-                if stamp(path, follow) != expected:
+            for path, follow, expected in proof:
+                if not isinstance(path, str) or stamp(path, follow) != expected:
                     return None
-            return data["report"], data["exit_code"]
-        except (KeyError, TypeError, ValueError):
+        except (TypeError, ValueError):
             return None
+        return report, exit_code
 
     @contextmanager
     def recording(self) -> Iterator[Recording]:

@@ -182,3 +182,17 @@ def test_envdoctor_no_replay_turns_it_off(run_envdoctor, venv, cached_env):
     check(run_envdoctor, venv, env)
     check(run_envdoctor, venv, env)
     assert stored_reports(env) == []
+
+
+@pytest.mark.parametrize("damage", ["garbage", "wrong-shapes"])
+def test_a_damaged_stored_report_is_made_again(run_envdoctor, venv, cached_env, damage):
+    first, _ = stored_then_replayed(run_envdoctor, venv, cached_env)
+    for path in stored_reports(cached_env):
+        if damage == "garbage":
+            path.write_bytes(b"not marshal at all")
+        else:
+            data = marshal.loads(path.read_bytes())
+            data.update(report=None, proof=[(1, 2)], exit_code="1")
+            path.write_bytes(marshal.dumps(data))
+    again = check(run_envdoctor, venv, cached_env)
+    assert not replayed(again) and without_volatile(again.json) == without_volatile(first.json)
