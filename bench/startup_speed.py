@@ -60,6 +60,10 @@ def main() -> int:
     for label, tree in trees:
         start = [sys.executable, "-c", LAUNCH % str(tree)] if args.before else [envdoctor]
         rows += [(f"envdoctor {name}" + (f" [{label}]" if args.before else ""), start + argv) for name, argv in commands]
+    # A stored report is printed again on an unchanged environment (replay/): the plain check
+    # made anew too, through `env` (about a millisecond more).
+    rows.append(("envdoctor check (empty venv), ENVDOCTOR_NO_REPLAY=1",
+                 ["env", "ENVDOCTOR_NO_REPLAY=1", envdoctor, "check", "--python", str(empty)]))
     timed(rows, 2, args.workdir)  # warm the page cache and envdoctor's own caches
     medians = dict(timed(rows, args.runs, args.workdir))
     bare = medians["python -c pass"]

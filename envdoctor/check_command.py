@@ -8,6 +8,7 @@ it does not recognise goes to typer, whose messages and help stay the authority)
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import List, Optional
@@ -41,32 +42,19 @@ def run_check(*, python: Optional[str], cwd: Optional[str], timeout: float, fact
     """One check run; the exit code (0 clean, 1 findings, 2 usage or target error)."""
     global _looked_up
     values = dict(locals())  # every keyword argument, by name: what a stored report's key is made of
+    replay, _looked_up = _looked_up or _replay_for(values, (fmt or "").strip().lower(), output), None
+    if replay is not None:
+        return _check_with_replay(values, replay)
     from envdoctor import collect
 
-    one_target(facts_file, python)
-    chosen = report_format(fmt)
-    outputs = report_outputs(output)
-    if chosen == Format.text:
-        import envdoctor.report.text  # noqa: F401  (imported while an early probe still runs)
-        if color_wanted():
-            import rich.console  # noqa: F401  (likewise; only a terminal gets colour)
-    request = collect.Request(
-        python=python, cwd=cwd, timeout=timeout, facts_file=facts_file, select=tokens(select),
-        ignore=tokens(ignore), strict=strict, scan=tokens(scan), no_scan=no_scan, deep=deep, config=config,
-        baseline=baseline, against=against)
+    chosen, outputs, request = _request(values)
     wanted = _preflight_wanted(with_requirements, more_requirements, requirement_files, index_url,
                                extra_index_url, find_links, write_baseline)
-    replay, _looked_up = _looked_up or _replay_for(values, chosen, outputs), None
     with progress_shown(quiet):
-        if replay is not None:
-            report, code = _check_with_replay(request, replay, chosen, verbose)
-        elif wanted:
+        if wanted:
             outcome = collect.preflight_checked(request, wanted, terminal_scope)
         else:
             outcome = collect.checked(request, terminal_scope)
-    if replay is not None:
-        sys.stdout.write(report)
-        return code
     if wanted:
         _preflight_note(outcome.preflight)
     _baseline_note(outcome, baseline)
@@ -75,6 +63,25 @@ def run_check(*, python: Optional[str], cwd: Optional[str], timeout: float, fact
 
         return record_baseline(outcome.run, write_baseline)
     return _render_check(outcome, chosen, outputs, verbose)
+
+
+def _request(values: dict):
+    """(format, outputs, collect.Request) from run_check's keyword arguments; usage errors raised here."""
+    from envdoctor import collect
+
+    one_target(values["facts_file"], values["python"])
+    chosen = report_format(values["fmt"])
+    outputs = report_outputs(values["output"])
+    if chosen == Format.text:
+        import envdoctor.report.text  # noqa: F401  (imported while an early probe still runs)
+        if color_wanted():
+            import rich.console  # noqa: F401  (likewise; only a terminal gets colour)
+    request = collect.Request(
+        python=values["python"], cwd=values["cwd"], timeout=values["timeout"], facts_file=values["facts_file"],
+        select=tokens(values["select"]), ignore=tokens(values["ignore"]), strict=values["strict"],
+        scan=tokens(values["scan"]), no_scan=values["no_scan"], deep=values["deep"], config=values["config"],
+        baseline=values["baseline"], against=values["against"])
+    return chosen, outputs, request
 
 
 def _replay_for(values: dict, fmt: str, outputs):
@@ -89,38 +96,52 @@ def _replay_for(values: dict, fmt: str, outputs):
 
     if not replay.enabled():
         return None
+    try:
+        os.getcwd()  # the key names it
+    except OSError:
+        return None
     keyed = {name: tuple(value) if isinstance(value, list) else value for name, value in
              ((name, values.get(name)) for name in REPLAY_KEYED)}
     terminal = {"width": terminal_width() if fmt == Format.text else 0, "color": fmt == Format.text and color_wanted()}
     return replay.Replay({**keyed, "fmt": fmt, **terminal})
 
 
-def _check_with_replay(request, replay, fmt: str, verbose: bool):
-    """(report, exit code): a stored report when one holds for what the probe sees; else the
-    run's own, stored for the next run (rendered once more, with the run-time stand-in)."""
+def _check_with_replay(values: dict, replay) -> int:
+    """A plain check whose report may be stored: the stored one when it holds for what the probe
+    sees; else the run's own, recorded from the first option it reads (a format's reporter is
+    looked up among the plugins' entry points) and stored for the next run (rendered once more,
+    with the run-time stand-in)."""
     import dataclasses
 
-    from envdoctor import collect
+    from envdoctor import collect, entry_points
     from envdoctor.replay import Replayed
     from envdoctor.report import ELAPSED_STAND_IN, render, with_elapsed
 
     started = time.perf_counter()
     found = None if replay.digest is not None else _stored_report(replay, collect.early_probe())
     if found is not None:
-        return with_elapsed(fmt, found[0], time.perf_counter() - started), found[1]
+        sys.stdout.write(with_elapsed(replay.fmt, found[0], time.perf_counter() - started))
+        return found[1]
     with replay.recording() as reads:
-        try:
-            outcome = collect.checked(request, terminal_scope, on_document=replay.document_arrived)
-        except Replayed as stored:
-            return with_elapsed(fmt, stored.report, time.perf_counter() - started), stored.exit_code
-        context = _report_context(outcome, fmt, verbose)
+        entry_points.forget()  # read again, inside the recording: the plugins' metadata is part of the proof
+        fmt, _outputs, request = _request(values)
+        with progress_shown(values["quiet"]):
+            try:
+                outcome, replayed = collect.checked(request, terminal_scope, on_document=replay.document_arrived), None
+            except Replayed as stored:
+                outcome, replayed = None, stored
+        if replayed is not None:
+            sys.stdout.write(with_elapsed(fmt, replayed.report, time.perf_counter() - started))
+            return replayed.exit_code
+        context = _report_context(outcome, fmt, values["verbose"])
         report = render(fmt, context)
         template = None if reads.spoiled else render(fmt, dataclasses.replace(context, elapsed=ELAPSED_STAND_IN))
     code = outcome.run.exit_code(outcome.strict)
     if template is not None and with_elapsed(fmt, template, outcome.elapsed) != report:
         template = None  # the stand-in changed more than the run time (a folded line): nothing to store
     replay.store(template, code)
-    return report, code
+    sys.stdout.write(report)
+    return code
 
 
 def _stored_report(replay, early):

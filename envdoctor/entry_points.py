@@ -91,6 +91,12 @@ def _folders_as_they_are(folders: List[str]) -> Tuple[Tuple[str, int], ...]:
     return tuple(key)
 
 
+def forget() -> None:
+    """Read the metadata folders again at the next lookup: a check whose report may be stored
+    (replay/) notes every file it reads from its start, the plugins' metadata included."""
+    _every_group.cache_clear()
+
+
 # One `check` asks for checks, rule providers and reporters (twice): the metadata folders are
 # read once per unchanged search path, for every group at the same time.
 @lru_cache(maxsize=4)

@@ -27,13 +27,18 @@ A report is a function of:
 A stored report is printed only when its key matches and every stamp of its proof is equal;
 the run time in it is the replay's own.
 
-Nothing is stored for a run whose recording was spoiled (a subprocess ran, a path was a file
-descriptor), nor when a path of the proof changed within MARGIN_NS before the run's start or
-later (it may have changed while it was read; the next run stores).  Paths under envdoctor's
-cache folder are left out of the proof: they are derived data, proven by what they were
-derived from.  Only a plain check replays: not --deep (it imports and runs the stack), --with,
---facts, --output, --baseline (the date decides expiry) or --write-baseline, and only the text,
-json, sarif and markdown formats.  ENVDOCTOR_NO_REPLAY=1 turns it off.
+Nothing is stored for a run whose recording was spoiled (a subprocess ran, the network was
+used, a native library was loaded, a folder was a file descriptor), nor when a path of the
+proof changed within MARGIN_NS before the run's start or later (it may have changed while it
+was read; the next run stores).  The files of envdoctor's own caches (OWN_CACHES) are left out
+of the proof: they are derived data, proven by what they were derived from.  The .pth files of
+envdoctor's own import path are added (site ran them before anything was recorded).
+
+Only a plain check replays, and only one launch.py dispatches itself (every option one its
+scan knows; an unusual command line goes through typer, whose probe starts inside the
+recording and spoils it): not --deep (it imports and runs the stack), --with, --facts,
+--output, --baseline (the date decides expiry) or --write-baseline, and only the text, json,
+sarif and markdown formats.  ENVDOCTOR_NO_REPLAY=1 turns it off.
 """
 
 from __future__ import annotations
@@ -59,6 +64,10 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _TIMING = re.compile(r'"seconds":-?[0-9][0-9.eE+-]*')
 _DIST_CACHE = ',"dist_cache":'  # the document's last key (in_target/facts_entry.py)
 _VARYING_FROM = ',"import_system":'  # the first section that holds reprs or timings
+# envdoctor's own caches (vocabulary/cache_files.py; check_manifest.py's "plugins"): derived data,
+# left out of a proof.  Not their parent folder: ENVDOCTOR_CACHE_DIR may name a broad one
+# (/tmp, a CI workspace) that holds what the report is made from.
+OWN_CACHES = ("replay", "probe", "scan", "linkage", "rules", "bytecode", "plugins")
 
 
 class Replayed(Exception):
@@ -77,12 +86,16 @@ def enabled() -> bool:
 def request_key(options: dict) -> str:
     """What decides a report besides the target and what the host reads: the command line's
     options (with the format, width and colour), the working directory, envdoctor's and the
-    host interpreter's versions and flags, every variable of envdoctor's environment, and
-    stdout's encoding and whether it is a terminal."""
+    host interpreter's versions, flags and import path, every variable of envdoctor's
+    environment, and stdout's encoding and whether it is a terminal.  OSError when the working
+    directory is gone (nothing is replayed then)."""
     from envdoctor import __version__
 
     stdout = sys.stdout
     material = repr((REPLAY_FORMAT, __version__, sys.executable, sys.version, tuple(sys.flags),
+                     # envdoctor's own import path: a folder that site added (a .pth line's folder
+                     # created since, a user site-packages) may hold a plugin
+                     sys.prefix, sys.base_prefix, sys.path,
                      sorted(options.items(), key=lambda item: item[0]), os.getcwd(), sorted(os.environ.items()),
                      # the text report's symbols fall back to ASCII where stdout cannot encode them
                      getattr(stdout, "encoding", None), getattr(stdout, "errors", None), stdout.isatty()))
@@ -137,6 +150,7 @@ class Replay:
 
     def __init__(self, options: dict) -> None:
         self.request_key = request_key(options)
+        self.fmt = options.get("fmt")
         self.path = _report_file(self.request_key)
         self.started_ns = time.time_ns()
         self.digest: Optional[str] = None  # the probe's document's, once looked up
@@ -195,22 +209,36 @@ class Replay:
         _prune(os.path.dirname(self.path))
 
     def _proof(self) -> Optional[List[tuple]]:
-        own = os.path.join(os.path.dirname(cache_folder("replay")), "")
+        own = tuple(os.path.join(os.path.abspath(cache_folder(kind)), "") for kind in OWN_CACHES)
         paths = set(self.reads.paths())
         for module in list(sys.modules.values()):
             origin = getattr(module, "__file__", None)
             if isinstance(origin, str):
                 paths.add((os.path.abspath(origin), True))
+        paths.update((path, True) for path in _host_pth_files())
         recent = self.started_ns - MARGIN_NS
         proof = []
         for path, follow in sorted(paths):
-            if path.startswith(own):
+            if path.startswith(own) or path + os.sep in own:
                 continue
             found = stamp(path, follow)
             if any(time >= recent for time in _times(found)):
                 return None  # changed while the run read it, or could have: the next run stores
             proof.append((path, follow, found))
         return proof
+
+
+def _host_pth_files() -> List[str]:
+    """The .pth files of envdoctor's own import path: site ran them at start-up (an import line
+    may change what envdoctor loads), before anything was recorded."""
+    found = []
+    for folder in dict.fromkeys(sys.path):
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        found += [os.path.abspath(os.path.join(folder, name)) for name in names if name.endswith(".pth")]
+    return found
 
 
 def _times(found) -> tuple:

@@ -1,18 +1,23 @@
 """Every path the host reads during a check, noted for the proof of a stored report.
 
-Inside `recording()`, os.stat, os.lstat, os.listdir, os.scandir, os.open, os.access,
-os.readlink and open() (builtins.open and io.open) note the path they are given, then do what
-they always do.  Those are the doors of every read the standard library makes: os.path,
-pathlib, shutil.which, glob, zipfile and importlib.metadata call them at run time, so the
-scans, the native linkage, the config, the plugins and the rule files are all seen without
-each of them having to declare what it read (a reader that forgot one would replay a stale
-report).
+Inside `recording()`, every path read is noted, then read as always:
+- opened (builtins.open, io.open, os.open, io.open_code, C code through Python's file
+  objects), listed (os.listdir, os.scandir): seen through Python's audit events "open",
+  "os.listdir" and "os.scandir" (sys.addaudithook), whichever reference to the function the
+  caller holds;
+- stat'ed (os.stat, os.lstat, os.access, os.readlink), which raise no audit event: those os
+  functions are replaced for the block, and so is pathlib's accessor on Python 3.9 and 3.10,
+  which holds its own references to them.  os.path, pathlib, shutil.which, glob, zipfile and
+  importlib.metadata call them at run time.
+So the scans, the native linkage, the config, the plugins and the rule files are all seen
+without each of them having to declare what it read (a reader that forgot one would replay a
+stale report).
 
 What a stamp cannot prove spoils the recording, and nothing is stored: a subprocess (its
 output is no file's stamp; ldconfig -p, run when the linkage cache misses), the network (a
 third party's check asking a server), a native library loaded through ctypes (a GPU's driver
-asked for its state), a path given as a file descriptor.  The first three are seen through
-Python's audit events (sys.addaudithook), which every way of doing them raises.
+asked for its state), all seen through their audit events; a folder given as a file
+descriptor (os.stat, os.listdir, os.scandir of one); a working directory that is gone.
 
 os.scandir's entries are noted when their stat() is called (DirEntry answers it without
 os.stat); their names and types are the listed folder's, whose stamp changes when an entry
@@ -23,14 +28,12 @@ of a write of envdoctor's own, and the parents change whenever a sibling does.  
 noted: the host reads it only to follow its own subprocesses (processes.py), whose pids
 differ on every run.  The environment's facts from /proc are the probe's, in its document.
 
-Imports are not seen (importlib keeps its own references to the os functions): replay/
-stamps the file of every module imported by the end of the run instead.
+Imports are noted through "open" (io.open_code) as well; replay/ also stamps the file of every
+module imported by the end of the run.
 """
 
 from __future__ import annotations
 
-import builtins
-import io
 import os
 import sys
 from contextlib import contextmanager
@@ -39,7 +42,7 @@ from typing import Iterator, Optional, Set, Tuple
 # The originals, for stamping outside the recording (and for the patched functions themselves).
 STAT = os.stat
 LSTAT = os.lstat
-PROC = "/proc/"
+PROC = "/proc"
 
 
 class Recording:
@@ -55,13 +58,16 @@ class Recording:
         if self.writing:
             return
         if isinstance(path, int):
-            self.spoil("a path given as a file descriptor")
+            self.spoil("a folder given as a file descriptor")
             return
         try:
             text = os.path.abspath(os.fsdecode(path))
         except TypeError:
             return  # not a path: the call itself raises
-        if not text.startswith(PROC):
+        except OSError:  # a relative path, and the working directory is gone
+            self.spoil("the working directory is gone")
+            return
+        if text != PROC and not text.startswith(PROC + "/"):
             (self.followed if follow else self.not_followed).add(text)
 
     def spoil(self, why: str) -> None:
@@ -97,15 +103,6 @@ def _not_noting(recording: Recording, function):
 
     not_noted.__wrapped__ = function
     return not_noted
-
-
-def _noting_open(recording: Recording, function):
-    def noted(file, *args, **kwargs):
-        recording.note(file)
-        return function(file, *args, **kwargs)
-
-    noted.__wrapped__ = function
-    return noted
 
 
 def _noting_scandir(recording: Recording, function):
@@ -184,11 +181,22 @@ _recordings: list = []  # the recordings in progress (the audit hook is the proc
 _hooked: list = []
 
 
-def _audit(event: str, _args) -> None:
-    if _recordings:
-        why = SPOILING_EVENTS.get(event)
-        if why is not None:
-            _recordings[-1].spoil(why)
+# Audit events that read a path: its first argument.
+READING_EVENTS = frozenset({"open", "os.listdir", "os.scandir"})
+
+
+def _audit(event: str, args) -> None:
+    if not _recordings:
+        return
+    recording = _recordings[-1]
+    if event in READING_EVENTS:
+        path = args[0] if args else None
+        if path is not None and not (event == "open" and isinstance(path, int)):  # open(fd): a pipe, a file opened already
+            recording.note(path)
+        return
+    why = SPOILING_EVENTS.get(event)
+    if why is not None:
+        recording.spoil(why)
 
 
 @contextmanager
@@ -203,13 +211,14 @@ def recording() -> Iterator[Recording]:
         (os, "lstat", _noting(noted, os.lstat, follow=False)),
         (os, "listdir", _noting(noted, os.listdir)),
         (os, "scandir", _noting_scandir(noted, os.scandir)),
-        (os, "open", _noting(noted, os.open)),
         (os, "access", _noting(noted, os.access)),
         (os, "readlink", _noting(noted, os.readlink, follow=False)),
         (os, "makedirs", _not_noting(noted, os.makedirs)),
-        (builtins, "open", _noting_open(noted, builtins.open)),
-        (io, "open", _noting_open(noted, io.open)),
     ]
+    accessor = getattr(sys.modules.get("pathlib"), "_NormalAccessor", None)  # Python 3.9 and 3.10
+    if accessor is not None:
+        replaced += [(accessor, "stat", staticmethod(_noting(noted, os.stat))),
+                     (accessor, "lstat", staticmethod(_noting(noted, os.lstat, follow=False)))]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in replaced]
     for owner, name, function in replaced:
         setattr(owner, name, function)

@@ -160,13 +160,20 @@ def test_a_scanned_file_edited_in_place_is_seen_though_the_probe_sees_nothing(ru
     assert [f["code"] for f in after.json["findings"] if "no_such_name" in f["title"]] == ["IMP002"]
 
 
-def test_the_config_created_is_seen(run_envdoctor, venv, cached_env):
+@pytest.mark.parametrize("cache_folder", ["its own", "the folder above"])
+def test_the_config_created_is_seen(run_envdoctor, venv, cached_env, cache_folder):
+    """Also when ENVDOCTOR_CACHE_DIR names a broad folder that holds the config (the folder above
+    the working directory): only envdoctor's own caches in it are left out of the proof."""
+    config_folder = venv.root
+    if cache_folder == "the folder above":
+        config_folder = venv.root.parent
+        cached_env = dict(cached_env, ENVDOCTOR_CACHE_DIR=str(config_folder))
     stored_then_replayed(run_envdoctor, venv, cached_env)
-    (venv.root / "pyproject.toml").write_text('[tool.envdoctor]\nignore = ["REQ001"]\n')
+    (config_folder / "pyproject.toml").write_text('[tool.envdoctor]\nignore = ["REQ001"]\n')
     try:
         after = check(run_envdoctor, venv, cached_env)
     finally:
-        (venv.root / "pyproject.toml").unlink()
+        (config_folder / "pyproject.toml").unlink()
     assert not replayed(after) and pairs(after, "REQ") == set()
 
 

@@ -72,9 +72,51 @@ def test_a_subprocess_or_a_file_descriptor_spoils_the_recording(tmp_path):
     try:
         with recording() as reads:
             os.stat(descriptor)
-        assert reads.spoiled == "a path given as a file descriptor"
+        assert reads.spoiled == "a folder given as a file descriptor"
     finally:
         os.close(descriptor)
+
+
+def test_opens_through_references_held_elsewhere_are_noted_and_a_pipe_is_not(tmp_path):
+    """tokenize holds its own reference to open; io.open_code is what imports use; an fd is no path."""
+    import tokenize
+
+    source = tmp_path / "m.py"
+    source.write_text("x = 1\n")
+    reading, writing = os.pipe()
+    with recording() as reads:
+        with tokenize.open(source) as handle:
+            handle.read()
+        with io.open_code(str(tmp_path / "m.py")) as handle:
+            handle.read()
+        os.fdopen(reading).close()
+        os.close(writing)
+    assert (str(source), True) in set(reads.paths())
+    assert reads.spoiled is None
+
+
+def test_a_working_directory_that_is_gone_spoils_the_recording(tmp_path, monkeypatch):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    with recording() as reads:
+        os.path.exists("relative")
+    assert reads.spoiled == "the working directory is gone"
+    with pytest.raises(OSError):
+        replay.request_key({"fmt": "json"})
+
+
+def test_the_plugins_metadata_read_again_is_noted():
+    """check_command forgets the entry points read before its recording: they are read, and noted, again."""
+    from envdoctor import entry_points
+    from envdoctor.plugins import find
+
+    find("envdoctor.checks")  # read once, before any recording
+    with recording() as reads:
+        entry_points.forget()
+        find("envdoctor.checks")
+    assert any(path.endswith(("entry_points.txt", ".dist-info")) for path, _ in reads.paths())
 
 
 def test_the_network_and_a_native_library_spoil_the_recording():
@@ -200,6 +242,10 @@ def test_the_key_changes_with_the_environment_and_the_options(monkeypatch):
     assert replay.request_key({"fmt": "json"}) == key
     assert replay.request_key({"fmt": "text"}) != key
     monkeypatch.setenv("ENVDOCTOR_SOME_VARIABLE", "1")
+    assert replay.request_key({"fmt": "json"}) != key
+    monkeypatch.delenv("ENVDOCTOR_SOME_VARIABLE")
+    assert replay.request_key({"fmt": "json"}) == key
+    monkeypatch.setattr(sys, "path", [*sys.path, "/a/folder/site/added"])  # a .pth line's folder, created since
     assert replay.request_key({"fmt": "json"}) != key
 
 
