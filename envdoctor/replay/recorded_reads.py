@@ -16,8 +16,9 @@ stale report).
 What a stamp cannot prove spoils the recording, and nothing is stored: a subprocess (its
 output is no file's stamp; ldconfig -p, run when the linkage cache misses), the network (a
 third party's check asking a server), a native library loaded through ctypes (a GPU's driver
-asked for its state), all seen through their audit events; a folder given as a file
-descriptor (os.stat, os.listdir, os.scandir of one); a working directory that is gone.
+asked for its state), the host's name, all seen through their audit events; a read under
+/sys (live kernel state: a file's stamp does not change with its content); a folder given as
+a file descriptor (os.stat, os.listdir, os.scandir of one); a working directory that is gone.
 
 os.scandir's entries are noted when their stat() is called (DirEntry answers it without
 os.stat); their names and types are the listed folder's, whose stamp changes when an entry
@@ -43,6 +44,7 @@ from typing import Iterator, Optional, Set, Tuple
 STAT = os.stat
 LSTAT = os.lstat
 PROC = "/proc"
+LIVE = "/sys/"
 
 
 class Recording:
@@ -61,13 +63,17 @@ class Recording:
             self.spoil("a folder given as a file descriptor")
             return
         try:
-            text = os.path.abspath(os.fsdecode(path))
+            text = os.fsdecode(path)
+            # Joined, not normalised: "a/link/../f" is not "a/f" when link is a symbolic link.
+            text = text if os.path.isabs(text) else os.path.join(os.getcwd(), text)
         except TypeError:
             return  # not a path: the call itself raises
         except OSError:  # a relative path, and the working directory is gone
             self.spoil("the working directory is gone")
             return
-        if text != PROC and not text.startswith(PROC + "/"):
+        if text.startswith(LIVE):
+            self.spoil("live kernel state was read (/sys)")  # its files' stamps do not change with their content
+        elif text != PROC and not text.startswith(PROC + "/"):
             (self.followed if follow else self.not_followed).add(text)
 
     def spoil(self, why: str) -> None:
@@ -174,7 +180,7 @@ SPOILING_EVENTS = {
     "os.forkpty": "a subprocess ran",
     "socket.connect": "the network was used", "socket.sendto": "the network was used",
     "socket.sendmsg": "the network was used", "socket.getaddrinfo": "the network was used",
-    "socket.gethostbyname": "the network was used",
+    "socket.gethostbyname": "the network was used", "socket.gethostname": "the host's name was asked",
     "ctypes.dlopen": "a native library was loaded",
 }
 _recordings: list = []  # the recordings in progress (the audit hook is the process's for good)

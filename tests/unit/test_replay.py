@@ -134,6 +134,21 @@ def test_the_network_and_a_native_library_spoil_the_recording():
     assert reads.spoiled == "a native library was loaded"
 
 
+def test_live_kernel_state_spoils_the_recording():
+    with recording() as reads:
+        os.path.exists("/sys/class/net")
+    assert reads.spoiled == "live kernel state was read (/sys)"
+
+
+def test_a_path_through_a_link_and_up_is_noted_as_the_kernel_reads_it(tmp_path):
+    (tmp_path / "real" / "inner").mkdir(parents=True)
+    (tmp_path / "real" / "f").write_text("")
+    (tmp_path / "link").symlink_to(tmp_path / "real" / "inner")
+    with recording() as reads:
+        os.stat(tmp_path / "link" / ".." / "f")  # real/f: the link's target's parent holds f
+    assert (str(tmp_path / "link" / ".." / "f"), True) in set(reads.paths())
+
+
 def test_proc_is_not_part_of_the_proof():
     with recording() as reads:
         os.listdir("/proc/self/task")
