@@ -94,7 +94,7 @@ def _replay_for(values: dict, fmt: str, outputs):
         return None
     from envdoctor import replay
 
-    if not replay.enabled():
+    if not replay.enabled() or sys.stdout is None:  # no stdout (closed): nothing to replay to
         return None
     try:
         os.getcwd()  # the key names it
@@ -118,7 +118,10 @@ def _check_with_replay(values: dict, replay) -> int:
     from envdoctor.report import ELAPSED_STAND_IN, render, with_elapsed
 
     started = time.perf_counter()
-    found = None if replay.digest is not None else _stored_report(replay, collect.early_probe())
+    found = None
+    if replay.digest is None:  # not looked up before run_check (typer's path)
+        with progress_shown(values["quiet"]):
+            found = _stored_report(replay, collect.early_probe())
     if found is not None:
         sys.stdout.write(with_elapsed(replay.fmt, found[0], time.perf_counter() - started))
         return found[1]
@@ -154,6 +157,9 @@ def _stored_report(replay, early):
 
     if early is None or not replay.stored():
         return None
+    from envdoctor import progress
+
+    progress.say("probe", f"waiting for {early.python} to report its facts")
     result = answer(early, _notice)
     text = None if result.timed_out else document_text(result.stdout, early.nonce)
     if text is None or has_news(last_section(text, "dist_cache")):
@@ -182,7 +188,8 @@ def replayed_directly(values: dict, early) -> Optional[int]:
         replay = _replay_for(values, fmt, values.get("output"))
         if replay is None or early is None or not replay.stored():
             return None
-        found = _stored_report(replay, early)
+        with progress_shown(values.get("quiet")):  # the probe's wait shows on a terminal, as in a full run
+            found = _stored_report(replay, early)
         _looked_up = replay
         if found is None:
             return None
