@@ -8,7 +8,6 @@ it does not recognise goes to typer, whose messages and help stay the authority)
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from typing import List, Optional
@@ -96,14 +95,13 @@ def _replay_for(values: dict, fmt: str, outputs):
 
     if not replay.enabled() or sys.stdout is None:  # no stdout (closed): nothing to replay to
         return None
-    try:
-        os.getcwd()  # the key names it
-    except OSError:
-        return None
     keyed = {name: tuple(value) if isinstance(value, list) else value for name, value in
              ((name, values.get(name)) for name in REPLAY_KEYED)}
     terminal = {"width": terminal_width() if fmt == Format.text else 0, "color": fmt == Format.text and color_wanted()}
-    return replay.Replay({**keyed, "fmt": fmt, **terminal})
+    try:
+        return replay.Replay({**keyed, "fmt": fmt, **terminal})
+    except OSError:  # the working directory is gone (the key names it)
+        return None
 
 
 def _check_with_replay(values: dict, replay) -> int:
@@ -152,7 +150,7 @@ def _stored_report(replay, early):
     document it was made from and its proof holds: looked up before anything else is done (no
     settings, no check modules); else None, and the run goes on with that probe's answer."""
     from envdoctor.probe.dist_cache_file import has_news
-    from envdoctor.probe.frame import document_text, last_section
+    from envdoctor.probe.frame import document_text, split_last_section
     from envdoctor.probe.start import answer
 
     if early is None or not replay.stored():
@@ -160,20 +158,14 @@ def _stored_report(replay, early):
     from envdoctor import progress
 
     progress.say("probe", f"waiting for {early.python} to report its facts")
-    result = answer(early, _notice)
+    result = answer(early, progress.notice)
     text = None if result.timed_out else document_text(result.stdout, early.nonce)
-    if text is None or has_news(last_section(text, "dist_cache")):
-        return None  # no answer (diagnosed by the run), or the probe's cache must be updated first
-    return replay.lookup(text, result.stderr)
-
-
-def _notice(text: str) -> None:
-    """A line on stderr while the user waits on the target (stdout belongs to the report)."""
-    from envdoctor.progress import done
-
-    done()
-    sys.stderr.write(f"envdoctor: {text}\n")
-    sys.stderr.flush()
+    if text is None:
+        return None  # no answer: the run diagnoses it
+    facts_text, cache_news = split_last_section(text, "dist_cache")
+    if has_news(cache_news):
+        return None  # the probe's cache must be brought up to date first: the run does it
+    return replay.lookup(facts_text, result.stderr)
 
 
 def replayed_directly(values: dict, early) -> Optional[int]:

@@ -21,7 +21,7 @@ from typing import Callable, ContextManager, Dict, Optional, Sequence, Tuple
 from envdoctor.errors import UsageError
 from envdoctor.model.facts import Facts
 from envdoctor.model.record import Record, record
-from envdoctor.progress import done as progress_done, say as say_progress
+from envdoctor.progress import notice as progress_notice, say as say_progress
 
 # Progress for a slow step: the caller gets a function taking one line of text.
 Progress = Callable[[str], None]
@@ -188,7 +188,7 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
         from envdoctor.idle_work import work_while_waiting
 
         idle = work_while_waiting(target.python, list(idle_modules))
-    facts = run_probe(target, timeout, started, notice=notice, idle=idle, on_document=on_document)
+    facts = run_probe(target, timeout, started, notice=progress_notice, idle=idle, on_document=on_document)
     if numpy:
         from envdoctor.scan.numpy_builds import numpy_builds
 
@@ -214,13 +214,6 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
         with scope("deep probes") as progress:
             facts = dataclasses.replace(facts, deep=run_deep(facts, target, timeout, progress=progress))
     return facts
-
-
-def notice(text: str) -> None:
-    """A line on stderr while the user waits on the target (stdout belongs to the report)."""
-    progress_done()
-    sys.stderr.write(f"envdoctor: {text}\n")
-    sys.stderr.flush()
 
 
 def facts_for(python: Optional[str], cwd: Optional[str], timeout: float, scan=None, deep: bool = False,

@@ -67,6 +67,15 @@ def done() -> None:
         display.clear()
 
 
+def notice(text: str) -> None:
+    """A line on stderr while the user waits on the target (stdout belongs to the report)."""
+    import sys
+
+    done()
+    sys.stderr.write(f"envdoctor: {text}\n")
+    sys.stderr.flush()
+
+
 def active() -> bool:
     return _display.get() is not None
 

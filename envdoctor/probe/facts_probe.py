@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Optional
 from envdoctor.model.facts import Facts, Startup
 from envdoctor.model.target import Target
 from envdoctor.probe.facts_document import facts_from_document, parse_pth_errors
-from envdoctor.probe.frame import document_text, end_marker, last_section, parse_document
+from envdoctor.probe.frame import document_text, parse_document, split_last_section
 from envdoctor.probe.start import DEFAULT_TIMEOUT, StartedProbe, answer, start_probe
 
 
@@ -34,7 +34,8 @@ def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optiona
               on_document: Optional[Callable[[str, str], None]] = None) -> Facts:
     """The target's facts.  `notice` gets one line when the target keeps envdoctor waiting;
     `idle` is work to do while it does (idle_work.py); `on_document` gets the document's text
-    and the probe's stderr before any fact is made of them (a stored report may hold: replay/)."""
+    (without its dist_cache section) and the probe's stderr before any fact is made of them (a
+    stored report may hold: replay/)."""
     started = probe_for(target, timeout, started)
     nonce = started.nonce
     result = answer(started, notice, idle)
@@ -42,15 +43,16 @@ def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optiona
     if text is not None:
         from envdoctor.probe.dist_cache_file import has_news, store
 
-        if on_document is not None and not has_news(last_section(text, "dist_cache")):
+        facts_text, cache_news = split_last_section(text, "dist_cache")
+        if on_document is not None and not has_news(cache_news):
             # Nothing for the probe's cache: on_document may end the run before the document is parsed.
-            on_document(text, result.stderr)
+            on_document(facts_text, result.stderr)
             on_document = None
         document = parse_document(text)
         cache_section = document.pop("dist_cache", None)
         store(started.python, cache_section, document.get("distributions") or [])
         if on_document is not None:  # after the probe's cache is brought up to date
-            on_document(text, result.stderr)
+            on_document(facts_text, result.stderr)
         startup = Startup(ok=True, pth_errors=tuple(parse_pth_errors(result.stderr)))
         return facts_from_document(document, target, startup)
     # Imported only when no document came back: every ordinary run would pay for it.

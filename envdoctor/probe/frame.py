@@ -7,7 +7,7 @@ The target writes its JSON between two lines that carry a random nonce the host 
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from envdoctor.errors import ProbeError
 
@@ -35,16 +35,16 @@ def extract_document(stdout: str, nonce: str) -> Optional[Dict[str, Any]]:
     return None if text is None else parse_document(text)
 
 
-def last_section(text: str, key: str) -> Optional[Any]:
-    """The value of the document's last key, `key`, parsed alone (the rest of a large document is
-    not); None when the text does not end with it."""
+def split_last_section(text: str, key: str) -> Tuple[str, Optional[Any]]:
+    """(the document's text before its last key `key`, that key's value parsed alone: the rest of a
+    large document is not); (text, None) when the text does not end with it."""
     cut = text.rfind(f',"{key}":')
     if cut < 0:
-        return None
+        return text, None
     try:
-        return json.loads("{" + text[cut + 1 :]).get(key)
+        return text[:cut], json.loads("{" + text[cut + 1 :]).get(key)
     except (ValueError, AttributeError):
-        return None
+        return text, None
 
 
 def parse_document(text: str) -> Dict[str, Any]:

@@ -62,7 +62,6 @@ MARGIN_NS = 2_000_000_000
 KEPT_REPORTS = 64  # the newest stored reports kept (one per command line and environment)
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _TIMING = re.compile(r'"seconds":-?[0-9][0-9.eE+-]*')
-_DIST_CACHE = ',"dist_cache":'  # the document's last key (in_target/facts_entry.py)
 _VARYING_FROM = ',"import_system":'  # the first section that holds reprs or timings
 # envdoctor's own caches (vocabulary/cache_files.py; check_manifest.py's "plugins"): derived data,
 # left out of a proof.  Not their parent folder: ENVDOCTOR_CACHE_DIR may name a broad one
@@ -103,18 +102,16 @@ def request_key(options: dict) -> str:
 
 
 def document_digest(text: str, stderr: str) -> str:
-    """The probe's document without what changes from run to run and means nothing (see above).
+    """The probe's document (its text without the dist_cache section: probe/frame.split_last_section)
+    without what changes from run to run and means nothing (see above).
 
     Addresses and timings are looked for from the import_system section on (import_system,
     modules, legacy_code, stack, toolchain, network: where finders' reprs and the probe's timings
     are); the distributions before it, most of a large document, are taken as they are (one there
     would only make each run's digest its own: a report made again, never a wrong one)."""
-    cut = text.rfind(_DIST_CACHE)
-    body = text[:cut] if cut >= 0 else text
-    start = body.find(_VARYING_FROM)
-    start = 0 if start < 0 else start
-    digest = hashlib.sha256(body[:start].encode("utf-8", "surrogateescape"))
-    digest.update(_TIMING.sub('"seconds":0', _ADDRESS.sub(" at 0x", body[start:])).encode("utf-8", "surrogateescape"))
+    start = max(text.find(_VARYING_FROM), 0)
+    digest = hashlib.sha256(text[:start].encode("utf-8", "surrogateescape"))
+    digest.update(_TIMING.sub('"seconds":0', _ADDRESS.sub(" at 0x", text[start:])).encode("utf-8", "surrogateescape"))
     digest.update(b"\0" + stderr.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 

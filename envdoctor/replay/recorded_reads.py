@@ -112,8 +112,8 @@ def _not_noting(recording: Recording, function):
 
 
 def _noting_scandir(recording: Recording, function):
+    """os.scandir whose entries' stat() is noted (the folder itself is noted by its audit event)."""
     def noted(path="."):
-        recording.note(path)
         listing = function(path)
         if isinstance(path, int):
             return listing
@@ -215,7 +215,6 @@ def recording() -> Iterator[Recording]:
     replaced = [
         (os, "stat", _noting(noted, os.stat)),
         (os, "lstat", _noting(noted, os.lstat, follow=False)),
-        (os, "listdir", _noting(noted, os.listdir)),
         (os, "scandir", _noting_scandir(noted, os.scandir)),
         (os, "access", _noting(noted, os.access)),
         (os, "readlink", _noting(noted, os.readlink, follow=False)),
