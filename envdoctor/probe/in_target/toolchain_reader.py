@@ -11,7 +11,6 @@
 # environment look-ups.
 import os
 import re
-import shutil
 import sys
 import time
 
@@ -20,6 +19,14 @@ from .stack_facts import STACK_SUBPROCESS_TIMEOUT, _read
 GNU_LIMIT = re.compile(r"__GNUC__\s*>\s*(\d+)")
 CLANG_LIMIT = re.compile(r"__clang_major__\s*>=\s*(\d+)")
 UNSUPPORTED_FLAG = "-allow-unsupported-compiler"
+
+
+def _which(command):
+    """shutil.which, imported only here: shutil brings bz2, lzma and fnmatch (3.4 ms of every
+    probe's start), and only a target with something that builds kernels looks for a compiler."""
+    import shutil
+
+    return shutil.which(command)
 
 
 def triggers(modules, torch_build, options):
@@ -42,7 +49,7 @@ def find_cuda_home():
     for variable in ("CUDA_HOME", "CUDA_PATH"):
         if os.environ.get(variable):
             return os.environ[variable], variable
-    nvcc = shutil.which("nvcc")
+    nvcc = _which("nvcc")
     if nvcc:
         return os.path.dirname(os.path.dirname(nvcc)), "nvcc on PATH (%s)" % nvcc
     if os.path.exists("/usr/local/cuda"):
@@ -107,7 +114,7 @@ def start_host_compiler():
             break
     else:
         command, via = "gcc", "default"
-    result = {"command": command, "via": via, "path": shutil.which(command)}
+    result = {"command": command, "via": via, "path": _which(command)}
     if not result["path"]:
         result["error"] = "%s: not found on PATH" % command
         return result, None
@@ -199,7 +206,7 @@ def toolchain_facts(modules, torch_build, options):
             if nvcc is not None:
                 read_nvcc(nvcc, result)
             result["compiler"] = read_host_compiler(compiler, compiler_answer) if compiler_answer else compiler
-        result["ninja"] = shutil.which("ninja")
+        result["ninja"] = _which("ninja")
         beside = os.path.join(os.path.dirname(sys.executable), "ninja")
         if not result["ninja"] and os.path.exists(beside):
             result["ninja_beside_interpreter"] = beside
