@@ -10,8 +10,10 @@ ENVDOCTOR_CACHE_DIR, never in the target (tree_state proves the venv untouched).
 
 from __future__ import annotations
 
+import json
 import marshal
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -20,10 +22,12 @@ import pytest
 
 from envdoctor.probe.command import payload_argv
 from envdoctor.probe.dist_cache_file import dist_cache_path
-from envdoctor.probe.frame import extract_document
+from envdoctor.probe.frame import document_text, extract_document, split_last_section
 from envdoctor.probe.in_target.dist_cache import MARGIN_NS
+from envdoctor.replay import document_digest
 from tests.conftest import clean_env, require_python
 from tests.e2e import test_healthy_torch
+from tests.helpers.projects import install_flat_layout_editable
 from tests.helpers.venvs import tree_state
 from tests.helpers.wheels import build_wheel
 
@@ -213,3 +217,36 @@ def test_files_two_distributions_both_install_are_found_from_the_cache_too(run_e
     cold = warmed(run_envdoctor, venv, cached_env)
     assert {code for code, _ in pairs(cold, "INT")} == {"INT004"}
     assert without_elapsed(check(run_envdoctor, venv, cached_env)) == without_elapsed(cold)
+
+
+def probe_text(venv, env) -> str:
+    """The probe's document as text, without its dist_cache section: what replay digests."""
+    completed = subprocess.run(payload_argv(str(venv.python), "facts", "n2"), capture_output=True, text=True, env=env,
+                               cwd=str(venv.root))
+    return split_last_section(document_text(completed.stdout, "n2"), "dist_cache")[0]
+
+
+def test_a_document_served_from_the_cache_is_the_text_read_afresh(run_envdoctor, new_venv, tmp_path, cached_env,
+                                                                  monkeypatch):
+    """Served distributions skip compact() (in_target/distributions.py): their stored keys are in
+    order, and path_index is set in place.  The probe's marks still apply to them (an editable
+    install's source, two copies of one project in one folder), a sys.path entry put before
+    site-packages moves every path_index, and the document's text is still the one an empty
+    cache gives, which replay's digest compares byte for byte."""
+    venv = new_venv()
+    install_flat_layout_editable(venv, tmp_path / "workspace")
+    venv.install_files(build_wheel(tmp_path / "wheels", "twin", "1.0", {"twin.py": ""}))
+    shutil.copytree(venv.site_packages / "twin-1.0.dist-info", venv.site_packages / "twin-0.9.dist-info")
+    folder = tmp_path / "first"
+    folder.mkdir()
+    warmed(run_envdoctor, venv, cached_env)
+    for extra in ({}, {"PYTHONPATH": str(folder)}):
+        served = probe_text(venv, dict(cached_env, **extra))
+        with monkeypatch.context() as empty:  # this process names the probe's cache file
+            empty.setenv("ENVDOCTOR_CACHE_DIR", str(tmp_path / "empty-cache"))
+            fresh = probe_text(venv, dict(cached_env, **extra))
+        assert document_digest(served, "") == document_digest(fresh, ""), extra
+    document = json.loads(served + "}")
+    marked = {d["name"]: d for d in document["distributions"] if d["name"] in ("aiterx", "twin")}
+    assert marked["aiterx"]["editable_mode"] == "finder" and "record_hashes_match" in marked["twin"]
+    assert probe_cache_section(venv, cached_env)["reused"] == len(document["distributions"])

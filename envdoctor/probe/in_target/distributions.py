@@ -433,7 +433,7 @@ def distributions(path_entries, dircache, cache=None):
         for meta_dir, kind in folders:
             dist = cache.cached(meta_dir) if cache is not None else None
             if dist is not None:  # proven unchanged: its module files are not cached (None)
-                dist["path_index"] = entry["index"]
+                dist["path_index"] = entry["index"]  # a key it has: its place in the order holds
                 found.append(dist)
                 files_of[meta_dir] = None
                 continue
@@ -452,14 +452,17 @@ def distributions(path_entries, dircache, cache=None):
 _ALWAYS_SENT = frozenset(("name", "version", "metadata_path", "kind", "location", "path_index", "wheel_tags"))
 
 
-def compact(dists):
+def compact(dists, settled=()):
     """Leave out of each distribution the values that are the host's defaults (None, an empty
     list, the number 0): 1,000 distributions hold ~15,000 of them, which both sides would encode,
     decode and convert for nothing.  tests/unit/test_probe_document.py holds the rule to the
     Distribution record's defaults.  Each distribution's keys are then put in one order (sorted):
     one served from the probe's cache and one read afresh give the same text, which the host's
-    replay compares (envdoctor/replay/)."""
+    replay compares (envdoctor/replay/).  The metadata paths in `settled` are distributions
+    the cache served as it stored them, compact and sorted already (5 us each at 5,000)."""
     for dist in dists:
+        if dist["metadata_path"] in settled:
+            continue
         kept = sorted((k, v) for k, v in dist.items() if k in _ALWAYS_SENT or not (
             v is None or (type(v) is list and not v) or (type(v) is int and v == 0)))
         dist.clear()
@@ -482,11 +485,15 @@ def _editable_install(dist):
 
 def mark_editable_sources(path_entries, dists):
     """Each editable install's source folder and mode; the sys.path entries that are such a
-    source folder (or a folder inside it: src/ layouts) get provenance "editable-source"."""
+    source folder (or a folder inside it: src/ layouts) get provenance "editable-source".
+    The metadata paths of the distributions given a value (compact() re-sorts their keys)."""
     sources = []
+    marked = set()
     for dist in dists:
         source, mode = _editable_install(dist)
-        dist["editable_source"], dist["editable_mode"] = source, mode
+        if mode is not None:  # not an editable install: both stay at the host's default (None)
+            dist["editable_source"], dist["editable_mode"] = source, mode
+            marked.add(dist["metadata_path"])
         if source:
             sources.append(os.path.normcase(os.path.normpath(source)))
     for entry in path_entries:
@@ -494,6 +501,7 @@ def mark_editable_sources(path_entries, dists):
         if entry.get("origin") in ("pth", "cwd", "pythonpath", "unknown") and any(
                 key == source or key.startswith(source + os.sep) for source in sources):
             entry["provenance"] = "editable-source"
+    return marked
 
 
 def _module_files(dist, dircache):
@@ -566,14 +574,19 @@ def dpkg_metadata_owners(info_dir=DPKG_INFO):
 
 
 def mark_os_packages(dists):
-    """Set `os_package` on each distribution whose metadata folder a dpkg package installed."""
+    """Set `os_package` on each distribution whose metadata folder a dpkg package installed;
+    the metadata paths of those (compact() re-sorts their keys)."""
+    marked = set()
     if not any(dist["metadata_path"].startswith("/usr/") for dist in dists):
-        return
+        return marked
     owners = dpkg_metadata_owners()
     if not owners:
-        return
+        return marked
     for dist in dists:
         owner = owners.get(dist["metadata_path"])
         if owner is None and dist["metadata_path"].startswith("/usr/"):
             owner = owners.get(os.path.realpath(dist["metadata_path"]))
-        dist["os_package"] = owner
+        if owner is not None:  # else the host's default
+            dist["os_package"] = owner
+            marked.add(dist["metadata_path"])
+    return marked

@@ -46,10 +46,8 @@ def collect_facts(options):
     path_entries = sys_path_facts(cwd, site_dirs, user_site, pth)
     cache = DistCache(options["dist_cache"]) if options.get("dist_cache") else None
     dists, shared = distributions(path_entries, dircache, cache)
-    mark_editable_sources(path_entries, dists)
-    mark_os_packages(dists)
-    mark_record_hashes(dists)
-    compact(dists)
+    marked = mark_editable_sources(path_entries, dists) | mark_os_packages(dists) | mark_record_hashes(dists)
+    compact(dists, cache.settled - marked if cache is not None else ())
     names = set()
     for dist in dists:
         names.update(n.split(".")[0] for n in dist.get("top_level") or ())

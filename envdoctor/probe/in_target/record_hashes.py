@@ -59,13 +59,17 @@ def record_matches(dist):
 
 
 def mark_record_hashes(dists):
-    """Set `record_hashes_match` on every copy of a project installed more than once in one folder."""
+    """Set `record_hashes_match` on every copy of a project installed more than once in one
+    folder; the metadata paths of those (compact() re-sorts their keys)."""
     groups = {}
     for dist in dists:
         if dist.get("kind") == "dist-info" and dist.get("name"):
             key = (dist["location"], dist["name"].lower().replace("_", "-").replace(".", "-"))
             groups.setdefault(key, []).append(dist)
+    marked = set()
     for copies in groups.values():
         if len(copies) > 1:
             for dist in copies:
                 dist["record_hashes_match"] = record_matches(dist)
+                marked.add(dist["metadata_path"])
+    return marked
