@@ -351,8 +351,9 @@ def _metadata_folders(location):
         low = name.lower()
         if low.endswith((".dist-info", ".egg-info")):
             groups.setdefault(_normalized_name(low), []).append(name)
+    prefix = os.path.join(location, "")  # joined by +: os.path.join is 1.3 us a name
     return [
-        (os.path.join(location, name), "dist-info" if name.lower().endswith(".dist-info") else "egg-info")
+        (prefix + name, "dist-info" if name.lower().endswith(".dist-info") else "egg-info")
         for group in groups.values() for name in group
     ]
 
