@@ -157,6 +157,8 @@ def _stored_report(replay, early):
         return None
     from envdoctor import progress
 
+    if not replay.proof_holds():
+        return None  # something the stored report was made from changed: the run makes it anew
     progress.say("probe", f"waiting for {early.python} to report its facts")
     result = answer(early, progress.notice)
     text = None if result.timed_out else document_text(result.stdout, early.nonce)

@@ -138,6 +138,9 @@ def _report_file(request: str) -> str:
     return os.path.join(cache_folder("replay"), request[:40] + ".marshal")
 
 
+_UNREAD = object()
+
+
 class Replay:
     """One check run's side of replay: the lookup of the report stored for this command line and
     environment, the recording of what the host reads, and the storing of the report at the end.
@@ -152,6 +155,8 @@ class Replay:
         self.started_ns = time.time_ns()
         self.digest: Optional[str] = None  # the probe's document's, once looked up
         self.reads: Optional[Recording] = None
+        self._data: object = _UNREAD  # the stored report's file, read once (_stored_data)
+        self._proof_held: Optional[bool] = None  # its proof checked, once (proof_holds)
 
     def stored(self) -> bool:
         """Whether a report is stored for this command line and environment (for some state)."""
@@ -164,20 +169,29 @@ class Replay:
 
     def _lookup(self, digest: str) -> Optional[Tuple[str, int]]:
         self.digest = digest
-        data = read_marshal(self.path)
-        if (not isinstance(data, dict) or data.get("format") != REPLAY_FORMAT or data.get("key") != self.request_key
-                or data.get("digest") != digest):
+        data = self._stored_data()
+        if data is None or data["digest"] != digest or not self.proof_holds():
             return None
-        report, exit_code, proof = data.get("report"), data.get("exit_code"), data.get("proof")
-        if not (isinstance(report, str) and type(exit_code) is int and isinstance(proof, list)):
-            return None  # not a file this code wrote
-        try:
-            for path, follow, expected in proof:
-                if not isinstance(path, str) or stamp(path, follow) != expected:
-                    return None
-        except (TypeError, ValueError):
-            return None
-        return report, exit_code
+        return data["report"], data["exit_code"]
+
+    def _stored_data(self) -> Optional[dict]:
+        """The stored report's file for this key, read once; None when there is none this code wrote."""
+        if self._data is _UNREAD:
+            data = read_marshal(self.path)
+            valid = (isinstance(data, dict) and data.get("format") == REPLAY_FORMAT and data.get("key") == self.request_key
+                     and isinstance(data.get("digest"), str) and isinstance(data.get("report"), str)
+                     and type(data.get("exit_code")) is int and isinstance(data.get("proof"), list))
+            self._data = data if valid else None
+        return self._data
+
+    def proof_holds(self) -> bool:
+        """Whether every stamp of the stored report's proof is unchanged, decided once.  check_command
+        asks while the probe still runs (the stamps do not depend on its answer, and the host is idle
+        then: 5,000 stats at 5,000 distributions), so only the digest is left for after the answer."""
+        if self._proof_held is None:
+            data = self._stored_data()
+            self._proof_held = data is not None and _stamps_hold(data["proof"])
+        return self._proof_held
 
     @contextmanager
     def recording(self) -> Iterator[Recording]:
@@ -223,6 +237,16 @@ class Replay:
                 return None  # changed while the run read it, or could have: the next run stores
             proof.append((path, follow, found))
         return proof
+
+
+def _stamps_hold(proof: list) -> bool:
+    try:
+        for path, follow, expected in proof:
+            if not isinstance(path, str) or stamp(path, follow) != expected:
+                return False
+    except (TypeError, ValueError):
+        return False  # not a proof this code wrote
+    return True
 
 
 def _host_pth_files() -> List[str]:
