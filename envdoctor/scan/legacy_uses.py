@@ -20,8 +20,8 @@ runs only where the try failed), and anything in functions that import-time code
 calls.  `if` tests on the target (`sys.version_info`, `sys.platform`, ...) are stored
 encoded by summary.encode_condition and decided per target by conditions.reachable.
 
-A cheap byte-level prefilter (worth_parsing) keeps most files from being parsed at all: a file
-with none of its words cannot hold any of these uses.
+A cheap prefilter (worth_parsing) keeps most files from being parsed at all: a file without
+the words of any of these uses cannot hold one.
 """
 
 from __future__ import annotations
@@ -87,17 +87,44 @@ FROM_IMPORTS = _from_imports()
 _NOT_A_NAME = re.compile(rb"[^\w]+")
 
 
+# Every byte that cannot be part of an identifier becomes a space: the file's text then splits
+# into its words (`collections.Mapping` into `collections` and `Mapping`; a string's content too).
+_IDENTIFIER_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_TO_WORDS = bytes(byte if byte in _IDENTIFIER_BYTES else 0x20 for byte in range(256))
+ANCHOR_WORDS = frozenset(ANCHORS)
+
+
+# The words each test needs (`collections.Mapping`: collections and Mapping), split once here.
+_DOTTED_WORDS = tuple((frozenset(module[:-1].split(b".")), tuple((dotted, frozenset(dotted.split(b"."))) for dotted in names))
+                      for module, names in DOTTED_NAMES.items())
+_FROM_WORDS = tuple((start, frozenset(start.split()[1].split(b".")), names) for start, names in FROM_IMPORTS.items())
+# Every word a test looks for: a file's words are only kept where they are one of these.
+_WORDS_LOOKED_FOR = ANCHOR_WORDS.union(
+    (name for name, _ in SHORT_FORMS),
+    (word for module, names in _DOTTED_WORDS for word in module.union(*(needed for _, needed in names))),
+    (word for _, module, names in _FROM_WORDS for word in module | names))
+
+
 def worth_parsing(source: bytes) -> bool:
     """Whether the file may hold a use: a file this stops is never parsed, so it lets through
-    every file that may, and as few others as plain substring tests can (`in` is several times
-    faster than a regular expression of the same words, and parsing is what costs)."""
-    if any(anchor in source for anchor in ANCHORS):
+    every file that may, and as few others as it can cheaply.
+
+    Every use the summary holds names its module, name or hook as a whole word of the source
+    (`import imp`, `collections.Mapping`, `__import__("pkg_resources")`, `def find_module`),
+    so the file's words are read once and each test is a set lookup; the few files with the
+    words get the plain substring tests as well (`in` is several times faster than a regular
+    expression of the same words).  52 substring searches over every byte cost torch's 46 MB
+    of source 2 s; splitting it into words costs 0.7 s."""
+    words = _WORDS_LOOKED_FOR.intersection(source.translate(_TO_WORDS).split())
+    if not words.isdisjoint(ANCHOR_WORDS):
         return True
-    if any(name in source and any(form in source for form in forms) for name, forms in SHORT_FORMS):
+    if any(name in words and any(form in source for form in forms) for name, forms in SHORT_FORMS):
         return True
-    if any(module in source and any(dotted in source for dotted in names) for module, names in DOTTED_NAMES.items()):
+    if any(words.issuperset(module) and any(words.issuperset(needed) and dotted in source for dotted, needed in names)
+           for module, names in _DOTTED_WORDS):
         return True
-    return any(start in source and _imports_one_of(source, start, names) for start, names in FROM_IMPORTS.items())
+    return any(words.issuperset(module) and not names.isdisjoint(words) and _imports_one_of(source, start, names)
+               for start, module, names in _FROM_WORDS)
 
 
 def _imports_one_of(source: bytes, start: bytes, names: frozenset) -> bool:

@@ -6,8 +6,13 @@ setuptools' VendorImporter.install(), guarded fallbacks); near-misses beside eac
 
 from __future__ import annotations
 
+import sysconfig
 import textwrap
+from pathlib import Path
 
+import pytest
+
+from envdoctor.scan import legacy_uses
 from envdoctor.scan.conditions import TargetTraits, reachable
 from envdoctor.scan.legacy_uses import summarize_legacy
 
@@ -110,3 +115,46 @@ def test_insertion_by_a_method_that_module_level_code_calls():
 def test_files_without_any_of_the_words_are_not_parsed():
     assert summary("def f(:\n")["error"] is None  # a syntax error the prefilter never lets ast see
     assert summary("import imp\ndef f(:\n")["error"] == "SyntaxError"
+
+
+def _substring_prefilter(source: bytes) -> bool:
+    """The prefilter before it read the file's words: plain substring tests over every byte (the
+    reference the word prefilter is held to)."""
+    if any(anchor in source for anchor in legacy_uses.ANCHORS):
+        return True
+    if any(name in source and any(form in source for form in forms) for name, forms in legacy_uses.SHORT_FORMS):
+        return True
+    if any(module in source and any(dotted in source for dotted in names)
+           for module, names in legacy_uses.DOTTED_NAMES.items()):
+        return True
+    return any(start in source and legacy_uses._imports_one_of(source, start, names)
+               for start, names in legacy_uses.FROM_IMPORTS.items())
+
+
+def _uses(summary: dict) -> list:
+    return [summary[kind] for kind in ("imports", "attributes", "classes", "insertions") if summary[kind]]
+
+
+@pytest.mark.slow  # ~6 s: reads and filters every file of the standard library
+def test_the_word_prefilter_lets_through_every_file_with_a_use(monkeypatch):
+    """Over real code (this Python's standard library and envdoctor's own site-packages, setuptools'
+    vendored `_distutils` and pkg_resources included): a file the substring prefilter passed and the
+    word prefilter stops holds no use when it is parsed anyway, and it stops some (it is tighter)."""
+    folders = {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"]}
+    sources = [path.read_bytes() for folder in folders for path in Path(folder).rglob("*.py")
+               if "site-packages" not in path.relative_to(folder).parts[:1] and path.is_file()]
+    assert len(sources) > 1000
+    stopped = [source for source in sources if _substring_prefilter(source) and not legacy_uses.worth_parsing(source)]
+    assert stopped
+    assert not any(legacy_uses.worth_parsing(source) and not _substring_prefilter(source) for source in sources)
+    monkeypatch.setattr(legacy_uses, "worth_parsing", lambda source: True)
+    assert [_uses(summarize_legacy(source)) for source in stopped] == [[] for _ in stopped]
+
+
+def test_the_word_prefilter_reads_names_as_whole_words():
+    assert summary("from setuptools._distutils import core\ndef f(:\n")["error"] is None  # not distutils
+    assert summary("from distutils import core\ndef f(:\n")["error"] == "SyntaxError"
+    assert summary("import typing\nx: typing.Mapping\ndef f(:\n")["error"] is None  # Mapping, not collections'
+    assert summary("import collections\nx = collections.Mapping\ndef f(:\n")["error"] == "SyntaxError"
+    assert summary("x = __import__('pkg_resources')\ndef f(:\n")["error"] == "SyntaxError"
+    assert summary("from collections import (\n    Mapping,\n)\ndef f(:\n")["error"] == "SyntaxError"
