@@ -83,10 +83,11 @@ def read_elf(path: str) -> ElfObject:
 
 
 def _elf_object(path: str, elf) -> ElfObject:
-    tags = _dynamic_tags(elf)
-    needs, need_versions = _version_needs(elf)
-    definitions, defined_versions = _version_definitions(elf)
-    undefined, exports = _symbols(elf, need_versions, defined_versions)
+    sections = _sections(elf)
+    tags = _dynamic_tags(sections)
+    needs, need_versions = _version_needs(sections)
+    definitions, defined_versions = _version_definitions(sections)
+    undefined, exports = _symbols(elf, sections, need_versions, defined_versions)
     return ElfObject(
         path=path, elf_class=elf.elfclass, machine=elf["e_machine"],
         soname=(tags.get("DT_SONAME") or [None])[0], needed=tuple(tags.get("DT_NEEDED", ())),
@@ -96,8 +97,15 @@ def _elf_object(path: str, elf) -> ElfObject:
     )
 
 
-def _dynamic_tags(elf) -> Dict[str, list]:
-    section = elf.get_section_by_name(".dynamic")
+def _sections(elf) -> list:
+    """The file's sections, made once: pyelftools makes a section anew on every pass over them,
+    and making the GNU hash section parses its whole table (333,000 reads for torch's libraries,
+    on each of the five passes this module made before)."""
+    return list(elf.iter_sections())
+
+
+def _dynamic_tags(sections) -> Dict[str, list]:
+    section = next((s for s in sections if s.name == ".dynamic"), None)
     tags: Dict[str, list] = {}
     if section is None:
         return tags
@@ -113,10 +121,10 @@ def _split_path(values) -> Tuple[str, ...]:
     return tuple(part for value in values or () for part in value.split(":") if part)
 
 
-def _version_needs(elf):
+def _version_needs(sections):
     """((soname, version) pairs required, not weak), {versym index: (version, soname)}."""
     needs, by_index = [], {}
-    for section in elf.iter_sections():
+    for section in sections:
         if section["sh_type"] != "SHT_GNU_verneed":
             continue
         for need, auxiliaries in section.iter_versions():
@@ -127,10 +135,10 @@ def _version_needs(elf):
     return tuple(needs), by_index
 
 
-def _version_definitions(elf):
+def _version_definitions(sections):
     """(the version names defined, the file's own base name left out), {versym index: name}."""
     names, by_index = set(), {}
-    for section in elf.iter_sections():
+    for section in sections:
         if section["sh_type"] != "SHT_GNU_verdef":
             continue
         for definition, auxiliaries in section.iter_versions():
@@ -141,12 +149,12 @@ def _version_definitions(elf):
     return frozenset(names), by_index
 
 
-def _symbols(elf, need_versions, defined_versions):
-    table = next((s for s in elf.iter_sections() if s["sh_type"] == "SHT_DYNSYM"), None)
+def _symbols(elf, sections, need_versions, defined_versions):
+    table = next((s for s in sections if s["sh_type"] == "SHT_DYNSYM"), None)
     if table is None:
         return (), {}
-    strings = elf.get_section(table["sh_link"]).data()
-    versym = next((s for s in elf.iter_sections() if s["sh_type"] == "SHT_GNU_versym"), None)
+    strings = sections[table["sh_link"]].data()
+    versym = next((s for s in sections if s["sh_type"] == "SHT_GNU_versym"), None)
     order = "<" if elf.little_endian else ">"
     indexes = [row[0] for row in struct.iter_unpack(order + "H", versym.data())] if versym is not None else None
     layout = order + ("IBBHQQ" if elf.elfclass == 64 else "IIIBBH")
