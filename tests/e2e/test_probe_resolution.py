@@ -106,3 +106,27 @@ def test_a_foreign_meta_path_finder_falls_back_to_find_spec(new_venv, tmp_path):
     fast = probe_modules(venv.python, tmp_path, exact=False)
     assert fast == probe_modules(venv.python, tmp_path, exact=True)  # resolved_by included: find_spec for all
     assert fast["realpkg"]["found"] and fast["realpkg"]["origin"] is None  # the finder's answer, not the folder's
+
+
+def test_a_path_hook_with_loaders_of_its_own_falls_back_to_find_spec(new_venv, tmp_path):
+    """A .pth line may put a FileFinder with an extra loader suffix first on sys.path_hooks (the
+    finders are still plain FileFinders): the listing index knows only the interpreter's own
+    suffixes, so every answer must be find_spec's, which finds the module of that suffix."""
+    venv = new_venv()
+    hook = (
+        "import sys, importlib.machinery as m\n"
+        "loaders = [(m.SourceFileLoader, ['.pyalt'] + m.SOURCE_SUFFIXES), (m.SourcelessFileLoader, m.BYTECODE_SUFFIXES),"
+        " (m.ExtensionFileLoader, m.EXTENSION_SUFFIXES)]\n"
+        "sys.path_hooks.insert(0, m.FileFinder.path_hook(*loaders))\n"
+        "sys.path_importer_cache.clear()\n"
+    )
+    (venv.site_packages / "alt_hook.py").write_text(hook)
+    (venv.site_packages / "alt_hook.pth").write_text("import alt_hook\n")
+    wheels = tmp_path / "wheels"
+    venv.install_files(build_wheel(wheels, "altmod", "1.0", {"altmod.pyalt": "VALUE = 1\n",
+                                                            "altmod-1.0.dist-info/top_level.txt": "altmod\n"}),
+                       extra=["--no-deps"])
+
+    fast = probe_modules(venv.python, tmp_path, exact=False)
+    assert fast == probe_modules(venv.python, tmp_path, exact=True)  # resolved_by included: find_spec for all
+    assert fast["altmod"]["found"] and fast["altmod"]["origin"].endswith("altmod.pyalt")

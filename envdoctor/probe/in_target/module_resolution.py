@@ -137,6 +137,8 @@ class PlainPathResolver(object):
             elif loaders != self.loaders:
                 return
             entries.append(entry)
+        if self.loaders and any(suffix not in module_suffixes() for suffix, _ in self.loaders):
+            return  # a FileFinder hook with loaders of its own: the listing index does not know their suffixes
         self.entries = entries
         self.usable = set(entry["index"] for entry in entries)
 
