@@ -156,7 +156,7 @@ class Replay:
         self.digest: Optional[str] = None  # the probe's document's, once looked up
         self.reads: Optional[Recording] = None
         self._data: object = _UNREAD  # the stored report's file, read once (_stored_data)
-        self._proof_held: Optional[bool] = None  # its proof checked, once (proof_holds)
+        self._proof_held: Optional[bool] = None  # its proof checked before the answer (proof_holds)
 
     def stored(self) -> bool:
         """Whether a report is stored for this command line and environment (for some state)."""
@@ -170,7 +170,12 @@ class Replay:
     def _lookup(self, digest: str) -> Optional[Tuple[str, int]]:
         self.digest = digest
         data = self._stored_data()
-        if data is None or data["digest"] != digest or not self.proof_holds():
+        if data is None or data["digest"] != digest or self._proof_held is False:
+            return None
+        # Stamped again, after the answer, whatever an earlier check found: the probe ran the
+        # target's start-up code (its .pth lines, sitecustomize), which may have changed a file
+        # the report was made from while the probe ran.
+        if not _stamps_hold(data["proof"]):
             return None
         return data["report"], data["exit_code"]
 
@@ -185,9 +190,11 @@ class Replay:
         return self._data
 
     def proof_holds(self) -> bool:
-        """Whether every stamp of the stored report's proof is unchanged, decided once.  check_command
-        asks while the probe still runs (the stamps do not depend on its answer, and the host is idle
-        then: 5,000 stats at 5,000 distributions), so only the digest is left for after the answer."""
+        """Whether every stamp of the stored report's proof is unchanged now, decided once.
+        check_command asks while the probe still runs (the host is idle then): a proof that no
+        longer holds ends the lookup without waiting for the answer, and the run makes its report
+        with the probe's wait for its idle work.  A proof that holds is stamped again after the
+        answer (_lookup)."""
         if self._proof_held is None:
             data = self._stored_data()
             self._proof_held = data is not None and _stamps_hold(data["proof"])

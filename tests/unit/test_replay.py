@@ -237,6 +237,29 @@ def test_a_sound_proof_is_stored_and_holds_until_a_path_of_it_changes(cache, tmp
     assert replay.Replay({"fmt": "json"})._lookup("d" * 64) is None
 
 
+def test_a_path_changed_while_the_probe_runs_is_seen_after_its_answer(cache, tmp_path):
+    """check_command checks the proof before the probe answers (proof_holds); the probe then runs
+    the target's start-up code, which may change a file the report was made from: the lookup
+    after the answer stamps the proof again.  A proof that failed early stays failed."""
+    read = tmp_path / "read.txt"
+    read.write_text("old")
+    os.utime(read, ns=(1, 1))
+    run = replay.Replay({"fmt": "json"})
+    run.started_ns += 10 * replay.MARGIN_NS
+    with run.recording():
+        read.read_text()
+    run.digest = "d" * 64
+    run.store("report", 1)
+    failed_early = replay.Replay({"fmt": "json"})
+    failed_early._proof_held = False  # what proof_holds() found before the answer
+    assert failed_early._lookup("d" * 64) is None
+    assert replay.Replay({"fmt": "json"})._lookup("d" * 64) == ("report", 1)  # the file is unchanged
+    early = replay.Replay({"fmt": "json"})
+    assert early.proof_holds()
+    read.write_text("changed by a .pth line while the probe ran")
+    assert early._lookup("d" * 64) is None
+
+
 def test_a_path_changed_during_the_run_stores_nothing(cache, tmp_path):
     fresh = tmp_path / "fresh.txt"
     run = replay.Replay({"fmt": "json"})
