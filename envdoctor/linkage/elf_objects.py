@@ -78,7 +78,7 @@ def read_elf(path: str) -> ElfObject:
         with open(path, "rb") as handle:
             elf = ELFFile(handle)
             return _elf_object(path, elf)
-    except (OSError, ELFError, struct.error, ValueError) as exc:
+    except (OSError, ELFError, struct.error, ValueError, IndexError) as exc:  # IndexError: a link to no section
         raise NotElf(f"{path}: {exc}") from None
 
 
@@ -105,7 +105,8 @@ def _sections(elf) -> list:
 
 
 def _dynamic_tags(sections) -> Dict[str, list]:
-    section = next((s for s in sections if s.name == ".dynamic"), None)
+    # The last section of that name, as pyelftools' get_section_by_name answers (its name map).
+    section = next((s for s in reversed(sections) if s.name == ".dynamic"), None)
     tags: Dict[str, list] = {}
     if section is None:
         return tags
