@@ -52,13 +52,16 @@ def _anchors() -> Tuple[bytes, ...]:
 
 
 def _short_forms() -> Tuple[Tuple[bytes, Tuple[bytes, ...]], ...]:
-    """(short name, its import forms): `import imp`, `from imp import`, `import os, imp`; not
-    `import importlib`.  The forms are only looked for in a file that holds the name at all:
-    one search instead of thirteen for most files (the prefilter reads every installed file)."""
+    """(short name, its import forms): `import imp`, `from imp import`, `import os, imp`,
+    `import os,imp`, `import os, imp as i`; not `import importlib`.  The forms are only looked
+    for in a file that holds the name as a word: most files are stopped before any of them."""
     forms = []
     for module in _SHORT_MODULES:
         spelled = [f"import {module}{end}" for end in (" ", "\n", "\r", ",", ";", ".")]
-        spelled += [f"from {module} ", f"from {module}.", f", {module}\n", f", {module},"]
+        spelled += [f"from {module} ", f"from {module}."]
+        # After a comma: the end of the statement, another name, or `as`; not a bare space
+        # (`for i, chunk in ...` is everywhere).
+        spelled += [f"{comma}{module}{end}" for comma in (", ", ",") for end in ("\n", "\r", ",", ";", " as ")]
         forms.append((module.encode(), tuple(form.encode() for form in spelled)))
     return tuple(forms)
 
@@ -132,11 +135,20 @@ def _imports_one_of(source: bytes, start: bytes, names: frozenset) -> bool:
     index = source.find(start)
     while index != -1:
         rest = source[index + len(start): index + len(start) + 4096].lstrip(b" \t")
-        stop = rest.find(b")") if rest.startswith(b"(") else rest.find(b"\n")
+        stop = rest.find(b")") if rest.startswith(b"(") else _line_end(rest)
         if names.intersection(_NOT_A_NAME.split(rest[: stop if stop != -1 else len(rest)])):
             return True
         index = source.find(start, index + 1)
     return False
+
+
+def _line_end(text: bytes) -> int:
+    """Where the logical line that `text` starts ends: its first newline not escaped by a
+    backslash (`from collections import \\` continues on the next line); -1 when none."""
+    stop = text.find(b"\n")
+    while stop > 0 and text[:stop].rstrip(b"\r").endswith(b"\\"):
+        stop = text.find(b"\n", stop + 1)
+    return stop
 
 
 _GUARDS = {"ImportError", "ModuleNotFoundError", "AttributeError", "Exception", "BaseException"}

@@ -158,3 +158,15 @@ def test_the_word_prefilter_reads_names_as_whole_words():
     assert summary("import collections\nx = collections.Mapping\ndef f(:\n")["error"] == "SyntaxError"
     assert summary("x = __import__('pkg_resources')\ndef f(:\n")["error"] == "SyntaxError"
     assert summary("from collections import (\n    Mapping,\n)\ndef f(:\n")["error"] == "SyntaxError"
+
+
+def test_spellings_the_substring_prefilter_stopped_are_found():
+    """`import os,imp`, `import os, imp as i` and a `from ... import \\` continued on the next line:
+    the summary holds each use, and the prefilter no longer stops these files before ast sees them."""
+    assert imported("import os,imp\n") == [(1, "imp", None)]
+    assert imported("import os, imp as i\n") == [(1, "imp", None)]
+    assert imported("from collections import \\\n    Mapping\n") == [(1, "collections", ["Mapping"])]
+    assert imported("from collections import \\\r\n    Mapping\r\n") == [(1, "collections", ["Mapping"])]
+    # Near-misses: a loop variable after a comma, and a continued import of names still in place.
+    assert imported("for i, imp in pairs:\n    pass\n") == []
+    assert imported("from collections import \\\n    OrderedDict\n") == []
