@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -22,10 +23,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from envdoctor.probe.gpu_runtime_probes import free_port
 from tests.conftest import clean_env
 
 TAG = "ENVDOCTOR_TEST_RAY_NODE"
+
+
+def distinct_free_ports(count: int) -> list:
+    """`count` free ports, all different: each socket stays bound until every port is chosen."""
+    sockets = []
+    try:
+        for _ in range(count):
+            probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sockets.append(probe)
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in sockets]
+    finally:
+        for probe in sockets:
+            probe.close()
 NODE_PORTS = ("--node-manager-port", "--object-manager-port", "--dashboard-agent-listen-port",
               "--dashboard-agent-grpc-port", "--metrics-export-port", "--runtime-env-agent-port")
 OBJECT_STORE_BYTES = 80 * 1024 * 1024  # Ray's floor is 75 MiB
@@ -78,16 +92,19 @@ class RayCluster:
                    f"--object-store-memory={OBJECT_STORE_BYTES}", "--disable-usage-stats",
                    f"--min-worker-port={self.worker_port}", f"--max-worker-port={self.worker_port + 199}"]
         self.worker_port += 200
-        command += [f"{option}={free_port()}" for option in NODE_PORTS]
-        if head:
-            port = free_port()
-            command += ["--head", f"--port={port}", "--include-dashboard=false", f"--temp-dir={self.temp_dir}"]
-            self.address = f"127.0.0.1:{port}"
-        else:
-            command += [f"--address={self.address}"]
         environment = clean_env(**{TAG: tag, "RAY_USAGE_STATS_ENABLED": "0", **SLOW_MACHINE}, **(env or {}))
         for _ in range(START_ATTEMPTS):
-            done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=180,
+            # Ports chosen anew on each attempt, and distinct: two free_port() calls in a row may
+            # get the same port back from the kernel, which `ray start` refuses ("is used by other
+            # components"), and a retry with the same command would be refused the same way.
+            ports = distinct_free_ports(len(NODE_PORTS) + 1)
+            attempt = command + [f"{option}={port}" for option, port in zip(NODE_PORTS, ports)]
+            if head:
+                attempt += ["--head", f"--port={ports[-1]}", "--include-dashboard=false", f"--temp-dir={self.temp_dir}"]
+                self.address = f"127.0.0.1:{ports[-1]}"
+            else:
+                attempt += [f"--address={self.address}"]
+            done = subprocess.run(attempt, capture_output=True, text=True, env=environment, timeout=180,
                                   stdin=subprocess.DEVNULL)
             if done.returncode == 0:
                 return
