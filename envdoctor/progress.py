@@ -19,6 +19,7 @@ layer may call it.
 
 from __future__ import annotations
 
+import sys
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -69,8 +70,6 @@ def done() -> None:
 
 def notice(text: str) -> None:
     """A line on stderr while the user waits on the target (stdout belongs to the report)."""
-    import sys
-
     done()
     sys.stderr.write(f"envdoctor: {text}\n")
     sys.stderr.flush()

@@ -20,10 +20,8 @@ if TYPE_CHECKING:
 
 from envdoctor.vocabulary.cache_files import cache_folder, read_marshal, write_marshal
 
-# The facts the probe sets after reading the distributions, from outside them: never stored
-# (the probe sets them again on every run).
 # The values the probe sets after reading a distribution (its marks), from the whole environment:
-# set again on every run.  path_index is stored (its value is set again too), so that a served
+# never stored, set again on every run.  path_index is stored (its value is set again too), so that a served
 # distribution's keys keep the order compact() gave them (in_target/distributions.py).
 NOT_CACHED = ("os_package", "editable_source", "editable_mode", "record_hashes_match")
 

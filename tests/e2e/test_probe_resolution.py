@@ -86,6 +86,19 @@ def test_listing_resolution_agrees_with_find_spec(minor, new_venv, tmp_path):
     assert fast["gone"]["found"] is False
 
 
+def run_at_start_up(venv, module: str, source: str) -> None:
+    """`module` in site-packages, imported by a .pth line of its own: code every start runs."""
+    (venv.site_packages / f"{module}.py").write_text(source)
+    (venv.site_packages / f"{module}.pth").write_text(f"import {module}\n")
+
+
+def answered_by_find_spec(venv, cwd) -> dict:
+    """The probe's modules, after checking that it gave find_spec's answers (resolved_by included)."""
+    fast = probe_modules(venv.python, cwd, exact=False)
+    assert fast == probe_modules(venv.python, cwd, exact=True)
+    return fast
+
+
 def test_a_foreign_meta_path_finder_falls_back_to_find_spec(new_venv, tmp_path):
     """A finder installed by a .pth line may answer any name: every answer must be find_spec's."""
     venv = new_venv()
@@ -100,11 +113,9 @@ def test_a_foreign_meta_path_finder_falls_back_to_find_spec(new_venv, tmp_path):
         "            return importlib.machinery.ModuleSpec(name, None, origin='redirected')\n"
         "sys.meta_path.insert(0, Redirect)\n"
     )
-    (venv.site_packages / "redirect_finder.py").write_text(finder)
-    (venv.site_packages / "redirect.pth").write_text("import redirect_finder\n")
+    run_at_start_up(venv, "redirect_finder", finder)
 
-    fast = probe_modules(venv.python, tmp_path, exact=False)
-    assert fast == probe_modules(venv.python, tmp_path, exact=True)  # resolved_by included: find_spec for all
+    fast = answered_by_find_spec(venv, tmp_path)
     assert fast["realpkg"]["found"] and fast["realpkg"]["origin"] is None  # the finder's answer, not the folder's
 
 
@@ -120,13 +131,11 @@ def test_a_path_hook_with_loaders_of_its_own_falls_back_to_find_spec(new_venv, t
         "sys.path_hooks.insert(0, m.FileFinder.path_hook(*loaders))\n"
         "sys.path_importer_cache.clear()\n"
     )
-    (venv.site_packages / "alt_hook.py").write_text(hook)
-    (venv.site_packages / "alt_hook.pth").write_text("import alt_hook\n")
+    run_at_start_up(venv, "alt_hook", hook)
     wheels = tmp_path / "wheels"
     venv.install_files(build_wheel(wheels, "altmod", "1.0", {"altmod.pyalt": "VALUE = 1\n",
                                                             "altmod-1.0.dist-info/top_level.txt": "altmod\n"}),
                        extra=["--no-deps"])
 
-    fast = probe_modules(venv.python, tmp_path, exact=False)
-    assert fast == probe_modules(venv.python, tmp_path, exact=True)  # resolved_by included: find_spec for all
+    fast = answered_by_find_spec(venv, tmp_path)
     assert fast["altmod"]["found"] and fast["altmod"]["origin"].endswith("altmod.pyalt")

@@ -26,6 +26,9 @@ from .filesystem import Watch, watching
 from .module_names import module_suffixes
 
 MARGIN_NS = 2 * 10 ** 9
+# A POSIX path is absolute when it starts with "/" (what posixpath.isabs tests): stamps() tests
+# it so, elsewhere it asks os.path.isabs.
+_POSIX = os.sep == "/" and os.altsep is None
 
 
 def stamps(base, paths, seen=None):
@@ -36,13 +39,11 @@ def stamps(base, paths, seen=None):
     this run: the folders that distributions share (site-packages, bin) are stat'ed once."""
     lines = []
     newest = 0
-    # os.path.join(base, path), made by hand: join and isabs cost 2 us of the ~6 us a path
-    # costs here.  A POSIX path is absolute when it starts with "/" (what posixpath.isabs tests).
+    # os.path.join(base, path), made by hand: join and isabs cost 2 us of the ~6 us a path costs here.
     prefix = os.path.join(base, "")
-    posix = os.sep == "/" and os.altsep is None
     stat = os.stat
     for path in paths:
-        full = path if (path[:1] == "/" if posix else os.path.isabs(path)) else prefix + path
+        full = path if (path[:1] == "/" if _POSIX else os.path.isabs(path)) else prefix + path
         line = seen.get(full) if seen is not None else None
         if line is None:
             try:
