@@ -149,7 +149,7 @@ def _stored_report(replay, early):
     """The report stored for this command line, when launch.py's probe (`early`) answers with the
     document it was made from and its proof holds: looked up before anything else is done (no
     settings, no check modules); else None, and the run goes on with that probe's answer."""
-    from envdoctor.probe.dist_cache_file import has_news
+    from envdoctor.probe.dist_cache_file import ProbeStamps, has_news
     from envdoctor.probe.frame import document_text, split_last_section
     from envdoctor.probe.start import answer
 
@@ -167,7 +167,7 @@ def _stored_report(replay, early):
     facts_text, cache_news = split_last_section(text, "dist_cache")
     if has_news(cache_news):
         return None  # the probe's cache must be brought up to date first: the run does it
-    return replay.lookup(facts_text, result.stderr)
+    return replay.lookup(facts_text, result.stderr, ProbeStamps(early.python, cache_news))
 
 
 def replayed_directly(values: dict, early) -> Optional[int]:

@@ -168,7 +168,7 @@ def resolve(python: Optional[str], cwd: Optional[str]):
 
 def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: ProgressScope = quiet_scope,
                native: bool = False, numpy: bool = True, idle_modules: Sequence[str] = (),
-               on_document: Optional[Callable[[str, str], None]] = None) -> Facts:
+               on_document: Optional[Callable[..., None]] = None) -> Facts:
     """The target's facts: the probe, the NumPy builds of its extension modules (scan/numpy_builds.py,
     with `numpy`: `check` asks for them only when a selected check reads them), then the import
     scan (with a scan request), the native linkage of the stack's extensions (with `native`), then
@@ -218,7 +218,7 @@ def live_facts(target, timeout: float, scan=None, deep: bool = False, scope: Pro
 
 def facts_for(python: Optional[str], cwd: Optional[str], timeout: float, scan=None, deep: bool = False,
               scope: ProgressScope = quiet_scope, native: bool = False, numpy: bool = True,
-              idle_modules: Sequence[str] = (), on_document: Optional[Callable[[str, str], None]] = None) -> Facts:
+              idle_modules: Sequence[str] = (), on_document: Optional[Callable[..., None]] = None) -> Facts:
     return live_facts(resolve(python, cwd), timeout, scan, deep, scope, native, numpy, idle_modules, on_document)
 
 
@@ -249,7 +249,7 @@ def snapshot_mask():
 
 
 def checked(request: Request, scope: ProgressScope = quiet_scope,
-            on_document: Optional[Callable[[str, str], None]] = None) -> Outcome:
+            on_document: Optional[Callable[..., None]] = None) -> Outcome:
     """Settings, selection, facts, the run, severity overrides and the baseline: what check and report
     share.  `on_document`: see live_facts."""
     started = time.perf_counter()

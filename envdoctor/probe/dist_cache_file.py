@@ -16,7 +16,7 @@ import zlib
 # probe/command.py imports this module before launch.py starts the probe: no typing at run time.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterator, List, Optional, Tuple
+    from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple
 
 from envdoctor.vocabulary.cache_files import cache_folder, read_marshal, write_marshal
 
@@ -24,6 +24,53 @@ from envdoctor.vocabulary.cache_files import cache_folder, read_marshal, write_m
 # never stored, set again on every run.  path_index is stored (its value is set again too), so that a served
 # distribution's keys keep the order compact() gave them (in_target/distributions.py).
 NOT_CACHED = ("os_package", "editable_source", "editable_mode", "record_hashes_match")
+
+
+class ProbeStamps:
+    """The stamps one probe run held to be true: the digest its `dist_cache` section gives
+    (in_target/dist_cache.py), and the cache file that lists their paths.  The stored report
+    (replay/) keys on the digest and leaves those paths out of its own proof: the probe stamped
+    them after the target's start-up code ran, and stamps them again on every run."""
+
+    __slots__ = ("python", "digest")
+
+    def __init__(self, python: str, section: Optional[Dict[str, Any]]) -> None:
+        self.python = python
+        digest = section.get("stamps_digest") if isinstance(section, dict) else None
+        self.digest = digest if isinstance(digest, str) else None
+
+    def paths(self) -> FrozenSet[str]:
+        """The paths the cache file lists, when it holds exactly what the probe stamped (the same
+        digest: another run may have written it since); else none.  A path the probe could not
+        stat is left out: its stamp ("-") is coarser than the host's (which error)."""
+        if self.digest is None:
+            return frozenset()
+        data = read_marshal(dist_cache_path(self.python))
+        entries = data.get("entries") if isinstance(data, dict) else None
+        try:
+            if not isinstance(entries, dict) or stamps_digest(
+                    (meta_dir, entry[0], entry[1]) for meta_dir, entry in entries.items()) != self.digest:
+                return frozenset()
+            found = set()
+            for meta_dir, entry in entries.items():
+                prefix = os.path.join(os.path.dirname(meta_dir), "")
+                for path, line in zip(entry[0].split("\0"), entry[1].split("\n")):
+                    if line != "-":
+                        found.add(path if os.path.isabs(path) else prefix + path)
+        except (TypeError, ValueError, IndexError, AttributeError):  # not a file this code wrote
+            return frozenset()
+        return frozenset(found)
+
+
+def stamps_digest(proven: Iterable[Tuple[str, str, str]]) -> str:
+    """The digest of (metadata folder, paths, stamp text) triples that in_target/dist_cache.py's
+    stamps_digest gives: the same bytes, the same order."""
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=20)
+    for meta_dir, paths, text in sorted(proven):
+        digest.update(f"{meta_dir}\1{paths}\1{text}\2".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
 
 
 def dist_cache_path(python: str) -> str:

@@ -31,28 +31,28 @@ def probe_for(target: Target, timeout: float, started: Optional[StartedProbe] = 
 
 def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optional[StartedProbe] = None,
               notice: Optional[Callable[[str], None]] = None, idle: Optional[Iterator[None]] = None,
-              on_document: Optional[Callable[[str, str], None]] = None) -> Facts:
+              on_document: Optional[Callable[..., None]] = None) -> Facts:
     """The target's facts.  `notice` gets one line when the target keeps envdoctor waiting;
     `idle` is work to do while it does (idle_work.py); `on_document` gets the document's text
-    (without its dist_cache section) and the probe's stderr before any fact is made of them (a
-    stored report may hold: replay/)."""
+    (without its dist_cache section), the probe's stderr and the stamps it held true
+    (dist_cache_file.ProbeStamps) before any fact is made of them (a stored report may hold: replay/)."""
     started = probe_for(target, timeout, started)
     nonce = started.nonce
     result = answer(started, notice, idle)
     text = None if result.timed_out else document_text(result.stdout, nonce)
     if text is not None:
-        from envdoctor.probe.dist_cache_file import has_news, store
+        from envdoctor.probe.dist_cache_file import ProbeStamps, has_news, store
 
         facts_text, cache_news = split_last_section(text, "dist_cache")
         if on_document is not None and not has_news(cache_news):
             # Nothing for the probe's cache: on_document may end the run before the document is parsed.
-            on_document(facts_text, result.stderr)
+            on_document(facts_text, result.stderr, ProbeStamps(started.python, cache_news))
             on_document = None
         document = parse_document(text)
         cache_section = document.pop("dist_cache", None)
         store(started.python, cache_section, document.get("distributions") or [])
         if on_document is not None:  # after the probe's cache is brought up to date
-            on_document(facts_text, result.stderr)
+            on_document(facts_text, result.stderr, ProbeStamps(started.python, cache_news))
         startup = Startup(ok=True, pth_errors=tuple(parse_pth_errors(result.stderr)))
         return facts_from_document(document, target, startup)
     # Imported only when no document came back: every ordinary run would pay for it.

@@ -12,8 +12,9 @@ A report is a function of:
   environment variables, stack, toolchain): its digest is part of the key.  Two things in it
   change from run to run without meaning anything, and are left out of the digest: objects'
   addresses in reprs (`<... object at 0x7f...>`) and the probe's timings (`"seconds":`).  So
-  is its `dist_cache` section (which distributions it read afresh: its cache's business).
-  The probe's stderr (site's .pth errors) is part of the digest.
+  is its `dist_cache` section (which distributions it read afresh: its cache's business),
+  all but the digest of the stamps the probe held true there (below).  The probe's stderr
+  (site's .pth errors) is part of the digest.
 - the command line, the working directory, envdoctor's and the host interpreter's versions
   and flags, every environment variable of envdoctor's own process (redaction masks their
   secret values; NO_COLOR, TERM), the terminal's width and colour, stdout's encoding: the key.
@@ -22,7 +23,11 @@ A report is a function of:
   extensions, the config, the plugins' metadata, the rule files; and the file of every module
   imported by the end of the run (envdoctor's, a plugin's, the standard library's).  That is
   the proof, stored with the report as one stamp per path: mtime, ctime, size, inode, device
-  and mode, or the error stat gave.
+  and mode, or the error stat gave.  Left out of it: the paths the probe stamped for its cache of
+  distributions (the folders its RECORDs name, their metadata files).  It stamps them on every
+  run, after the target's start-up code ran, and a stored report is looked up only when it
+  found every one as its cache file has it; the digest of those stamps is part of the key, so
+  a cache file that another run rewrote since does not count.
 
 A stored report is printed only when its key matches and every stamp of its proof is equal;
 the run time in it is the replay's own.
@@ -50,7 +55,7 @@ import sys
 import time
 from contextlib import contextmanager
 from stat import S_IFMT, S_ISLNK
-from typing import Iterator, List, Optional, Tuple
+from typing import AbstractSet, Iterator, List, Optional, Protocol, Tuple
 
 from envdoctor.replay.recorded_reads import LSTAT, STAT, Recording, recording
 from envdoctor.vocabulary.cache_files import cache_folder, read_marshal, write_marshal
@@ -101,7 +106,7 @@ def request_key(options: dict) -> str:
     return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def document_digest(text: str, stderr: str) -> str:
+def document_digest(text: str, stderr: str, stamps_digest: Optional[str] = None) -> str:
     """The probe's document (its text without the dist_cache section: probe/frame.split_last_section)
     without what changes from run to run and means nothing (see above).
 
@@ -113,6 +118,8 @@ def document_digest(text: str, stderr: str) -> str:
     digest = hashlib.sha256(text[:start].encode("utf-8", "surrogateescape"))
     digest.update(_TIMING.sub('"seconds":0', _ADDRESS.sub(" at 0x", text[start:])).encode("utf-8", "surrogateescape"))
     digest.update(b"\0" + stderr.encode("utf-8", "surrogateescape"))
+    if stamps_digest is not None:  # the probe's stamps (its dist_cache section): see Replay._proof
+        digest.update(b"\0" + stamps_digest.encode("ascii", "replace"))
     return digest.hexdigest()
 
 
@@ -132,6 +139,15 @@ def stamp(path: str, follow: bool = True):
     except OSError as exc:
         return f"error {exc.errno}"
     return (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino, status.st_dev, status.st_mode)
+
+
+class ProbeStamps(Protocol):
+    """The stamps the probe held true in this run (probe/dist_cache_file.ProbeStamps is the one):
+    `digest` is part of the document's digest, and `paths()` are left out of the proof."""
+
+    digest: Optional[str]
+
+    def paths(self) -> AbstractSet[str]: ...
 
 
 def _report_file(request: str) -> str:
@@ -157,15 +173,17 @@ class Replay:
         self.reads: Optional[Recording] = None
         self._data: object = _UNREAD  # the stored report's file, read once (_stored_data)
         self._proof_held: Optional[bool] = None  # its proof checked before the answer (proof_holds)
+        self.stamps: Optional[ProbeStamps] = None  # what the probe stamped in this run (_proof)
 
     def stored(self) -> bool:
         """Whether a report is stored for this command line and environment (for some state)."""
         return os.path.exists(self.path)
 
-    def lookup(self, text: str, stderr: str) -> Optional[Tuple[str, int]]:
-        """The stored report and its exit code, when it was made from this document and every
-        stamp of its proof still holds."""
-        return self._lookup(document_digest(text, stderr))
+    def lookup(self, text: str, stderr: str, stamps: Optional[ProbeStamps] = None) -> Optional[Tuple[str, int]]:
+        """The stored report and its exit code, when it was made from this document (and these
+        probe stamps) and every stamp of its proof still holds."""
+        self.stamps = stamps
+        return self._lookup(document_digest(text, stderr, stamps.digest if stamps is not None else None))
 
     def _lookup(self, digest: str) -> Optional[Tuple[str, int]]:
         self.digest = digest
@@ -206,9 +224,10 @@ class Replay:
             self.reads = reads
             yield reads
 
-    def document_arrived(self, text: str, stderr: str) -> None:
+    def document_arrived(self, text: str, stderr: str, stamps: Optional[ProbeStamps] = None) -> None:
         """The probe's hook: raises Replayed when the stored report holds for this document."""
-        digest = document_digest(text, stderr)
+        self.stamps = stamps
+        digest = document_digest(text, stderr, stamps.digest if stamps is not None else None)
         if digest == self.digest:
             return  # looked up already: launch.py's probe, read before the run began
         found = self._lookup(digest)
@@ -227,8 +246,14 @@ class Replay:
         _prune(os.path.dirname(self.path))
 
     def _proof(self) -> Optional[List[tuple]]:
+        """Every path the run read, with its stamp; None when one changed too recently.  Left out:
+        envdoctor's own caches, and the paths the probe stamped after the target's start-up code
+        ran (dist_cache_file.ProbeStamps): the digest of their stamps is part of the document's,
+        and a lookup happens only when the probe found every one as its cache file has it."""
         own = tuple(os.path.join(os.path.abspath(cache_folder(kind)), "") for kind in OWN_CACHES)
         paths = set(self.reads.paths())
+        if self.stamps is not None:
+            paths.difference_update((path, True) for path in self.stamps.paths())
         for module in list(sys.modules.values()):
             origin = getattr(module, "__file__", None)
             if isinstance(origin, str):

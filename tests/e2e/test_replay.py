@@ -160,6 +160,29 @@ def test_a_scanned_file_edited_in_place_is_seen_though_the_probe_sees_nothing(ru
     assert [f["code"] for f in after.json["findings"] if "no_such_name" in f["title"]] == ["IMP002"]
 
 
+def test_a_file_added_where_only_the_probe_stamps_is_seen_after_another_run_rewrote_its_cache(
+        run_envdoctor, venv, cached_env):
+    """The folders the probe's cache of distributions stamps are left out of the stored report's
+    proof (the probe stamps them on every run).  A file added to one changes the probe's stamps,
+    and a run of another command line stores them in the probe's cache file: the next run finds
+    every stamp as that file has it, yet its stored report was made before the file came."""
+    inner = venv.site_packages / "deeppkg" / "sub" / "inner"
+    scan = ("--scan", str(venv.site_packages / "deeppkg"))  # a folder: the scan walks it, listing inner
+    stored_then_replayed(run_envdoctor, venv, cached_env, *scan)
+    [report] = stored_reports(cached_env)
+    proof = {(path, follow) for path, follow, _ in marshal.loads(report.read_bytes())["proof"]}
+    # Listed by the scan (a stat of it would follow a link), and by the probe: only the probe stamps it.
+    assert (str(inner), True) not in proof, "a folder the probe stamps is in the stored report's proof"
+    assert (str(inner / "mod.py"), True) in proof  # read by the scan only
+    (inner / "extra.py").write_text("from json import no_such_name\n")
+    settle()
+    other = check(run_envdoctor, venv, cached_env, *scan, fmt="markdown")
+    assert not replayed(other)
+    after = check(run_envdoctor, venv, cached_env, *scan)
+    assert not replayed(after)
+    assert [f["code"] for f in after.json["findings"] if "no_such_name" in f["title"]] == ["IMP002"]
+
+
 @pytest.mark.parametrize("cache_folder", ["its own", "the folder above"])
 def test_the_config_created_is_seen(run_envdoctor, venv, cached_env, cache_folder):
     """Also when ENVDOCTOR_CACHE_DIR names a broad folder that holds the config (the folder above

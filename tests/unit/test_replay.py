@@ -303,3 +303,72 @@ def test_only_the_newest_reports_are_kept(cache):
     replay._prune(str(folder))
     names = sorted(path.name for path in folder.iterdir())
     assert len(names) == replay.KEPT_REPORTS and names[0] == "0005.marshal"
+
+
+def probe_cache_file(python: str, entries: dict) -> None:
+    """A probe cache file for `python` as dist_cache_file.store writes it: {metadata folder: [paths, stamps, facts]}."""
+    from envdoctor.probe.dist_cache_file import dist_cache_path
+    from envdoctor.vocabulary.cache_files import write_marshal
+
+    write_marshal(dist_cache_path(python), {"fingerprint": ["f"], "entries": entries})
+
+
+def test_the_probe_and_the_host_compute_one_stamps_digest():
+    """in_target/dist_cache.py and dist_cache_file.py each compute it (neither imports the other)."""
+    from envdoctor.probe import dist_cache_file
+    from envdoctor.probe.in_target import dist_cache
+
+    proven = [("/v/site-packages/b-1.dist-info", "b\0b-1.dist-info", "1 2 3\n4 5 6"),
+              ("/v/site-packages/a-1.dist-info", "a\0../../../bin/a", "-\n7 8 9"),
+              ("/v/site-packages/caf\udce9-1.dist-info", "caf\udce9", "1 1 1")]  # a name that is not UTF-8
+    digest = dist_cache.stamps_digest(proven)
+    assert dist_cache_file.stamps_digest(reversed(proven)) == digest
+    assert dist_cache.stamps_digest(proven[:2]) != digest
+    changed = [(proven[0][0], proven[0][1], "1 2 3\n4 5 7"), *proven[1:]]
+    assert dist_cache.stamps_digest(changed) != digest
+
+
+def test_the_probe_s_stamped_paths_are_the_cache_file_s_only_while_it_holds_what_the_probe_stamped(cache):
+    from envdoctor.probe.dist_cache_file import ProbeStamps, stamps_digest
+
+    meta = "/v/lib/site-packages/pkg-1.dist-info"
+    entry = ["pkg\0pkg/sub\0.\0/v/bin\0gone", "1\n2\n3\n4\n-", {"name": "pkg"}]
+    probe_cache_file("/v/bin/python", {meta: entry})
+    digest = stamps_digest([(meta, entry[0], entry[1])])
+    found = ProbeStamps("/v/bin/python", {"stamps_digest": digest}).paths()
+    site = "/v/lib/site-packages/"
+    assert found == {site + "pkg", site + "pkg/sub", site + ".", "/v/bin"}  # not "gone": stat failed there
+    # Another run rewrote the file since (another digest), the section has none, or the file is not one this code wrote.
+    assert ProbeStamps("/v/bin/python", {"stamps_digest": "0" * 40}).paths() == frozenset()
+    assert ProbeStamps("/v/bin/python", {"fresh": {}}).paths() == frozenset()
+    assert ProbeStamps("/v/bin/python", None).paths() == frozenset()
+    probe_cache_file("/v/bin/python", {meta: ["pkg", 7]})
+    assert ProbeStamps("/v/bin/python", {"stamps_digest": digest}).paths() == frozenset()
+
+
+def test_paths_the_probe_stamped_are_left_out_of_the_proof_and_its_digest_keys_the_report(cache, tmp_path):
+    class Stamped:
+        def __init__(self, digest, paths):
+            self.digest, self._paths = digest, paths
+
+        def paths(self):
+            return self._paths
+
+    folder, source = tmp_path / "pkg", tmp_path / "pkg" / "mod.py"
+    folder.mkdir()
+    source.write_text("import json\n")
+    for path in (source, folder):
+        os.utime(path, ns=(1, 1))
+    run = replay.Replay({"fmt": "json"})
+    run.started_ns += 10 * replay.MARGIN_NS
+    with run.recording():
+        os.listdir(folder)
+        source.read_text()
+    run.document_arrived("{}", "", Stamped("a" * 40, {str(folder)}))
+    run.store("report", 0)
+    proof = {path for path, _, _ in replay.read_marshal(stored(cache)[0])["proof"]}
+    assert str(source) in proof and str(folder) not in proof
+    assert replay.Replay({"fmt": "json"}).lookup("{}", "", Stamped("a" * 40, set())) == ("report", 0)
+    # The probe found its stamps otherwise (another run rewrote its cache file): not this report.
+    assert replay.Replay({"fmt": "json"}).lookup("{}", "", Stamped("b" * 40, set())) is None
+    assert replay.Replay({"fmt": "json"}).lookup("{}", "", None) is None

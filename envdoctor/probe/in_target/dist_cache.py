@@ -16,6 +16,11 @@
 # The probe writes nothing (see __init__.py): it reads the host's cache file, and its document
 # tells the host what to store (dist_cache section); probe/dist_cache_file.py writes it.
 #
+# The section also carries a digest of every stamp this run holds to be true (stamps_digest: the
+# distributions served and those stored afresh): those paths were stat'ed here, after the
+# target's start-up code ran, so the host's stored report (replay/) need not stamp them again
+# while the digest is the same.  probe/dist_cache_file.py computes the same digest from the file.
+#
 # Runs inside the target interpreter (see __init__.py): standard library only, 3.8 syntax.
 import marshal
 import os
@@ -101,6 +106,7 @@ class DistCache(object):
         self.reused = 0
         self.settled = set()  # metadata folders served with the keys they were stored with, in order
         self.seen = {}  # path -> its stamp line, in this run
+        self.proven = []  # (metadata folder, paths, stamp text) of every entry served or stored
 
     def cached(self, meta_dir):
         """A copy of the distribution's cached facts when every stamp is unchanged, else None."""
@@ -114,6 +120,7 @@ class DistCache(object):
         except (TypeError, ValueError, IndexError, AttributeError):  # not an entry this code wrote
             return None
         self.reused += 1
+        self.proven.append((meta_dir, entry[0], entry[1]))
         if "path_index" in dist:  # stored compact and sorted, with the key the caller sets again
             self.settled.add(meta_dir)
         return dist
@@ -132,10 +139,24 @@ class DistCache(object):
         text, newest = stamps(base, paths)
         if newest < self.started_ns - MARGIN_NS:
             self.fresh[meta_dir] = ["\0".join(paths), text]
+            self.proven.append((meta_dir, self.fresh[meta_dir][0], text))
         else:
             self.dropped.append(meta_dir)
 
     def section(self):
         """The document's dist_cache section: what the host must store or forget."""
         return {"fingerprint": self.fingerprint, "fresh": self.fresh, "dropped": self.dropped,
-                "unused": len(self.entries), "reused": self.reused}
+                "unused": len(self.entries), "reused": self.reused, "stamps_digest": stamps_digest(self.proven)}
+
+
+def stamps_digest(proven):
+    """A digest of (metadata folder, paths, stamp text) triples, in sorted order.  The host's
+    dist_cache_file.stamps_digest is the same function: a test holds the two to one answer."""
+    try:
+        from _blake2 import blake2b  # a small extension: hashlib would load OpenSSL (~3 ms)
+    except ImportError:
+        from hashlib import blake2b
+    digest = blake2b(digest_size=20)
+    for meta_dir, paths, text in sorted(proven):
+        digest.update(("%s\1%s\1%s\2" % (meta_dir, paths, text)).encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
