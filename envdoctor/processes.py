@@ -22,17 +22,28 @@ kills every tree still running before envdoctor dies of the signal.  Standard li
 and light: launch.py imports it before the early probe starts.  Use:
 
     tree = ProcessTree.start(argv, env=..., stdout=PIPE, ...)
-    ...  # talk to tree.child, a subprocess.Popen
+    ...  # talk to tree.child, a subprocess.Popen (or spawned.SpawnedChild, from start_piped)
     tree.end()  # always, in a finally: kills what is left, reaps the child
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import time
+
+# Signal numbers and handlers as plain ints: the signal module would import enum (~5 ms before
+# the early probe starts).  subprocess is imported where a child is started with Popen.
+try:
+    import _signal as signals
+except ImportError:  # an implementation without CPython's _signal
+    import signal as signals  # type: ignore[no-redef]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import subprocess
+
+    from envdoctor.spawned import SpawnedChild
 
 TAG_VARIABLE = "ENVDOCTOR_PROCESS_TAG"
 PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
@@ -84,15 +95,36 @@ def _set_child_subreaper() -> bool:
 class ProcessTree:
     """A child in a session of its own, tagged, and everything it starts."""
 
-    def __init__(self, child: subprocess.Popen, tag: str):
+    def __init__(self, child: subprocess.Popen | SpawnedChild, tag: str):
         self.child, self.tag = child, tag
 
     @classmethod
     def start(cls, argv, env, **popen_options) -> "ProcessTree":
         """subprocess.Popen(argv, ...) with the tag in `env` and a new session; OSError as Popen raises it."""
+        import subprocess
+
         tag = os.urandom(8).hex()
-        child = subprocess.Popen(argv, env={**env, TAG_VARIABLE: tag}, start_new_session=True, **popen_options)
-        # After Popen, not before: importing ctypes costs ~3 ms that the early probe's start
+        return cls._started(subprocess.Popen(argv, env={**env, TAG_VARIABLE: tag}, start_new_session=True,
+                                             **popen_options), tag)
+
+    @classmethod
+    def start_piped(cls, argv, env, cwd) -> "ProcessTree":
+        """start(argv, env, cwd=cwd, stdin=DEVNULL, stdout=PIPE, stderr=PIPE), through
+        os.posix_spawn where it gives the same child (spawned.py: no subprocess import first)."""
+        from envdoctor.spawned import spawn_piped
+
+        tag = os.urandom(8).hex()
+        child = spawn_piped(argv, {**env, TAG_VARIABLE: tag}, cwd)
+        if child is None:
+            import subprocess
+
+            return cls.start(argv, env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        return cls._started(child, tag)
+
+    @classmethod
+    def _started(cls, child, tag: str) -> "ProcessTree":
+        # After the start, not before: importing ctypes costs ~3 ms that the early probe's start
         # would wait for.  Only the first child starts before the prctl (every later one after
         # it), and a Python child orphans nothing before its interpreter has started and run
         # site, which takes longer than that.
@@ -121,9 +153,9 @@ def end_on_termination() -> None:
     """On SIGTERM or SIGHUP, kill every running tree, then die of the signal as before (the
     exit status a caller expects; `fix`'s journal stays for `undo`, as after any kill).
     Main thread only; a handler someone else installed is left alone."""
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        if signal.getsignal(signum) is signal.SIG_DFL:
-            signal.signal(signum, _terminated)
+    for signum in (signals.SIGTERM, signals.SIGHUP):
+        if signals.getsignal(signum) == signals.SIG_DFL:
+            signals.signal(signum, _terminated)
 
 
 def _terminated(signum, _frame) -> None:
@@ -133,7 +165,7 @@ def _terminated(signum, _frame) -> None:
         kill_group(tree.child.pid)
         _await_exit(tree.child.pid)
         end_tagged(tree.tag, reap=False)
-    signal.signal(signum, signal.SIG_DFL)
+    signals.signal(signum, signals.SIG_DFL)
     os.kill(os.getpid(), signum)
 
 
@@ -156,7 +188,7 @@ def _await_exit(pid: int) -> None:
 def kill_group(pgid: int) -> None:
     """SIGKILL to the whole process group `pgid`; a group already gone is no error."""
     try:
-        os.killpg(pgid, signal.SIGKILL)
+        os.killpg(pgid, signals.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
 
@@ -173,7 +205,7 @@ def end_tagged(tag: str, reap: bool = True) -> None:
             return
         for pid in strays:
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, signals.SIGKILL)
             except ProcessLookupError:
                 pass
         if reap:

@@ -12,14 +12,13 @@ or answered by then gives its answer: only one still running at the deadline tim
 from __future__ import annotations
 
 import os
-import selectors
-import signal
-import subprocess
 import time
 from collections import namedtuple
 
 # Imported by launch.py before the probe starts: no typing or dataclasses at run time
-# (together ~25 ms), so the target interpreter starts that much sooner.
+# (together ~25 ms), and subprocess, selectors and signal only where they are used (the probe
+# starts through os.posix_spawn where it can: envdoctor/spawned.py), so the target
+# interpreter starts that much sooner.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Callable, Iterator, Mapping, Optional, Sequence
@@ -37,7 +36,7 @@ _DONE = object()  # the end of the idle steps
 
 # A named tuple, not a @record: launch.py imports this module before the probe starts,
 # and a record needs the dataclasses module (13-16 ms to import, measured on CPython 3.11),
-# which would delay the target's start by as much.  collections is loaded by subprocess anyway.
+# which would delay the target's start by as much.
 class Completed(namedtuple("Completed", "returncode stdout stderr timed_out allowed silent")):
     """returncode is None when the process was killed at the deadline (timed_out True);
     `allowed` is the seconds it was given; `silent`, the seconds its stdout had been silent
@@ -72,14 +71,7 @@ class Running:
             raise OutOfTime(f"could not check {argv[0]}: --timeout ran out before it could be started"
                             " (nothing was found wrong; a larger --timeout gives it the time it needs)")
         try:
-            self.tree = ProcessTree.start(
-                self.argv,
-                {**probe_environment(), **(extra_env or {})},
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
+            self.tree = ProcessTree.start_piped(self.argv, {**probe_environment(), **(extra_env or {})}, cwd)
         except FileNotFoundError as exc:
             raise TargetError(f"{argv[0]}: cannot run it ({exc.strerror})") from exc
         except OSError as exc:  # ENOEXEC, EACCES: a file that is not a program
@@ -116,6 +108,9 @@ class Running:
 
     def _read(self, answer_end, waiting, waiting_after, next_deadline=None, idle=None):
         """(stdout, stderr, timed out, when stdout last had something new)"""
+        import selectors
+        import subprocess
+
         child = self.tree.child
         out, err = bytearray(), bytearray()
         buffers = {child.stdout.fileno(): out, child.stderr.fileno(): err}
@@ -202,6 +197,8 @@ def describe_exit(result: Completed) -> str:
         return f"no result within {result.allowed:.3g} s (killed)"
     code = result.returncode
     if code is not None and code < 0:
+        import signal
+
         try:
             return f"killed by {signal.Signals(-code).name}"
         except ValueError:

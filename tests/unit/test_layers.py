@@ -39,7 +39,8 @@ LAYERS = {
     "envdoctor.entry_points": _WORDS,
     "envdoctor.plugins": ("envdoctor.entry_points", *_WORDS),
     "envdoctor.target_choice": _WORDS,
-    "envdoctor.processes": (),  # subprocesses that end with envdoctor, every descendant included
+    "envdoctor.spawned": (),  # a child from os.posix_spawn, as subprocess.Popen would start it
+    "envdoctor.processes": ("envdoctor.spawned",),  # subprocesses that end with envdoctor, every descendant included
     "envdoctor.idle_work": ("envdoctor.probe", *_WORDS),  # what a run does anyway, done while the probe runs
     "envdoctor.replay": _WORDS,  # a warm check's stored report, printed again while its proof holds
     # the pieces
