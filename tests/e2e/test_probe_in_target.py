@@ -103,3 +103,41 @@ def test_secret_named_variables_are_masked_in_the_target_with_the_words_it_is_gi
     assert environment["PIP_PLAIN_VALUE"] == "shown-2"
     assert "UNLISTED_X" not in environment
     assert "hidden-1" not in result.stdout
+
+
+# packaging's default_environment(), in the interpreter itself: pip's vendored copy where there is
+# one, else the same formula written out (platform's answers).
+DEFAULT_ENVIRONMENT = r"""
+import json, os, platform, sys
+try:
+    from pip._vendor.packaging.markers import default_environment
+    found = dict(default_environment())
+except ImportError:
+    info = sys.implementation.version
+    version = "%d.%d.%d" % (info.major, info.minor, info.micro)
+    if info.releaselevel != "final":
+        version += info.releaselevel[0] + str(info.serial)
+    found = {"implementation_name": sys.implementation.name, "implementation_version": version, "os_name": os.name,
+             "platform_machine": platform.machine(), "platform_release": platform.release(),
+             "platform_system": platform.system(), "platform_version": platform.version(),
+             "python_full_version": platform.python_version(),
+             "platform_python_implementation": platform.python_implementation(),
+             "python_version": ".".join(platform.python_version_tuple()[:2]), "sys_platform": sys.platform}
+print(json.dumps(found))
+"""
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+@pytest.mark.parametrize("which", ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13",
+                                   *(["debian"] if os.path.exists(DEBIAN_PYTHON) else [])])
+def test_the_marker_environment_is_packaging_s_default_environment(which, tmp_path):
+    """The probe makes the platform_* values from os.uname() and sys.version (platform's import
+    costs ~2 ms): they must be what packaging computes, on every interpreter here."""
+    python = DEBIAN_PYTHON if which == "debian" else require_python(which, "to compare its marker environment")
+    nonce = command.new_nonce()
+    result = subprocess.run(command.payload_argv(python, "facts", nonce), capture_output=True, text=True,
+                            cwd=tmp_path, timeout=120)
+    document = extract_document(result.stdout, nonce)
+    assert document is not None, result.stderr
+    expected = subprocess.run([python, "-I", "-c", DEFAULT_ENVIRONMENT], capture_output=True, text=True, check=True)
+    assert document["markers"] == json.loads(expected.stdout)
