@@ -141,3 +141,26 @@ def test_the_marker_environment_is_packaging_s_default_environment(which, tmp_pa
     assert document is not None, result.stderr
     expected = subprocess.run([python, "-I", "-c", DEFAULT_ENVIRONMENT], capture_output=True, text=True, check=True)
     assert document["markers"] == json.loads(expected.stdout)
+
+
+@pytest.mark.parametrize("layout, version", [
+    ({"version.json": '{"cuda": {"name": "CUDA SDK", "version": "12.4.1"}}'}, "12.4.1"),
+    ({"include/cuda.h": "/* head */\n#define CUDA_VERSION 12080\n" + "/* body */\n" * 200_000}, "12.8"),
+    # Past the head the probe reads first (cuda.h's define sits near the top; this one does not),
+    # and a define cut in two at the head's end must not be read as a shorter number.
+    ({"include/cuda.h": "x" * (65_536 - 24) + "\n#define CUDA_VERSION 13000\n"}, "13.0"),
+    ({"include/cuda.h": "/* no define */\n" * 10}, None),
+])
+def test_the_cuda_toolkit_version_is_read_from_the_toolkit_s_files(layout, version, tmp_path):
+    home = tmp_path / "cuda"
+    for name, text in layout.items():
+        (home / name).parent.mkdir(parents=True, exist_ok=True)
+        (home / name).write_text(text)
+    nonce = command.new_nonce()
+    env = {**os.environ, "CUDA_HOME": str(home)}
+    result = subprocess.run(command.payload_argv(sys.executable, "facts", nonce), capture_output=True, text=True,
+                            cwd=tmp_path, env=env, timeout=120)
+    document = extract_document(result.stdout, nonce)
+    assert document is not None, result.stderr
+    toolkit = document["stack"]["cuda_toolkit"]
+    assert (toolkit["home"], toolkit["version"]) == (str(home), version)

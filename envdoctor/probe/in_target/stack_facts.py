@@ -201,6 +201,26 @@ def nvidia_facts():
     return result
 
 
+# cuda.h defines CUDA_VERSION near its top (line 263, byte 14,324 of CUDA 13.0's 1.1 MB): the
+# head is read first, and the rest only when the define is not in it.
+HEADER_HEAD_BYTES = 1 << 16
+
+
+def _header_define(path, name):
+    """The match of `#define NAME <digits>` at a line's start in a C header, or None."""
+    pattern = re.compile(r"^#define %s (\d+)" % re.escape(name), re.M)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            head = handle.read(HEADER_HEAD_BYTES)
+            whole_lines = head[:head.rfind("\n") + 1]  # a line cut at the end could cut the number too
+            match = pattern.search(whole_lines)
+            if match is None:
+                match = pattern.search(head + handle.read())
+    except OSError:
+        return None
+    return match
+
+
 def toolkit_facts():
     home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
     source = "CUDA_HOME" if os.environ.get("CUDA_HOME") else "CUDA_PATH" if home else ""
@@ -213,8 +233,7 @@ def toolkit_facts():
         match = re.search(r'"cuda"\s*:\s*\{[^}]*"version"\s*:\s*"([0-9.]+)"', text)
         if match:
             return {"home": home, "version": match.group(1), "source": "%s (%s/version.json)" % (source, home)}
-    header = _read(os.path.join(home, "include", "cuda.h")) or ""
-    match = re.search(r"^#define CUDA_VERSION (\d+)", header, re.M)
+    match = _header_define(os.path.join(home, "include", "cuda.h"), "CUDA_VERSION")
     if match:  # 13000 -> 13.0, without starting nvcc (~40 ms)
         value = int(match.group(1))
         return {"home": home, "version": "%d.%d" % (value // 1000, (value % 1000) // 10),
