@@ -6,8 +6,8 @@
 Each tree runs as `python -E -c "...launch.main()" check --python TARGET`, from an empty working
 directory, with a cache folder of its own: the probe's cache and the check manifest are stamped
 with the files of the code that wrote them, so two trees sharing one folder would invalidate each
-other's and every run would be cold.  One warm-up round is not counted; the medians and the ratios
-of one run are printed.  Nothing asserts: the figures go to docs/performance.md.
+other's and every run would be cold.  Both trees get bytecode first (compile_tree).  One warm-up
+round is not counted; the medians and the ratios of one run are printed.  Nothing asserts: the figures go to docs/performance.md.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ def main() -> None:
     (work / "cwd").mkdir()
     commands, environments = {}, {}
     for label, tree in (("before", args.before), ("after", args.after)):
+        compile_tree(Path(tree), args.target)
         commands[label] = [sys.executable, "-E", "-c", LAUNCH % str(Path(tree).resolve()), "check", "--python", args.target]
         environments[label] = {**os.environ, "ENVDOCTOR_CACHE_DIR": str(work / f"cache-{label}"), "NO_COLOR": "1"}
     commands["pip check"] = [args.target, "-m", "pip", "check"]
@@ -52,6 +53,16 @@ def main() -> None:
         print(f"{label:<10} {medians[label]:.3f} s  ({', '.join('%.2f' % v for v in values)})")
     print(f"after / before {medians['after'] / medians['before']:.2f}; before / pip check "
           f"{medians['before'] / medians['pip check']:.2f}x; after / pip check {medians['after'] / medians['pip check']:.2f}x")
+
+
+def compile_tree(tree: Path, target: str) -> None:
+    """Bytecode for both sides of the comparison, as `pip install` leaves it: the host's modules
+    for this Python, the probe's target-side modules for the target's.  The probe never writes
+    bytecode (-B), so a tree without it (`git archive`) compiles those modules on every run
+    (~25 ms), which no installed envdoctor does."""
+    package = tree / "envdoctor"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
+    subprocess.run([target, "-m", "compileall", "-q", str(package / "probe" / "in_target")], check=True)
 
 
 if __name__ == "__main__":

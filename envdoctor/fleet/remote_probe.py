@@ -33,7 +33,7 @@ def _sources(program) -> Dict[str, str]:
 def probe_command() -> Tuple[Dict[str, str], List[str], str]:
     """(module file name -> source, argv whose paths name PLACEHOLDER, nonce)."""
     nonce = new_nonce()
-    argv = payload_argv("python", "facts", nonce)
+    argv = payload_argv("python", "facts", nonce, keep_code=False)  # the node compiles its own: no cache there
     return _sources(FACTS_PROGRAM), [part.replace(IN_TARGET, PLACEHOLDER) for part in argv], nonce
 
 

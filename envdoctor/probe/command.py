@@ -39,32 +39,69 @@ TRITON_KERNEL_PROGRAM = ("emit", "bytecode", "triton_kernel_probe")
 # see, answer or break the probe's own imports.  The loader takes a part's bytecode from
 # its __pycache__ when that was compiled for the target's Python version (pip compiles it
 # at install) and compiles the source otherwise: compiling the ~60 kB probe cost the
-# target 20-30 ms on every run.  It checks the bytecode's magic number and the source's
+# target 20-60 ms on every run.  It checks the bytecode's magic number and the source's
 # size and mtime, and writes nothing under -B.  The machinery is taken from sys.modules,
 # never imported: a cwd that holds an `importlib` must not change the probe.  Each part
 # gets a spec naming its package, so its relative imports (`from .emit import write_raw`)
 # find the parts already loaded in sys.modules.  Modules are made by hand rather than by
 # importlib's spec_from_file_location/module_from_spec, which cost the 11 parts 0.5 ms more.
+#
+# With a code cache (the facts probe: probe_code_file.py), a part whose source has the mtime
+# and size the cache holds runs the code the target compiled on an earlier run, and the code
+# of every other part is handed to the package module (`compiled`), for the document's
+# dist_cache section to carry to the host, which keeps it: a target of another Python version
+# than envdoctor's (whose __pycache__ is for envdoctor's own) compiles the probe once, not on
+# every run.  The cache file is only read here; a cache that is not this Python's (magic
+# number), or cannot be read, is none.
 BOOTSTRAP = (
     "import sys\n"
     "_envdoctor_spec = sys.modules['_frozen_importlib'].ModuleSpec\n"
-    "_envdoctor_loader = sys.modules['_frozen_importlib_external'].SourceFileLoader\n"
+    "_envdoctor_external = sys.modules['_frozen_importlib_external']\n"
+    "_envdoctor_loader = _envdoctor_external.SourceFileLoader\n"
+    "_envdoctor_marshal = sys.modules['marshal']\n"
+    "_envdoctor_kept = {}\n"
+    "if %(code_cache)r:\n"
+    "    try:\n"
+    "        with open(%(code_cache)r, 'rb') as _envdoctor_file:\n"
+    "            _envdoctor_kept = _envdoctor_marshal.loads(_envdoctor_file.read())\n"
+    "        _envdoctor_kept = _envdoctor_kept['parts'] if _envdoctor_kept['magic'] == _envdoctor_external.MAGIC_NUMBER else {}\n"
+    "    except Exception:\n"
+    "        _envdoctor_kept = {}\n"
     "_envdoctor_module = sys.modules[%(package)r] = type(sys)(%(package)r)\n"
     "_envdoctor_module.__path__ = []\n"
+    "_envdoctor_compiled = _envdoctor_module.compiled = {}\n"
     "for _envdoctor_name, _envdoctor_path in %(parts)r:\n"
     "    _envdoctor_module = sys.modules[_envdoctor_name] = type(sys)(_envdoctor_name)\n"
     "    _envdoctor_module.__file__ = _envdoctor_path\n"
     "    _envdoctor_module.__spec__ = _envdoctor_spec(_envdoctor_name, None, origin=_envdoctor_path)\n"
-    "    exec(_envdoctor_loader(_envdoctor_name, _envdoctor_path).get_code(_envdoctor_name), vars(_envdoctor_module))\n"
+    "    _envdoctor_source = _envdoctor_loader(_envdoctor_name, _envdoctor_path)\n"
+    "    _envdoctor_code = None\n"
+    "    if %(code_cache)r:\n"
+    "        _envdoctor_stamp = _envdoctor_source.path_stats(_envdoctor_path)\n"
+    "        _envdoctor_stamp = [_envdoctor_stamp['mtime'], _envdoctor_stamp['size']]\n"
+    "        try:\n"
+    "            _envdoctor_entry = _envdoctor_kept.get(_envdoctor_path)\n"
+    "            if _envdoctor_entry[:2] == _envdoctor_stamp:\n"
+    "                _envdoctor_code = _envdoctor_marshal.loads(_envdoctor_entry[2])\n"
+    "        except Exception:\n"
+    "            _envdoctor_code = None\n"
+    "    if _envdoctor_code is None:\n"
+    "        _envdoctor_code = _envdoctor_source.get_code(_envdoctor_name)\n"
+    "        if %(code_cache)r:\n"
+    "            _envdoctor_compiled[_envdoctor_path] = _envdoctor_stamp + [_envdoctor_marshal.dumps(_envdoctor_code)]\n"
+    "    exec(_envdoctor_code, vars(_envdoctor_module))\n"
     "%(call)s"
 )
 CALL_MAIN = "_envdoctor_module.main(sys.argv)\n"
 
 
-def program_source(program: Sequence[str], folder: str = IN_TARGET, call_main: bool = True) -> str:
-    """The -c program that loads these target-side modules, in order, and runs the last one's main()."""
+def program_source(program: Sequence[str], folder: str = IN_TARGET, call_main: bool = True,
+                   code_cache: Optional[str] = None) -> str:
+    """The -c program that loads these target-side modules, in order, and runs the last one's main();
+    with `code_cache`, their code compiled by the target on an earlier run is taken from that file."""
     parts = tuple((PACKAGE + "." + name, os.path.join(folder, name + ".py")) for name in program)
-    return BOOTSTRAP % {"package": PACKAGE, "parts": parts, "call": CALL_MAIN if call_main else ""}
+    return BOOTSTRAP % {"package": PACKAGE, "parts": parts, "call": CALL_MAIN if call_main else "",
+                        "code_cache": code_cache}
 
 
 def new_nonce() -> str:
@@ -90,12 +127,16 @@ def deep_options() -> Dict[str, Any]:
 
 
 def payload_argv(python: str, mode: str, nonce: str, options: Optional[Dict[str, Any]] = None,
-                 no_site: bool = False) -> List[str]:
-    """The facts probe (mode "facts" or "trace-startup"); `options` add to facts_options()."""
+                 no_site: bool = False, keep_code: bool = True) -> List[str]:
+    """The facts probe (mode "facts" or "trace-startup"); `options` add to facts_options().
+    `keep_code`: the bootstrap takes code kept from an earlier run and hands over what it
+    compiled (probe_code_file.py); not for a probe that runs on another machine (fleet/)."""
     from envdoctor.probe.dist_cache_file import dist_cache_path
+    from envdoctor.probe.probe_code_file import probe_code_path
 
     flags = ["-B", "-S"] if no_site else ["-B"]
-    return [python, *flags, "-c", program_source(FACTS_PROGRAM), mode, nonce,
+    code_cache = probe_code_path(python) if keep_code else None
+    return [python, *flags, "-c", program_source(FACTS_PROGRAM, code_cache=code_cache), mode, nonce,
             encode_options({**facts_options(), "dist_cache": dist_cache_path(python), **(options or {})})]
 
 

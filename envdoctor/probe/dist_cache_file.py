@@ -73,10 +73,15 @@ def stamps_digest(proven: Iterable[Tuple[str, str, str]]) -> str:
     return digest.hexdigest()
 
 
+def python_key(python: str) -> str:
+    """A short name for a target interpreter's path as the user gave it (its cache files')."""
+    data = os.fsencode(python)
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
+
+
 def dist_cache_path(python: str) -> str:
     """The cache file of one target interpreter, named by its path as the user gave it."""
-    data = os.fsencode(python)
-    return os.path.join(cache_folder("probe"), f"dists-{zlib.crc32(data):08x}{zlib.adler32(data):08x}.marshal")
+    return os.path.join(cache_folder("probe"), f"dists-{python_key(python)}.marshal")
 
 
 def cached_requirements(python: str) -> Iterator[Tuple[str, ...]]:
@@ -94,8 +99,10 @@ def cached_requirements(python: str) -> Iterator[Tuple[str, ...]]:
 
 def has_news(section: Optional[Dict[str, Any]]) -> bool:
     """Whether the probe's `dist_cache` section asks for the file to change (else every cached
-    distribution was proven unchanged, and none is gone)."""
-    return bool(section) and bool(section.get("fresh") or section.get("dropped") or section.get("unused"))
+    distribution was proven unchanged, and none is gone), or brings code it compiled
+    (probe_code_file.py)."""
+    return bool(section) and bool(section.get("fresh") or section.get("dropped") or section.get("unused")
+                                  or section.get("probe_code"))
 
 
 def store(python: str, section: Optional[Dict[str, Any]], distributions: List[Dict[str, Any]]) -> None:

@@ -91,3 +91,93 @@ def test_probe_runs_and_writes_no_bytecode_next_to_its_files(minor, tmp_path):
     assert document is not None, result.stderr
     assert document["interpreter"]["version"].startswith(minor + ".")
     assert probe_files_state() == before
+
+
+# The code cache (probe/probe_code_file.py): code the target compiled on an earlier run.
+KEPT = "import sys; sys.stdout.write('from the cache')\n"
+SOURCE = "import sys; sys.stdout.write('from the file!')\n"
+assert len(KEPT) == len(SOURCE)
+
+
+def keep_code(python: str, part: Path, text: str, cache_file: Path, magic: str = "") -> None:
+    """Keep `text`, compiled by `python`, as the code of `part` (at its current mtime and size),
+    through the host's own store_probe_code with a section shaped as the probe sends it."""
+    from envdoctor.probe import probe_code_file
+
+    compile_it = ("import base64, marshal, sys, importlib.util; code = compile(sys.argv[2], sys.argv[1], 'exec'); "
+                  "print(importlib.util.MAGIC_NUMBER.hex(), base64.b64encode(marshal.dumps(code)).decode())")
+    found = subprocess.run([python, "-c", compile_it, str(part), text], capture_output=True, text=True, check=True)
+    target_magic, code = found.stdout.split()
+    stats = subprocess.run([python, "-c", "import os, sys; s = os.stat(sys.argv[1]); print(repr(s.st_mtime), s.st_size)",
+                            str(part)], capture_output=True, text=True, check=True).stdout.split()
+    section = {"probe_code": {"magic": magic or target_magic, "parts": {str(part): [float(stats[0]), int(stats[1]), code]}}}
+    original = probe_code_file.probe_code_path
+    probe_code_file.probe_code_path = lambda _python: str(cache_file)
+    try:
+        probe_code_file.store_probe_code(python, section)
+    finally:
+        probe_code_file.probe_code_path = original
+
+
+def run_with_code_cache(python: str, part: Path, cache_file: Path) -> str:
+    source = program_source([part.stem], folder=str(part.parent), call_main=False, code_cache=str(cache_file))
+    result = subprocess.run([python, "-B", "-c", source], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("minor", ["3.8", OTHER_MINOR, "3.13"])
+def test_code_kept_for_the_target_runs_while_its_source_is_unchanged(minor, tmp_path):
+    python = require_python(minor)
+    part, cache_file = tmp_path / "part.py", tmp_path / "cache" / "code.marshal"
+    part.write_text(SOURCE)
+    assert run_with_code_cache(python, part, cache_file) == "from the file!"  # no cache file yet
+    keep_code(python, part, KEPT, cache_file)
+    assert run_with_code_cache(python, part, cache_file) == "from the cache"
+    os.utime(part, ns=(part.stat().st_atime_ns, part.stat().st_mtime_ns + 10**9))  # the source changed since
+    assert run_with_code_cache(python, part, cache_file) == "from the file!"
+
+
+def test_kept_code_of_another_python_or_an_unreadable_cache_is_not_run(tmp_path):
+    python = require_python(OTHER_MINOR)
+    part, cache_file = tmp_path / "part.py", tmp_path / "cache" / "code.marshal"
+    part.write_text(SOURCE)
+    keep_code(python, part, KEPT, cache_file, magic="00000d0a")  # another interpreter's magic number
+    assert run_with_code_cache(python, part, cache_file) == "from the file!"
+    for damage in (b"not marshal", b"\xff" * 64):
+        cache_file.write_bytes(damage)
+        assert run_with_code_cache(python, part, cache_file) == "from the file!"
+
+
+@pytest.mark.slow
+def test_a_target_of_another_python_compiles_the_probe_once(run_envdoctor, new_venv, tmp_path, monkeypatch):
+    """envdoctor's __pycache__ is for its own Python: a target of another version compiled every
+    part on every run until the host kept the code it compiled.  After one check, the probe
+    compiles nothing, and the check gives the same report."""
+    import json
+    import marshal
+
+    from envdoctor.probe.probe_code_file import probe_code_path
+    from tests.conftest import clean_env
+
+    monkeypatch.setenv("ENVDOCTOR_CACHE_DIR", str(tmp_path / "cache"))
+    env = clean_env(ENVDOCTOR_CACHE_DIR=str(tmp_path / "cache"))
+    venv = new_venv(require_python(OTHER_MINOR))
+    first = run_envdoctor("check", "--python", venv.python, "--format", "json", env=env, cwd=tmp_path)
+    assert first.returncode in (0, 1), first.stderr
+    kept = marshal.loads(Path(probe_code_path(str(venv.python))).read_bytes())
+    assert sorted(kept["parts"]) == sorted(os.path.join(IN_TARGET, name + ".py") for name in FACTS_PROGRAM)
+    nonce = new_nonce()
+    probe = subprocess.run(payload_argv(str(venv.python), "facts", nonce), capture_output=True, text=True,
+                           cwd=tmp_path, env=env, timeout=120)
+    document = extract_document(probe.stdout, nonce)
+    assert document is not None, probe.stderr
+    assert "probe_code" not in document["dist_cache"], "the probe compiled its parts again"
+    second = run_envdoctor("check", "--python", venv.python, "--format", "json", env=env, cwd=tmp_path)
+
+    def without_time(text):
+        report = json.loads(text)
+        report["summary"].pop("elapsed_s")
+        return report
+
+    assert without_time(second.stdout) == without_time(first.stdout)

@@ -74,6 +74,21 @@ def collect_facts(options):
     }
 
 
+def _compiled_code():
+    """The code the bootstrap compiled for this run (probe/command.py), for the host to keep
+    (probe/probe_code_file.py); None when every part ran code kept from an earlier run."""
+    import sys
+
+    compiled = getattr(sys.modules[__name__.rpartition(".")[0]], "compiled", None)
+    if not compiled:
+        return None
+    import binascii
+
+    return {"magic": sys.modules["_frozen_importlib_external"].MAGIC_NUMBER.hex(),
+            "parts": dict((path, [mtime, size, binascii.b2a_base64(code).decode("ascii").strip()])
+                          for path, (mtime, size, code) in compiled.items())}
+
+
 def _compact_json(document):
     # No spaces after separators (6 % smaller), and no circular-reference bookkeeping: the
     # document is a tree built here.  Both sides of the pipe parse it faster.
@@ -86,7 +101,12 @@ def main(argv):
     if mode == "trace-startup":
         trace_startup(nonce)
     else:
-        write_framed(nonce, _compact_json(collect_facts(options)))
+        document = collect_facts(options)
+        if document["dist_cache"] is not None:
+            code = _compiled_code()
+            if code is not None:
+                document["dist_cache"]["probe_code"] = code
+        write_framed(nonce, _compact_json(document))
     # Done: skip interpreter teardown and the atexit handlers that the target's .pth
     # imports registered; the probe must not run more of the target's code than start-up does.
     os._exit(0)
