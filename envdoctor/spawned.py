@@ -24,6 +24,7 @@ the PATH of the child's environment for a bare name), and the descriptors can be
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 TYPE_CHECKING = False
@@ -80,7 +81,8 @@ def spawn_piped(argv: Sequence[str], env: Mapping[str, str], cwd: str) -> Option
     spawn = getattr(os, "posix_spawn", None)
     argv = [os.fspath(arg) for arg in argv]  # Popen takes path-like arguments too
     program = argv[0]
-    if spawn is None or not isinstance(program, str) or os.sep not in program or not _is_this_folder(cwd):
+    if (spawn is None or not isinstance(program, str) or os.sep not in program or not _is_this_folder(cwd)
+            or not _plain_names(env)):
         return None
     inherited = _inheritable_descriptors()
     if inherited is None:
@@ -107,15 +109,27 @@ def spawn_piped(argv: Sequence[str], env: Mapping[str, str], cwd: str) -> Option
     return SpawnedChild(pid, argv, open(out_read, "rb", buffering=0), open(err_read, "rb", buffering=0))
 
 
-def _is_this_folder(cwd: str) -> bool:
+def _is_this_folder(cwd: Optional[str]) -> bool:
+    """Whether the child's working directory is this process's, by name: Popen's chdir(cwd) gives
+    the child the name it was given (a bind mount or a link of this folder is another name)."""
+    if cwd is None:
+        return True
     try:
-        return cwd == os.getcwd() or os.path.samefile(cwd, ".")
-    except OSError:  # the working directory is gone, or cwd does not exist: Popen says which
+        return os.fspath(cwd) == os.getcwd()
+    except OSError:  # this process's working directory is gone: Popen says what that means
         return False
+
+
+def _plain_names(env: Mapping[str, str]) -> bool:
+    """Whether every variable name is one both starts accept alike: posix_spawn refuses an empty
+    name (which Popen passes on) and passes one holding "=" (which Popen refuses)."""
+    return all(name and ("=" not in name if isinstance(name, str) else b"=" not in name) for name in env)
 
 
 def _inheritable_descriptors() -> Optional[List[int]]:
     for folder in _FD_FOLDERS:
+        if folder == "/dev/fd" and not _lists_open_descriptors(folder):
+            continue
         try:
             names = os.listdir(folder)
         except OSError:
@@ -129,6 +143,16 @@ def _inheritable_descriptors() -> Optional[List[int]]:
                 continue
         return found
     return None
+
+
+def _lists_open_descriptors(folder: str) -> bool:
+    """Whether /dev/fd is a file system of its own (fdescfs, macOS's devfs entry) that lists this
+    process's descriptors, not a static folder of /dev holding 0-2 (FreeBSD without fdescfs,
+    NetBSD, OpenBSD): the test CPython's _posixsubprocess makes too."""
+    try:
+        return os.stat(folder).st_dev != os.stat(os.path.dirname(folder)).st_dev or sys.platform == "darwin"
+    except OSError:
+        return False
 
 
 def _restored_signals() -> tuple:

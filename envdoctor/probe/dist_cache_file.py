@@ -39,10 +39,12 @@ class ProbeStamps:
         digest = section.get("stamps_digest") if isinstance(section, dict) else None
         self.digest = digest if isinstance(digest, str) else None
 
-    def paths(self) -> FrozenSet[str]:
+    def paths(self, recent_ns: int) -> FrozenSet[str]:
         """The paths the cache file lists, when it holds exactly what the probe stamped (the same
-        digest: another run may have written it since); else none.  A path the probe could not
-        stat is left out: its stamp ("-") is coarser than the host's (which error)."""
+        digest: another run may have written it since); else none.  Not among them: a path the
+        probe could not stat (its "-" is coarser than the host's stamp, which says which error),
+        and one whose mtime or ctime is `recent_ns` or later (the host's own margin: the probe
+        stamped it after the host may have read it, so it may have changed in between)."""
         if self.digest is None:
             return frozenset()
         data = read_marshal(dist_cache_path(self.python))
@@ -55,7 +57,8 @@ class ProbeStamps:
             for meta_dir, entry in entries.items():
                 prefix = os.path.join(os.path.dirname(meta_dir), "")
                 for path, line in zip(entry[0].split("\0"), entry[1].split("\n")):
-                    if line != "-":
+                    fields = line.split(" ", 2)
+                    if len(fields) == 3 and int(fields[0]) < recent_ns and int(fields[1]) < recent_ns:
                         found.add(path if os.path.isabs(path) else prefix + path)
         except (TypeError, ValueError, IndexError, AttributeError):  # not a file this code wrote
             return frozenset()
@@ -64,12 +67,12 @@ class ProbeStamps:
 
 def stamps_digest(proven: Iterable[Tuple[str, str, str]]) -> str:
     """The digest of (metadata folder, paths, stamp text) triples that in_target/dist_cache.py's
-    stamps_digest gives: the same bytes, the same order."""
+    stamps_digest gives: the same bytes (each field prefixed by its length), the same order."""
     import hashlib
 
     digest = hashlib.blake2b(digest_size=20)
-    for meta_dir, paths, text in sorted(proven):
-        digest.update(f"{meta_dir}\1{paths}\1{text}\2".encode("utf-8", "surrogateescape"))
+    for triple in sorted(proven):
+        digest.update("".join(f"{len(field)}:{field}" for field in triple).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 

@@ -147,7 +147,7 @@ class ProbeStamps(Protocol):
 
     digest: Optional[str]
 
-    def paths(self) -> AbstractSet[str]: ...
+    def paths(self, recent_ns: int) -> AbstractSet[str]: ...
 
 
 def _report_file(request: str) -> str:
@@ -252,14 +252,14 @@ class Replay:
         and a lookup happens only when the probe found every one as its cache file has it."""
         own = tuple(os.path.join(os.path.abspath(cache_folder(kind)), "") for kind in OWN_CACHES)
         paths = set(self.reads.paths())
+        recent = self.started_ns - MARGIN_NS
         if self.stamps is not None:
-            paths.difference_update((path, True) for path in self.stamps.paths())
+            paths.difference_update((path, True) for path in self.stamps.paths(recent))
         for module in list(sys.modules.values()):
             origin = getattr(module, "__file__", None)
             if isinstance(origin, str):
                 paths.add((os.path.abspath(origin), True))
         paths.update((path, True) for path in _host_pth_files())
-        recent = self.started_ns - MARGIN_NS
         proof = []
         for path, follow in sorted(paths):
             if path.startswith(own) or path + os.sep in own:

@@ -183,6 +183,22 @@ def test_a_file_added_where_only_the_probe_stamps_is_seen_after_another_run_rewr
     assert [f["code"] for f in after.json["findings"] if "no_such_name" in f["title"]] == ["IMP002"]
 
 
+def test_a_target_without_blake2b_is_checked_and_its_proof_keeps_every_path(run_envdoctor, venv, cached_env):
+    """A Python built without blake2 (or in FIPS mode) gives no digest of the probe's stamps: the
+    check runs as before, and the stored report's proof keeps the folders the probe stamped."""
+    (venv.site_packages / "no_blake2.pth").write_text("import sys; sys.modules['_blake2'] = None\n")
+    inner = venv.site_packages / "deeppkg" / "sub" / "inner"
+    scan = ("--scan", str(venv.site_packages / "deeppkg"))
+    first, _ = stored_then_replayed(run_envdoctor, venv, cached_env, *scan)
+    assert pairs(first, "REQ") == {("REQ001", "deeppkg")}
+    [report] = stored_reports(cached_env)
+    proof = {(path, follow) for path, follow, _ in marshal.loads(report.read_bytes())["proof"]}
+    assert (str(inner), True) in proof
+    (inner / "extra.py").write_text("from json import no_such_name\n")
+    after = check(run_envdoctor, venv, cached_env, *scan)
+    assert not replayed(after)
+
+
 @pytest.mark.parametrize("cache_folder", ["its own", "the folder above"])
 def test_the_config_created_is_seen(run_envdoctor, venv, cached_env, cache_folder):
     """Also when ENVDOCTOR_CACHE_DIR names a broad folder that holds the config (the folder above

@@ -320,30 +320,49 @@ def test_the_probe_and_the_host_compute_one_stamps_digest():
 
     proven = [("/v/site-packages/b-1.dist-info", "b\0b-1.dist-info", "1 2 3\n4 5 6"),
               ("/v/site-packages/a-1.dist-info", "a\0../../../bin/a", "-\n7 8 9"),
-              ("/v/site-packages/caf\udce9-1.dist-info", "caf\udce9", "1 1 1")]  # a name that is not UTF-8
+              ("/v/site-packages/caf\udce9-1.dist-info", "caf\udce9", "1 1 1"),  # a name that is not UTF-8
+              ("/v/site-packages/odd\ud800-1.dist-info", "odd", "1 1 1")]  # a lone surrogate outside that range
     digest = dist_cache.stamps_digest(proven)
     assert dist_cache_file.stamps_digest(reversed(proven)) == digest
     assert dist_cache.stamps_digest(proven[:2]) != digest
     changed = [(proven[0][0], proven[0][1], "1 2 3\n4 5 7"), *proven[1:]]
     assert dist_cache.stamps_digest(changed) != digest
+    # Fields are framed by their lengths: a separator inside a name cannot move text between them.
+    assert dist_cache.stamps_digest([("a\1b", "c", "d")]) != dist_cache.stamps_digest([("a", "b\1c", "d")])
+
+
+def test_a_python_without_blake2b_gives_no_stamps_digest(monkeypatch):
+    """Built without it, or in FIPS mode: the probe answers all the same, and the host leaves every
+    path in its proof (ProbeStamps without a digest)."""
+    import hashlib
+
+    from envdoctor.probe.dist_cache_file import ProbeStamps
+    from envdoctor.probe.in_target import dist_cache
+
+    monkeypatch.setitem(sys.modules, "_blake2", None)
+    monkeypatch.delattr(hashlib, "blake2b")
+    assert dist_cache.stamps_digest([("/v/a-1.dist-info", "a", "1 2 3")]) is None
+    assert ProbeStamps("/v/bin/python", {"stamps_digest": None}).paths(10**19) == frozenset()
 
 
 def test_the_probe_s_stamped_paths_are_the_cache_file_s_only_while_it_holds_what_the_probe_stamped(cache):
     from envdoctor.probe.dist_cache_file import ProbeStamps, stamps_digest
 
     meta = "/v/lib/site-packages/pkg-1.dist-info"
-    entry = ["pkg\0pkg/sub\0.\0/v/bin\0gone", "1\n2\n3\n4\n-", {"name": "pkg"}]
+    old, recent = "100 100 5 7 8 16877 0 0", "100 900 5 7 8 16877 0 0"  # mtime ctime size inode ...
+    entry = ["pkg\0pkg/sub\0.\0/v/bin\0gone\0pkg/new", "\n".join([old, old, old, old, "-", recent]), {"name": "pkg"}]
     probe_cache_file("/v/bin/python", {meta: entry})
     digest = stamps_digest([(meta, entry[0], entry[1])])
-    found = ProbeStamps("/v/bin/python", {"stamps_digest": digest}).paths()
+    found = ProbeStamps("/v/bin/python", {"stamps_digest": digest}).paths(500)
     site = "/v/lib/site-packages/"
-    assert found == {site + "pkg", site + "pkg/sub", site + ".", "/v/bin"}  # not "gone": stat failed there
+    # Not "gone" (stat failed there), nor "pkg/new": changed within the host's margin of its run.
+    assert found == {site + "pkg", site + "pkg/sub", site + ".", "/v/bin"}
     # Another run rewrote the file since (another digest), the section has none, or the file is not one this code wrote.
-    assert ProbeStamps("/v/bin/python", {"stamps_digest": "0" * 40}).paths() == frozenset()
-    assert ProbeStamps("/v/bin/python", {"fresh": {}}).paths() == frozenset()
-    assert ProbeStamps("/v/bin/python", None).paths() == frozenset()
+    assert ProbeStamps("/v/bin/python", {"stamps_digest": "0" * 40}).paths(500) == frozenset()
+    assert ProbeStamps("/v/bin/python", {"fresh": {}}).paths(500) == frozenset()
+    assert ProbeStamps("/v/bin/python", None).paths(500) == frozenset()
     probe_cache_file("/v/bin/python", {meta: ["pkg", 7]})
-    assert ProbeStamps("/v/bin/python", {"stamps_digest": digest}).paths() == frozenset()
+    assert ProbeStamps("/v/bin/python", {"stamps_digest": digest}).paths(500) == frozenset()
 
 
 def test_paths_the_probe_stamped_are_left_out_of_the_proof_and_its_digest_keys_the_report(cache, tmp_path):
@@ -351,7 +370,7 @@ def test_paths_the_probe_stamped_are_left_out_of_the_proof_and_its_digest_keys_t
         def __init__(self, digest, paths):
             self.digest, self._paths = digest, paths
 
-        def paths(self):
+        def paths(self, recent_ns):
             return self._paths
 
     folder, source = tmp_path / "pkg", tmp_path / "pkg" / "mod.py"

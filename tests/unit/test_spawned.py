@@ -131,6 +131,10 @@ def test_what_posix_spawn_cannot_do_is_left_to_popen(tmp_path):
     argv = [sys.executable, "-c", "pass"]
     assert spawn_piped(argv, dict(os.environ), str(tmp_path)) is None  # another working directory
     assert spawn_piped(["python3", "-c", "pass"], dict(os.environ), os.getcwd()) is None  # a name PATH resolves
+    link = tmp_path / "here"
+    link.symlink_to(os.getcwd())
+    assert spawn_piped(argv, dict(os.environ), str(link)) is None  # this folder by another name: the child sees that name
+    assert spawn_piped(argv, {**os.environ, "": "x"}, os.getcwd()) is None  # posix_spawn refuses what Popen passes on
     tree = ProcessTree.start_piped([sys.executable, "-c", "import os; print(os.getcwd())"], dict(os.environ), str(tmp_path))
     try:
         assert isinstance(tree.child, subprocess.Popen)

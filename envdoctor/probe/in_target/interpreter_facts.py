@@ -53,14 +53,14 @@ def marker_environment():
 
 def _platform_values():
     """platform's machine, release, system, version, python_version and python_implementation
-    for CPython on a POSIX system, without importing platform (it compiles nine regular
+    for CPython on Linux and macOS, without importing platform (it compiles nine regular
     expressions: ~2 ms of every probe); None elsewhere, and platform answers.
 
     There platform.uname() is os.uname(), and python_version() is the leading [\\w.+] run of
     sys.version ("3.13.0rc1", "3.12.0+"), with ".0" added to a two-part one.
     tests/e2e/test_probe_in_target.py holds the two to one answer on every interpreter here."""
-    if os.name != "posix" or sys.implementation.name != "cpython" or not hasattr(os, "uname"):
-        return None
+    if sys.implementation.name != "cpython" or not sys.platform.startswith(("linux", "darwin")):
+        return None  # elsewhere platform has more to say (3.13: Android's and iOS's own versions)
     text = sys.version
     end = 0
     while end < len(text) and (text[end].isascii() and text[end].isalnum() or text[end] in "._+"):
@@ -72,7 +72,10 @@ def _platform_values():
     if len(parts) == 2:
         parts.append("0")
     uname = os.uname()
-    return uname.machine, uname.release, uname.sysname, uname.version, ".".join(parts), "CPython"
+    # platform.uname() blanks a field the system calls "unknown".
+    machine, release, system, version = ("" if value == "unknown" else value
+                                         for value in (uname.machine, uname.release, uname.sysname, uname.version))
+    return machine, release, system, version, ".".join(parts), "CPython"
 
 
 def site_directories():
