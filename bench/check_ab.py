@@ -36,7 +36,7 @@ def main() -> None:
     (work / "cwd").mkdir()
     commands, environments = {}, {}
     for label, tree in (("before", args.before), ("after", args.after)):
-        compile_tree(Path(tree), args.target)
+        compile_tree(Path(tree))
         commands[label] = [sys.executable, "-E", "-c", LAUNCH % str(Path(tree).resolve()), "check", "--python", args.target]
         environments[label] = {**os.environ, "ENVDOCTOR_CACHE_DIR": str(work / f"cache-{label}"), "NO_COLOR": "1"}
     commands["pip check"] = [args.target, "-m", "pip", "check"]
@@ -55,14 +55,13 @@ def main() -> None:
           f"{medians['before'] / medians['pip check']:.2f}x; after / pip check {medians['after'] / medians['pip check']:.2f}x")
 
 
-def compile_tree(tree: Path, target: str) -> None:
-    """Bytecode for both sides of the comparison, as `pip install` leaves it: the host's modules
-    for this Python, the probe's target-side modules for the target's.  The probe never writes
-    bytecode (-B), so a tree without it (`git archive`) compiles those modules on every run
-    (~25 ms), which no installed envdoctor does."""
-    package = tree / "envdoctor"
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
-    subprocess.run([target, "-m", "compileall", "-q", str(package / "probe" / "in_target")], check=True)
+def compile_tree(tree: Path) -> None:
+    """Bytecode for both sides of the comparison, as `pip install` leaves it: every module, the
+    probe's target-side ones included, for the Python envdoctor runs on.  The probe never writes
+    bytecode (-B), so a tree without it (`git archive`) compiled those modules on every run
+    (~25 ms), which no installed envdoctor does; a target of another Python version compiles
+    them as an installed envdoctor's would."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "envdoctor")], check=True)
 
 
 if __name__ == "__main__":
