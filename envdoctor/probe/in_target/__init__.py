@@ -11,7 +11,8 @@ relative imports.  So every module here:
     located with importlib.util.find_spec on top-level names) -- deep_import.py, the
     --deep probe, is the one exception, since importing is its point;
   * writes nothing into the environment: no bytecode (-B), no caches, no files (it reads the
-    host's cache of distributions, dist_cache.py; the host writes it).  The deep probes keep
+    host's cache of distributions, dist_cache.py, and the bootstrap the host's cache of its own
+    code, probe/probe_code_file.py; the host writes both).  The deep probes keep
     the bytecode of what they import in the host's cache folder instead (bytecode.py);
   * takes the ML stack's names and the secret words from the options the host passes,
     never defining them itself (envdoctor/vocabulary/ holds them).
