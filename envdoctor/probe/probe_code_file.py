@@ -36,7 +36,7 @@ def probe_code_path(python: str) -> str:
 def store_probe_code(python: str, section: Optional[Dict[str, Any]]) -> None:
     """Keep the code the probe compiled (its dist_cache section's `probe_code`), beside the code
     kept before for the same magic number; a section without any, or one this code cannot read,
-    changes nothing."""
+    changes nothing.  Kept code of modules outside this envdoctor's in_target/ is dropped."""
     news = section.get("probe_code") if isinstance(section, dict) else None
     if not isinstance(news, dict):
         return
@@ -48,7 +48,13 @@ def store_probe_code(python: str, section: Optional[Dict[str, Any]]) -> None:
                  for path, (mtime, size, code) in news["parts"].items()}
     except (KeyError, TypeError, ValueError, AttributeError, binascii.Error):
         return
+    from envdoctor.probe.command import IN_TARGET
+
     path = probe_code_path(python)
     old = read_marshal(path)
     kept = old["parts"] if isinstance(old, dict) and old.get("magic") == magic and isinstance(old.get("parts"), dict) else {}
+    # Only this envdoctor's modules: another install's (an upgrade into a new folder) would only
+    # make the file every run reads larger.
+    ours = os.path.join(IN_TARGET, "")
+    kept = {part: entry for part, entry in kept.items() if isinstance(part, str) and part.startswith(ours)}
     write_marshal(path, {"magic": magic, "parts": {**kept, **parts}})
