@@ -42,6 +42,7 @@ def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optiona
     text = None if result.timed_out else document_text(result.stdout, nonce)
     if text is not None:
         from envdoctor.probe.dist_cache_file import ProbeStamps, has_news, store
+        from envdoctor.probe.command import IN_TARGET
         from envdoctor.probe.probe_code_file import store_probe_code
 
         facts_text, cache_news = split_last_section(text, "dist_cache")
@@ -52,7 +53,7 @@ def run_probe(target: Target, timeout: float = DEFAULT_TIMEOUT, started: Optiona
         document = parse_document(text)
         cache_section = document.pop("dist_cache", None)
         store(started.python, cache_section, document.get("distributions") or [])
-        store_probe_code(started.python, cache_section)
+        store_probe_code(started.python, cache_section, IN_TARGET)
         if on_document is not None:  # after the probe's cache is brought up to date
             on_document(facts_text, result.stderr, ProbeStamps(started.python, cache_news))
         startup = Startup(ok=True, pth_errors=tuple(parse_pth_errors(result.stderr)))

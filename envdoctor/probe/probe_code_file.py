@@ -33,10 +33,11 @@ def probe_code_path(python: str) -> str:
     return os.path.join(cache_folder("probe"), f"code-{python_key(python)}.marshal")
 
 
-def store_probe_code(python: str, section: Optional[Dict[str, Any]]) -> None:
+def store_probe_code(python: str, section: Optional[Dict[str, Any]], modules_folder: str) -> None:
     """Keep the code the probe compiled (its dist_cache section's `probe_code`), beside the code
     kept before for the same magic number; a section without any, or one this code cannot read,
-    changes nothing.  Kept code of modules outside this envdoctor's in_target/ is dropped."""
+    changes nothing.  Kept code of modules outside `modules_folder` (this envdoctor's in_target/)
+    is dropped."""
     news = section.get("probe_code") if isinstance(section, dict) else None
     if not isinstance(news, dict):
         return
@@ -48,13 +49,11 @@ def store_probe_code(python: str, section: Optional[Dict[str, Any]]) -> None:
                  for path, (mtime, size, code) in news["parts"].items()}
     except (KeyError, TypeError, ValueError, AttributeError, binascii.Error):
         return
-    from envdoctor.probe.command import IN_TARGET
-
     path = probe_code_path(python)
     old = read_marshal(path)
     kept = old["parts"] if isinstance(old, dict) and old.get("magic") == magic and isinstance(old.get("parts"), dict) else {}
     # Only this envdoctor's modules: another install's (an upgrade into a new folder) would only
     # make the file every run reads larger.
-    ours = os.path.join(IN_TARGET, "")
+    ours = os.path.join(modules_folder, "")
     kept = {part: entry for part, entry in kept.items() if isinstance(part, str) and part.startswith(ours)}
     write_marshal(path, {"magic": magic, "parts": {**kept, **parts}})

@@ -114,7 +114,7 @@ def keep_code(python: str, part: Path, text: str, cache_file: Path, magic: str =
     original = probe_code_file.probe_code_path
     probe_code_file.probe_code_path = lambda _python: str(cache_file)
     try:
-        probe_code_file.store_probe_code(python, section)
+        probe_code_file.store_probe_code(python, section, str(part.parent))
     finally:
         probe_code_file.probe_code_path = original
 

@@ -27,12 +27,12 @@ def test_the_code_is_kept_beside_earlier_code_of_the_same_python_and_install(tmp
     monkeypatch.setenv("ENVDOCTOR_CACHE_DIR", str(tmp_path))
     emit, facts = os.path.join(IN_TARGET, "emit.py"), os.path.join(IN_TARGET, "facts_entry.py")
     elsewhere = "/an/older/install/envdoctor/probe/in_target/emit.py"
-    store_probe_code("/v/bin/python", section({elsewhere: b"old", emit: b"one"}))
-    store_probe_code("/v/bin/python", section({facts: b"two"}))
+    store_probe_code("/v/bin/python", section({elsewhere: b"old", emit: b"one"}), IN_TARGET)
+    store_probe_code("/v/bin/python", section({facts: b"two"}), IN_TARGET)
     data = kept("/v/bin/python")
     assert data["magic"] == bytes.fromhex(MAGIC)
     assert data["parts"] == {emit: [1.5, 10, b"one"], facts: [1.5, 10, b"two"]}  # not the other install's
-    store_probe_code("/v/bin/python", section({facts: b"three"}, magic="00000d0a"))  # the interpreter was upgraded
+    store_probe_code("/v/bin/python", section({facts: b"three"}, magic="00000d0a"), IN_TARGET)  # the interpreter was upgraded
     assert kept("/v/bin/python")["parts"] == {facts: [1.5, 10, b"three"]}
 
 
@@ -40,5 +40,5 @@ def test_a_section_without_code_or_with_malformed_code_changes_nothing(tmp_path,
     monkeypatch.setenv("ENVDOCTOR_CACHE_DIR", str(tmp_path))
     for bad in (None, {}, {"probe_code": {"magic": "zz", "parts": {}}}, {"probe_code": {"magic": MAGIC, "parts": {"x": [1]}}},
                 {"probe_code": {"magic": MAGIC, "parts": {"x": [1.0, 2, "not base64!"]}}}):
-        store_probe_code("/v/bin/python", bad)
+        store_probe_code("/v/bin/python", bad, IN_TARGET)
     assert not os.path.exists(probe_code_path("/v/bin/python"))
