@@ -182,8 +182,12 @@ class Replay:
     def lookup(self, text: str, stderr: str, stamps: Optional[ProbeStamps] = None) -> Optional[Tuple[str, int]]:
         """The stored report and its exit code, when it was made from this document (and these
         probe stamps) and every stamp of its proof still holds."""
+        return self._lookup(self._digest(text, stderr, stamps))
+
+    def _digest(self, text: str, stderr: str, stamps: Optional[ProbeStamps]) -> str:
+        """The document's digest with the probe's stamps; the stamps are kept for store()."""
         self.stamps = stamps
-        return self._lookup(document_digest(text, stderr, stamps.digest if stamps is not None else None))
+        return document_digest(text, stderr, stamps.digest if stamps is not None else None)
 
     def _lookup(self, digest: str) -> Optional[Tuple[str, int]]:
         self.digest = digest
@@ -226,8 +230,7 @@ class Replay:
 
     def document_arrived(self, text: str, stderr: str, stamps: Optional[ProbeStamps] = None) -> None:
         """The probe's hook: raises Replayed when the stored report holds for this document."""
-        self.stamps = stamps
-        digest = document_digest(text, stderr, stamps.digest if stamps is not None else None)
+        digest = self._digest(text, stderr, stamps)
         if digest == self.digest:
             return  # looked up already: launch.py's probe, read before the run began
         found = self._lookup(digest)
